@@ -1,0 +1,196 @@
+/**
+ * Bounds-checked GGUF header parser over an in-memory file. Every count and length is checked
+ * against the bytes that remain, so hostile input fails fast with a clean error instead of
+ * hanging or allocating. (@huggingface/gguf 0.4.6 was tried: on a truncated local file it pads
+ * with zeros and "succeeds", so ptune parses the header itself.)
+ */
+import {
+  GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgmlType, GgufValueCode,
+  type GgufHeader, type GgufTensorInfo, type GgufValue, type GgufValueKind,
+} from './gguf-types.js';
+
+const MAX_DIMS = 4;
+const MAX_ARRAY_DEPTH = 4;
+/** smallest encoded size of one metadata entry: key length (8) + type (4) + a 1-byte value */
+const MIN_KV_BYTES = 13;
+/** smallest encoded size of one tensor info: name length (8) + n_dims (4) + type (4) + offset (8) */
+const MIN_TENSOR_INFO_BYTES = 24;
+
+const kindByCode = new Map<number, GgufValueKind>(
+  Object.entries(GgufValueCode).map(([k, v]) => [v, k as GgufValueKind]),
+);
+const fixedSize: Partial<Record<GgufValueKind, number>> = {
+  u8: 1, i8: 1, bool: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, u64: 8, i64: 8, f64: 8,
+};
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export class GgufFormatError extends Error {}
+
+class Cursor {
+  private readonly view: DataView;
+  pos = 0;
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly source: string,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  get remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+  fail(what: string): never {
+    throw new GgufFormatError(`${this.source}: invalid GGUF at byte ${this.pos}: ${what}`);
+  }
+  need(n: number, what: string): void {
+    if (n > this.remaining) this.fail(`${what} needs ${n} bytes but only ${this.remaining} remain (truncated file?)`);
+  }
+  u8(): number { this.need(1, 'u8'); return this.view.getUint8(this.pos++); }
+  i8(): number { this.need(1, 'i8'); return this.view.getInt8(this.pos++); }
+  u16(): number { this.need(2, 'u16'); const v = this.view.getUint16(this.pos, true); this.pos += 2; return v; }
+  i16(): number { this.need(2, 'i16'); const v = this.view.getInt16(this.pos, true); this.pos += 2; return v; }
+  u32(): number { this.need(4, 'u32'); const v = this.view.getUint32(this.pos, true); this.pos += 4; return v; }
+  i32(): number { this.need(4, 'i32'); const v = this.view.getInt32(this.pos, true); this.pos += 4; return v; }
+  f32(): number { this.need(4, 'f32'); const v = this.view.getFloat32(this.pos, true); this.pos += 4; return v; }
+  f64(): number { this.need(8, 'f64'); const v = this.view.getFloat64(this.pos, true); this.pos += 8; return v; }
+  u64(): bigint { this.need(8, 'u64'); const v = this.view.getBigUint64(this.pos, true); this.pos += 8; return v; }
+  i64(): bigint { this.need(8, 'i64'); const v = this.view.getBigInt64(this.pos, true); this.pos += 8; return v; }
+  /** a u64 count/size that must be ≤ limit (so it is also a safe JS number) */
+  size(what: string, limit: number): number {
+    const v = this.u64();
+    if (v > BigInt(limit)) this.fail(`${what} is ${v}, more than the ${limit} the rest of the file allows (truncated or corrupt file?)`);
+    return Number(v);
+  }
+  string(what: string): string {
+    const len = this.size(`${what} length`, this.remaining - 8);
+    const raw = this.bytes.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    try {
+      return utf8.decode(raw);
+    } catch {
+      return this.fail(`${what} is not valid UTF-8`);
+    }
+  }
+}
+
+function readValue(c: Cursor, kind: GgufValueKind, depth: number): GgufValue {
+  switch (kind) {
+    case 'u8': return { type: kind, value: c.u8() };
+    case 'i8': return { type: kind, value: c.i8() };
+    case 'u16': return { type: kind, value: c.u16() };
+    case 'i16': return { type: kind, value: c.i16() };
+    case 'u32': return { type: kind, value: c.u32() };
+    case 'i32': return { type: kind, value: c.i32() };
+    case 'f32': return { type: kind, value: shortestF32(c.f32()) };
+    case 'f64': return { type: kind, value: c.f64() };
+    case 'u64': return { type: kind, value: c.u64() };
+    case 'i64': return { type: kind, value: c.i64() };
+    case 'bool': {
+      const b = c.u8();
+      if (b > 1) c.fail(`bool value ${b} is neither 0 nor 1`);
+      return { type: kind, value: b === 1 };
+    }
+    case 'string': return { type: kind, value: c.string('string value') };
+    case 'array': {
+      if (depth >= MAX_ARRAY_DEPTH) c.fail(`arrays nested deeper than ${MAX_ARRAY_DEPTH}`);
+      const itemType = valueKind(c, c.u32());
+      const minItemBytes = fixedSize[itemType] ?? 8; // strings and arrays take ≥ 8 bytes each
+      const count = c.size('array length', Math.floor((c.remaining - 8) / minItemBytes));
+      const items: GgufValue[] = new Array(count);
+      for (let i = 0; i < count; i++) items[i] = readValue(c, itemType, depth + 1);
+      return { type: 'array', itemType, items };
+    }
+  }
+}
+
+/** the shortest decimal that rounds to the same float32 (so 1e-5 reads back as 1e-5) */
+function shortestF32(v: number): number {
+  if (!Number.isFinite(v)) return v;
+  for (let p = 1; p < 9; p++) {
+    const d = Number(v.toPrecision(p));
+    if (Math.fround(d) === v) return d;
+  }
+  return v;
+}
+
+function valueKind(c: Cursor, code: number): GgufValueKind {
+  const kind = kindByCode.get(code);
+  if (kind === undefined) c.fail(`unknown metadata value type ${code}`);
+  return kind;
+}
+
+const supportedTypeNames = new Map<number, string>(Object.entries(GgmlType).map(([k, v]) => [v, k]));
+const bytesPerElement = new Map<number, number>([[GgmlType.F32, 4], [GgmlType.F16, 2], [GgmlType.BF16, 2]]);
+
+/** Byte size of a tensor of a supported type, or undefined for types ptune cannot read. */
+export function ggmlTensorBytes(typeCode: number, elementCount: number): number | undefined {
+  const b = bytesPerElement.get(typeCode);
+  return b === undefined ? undefined : b * elementCount;
+}
+
+export function ggmlTypeName(typeCode: number): string {
+  return supportedTypeNames.get(typeCode) ?? `ggml type ${typeCode} (quantized or unknown)`;
+}
+
+/**
+ * Parses the header of a GGUF file held in `bytes`. `source` (usually the path) prefixes every error.
+ * Tensor extents of supported types are checked to lie inside the file; unsupported types are
+ * reported by the caller when such a tensor is actually needed.
+ */
+export function parseGgufHeader(bytes: Uint8Array, source: string): GgufHeader {
+  const c = new Cursor(bytes, source);
+  if (bytes.length < 24) c.fail(`file is ${bytes.length} bytes, too short for a GGUF header`);
+  if (c.u32() !== GGUF_MAGIC) { c.pos = 0; c.fail('missing "GGUF" magic: not a GGUF file'); }
+  const version = c.u32();
+  if (version !== 2 && version !== 3) c.fail(`GGUF version ${version} is not supported (only 2 and 3)`);
+  const tensorCount = c.size('tensor count', Math.floor((c.remaining - 8) / MIN_TENSOR_INFO_BYTES));
+  const kvCount = c.size('metadata entry count', Math.floor(c.remaining / MIN_KV_BYTES));
+
+  const metadata = new Map<string, GgufValue>();
+  for (let i = 0; i < kvCount; i++) {
+    const key = c.string(`metadata key #${i}`);
+    if (metadata.has(key)) c.fail(`duplicate metadata key "${key}"`);
+    metadata.set(key, readValue(c, valueKind(c, c.u32()), 0));
+  }
+
+  let alignment = GGUF_DEFAULT_ALIGNMENT;
+  const align = metadata.get('general.alignment');
+  if (align !== undefined) {
+    const a = align.type === 'u32' ? align.value : 0;
+    if (a === 0 || (a & (a - 1)) !== 0 || a > 1 << 20) c.fail('general.alignment must be a u32 power of two');
+    alignment = a;
+  }
+
+  const tensors: GgufTensorInfo[] = [];
+  const names = new Set<string>();
+  for (let i = 0; i < tensorCount; i++) {
+    const name = c.string(`tensor #${i} name`);
+    if (names.has(name)) c.fail(`duplicate tensor "${name}"`);
+    names.add(name);
+    const nDims = c.u32();
+    if (nDims < 1 || nDims > MAX_DIMS) c.fail(`tensor "${name}" has ${nDims} dims (1..${MAX_DIMS} allowed)`);
+    const dims: number[] = [];
+    let elements = 1;
+    for (let d = 0; d < nDims; d++) {
+      const dim = c.size(`tensor "${name}" dim ${d}`, bytes.length);
+      dims.push(dim);
+      elements *= dim;
+      if (elements > bytes.length) c.fail(`tensor "${name}" has more elements than the file has bytes`);
+    }
+    const typeCode = c.u32();
+    const offset = c.size(`tensor "${name}" data offset`, bytes.length);
+    if (offset % alignment !== 0) c.fail(`tensor "${name}" data offset ${offset} is not aligned to ${alignment}`);
+    tensors.push({ name, dims, typeCode, offset });
+  }
+
+  const dataOffset = Math.ceil(c.pos / alignment) * alignment;
+  for (const t of tensors) {
+    const size = ggmlTensorBytes(t.typeCode, t.dims.reduce((a, b) => a * b, 1));
+    if (size !== undefined && dataOffset + t.offset + size > bytes.length) {
+      throw new GgufFormatError(
+        `${source}: tensor "${t.name}" (${ggmlTypeName(t.typeCode)}, dims [${t.dims.join(', ')}]) ends at byte ` +
+          `${dataOffset + t.offset + size}, past the end of the ${bytes.length}-byte file (truncated file?)`,
+      );
+    }
+  }
+  return { version, metadata, tensors, alignment, dataOffset };
+}

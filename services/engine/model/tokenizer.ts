@@ -1,0 +1,234 @@
+/**
+ * SentencePiece-BPE tokenizer with byte fallback, encoding by llama2.c's rule: optional BOS,
+ * optional dummy-prefix space, one symbol per UTF-8 character (or its `<0xXX>` byte pieces when
+ * the character is not a piece), then repeatedly merge the adjacent pair whose concatenation is
+ * a piece with the highest score (leftmost pair on ties). A heap makes this O(n log n).
+ *
+ * One deliberate difference from llama2.c: merges and character lookups only target normal and
+ * user-defined pieces, so text such as "<s>" or "<0x0A>" never turns into a control or byte token.
+ */
+export const TokenType = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
+
+export interface TokenizerSpec {
+  /** pieces use U+2581 "▁" for a space, as SentencePiece stores them */
+  pieces: string[];
+  scores: number[];
+  /** TokenType codes, one per piece */
+  tokenTypes: number[];
+  bosId: number;
+  eosId: number;
+  unkId: number;
+}
+
+export interface EncodeOptions {
+  bos: boolean;
+  /** prefix a space to non-empty text, as SentencePiece's add_dummy_prefix does */
+  dummyPrefix: boolean;
+}
+
+const SPACE = '▁';
+const utf8Encoder = new TextEncoder();
+const BYTE_PIECE = /^<0x([0-9A-F]{2})>$/;
+
+interface Candidate {
+  score: number;
+  left: number;
+  right: number;
+  leftVersion: number;
+  rightVersion: number;
+  merged: number;
+}
+
+/** max-heap on score, then leftmost position */
+function before(a: Candidate, b: Candidate): boolean {
+  return a.score > b.score || (a.score === b.score && a.left < b.left);
+}
+
+class CandidateHeap {
+  private items: Candidate[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  push(c: Candidate): void {
+    const h = this.items;
+    h.push(c);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+  pop(): Candidate {
+    const h = this.items;
+    const top = h[0];
+    const last = h.pop() as Candidate;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l], h[m])) m = l;
+        if (r < h.length && before(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+export class Tokenizer {
+  readonly bosId: number;
+  readonly eosId: number;
+  readonly unkId: number;
+  private readonly pieces: string[];
+  private readonly scores: number[];
+  private readonly types: number[];
+  /** mergeable pieces (normal / user-defined) → id */
+  private readonly lookup = new Map<string, number>();
+  /** byte value → id of its `<0xXX>` piece */
+  private readonly byteIds = new Int32Array(256).fill(-1);
+  /** id → byte value for byte pieces, else -1 */
+  private readonly byteOf: Int16Array;
+
+  constructor(spec: TokenizerSpec) {
+    const n = spec.pieces.length;
+    if (n === 0) throw new Error('tokenizer has no pieces');
+    if (spec.scores.length !== n || spec.tokenTypes.length !== n) {
+      throw new Error(`tokenizer arrays disagree: ${n} pieces, ${spec.scores.length} scores, ${spec.tokenTypes.length} token types`);
+    }
+    for (const [name, id] of [['bos', spec.bosId], ['eos', spec.eosId], ['unk', spec.unkId]] as const) {
+      if (!Number.isInteger(id) || id < 0 || id >= n) throw new Error(`tokenizer ${name} id ${id} is outside 0..${n - 1}`);
+    }
+    this.pieces = spec.pieces;
+    this.scores = spec.scores;
+    this.types = spec.tokenTypes;
+    this.bosId = spec.bosId;
+    this.eosId = spec.eosId;
+    this.unkId = spec.unkId;
+    this.byteOf = new Int16Array(n).fill(-1);
+    for (let id = 0; id < n; id++) {
+      const piece = spec.pieces[id];
+      const type = spec.tokenTypes[id];
+      const byteMatch = BYTE_PIECE.exec(piece);
+      if (type === TokenType.byte && byteMatch) {
+        const b = parseInt(byteMatch[1], 16);
+        this.byteOf[id] = b;
+        if (this.byteIds[b] < 0) this.byteIds[b] = id;
+      } else if ((type === TokenType.normal || type === TokenType.userDefined) && !this.lookup.has(piece)) {
+        this.lookup.set(piece, id);
+      }
+    }
+  }
+
+  get vocabSize(): number {
+    return this.pieces.length;
+  }
+
+  piece(id: number): string {
+    const p = this.pieces[id];
+    if (p === undefined) throw new Error(`token id ${id} is outside the vocabulary (0..${this.pieces.length - 1})`);
+    return p;
+  }
+
+  /** the spec this tokenizer was built from (for writing it back to a file) */
+  toSpec(): TokenizerSpec {
+    return {
+      pieces: this.pieces, scores: this.scores, tokenTypes: this.types,
+      bosId: this.bosId, eosId: this.eosId, unkId: this.unkId,
+    };
+  }
+
+  encode(text: string, options: EncodeOptions): number[] {
+    const source = (options.dummyPrefix && text.length > 0 ? ' ' + text : text).replaceAll(' ', SPACE);
+    const ids: number[] = [];
+    // text of each symbol; byte-fallback symbols get '' and never merge
+    const strs: string[] = [];
+    for (const ch of source) {
+      const id = this.lookup.get(ch);
+      if (id !== undefined) {
+        ids.push(id);
+        strs.push(ch);
+        continue;
+      }
+      for (const b of utf8Encoder.encode(ch)) {
+        const byteId = this.byteIds[b];
+        ids.push(byteId >= 0 ? byteId : this.unkId);
+        strs.push('');
+      }
+    }
+    const merged = this.merge(ids, strs);
+    return options.bos ? [this.bosId, ...merged] : merged;
+  }
+
+  private merge(ids: number[], strs: string[]): number[] {
+    const n = ids.length;
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    const version = new Int32Array(n);
+    const alive = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    const heap = new CandidateHeap();
+    const consider = (left: number, right: number): void => {
+      if (left < 0 || right < 0 || strs[left] === '' || strs[right] === '') return;
+      const merged = this.lookup.get(strs[left] + strs[right]);
+      if (merged === undefined) return;
+      heap.push({
+        score: this.scores[merged], left, right, merged,
+        leftVersion: version[left], rightVersion: version[right],
+      });
+    };
+    for (let i = 0; i + 1 < n; i++) consider(i, i + 1);
+    while (heap.size > 0) {
+      const c = heap.pop();
+      const stale = !alive[c.left] || !alive[c.right] || next[c.left] !== c.right ||
+        version[c.left] !== c.leftVersion || version[c.right] !== c.rightVersion;
+      if (stale) continue;
+      ids[c.left] = c.merged;
+      strs[c.left] += strs[c.right];
+      version[c.left]++;
+      alive[c.right] = 0;
+      next[c.left] = next[c.right];
+      if (next[c.right] >= 0) prev[next[c.right]] = c.left;
+      consider(prev[c.left], c.left);
+      consider(c.left, next[c.left]);
+    }
+    const out: number[] = [];
+    for (let i = n > 0 ? 0 : -1; i >= 0; i = next[i]) out.push(ids[i]);
+    return out;
+  }
+
+  /**
+   * Text of `ids`: control tokens (BOS/EOS) produce nothing, byte pieces are reassembled as UTF-8,
+   * "▁" becomes a space, and the first piece after BOS loses its leading space (llama2.c).
+   */
+  decode(ids: readonly number[]): string {
+    const bytes: number[] = [];
+    let afterBos = false;
+    for (const id of ids) {
+      const piece = this.piece(id);
+      const type = this.types[id];
+      if (type === TokenType.control) {
+        afterBos = id === this.bosId;
+        continue;
+      }
+      if (this.byteOf[id] >= 0) {
+        bytes.push(this.byteOf[id]);
+      } else {
+        let text = piece.replaceAll(SPACE, ' ');
+        if (afterBos && text.startsWith(' ')) text = text.slice(1);
+        for (const b of utf8Encoder.encode(text)) bytes.push(b);
+      }
+      afterBos = false;
+    }
+    return new TextDecoder().decode(new Uint8Array(bytes));
+  }
+}
