@@ -1,0 +1,58 @@
+import * as ort from 'onnxruntime-node';
+import type { GraphBuilder } from './builder.js';
+import type { AnyTypedArray } from './dtype.js';
+import { serializeModel } from './serialize.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  executionProvider?: ExecutionProvider;
+  /** intra-op threads; ORT's default when omitted */
+  threads?: number;
+  /** ORT graph optimization level; 'all' by default */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export interface HostTensor {
+  data: AnyTypedArray;
+  dims: readonly number[];
+}
+
+const ortType = (a: AnyTypedArray): 'float32' | 'float64' | 'int64' | 'bool' =>
+  a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : a instanceof BigInt64Array ? 'int64' : 'bool';
+
+/** An onnxruntime session over a built graph, fed and read with plain typed arrays. */
+export class GraphSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {}
+
+  static async create(model: GraphBuilder | Uint8Array, options: SessionOptions = {}): Promise<GraphSession> {
+    const bytes = model instanceof Uint8Array ? model : serializeModel(model);
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: [options.executionProvider ?? 'cpu'],
+      graphOptimizationLevel: options.optimization ?? 'all',
+      ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+    });
+    return new GraphSession(session, session.inputNames, session.outputNames);
+  }
+
+  /** Runs the graph; returns the requested outputs (all by default) by name. */
+  async run(feeds: Record<string, HostTensor>, outputs: readonly string[] = this.outputNames): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(ortType(t.data), t.data, [...t.dims]);
+    const result = await this.session.run(ortFeeds, [...outputs]);
+    const out: Record<string, HostTensor> = {};
+    for (const name of outputs) {
+      const t = result[name];
+      out[name] = { data: t.data as AnyTypedArray, dims: t.dims };
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
