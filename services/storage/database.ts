@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/client.js';
+import { applyMigrations } from './migrations/apply-migrations.js';
+import { startPgliteServer } from './pglite-server.js';
+
+export interface OpenDatabaseOptions {
+  /** Postgres URL; defaults to `DATABASE_URL`. Without either, an embedded PGlite database is used. */
+  url?: string;
+  /** Embedded mode only: the database lives in `<dataDir>/pg`. Default `./.ptune`. */
+  dataDir?: string;
+  /** Connection pool size for a Postgres URL (default 10). Embedded mode always uses 1. */
+  poolSize?: number;
+  /** Apply pending migrations before returning. Default: true when embedded, false with a URL. */
+  migrate?: boolean;
+}
+
+export interface Database {
+  prisma: PrismaClient;
+  /** True for the embedded PGlite database. */
+  embedded: boolean;
+  /** The Postgres URL the client talks to (for embedded mode, the loopback socket server). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATA_DIR = './.ptune';
+
+// With one pooled connection (embedded mode) interactive transactions queue behind each other;
+// Prisma's defaults (2 s wait, 5 s run) are too short for that.
+const EMBEDDED_TRANSACTION_OPTIONS = { maxWait: 60_000, timeout: 60_000 };
+
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const url = options.url ?? process.env.DATABASE_URL;
+  if (url !== undefined && url !== '') {
+    if (options.migrate === true) await applyMigrations(url);
+    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: options.poolSize ?? 10 }) });
+    return { prisma, embedded: false, url, close: () => prisma.$disconnect() };
+  }
+
+  const server = await startPgliteServer(path.resolve(options.dataDir ?? DEFAULT_DATA_DIR, 'pg'));
+  try {
+    if (options.migrate !== false) await applyMigrations(server.url);
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: server.url, max: 1 }),
+      transactionOptions: EMBEDDED_TRANSACTION_OPTIONS,
+    });
+    return {
+      prisma,
+      embedded: true,
+      url: server.url,
+      async close() {
+        await prisma.$disconnect();
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
