@@ -1,0 +1,95 @@
+/**
+ * Initial values of the trainable prompt embeddings [P, dim], as PEFT's PromptTuningInit does:
+ *  - `random`: independent normal draws with the standard deviation of the model's own embedding
+ *    matrix (PEFT uses N(0, 1), which is far off the scale of a small model's embeddings);
+ *  - `sample-vocab`: P embedding rows at token ids drawn uniformly from the whole vocabulary, with
+ *    replacement (PEFT SAMPLE_VOCAB);
+ *  - `text:<string>`: the embedding rows of the text's tokens, repeated or cut to P (PEFT TEXT).
+ *    The text is encoded without BOS and with the dummy-prefix space, i.e. exactly as the same words
+ *    would be tokenized in the middle of an input ("text:happy" gives the tokens of " happy");
+ *  - `from:<file>`: `prompt_embeddings` of an existing prompt file (same P and dim).
+ */
+import type { F32Tensor } from '../model/llama.js';
+import type { Tokenizer } from '../model/tokenizer.js';
+
+export type PromptInit =
+  | { kind: 'random' }
+  | { kind: 'sample-vocab' }
+  | { kind: 'text'; text: string }
+  | { kind: 'from'; path: string };
+
+export const promptInitForms = ['random', 'sample-vocab', 'text:<string>', 'from:<prompt file>'] as const;
+
+export function parsePromptInit(spec: string): PromptInit {
+  if (spec === 'random' || spec === 'sample-vocab') return { kind: spec };
+  if (spec.startsWith('text:')) {
+    const text = spec.slice('text:'.length);
+    if (text.trim() === '') throw new Error(`init "${spec}": the text after "text:" is empty`);
+    return { kind: 'text', text };
+  }
+  if (spec.startsWith('from:')) {
+    const path = spec.slice('from:'.length);
+    if (path === '') throw new Error(`init "${spec}": the prompt file after "from:" is missing`);
+    return { kind: 'from', path };
+  }
+  throw new Error(`unknown init "${spec}": use one of ${promptInitForms.join(', ')}`);
+}
+
+export function formatPromptInit(init: PromptInit): string {
+  switch (init.kind) {
+    case 'text': return `text:${init.text}`;
+    case 'from': return `from:${init.path}`;
+    default: return init.kind;
+  }
+}
+
+/** Uniform draws in [0, 1) from the training run's seeded generator. */
+export type UniformSource = () => number;
+
+/** Standard deviation of all entries of a tensor (float64 accumulation). */
+function stdOf(data: Float32Array): number {
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < data.length; i++) {
+    sum += data[i];
+    sumSq += data[i] * data[i];
+  }
+  const mean = sum / data.length;
+  return Math.sqrt(Math.max(0, sumSq / data.length - mean * mean));
+}
+
+/** Box–Muller; uses 1 − u so that log never sees 0. */
+function standardNormal(uniform: UniformSource): number {
+  const u1 = 1 - uniform();
+  const u2 = uniform();
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+export function randomPrompt(virtualTokens: number, embedding: F32Tensor, uniform: UniformSource): Float32Array {
+  const dim = embedding.dims[1];
+  const std = stdOf(embedding.data);
+  const out = new Float32Array(virtualTokens * dim);
+  for (let i = 0; i < out.length; i++) out[i] = std * standardNormal(uniform);
+  return out;
+}
+
+export function promptFromTokenRows(tokenIds: readonly number[], embedding: F32Tensor): Float32Array {
+  const [vocab, dim] = embedding.dims;
+  const out = new Float32Array(tokenIds.length * dim);
+  tokenIds.forEach((id, row) => {
+    if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new Error(`token id ${id} is outside the vocabulary 0..${vocab - 1}`);
+    out.set(embedding.data.subarray(id * dim, (id + 1) * dim), row * dim);
+  });
+  return out;
+}
+
+export function sampleVocabTokenIds(virtualTokens: number, vocabSize: number, uniform: UniformSource): number[] {
+  return Array.from({ length: virtualTokens }, () => Math.floor(uniform() * vocabSize));
+}
+
+/** The text's token ids, repeated or cut to exactly `virtualTokens`. */
+export function textTokenIds(text: string, virtualTokens: number, tokenizer: Tokenizer): number[] {
+  const ids = tokenizer.encode(text, { bos: false, dummyPrefix: true });
+  if (ids.length === 0) throw new Error(`init text "${text}" encodes to no tokens`);
+  return Array.from({ length: virtualTokens }, (_, i) => ids[i % ids.length]);
+}
