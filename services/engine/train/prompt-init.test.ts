@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../model/rng.js';
 import { Tokenizer, TokenType } from '../model/tokenizer.js';
 import {
   formatPromptInit,
@@ -24,14 +25,6 @@ const embedding = {
   dims: [pieces.length, dim],
   data: new Float32Array(pieces.flatMap((_, r) => [r, r + 0.5, -r])),
 };
-
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-}
 
 describe('parsePromptInit', () => {
   it('parses every form and round-trips it', () => {
@@ -64,16 +57,16 @@ describe('prompt init', () => {
   });
 
   it('sample-vocab draws ids uniformly over the vocabulary from the seeded source', () => {
-    const ids = sampleVocabTokenIds(2000, pieces.length, lcg(7));
-    expect(ids).toEqual(sampleVocabTokenIds(2000, pieces.length, lcg(7)));
+    const ids = sampleVocabTokenIds(2000, pieces.length, Rng.fromSeed(7));
+    expect(ids).toEqual(sampleVocabTokenIds(2000, pieces.length, Rng.fromSeed(7)));
     const counts = new Array(pieces.length).fill(0);
     for (const id of ids) counts[id]++;
     expect(Math.min(...counts)).toBeGreaterThan(100); // expected 2000/12 ≈ 167 each
   });
 
   it('random matches the embedding scale and is reproducible', () => {
-    const prompt = randomPrompt(1000, embedding, lcg(3));
-    expect(prompt).toEqual(randomPrompt(1000, embedding, lcg(3)));
+    const prompt = randomPrompt(1000, embedding, Rng.fromSeed(3));
+    expect(prompt).toEqual(randomPrompt(1000, embedding, Rng.fromSeed(3)));
     const all = Array.from(embedding.data);
     const mean = all.reduce((a, b) => a + b, 0) / all.length;
     const std = Math.sqrt(all.reduce((a, b) => a + (b - mean) ** 2, 0) / all.length);

@@ -10,6 +10,7 @@
  *  - `from:<file>`: `prompt_embeddings` of an existing prompt file (same P and dim).
  */
 import type { F32Tensor } from '../model/llama.js';
+import type { Rng } from '../model/rng.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 
 export type PromptInit =
@@ -43,9 +44,6 @@ export function formatPromptInit(init: PromptInit): string {
   }
 }
 
-/** Uniform draws in [0, 1) from the training run's seeded generator. */
-export type UniformSource = () => number;
-
 /** Standard deviation of all entries of a tensor (float64 accumulation). */
 function stdOf(data: Float32Array): number {
   let sum = 0;
@@ -58,19 +56,8 @@ function stdOf(data: Float32Array): number {
   return Math.sqrt(Math.max(0, sumSq / data.length - mean * mean));
 }
 
-/** Box–Muller; uses 1 − u so that log never sees 0. */
-function standardNormal(uniform: UniformSource): number {
-  const u1 = 1 - uniform();
-  const u2 = uniform();
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-}
-
-export function randomPrompt(virtualTokens: number, embedding: F32Tensor, uniform: UniformSource): Float32Array {
-  const dim = embedding.dims[1];
-  const std = stdOf(embedding.data);
-  const out = new Float32Array(virtualTokens * dim);
-  for (let i = 0; i < out.length; i++) out[i] = std * standardNormal(uniform);
-  return out;
+export function randomPrompt(virtualTokens: number, embedding: F32Tensor, rng: Rng): Float32Array {
+  return rng.fillNormal(new Float32Array(virtualTokens * embedding.dims[1]), stdOf(embedding.data));
 }
 
 export function promptFromTokenRows(tokenIds: readonly number[], embedding: F32Tensor): Float32Array {
@@ -83,8 +70,8 @@ export function promptFromTokenRows(tokenIds: readonly number[], embedding: F32T
   return out;
 }
 
-export function sampleVocabTokenIds(virtualTokens: number, vocabSize: number, uniform: UniformSource): number[] {
-  return Array.from({ length: virtualTokens }, () => Math.floor(uniform() * vocabSize));
+export function sampleVocabTokenIds(virtualTokens: number, vocabSize: number, rng: Rng): number[] {
+  return Array.from({ length: virtualTokens }, () => rng.nextInt(vocabSize));
 }
 
 /** The text's token ids, repeated or cut to exactly `virtualTokens`. */

@@ -1,0 +1,131 @@
+"""PyTorch eager reference for one prompt-tuning training step of a frozen Llama model.
+
+Reads a safetensors file written by train-step.ts: the model weights (llama2.c names, row-major
+(out, in)), the batch (`tokens` int64 [B, T], `loss_mask` float32 [B, T], 1 where token t is a
+target), the initial `prompt_embeddings` [P, dim], and a `__metadata__` with the hyperparameters
+and step settings. Runs warmup + timed steps of forward + backward (w.r.t. the prompt only) +
+global-norm clipping + AdamW, and prints one JSON line with the median step time, the step-0 loss
+(to check both sides compute the same thing), a 512^3 MatMul GFLOP/s figure, and peak RSS.
+
+Usage: /usr/bin/python3 torch_step.py FILE.safetensors
+"""
+import json
+import math
+import resource
+import struct
+import sys
+import time
+
+import torch
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    meta = header.pop("__metadata__", {})
+    dtypes = {"F32": torch.float32, "I64": torch.int64}
+    base = 8 + n
+    tensors = {}
+    for name, info in header.items():
+        start, end = info["data_offsets"]
+        buf = bytearray(raw[base + start : base + end])
+        tensors[name] = torch.frombuffer(buf, dtype=dtypes[info["dtype"]]).reshape(info["shape"])
+    return tensors, meta
+
+
+def rmsnorm(x, w, eps):
+    return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def rope_tables(seq, head, theta):
+    i = torch.arange(0, head, 2, dtype=torch.float32)
+    freqs = theta ** (-i / head)
+    angles = torch.outer(torch.arange(seq, dtype=torch.float32), freqs)
+    return angles.cos(), angles.sin()
+
+
+def rope(x, cos, sin):
+    # adjacent pairs (x[2i], x[2i+1]), llama2.c / Meta layout; x: [B, H, S, hd]
+    x0, x1 = x[..., 0::2], x[..., 1::2]
+    return torch.stack((x0 * cos - x1 * sin, x0 * sin + x1 * cos), dim=-1).flatten(-2)
+
+
+def forward_loss(w, cfg, prompt, tokens, mask):
+    B, T = tokens.shape
+    P, dim = prompt.shape
+    H, KV = cfg["nHeads"], cfg["nKvHeads"]
+    hd = dim // H
+    S = P + T
+    x = torch.cat((prompt.unsqueeze(0).expand(B, P, dim), w["tok_embeddings"][tokens]), dim=1)
+    cos, sin = rope_tables(S, hd, cfg["ropeTheta"])
+    causal = torch.full((S, S), float("-inf")).triu(1)
+    for l in range(cfg["nLayers"]):
+        p = f"layers.{l}."
+        h = rmsnorm(x, w[p + "attention_norm"], cfg["normEps"])
+        q = (h @ w[p + "wq"].T).view(B, S, H, hd).transpose(1, 2)
+        k = (h @ w[p + "wk"].T).view(B, S, KV, hd).transpose(1, 2)
+        v = (h @ w[p + "wv"].T).view(B, S, KV, hd).transpose(1, 2)
+        q, k = rope(q, cos, sin), rope(k, cos, sin)
+        k = k.repeat_interleave(H // KV, dim=1)
+        v = v.repeat_interleave(H // KV, dim=1)
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + causal, dim=-1)
+        o = (att @ v).transpose(1, 2).reshape(B, S, dim)
+        x = x + o @ w[p + "wo"].T
+        h = rmsnorm(x, w[p + "ffn_norm"], cfg["normEps"])
+        x = x + (torch.nn.functional.silu(h @ w[p + "w1"].T) * (h @ w[p + "w3"].T)) @ w[p + "w2"].T
+    x = rmsnorm(x, w["norm"], cfg["normEps"])
+    # position P + t - 1 predicts token t
+    logits = x[:, P - 1 : S - 1, :] @ w["output"].T
+    nll = -torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    return (nll * mask).sum() / mask.sum()
+
+
+def matmul_gflops():
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    for _ in range(5):
+        a @ b
+    n = 40
+    t = time.perf_counter()
+    for _ in range(n):
+        a @ b
+    return 2 * 512**3 * n / (time.perf_counter() - t) / 1e9
+
+
+def main():
+    tensors, meta = read_safetensors(sys.argv[1])
+    cfg = json.loads(meta["config"])
+    step_cfg = json.loads(meta["step"])
+    torch.set_num_threads(step_cfg["threads"])
+    torch.manual_seed(0)
+    tokens, mask = tensors.pop("tokens"), tensors.pop("loss_mask")
+    prompt = tensors.pop("prompt_embeddings").clone().requires_grad_(True)
+    w = tensors  # frozen: no requires_grad
+    opt = torch.optim.AdamW([prompt], lr=step_cfg["lr"], weight_decay=step_cfg["weightDecay"])
+    times, first_loss = [], None
+    for i in range(step_cfg["warmup"] + step_cfg["repeats"]):
+        t = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = forward_loss(w, cfg, prompt, tokens, mask)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([prompt], step_cfg["gradClip"])
+        opt.step()
+        dt = (time.perf_counter() - t) * 1000
+        if first_loss is None:
+            first_loss = loss.item()
+        if i >= step_cfg["warmup"]:
+            times.append(dt)
+    times.sort()
+    print(json.dumps({
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "step_ms_median": times[len(times) // 2],
+        "first_loss": first_loss,
+        "matmul512_gflops": matmul_gflops(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()
