@@ -104,7 +104,7 @@ function readValue(c: Cursor, kind: GgufValueKind, depth: number): GgufValue {
 
 /** the shortest decimal that rounds to the same float32 (so 1e-5 reads back as 1e-5) */
 function shortestF32(v: number): number {
-  if (!Number.isFinite(v)) return v;
+  if (!Number.isFinite(v) || v === 0) return v;
   for (let p = 1; p < 9; p++) {
     const d = Number(v.toPrecision(p));
     if (Math.fround(d) === v) return d;

@@ -229,6 +229,7 @@ export class Tokenizer {
       }
       afterBos = false;
     }
-    return new TextDecoder().decode(new Uint8Array(bytes));
+    // a space that went through byte fallback comes back as "▁" bytes
+    return new TextDecoder().decode(new Uint8Array(bytes)).replaceAll(SPACE, ' ');
   }
 }
