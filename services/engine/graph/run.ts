@@ -9,7 +9,10 @@ export interface SessionOptions {
   executionProvider?: ExecutionProvider;
   /** intra-op threads; ORT's default when omitted */
   threads?: number;
-  /** ORT graph optimization level; 'all' by default */
+  /**
+   * ORT graph optimization level. Default: 'all', but 'basic' for graphs with float64 values,
+   * because ORT's extended fusions (e.g. x·sigmoid(x) → QuickGelu) have float32-only CPU kernels.
+   */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
@@ -31,9 +34,10 @@ export class GraphSession {
 
   static async create(model: GraphBuilder | Uint8Array, options: SessionOptions = {}): Promise<GraphSession> {
     const bytes = model instanceof Uint8Array ? model : serializeModel(model);
+    const float64 = !(model instanceof Uint8Array) && model.inputs.concat(model.outputs).some((v) => v.dtype === 'float64');
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: [options.executionProvider ?? 'cpu'],
-      graphOptimizationLevel: options.optimization ?? 'all',
+      graphOptimizationLevel: options.optimization ?? (float64 ? 'basic' : 'all'),
       ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
     });
     return new GraphSession(session, session.inputNames, session.outputNames);

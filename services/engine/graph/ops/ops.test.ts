@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Value } from '../builder.js';
-import { checkGradients, seededRandom } from '../gradient-check.js';
+import { Rng } from '../../model/rng.js';
+import { checkGradients } from '../gradient-check.js';
 import type { HostTensor } from '../run.js';
 import * as op from './index.js';
 
@@ -90,7 +91,8 @@ const cases: Case[] = [
 ];
 
 function randomFeeds(shapes: Case['inputs'], seed: number): Float64Array[] {
-  const rand = seededRandom(seed);
+  const rng = Rng.fromSeed(seed);
+  const rand = (): number => rng.nextFloat();
   return shapes.map(({ shape, range }) =>
     Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (range === 'positive' ? 0.5 + rand() : 2 * rand() - 1)),
   );
