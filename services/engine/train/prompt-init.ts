@@ -9,9 +9,11 @@
  *    would be tokenized in the middle of an input ("text:happy" gives the tokens of " happy");
  *  - `from:<file>`: `prompt_embeddings` of an existing prompt file (same P and dim).
  */
+import type { LoadedModel } from '../model/gguf.js';
 import type { F32Tensor } from '../model/llama.js';
 import type { Rng } from '../model/rng.js';
 import type { Tokenizer } from '../model/tokenizer.js';
+import { readPromptFor } from './prompt-file.js';
 
 export type PromptInit =
   | { kind: 'random' }
@@ -79,4 +81,19 @@ export function textTokenIds(text: string, virtualTokens: number, tokenizer: Tok
   const ids = tokenizer.encode(text, { bos: false, dummyPrefix: true });
   if (ids.length === 0) throw new Error(`init text "${text}" encodes to no tokens`);
   return Array.from({ length: virtualTokens }, (_, i) => ids[i % ids.length]);
+}
+
+/** The initial [P, dim] prompt for `init`; `random` and `sample-vocab` draw from `rng`. */
+export async function initialPrompt(init: PromptInit, model: LoadedModel, virtualTokens: number, rng: Rng): Promise<Float32Array> {
+  const embedding = model.weights.tokenEmbedding;
+  switch (init.kind) {
+    case 'random':
+      return randomPrompt(virtualTokens, embedding, rng);
+    case 'sample-vocab':
+      return promptFromTokenRows(sampleVocabTokenIds(virtualTokens, embedding.dims[0], rng), embedding);
+    case 'text':
+      return promptFromTokenRows(textTokenIds(init.text, virtualTokens, model.tokenizer), embedding);
+    case 'from':
+      return (await readPromptFor(init.path, embedding.dims[1], virtualTokens)).embeddings;
+  }
 }

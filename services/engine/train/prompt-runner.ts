@@ -1,0 +1,119 @@
+/**
+ * Runs the frozen model with trainable virtual tokens on onnxruntime: one session per
+ * (mode, batch, padded length), built on first use and kept for the rest of the run.
+ * `train` sessions output the loss and the gradients of every trainable graph input;
+ * `score` sessions are the same graph with the virtual tokens fed as constants (no backward
+ * pass), for eval.
+ */
+import { LLAMA_IO, buildLlamaTrainingGraph, type VirtualTokens } from '../graph/llama-graph.js';
+import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
+import type { LlamaWeights } from '../model/llama.js';
+import type { ParameterSet } from './adamw.js';
+
+/** A right-padded batch: token ids and the mask of predicted tokens, both [batch, seqLen]. */
+export interface TokenBatch {
+  batch: number;
+  seqLen: number;
+  tokens: BigInt64Array;
+  lossMask: Float32Array;
+}
+
+export interface ScoreOutputs {
+  /** summed NLL of each example's masked tokens [batch] */
+  exampleNll: Float32Array;
+  /** number of masked tokens per example [batch] */
+  exampleTokens: Float32Array;
+  /** [batch, seqLen-1]: argmax of the logits predicting token t+1 */
+  predictions: BigInt64Array;
+}
+
+export interface TrainOutputs extends ScoreOutputs {
+  loss: number;
+  grads: ParameterSet;
+}
+
+export interface RunnerOptions {
+  executionProvider?: ExecutionProvider;
+  threads?: number;
+}
+
+/** The same virtual tokens with nothing marked trainable: the graph then has no backward part. */
+const asConstants = (v: VirtualTokens): VirtualTokens => ({
+  length: v.length,
+  build: (g, ctx) => ({ embeddings: v.build(g, ctx).embeddings, trainable: [] }),
+});
+
+interface CachedSession {
+  session: GraphSession;
+  /** trainable input names, in gradient output order (empty for score sessions) */
+  trainable: string[];
+  /** static shape of every graph input */
+  shapes: Map<string, readonly number[]>;
+}
+
+export class PromptRunner {
+  private readonly sessions = new Map<string, Promise<CachedSession>>();
+
+  constructor(
+    private readonly weights: LlamaWeights,
+    private readonly virtualTokens: VirtualTokens,
+    private readonly options: RunnerOptions = {},
+  ) {}
+
+  async train(batch: TokenBatch, params: ParameterSet): Promise<TrainOutputs> {
+    const s = await this.session('train', batch);
+    const out = await s.session.run(feeds(s, batch, params));
+    const grads: ParameterSet = {};
+    for (const name of s.trainable) grads[name] = out[`${LLAMA_IO.gradPrefix}${name}`].data as Float32Array;
+    return { loss: (out[LLAMA_IO.loss].data as Float32Array)[0], grads, ...scoreOutputs(out) };
+  }
+
+  async score(batch: TokenBatch, params: ParameterSet): Promise<ScoreOutputs> {
+    const s = await this.session('score', batch);
+    return scoreOutputs(await s.session.run(feeds(s, batch, params)));
+  }
+
+  async release(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of sessions) await (await s).session.release();
+  }
+
+  private session(mode: 'train' | 'score', b: TokenBatch): Promise<CachedSession> {
+    const key = `${mode}:${b.batch}x${b.seqLen}`;
+    let cached = this.sessions.get(key);
+    if (!cached) {
+      const virtualTokens = mode === 'train' ? this.virtualTokens : asConstants(this.virtualTokens);
+      const built = buildLlamaTrainingGraph(this.weights, { batch: b.batch, seqLen: b.seqLen, virtualTokens });
+      cached = GraphSession.create(built.graph, this.options).then((session) => ({
+        session,
+        trainable: built.trainable.map((v) => v.name),
+        shapes: new Map(built.graph.inputs.map((v) => [v.name, v.shape])),
+      }));
+      this.sessions.set(key, cached);
+      cached.catch(() => this.sessions.delete(key));
+    }
+    return cached;
+  }
+}
+
+function feeds(s: CachedSession, b: TokenBatch, params: ParameterSet): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {
+    [LLAMA_IO.tokens]: { data: b.tokens, dims: [b.batch, b.seqLen] },
+    [LLAMA_IO.lossMask]: { data: b.lossMask, dims: [b.batch, b.seqLen] },
+  };
+  for (const [name, data] of Object.entries(params)) {
+    const dims = s.shapes.get(name);
+    if (!dims) throw new Error(`prompt runner: the graph has no input "${name}"`);
+    out[name] = { data, dims };
+  }
+  return out;
+}
+
+function scoreOutputs(out: Record<string, HostTensor>): ScoreOutputs {
+  return {
+    exampleNll: out[LLAMA_IO.exampleNll].data as Float32Array,
+    exampleTokens: out[LLAMA_IO.exampleTokens].data as Float32Array,
+    predictions: out[LLAMA_IO.predictions].data as BigInt64Array,
+  };
+}

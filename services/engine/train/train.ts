@@ -1,0 +1,200 @@
+/**
+ * The prompt-tuning loop: batch → forward + backward on onnxruntime → clip → AdamW, repeated,
+ * with eval, checkpoints, progress events and cancellation. The trainable set is a named set of
+ * Float32Arrays (graph inputs); prompt tuning has one, `prompt_embeddings` [P, dim].
+ */
+import { promptTuning } from '../graph/llama-graph.js';
+import type { ExecutionProvider } from '../graph/run.js';
+import type { LoadedModel } from '../model/gguf.js';
+import { Rng } from '../model/rng.js';
+import { adamwStep, createAdamWState, defaultAdamWConfig, type ParameterSet } from './adamw.js';
+import { encodeCheckpoint, writeCheckpointFile } from './checkpoint-file.js';
+import { assertSameRun, type RunIdentity, type TrainCheckpoint } from './checkpoint.js';
+import { clipGlobalNorm } from './clip.js';
+import { DataOrder } from './data-order.js';
+import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
+import { evaluate, type EvalMetrics } from './evaluate.js';
+import type { ExampleSet } from './example-set.js';
+import { formatPromptInit, initialPrompt, type PromptInit } from './prompt-init.js';
+import { PromptRunner } from './prompt-runner.js';
+import { learningRateAt, type ScheduleName } from './schedule.js';
+import { validateTrainOptions } from './validate.js';
+
+export const PROMPT_INPUT = 'prompt_embeddings';
+
+export interface TrainOptions {
+  model: LoadedModel;
+  train: ExampleSet;
+  /** held-out set: evaluated before and after training (and every `evalEvery` steps) */
+  eval?: ExampleSet;
+  virtualTokens: number;
+  init: PromptInit;
+  steps: number;
+  lr: number;
+  /** default 'constant' */
+  schedule?: ScheduleName;
+  /** default 0 */
+  warmupSteps?: number;
+  /** decoupled AdamW weight decay, default 0 */
+  weightDecay?: number;
+  /** maximum global gradient norm; 0 turns clipping off; default 1 */
+  gradClip?: number;
+  batchSize: number;
+  seed: number;
+  evalEvery?: number;
+  /** write a checkpoint every N steps (and after the last one); default: only after the last */
+  checkpointEvery?: number;
+  /** where checkpoints are written (`checkpoint.safetensors`, replaced atomically) */
+  checkpointDir?: string;
+  /** continue from this checkpoint (it must come from a run with the same settings and data) */
+  resume?: TrainCheckpoint;
+  executionProvider?: ExecutionProvider;
+  threads?: number;
+}
+
+export interface TrainProgress {
+  /** optimizer steps completed, 1-based */
+  step: number;
+  totalSteps: number;
+  loss: number;
+  lr: number;
+  /** global gradient norm before clipping */
+  gradNorm: number;
+  stepMs: number;
+  epoch: number;
+}
+
+export interface CheckpointEvent {
+  step: number;
+  /** the encoded checkpoint (safetensors bytes; `decodeCheckpoint` reads it back) */
+  bytes: Uint8Array;
+  /** file written, when `checkpointDir` is set */
+  path?: string;
+}
+
+export interface TrainHooks {
+  onProgress?: (progress: TrainProgress) => void;
+  onEval?: (step: number, metrics: EvalMetrics) => void;
+  /** awaited before training continues, so a caller can store the checkpoint durably */
+  onCheckpoint?: (checkpoint: CheckpointEvent) => void | Promise<void>;
+  /** when it fires, training writes a checkpoint of the last completed step and throws TrainingAbortedError */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  identity: RunIdentity;
+  params: ParameterSet;
+  /** `params.prompt_embeddings`, [virtualTokens, dim] row-major */
+  promptEmbeddings: Float32Array;
+  dim: number;
+  steps: number;
+  /** training loss of every step, including steps done before a resume */
+  losses: number[];
+  /** wall time of each step run by this call (excluding eval and checkpoints) */
+  stepMs: number[];
+  resumedFromStep?: number;
+  evalBefore?: EvalMetrics;
+  evalAfter?: EvalMetrics;
+}
+
+export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  validateTrainOptions(o);
+  const schedule = o.schedule ?? 'constant';
+  const warmupSteps = o.warmupSteps ?? 0;
+  const weightDecay = o.weightDecay ?? 0;
+  const gradClip = o.gradClip ?? 1;
+  const identity: RunIdentity = {
+    modelFingerprint: o.model.fingerprint,
+    trainDigest: o.train.digest,
+    method: 'prompt_tuning',
+    virtualTokens: o.virtualTokens,
+    init: formatPromptInit(o.init),
+    seed: o.seed,
+    steps: o.steps,
+    lr: o.lr,
+    schedule,
+    warmupSteps,
+    weightDecay,
+    gradClip,
+    batchSize: o.batchSize,
+  };
+  const runner = new PromptRunner(o.model.weights, promptTuning(o.virtualTokens), {
+    executionProvider: o.executionProvider,
+    threads: o.threads,
+  });
+  const evalSet = o.eval;
+  const runEval = (params: ParameterSet): Promise<EvalMetrics> =>
+    evaluate(runner, evalSet ? evalSet.batches(o.batchSize) : [], params);
+  try {
+    let state: TrainCheckpoint;
+    if (o.resume) {
+      assertSameRun(o.resume.identity, identity);
+      state = structuredClone(o.resume);
+    } else {
+      const rng = Rng.fromSeed(o.seed);
+      const params = { [PROMPT_INPUT]: await initialPrompt(o.init, o.model, o.virtualTokens, rng) };
+      state = {
+        step: 0,
+        identity,
+        params,
+        optimizer: createAdamWState(params),
+        data: DataOrder.start(o.train.size, rng).current,
+        losses: [],
+        evalBefore: evalSet ? await runEval(params) : undefined,
+      };
+    }
+    const resumedFromStep = o.resume ? state.step : undefined;
+    let lastCheckpointStep = resumedFromStep;
+    const order = DataOrder.resume(o.train.size, state.data);
+    const adamw = { ...defaultAdamWConfig, weightDecay };
+    const stepMs: number[] = [];
+
+    const checkpoint = async (): Promise<void> => {
+      const bytes = encodeCheckpoint(state);
+      const path = o.checkpointDir ? await writeCheckpointFile(o.checkpointDir, bytes) : undefined;
+      lastCheckpointStep = state.step;
+      await hooks.onCheckpoint?.({ step: state.step, bytes, path });
+    };
+
+    while (state.step < o.steps) {
+      if (hooks.signal?.aborted) {
+        await checkpoint();
+        throw new TrainingAbortedError(state.step);
+      }
+      const started = performance.now();
+      const step = state.step + 1;
+      const batch = o.train.batch(order.next(o.batchSize), o.batchSize);
+      const out = await runner.train(batch, state.params);
+      const gradNorm = clipGlobalNorm(out.grads, gradClip);
+      if (!Number.isFinite(out.loss)) throw new TrainingDivergedError(step, `the loss is ${out.loss}`, lastCheckpointStep);
+      if (!Number.isFinite(gradNorm)) throw new TrainingDivergedError(step, `the gradient norm is ${gradNorm}`, lastCheckpointStep);
+      const lr = learningRateAt(state.step, { schedule, lr: o.lr, warmupSteps, totalSteps: o.steps });
+      adamwStep(state.params, out.grads, state.optimizer, lr, adamw);
+      const ms = performance.now() - started;
+      stepMs.push(ms);
+      state.step = step;
+      state.data = order.current;
+      state.losses.push(out.loss);
+      hooks.onProgress?.({ step, totalSteps: o.steps, loss: out.loss, lr, gradNorm, stepMs: ms, epoch: state.data.epoch });
+      if (evalSet && o.evalEvery && step % o.evalEvery === 0 && step < o.steps) hooks.onEval?.(step, await runEval(state.params));
+      if ((o.checkpointEvery && step % o.checkpointEvery === 0) || step === o.steps) await checkpoint();
+    }
+
+    const evalAfter = evalSet ? await runEval(state.params) : undefined;
+    if (evalAfter) hooks.onEval?.(state.step, evalAfter);
+    return {
+      identity,
+      params: state.params,
+      promptEmbeddings: state.params[PROMPT_INPUT],
+      dim: o.model.weights.config.dim,
+      steps: state.step,
+      losses: state.losses,
+      stepMs,
+      resumedFromStep,
+      evalBefore: state.evalBefore,
+      evalAfter,
+    };
+  } finally {
+    await runner.release();
+  }
+}
