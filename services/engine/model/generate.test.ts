@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gguf } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roundToF16 } from '../formats/half.js';
+import { f16BitsToF32, roundToF16 } from '../formats/half.js';
 import { generateLlama, parameterCount, presets, writeGeneratedModel } from './generate.js';
 import { generatedTokenizerSpec } from './generated-tokenizer.js';
 import { loadGguf } from './gguf.js';
@@ -98,6 +99,25 @@ describe('GGUF writer round trip', () => {
     expect(await readFile(b.path)).toEqual(await readFile(a.path));
     expect(b.fingerprint).toBe(a.fingerprint);
     expect(c.fingerprint).not.toBe(a.fingerprint);
+  });
+
+  it('writes files an independent GGUF parser (@huggingface/gguf) reads the same way', async () => {
+    const path = join(dir, 'independent.gguf');
+    const w = generateLlama(presets.tiny.config, 4, { tiedClassifier: false });
+    await writeGguf(path, w, generatedTokenizerSpec(320), { dtype: 'f16' });
+    const parsed = await gguf(path, { allowLocalFile: true });
+    const meta = parsed.metadata as Record<string, unknown>;
+    expect(meta['general.architecture']).toBe('llama');
+    expect(meta['llama.block_count']).toBe(2);
+    expect(meta['llama.attention.head_count_kv']).toBe(2);
+    expect((meta['tokenizer.ggml.tokens'] as string[]).length).toBe(320);
+    const q = parsed.tensorInfos.find((t) => t.name === 'blk.1.attn_q.weight');
+    expect(q?.shape.map(Number)).toEqual([32, 32]);
+    expect(q?.dtype).toBe(1); // F16
+    const raw = await readFile(path);
+    const start = Number(parsed.tensorDataOffset) + Number(q?.offset);
+    const halves = new Uint16Array(raw.buffer.slice(raw.byteOffset + start, raw.byteOffset + start + 32 * 32 * 2));
+    expect(roundToF16(w.layers[1].wq.data)).toEqual(new Float32Array(Array.from(halves, (h) => f16BitsToF32(h))));
   });
 
   it('refuses a tokenizer that does not match the vocabulary size', async () => {
