@@ -3,7 +3,7 @@
  * gives a final prompt bit-identical to an uninterrupted run.
  */
 import type { AdamWState, ParameterSet } from './adamw.js';
-import type { DataPosition } from './data-order.js';
+import type { SamplerState } from '../data/sampler.js';
 import type { EvalMetrics } from './evaluate.js';
 import type { ScheduleName } from './schedule.js';
 
@@ -30,7 +30,7 @@ export interface TrainCheckpoint {
   identity: RunIdentity;
   params: ParameterSet;
   optimizer: AdamWState;
-  data: DataPosition;
+  data: SamplerState;
   /** training loss of every completed step (for curves and summaries) */
   losses: number[];
   /** held-out metrics of the initial prompt, when the run has an eval set */

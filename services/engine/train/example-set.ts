@@ -1,49 +1,50 @@
 /**
- * A tokenized dataset as the training loop sees it: a fixed size, a content digest (so a
- * checkpoint cannot be resumed on other data), and right-padded batches at one padded length per
- * set (its longest example), so a whole run uses one onnxruntime session shape per set.
+ * A tokenized dataset as the training loop sees it: its size, longest example, a content digest
+ * (so a checkpoint cannot be resumed on other data), and batches in the training graph's layout.
+ * Batches come from ../data/batch.ts (right-padded, length rounded up to a bucket) and are
+ * re-expressed for the graph: `loss_mask[b, t] = 1` marks token t as predicted (the data layer
+ * marks the logits position t−1 that predicts it), and short batches get empty rows so that a
+ * run only ever sees a few session shapes.
  */
 import { createHash } from 'node:crypto';
+import { makeBatch } from '../data/batch.js';
+import type { EncodedExample } from '../data/encode.js';
 import type { TokenBatch } from './prompt-runner.js';
-
-/** One example: `[BOS] + input tokens + output tokens`; tokens from `outputStart` on are predicted. */
-export interface TokenizedExample {
-  tokens: readonly number[];
-  outputStart: number;
-}
 
 export interface ExampleSet {
   readonly size: number;
-  /** longest example, in tokens */
+  /** longest example, in tokens (BOS included) */
   readonly maxLength: number;
   readonly digest: string;
-  /** the examples at `indices`, padded to `rows` rows (extra rows are empty) and `maxLength` */
+  /** the examples at `indices` in `rows` rows (extra rows are empty: all-zero loss mask) */
   batch(indices: readonly number[], rows: number): TokenBatch;
-  /** the whole set in order, `rows` examples per batch, the last batch padded */
+  /** the whole set in order, `rows` examples per batch */
   batches(rows: number): Iterable<TokenBatch>;
 }
 
-export function exampleSet(examples: readonly TokenizedExample[]): ExampleSet {
-  examples.forEach((e, i) => {
-    if (e.outputStart < 1 || e.outputStart >= e.tokens.length) {
-      throw new Error(`example ${i}: output start ${e.outputStart} must lie in 1..${e.tokens.length - 1} (at least one output token)`);
-    }
-  });
-  const maxLength = examples.reduce((m, e) => Math.max(m, e.tokens.length), 0);
+export interface ExampleSetOptions {
+  /** id used for padding (any valid id: padded positions are masked out and causally unseen) */
+  padId: number;
+  /** longest sequence allowed: the model's context length minus the virtual tokens */
+  maxSeqLen: number;
+  /** padded lengths are multiples of this (default 8) */
+  bucket?: number;
+}
+
+export function exampleSet(examples: readonly EncodedExample[], options: ExampleSetOptions): ExampleSet {
+  const maxLength = examples.reduce((m, e) => Math.max(m, e.ids.length), 0);
   const hash = createHash('sha256');
-  for (const e of examples) hash.update(`${e.outputStart}:${e.tokens.join(',')};`);
+  for (const e of examples) hash.update(`${e.promptIds.length}:${e.ids.join(',')};`);
   const digest = hash.digest('hex');
 
   const batch = (indices: readonly number[], rows: number): TokenBatch => {
-    if (indices.length > rows) throw new Error(`batch of ${indices.length} examples does not fit ${rows} rows`);
-    const T = maxLength;
-    const tokens = new BigInt64Array(rows * T);
+    if (indices.length === 0 || indices.length > rows) throw new Error(`a batch of ${indices.length} examples does not fit ${rows} rows`);
+    const b = makeBatch(indices.map((i) => examples[i]), options);
+    const T = b.seqLen;
+    const tokens = new BigInt64Array(rows * T).fill(BigInt(options.padId));
+    tokens.set(b.ids);
     const lossMask = new Float32Array(rows * T);
-    indices.forEach((index, row) => {
-      const e = examples[index];
-      e.tokens.forEach((id, t) => (tokens[row * T + t] = BigInt(id)));
-      lossMask.fill(1, row * T + e.outputStart, row * T + e.tokens.length);
-    });
+    for (let r = 0; r < b.batchSize; r++) lossMask.set(b.lossMask.subarray(r * T, (r + 1) * T - 1), r * T + 1);
     return { batch: rows, seqLen: T, tokens, lossMask };
   };
 

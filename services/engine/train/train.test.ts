@@ -7,7 +7,8 @@ import { loadGguf, type LoadedModel } from '../model/gguf.js';
 import { Rng } from '../model/rng.js';
 import { CHECKPOINT_FILE, readCheckpointFile } from './checkpoint-file.js';
 import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
-import { exampleSet, type TokenizedExample } from './example-set.js';
+import type { EncodedExample } from '../data/encode.js';
+import { exampleSet, type ExampleSet } from './example-set.js';
 import { encodePromptFile } from './prompt-file.js';
 import { train, type TrainOptions } from './train.js';
 
@@ -15,17 +16,19 @@ let dir: string;
 let model: LoadedModel;
 
 /** BOS + 3..6 random tokens + the fixed answer tokens [17, 23]: learnable by a prompt alone. */
-function syntheticExamples(count: number, seed: number): TokenizedExample[] {
+function syntheticExamples(count: number, seed: number): EncodedExample[] {
   const rng = Rng.fromSeed(seed);
-  return Array.from({ length: count }, () => {
-    const input = Array.from({ length: 3 + rng.nextInt(4) }, () => 40 + rng.nextInt(200));
-    return { tokens: [1, ...input, 17, 23], outputStart: input.length + 1 };
+  return Array.from({ length: count }, (_, line) => {
+    const promptIds = [1, ...Array.from({ length: 3 + rng.nextInt(4) }, () => 40 + rng.nextInt(200))];
+    return { promptIds, outputIds: [17, 23], ids: [...promptIds, 17, 23], line };
   });
 }
 
+const set = (count: number, seed: number): ExampleSet => exampleSet(syntheticExamples(count, seed), { padId: 0, maxSeqLen: 200 });
+
 const options = (overrides: Partial<TrainOptions> = {}): TrainOptions => ({
   model,
-  train: exampleSet(syntheticExamples(24, 1)),
+  train: set(24, 1),
   virtualTokens: 4,
   init: { kind: 'sample-vocab' },
   steps: 12,
@@ -53,7 +56,7 @@ describe('train', () => {
   it('reduces the training loss and the held-out loss, reporting progress every step', async () => {
     const progress: number[] = [];
     const result = await train(
-      options({ steps: 30, eval: exampleSet(syntheticExamples(8, 2)), lr: 0.1 }),
+      options({ steps: 30, eval: set(8, 2), lr: 0.1 }),
       { onProgress: (p) => progress.push(p.step) },
     );
     expect(progress).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));

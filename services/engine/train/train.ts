@@ -3,6 +3,7 @@
  * with eval, checkpoints, progress events and cancellation. The trainable set is a named set of
  * Float32Arrays (graph inputs); prompt tuning has one, `prompt_embeddings` [P, dim].
  */
+import { ExampleSampler } from '../data/sampler.js';
 import { promptTuning } from '../graph/llama-graph.js';
 import type { ExecutionProvider } from '../graph/run.js';
 import type { LoadedModel } from '../model/gguf.js';
@@ -11,7 +12,6 @@ import { adamwStep, createAdamWState, defaultAdamWConfig, type ParameterSet } fr
 import { encodeCheckpoint, writeCheckpointFile } from './checkpoint-file.js';
 import { assertSameRun, type RunIdentity, type TrainCheckpoint } from './checkpoint.js';
 import { clipGlobalNorm } from './clip.js';
-import { DataOrder } from './data-order.js';
 import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
 import { evaluate, type EvalMetrics } from './evaluate.js';
 import type { ExampleSet } from './example-set.js';
@@ -138,14 +138,15 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
         identity,
         params,
         optimizer: createAdamWState(params),
-        data: DataOrder.start(o.train.size, rng).current,
+        // the data order continues the same seeded stream after the init's draws
+        data: { epoch: 0, index: 0, epochStartRng: rng.state() },
         losses: [],
         evalBefore: evalSet ? await runEval(params) : undefined,
       };
     }
     const resumedFromStep = o.resume ? state.step : undefined;
     let lastCheckpointStep = resumedFromStep;
-    const order = DataOrder.resume(o.train.size, state.data);
+    const sampler = ExampleSampler.restore(o.train.size, state.data);
     const adamw = { ...defaultAdamWConfig, weightDecay };
     const stepMs: number[] = [];
 
@@ -163,7 +164,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       }
       const started = performance.now();
       const step = state.step + 1;
-      const batch = o.train.batch(order.next(o.batchSize), o.batchSize);
+      const batch = o.train.batch(sampler.next(o.batchSize), o.batchSize);
       const out = await runner.train(batch, state.params);
       const gradNorm = clipGlobalNorm(out.grads, gradClip);
       if (!Number.isFinite(out.loss)) throw new TrainingDivergedError(step, `the loss is ${out.loss}`, lastCheckpointStep);
@@ -173,7 +174,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       const ms = performance.now() - started;
       stepMs.push(ms);
       state.step = step;
-      state.data = order.current;
+      state.data = sampler.state();
       state.losses.push(out.loss);
       hooks.onProgress?.({ step, totalSteps: o.steps, loss: out.loss, lr, gradNorm, stepMs: ms, epoch: state.data.epoch });
       if (evalSet && o.evalEvery && step % o.evalEvery === 0 && step < o.steps) hooks.onEval?.(step, await runEval(state.params));
