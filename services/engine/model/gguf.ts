@@ -44,7 +44,7 @@ export function loadGgufBytes(bytes: Uint8Array, path: string): LoadedModel {
   if (architecture !== 'llama') {
     throw new Error(`${path}: architecture "${architecture}" is not supported (only "llama")`);
   }
-  const tokenizer = new Tokenizer(tokenizerSpecFromMetadata(meta, path));
+  const tokenizer = withSource(path, () => new Tokenizer(tokenizerSpecFromMetadata(meta, path)));
   const config = llamaConfig(meta, tokenizer.vocabSize, path);
 
   const infos = new Map(header.tensors.map((t) => [t.name, t]));
@@ -81,6 +81,15 @@ export function loadGgufBytes(bytes: Uint8Array, path: string): LoadedModel {
   };
   const fingerprint = createHash('sha256').update(bytes).digest('hex');
   return { weights, tokenizer, fingerprint, architecture, path, metadata: meta };
+}
+
+function withSource<T>(path: string, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    const message = (e as Error).message;
+    throw new Error(message.startsWith(`${path}: `) ? message : `${path}: ${message}`, { cause: e });
+  }
 }
 
 function llamaConfig(meta: GgufMetadata, vocabSize: number, path: string): LlamaConfig {
