@@ -85,6 +85,12 @@ describe.skipIf(!stories260K.available)('loadGguf on stories260K', () => {
       }),
       { numRuns: 300, seed: 7 },
     );
+    fc.assert(
+      fc.property(fc.nat(original.length - 1), (length) => {
+        expect(() => loadGgufBytes(original.subarray(0, length), 'cut.gguf')).toThrow(/^cut\.gguf: /);
+      }),
+      { numRuns: 200, seed: 8 },
+    );
   });
 });
 
@@ -93,6 +99,10 @@ describe('GGUF header parser on hostile input', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
         expect(() => parseGgufHeader(bytes, 'rand.gguf')).toThrow(/rand\.gguf/);
+        const withMagic = new Uint8Array(8 + bytes.length);
+        withMagic.set([0x47, 0x47, 0x55, 0x46, 3, 0, 0, 0]);
+        withMagic.set(bytes, 8);
+        expect(() => loadGgufBytes(withMagic, 'rand.gguf')).toThrow(/^rand\.gguf: /);
       }),
       { numRuns: 500, seed: 1 },
     );
