@@ -11,6 +11,7 @@ describe('makeBatch', () => {
     expect([...b.ids].map(Number)).toEqual([1, 10, 11, 20, 21, 0, 0, 0, 1, 12, 22, 0, 0, 0, 0, 0]);
     expect([...b.targets].map(Number)).toEqual([10, 11, 20, 21, 0, 0, 0, 0, 12, 22, 0, 0, 0, 0, 0, 0]);
     expect([...b.lossMask]).toEqual([0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect([...b.outputMask]).toEqual([0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
     expect(b.lengths).toEqual([5, 3]);
     expect(b.firstOutputPositions).toEqual([2, 1]);
     expect(b.outputTokenCount).toBe(3);

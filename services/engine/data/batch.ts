@@ -7,6 +7,8 @@
  * - `targets[b, t]`: the token position t must predict, i.e. ids[b, t+1] (padId where unused).
  * - `lossMask[b, t]`: 1 where targets[b, t] is an output token, else 0 — aligned with the logits,
  *   so loss = Σ mask·CE(logits[b,t], targets[b,t]) / Σ mask (mean over all output tokens of the batch).
+ * - `outputMask[b, t]`: 1 where ids[b, t] is an output token — the same mask aligned with the
+ *   tokens (outputMask[b, t+1] = lossMask[b, t]), for graphs that shift inside.
  * Virtual tokens are not part of the batch: the graph prepends them before position 0.
  */
 import type { EncodedExample } from './encode.js';
@@ -17,6 +19,7 @@ export interface Batch {
   ids: BigInt64Array;
   targets: BigInt64Array;
   lossMask: Float32Array;
+  outputMask: Float32Array;
   /** real (unpadded) length of each row */
   lengths: number[];
   /** per row, the position whose logits predict the first output token (promptIds.length − 1) */
@@ -46,6 +49,7 @@ export function makeBatch(examples: EncodedExample[], options: BatchOptions): Ba
   const ids = new BigInt64Array(B * seqLen).fill(pad);
   const targets = new BigInt64Array(B * seqLen).fill(pad);
   const lossMask = new Float32Array(B * seqLen);
+  const outputMask = new Float32Array(B * seqLen);
   let outputTokenCount = 0;
   examples.forEach((e, b) => {
     const row = b * seqLen;
@@ -55,6 +59,7 @@ export function makeBatch(examples: EncodedExample[], options: BatchOptions): Ba
       if (t > 0) targets[row + t - 1] = BigInt(id);
       if (t >= promptLength) {
         lossMask[row + t - 1] = 1;
+        outputMask[row + t] = 1;
         outputTokenCount++;
       }
     });
@@ -65,6 +70,7 @@ export function makeBatch(examples: EncodedExample[], options: BatchOptions): Ba
     ids,
     targets,
     lossMask,
+    outputMask,
     lengths: examples.map((e) => e.ids.length),
     firstOutputPositions: examples.map((e) => e.promptIds.length - 1),
     outputTokenCount,
