@@ -47,10 +47,6 @@ export class Rng {
     return { algorithm: 'xoshiro128**', s: [this.s[0], this.s[1], this.s[2], this.s[3]] };
   }
 
-  clone(): Rng {
-    return new Rng(this.s.slice());
-  }
-
   nextUint32(): number {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
