@@ -4,10 +4,11 @@
  * optimizer step count, data position with RNG state, eval before training).
  * Written atomically (temporary file, fsync, rename), so a crash leaves the previous checkpoint.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../formats/safetensors.js';
 import type { ParameterSet } from './adamw.js';
+import { writeFileAtomic } from './atomic-write.js';
 import type { TrainCheckpoint } from './checkpoint.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -91,20 +92,4 @@ export async function readCheckpointFile(dir: string): Promise<TrainCheckpoint |
     throw e;
   }
   return decodeCheckpoint(bytes, file);
-}
-
-/** temporary file beside the target, fsync, rename over it */
-export async function writeFileAtomic(target: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${target}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } catch (e) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await handle.close();
-  await rename(tmp, target);
 }

@@ -8,8 +8,12 @@
  *    argmax along the reference equals the reference token, greedy decoding walks exactly that path,
  *    and at the first position where they differ greedy decoding leaves it.
  */
+import { promptTuning } from '../graph/llama-graph.js';
+import type { LoadedModel } from '../model/gguf.js';
 import type { ParameterSet } from './adamw.js';
-import type { PromptRunner, TokenBatch } from './prompt-runner.js';
+import type { ExampleSet } from './example-set.js';
+import { PROMPT_TENSOR } from './prompt-file.js';
+import { PromptRunner, type RunnerOptions, type TokenBatch } from './prompt-runner.js';
 
 export interface EvalMetrics {
   loss: number;
@@ -50,4 +54,23 @@ export async function evaluate(runner: PromptRunner, batches: EvalBatches, param
   }
   if (examples === 0) throw new Error('eval: the dataset has no example with output tokens');
   return { loss: nll / outputTokens, firstTokenAccuracy: firstCorrect / examples, exactMatch: exact / examples, examples, outputTokens };
+}
+
+export interface EvaluatePromptOptions extends RunnerOptions {
+  /** [P, dim] virtual tokens; the bare model when absent */
+  prompt?: Float32Array;
+  /** examples per forward pass, default 16 */
+  batchSize?: number;
+}
+
+/** Metrics of a stored prompt (or of the bare model) on a dataset, with its own short-lived sessions. */
+export async function evaluatePrompt(model: LoadedModel, data: ExampleSet, o: EvaluatePromptOptions = {}): Promise<EvalMetrics> {
+  const dim = model.weights.config.dim;
+  const virtualTokens = o.prompt ? promptTuning(o.prompt.length / dim) : undefined;
+  const runner = new PromptRunner(model.weights, virtualTokens, o);
+  try {
+    return await evaluate(runner, data.batches(o.batchSize ?? 16), o.prompt ? { [PROMPT_TENSOR]: o.prompt } : {});
+  } finally {
+    await runner.release();
+  }
 }

@@ -38,10 +38,10 @@ export interface RunnerOptions {
 }
 
 /** The same virtual tokens with nothing marked trainable: the graph then has no backward part. */
-const asConstants = (v: VirtualTokens): VirtualTokens => ({
+const asConstants = (v: VirtualTokens | undefined): VirtualTokens | undefined => v && {
   length: v.length,
   build: (g, ctx) => ({ embeddings: v.build(g, ctx).embeddings, trainable: [] }),
-});
+};
 
 interface CachedSession {
   session: GraphSession;
@@ -56,7 +56,8 @@ export class PromptRunner {
 
   constructor(
     private readonly weights: LlamaWeights,
-    private readonly virtualTokens: VirtualTokens,
+    /** undefined: the bare model (eval without a prompt) */
+    private readonly virtualTokens: VirtualTokens | undefined,
     private readonly options: RunnerOptions = {},
   ) {}
 

@@ -15,12 +15,11 @@ import { clipGlobalNorm } from './clip.js';
 import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
 import { evaluate, type EvalMetrics } from './evaluate.js';
 import type { ExampleSet } from './example-set.js';
+import { PROMPT_TENSOR } from './prompt-file.js';
 import { formatPromptInit, initialPrompt, type PromptInit } from './prompt-init.js';
 import { PromptRunner } from './prompt-runner.js';
 import { learningRateAt, type ScheduleName } from './schedule.js';
 import { validateTrainOptions } from './validate.js';
-
-export const PROMPT_INPUT = 'prompt_embeddings';
 
 export interface TrainOptions {
   model: LoadedModel;
@@ -132,7 +131,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       state = structuredClone(o.resume);
     } else {
       const rng = Rng.fromSeed(o.seed);
-      const params = { [PROMPT_INPUT]: await initialPrompt(o.init, o.model, o.virtualTokens, rng) };
+      const params = { [PROMPT_TENSOR]: await initialPrompt(o.init, o.model, o.virtualTokens, rng) };
       state = {
         step: 0,
         identity,
@@ -186,7 +185,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     return {
       identity,
       params: state.params,
-      promptEmbeddings: state.params[PROMPT_INPUT],
+      promptEmbeddings: state.params[PROMPT_TENSOR],
       dim: o.model.weights.config.dim,
       steps: state.step,
       losses: state.losses,

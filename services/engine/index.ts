@@ -1,0 +1,38 @@
+/**
+ * The engine's public surface: load or generate a model, load datasets, train a prompt (with
+ * progress, checkpoint and cancellation hooks), evaluate, generate text, and read/write prompt
+ * files and checkpoints. Everything else under services/engine is internal.
+ */
+export { loadGguf, type LoadedModel } from './model/gguf.js';
+export { writeGeneratedModel, presets as modelPresets, type PresetName, type GeneratedModelFile } from './model/generate.js';
+export type { LlamaConfig } from './model/llama.js';
+export type { ExecutionProvider } from './graph/run.js';
+export { DataError } from './data/jsonl.js';
+
+export { loadExampleSet, exampleSet, type ExampleSet } from './train/example-set.js';
+export {
+  train,
+  type TrainOptions,
+  type TrainHooks,
+  type TrainProgress,
+  type TrainResult,
+  type CheckpointEvent,
+} from './train/train.js';
+export { TrainingAbortedError, TrainingDivergedError } from './train/errors.js';
+export type { TrainCheckpoint, RunIdentity } from './train/checkpoint.js';
+export { encodeCheckpoint, decodeCheckpoint, readCheckpointFile, writeCheckpointFile, CHECKPOINT_FILE } from './train/checkpoint-file.js';
+export { parsePromptInit, formatPromptInit, promptInitForms, type PromptInit } from './train/prompt-init.js';
+export { scheduleNames, type ScheduleName } from './train/schedule.js';
+export { evaluatePrompt, type EvalMetrics, type EvaluatePromptOptions } from './train/evaluate.js';
+export { generateText, type GenerateTextOptions, type GeneratedText } from './train/generate-text.js';
+export {
+  PROMPT_TENSOR,
+  promptMetadata,
+  encodePromptFile,
+  decodePromptFile,
+  readPromptFile,
+  readPromptFor,
+  type PromptFile,
+} from './train/prompt-file.js';
+export { writePromptOutputs, type PromptOutputs } from './train/write-outputs.js';
+export type { ParameterSet } from './train/adamw.js';

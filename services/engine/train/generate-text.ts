@@ -1,0 +1,98 @@
+/**
+ * Text continuation with an optional prompt: greedy by default, or sampling at a temperature
+ * from a seeded generator. One inference session of shape [1, T] (T = input + max new tokens,
+ * capped by the context) is reused for every new token: the sequence is right-padded and the
+ * logits are read at the last real position, which causal attention keeps independent of padding.
+ */
+import { buildLlamaInferenceGraph, LLAMA_IO, promptTuning } from '../graph/llama-graph.js';
+import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
+import type { LoadedModel } from '../model/gguf.js';
+import { Rng } from '../model/rng.js';
+import { PROMPT_TENSOR } from './prompt-file.js';
+
+export interface GenerateTextOptions {
+  text: string;
+  /** [P, dim] virtual tokens placed before BOS */
+  prompt?: Float32Array;
+  /** default 64 */
+  maxTokens?: number;
+  /** 0 (default) is greedy */
+  temperature?: number;
+  seed?: number;
+  executionProvider?: ExecutionProvider;
+  threads?: number;
+}
+
+export interface GeneratedText {
+  /** decoded new tokens only */
+  completion: string;
+  inputIds: number[];
+  outputIds: number[];
+  stop: 'eos' | 'max-tokens' | 'context';
+}
+
+export async function generateText(model: LoadedModel, o: GenerateTextOptions): Promise<GeneratedText> {
+  const { config } = model.weights;
+  const maxTokens = o.maxTokens ?? 64;
+  const temperature = o.temperature ?? 0;
+  if (!Number.isSafeInteger(maxTokens) || maxTokens < 1) throw new Error(`max tokens must be an integer ≥ 1 (got ${maxTokens})`);
+  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`temperature must be a finite number ≥ 0 (got ${temperature})`);
+  const P = o.prompt ? o.prompt.length / config.dim : 0;
+  if (!Number.isInteger(P)) throw new Error(`the prompt's ${o.prompt?.length} values are not whole rows of ${config.dim}`);
+  const inputIds = model.tokenizer.encode(o.text, { bos: true, dummyPrefix: true });
+  const seqLen = Math.min(config.contextLength - P, inputIds.length + maxTokens);
+  if (inputIds.length > seqLen) {
+    throw new Error(`the text is ${inputIds.length} tokens; with ${P} virtual tokens the model's context of ${config.contextLength} has no room`);
+  }
+  const built = buildLlamaInferenceGraph(model.weights, {
+    batch: 1,
+    seqLen,
+    logits: 'at-positions',
+    virtualTokens: P > 0 ? promptTuning(P) : undefined,
+  });
+  const session = await GraphSession.create(built.graph, { executionProvider: o.executionProvider, threads: o.threads });
+  try {
+    const rng = Rng.fromSeed(o.seed ?? 0);
+    const tokens = new BigInt64Array(seqLen);
+    inputIds.forEach((id, i) => (tokens[i] = BigInt(id)));
+    const outputIds: number[] = [];
+    let length = inputIds.length;
+    const feeds: Record<string, HostTensor> = {
+      [LLAMA_IO.tokens]: { data: tokens, dims: [1, seqLen] },
+      [LLAMA_IO.positions]: { data: new BigInt64Array(1), dims: [1] },
+    };
+    if (o.prompt) feeds[PROMPT_TENSOR] = { data: o.prompt, dims: [P, config.dim] };
+    for (;;) {
+      if (outputIds.length === maxTokens) return done('max-tokens');
+      if (length === seqLen) return done('context');
+      (feeds[LLAMA_IO.positions].data as BigInt64Array)[0] = BigInt(length - 1);
+      const logits = (await session.run(feeds, [LLAMA_IO.logits]))[LLAMA_IO.logits].data as Float32Array;
+      const next = temperature === 0 ? argmax(logits) : sample(logits, temperature, rng);
+      if (next === model.tokenizer.eosId) return done('eos');
+      outputIds.push(next);
+      tokens[length++] = BigInt(next);
+    }
+    function done(stop: GeneratedText['stop']): GeneratedText {
+      return { completion: model.tokenizer.decode(outputIds), inputIds, outputIds, stop };
+    }
+  } finally {
+    await session.release();
+  }
+}
+
+function argmax(xs: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+}
+
+function sample(logits: Float32Array, temperature: number, rng: Rng): number {
+  const max = logits[argmax(logits)];
+  const weights = Array.from(logits, (x) => Math.exp((x - max) / temperature));
+  let u = rng.nextFloat() * weights.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < weights.length; i++) {
+    u -= weights[i];
+    if (u < 0) return i;
+  }
+  return weights.length - 1;
+}

@@ -1,0 +1,45 @@
+/** Writes a training result as a prompt file (atomically) and, optionally, a PEFT export folder. */
+import { writePeftExport, type PeftMethodConfig } from '../formats/peft.js';
+import type { LoadedModel } from '../model/gguf.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { encodePromptFile, promptMetadata } from './prompt-file.js';
+import { parsePromptInit } from './prompt-init.js';
+import type { TrainResult } from './train.js';
+
+export interface PromptOutputs {
+  promptPath: string;
+  peftDir?: string;
+}
+
+/** PEFT records how a prompt was initialized; a prompt started from a file maps to RANDOM (the weights are what count). */
+function peftMethod(init: string): PeftMethodConfig {
+  const parsed = parsePromptInit(init);
+  switch (parsed.kind) {
+    case 'sample-vocab': return { peftType: 'PROMPT_TUNING', init: 'SAMPLE_VOCAB' };
+    case 'text': return { peftType: 'PROMPT_TUNING', init: 'TEXT', initText: parsed.text };
+    default: return { peftType: 'PROMPT_TUNING', init: 'RANDOM' };
+  }
+}
+
+export async function writePromptOutputs(
+  result: TrainResult,
+  model: LoadedModel,
+  o: { out: string; peftDir?: string },
+): Promise<PromptOutputs> {
+  const metadata = promptMetadata(result.identity, result.dim, result.evalBefore, result.evalAfter);
+  await writeFileAtomic(o.out, encodePromptFile(result.promptEmbeddings, result.dim, metadata));
+  if (o.peftDir) {
+    const { config } = model.weights;
+    await writePeftExport(o.peftDir, {
+      baseModelNameOrPath: model.path,
+      method: peftMethod(result.identity.init),
+      numVirtualTokens: result.identity.virtualTokens,
+      tokenDim: result.dim,
+      numAttentionHeads: config.nHeads,
+      numLayers: config.nLayers,
+      promptEmbeddings: result.promptEmbeddings,
+      metadata,
+    });
+  }
+  return { promptPath: o.out, peftDir: o.peftDir };
+}
