@@ -1,0 +1,101 @@
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { bindService } from './bind.js';
+import { createHealth, type ServingStatus } from './health.js';
+import type { ServerHooks } from './hooks.js';
+import type { ServiceImplementation } from './implement.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
+import { createReflection } from './reflection.js';
+import { createServiceDefinition } from './service-definition.js';
+
+/** PEM-encoded server TLS material. */
+export interface TlsOptions {
+  readonly certChain: Buffer;
+  readonly privateKey: Buffer;
+  /** CA bundle to verify client certificates against (mutual TLS). */
+  readonly rootCerts?: Buffer;
+  /** Refuse clients without a certificate signed by rootCerts. */
+  readonly requireClientCert?: boolean;
+}
+
+export interface GrpcServerOptions extends ServerHooks {
+  /** Port to listen on; 0 picks a free one. */
+  readonly port: number;
+  /** Interface to bind; default "0.0.0.0". */
+  readonly host?: string;
+  readonly services: readonly ServiceImplementation[];
+  /** Serve TLS instead of plaintext. */
+  readonly tls?: TlsOptions;
+  /** Largest message accepted; bigger ones fail with RESOURCE_EXHAUSTED. Default DEFAULT_MAX_MESSAGE_BYTES. */
+  readonly maxReceiveMessageBytes?: number;
+  /** Largest message sent; default DEFAULT_MAX_MESSAGE_BYTES. */
+  readonly maxSendMessageBytes?: number;
+}
+
+export interface GrpcServer {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** Sets the health status of one service ("" for the whole server). */
+  setServingStatus(service: string, status: ServingStatus): void;
+  /**
+   * Reports NOT_SERVING, stops accepting calls, lets running calls finish for up to graceMs, then
+   * cancels the rest.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts a grpc-js server with the given services plus health checking and reflection. */
+export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
+  const hooks = { ...options, logger: options.logger ?? pino({ name: 'grpc' }) };
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+  });
+  for (const implementation of options.services) {
+    server.addService(createServiceDefinition(implementation.service), bindService(implementation, hooks));
+  }
+  const serviceNames = options.services.map((implementation) => implementation.service.typeName);
+  const health = createHealth(serviceNames);
+  health.addToServer(server);
+  createReflection(options.services.map((implementation) => implementation.service)).addToServer(server);
+
+  const port = await bind(server, options);
+  return {
+    port,
+    setServingStatus: (service, status) => health.setStatus(service, status),
+    close: (graceMs = 10_000) => {
+      for (const name of ['', ...serviceNames]) health.setStatus(name, 'NOT_SERVING');
+      return shutdown(server, graceMs);
+    },
+  };
+}
+
+function bind(server: grpc.Server, options: GrpcServerOptions): Promise<number> {
+  const host = options.host ?? '0.0.0.0';
+  const address = `${host.includes(':') ? `[${host}]` : host}:${options.port}`;
+  const credentials = options.tls
+    ? grpc.ServerCredentials.createSsl(
+        options.tls.rootCerts ?? null,
+        [{ cert_chain: options.tls.certChain, private_key: options.tls.privateKey }],
+        options.tls.requireClientCert ?? false,
+      )
+    : grpc.ServerCredentials.createInsecure();
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, port) =>
+      error ? reject(new Error(`gRPC server cannot listen on ${address}: ${error.message}`, { cause: error })) : resolve(port),
+    );
+  });
+}
+
+function shutdown(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}

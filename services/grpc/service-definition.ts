@@ -1,0 +1,38 @@
+import type { DescMessage, DescMethod, DescService, MessageShape } from '@bufbuild/protobuf';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import type * as grpc from '@grpc/grpc-js';
+
+/** The HTTP/2 path of a method, e.g. "/ptune.v1.PromptRegistryService/GetPrompt". */
+export function methodPath(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}
+
+export function serializer<Desc extends DescMessage>(desc: Desc): (message: MessageShape<Desc>) => Buffer {
+  return (message) => {
+    const bytes = toBinary(desc, message);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+export function deserializer<Desc extends DescMessage>(desc: Desc): (bytes: Buffer) => MessageShape<Desc> {
+  return (bytes) => fromBinary(desc, bytes);
+}
+
+/** A grpc-js ServiceDefinition (paths, binary codecs, streaming flags) from a protobuf-es descriptor. */
+export function createServiceDefinition(service: DescService): grpc.ServiceDefinition {
+  return Object.fromEntries(
+    service.methods.map((method) => [
+      method.localName,
+      {
+        path: methodPath(method),
+        originalName: method.name,
+        requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
+        responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
+        requestSerialize: serializer(method.input),
+        requestDeserialize: deserializer(method.input),
+        responseSerialize: serializer(method.output),
+        responseDeserialize: deserializer(method.output),
+      },
+    ]),
+  );
+}
