@@ -4,12 +4,13 @@
  * infra/README.md promises. Rendering uses `kubectl kustomize` when a kubectl with kustomize >= 4
  * is installed, else the built-in renderer; with kubectl present, both must agree exactly.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { buildKustomization, kustomizeBase64 } from './kustomize/build.js';
 import { kustomizeNameHash } from './kustomize/name-hash.js';
 import { configReferences, isObject, objectKey, type JsonObject, type K8sObject } from './kustomize/objects.js';
@@ -40,7 +41,9 @@ function rendered(target: string): K8sObject[] {
 
 const quantity = (v: unknown) => typeof v === 'string' || typeof v === 'number';
 const decode = (b64: string) => Buffer.from(b64.replace(/\n/g, ''), 'base64').toString('utf8');
-const namespaceOf = (target: string) => (target === 'base' ? undefined : `ptune-${target.split('/')[1]}`.replace('ptune-prod', 'ptune'));
+/** The namespace a kustomization sets (none for the namespace-agnostic base). */
+const namespaceOf = (target: string) =>
+  (parse(readFileSync(path.join(k8sDir, target, 'kustomization.yaml'), 'utf8')) as { namespace?: string }).namespace;
 
 describe.each(targets)('infra/k8s/%s', (target) => {
   it(`renders with ${renderer}`, () => {
@@ -194,17 +197,20 @@ describe.each(targets)('infra/k8s/%s', (target) => {
 describe.each(overlays)('overlay %s', (overlay) => {
   const target = `overlays/${overlay}`;
 
-  it('pins every image to an explicit tag other than latest', () => {
+  it('pins every image to an explicit tag other than latest, or a digest', () => {
     for (const w of workloadsOf(rendered(target))) {
       for (const c of w.containers) {
-        expect(String(c.image), `${w.name}/${String(c.name)}`).toMatch(/^[^:@]+(:(?!latest$)[\w][\w.-]*|@sha256:[0-9a-f]{64})$/);
+        const image = String(c.image);
+        const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+        expect(lastSegment, `${w.name}/${String(c.name)} image ${image}`).toMatch(/^[^:@]+(:(?!latest$)\w[\w.-]*|@sha256:[0-9a-f]{64})$/);
       }
     }
   });
 
-  it('uses the namespace it is named after, with Pod Security "restricted" enforced', () => {
-    const [ns] = rendered(target).filter((o) => o.kind === 'Namespace');
-    expect(ns.metadata.name).toBe(namespaceOf(target));
+  it('ships its own Namespace, with Pod Security "restricted" enforced', () => {
+    const namespaces = rendered(target).filter((o) => o.kind === 'Namespace');
+    expect(namespaces.map((n) => n.metadata.name)).toEqual([namespaceOf(target)]);
+    const [ns] = namespaces;
     expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 });
