@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerEngineCommands } from './engine.js';
 
 /** Each command module adds its commands to the program. Add new modules here. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: RegisterCommands[] = [];
+export const commandModules: RegisterCommands[] = [registerEngineCommands];

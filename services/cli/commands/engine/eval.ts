@@ -1,0 +1,56 @@
+/** `ptune eval`: held-out metrics of a prompt file (or of the bare model) on a JSONL dataset. */
+import type { Command } from 'commander';
+import { evaluatePrompt, loadExampleSet, loadGguf, readPromptFor, type ExecutionProvider } from '../../../engine/index.js';
+import { integerAtLeast, requireFile, runtimeOptions } from './options.js';
+
+interface EvalFlags {
+  model: string;
+  data: string;
+  prompt?: string;
+  batchSize: number;
+  json?: boolean;
+  executionProvider: ExecutionProvider;
+  threads?: number;
+}
+
+export function registerEval(program: Command): void {
+  const command = program
+    .command('eval')
+    .description('evaluate a prompt (or the bare model): loss, first-token accuracy, exact match')
+    .requiredOption('--model <file>', 'GGUF model file')
+    .requiredOption('--data <file>', 'examples (JSONL: {"input", "output"} per line)')
+    .option('--prompt <file>', 'prompt file (safetensors with prompt_embeddings)')
+    .option('--batch-size <n>', 'examples per forward pass', integerAtLeast(1), 16)
+    .option('--json', 'print one JSON object as the last line');
+  for (const o of runtimeOptions()) command.addOption(o);
+  command.action((flags: EvalFlags) => evalCommand(flags));
+}
+
+async function evalCommand(f: EvalFlags): Promise<void> {
+  await requireFile(f.model, '--model');
+  await requireFile(f.data, '--data');
+  if (f.prompt) await requireFile(f.prompt, '--prompt');
+  const model = await loadGguf(f.model);
+  const prompt = f.prompt ? await readPromptFor(f.prompt, model.weights.config.dim) : undefined;
+  const data = await loadExampleSet(f.data, model, prompt?.virtualTokens ?? 0);
+  const m = await evaluatePrompt(model, data, {
+    prompt: prompt?.embeddings,
+    batchSize: f.batchSize,
+    executionProvider: f.executionProvider,
+    threads: f.threads,
+  });
+  const json = {
+    eval_loss: m.loss,
+    first_token_accuracy: m.firstTokenAccuracy,
+    exact_match: m.exactMatch,
+    examples: m.examples,
+    output_tokens: m.outputTokens,
+    virtual_tokens: prompt?.virtualTokens ?? 0,
+  };
+  process.stdout.write(
+    f.json
+      ? JSON.stringify(json) + '\n'
+      : `eval loss ${m.loss.toFixed(4)} · first-token accuracy ${m.firstTokenAccuracy.toFixed(3)} · exact match ` +
+          `${m.exactMatch.toFixed(3)} (${m.examples} examples, ${m.outputTokens} output tokens)\n`,
+  );
+}

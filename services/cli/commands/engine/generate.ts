@@ -1,0 +1,52 @@
+/** `ptune generate`: continue a text with the model, optionally behind a trained prompt. */
+import type { Command } from 'commander';
+import { generateText, loadGguf, readPromptFor, type ExecutionProvider } from '../../../engine/index.js';
+import { integerAtLeast, nonNegativeNumber, requireFile, runtimeOptions } from './options.js';
+
+interface GenerateFlags {
+  model: string;
+  text: string;
+  prompt?: string;
+  maxTokens: number;
+  temperature: number;
+  seed: number;
+  json?: boolean;
+  executionProvider: ExecutionProvider;
+  threads?: number;
+}
+
+export function registerGenerate(program: Command): void {
+  const command = program
+    .command('generate')
+    .description('continue a text (greedy by default; stops at EOS)')
+    .requiredOption('--model <file>', 'GGUF model file')
+    .requiredOption('--text <text>', 'text to continue')
+    .option('--prompt <file>', 'prompt file (safetensors with prompt_embeddings)')
+    .option('--max-tokens <n>', 'new tokens at most', integerAtLeast(1), 64)
+    .option('--temperature <t>', 'sampling temperature (0: greedy)', nonNegativeNumber, 0)
+    .option('--seed <n>', 'seed for sampling', integerAtLeast(0), 0)
+    .option('--json', 'print one JSON object instead of the text');
+  for (const o of runtimeOptions()) command.addOption(o);
+  command.action((flags: GenerateFlags) => generate(flags));
+}
+
+async function generate(f: GenerateFlags): Promise<void> {
+  await requireFile(f.model, '--model');
+  if (f.prompt) await requireFile(f.prompt, '--prompt');
+  const model = await loadGguf(f.model);
+  const prompt = f.prompt ? await readPromptFor(f.prompt, model.weights.config.dim) : undefined;
+  const out = await generateText(model, {
+    text: f.text,
+    prompt: prompt?.embeddings,
+    maxTokens: f.maxTokens,
+    temperature: f.temperature,
+    seed: f.seed,
+    executionProvider: f.executionProvider,
+    threads: f.threads,
+  });
+  process.stdout.write(
+    f.json
+      ? JSON.stringify({ text: f.text, completion: out.completion, output_ids: out.outputIds, stop: out.stop }) + '\n'
+      : `${f.text}${out.completion}\n`,
+  );
+}
