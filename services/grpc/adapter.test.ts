@@ -1,7 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EchoService } from '../gen/ptune/testing/v1/echo_pb.js';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import type { MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import {
+  EchoService,
+  type ChatRequestSchema,
+  type ChatResponseSchema,
+  type CollectResponse,
+  type EchoManyResponse,
+  type EchoRequest,
+  type EchoResponseSchema,
+} from '../gen/ptune/testing/v1/echo_pb.js';
 import {
   createClient,
   createGrpcTransport,
@@ -10,8 +19,10 @@ import {
   startGrpcServer,
   type CallOutcome,
   type GrpcServer,
+  type CallContext,
   type GrpcTransport,
   type ServiceClient,
+  type ServiceHandlers,
 } from './index.js';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -308,5 +319,21 @@ describe('interceptors', () => {
       transport.close();
       await server.close(1000);
     }
+  });
+});
+
+describe('types derived from the descriptor (checked by tsc --noEmit)', () => {
+  it('handlers and client methods take and return the generated message types', () => {
+    type Handlers = ServiceHandlers<typeof EchoService>;
+    expectTypeOf<Parameters<Handlers['echo']>>().toEqualTypeOf<[EchoRequest, CallContext]>();
+    expectTypeOf<Handlers['chat']>().returns.toEqualTypeOf<AsyncIterable<MessageInitShape<typeof ChatResponseSchema>>>();
+    type Client = ServiceClient<typeof EchoService>;
+    expectTypeOf<Client['echo']>().returns.toEqualTypeOf<Promise<MessageShape<typeof EchoResponseSchema>>>();
+    expectTypeOf<Client['echoMany']>().returns.toEqualTypeOf<AsyncIterable<EchoManyResponse>>();
+    expectTypeOf<Client['collect']>().returns.toEqualTypeOf<Promise<CollectResponse>>();
+    expectTypeOf<Parameters<Client['chat']>[0]>().toEqualTypeOf<
+      AsyncIterable<MessageInitShape<typeof ChatRequestSchema>> | Iterable<MessageInitShape<typeof ChatRequestSchema>>
+    >();
+    expect(Object.keys(echoService.handlers).sort()).toEqual(['chat', 'collect', 'echo', 'echoMany']);
   });
 });
