@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const runner = path.join(here, 'run-cli.ts');
+// the tsx loader by absolute URL: the commands run with the temporary folder as working directory
+const tsx = pathToFileURL(path.resolve(here, '../../../../node_modules/tsx/dist/loader.mjs')).href;
+let dir: string;
+let model: string;
+let trainFile: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function ptune(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', tsx, runner, ...args], { cwd: dir });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const lines = (rows: { input: string; output: string }[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'ptune-cli-'));
+  model = path.join(dir, 'tiny.gguf');
+  trainFile = path.join(dir, 'train.jsonl');
+  const rows = ['the dog ran', 'a cat sat', 'the sun was hot', 'they played'].map((input) => ({ input, output: ' happy' }));
+  await writeFile(trainFile, lines(rows));
+  const made = await ptune('models', 'generate', '--preset', 'tiny', '--seed', '1', '--out', model);
+  expect(made.code, made.stderr).toBe(0);
+  expect(made.stdout).toMatch(/preset tiny, seed 1, \d+ parameters/);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const tuneArgs = (overrides: Record<string, string> = {}): string[] =>
+  Object.entries({
+    '--model': model, '--train': trainFile, '--eval': trainFile, '--virtual-tokens': '2', '--init': 'sample-vocab',
+    '--steps': '3', '--lr': '0.05', '--batch-size': '2', '--seed': '0', '--out': 'p.safetensors', '--threads': '1',
+    ...overrides,
+  }).flat();
+
+describe('ptune tune / eval / generate', () => {
+  it('tunes, then evaluates and generates with the prompt it wrote', async () => {
+    const tuned = await ptune('tune', ...tuneArgs({ '--peft-dir': 'peft' }), '--json');
+    expect(tuned.code, tuned.stderr).toBe(0);
+    const result = JSON.parse(tuned.stdout.trim().split('\n').at(-1)!);
+    expect(result).toMatchObject({ steps: 3, out: 'p.safetensors', virtual_tokens: 2, peft_dir: 'peft' });
+    for (const k of ['eval_loss_before', 'eval_loss_after', 'first_token_accuracy_before', 'first_token_accuracy_after', 'exact_match_before', 'exact_match_after', 'step_ms_median']) {
+      expect(typeof result[k], k).toBe('number');
+    }
+    expect((await readdir(path.join(dir, 'peft'))).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+
+    const evaluated = await ptune('eval', '--model', model, '--data', trainFile, '--prompt', 'p.safetensors', '--json');
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const metrics = JSON.parse(evaluated.stdout.trim());
+    expect(metrics.eval_loss).toBeCloseTo(result.eval_loss_after, 5);
+    expect(metrics.first_token_accuracy).toBe(result.first_token_accuracy_after);
+
+    const generated = await ptune('generate', '--model', model, '--prompt', 'p.safetensors', '--text', 'the dog', '--max-tokens', '3', '--json');
+    expect(generated.code, generated.stderr).toBe(0);
+    expect(JSON.parse(generated.stdout).output_ids.length).toBeLessThanOrEqual(3);
+  });
+
+  it.each([
+    ['a missing model', { '--model': 'nope.gguf' }, /--model nope\.gguf does not exist/],
+    ['zero virtual tokens', { '--virtual-tokens': '0' }, /--virtual-tokens.*expected an integer ≥ 1, got "0"/],
+    ['a non-positive learning rate', { '--lr': '0' }, /--lr.*expected a number > 0, got "0"/],
+    ['an unknown init', { '--init': 'vocab' }, /unknown init "vocab"/],
+    ['examples longer than the context', { '--virtual-tokens': '254' }, /train\.jsonl:1: example is \d+ tokens; with 254 virtual tokens the model's context of 256 allows 2/],
+    ['an output folder that does not exist', { '--out': 'no/such/dir/rejected.safetensors' }, /--out .*folder no\/such\/dir does not exist/],
+  ])('rejects %s with a clear message, a non-zero exit, and no output', async (_name, overrides, message) => {
+    const run = await ptune('tune', ...tuneArgs({ '--out': 'rejected.safetensors', ...overrides }));
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(message);
+    expect(await readdir(dir)).not.toContain('rejected.safetensors');
+  });
+
+  it('names the file and line of a malformed JSONL example', async () => {
+    const bad = path.join(dir, 'bad.jsonl');
+    await writeFile(bad, '{"input": "a", "output": " b"}\n{"input": "a"\n');
+    const run = await ptune('tune', ...tuneArgs({ '--train': bad, '--out': 'bad.safetensors' }));
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`${bad}:2: not valid JSON`);
+    expect(await readdir(dir)).not.toContain('bad.safetensors');
+  });
+
+  it('eval rejects a prompt of the wrong width', async () => {
+    const wrong = path.join(dir, 'wrong.safetensors');
+    const header = JSON.stringify({ prompt_embeddings: { dtype: 'F32', shape: [1, 3], data_offsets: [0, 12] } });
+    const bytes = Buffer.alloc(8 + header.length + 12);
+    bytes.writeBigUInt64LE(BigInt(header.length), 0);
+    bytes.write(header, 8);
+    await writeFile(wrong, bytes);
+    const run = await ptune('eval', '--model', model, '--data', trainFile, '--prompt', wrong);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/"prompt_embeddings" is \[1, 3\] but this model and run need \[P, 32\]/);
+    expect((await readFile(wrong)).length).toBe(bytes.length);
+  });
+});
