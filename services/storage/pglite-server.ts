@@ -9,14 +9,18 @@ export interface PgliteServer {
 }
 
 /**
- * PGlite is one Postgres backend: one session. Its socket server therefore gets exactly one
- * connection (the default), and clients must size their pool to 1 — two connections would share
- * one session and see each other's open transactions.
+ * PGlite is one Postgres backend, one session. The socket server multiplexes connections onto it and
+ * serializes transactions (while one connection is inside a transaction, only its queries run), so
+ * isolation holds, but session state is shared and there is no parallelism: clients should use a pool
+ * of 1. The server still accepts a few connections because it frees a closed connection's slot
+ * asynchronously, and a quick close-then-reconnect would otherwise be refused.
  */
+const MAX_SOCKET_CONNECTIONS = 8;
+
 export async function startPgliteServer(dir: string | undefined): Promise<PgliteServer> {
   if (dir !== undefined) await mkdir(dir, { recursive: true });
   const db = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: MAX_SOCKET_CONNECTIONS });
   try {
     await server.start();
   } catch (err) {

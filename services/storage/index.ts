@@ -1,0 +1,7 @@
+export { openDatabase, DEFAULT_DATA_DIR, type Database, type OpenDatabaseOptions } from './database.js';
+export { applyMigrations, type ApplyMigrationsOptions, type ApplyMigrationsResult } from './migrations/apply-migrations.js';
+export { allocateVersion } from './versions/allocate-version.js';
+export { createPromptVersion, type CreatedPromptVersion, type NewPromptVersion } from './versions/create-prompt-version.js';
+export * from './blobs/index.js';
+export { Prisma, PrismaClient } from './generated/client.js';
+export type * from './generated/client.js';
