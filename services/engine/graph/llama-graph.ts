@@ -33,7 +33,9 @@ export interface PastKeyValues {
   readonly length: number;
   /**
    * Returns, for each layer, key and value [nKvHeads, length, headSize] (keys already rotated,
-   * as in a KV cache; shared by the whole batch) and the inputs to train.
+   * as in a KV cache, and in rotate-half layout within each head as Hugging Face Llama keys are:
+   * the graph reorders q/k head dims from adjacent pairs to halves; shared by the whole batch)
+   * and the inputs to train.
    */
   build(g: GraphBuilder, ctx: ModelContext): { layers: { key: Value; value: Value }[]; trainable: Value[] };
 }
@@ -86,50 +88,58 @@ function cast(t: F32Tensor, dtype: FloatDType): Float32Array | Float64Array {
   return dtype === 'float32' ? t.data : Float64Array.from(t.data);
 }
 
-/** W (out, in) row-major → W^T (in, out), so that x · W^T is a plain MatMul. */
-function transposed(rows: readonly Float32Array[], inDim: number, dtype: FloatDType): Float32Array | Float64Array {
-  const outDim = rows.reduce((n, r) => n + r.length / inDim, 0);
-  const out = dtype === 'float32' ? new Float32Array(inDim * outDim) : new Float64Array(inDim * outDim);
-  let o0 = 0;
-  for (const w of rows) {
-    const n = w.length / inDim;
-    for (let o = 0; o < n; o++) for (let i = 0; i < inDim; i++) out[i * outDim + o0 + o] = w[o * inDim + i];
-    o0 += n;
+/** Rows of several (out, in) matrices stacked into one, in the graph's dtype. */
+function stackedRows(matrices: readonly Float32Array[], dtype: FloatDType): Float32Array | Float64Array {
+  const n = matrices.reduce((k, m) => k + m.length, 0);
+  const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  let at = 0;
+  for (const m of matrices) {
+    out.set(m, at);
+    at += m.length;
   }
   return out;
 }
 
 /**
- * Rows of W (out, in) for x·R where R rotates adjacent pairs by +90°: (x·R)[2i] = −x[2i+1],
- * (x·R)[2i+1] = x[2i]. RoPE then becomes q·cos + (x·W^T R)·sin, all elementwise.
+ * Reorders the rows of each head of a q/k projection (out, in) from adjacent pairs
+ * (x0, x1, x2, x3, …) to halves (x0, x2, …, x1, x3, …), scaling by `scale`. Applied to both q
+ * and k it leaves every per-head dot product unchanged, and RoPE becomes rotate-half
+ * (the Hugging Face layout): a swap of the two halves instead of a pair interleave.
  */
-function rotatedRows(w: Float32Array, inDim: number, scale: number): Float32Array {
+function halfLayoutRows(w: Float32Array, inDim: number, hs: number, scale: number): Float32Array {
   const out = new Float32Array(w.length);
-  for (let r = 0; r < w.length / inDim; r += 2) {
-    for (let i = 0; i < inDim; i++) {
-      out[r * inDim + i] = -w[(r + 1) * inDim + i] * scale;
-      out[(r + 1) * inDim + i] = w[r * inDim + i] * scale;
-    }
+  const half = hs / 2;
+  for (let r = 0; r < w.length / inDim; r++) {
+    const head = Math.floor(r / hs) * hs;
+    const j = r - head;
+    const src = head + (j < half ? 2 * j : 2 * (j - half) + 1);
+    for (let i = 0; i < inDim; i++) out[r * inDim + i] = w[src * inDim + i] * scale;
   }
   return out;
 }
 
-const scaled = (w: Float32Array, s: number): Float32Array => (s === 1 ? w : w.map((x) => x * s));
-
-/** cos and sin of pos·theta^(−2i/headSize), repeated for both entries of pair i: [S, 1, headSize]. */
+/**
+ * RoPE tables for the concatenated q and k projections in half layout, [S, (nHeads+nKvHeads)·headSize]:
+ * entry j of a head has angle pos·theta^(−2(j mod headSize/2)/headSize); the sine is negated on
+ * the first half, so RoPE(x) = x·cos + swapHalves(x)·sin. The table repeats per head, so both
+ * products broadcast over the batch only.
+ */
 function ropeTables(g: GraphBuilder, c: LlamaConfig, dtype: FloatDType, positions: number[]): { cos: Value; sin: Value } {
   const hs = headSize(c);
-  const cos = new Float64Array(positions.length * hs);
-  const sin = new Float64Array(positions.length * hs);
+  const half = hs / 2;
+  const width = (c.nHeads + c.nKvHeads) * hs;
+  const cos = new Float64Array(positions.length * width);
+  const sin = new Float64Array(positions.length * width);
   positions.forEach((pos, s) => {
-    for (let j = 0; j < hs; j++) {
-      const angle = pos * Math.pow(c.ropeTheta, -(2 * Math.floor(j / 2)) / hs);
-      cos[s * hs + j] = Math.cos(angle);
-      sin[s * hs + j] = Math.sin(angle);
+    for (let j = 0; j < width; j++) {
+      const i = j % half;
+      const angle = pos * Math.pow(c.ropeTheta, -(2 * i) / hs);
+      cos[s * width + j] = Math.cos(angle);
+      sin[s * width + j] = (j % hs < half ? -1 : 1) * Math.sin(angle);
     }
   });
   const table = (name: string, d: Float64Array): Value =>
-    g.initializer(name, dtype === 'float32' ? Float32Array.from(d) : d, [positions.length, 1, hs]);
+    g.initializer(name, dtype === 'float32' ? Float32Array.from(d) : d, [positions.length, width]);
   return { cos: table('rope_cos', cos), sin: table('rope_sin', sin) };
 }
 
@@ -150,15 +160,20 @@ function rmsNorm(g: GraphBuilder, x: Value, weight: Value, eps: number): Value {
   return op.mul(g, normed, weight);
 }
 
-const rope = (g: GraphBuilder, x: Value, xRotated: Value, t: { cos: Value; sin: Value }): Value =>
-  op.add(g, op.mul(g, x, t.cos), op.mul(g, xRotated, t.sin));
+/** RoPE on [B, S, (nHeads+nKvHeads)·headSize] in half layout: x·cos + swapHalves(x)·sin (sin signed). */
+function rope(g: GraphBuilder, x: Value, hs: number, t: { cos: Value; sin: Value }): Value {
+  const [B, S, width] = x.shape;
+  const halves = op.reshape(g, x, [B, S, width / hs, 2, hs / 2]);
+  const swapped = op.reshape(g, op.reverse(g, halves, 3), [B, S, width]);
+  return op.add(g, op.mul(g, x, t.cos), op.mul(g, swapped, t.sin));
+}
 
 interface Forward {
   g: GraphBuilder;
   tokens: Value;
   /** final-normed hidden states [B, P+T, dim] */
   hidden: Value;
-  /** classifier W^T [dim, vocab] */
+  /** classifier weight [vocab, dim] */
   classifier: Value;
   trainable: Value[];
   virtualLength: number;
@@ -198,30 +213,25 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
   weights.layers.forEach((L, l) => {
     const init = (n: string, data: Float32Array | Float64Array, dims: number[]): Value => g.initializer(`layer${l}.${n}`, data, dims);
     const attnNorm = init('attn_norm', cast(L.attnNorm, dtype), [c.dim]);
-    // one projection for q, rotated q, k, rotated k, v
+    // one projection for [q, k] (half layout, 1/sqrt(headSize) folded into q) and v
     const wqkv = init(
-      'wqkv_t',
-      transposed(
-        [scaled(L.wq.data, qScale), rotatedRows(L.wq.data, c.dim, qScale), L.wk.data, rotatedRows(L.wk.data, c.dim, 1), L.wv.data],
-        c.dim,
-        dtype,
-      ),
-      [c.dim, 2 * qDim + 3 * kvDim],
+      'wqkv',
+      stackedRows([halfLayoutRows(L.wq.data, c.dim, hs, qScale), halfLayoutRows(L.wk.data, c.dim, hs, 1), L.wv.data], dtype),
+      [qDim + 2 * kvDim, c.dim],
     );
-    const wo = init('wo_t', transposed([L.wo.data], qDim, dtype), [qDim, c.dim]);
+    const wo = init('wo', cast(L.wo, dtype), L.wo.dims);
     const ffnNorm = init('ffn_norm', cast(L.ffnNorm, dtype), [c.dim]);
-    const w13 = init('w13_t', transposed([L.w1.data, L.w3.data], c.dim, dtype), [c.dim, 2 * c.hiddenDim]);
-    const w2 = init('w2_t', transposed([L.w2.data], c.hiddenDim, dtype), [c.hiddenDim, c.dim]);
+    const w13 = init('w13', stackedRows([L.w1.data, L.w3.data], dtype), [2 * c.hiddenDim, c.dim]);
+    const w2 = init('w2', cast(L.w2, dtype), L.w2.dims);
 
     // attention
     const h = rmsNorm(g, x, attnNorm, c.normEps);
-    const [q, qr, k, kr, v] = op.split(g, op.matmul(g, h, wqkv), -1, [qDim, qDim, kvDim, kvDim, kvDim]);
+    const [qk, v] = op.split(g, op.linear(g, h, wqkv), -1, [qDim + kvDim, kvDim]);
+    const [q, k] = op.split(g, rope(g, qk, hs, rot), -1, [qDim, kvDim]);
     const heads = (t: Value, n: number): Value => op.reshape(g, t, [B, S, n, hs]);
-    const qRot = rope(g, heads(q, c.nHeads), heads(qr, c.nHeads), rot); // [B, S, nH, hs]
-    const kRot = rope(g, heads(k, c.nKvHeads), heads(kr, c.nKvHeads), rot); // [B, S, nKv, hs]
     // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs]
-    const qG = op.reshape(g, op.transpose(g, qRot, [0, 2, 1, 3]), [B, c.nKvHeads, group * S, hs]);
-    let kT = op.transpose(g, kRot, [0, 2, 3, 1]); // [B, nKv, hs, S]
+    const qG = op.reshape(g, op.transpose(g, heads(q, c.nHeads), [0, 2, 1, 3]), [B, c.nKvHeads, group * S, hs]);
+    let kT = op.transpose(g, heads(k, c.nKvHeads), [0, 2, 3, 1]); // [B, nKv, hs, S]
     let vH = op.transpose(g, heads(v, c.nKvHeads), [0, 2, 1, 3]); // [B, nKv, S, hs]
     if (past) {
       const { key, value } = past.layers[l];
@@ -231,18 +241,20 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
     const probs = op.softmax(g, op.add(g, op.matmul(g, qG, kT), mask)); // [B, nKv, group·S, Pp+S]
     const attn = op.reshape(g, op.matmul(g, probs, vH), [B, c.nHeads, S, hs]);
     const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B, S, qDim]);
-    x = op.add(g, x, op.matmul(g, merged, wo));
+    x = op.add(g, x, op.linear(g, merged, wo));
 
     // SwiGLU feed-forward
     const h2 = rmsNorm(g, x, ffnNorm, c.normEps);
-    const [gate, up] = op.split(g, op.matmul(g, h2, w13), -1, [c.hiddenDim, c.hiddenDim]);
+    const [gate, up] = op.split(g, op.linear(g, h2, w13), -1, [c.hiddenDim, c.hiddenDim]);
     const silu = op.mul(g, gate, op.sigmoid(g, gate));
-    x = op.add(g, x, op.matmul(g, op.mul(g, silu, up), w2));
+    x = op.add(g, x, op.linear(g, op.mul(g, silu, up), w2));
   });
 
   const outputNorm = g.initializer('output_norm', cast(weights.outputNorm, dtype), [c.dim]);
   const hidden = rmsNorm(g, x, outputNorm, c.normEps);
-  const classifier = g.initializer('output_t', transposed([weights.output.data], c.dim, dtype), [c.dim, c.vocabSize]);
+  // a tied classifier (the same tensor as the embedding) shares its initializer
+  const classifier =
+    weights.output === weights.tokenEmbedding ? tokenEmbedding : g.initializer('output', cast(weights.output, dtype), weights.output.dims);
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
   return { g, tokens, hidden, classifier, trainable, virtualLength: P };
 }
@@ -262,13 +274,13 @@ export function buildLlamaInferenceGraph(weights: LlamaWeights, o: InferenceOpti
   const { g } = f;
   const [B, , dim] = f.hidden.shape;
   if ((o.logits ?? 'all') === 'all') {
-    g.output(op.matmul(g, f.hidden, f.classifier), LLAMA_IO.logits);
+    g.output(op.linear(g, f.hidden, f.classifier), LLAMA_IO.logits);
   } else {
     const positions = g.input(LLAMA_IO.positions, 'int64', [B]);
     const at = op.add(g, positions, g.scalar('int64', f.virtualLength));
     const index = g.node('Expand', [op.reshape(g, at, [B, 1, 1]), g.int64s([B, 1, dim])], [{ dtype: 'int64', shape: [B, 1, dim] }])[0];
     const h = op.reshape(g, op.gatherElements(g, f.hidden, index, 1), [B, dim]);
-    g.output(op.matmul(g, h, f.classifier), LLAMA_IO.logits);
+    g.output(op.linear(g, h, f.classifier), LLAMA_IO.logits);
   }
   return { graph: g, trainable: f.trainable, virtualLength: f.virtualLength };
 }
@@ -287,7 +299,7 @@ export function buildLlamaTrainingGraph(weights: LlamaWeights, o: LlamaGraphOpti
   const P = f.virtualLength;
   const lossMask = g.input(LLAMA_IO.lossMask, dtype, [B, T]);
 
-  const logits = op.matmul(g, op.slice(g, f.hidden, 1, P, P + T - 1), f.classifier); // [B, T-1, vocab]
+  const logits = op.linear(g, op.slice(g, f.hidden, 1, P, P + T - 1), f.classifier); // [B, T-1, vocab]
   const targets = op.reshape(g, op.slice(g, tokens, 1, 1, T), [B, T - 1, 1]);
   const logProbs = op.logSoftmax(g, logits, -1);
   const nll = op.neg(g, op.reshape(g, op.gatherElements(g, logProbs, targets, 2), [B, T - 1]));

@@ -47,12 +47,14 @@ function writeNode(w: BinaryWriter, n: GraphNode, index: number): void {
   if (n.domain) w.tag(7, WireType.LengthDelimited).string(n.domain);
 }
 
-function writeTensor(w: BinaryWriter, t: Initializer): void {
+/** TensorProto fields before raw_data; raw_data (field 9) follows as a separate chunk. */
+function tensorHeader(t: Initializer): Uint8Array {
+  const w = new BinaryWriter();
   for (const d of t.value.shape) w.tag(1, WireType.Varint).int64(d);
   w.tag(2, WireType.Varint).int32(onnxTypeCode[t.value.dtype]);
   w.tag(8, WireType.LengthDelimited).string(t.value.name);
-  // raw_data is little-endian, which is the byte order of typed arrays on every platform ORT runs on
-  w.tag(9, WireType.LengthDelimited).bytes(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  w.tag(9, WireType.LengthDelimited).uint32(t.data.byteLength);
+  return w.finish();
 }
 
 function writeValueInfo(w: BinaryWriter, v: Value): void {
@@ -67,21 +69,57 @@ function writeValueInfo(w: BinaryWriter, v: Value): void {
   );
 }
 
-/** Encodes the recorded graph as a binary ONNX ModelProto. */
+const varintBytes = (n: number): Uint8Array => new BinaryWriter().uint32(n).finish();
+const lengthDelimited = (field: number, length: number): Uint8Array => new BinaryWriter().tag(field, WireType.LengthDelimited).uint32(length).finish();
+
+/**
+ * Encodes the recorded graph as a binary ONNX ModelProto. Initializer bytes are copied once,
+ * straight into the result (no growing buffer), so peak memory stays near weights + model.
+ */
 export function serializeModel(g: GraphBuilder): Uint8Array {
-  const w = new BinaryWriter();
-  w.tag(1, WireType.Varint).int64(IR_VERSION);
-  w.tag(2, WireType.LengthDelimited).string('ptune');
-  message(w, 7, (graph) => {
-    g.nodes.forEach((n, i) => message(graph, 1, (m) => writeNode(m, n, i)));
-    graph.tag(2, WireType.LengthDelimited).string(g.name);
-    for (const t of g.initializers) message(graph, 5, (m) => writeTensor(m, t));
-    for (const v of g.inputs) message(graph, 11, (m) => writeValueInfo(m, v));
-    for (const v of g.outputs) message(graph, 12, (m) => writeValueInfo(m, v));
-  });
-  message(w, 8, (opset) => {
-    opset.tag(1, WireType.LengthDelimited).string('');
-    opset.tag(2, WireType.Varint).int64(OPSET);
-  });
-  return w.finish();
+  const small = (body: Write): Uint8Array => {
+    const w = new BinaryWriter();
+    body(w);
+    return w.finish();
+  };
+  const graphChunks: Uint8Array[] = [
+    small((graph) => {
+      g.nodes.forEach((n, i) => message(graph, 1, (m) => writeNode(m, n, i)));
+      graph.tag(2, WireType.LengthDelimited).string(g.name);
+    }),
+  ];
+  for (const t of g.initializers) {
+    const header = tensorHeader(t);
+    const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    graphChunks.push(lengthDelimited(5, header.length + raw.length), header, raw);
+  }
+  graphChunks.push(
+    small((graph) => {
+      for (const v of g.inputs) message(graph, 11, (m) => writeValueInfo(m, v));
+      for (const v of g.outputs) message(graph, 12, (m) => writeValueInfo(m, v));
+    }),
+  );
+  const graphLength = graphChunks.reduce((n, c) => n + c.length, 0);
+  const chunks = [
+    small((w) => {
+      w.tag(1, WireType.Varint).int64(IR_VERSION);
+      w.tag(2, WireType.LengthDelimited).string('ptune');
+      w.tag(7, WireType.LengthDelimited);
+    }),
+    varintBytes(graphLength),
+    ...graphChunks,
+    small((w) =>
+      message(w, 8, (opset) => {
+        opset.tag(1, WireType.LengthDelimited).string('');
+        opset.tag(2, WireType.Varint).int64(OPSET);
+      }),
+    ),
+  ];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

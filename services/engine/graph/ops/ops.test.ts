@@ -47,6 +47,7 @@ const cases: Case[] = [
   { name: 'transpose', inputs: [{ shape: [2, 3, 4] }], build: (g, [a]) => op.transpose(g, a, [2, 0, 1]) },
   { name: 'concat', inputs: [{ shape: [2, 2, 3] }, { shape: [2, 1, 3] }], build: (g, [a, b]) => op.concat(g, [a, b], 1) },
   { name: 'slice', inputs: [{ shape: [2, 4, 3] }], build: (g, [a]) => op.slice(g, a, 1, 1, 3) },
+  { name: 'reverse (middle axis)', inputs: [{ shape: [2, 3, 4] }], build: (g, [a]) => op.reverse(g, a, 1) },
   { name: 'pad', inputs: [{ shape: [2, 3] }], build: (g, [a]) => op.pad(g, a, 1, 2, 1) },
   { name: 'split (one output used)', inputs: [{ shape: [2, 5] }], build: (g, [a]) => op.split(g, a, 1, [2, 3])[1] },
   {
@@ -87,6 +88,7 @@ const cases: Case[] = [
     inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }],
     build: (g, [a, b]) => op.matmul(g, a, b),
   },
+  { name: 'linear (x·Wᵀ over batch rows)', inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }], build: (g, [x, w]) => op.linear(g, x, w) },
   { name: 'scale', inputs: [{ shape: [4] }], build: (g, [a]) => op.scale(g, a, -1.5) },
 ];
 
