@@ -1,8 +1,8 @@
 """PyTorch eager reference for one prompt-tuning training step of a frozen Llama model.
 
 Reads a safetensors file written by train-step.ts: the model weights (llama2.c names, row-major
-(out, in)), the batch (`tokens` int64 [B, T], `loss_mask` float32 [B, T], 1 where token t is a
-target), the initial `prompt_embeddings` [P, dim], and a `__metadata__` with the hyperparameters
+(out, in)), the batch (`tokens` [B, T] ids stored as float32, `loss_mask` [B, T], 1 where token t
+is predicted), the initial `prompt_embeddings` [P, dim], and a `__metadata__` with the hyperparameters
 and step settings. Runs warmup + timed steps of forward + backward (w.r.t. the prompt only) +
 global-norm clipping + AdamW, and prints one JSON line with the median step time, the step-0 loss
 (to check both sides compute the same thing), a 512^3 MatMul GFLOP/s figure, and peak RSS.
@@ -25,7 +25,7 @@ def read_safetensors(path):
     (n,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8 : 8 + n])
     meta = header.pop("__metadata__", {})
-    dtypes = {"F32": torch.float32, "I64": torch.int64}
+    dtypes = {"F32": torch.float32}
     base = 8 + n
     tensors = {}
     for name, info in header.items():
@@ -76,10 +76,12 @@ def forward_loss(w, cfg, prompt, tokens, mask):
         h = rmsnorm(x, w[p + "ffn_norm"], cfg["normEps"])
         x = x + (torch.nn.functional.silu(h @ w[p + "w1"].T) * (h @ w[p + "w3"].T)) @ w[p + "w2"].T
     x = rmsnorm(x, w["norm"], cfg["normEps"])
-    # position P + t - 1 predicts token t
-    logits = x[:, P - 1 : S - 1, :] @ w["output"].T
-    nll = -torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
-    return (nll * mask).sum() / mask.sum()
+    # position P + t - 1 predicts token t (t >= 1), as in the ONNX training graph
+    logits = x[:, P : S - 1, :] @ w["output"].T
+    targets = tokens[:, 1:]
+    nll = -torch.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    m = mask[:, 1:]
+    return (nll * m).sum() / m.sum()
 
 
 def matmul_gflops():
@@ -99,7 +101,7 @@ def main():
     step_cfg = json.loads(meta["step"])
     torch.set_num_threads(step_cfg["threads"])
     torch.manual_seed(0)
-    tokens, mask = tensors.pop("tokens"), tensors.pop("loss_mask")
+    tokens, mask = tensors.pop("tokens").long(), tensors.pop("loss_mask")
     prompt = tensors.pop("prompt_embeddings").clone().requires_grad_(True)
     w = tensors  # frozen: no requires_grad
     opt = torch.optim.AdamW([prompt], lr=step_cfg["lr"], weight_decay=step_cfg["weightDecay"])
