@@ -107,10 +107,11 @@ describe.each(backends)('generated client on $name', (backend) => {
 });
 
 describe('embedded database', () => {
-  it('keeps committed data across close and reopen of the same data directory', async () => {
+  it('keeps committed data across close and reopen of the same data directory, and is used by one opener at a time', async () => {
     const dataDir = await tempDir();
     const db = await openDatabase({ dataDir });
     const task = await seedTask(db.prisma);
+    await expect(openDatabase({ dataDir })).rejects.toThrow(/already open in this process/);
     await db.close();
 
     const reopened = await openDatabase({ dataDir });

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/client.js';
 import { applyMigrations } from './migrations/apply-migrations.js';
-import { startPgliteServer } from './pglite-server.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { startPgliteServer, type PgliteServer } from './pglite-server.js';
 
 export interface OpenDatabaseOptions {
   /** Postgres URL; defaults to `DATABASE_URL`. Without either, an embedded PGlite database is used. */
@@ -38,7 +39,15 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     return { prisma, embedded: false, url, close: () => prisma.$disconnect() };
   }
 
-  const server = await startPgliteServer(path.resolve(options.dataDir ?? DEFAULT_DATA_DIR, 'pg'));
+  const dataDir = path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const unlock = await lockDataDir(dataDir);
+  let server: PgliteServer;
+  try {
+    server = await startPgliteServer(path.join(dataDir, 'pg'));
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
   try {
     if (options.migrate !== false) await applyMigrations(server.url);
     const prisma = new PrismaClient({
@@ -52,10 +61,12 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       async close() {
         await prisma.$disconnect();
         await server.stop();
+        await unlock();
       },
     };
   } catch (err) {
     await server.stop();
+    await unlock();
     throw err;
   }
 }
