@@ -15,6 +15,7 @@ export {
   type LlamaGraphOptions,
   type ModelContext,
   type PastKeyValues,
+  type TrainingGraphOptions,
   type VirtualTokens,
 } from './llama-graph.js';
 export * as ops from './ops/index.js';

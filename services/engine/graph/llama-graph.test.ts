@@ -152,6 +152,15 @@ describe('llama graph on a tiny random GQA model', () => {
       count += n;
     });
     expect(train.loss.data[0] as number).toBeCloseTo(total / count, 10);
+
+    const evalGraph = buildLlamaTrainingGraph(weights, { ...opts, withGradients: false }).graph;
+    expect(evalGraph.outputs.map((o) => o.name)).toEqual([LLAMA_IO.loss, LLAMA_IO.exampleNll, LLAMA_IO.exampleTokens, LLAMA_IO.predictions]);
+    const evaluated = await run(evalGraph, {
+      [LLAMA_IO.tokens]: tokens(batchTokens),
+      [LLAMA_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
+      prompt_embeddings: prompt,
+    });
+    expect(evaluated.loss.data[0]).toBe(train.loss.data[0]);
   });
 
   it('virtual tokens equal to real token embeddings reproduce the plain model with those tokens prepended', async () => {

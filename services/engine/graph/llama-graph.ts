@@ -286,11 +286,16 @@ export function buildLlamaInferenceGraph(weights: LlamaWeights, o: InferenceOpti
 }
 
 /**
- * Training graph: masked next-token loss, its gradients w.r.t. the trainable inputs, and the
- * per-example values eval needs. Token t (t ≥ 1) is predicted from sequence position P+t−1;
+ * Training graph: masked next-token loss, its gradients w.r.t. the trainable inputs (outputs
+ * `grad_<input name>`), and the per-example values eval needs. Token t (t ≥ 1) is predicted from sequence position P+t−1;
  * loss_mask[b, t] = 1 marks token t as predicted. loss = Σ mask·NLL / Σ mask over the batch.
  */
-export function buildLlamaTrainingGraph(weights: LlamaWeights, o: LlamaGraphOptions): LlamaGraph {
+export interface TrainingGraphOptions extends LlamaGraphOptions {
+  /** false builds the same graph without the backward pass (evaluation); default true */
+  withGradients?: boolean;
+}
+
+export function buildLlamaTrainingGraph(weights: LlamaWeights, o: TrainingGraphOptions): LlamaGraph {
   if (o.seqLen < 2) throw new Error(`llama training graph: seqLen ${o.seqLen} leaves no token to predict`);
   const f = buildForward(weights, 'llama_training', o);
   const { g, tokens } = f;
@@ -308,7 +313,7 @@ export function buildLlamaTrainingGraph(weights: LlamaWeights, o: LlamaGraphOpti
   const exampleTokens = op.reduceSum(g, mask, [1]);
   const loss = op.div(g, op.reduceSum(g, exampleNll, [0]), op.reduceSum(g, exampleTokens, [0]));
 
-  const grads = f.trainable.length > 0 ? gradients(g, loss, f.trainable) : [];
+  const grads = o.withGradients !== false && f.trainable.length > 0 ? gradients(g, loss, f.trainable) : [];
   g.output(loss, LLAMA_IO.loss);
   grads.forEach((d, i) => g.output(d, `${LLAMA_IO.gradPrefix}${f.trainable[i].name}`));
   g.output(exampleNll, LLAMA_IO.exampleNll);
