@@ -1,0 +1,3 @@
+export type { LossPlotOptions, LossSeries } from './loss-series.js';
+export { renderLossCurvesSvg } from './render-svg.js';
+export { renderLossCurvesPng } from './render-png.js';
