@@ -1,0 +1,32 @@
+/** Server-side limits and defaults of TrainPrompt (the proto documents the defaults). */
+export interface JobLimits {
+  /** most trials (tasks × sweep points) one job may have */
+  maxTrialsPerJob: number;
+}
+
+export const DEFAULT_JOB_LIMITS: JobLimits = { maxTrialsPerJob: 1024 };
+
+export const JOB_DEFAULTS = {
+  virtualTokens: 8,
+  learningRate: 0.03,
+  steps: 300,
+  batchSize: 16,
+  checkpointEverySteps: 50,
+  maxAttempts: 3,
+  selection: 'eval_loss',
+} as const;
+
+export const RANGES = {
+  virtualTokens: [1, 512],
+  steps: [1, 1_000_000],
+  batchSize: [1, 1024],
+  maxAttempts: [1, 10],
+} as const;
+
+/** Selection metrics a trial reports on the eval set, and whether higher is better. */
+export const SELECTION_METRICS: Readonly<Record<string, boolean>> = {
+  eval_loss: false,
+  eval_first_token_accuracy: true,
+  eval_accuracy: true,
+  eval_exact_match: true,
+};

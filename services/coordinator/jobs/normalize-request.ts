@@ -1,0 +1,148 @@
+/**
+ * Checks a TrainPrompt request's settings (everything that needs no database) and fills in the
+ * documented defaults. Throws InvalidRequestError naming the field and the allowed range.
+ */
+import { clone, create } from '@bufbuild/protobuf';
+import { InitMethod, PromptInitSchema, TuningMethod, type PromptInit } from '../../gen/ptune/v1/common_pb.js';
+import {
+  MethodSettingsSchema,
+  OptimizerSettingsSchema,
+  SelectionMetricSchema,
+  TrainPromptRequestSchema,
+  type MethodSettings,
+  type OptimizerSettings,
+  type TrainPromptRequest,
+} from '../../gen/ptune/v1/training_pb.js';
+import { sweepSize } from './expand-sweep.js';
+import { InvalidRequestError } from './invalid-request.js';
+import { JOB_DEFAULTS, RANGES, SELECTION_METRICS, type JobLimits } from './job-limits.js';
+
+const NAME = /^[a-z0-9_-]{1,63}$/;
+const ALIAS = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+function inRange(field: string, value: number, [min, max]: readonly [number, number]): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidRequestError(field, `${value} is out of range: use an integer in ${min}..${max}`);
+  }
+}
+
+function checkLearningRate(field: string, lr: number): void {
+  if (!Number.isFinite(lr) || lr <= 0 || lr > 10) throw new InvalidRequestError(field, `${lr} is out of range: use 0 < lr <= 10`);
+}
+
+function checkMethod(field: string, method: TuningMethod): TuningMethod {
+  const m = method === TuningMethod.UNSPECIFIED ? TuningMethod.PROMPT_TUNING : method;
+  if (m !== TuningMethod.PROMPT_TUNING) {
+    throw new InvalidRequestError(field, `${TuningMethod[m] ?? m} is not supported by this server's engine yet (use PROMPT_TUNING)`);
+  }
+  return m;
+}
+
+function checkInit(field: string, init: PromptInit | undefined): PromptInit {
+  const method = init?.method ?? InitMethod.UNSPECIFIED;
+  switch (method) {
+    case InitMethod.UNSPECIFIED:
+    case InitMethod.SAMPLE_VOCAB:
+      return create(PromptInitSchema, { method: InitMethod.SAMPLE_VOCAB });
+    case InitMethod.RANDOM:
+      return create(PromptInitSchema, { method });
+    case InitMethod.TEXT:
+      if (!init?.text.trim()) throw new InvalidRequestError(`${field}.text`, 'TEXT init needs a non-empty text');
+      return create(PromptInitSchema, { method, text: init.text });
+    default:
+      throw new InvalidRequestError(field, `init ${InitMethod[method] ?? method} is not supported by this server yet (use RANDOM, SAMPLE_VOCAB or TEXT)`);
+  }
+}
+
+function normalizeMethod(m: MethodSettings | undefined): MethodSettings {
+  const vt = m?.numVirtualTokens || JOB_DEFAULTS.virtualTokens;
+  inRange('method.num_virtual_tokens', vt, RANGES.virtualTokens);
+  return create(MethodSettingsSchema, {
+    method: checkMethod('method.method', m?.method ?? TuningMethod.UNSPECIFIED),
+    numVirtualTokens: vt,
+    init: checkInit('method.init', m?.init),
+  });
+}
+
+function normalizeOptimizer(o: OptimizerSettings | undefined): OptimizerSettings {
+  const lr = o?.learningRate || JOB_DEFAULTS.learningRate;
+  checkLearningRate('optimizer.learning_rate', lr);
+  const steps = o?.steps || JOB_DEFAULTS.steps;
+  inRange('optimizer.steps', steps, RANGES.steps);
+  const batchSize = o?.batchSize || JOB_DEFAULTS.batchSize;
+  inRange('optimizer.batch_size', batchSize, RANGES.batchSize);
+  const warmup = o?.warmupSteps ?? 0;
+  if (warmup >= steps && warmup > 0) throw new InvalidRequestError('optimizer.warmup_steps', `${warmup} must be less than steps (${steps})`);
+  const weightDecay = o?.weightDecay ?? 0;
+  if (!Number.isFinite(weightDecay) || weightDecay < 0 || weightDecay > 1) {
+    throw new InvalidRequestError('optimizer.weight_decay', `${weightDecay} is out of range: use 0..1`);
+  }
+  const clip = o?.maxGradNorm ?? 0;
+  if (!Number.isFinite(clip) || clip < 0) throw new InvalidRequestError('optimizer.max_grad_norm', `${clip} must be >= 0 (0 disables clipping)`);
+  const seed = o?.seed ?? 0n;
+  if (seed > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidRequestError('optimizer.seed', `${seed} is too large (max ${Number.MAX_SAFE_INTEGER})`);
+  return create(OptimizerSettingsSchema, {
+    learningRate: lr,
+    steps,
+    batchSize,
+    warmupSteps: warmup,
+    weightDecay,
+    maxGradNorm: clip,
+    seed,
+    evalEverySteps: o?.evalEverySteps ?? 0,
+    checkpointEverySteps: o?.checkpointEverySteps || JOB_DEFAULTS.checkpointEverySteps,
+  });
+}
+
+/** The request with defaults filled in, or InvalidRequestError. */
+export function normalizeRequest(request: TrainPromptRequest, limits: JobLimits): TrainPromptRequest {
+  if (request.baseModel.trim() === '') throw new InvalidRequestError('base_model', 'is required');
+  if (request.tasks.length === 0) throw new InvalidRequestError('tasks', 'give at least one task with train and eval data');
+  const seen = new Set<string>();
+  request.tasks.forEach((t, i) => {
+    const field = `tasks[${i}]`;
+    if (!t.task || !NAME.test(t.task.namespace) || !NAME.test(t.task.name)) {
+      throw new InvalidRequestError(`${field}.task`, 'namespace and name must be 1..63 of [a-z0-9_-]');
+    }
+    const key = `${t.task.namespace}/${t.task.name}`;
+    if (seen.has(key)) throw new InvalidRequestError(`${field}.task`, `${key} is listed twice`);
+    seen.add(key);
+    for (const part of ['train', 'eval'] as const) {
+      if (!t[part] || t[part].source.case === undefined || t[part].source.value === '') {
+        throw new InvalidRequestError(`${field}.${part}`, 'give a dataset sha256 (from UploadDataset) or a blob key');
+      }
+    }
+  });
+  const method = normalizeMethod(request.method);
+  const optimizer = normalizeOptimizer(request.optimizer);
+  const sweep = request.sweep;
+  sweep?.numVirtualTokens.forEach((vt, i) => inRange(`sweep.num_virtual_tokens[${i}]`, vt, RANGES.virtualTokens));
+  sweep?.learningRates.forEach((lr, i) => checkLearningRate(`sweep.learning_rates[${i}]`, lr));
+  sweep?.methods.forEach((m, i) => checkMethod(`sweep.methods[${i}]`, m));
+  const inits = sweep?.inits.map((init, i) => checkInit(`sweep.inits[${i}]`, init)) ?? [];
+  const trials = request.tasks.length * sweepSize(sweep);
+  if (trials > limits.maxTrialsPerJob) {
+    throw new InvalidRequestError(
+      'sweep',
+      `${request.tasks.length} task(s) × ${sweepSize(sweep)} sweep point(s) = ${trials} trials is more than this server's limit of ${limits.maxTrialsPerJob} per job`,
+    );
+  }
+  const selectionName = request.selection?.name || JOB_DEFAULTS.selection;
+  if (!(selectionName in SELECTION_METRICS)) {
+    throw new InvalidRequestError('selection.name', `unknown metric "${selectionName}" (use one of ${Object.keys(SELECTION_METRICS).join(', ')})`);
+  }
+  const higherIsBetter = request.selection?.name ? request.selection.higherIsBetter : SELECTION_METRICS[selectionName];
+  if (request.alias !== '' && !ALIAS.test(request.alias)) {
+    throw new InvalidRequestError('alias', `"${request.alias}" must be 1..63 of [a-z0-9._-], starting with a letter or digit`);
+  }
+  const maxAttempts = request.maxAttempts || JOB_DEFAULTS.maxAttempts;
+  inRange('max_attempts', maxAttempts, RANGES.maxAttempts);
+
+  const normalized = clone(TrainPromptRequestSchema, request);
+  normalized.method = method;
+  normalized.optimizer = optimizer;
+  if (normalized.sweep) normalized.sweep.inits = inits;
+  normalized.selection = create(SelectionMetricSchema, { name: selectionName, higherIsBetter });
+  normalized.maxAttempts = maxAttempts;
+  return normalized;
+}

@@ -1,0 +1,22 @@
+import type { CoordinatorContext } from './context.js';
+import { finalizeJob, jobsReadyToFinalize } from './jobs/finalize-job.js';
+import { expireLeases } from './queue/expire-leases.js';
+
+/** One pass: requeue expired leases, then finish jobs that have nothing left to run. */
+export async function runMaintenance(ctx: CoordinatorContext): Promise<void> {
+  const failedJobs = await expireLeases(ctx.prisma, ctx.config.retryBackoff);
+  const ready = new Set([...failedJobs, ...(await jobsReadyToFinalize(ctx))]);
+  for (const jobId of ready) await finalizeJob(ctx, jobId);
+}
+
+/** Runs maintenance every interval (never overlapping itself) until the returned stop() is awaited. */
+export function startMaintenance(ctx: CoordinatorContext, onError: (err: unknown) => void): () => Promise<void> {
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => runMaintenance(ctx)).catch(onError);
+  }, ctx.config.maintenanceIntervalMs);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

@@ -1,0 +1,157 @@
+/** TrainingService: datasets, job submission, job views, the event stream, cancellation. */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import * as grpc from '@grpc/grpc-js';
+import { DatasetFormat, JobState, TrainingService } from '../gen/ptune/v1/training_pb.js';
+import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
+import type { JobState as JobStateName, Prisma } from '../storage/index.js';
+import type { CoordinatorContext } from './context.js';
+import { storeDataset } from './datasets/store-dataset.js';
+import { decodeJobEvent, type JobEventRow } from './events/job-event-record.js';
+import { jobView, loadJob, JOB_VIEW_INCLUDE } from './jobs/job-view.js';
+import { submitJob } from './jobs/submit-job.js';
+import { cancelJob } from './queue/cancel-job.js';
+import { mapErrors } from './rpc-errors.js';
+
+const MAX_DATASET_BYTES = 256 * 1024 * 1024;
+const TERMINAL_JOB_STATES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+export function trainingService(ctx: CoordinatorContext): ServiceImplementation {
+  const getJob = async (jobId: string) => {
+    const row = isUuid(jobId) ? await loadJob(ctx.prisma, jobId) : null;
+    if (!row) throw new RpcError(grpc.status.NOT_FOUND, `job ${jobId} does not exist`, { field: 'job_id' });
+    return jobView(row);
+  };
+
+  return implement(TrainingService, {
+    async uploadDataset(requests) {
+      let header: { name: string; size: bigint; sha256: string } | undefined;
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const request of requests) {
+        if (request.part.case === 'header') {
+          if (header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'the header must be sent once, first', { field: 'header' });
+          const h = request.part.value;
+          if (h.format !== DatasetFormat.UNSPECIFIED && h.format !== DatasetFormat.JSONL_INPUT_OUTPUT) {
+            throw new RpcError(grpc.status.INVALID_ARGUMENT, `unsupported dataset format ${h.format}`, { field: 'header.format' });
+          }
+          header = { name: h.name || 'dataset.jsonl', size: h.sizeBytes, sha256: h.expectedSha256 };
+        } else if (request.part.case === 'chunk') {
+          if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'send the header before any chunk', { field: 'header' });
+          size += request.part.value.length;
+          if (size > MAX_DATASET_BYTES) {
+            throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `dataset is larger than ${MAX_DATASET_BYTES} bytes`, { field: 'chunk' });
+          }
+          chunks.push(request.part.value);
+        }
+      }
+      if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'no header was sent', { field: 'header' });
+      if (BigInt(size) !== header.size) {
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, `received ${size} bytes but the header announced ${header.size}`, { field: 'header.size_bytes' });
+      }
+      const bytes = Buffer.concat(chunks);
+      if (header.sha256 !== '') {
+        const actual = createHash('sha256').update(bytes).digest('hex');
+        if (actual !== header.sha256) {
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `content sha256 ${actual} differs from expected ${header.sha256}`, { field: 'header.expected_sha256' });
+        }
+      }
+      let stored;
+      try {
+        stored = await storeDataset(ctx, bytes, header.name, 'anonymous');
+      } catch (err) {
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, (err as Error).message, { field: 'chunk' });
+      }
+      return {
+        dataset: {
+          sha256: stored.sha256,
+          sizeBytes: BigInt(stored.sizeBytes),
+          exampleCount: BigInt(stored.exampleCount),
+          format: DatasetFormat.JSONL_INPUT_OUTPUT,
+          name: header.name,
+          createdAt: timestampFromDate(stored.createdAt),
+        },
+        created: stored.created,
+      };
+    },
+
+    trainPrompt: (request) =>
+      mapErrors(async () => {
+        const submitted = await submitJob(ctx, request);
+        return { job: await getJob(submitted.jobId), created: submitted.created };
+      }),
+
+    getJob: async (request) => ({ job: await getJob(request.jobId) }),
+
+    async listJobs(request) {
+      const pageSize = Math.min(request.pageSize || 50, 1000);
+      const cursor = request.pageToken === '' ? undefined : decodeCursor(request.pageToken);
+      const where: Prisma.JobWhereInput = {};
+      if (request.state !== JobState.UNSPECIFIED) where.state = JobState[request.state] as JobStateName;
+      if (cursor) where.OR = [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }];
+      const rows = await ctx.prisma.job.findMany({
+        where,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: pageSize + 1,
+        include: JOB_VIEW_INCLUDE,
+      });
+      const page = rows.slice(0, pageSize);
+      const last = page.at(-1);
+      return {
+        jobs: page.map(jobView),
+        nextPageToken: rows.length > pageSize && last ? encodeCursor(last.createdAt, last.id) : '',
+      };
+    },
+
+    async *watchJob(request, context) {
+      await getJob(request.jobId);
+      let cursor = Number(request.afterSequence);
+      while (!context.signal.aborted) {
+        const rows = await ctx.prisma.$queryRaw<JobEventRow[]>`
+          SELECT job_seq AS "jobSeq", trial_id AS "trialId", type, payload, at FROM job_event
+          WHERE job_id = ${request.jobId}::uuid AND job_seq > ${cursor}::int ORDER BY job_seq LIMIT 500`;
+        for (const row of rows) {
+          const event = decodeJobEvent(row);
+          cursor = row.jobSeq;
+          yield { event };
+          if (event.kind.case === 'jobState' && TERMINAL_JOB_STATES.includes(JobState[event.kind.value.state])) return;
+        }
+        if (rows.length === 0) {
+          const job = await ctx.prisma.job.findUnique({ where: { id: request.jobId }, select: { state: true, lastEventSeq: true } });
+          if (!job || (TERMINAL_JOB_STATES.includes(job.state) && cursor >= job.lastEventSeq)) return;
+          await sleep(ctx.config.eventPollMs, undefined, { signal: context.signal }).catch(() => undefined);
+        }
+      }
+    },
+
+    async cancelJob(request) {
+      const outcome = isUuid(request.jobId) ? await cancelJob(ctx.prisma, request.jobId, request.reason || 'cancelled by user') : 'not_found';
+      if (outcome === 'not_found') throw new RpcError(grpc.status.NOT_FOUND, `job ${request.jobId} does not exist`, { field: 'job_id' });
+      if (outcome === 'finished') {
+        throw new RpcError(grpc.status.FAILED_PRECONDITION, `job ${request.jobId} has already finished; only queued or running jobs can be cancelled`, {
+          field: 'job_id',
+        });
+      }
+      return { job: await getJob(request.jobId) };
+    },
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (value: string): boolean => UUID.test(value);
+
+function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify({ t: createdAt.toISOString(), id })).toString('base64url');
+}
+
+function decodeCursor(token: string): { createdAt: Date; id: string } {
+  try {
+    const raw = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { t: string; id: string };
+    const createdAt = new Date(raw.t);
+    if (Number.isNaN(createdAt.getTime()) || !isUuid(raw.id)) throw new Error('bad cursor');
+    return { createdAt, id: raw.id };
+  } catch {
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, 'page_token is not a token this server issued', { field: 'page_token' });
+  }
+}

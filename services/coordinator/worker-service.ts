@@ -1,0 +1,236 @@
+/** WorkerProtocolService: the fenced lease protocol between the coordinator and its workers. */
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
+import { durationFromMs, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import * as grpc from '@grpc/grpc-js';
+import { TokenizerKind, WeightsFormat, type BaseModel } from '../gen/ptune/v1/registry_pb.js';
+import { SelectionMetricSchema } from '../gen/ptune/v1/training_pb.js';
+import { LeaseStatus, WorkerCapabilitiesSchema, WorkerProtocolService, type LeaseToken } from '../gen/ptune/v1/worker_pb.js';
+import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
+import { contentKey, isSha256Hex, type BaseModel as BaseModelRow, type Prisma } from '../storage/index.js';
+import type { CoordinatorContext } from './context.js';
+import { finalizeJob } from './jobs/finalize-job.js';
+import { decodeTrialPlan } from './jobs/trial-plan.js';
+import { leaseTrial, markJobStarted, type LeasedTrialRow } from './queue/lease-trial.js';
+import {
+  assertCurrentLease,
+  completeTrial,
+  endAttemptAsFailed,
+  heartbeat,
+  releaseLease,
+  reportCheckpoint,
+  reportProgress,
+  type LeaseRef,
+} from './queue/trial-calls.js';
+import { mapErrors } from './rpc-errors.js';
+
+const LEASE_POLL_MS = 200;
+const BLOB_CHUNK_BYTES = 1024 * 1024;
+const MAX_PUT_BLOB_BYTES = 1024 * 1024 * 1024;
+
+function leaseRef(token: LeaseToken | undefined): LeaseRef {
+  if (!token || token.leaseId === '') throw new RpcError(grpc.status.INVALID_ARGUMENT, 'lease is required', { field: 'lease' });
+  return { trialId: token.leaseId, epoch: Number(token.epoch) };
+}
+
+export function workerService(ctx: CoordinatorContext): ServiceImplementation {
+  // Base models are immutable rows, so caching them by id is safe across replicas and restarts.
+  const models = new Map<string, Promise<BaseModelRow>>();
+  const baseModel = (id: string): Promise<BaseModelRow> => {
+    let model = models.get(id);
+    if (!model) {
+      model = ctx.prisma.baseModel.findUniqueOrThrow({ where: { id } });
+      models.set(id, model);
+      model.catch(() => models.delete(id));
+    }
+    return model;
+  };
+
+  const tryLease = async (workerId: string): Promise<LeasedTrialRow | undefined> => {
+    const leased = await leaseTrial(ctx.prisma, workerId, ctx.config.leaseTtlMs);
+    if (leased?.jobState === 'QUEUED') await markJobStarted(ctx.prisma, leased.jobId);
+    return leased;
+  };
+
+  return implement(WorkerProtocolService, {
+    async registerWorker(request) {
+      const id = request.name.trim() || `worker-${randomUUID()}`;
+      const capabilities = toJson(WorkerCapabilitiesSchema, request.capabilities ?? create(WorkerCapabilitiesSchema)) as Prisma.InputJsonValue;
+      await ctx.prisma.worker.upsert({
+        where: { id },
+        create: { id, capabilities },
+        update: { capabilities, lastSeenAt: new Date(), registeredAt: new Date() },
+      });
+      return { workerId: id, heartbeatInterval: durationFromMs(ctx.config.heartbeatIntervalMs), leaseTtl: durationFromMs(ctx.config.leaseTtlMs) };
+    },
+
+    async leaseTrial(request, context) {
+      if (request.workerId === '') throw new RpcError(grpc.status.INVALID_ARGUMENT, 'worker_id is required (call RegisterWorker)', { field: 'worker_id' });
+      const known = await ctx.prisma.worker.findUnique({ where: { id: request.workerId }, select: { id: true } });
+      if (!known) throw new RpcError(grpc.status.NOT_FOUND, `worker ${request.workerId} is not registered`, { field: 'worker_id' });
+      const waitMs = Math.min(ctx.config.maxLeaseWaitMs, request.waitTimeout ? Number(request.waitTimeout.seconds) * 1000 + request.waitTimeout.nanos / 1e6 : 0);
+      const deadline = Date.now() + waitMs;
+      let leased = await tryLease(request.workerId);
+      while (!leased && Date.now() < deadline && !context.signal.aborted) {
+        await sleep(Math.min(LEASE_POLL_MS, deadline - Date.now()), undefined, { signal: context.signal }).catch(() => undefined);
+        leased = await tryLease(request.workerId);
+      }
+      if (!leased) return {};
+      const plan = decodeTrialPlan(leased.plan);
+      const model = await baseModel(leased.baseModelId);
+      return {
+        lease: {
+          leaseId: leased.trialId,
+          epoch: BigInt(leased.epoch),
+          expiresAt: timestampFromDate(leased.expiresAt),
+          ttl: durationFromMs(ctx.config.leaseTtlMs),
+          resumeCheckpointKey: leased.checkpointKey ?? '',
+          resumeStep: leased.checkpointStep ?? 0,
+          trial: {
+            jobId: leased.jobId,
+            trialId: leased.trialId,
+            attempt: leased.attempts,
+            baseModel: baseModelMessage(model),
+            task: { namespace: leased.taskNamespace, name: leased.taskName },
+            trainDatasetKey: plan.trainKey,
+            evalDatasetKey: plan.evalKey,
+            point: plan.point,
+            selection: fromJson(SelectionMetricSchema, leased.selection as JsonValue),
+          },
+        },
+      };
+    },
+
+    heartbeat: (request) =>
+      mapErrors(async () => {
+        const verdict = await heartbeat(ctx.prisma, leaseRef(request.lease), request.step, ctx.config.leaseTtlMs);
+        if (verdict.status === 'extended') return { status: LeaseStatus.EXTENDED, expiresAt: timestampFromDate(verdict.expiresAt) };
+        return { status: verdict.status === 'cancelled' ? LeaseStatus.CANCELLED : LeaseStatus.REVOKED };
+      }),
+
+    reportProgress: (request) =>
+      mapErrors(async () => {
+        await reportProgress(ctx.prisma, leaseRef(request.lease), { steps: request.steps, evals: request.evals });
+        return {};
+      }),
+
+    reportCheckpoint: (request) =>
+      mapErrors(async () => {
+        if (!(await ctx.blobs.has(request.blobKey))) {
+          throw new RpcError(grpc.status.FAILED_PRECONDITION, `checkpoint blob ${request.blobKey} is not stored (PutBlob it first)`, { field: 'blob_key' });
+        }
+        await reportCheckpoint(ctx.prisma, leaseRef(request.lease), request.blobKey, request.step, ctx.config.leaseTtlMs);
+        return {};
+      }),
+
+    completeTrial: (request) =>
+      mapErrors(async () => {
+        if (!isSha256Hex(request.resultBlobSha256)) {
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, 'result_blob_sha256 must be 64 lower-case hex digits', { field: 'result_blob_sha256' });
+        }
+        const key = contentKey('prompt', request.resultBlobSha256);
+        if (!(await ctx.blobs.has(key))) {
+          throw new RpcError(grpc.status.FAILED_PRECONDITION, `result blob ${key} is not stored (PutBlob it first)`, { field: 'result_blob_sha256' });
+        }
+        const lease = leaseRef(request.lease);
+        const done = await completeTrial(ctx.prisma, lease, { blobKey: key, sha256: request.resultBlobSha256, metrics: request.metrics });
+        if (done.lastOfTask) await finalizeJob(ctx, done.jobId);
+        return {};
+      }),
+
+    failTrial: (request) =>
+      mapErrors(async () => {
+        const end = await endAttemptAsFailed(
+          ctx.prisma,
+          leaseRef(request.lease),
+          { error: request.error || 'failed without a message', retryable: request.retryable },
+          ctx.config.retryBackoff,
+        );
+        if (!end.retried) await finalizeJob(ctx, end.jobId);
+        return { willRetry: end.retried };
+      }),
+
+    releaseLease: (request) =>
+      mapErrors(async () => {
+        await releaseLease(ctx.prisma, leaseRef(request.lease), request.reason || 'released');
+        return {};
+      }),
+
+    async *getBlob(request) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await ctx.blobs.get(request.key);
+      } catch (err) {
+        throw new RpcError(grpc.status.NOT_FOUND, `blob ${request.key}: ${(err as Error).message}`, { field: 'key' });
+      }
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      yield { part: { case: 'header', value: { sizeBytes: BigInt(bytes.length), sha256 } } };
+      const chunk = Math.min(request.chunkSize || BLOB_CHUNK_BYTES, 4 * BLOB_CHUNK_BYTES);
+      for (let offset = 0; offset < bytes.length; offset += chunk) {
+        yield { part: { case: 'chunk', value: bytes.subarray(offset, offset + chunk) } };
+      }
+    },
+
+    putBlob: (requests) =>
+      mapErrors(async () => {
+        let header: { sha256: string; size: bigint; kind: 'checkpoint' | 'prompt'; lease: LeaseRef } | undefined;
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        for await (const request of requests) {
+          if (request.part.case === 'header') {
+            if (header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'the header must be sent once, first', { field: 'header' });
+            const h = request.part.value;
+            const kind = h.kind === '' ? 'checkpoint' : h.kind;
+            if (kind !== 'checkpoint' && kind !== 'prompt') {
+              throw new RpcError(grpc.status.INVALID_ARGUMENT, `kind "${h.kind}" must be "checkpoint" or "prompt"`, { field: 'header.kind' });
+            }
+            if (!isSha256Hex(h.sha256)) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'sha256 must be 64 lower-case hex digits', { field: 'header.sha256' });
+            header = { sha256: h.sha256, size: h.sizeBytes, kind, lease: leaseRef(h.lease) };
+            // fenced before any byte is accepted, so a taken-over worker cannot even upload
+            await assertCurrentLease(ctx.prisma, header.lease);
+          } else if (request.part.case === 'chunk') {
+            if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'send the header before any chunk', { field: 'header' });
+            size += request.part.value.length;
+            if (size > MAX_PUT_BLOB_BYTES) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `blob is larger than ${MAX_PUT_BLOB_BYTES} bytes`);
+            chunks.push(request.part.value);
+          }
+        }
+        if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'no header was sent', { field: 'header' });
+        if (BigInt(size) !== header.size) {
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `received ${size} bytes but the header announced ${header.size}`, { field: 'header.size_bytes' });
+        }
+        const key = contentKey(header.kind, header.sha256);
+        try {
+          await ctx.blobs.put(key, Buffer.concat(chunks), { sha256: header.sha256 });
+        } catch (err) {
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `blob rejected: ${(err as Error).message}`, { field: 'header.sha256' });
+        }
+        return { key, sizeBytes: BigInt(size) };
+      }),
+  });
+}
+
+function baseModelMessage(row: BaseModelRow): BaseModel {
+  return {
+    $typeName: 'ptune.v1.BaseModel',
+    name: row.name,
+    fingerprintSha256: row.fingerprint,
+    architecture: {
+      $typeName: 'ptune.v1.ModelArchitecture',
+      family: row.family,
+      hiddenSize: row.hiddenSize,
+      numLayers: row.numLayers,
+      numAttentionHeads: row.numHeads,
+      numKeyValueHeads: row.numKvHeads,
+      vocabSize: row.vocabSize,
+      contextLength: row.contextLength,
+    },
+    tokenizerKind: TokenizerKind.SENTENCEPIECE,
+    weightsFormat: row.weightsFormat === 'gguf' ? WeightsFormat.GGUF : row.weightsFormat === 'onnx' ? WeightsFormat.ONNX : WeightsFormat.SAFETENSORS,
+    weightsBlobKey: row.weightsBlobKey,
+    weightsSizeBytes: BigInt(row.weightsSizeBytes),
+    createdBy: row.createdBy,
+    createdAt: timestampFromDate(row.createdAt),
+  };
+}
