@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerEngineCommands } from './engine.js';
+import { registerRegistryCommands } from './registry.js';
+import { registerServeCommands } from './serve.js';
 
 /** Each command module adds its commands to the program. Add new modules here. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: RegisterCommands[] = [registerEngineCommands];
+export const commandModules: RegisterCommands[] = [registerEngineCommands, registerServeCommands, registerRegistryCommands];

@@ -1,0 +1,68 @@
+/** `ptune serve` (the all-in-one server on embedded defaults) and `ptune migrate`. */
+import type { Command } from 'commander';
+import { createLogger, createMetrics, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
+import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
+import { applyMigrations, DEFAULT_DATA_DIR } from '../../storage/index.js';
+import { integerAtLeast } from './engine/options.js';
+
+interface ServeFlags {
+  dataDir: string;
+  port: number;
+  host: string;
+  metricsPort?: number;
+  sweepIntervalSeconds: number;
+  sweepGraceSeconds: number;
+  cacheMib: number;
+}
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the all-in-one server: registry (and every component in services/server/all-in-one.ts) with health and reflection')
+    .option('--data-dir <dir>', 'embedded database and blob folder (ignored parts: DATABASE_URL → Postgres, S3_BUCKET → S3)', DEFAULT_DATA_DIR)
+    .option('--port <p>', 'gRPC port (0 picks a free one)', integerAtLeast(0), DEFAULT_PORT)
+    .option('--host <h>', 'interface to bind (0.0.0.0 to serve other machines)', '127.0.0.1')
+    .option('--metrics-port <p>', 'serve Prometheus /metrics on this port', integerAtLeast(0))
+    .option('--sweep-interval-seconds <s>', 'time between orphan-blob sweeps (0 disables)', integerAtLeast(0), 600)
+    .option('--sweep-grace-seconds <s>', 'unreferenced blobs younger than this are kept', integerAtLeast(0), 3600)
+    .option('--cache-mib <n>', 'prompt payload cache size in MiB (0 disables)', integerAtLeast(0), 256)
+    .action(async (flags: ServeFlags) => {
+      const logger = createLogger({ component: 'server' });
+      const metrics = createMetrics();
+      const server = await startServer({
+        dataDir: flags.dataDir,
+        port: flags.port,
+        host: flags.host,
+        logger,
+        hooks: { observe: rpcMetricsObserver(metrics) },
+        modules: allInOneModules({
+          cacheBytes: flags.cacheMib * 1024 * 1024,
+          onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
+          sweeper: { intervalMs: flags.sweepIntervalSeconds * 1000, graceMs: flags.sweepGraceSeconds * 1000 },
+        }),
+      });
+      const metricsServer = flags.metricsPort === undefined ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
+      const storage = server.context.database.embedded ? `embedded database in ${server.context.dataDir}` : 'Postgres from DATABASE_URL';
+      process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage})\n`);
+      logger.info({ port: server.port, host: flags.host, metricsPort: metricsServer?.port }, 'serving');
+      onShutdownSignals(
+        async () => {
+          await metricsServer?.close();
+          await server.close();
+        },
+        { logger },
+      );
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations to DATABASE_URL (embedded databases migrate themselves at start)')
+    .option('--database-url <url>', 'Postgres URL (default: DATABASE_URL)')
+    .action(async (flags: { databaseUrl?: string }) => {
+      const url = flags.databaseUrl ?? process.env.DATABASE_URL;
+      if (url === undefined || url === '') throw new Error('no database: set DATABASE_URL or pass --database-url');
+      const result = await applyMigrations(url);
+      for (const name of result.edited) process.stderr.write(`warning: migration ${name} was edited after it was applied\n`);
+      process.stdout.write(result.applied.length === 0 ? 'database is up to date\n' : `applied ${result.applied.length} migration(s): ${result.applied.join(', ')}\n`);
+    });
+}

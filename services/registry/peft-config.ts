@@ -1,0 +1,98 @@
+/**
+ * PEFT adapter_config.json, read on import and written on export. PEFT stores the final virtual-token
+ * embeddings of all three prompt-learning methods under `prompt_embeddings`, and loads them directly
+ * when `inference_mode` is true, so an exported version needs no prompt encoder.
+ */
+import { InitMethod, TuningMethod } from '../gen/ptune/v1/common_pb.js';
+import type { BaseModel } from '../storage/index.js';
+import { invalidArgument } from './status.js';
+
+const PEFT_TYPES: [string, TuningMethod][] = [
+  ['PROMPT_TUNING', TuningMethod.PROMPT_TUNING],
+  ['P_TUNING', TuningMethod.P_TUNING],
+  ['PREFIX_TUNING', TuningMethod.PREFIX_TUNING],
+];
+const PEFT_INITS: [string, InitMethod][] = [
+  ['RANDOM', InitMethod.RANDOM],
+  ['SAMPLE_VOCAB', InitMethod.SAMPLE_VOCAB],
+  ['TEXT', InitMethod.TEXT],
+];
+
+/** What an imported adapter_config.json says about the prompt. */
+export interface PeftConfigInfo {
+  method: TuningMethod;
+  numVirtualTokens: number;
+  /** Present for prompt tuning when the config records it. */
+  init?: { method: InitMethod; text: string };
+}
+
+export function readPeftConfig(bytes: Uint8Array, field: string): PeftConfigInfo {
+  let config: unknown;
+  try {
+    config = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (err) {
+    throw invalidArgument(field, `is not UTF-8 JSON (${(err as Error).message})`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalidArgument(field, 'must be a JSON object');
+  const c = config as Record<string, unknown>;
+  const method = PEFT_TYPES.find(([name]) => name === c.peft_type)?.[1];
+  if (method === undefined) {
+    throw invalidArgument(`${field}.peft_type`, `${JSON.stringify(c.peft_type)} is not a prompt-learning type; use PROMPT_TUNING, P_TUNING or PREFIX_TUNING`);
+  }
+  const tokens = c.num_virtual_tokens;
+  if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens <= 0) {
+    throw invalidArgument(`${field}.num_virtual_tokens`, `must be a positive integer, got ${JSON.stringify(tokens)}`);
+  }
+  const submodules = c.num_transformer_submodules ?? 1;
+  if (submodules !== 1) {
+    throw invalidArgument(`${field}.num_transformer_submodules`, `is ${JSON.stringify(submodules)}; only decoder-only models (1) are supported`);
+  }
+  const init = PEFT_INITS.find(([name]) => name === c.prompt_tuning_init)?.[1];
+  const info: PeftConfigInfo = { method, numVirtualTokens: tokens };
+  if (init !== undefined) info.init = { method: init, text: typeof c.prompt_tuning_init_text === 'string' ? c.prompt_tuning_init_text : '' };
+  return info;
+}
+
+export interface PeftExportInput {
+  method: TuningMethod;
+  numVirtualTokens: number;
+  model: BaseModel;
+  init: { method: InitMethod; text: string };
+}
+
+export function peftConfigFor(input: PeftExportInput): Record<string, unknown> {
+  const { model } = input;
+  const peftType = PEFT_TYPES.find(([, m]) => m === input.method)?.[0];
+  if (peftType === undefined) throw new Error(`no PEFT type for tuning method ${input.method}`);
+  const prefix = input.method === TuningMethod.PREFIX_TUNING;
+  const headDim = model.hiddenSize / model.numHeads;
+  const common = {
+    peft_type: peftType,
+    task_type: 'CAUSAL_LM',
+    base_model_name_or_path: model.name,
+    revision: null,
+    inference_mode: true,
+    num_virtual_tokens: input.numVirtualTokens,
+    // PEFT sizes prefix key/values by the key/value heads (grouped-query attention).
+    token_dim: prefix ? headDim * model.numKvHeads : model.hiddenSize,
+    num_transformer_submodules: 1,
+    num_attention_heads: prefix ? model.numKvHeads : model.numHeads,
+    num_layers: model.numLayers,
+  };
+  switch (input.method) {
+    case TuningMethod.PROMPT_TUNING: {
+      const init = PEFT_INITS.find(([, m]) => m === input.init.method)?.[0] ?? 'RANDOM';
+      return {
+        ...common,
+        prompt_tuning_init: init,
+        prompt_tuning_init_text: init === 'TEXT' ? input.init.text : null,
+        tokenizer_name_or_path: init === 'TEXT' ? model.name : null,
+        tokenizer_kwargs: null,
+      };
+    }
+    case TuningMethod.P_TUNING:
+      return { ...common, encoder_reparameterization_type: 'MLP', encoder_hidden_size: model.hiddenSize, encoder_num_layers: 2, encoder_dropout: 0 };
+    default:
+      return { ...common, encoder_hidden_size: model.hiddenSize, prefix_projection: false };
+  }
+}

@@ -1,0 +1,34 @@
+import { status } from '@grpc/grpc-js';
+import { RpcError } from '../grpc/index.js';
+
+/**
+ * The registry's error vocabulary. Every refusal names what to fix; `field` (a request field path such
+ * as "spec.task.name") travels in the error details so clients can point at it.
+ */
+export const invalidArgument = (field: string, message: string): RpcError =>
+  new RpcError(status.INVALID_ARGUMENT, `${field}: ${message}`, { field });
+
+export const notFound = (message: string, details: Record<string, string> = {}): RpcError =>
+  new RpcError(status.NOT_FOUND, message, details);
+
+export const alreadyExists = (message: string, details: Record<string, string> = {}): RpcError =>
+  new RpcError(status.ALREADY_EXISTS, message, details);
+
+/** A state change refused until the state is fixed (e.g. deleting a version an alias points at). */
+export const failedPrecondition = (message: string, details: Record<string, string> = {}): RpcError =>
+  new RpcError(status.FAILED_PRECONDITION, message, details);
+
+/**
+ * A compare-and-swap that lost: per the gRPC status guide, a failed client-specified test-and-set is
+ * ABORTED (re-read, then retry the read-modify-write), not FAILED_PRECONDITION.
+ */
+export const aborted = (message: string, details: Record<string, string> = {}): RpcError =>
+  new RpcError(status.ABORTED, message, details);
+
+export const resourceExhausted = (message: string, details: Record<string, string> = {}): RpcError =>
+  new RpcError(status.RESOURCE_EXHAUSTED, message, details);
+
+/** Prisma's error code for a unique-constraint violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
+}

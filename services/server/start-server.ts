@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { startGrpcServer, type GrpcServer, type ServerHooks, type ServiceImplementation } from '../grpc/index.js';
+import { DEFAULT_DATA_DIR, openBlobStore, openDatabase, type BlobStore } from '../storage/index.js';
+import type { ModuleInstance, ServerContext, ServerModule } from './server-module.js';
+
+export interface StartServerOptions {
+  /** Components to run, in order (see all-in-one.ts for `ptune serve`'s list). */
+  modules: readonly ServerModule[];
+  /** Embedded data directory; default `./.ptune`. */
+  dataDir?: string;
+  /** Postgres URL; default `DATABASE_URL`; without either, embedded PGlite in `<dataDir>/pg`. */
+  databaseUrl?: string;
+  /** Apply pending migrations at start. Default: yes when embedded, no with a URL (`ptune migrate` does it). */
+  migrate?: boolean;
+  /** Blob store; default S3 when `S3_BUCKET` is set, else `<dataDir>/blobs`. */
+  blobs?: BlobStore;
+  /** TCP port; 0 picks a free one. Default 50051. */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1 (pass 0.0.0.0 to serve other machines). */
+  host?: string;
+  /** gRPC interceptors (auth), call observer (metrics), error logger. */
+  hooks?: ServerHooks;
+  logger?: Logger;
+  /** Largest gRPC message in either direction (grpc default in services/grpc: 8 MiB). */
+  maxMessageBytes?: number;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  /** host:port a local client dials. */
+  readonly address: string;
+  readonly context: ServerContext;
+  /** Stops accepting calls, lets running ones finish for up to graceMs, stops the modules, closes storage. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_PORT = 50051;
+
+/**
+ * The composition root: opens the database (migrating an embedded one) and the blob store, builds
+ * every module, serves their gRPC services with health and reflection, then starts the modules.
+ * A failure at any step undoes the steps before it.
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const dataDir = path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const logger = options.logger ?? pino({ name: 'ptune' });
+  const database = await openDatabase({ url: options.databaseUrl, dataDir, migrate: options.migrate });
+  const blobs = options.blobs ?? openBlobStore({ dataDir });
+  const context: ServerContext = { database, prisma: database.prisma, blobs, dataDir, logger };
+  const instances: { name: string; instance: ModuleInstance }[] = [];
+  let grpc: GrpcServer | undefined;
+
+  const stopAll = async (graceMs: number): Promise<void> => {
+    await grpc?.close(graceMs);
+    for (const { name, instance } of [...instances].reverse()) {
+      await Promise.resolve(instance.stop?.()).catch((err: unknown) => logger.error({ err, module: name }, 'module failed to stop'));
+    }
+    if (options.blobs === undefined) (blobs as { destroy?: () => void }).destroy?.();
+    await database.close();
+  };
+
+  try {
+    for (const module of options.modules) instances.push({ name: module.name, instance: await module.create(context) });
+    const services: ServiceImplementation[] = instances.flatMap(({ instance }) => [...(instance.services ?? [])]);
+    grpc = await startGrpcServer({
+      ...options.hooks,
+      logger: options.hooks?.logger ?? logger,
+      port: options.port ?? DEFAULT_PORT,
+      host: options.host ?? '127.0.0.1',
+      services,
+      maxReceiveMessageBytes: options.maxMessageBytes,
+      maxSendMessageBytes: options.maxMessageBytes,
+    });
+    const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+    const address = `${host.includes(':') ? `[${host}]` : host}:${grpc.port}`;
+    for (const { instance } of instances) await instance.start?.(address);
+    const port = grpc.port;
+    return { port, address, context, close: (graceMs = 10_000) => stopAll(graceMs) };
+  } catch (err) {
+    await stopAll(0).catch((closeErr: unknown) => logger.error({ err: closeErr }, 'cleanup after a failed start failed'));
+    throw err;
+  }
+}
