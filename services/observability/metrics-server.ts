@@ -2,6 +2,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
+/** The port infra/k8s declares for /metrics (container port "metrics", prometheus.io/port). */
+export const DEFAULT_METRICS_PORT = 9090;
+
 export interface MetricsServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
