@@ -161,6 +161,8 @@ describe('llama graph on a tiny random GQA model', () => {
       prompt_embeddings: prompt,
     });
     expect(evaluated.loss.data[0]).toBe(train.loss.data[0]);
+    const lean = buildLlamaTrainingGraph(weights, { ...opts, withPredictions: false }).graph;
+    expect(lean.outputs.map((o) => o.name)).toEqual([LLAMA_IO.loss, 'grad_prompt_embeddings', LLAMA_IO.exampleNll, LLAMA_IO.exampleTokens]);
   });
 
   it('virtual tokens equal to real token embeddings reproduce the plain model with those tokens prepended', async () => {

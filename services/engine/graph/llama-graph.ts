@@ -293,6 +293,8 @@ export function buildLlamaInferenceGraph(weights: LlamaWeights, o: InferenceOpti
 export interface TrainingGraphOptions extends LlamaGraphOptions {
   /** false builds the same graph without the backward pass (evaluation); default true */
   withGradients?: boolean;
+  /** false drops the `predictions` output (an argmax over the vocabulary a training step may not need); default true */
+  withPredictions?: boolean;
 }
 
 export function buildLlamaTrainingGraph(weights: LlamaWeights, o: TrainingGraphOptions): LlamaGraph {
@@ -318,6 +320,6 @@ export function buildLlamaTrainingGraph(weights: LlamaWeights, o: TrainingGraphO
   grads.forEach((d, i) => g.output(d, `${LLAMA_IO.gradPrefix}${f.trainable[i].name}`));
   g.output(exampleNll, LLAMA_IO.exampleNll);
   g.output(exampleTokens, LLAMA_IO.exampleTokens);
-  g.output(op.argmax(g, logits, -1), LLAMA_IO.predictions);
+  if (o.withPredictions !== false) g.output(op.argmax(g, logits, -1), LLAMA_IO.predictions);
   return { graph: g, trainable: f.trainable, virtualLength: P };
 }
