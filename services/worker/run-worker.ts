@@ -1,0 +1,75 @@
+/** The worker loop: register, lease, run, repeat, until stopped. */
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExecutionProvider } from '../engine/index.js';
+import { ExecutionProvider as WireExecutionProvider, WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
+import { createClient, createGrpcTransport } from '../grpc/index.js';
+import { BlobCache, defaultCacheDir } from './blob-cache.js';
+import { runTrial, type TrialRunner } from './run-trial.js';
+import { isTransient, withRetry } from './with-retry.js';
+
+export interface WorkerOptions {
+  /** coordinator address, "host:port" */
+  coordinator: string;
+  /** stable worker name (re-registering replaces the old entry); default host-pid */
+  name?: string;
+  threads?: number;
+  executionProvider?: ExecutionProvider;
+  cacheDir?: string;
+  /** stop: finish with a checkpoint, release the lease, return */
+  signal?: AbortSignal;
+  log?: (message: string) => void;
+  /** return after this many trials (tests); default: run until stopped */
+  maxTrials?: number;
+}
+
+const LEASE_WAIT_SECONDS = 5n;
+
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const transport = createGrpcTransport(options.coordinator);
+  const client = createClient(WorkerProtocolService, transport);
+  const stop = options.signal ?? new AbortController().signal;
+  const log = options.log ?? ((message: string) => console.error(`[worker] ${message}`));
+  try {
+    const registered = await withRetry(() =>
+      client.registerWorker({
+        name: options.name ?? `${os.hostname()}-${process.pid}`,
+        version: '0.1.0',
+        capabilities: {
+          executionProvider: options.executionProvider === 'cuda' ? WireExecutionProvider.CUDA : WireExecutionProvider.CPU,
+          threads: options.threads ?? 0,
+          maxMemoryBytes: BigInt(os.totalmem()),
+          directBlobAccess: false,
+        },
+      }),
+    );
+    const heartbeatMs = Number(registered.heartbeatInterval?.seconds ?? 5n) * 1000 + (registered.heartbeatInterval?.nanos ?? 0) / 1e6;
+    const runner: TrialRunner = {
+      client,
+      cache: new BlobCache(client, options.cacheDir ?? defaultCacheDir()),
+      workerId: registered.workerId,
+      heartbeatMs,
+      threads: options.threads,
+      executionProvider: options.executionProvider,
+      log,
+    };
+    log(`registered as ${registered.workerId} with ${options.coordinator}`);
+    let trials = 0;
+    while (!stop.aborted && (options.maxTrials === undefined || trials < options.maxTrials)) {
+      let lease;
+      try {
+        lease = (await client.leaseTrial({ workerId: registered.workerId, waitTimeout: { seconds: LEASE_WAIT_SECONDS } }, { signal: stop })).lease;
+      } catch (err) {
+        if (stop.aborted) break;
+        if (!isTransient(err)) throw err;
+        await sleep(1000);
+        continue;
+      }
+      if (!lease) continue;
+      await runTrial(runner, lease, stop);
+      trials++;
+    }
+  } finally {
+    transport.close();
+  }
+}
