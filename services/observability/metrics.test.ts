@@ -106,6 +106,8 @@ describe('/metrics endpoint', () => {
     expect([health.status, await health.text()]).toEqual([200, 'ok\n']);
     expect((await scrape(server, '/')).status).toBe(404);
     expect((await scrape(server, '/metricsx')).status).toBe(404);
+    const head = await scrape(server, '/metrics', { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
     const post = await scrape(server, '/metrics', { method: 'POST' });
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
   });

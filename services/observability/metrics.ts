@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { createStepRate } from './step-rate.js';
 
 export type PromptCacheResult = 'hit' | 'miss';
@@ -50,10 +50,11 @@ const RPC_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 export function createMetrics(options: MetricsOptions = {}): PtuneMetrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  let warnings: Logger | undefined;
   const onCollectError =
     options.onCollectError ??
     ((error: unknown, provider: string) =>
-      createLogger({ component: 'metrics' }).warn({ err: error, provider }, 'metrics provider failed; its gauges are empty in this scrape'));
+      (warnings ??= createLogger({ component: 'metrics' })).warn({ err: error, provider }, 'metrics provider failed; its gauges are empty in this scrape'));
 
   const rpcDuration = new Histogram({
     name: 'ptune_rpc_duration_seconds',
