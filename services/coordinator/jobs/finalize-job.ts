@@ -6,6 +6,8 @@
  */
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { JobState, TrainPromptRequestSchema } from '../../gen/ptune/v1/training_pb.js';
+import * as grpc from '@grpc/grpc-js';
+import { RpcError } from '../../grpc/index.js';
 import { Prisma } from '../../storage/index.js';
 import type { CoordinatorContext } from '../context.js';
 import { updateJobWithEvents } from '../queue/event-ctes.js';
@@ -13,6 +15,7 @@ import { registerBestTrial } from './register-best-trial.js';
 import { decodeTrialPlan } from './trial-plan.js';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+const REFUSALS = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.FAILED_PRECONDITION, grpc.status.ALREADY_EXISTS]);
 
 export async function finalizeJob(ctx: CoordinatorContext, jobId: string): Promise<void> {
   const job = await ctx.prisma.job.findUnique({
@@ -41,23 +44,26 @@ export async function finalizeJob(ctx: CoordinatorContext, jobId: string): Promi
       continue;
     }
     const best = scored.reduce((a, b) => ((selection.higherIsBetter ? b.value > a.value : b.value < a.value) ? b : a));
-    await registerBestTrial(ctx, {
+    const registered = await registerBestTrial(ctx, {
       jobId,
       taskId: task.id,
       taskRef: { namespace: task.namespace, name: task.name },
       trialId: best.trial.id,
-      baseModelId: job.baseModelId,
-      tokenDim: job.baseModel.hiddenSize,
+      baseModelName: job.baseModel.name,
       resultBlobKey: best.trial.resultBlobKey!,
-      resultSha256: best.trial.resultSha256!,
       metrics: best.trial.metrics as Record<string, number>,
       point: decodeTrialPlan(best.trial.sweepPoint).point,
       alias: spec.alias,
       createdBy: job.createdBy,
+    }).catch((err: unknown) => {
+      // the registry refused the prompt (shape, NaN, …): the task fails; anything else is retried later
+      if (err instanceof RpcError && REFUSALS.has(err.code)) return err.message;
+      throw err;
     });
+    if (typeof registered === 'string') failedTasks.push(`${task.namespace}/${task.name} (${registered})`);
   }
   if (pending) return;
-  const reason = failedTasks.length > 0 ? `no trial succeeded for ${failedTasks.join(', ')}` : '';
+  const reason = failedTasks.length > 0 ? `no version registered for ${failedTasks.join(', ')}` : '';
   const state = failedTasks.length > 0 ? JobState.FAILED : JobState.SUCCEEDED;
   await updateJobWithEvents(ctx.prisma, jobId, {
     set: Prisma.sql`state = ${JobState[state]}::job_state, finished_at = now(), error = ${reason === '' ? null : reason}`,
