@@ -34,11 +34,12 @@ export function gradients(g: GraphBuilder, loss: Value, wrt: readonly Value[]): 
     const n = nodes[k];
     const dOutputs = n.outputs.map((o) => grads.get(o.name));
     if (dOutputs.every((d) => d === undefined)) continue;
-    const needs = n.inputs.map((i) => fromWrt.has(i.name));
+    const inputs = n.gradInputs ?? n.inputs;
+    const needs = inputs.map((i) => fromWrt.has(i.name));
     if (!needs.some(Boolean)) continue;
     if (!n.grad) throw new Error(`gradients: op ${n.opType} (output ${n.outputs[0].name}) has no gradient rule`);
     const dInputs = n.grad(g, { node: n, dOutputs, needs });
-    n.inputs.forEach((input, i) => {
+    inputs.forEach((input, i) => {
       const d = dInputs[i];
       if (needs[i] && d) accumulate(input, d);
     });

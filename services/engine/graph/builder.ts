@@ -26,7 +26,7 @@ export interface GradContext {
   node: GraphNode;
   /** gradient of the loss w.r.t. each output; undefined where the loss does not depend on it */
   dOutputs: readonly (Value | undefined)[];
-  /** which inputs need a gradient (only those on a path from a trainable input) */
+  /** which inputs (node.gradInputs when set) need a gradient (only those on a path from a trainable input) */
   needs: readonly boolean[];
 }
 
@@ -42,6 +42,11 @@ export interface GraphNode {
   readonly outputs: readonly Value[];
   readonly attributes: Readonly<Record<string, Attribute>>;
   readonly grad?: GradRule;
+  /**
+   * For the last node of a composite op whose rule differentiates the whole composite:
+   * the composite's inputs, which the rule's gradients refer to (default: this node's inputs).
+   */
+  readonly gradInputs?: readonly Value[];
   readonly domain?: string;
 }
 
@@ -123,13 +128,14 @@ export class GraphBuilder {
     outputs: readonly { dtype: DType; shape: readonly number[] }[],
     attributes: Record<string, Attribute> = {},
     grad?: GradRule,
+    gradInputs?: readonly Value[],
   ): Value[] {
     const outs: Value[] = outputs.map((o) => ({
       name: this.uniqueName(`${opType.toLowerCase()}_out`),
       dtype: o.dtype,
       shape: [...o.shape],
     }));
-    this.nodes.push({ opType, inputs: [...inputs], outputs: outs, attributes, grad });
+    this.nodes.push({ opType, inputs: [...inputs], outputs: outs, attributes, grad, gradInputs });
     return outs;
   }
 

@@ -231,15 +231,14 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
     const heads = (t: Value, n: number): Value => op.reshape(g, t, [B, S, n, hs]);
     // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs]
     const qG = op.reshape(g, op.transpose(g, heads(q, c.nHeads), [0, 2, 1, 3]), [B, c.nKvHeads, group * S, hs]);
-    let kT = op.transpose(g, heads(k, c.nKvHeads), [0, 2, 3, 1]); // [B, nKv, hs, S]
-    let vH = op.transpose(g, heads(v, c.nKvHeads), [0, 2, 1, 3]); // [B, nKv, S, hs]
+    let kH = op.transpose(g, heads(k, c.nKvHeads), [0, 2, 1, 3]); // [B, nKv, S, hs]
+    let vH = op.transpose(g, heads(v, c.nKvHeads), [0, 2, 1, 3]);
     if (past) {
       const { key, value } = past.layers[l];
-      kT = op.concat(g, [op.expand(g, op.transpose(g, key, [0, 2, 1]), [B, c.nKvHeads, hs, Pp]), kT], 3);
+      kH = op.concat(g, [op.expand(g, key, [B, c.nKvHeads, Pp, hs]), kH], 2);
       vH = op.concat(g, [op.expand(g, value, [B, c.nKvHeads, Pp, hs]), vH], 2);
     }
-    const probs = op.softmax(g, op.add(g, op.matmul(g, qG, kT), mask)); // [B, nKv, group·S, Pp+S]
-    const attn = op.reshape(g, op.matmul(g, probs, vH), [B, c.nHeads, S, hs]);
+    const attn = op.reshape(g, op.attention(g, qG, kH, vH, mask), [B, c.nHeads, S, hs]);
     const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B, S, qDim]);
     x = op.add(g, x, op.linear(g, merged, wo));
 

@@ -1,5 +1,6 @@
 export { add } from './add.js';
 export { argmax } from './argmax.js';
+export { attention } from './attention.js';
 export { broadcastShapes, sumToShape } from './broadcast.js';
 export { cast } from './cast.js';
 export { concat } from './concat.js';

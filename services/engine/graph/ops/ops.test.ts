@@ -91,6 +91,12 @@ const cases: Case[] = [
     build: (g, [a, b]) => op.matmul(g, a, b),
   },
   { name: 'linear (x·Wᵀ over batch rows)', inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }], build: (g, [x, w]) => op.linear(g, x, w) },
+  {
+    name: 'attention (composite rule, masked, batch-broadcast k/v)',
+    inputs: [{ shape: [2, 3, 4, 5] }, { shape: [1, 3, 6, 5] }, { shape: [2, 1, 6, 2] }],
+    build: (g, [q, k, v]) =>
+      op.attention(g, q, k, v, g.constant('float64', Array.from({ length: 24 }, (_, i) => (i % 6 > (i / 6 | 0) + 2 ? -1e9 : 0)), [4, 6])),
+  },
   { name: 'scale', inputs: [{ shape: [4] }], build: (g, [a]) => op.scale(g, a, -1.5) },
 ];
 

@@ -1,0 +1,41 @@
+import type { GraphBuilder, Value } from '../builder.js';
+import { add } from './add.js';
+import { sumToShape } from './broadcast.js';
+import { matmul } from './matmul.js';
+import { mul } from './mul.js';
+import { reduceSum } from './reduce-sum.js';
+import { softmax } from './softmax.js';
+import { sub } from './sub.js';
+import { transposeLast2 } from './transpose.js';
+
+/**
+ * softmax(q · kᵀ + mask) · v over the last two axes, for q [..., M, d], k [..., N, d], v [..., N, e]
+ * and a constant additive mask broadcast to [..., M, N] (scaling is left to the caller).
+ * One composite rule differentiates it: with P the probabilities and O the output,
+ * dS = P ∘ (dO·vᵀ − rowsum(dO ∘ O)), which needs the small rowsum over e instead of a
+ * product and a sum over the large [M, N] probabilities (the FlashAttention identity).
+ */
+export function attention(g: GraphBuilder, q: Value, k: Value, v: Value, mask: Value): Value {
+  // the inner nodes' own rules are never reached: the last node's rule covers the composite
+  const probs = softmax(g, add(g, matmul(g, q, transposeLast2(g, k)), mask));
+  const shape = [...probs.shape.slice(0, -1), v.shape[v.shape.length - 1]];
+  return g.node(
+    'MatMul',
+    [probs, v],
+    [{ dtype: v.dtype, shape }],
+    {},
+    (gg, { node, dOutputs: [dO], needs }) => {
+      const [out] = node.outputs;
+      const dP = matmul(gg, dO!, transposeLast2(gg, v));
+      const dS = mul(gg, probs, sub(gg, dP, reduceSum(gg, mul(gg, dO!, out), [-1], true)));
+      return [
+        needs[0] ? sumToShape(gg, matmul(gg, dS, k), q.shape) : undefined,
+        // (qᵀ·dS)ᵀ rather than dSᵀ·q: the transposed operands are the small [M, d] ones
+        needs[1] ? sumToShape(gg, transposeLast2(gg, matmul(gg, transposeLast2(gg, q), dS)), k.shape) : undefined,
+        needs[2] ? sumToShape(gg, transposeLast2(gg, matmul(gg, transposeLast2(gg, dO!), probs)), v.shape) : undefined,
+        undefined,
+      ];
+    },
+    [q, k, v, mask],
+  )[0];
+}
