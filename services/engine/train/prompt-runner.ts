@@ -85,12 +85,11 @@ export class PromptRunner {
     let cached = this.sessions.get(key);
     if (!cached) {
       const virtualTokens = mode === 'train' ? this.virtualTokens : asConstants(this.virtualTokens);
-      const built = buildLlamaTrainingGraph(this.weights, { batch: b.batch, seqLen: b.seqLen, virtualTokens });
-      cached = GraphSession.create(built.graph, this.options).then((session) => ({
-        session,
-        trainable: built.trainable.map((v) => v.name),
-        shapes: new Map(built.graph.inputs.map((v) => [v.name, v.shape])),
-      }));
+      const { graph, trainable } = buildLlamaTrainingGraph(this.weights, { batch: b.batch, seqLen: b.seqLen, virtualTokens });
+      // keep only names and shapes: the builder holds a copy of every weight
+      const names = trainable.map((v) => v.name);
+      const shapes = new Map(graph.inputs.map((v) => [v.name, v.shape]));
+      cached = GraphSession.create(graph, this.options).then((session) => ({ session, trainable: names, shapes }));
       this.sessions.set(key, cached);
       cached.catch(() => this.sessions.delete(key));
     }
