@@ -1,3 +1,6 @@
+import { coordinatorModule } from '../coordinator/server-module.js';
+import type { CoordinatorConfig } from '../coordinator/index.js';
+import { inProcessWorkersModule, type InProcessWorkersOptions } from '../worker/server-module.js';
 import { registryModule } from './registry-module.js';
 import type { ServerModule } from './server-module.js';
 import { sweeperModule, type SweeperOptions } from './sweeper-module.js';
@@ -8,9 +11,18 @@ export interface AllInOneOptions {
   cacheBytes?: number;
   /** Told every prompt cache lookup (metrics). */
   onCacheLookup?: (result: 'hit' | 'miss') => void;
+  /** Training coordinator settings (lease TTL, limits, …). */
+  coordinator?: Partial<CoordinatorConfig>;
+  /** In-process training workers; default one, `count: 0` for coordinator only. */
+  workers?: Omit<InProcessWorkersOptions, 'count'> & { count?: number };
 }
 
 /** The modules `ptune serve` runs. Components that belong in the all-in-one server add themselves here. */
 export function allInOneModules(options: AllInOneOptions = {}): ServerModule[] {
-  return [registryModule({ cacheBytes: options.cacheBytes, onCacheLookup: options.onCacheLookup }), sweeperModule(options.sweeper)];
+  return [
+    registryModule({ cacheBytes: options.cacheBytes, onCacheLookup: options.onCacheLookup }),
+    coordinatorModule(options.coordinator),
+    sweeperModule(options.sweeper),
+    inProcessWorkersModule({ ...options.workers, count: options.workers?.count ?? 1 }),
+  ];
 }

@@ -30,6 +30,8 @@ export class LeaseSession {
     private readonly workerId: string,
     lease: TrialLease,
     heartbeatMs: number,
+    /** when it fires (the worker is stopping), calls no longer retry transient failures */
+    private readonly stopping: AbortSignal,
   ) {
     this.token = { leaseId: lease.leaseId, epoch: lease.epoch };
     this.timer = setInterval(() => void this.heartbeat(), heartbeatMs);
@@ -60,7 +62,7 @@ export class LeaseSession {
   /** Runs a fenced call with transient retries; a fence refusal ends the session and rethrows. */
   async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await withRetry(fn);
+      return await withRetry(fn, { signal: this.stopping });
     } catch (err) {
       this.noteFenced(err);
       throw err;

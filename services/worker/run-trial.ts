@@ -38,7 +38,7 @@ export type TrialOutcome = 'completed' | 'failed' | 'released' | 'lost';
 
 export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: AbortSignal): Promise<TrialOutcome> {
   const spec = lease.trial!;
-  const session = new LeaseSession(runner.client, runner.workerId, lease, runner.heartbeatMs);
+  const session = new LeaseSession(runner.client, runner.workerId, lease, runner.heartbeatMs, stop);
   const abort = AbortSignal.any([stop, session.lost.signal]);
   const label = `trial ${spec.trialId} (attempt ${spec.attempt}, epoch ${lease.epoch})`;
   try {

@@ -2,8 +2,12 @@ import type { Command } from 'commander';
 import { registerEngineCommands } from './engine.js';
 import { registerRegistryCommands } from './registry.js';
 import { registerServeCommands } from './serve.js';
+import { registerCoordinatorCommands } from './coordinator.js';
+import { registerJobsCommands } from './jobs.js';
+import { registerTrainCommands } from './train.js';
+import { registerWorkerCommands } from './worker.js';
 
 /** Each command module adds its commands to the program. Add new modules here. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: RegisterCommands[] = [registerEngineCommands, registerServeCommands, registerRegistryCommands];
+export const commandModules: RegisterCommands[] = [registerEngineCommands, registerServeCommands, registerRegistryCommands, registerTrainCommands, registerJobsCommands, registerWorkerCommands, registerCoordinatorCommands];

@@ -13,6 +13,8 @@ interface ServeFlags {
   sweepIntervalSeconds: number;
   sweepGraceSeconds: number;
   cacheMib: number;
+  workers: number;
+  workerThreads?: number;
 }
 
 export function registerServeCommands(program: Command): void {
@@ -26,6 +28,8 @@ export function registerServeCommands(program: Command): void {
     .option('--sweep-interval-seconds <s>', 'time between orphan-blob sweeps (0 disables)', integerAtLeast(0), 600)
     .option('--sweep-grace-seconds <s>', 'unreferenced blobs younger than this are kept', integerAtLeast(0), 3600)
     .option('--cache-mib <n>', 'prompt payload cache size in MiB (0 disables)', integerAtLeast(0), 256)
+    .option('--workers <n>', 'in-process training workers (0: coordinator only)', integerAtLeast(0), 1)
+    .option('--worker-threads <n>', 'engine threads per in-process worker', integerAtLeast(1))
     .action(async (flags: ServeFlags) => {
       const logger = createLogger({ component: 'server' });
       const metrics = createMetrics();
@@ -39,6 +43,7 @@ export function registerServeCommands(program: Command): void {
           cacheBytes: flags.cacheMib * 1024 * 1024,
           onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
           sweeper: { intervalMs: flags.sweepIntervalSeconds * 1000, graceMs: flags.sweepGraceSeconds * 1000 },
+          workers: { count: flags.workers, threads: flags.workerThreads },
         }),
       });
       const metricsServer = flags.metricsPort === undefined ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });

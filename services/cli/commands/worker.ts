@@ -1,0 +1,33 @@
+/** `ptune worker`: a training worker for a coordinator. */
+import type { Command } from 'commander';
+import { runWorker } from '../../worker/index.js';
+import { integerAtLeast } from './engine/options.js';
+
+export function registerWorkerCommands(program: Command): void {
+  program
+    .command('worker')
+    .description('lease and train trials from a coordinator until SIGTERM (then checkpoint and give the lease back)')
+    .requiredOption('--coordinator <host:port>', 'coordinator address')
+    .option('--threads <n>', 'engine intra-op threads', integerAtLeast(1))
+    .option('--execution-provider <ep>', 'cpu or cuda', 'cpu')
+    .option('--name <name>', 'stable worker name, e.g. the pod name (default: host-pid)')
+    .option('--cache-dir <dir>', 'blob cache (default: PTUNE_CACHE_DIR or ~/.cache/ptune)')
+    .action(async (flags: { coordinator: string; threads?: number; executionProvider: string; name?: string; cacheDir?: string }) => {
+      if (flags.executionProvider !== 'cpu' && flags.executionProvider !== 'cuda') throw new Error(`--execution-provider ${flags.executionProvider}: use cpu or cuda`);
+      const stop = new AbortController();
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          process.stderr.write(`[worker] ${signal}: checkpointing and releasing the lease\n`);
+          stop.abort();
+        });
+      }
+      await runWorker({
+        coordinator: flags.coordinator,
+        threads: flags.threads,
+        executionProvider: flags.executionProvider,
+        name: flags.name,
+        cacheDir: flags.cacheDir,
+        signal: stop.signal,
+      });
+    });
+}
