@@ -13,7 +13,7 @@ import { decodeCase } from './case-file.js';
 
 const c = decodeCase(await readFile(process.argv[2]));
 const P = c.prompt.length / c.weights.config.dim;
-const runner = new PromptRunner(c.weights, promptTuning(P), { threads: c.step.threads });
+const runner = new PromptRunner(c.weights, { virtualTokens: promptTuning(P) }, { threads: c.step.threads });
 const params = { prompt_embeddings: c.prompt };
 const state = createAdamWState(params);
 const batch = { batch: c.batch, seqLen: c.seqLen, tokens: c.tokens, lossMask: c.lossMask };

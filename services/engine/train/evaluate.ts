@@ -66,8 +66,7 @@ export interface EvaluatePromptOptions extends RunnerOptions {
 /** Metrics of a stored prompt (or of the bare model) on a dataset, with its own short-lived sessions. */
 export async function evaluatePrompt(model: LoadedModel, data: ExampleSet, o: EvaluatePromptOptions = {}): Promise<EvalMetrics> {
   const dim = model.weights.config.dim;
-  const virtualTokens = o.prompt ? promptTuning(o.prompt.length / dim) : undefined;
-  const runner = new PromptRunner(model.weights, virtualTokens, o);
+  const runner = new PromptRunner(model.weights, { virtualTokens: o.prompt ? promptTuning(o.prompt.length / dim) : undefined }, o);
   try {
     return await evaluate(runner, data.batches(o.batchSize ?? 16), o.prompt ? { [PROMPT_TENSOR]: o.prompt } : {});
   } finally {

@@ -1,11 +1,11 @@
 /**
- * Runs the frozen model with trainable virtual tokens on onnxruntime: one session per
+ * Runs the frozen model with trainable inputs on onnxruntime: one session per
  * (mode, batch, padded length), built on first use and kept for the rest of the run.
  * `train` sessions output the loss and the gradients of every trainable graph input;
- * `score` sessions are the same graph with the virtual tokens fed as constants (no backward
+ * `score` sessions are the same graph with those inputs fed as constants (no backward
  * pass), for eval.
  */
-import { LLAMA_IO, buildLlamaTrainingGraph, type VirtualTokens } from '../graph/llama-graph.js';
+import { LLAMA_IO, buildLlamaTrainingGraph, type PastKeyValues, type VirtualTokens } from '../graph/llama-graph.js';
 import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
 import type { LlamaWeights } from '../model/llama.js';
 import type { ParameterSet } from './adamw.js';
@@ -37,11 +37,22 @@ export interface RunnerOptions {
   threads?: number;
 }
 
-/** The same virtual tokens with nothing marked trainable: the graph then has no backward part. */
-const asConstants = (v: VirtualTokens | undefined): VirtualTokens | undefined => v && {
-  length: v.length,
-  build: (g, ctx) => ({ embeddings: v.build(g, ctx).embeddings, trainable: [] }),
-};
+/**
+ * Where the trainable graph inputs come from: virtual tokens before the real ones (prompt tuning,
+ * P-tuning) and/or per-layer prefix keys and values (prefix tuning). Absent both, the bare model.
+ */
+export interface TrainableSources {
+  virtualTokens?: VirtualTokens;
+  pastKeyValues?: PastKeyValues;
+}
+
+/** The same sources with nothing marked trainable: the graph then has no backward part. */
+function asConstants({ virtualTokens: v, pastKeyValues: p }: TrainableSources): TrainableSources {
+  return {
+    virtualTokens: v && { length: v.length, build: (g, ctx) => ({ embeddings: v.build(g, ctx).embeddings, trainable: [] }) },
+    pastKeyValues: p && { length: p.length, build: (g, ctx) => ({ layers: p.build(g, ctx).layers, trainable: [] }) },
+  };
+}
 
 interface CachedSession {
   session: GraphSession;
@@ -56,8 +67,7 @@ export class PromptRunner {
 
   constructor(
     private readonly weights: LlamaWeights,
-    /** undefined: the bare model (eval without a prompt) */
-    private readonly virtualTokens: VirtualTokens | undefined,
+    private readonly sources: TrainableSources,
     private readonly options: RunnerOptions = {},
   ) {}
 
@@ -84,8 +94,8 @@ export class PromptRunner {
     const key = `${mode}:${b.batch}x${b.seqLen}`;
     let cached = this.sessions.get(key);
     if (!cached) {
-      const virtualTokens = mode === 'train' ? this.virtualTokens : asConstants(this.virtualTokens);
-      const { graph, trainable } = buildLlamaTrainingGraph(this.weights, { batch: b.batch, seqLen: b.seqLen, virtualTokens });
+      const sources = mode === 'train' ? this.sources : asConstants(this.sources);
+      const { graph, trainable } = buildLlamaTrainingGraph(this.weights, { batch: b.batch, seqLen: b.seqLen, ...sources });
       // keep only names and shapes: the builder holds a copy of every weight
       const names = trainable.map((v) => v.name);
       const shapes = new Map(graph.inputs.map((v) => [v.name, v.shape]));

@@ -117,7 +117,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     gradClip,
     batchSize: o.batchSize,
   };
-  const runner = new PromptRunner(o.model.weights, promptTuning(o.virtualTokens), {
+  const runner = new PromptRunner(o.model.weights, { virtualTokens: promptTuning(o.virtualTokens) }, {
     executionProvider: o.executionProvider,
     threads: o.threads,
   });
