@@ -35,6 +35,6 @@ export function bench85mCase(): StepCase {
   const T = 128;
   const tokens = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T === 0 ? 1 : 3 + rng.nextInt(weights.config.vocabSize - 3)));
   const lossMask = Float32Array.from({ length: B * T }, (_, i) => (i % T >= T - 16 ? 1 : 0));
-  return { weights, batch: B, seqLen: T, tokens, lossMask, prompt: prompt({ weights }, rng), step: settings(8, 2) };
+  return { weights, batch: B, seqLen: T, tokens, lossMask, prompt: prompt({ weights }, rng), step: settings(5, 1) };
 }
 
