@@ -3,6 +3,7 @@ import { implement, type ServiceImplementation } from '../grpc/index.js';
 import { isSha256Hex, type BlobStore, type PrismaClient } from '../storage/index.js';
 import { aliasHistory, deleteAlias, setAlias } from './aliases.js';
 import { checkModelHeader, getBaseModel, listBaseModels, readStoredWeights, registerBaseModel } from './base-models.js';
+import { ReadCoalescer } from './coalesce-reads.js';
 import { createPromptVersion, type PromptPayload } from './create-version.js';
 import { deletePromptVersion } from './delete-version.js';
 import { exportPeft } from './export-peft.js';
@@ -11,9 +12,11 @@ import { checkTaskRef } from './names.js';
 import { PromptCache } from './prompt-cache.js';
 import { sha256Hex } from './prompt-tensor.js';
 import { checkSelector } from './resolve.js';
+import { pgRowReader, prismaRowReader } from './row-reader.js';
 import { checkDtype, checkIfNoneMatch, servePrompt } from './serve-prompt.js';
 import { invalidArgument, resourceExhausted } from './status.js';
 import { createTask, getTask, listTasks } from './tasks.js';
+import type { VersionRow } from './version-rows.js';
 import { receiveUpload } from './upload.js';
 
 const MiB = 1024 * 1024;
@@ -25,6 +28,11 @@ export interface PromptRegistryOptions {
   cacheBytes?: number;
   /** Told every prompt cache lookup (e.g. PtuneMetrics.recordPromptCacheLookup). */
   onCacheLookup?: (result: 'hit' | 'miss') => void;
+  /**
+   * Postgres URL for GetPrompt's prepared resolution queries (its own small pool); unset (embedded
+   * PGlite) sends them through Prisma.
+   */
+  hotReadUrl?: string;
   /** Largest payload of the unary CreatePromptVersion / GetPrompt / ExportPeft. Default 4 MiB. */
   unaryLimitBytes?: number;
   /** Largest prompt file accepted by CreatePromptVersionStream. Default 256 MiB. */
@@ -38,13 +46,16 @@ export interface PromptRegistryOptions {
 export interface PromptRegistry {
   service: ServiceImplementation;
   cache: PromptCache;
+  /** Releases the registry's own database connections (see row-reader.ts). */
+  close(): Promise<void>;
 }
 
 /** The PromptRegistryService: thin handlers over the registry's operations. */
 export function createPromptRegistry(options: PromptRegistryOptions): PromptRegistry {
   const { prisma, blobs } = options;
   const cache = new PromptCache(options.cacheBytes ?? 256 * MiB, options.onCacheLookup);
-  const serving = { prisma, blobs, cache };
+  const reader = options.hotReadUrl === undefined ? prismaRowReader(prisma) : pgRowReader(options.hotReadUrl);
+  const serving = { prisma, blobs, cache, resolutions: new ReadCoalescer<VersionRow>(), reader };
   const unaryLimit = options.unaryLimitBytes ?? 4 * MiB;
   const maxChunk = options.maxChunkBytes ?? 4 * MiB;
 
@@ -167,5 +178,5 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
     deleteAlias: (request) => deleteAlias(prisma, request),
     getAliasHistory: (request) => aliasHistory(prisma, request),
   });
-  return { service, cache };
+  return { service, cache, close: () => reader.close() };
 }

@@ -1,6 +1,7 @@
 import type { PromptSelector } from '../gen/ptune/v1/registry_pb.js';
 import { Prisma, type PrismaClient, type Task } from '../storage/index.js';
 import { checkAliasName, checkTaskRef, formatTaskName, type TaskName } from './names.js';
+import type { RowReader } from './row-reader.js';
 import { invalidArgument, notFound } from './status.js';
 import { VERSION_SELECT, type VersionRow } from './version-rows.js';
 
@@ -37,23 +38,24 @@ export function checkSelector(selector: PromptSelector | undefined, field: strin
 }
 
 /** The version a selection names, in one query on the hot path; NOT_FOUND says which part is missing. */
-export async function resolveSelection(db: Db, selection: Selection): Promise<VersionRow> {
+export async function resolveSelection(db: Db, selection: Selection, reader?: RowReader): Promise<VersionRow> {
   const { namespace, name } = selection.task;
   const inTask = Prisma.sql`t.namespace = ${namespace} AND t.name = ${name}`;
-  let rows: VersionRow[];
+  let query: Prisma.Sql;
   switch (selection.kind) {
     case 'version':
-      rows = await db.$queryRaw<VersionRow[]>`${VERSION_SELECT} WHERE ${inTask} AND v.version = ${selection.version}`;
+      query = Prisma.sql`${VERSION_SELECT} WHERE ${inTask} AND v.version = ${selection.version}`;
       break;
     case 'alias':
-      rows = await db.$queryRaw<VersionRow[]>`${VERSION_SELECT}
+      query = Prisma.sql`${VERSION_SELECT}
         WHERE v.id = (SELECT a.version_id FROM alias a JOIN task ta ON ta.id = a.task_id
                        WHERE ta.namespace = ${namespace} AND ta.name = ${name} AND a.name = ${selection.alias})`;
       break;
     case 'latest':
-      rows = await db.$queryRaw<VersionRow[]>`${VERSION_SELECT} WHERE ${inTask} AND v.deleted_at IS NULL ORDER BY v.version DESC LIMIT 1`;
+      query = Prisma.sql`${VERSION_SELECT} WHERE ${inTask} AND v.deleted_at IS NULL ORDER BY v.version DESC LIMIT 1`;
       break;
   }
+  const rows = reader === undefined ? await db.$queryRaw<VersionRow[]>(query) : await reader.query<VersionRow>(query);
   const row = rows[0];
   if (row !== undefined && row.deleted_at === null) return row;
   const task = formatTaskName(selection.task);
@@ -71,7 +73,7 @@ export async function resolveSelection(db: Db, selection: Selection): Promise<Ve
   }
 }
 
-/** One version by number, deleted or not (for internal use, e.g. lineage and idempotent retries). */
+/** One version by id, deleted or not (for internal use, e.g. after a create and for idempotent retries). */
 export async function loadVersionById(db: Db, id: string): Promise<VersionRow> {
   const rows = await db.$queryRaw<VersionRow[]>`${VERSION_SELECT} WHERE v.id = ${id}::uuid`;
   if (rows.length !== 1) throw new Error(`prompt version ${id} vanished`);

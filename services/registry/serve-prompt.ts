@@ -4,14 +4,20 @@ import type { BlobStore, PrismaClient } from '../storage/index.js';
 import { dtypeToFile } from './enums.js';
 import { PromptCache, type CachedPayload } from './prompt-cache.js';
 import { convertPromptFile, sha256Hex } from './prompt-tensor.js';
+import type { ReadCoalescer } from './coalesce-reads.js';
 import { resolveSelection, type Selection } from './resolve.js';
+import type { RowReader } from './row-reader.js';
 import { invalidArgument } from './status.js';
-import { toPromptVersion } from './version-rows.js';
+import { toPromptVersion, type VersionRow } from './version-rows.js';
 
 export interface ServingStores {
   prisma: PrismaClient;
   blobs: BlobStore;
   cache: PromptCache;
+  /** Shares one fresh resolution among concurrent identical requests (hot aliases). */
+  resolutions: ReadCoalescer<VersionRow>;
+  /** Runs the resolution query (prepared statements over Postgres). */
+  reader: RowReader;
 }
 
 /** A resolved GetPrompt: metadata, and the payload unless the client already holds it. */
@@ -35,12 +41,12 @@ export function checkIfNoneMatch(value: string, field: string): string {
 }
 
 /**
- * Resolves a selection (one query) and produces the payload in the requested dtype. Stored bytes
+ * Resolves a selection (one query, shared by concurrent identical requests) and produces the payload in the requested dtype. Stored bytes
  * come from the cache or from the blob store, which verifies them against their sha256 before they
  * are cached; conversions are cached under the stored sha256 plus the dtype.
  */
 export async function servePrompt(stores: ServingStores, selection: Selection, dtype: Dtype, ifNoneMatch: string, dtypeField: string): Promise<ServedPrompt> {
-  const row = await resolveSelection(stores.prisma, selection);
+  const row = await stores.resolutions.read(JSON.stringify(selection), () => resolveSelection(stores.prisma, selection, stores.reader));
   const version = toPromptVersion(row);
   const storedSha = version.blobSha256;
   const target = dtype === Dtype.UNSPECIFIED || dtype === version.dtype ? version.dtype : dtype;

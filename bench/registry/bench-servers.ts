@@ -1,0 +1,107 @@
+/**
+ * Child process of get-prompt.ts: the servers under test, alone on their event loop.
+ *  - "warm": the registry (cache on) over Postgres (BENCH_WARM_DATABASE_URL) and a local blob folder;
+ *  - "cold": the registry with the cache off over Postgres (BENCH_COLD_DATABASE_URL) and S3 (BENCH_S3_*);
+ *  - "bare": a grpc-js server whose GetPrompt handler returns the warm registry's exact response
+ *    bytes, pre-encoded: the ceiling any GetPrompt implementation on this transport can reach.
+ * Seeds both registries with one 20×4096 float32 prompt, then prints one JSON line with the ports.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { toBinary } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { writeSafetensors } from '../../services/engine/formats/safetensors.js';
+import { GetPromptResponseSchema, PromptRegistryService, TokenizerKind, WeightsFormat } from '../../services/gen/ptune/v1/registry_pb.js';
+import { createClient, createGrpcTransport, DEFAULT_MAX_MESSAGE_BYTES } from '../../services/grpc/index.js';
+import { registryModule, startServer, type RunningServer } from '../../services/server/index.js';
+import { LocalBlobStore, S3BlobStore } from '../../services/storage/index.js';
+import { BENCH_PROMPT, GET_PROMPT_REQUEST } from './bench-prompt.js';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`bench-servers: ${name} is not set (run bench/registry/get-prompt.ts)`);
+  return value;
+};
+
+async function seed(server: RunningServer): Promise<Uint8Array> {
+  const transport = createGrpcTransport(server.address);
+  const client = createClient(PromptRegistryService, transport);
+  const weights = new TextEncoder().encode('metadata-only registration: weights live elsewhere');
+  await client.registerBaseModel([
+    {
+      part: {
+        case: 'header',
+        value: {
+          name: BENCH_PROMPT.model,
+          weightsFormat: WeightsFormat.SAFETENSORS,
+          tokenizerKind: TokenizerKind.SENTENCEPIECE,
+          architecture: { family: 'llama', hiddenSize: BENCH_PROMPT.width, numLayers: 32, numAttentionHeads: 32, numKeyValueHeads: 8, vocabSize: 32000, contextLength: 4096 },
+          sizeBytes: BigInt(weights.byteLength),
+        },
+      },
+    },
+    { part: { case: 'chunk', value: weights } },
+  ]);
+  await client.createTask({ task: GET_PROMPT_REQUEST.prompt.task });
+  const values = Float32Array.from({ length: BENCH_PROMPT.rows * BENCH_PROMPT.width }, (_, i) => Math.sin(i) / 10);
+  const file = writeSafetensors({ prompt_embeddings: { dtype: 'F32', shape: [BENCH_PROMPT.rows, BENCH_PROMPT.width], data: values } });
+  await client.createPromptVersion({ spec: { task: GET_PROMPT_REQUEST.prompt.task, baseModel: BENCH_PROMPT.model, alias: 'production' }, payload: { case: 'safetensors', value: file } });
+  const response = await client.getPrompt(GET_PROMPT_REQUEST);
+  transport.close();
+  return toBinary(GetPromptResponseSchema, response);
+}
+
+async function startBare(response: Uint8Array): Promise<number> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES });
+  const reply = Buffer.from(response);
+  const passThrough = (b: Buffer): Buffer => b;
+  server.addService(
+    {
+      getPrompt: {
+        path: `/${PromptRegistryService.typeName}/GetPrompt`,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: passThrough,
+        requestDeserialize: passThrough,
+        responseSerialize: passThrough,
+        responseDeserialize: passThrough,
+      },
+    },
+    { getPrompt: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, reply) },
+  );
+  return new Promise((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  );
+}
+
+const logger = pino({ level: 'warn' });
+const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-bench-'));
+const warm = await startServer({
+  modules: [registryModule({ cacheBytes: 64 * 1024 * 1024 })],
+  databaseUrl: env('BENCH_WARM_DATABASE_URL'),
+  migrate: true,
+  blobs: new LocalBlobStore(path.join(dir, 'blobs')),
+  port: 0,
+  logger,
+});
+const cold = await startServer({
+  modules: [registryModule({ cacheBytes: 0 })],
+  databaseUrl: env('BENCH_COLD_DATABASE_URL'),
+  migrate: true,
+  blobs: new S3BlobStore({
+    bucket: env('BENCH_S3_BUCKET'),
+    endpoint: env('BENCH_S3_ENDPOINT'),
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  }),
+  port: 0,
+  logger,
+});
+const response = await seed(warm);
+await seed(cold);
+const bare = await startBare(response);
+process.stdout.write(`${JSON.stringify({ warm: warm.port, cold: cold.port, bare, responseBytes: response.byteLength })}\n`);
+process.on('SIGTERM', () => process.exit(0));
