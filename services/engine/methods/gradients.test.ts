@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { compareWithFiniteDifferences } from '../graph/gradient-check.js';
+import { buildLlamaTrainingGraph, LLAMA_IO } from '../graph/llama-graph.js';
+import { GraphSession, type HostTensor } from '../graph/run.js';
+import { createMethod } from './create.js';
+import { graphSource } from './graph-source.js';
+import type { MethodOptions } from './method.js';
+import { batchMask, batchTokens, randomFeeds, tinyConfig, tinyWeights, tokens } from './test-model.js';
+
+const P = 3;
+const cases: { name: string; options: MethodOptions; entries: number }[] = [
+  { name: 'P-tuning, MLP encoder', options: { method: 'p_tuning', encoder: 'mlp', encoderHiddenSize: 10 }, entries: 16 },
+  { name: 'P-tuning, bidirectional 2-layer LSTM encoder', options: { method: 'p_tuning', encoder: 'lstm', encoderHiddenSize: 5 }, entries: 8 },
+  { name: 'prefix tuning', options: { method: 'prefix_tuning' }, entries: 48 },
+  { name: 'prefix tuning with projection', options: { method: 'prefix_tuning', prefixProjection: true, encoderHiddenSize: 6 }, entries: 16 },
+];
+
+describe('whole-model loss gradients w.r.t. every method parameter vs central finite differences (float64, tiny GQA model)', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const method = createMethod(c.options, tinyConfig, P);
+      const { graph, trainable } = buildLlamaTrainingGraph(tinyWeights, { batch: 2, seqLen: 6, dtype: 'float64', ...graphSource(method) });
+      expect(trainable.map((t) => t.name)).toEqual(method.parameters.map((p) => p.name));
+      const session = await GraphSession.create(graph);
+      try {
+        const feeds: Record<string, HostTensor> = {
+          [LLAMA_IO.tokens]: tokens(batchTokens),
+          [LLAMA_IO.lossMask]: { data: Float64Array.from(batchMask.flat()), dims: [2, 6] },
+          ...randomFeeds(method.parameters, 7),
+        };
+        const gradOutputs = Object.fromEntries(method.parameters.map((p) => [p.name, `${LLAMA_IO.gradPrefix}${p.name}`]));
+        const { maxError, checked } = await compareWithFiniteDifferences(session, LLAMA_IO.loss, gradOutputs, feeds, { entries: c.entries });
+        expect(checked).toBeGreaterThanOrEqual(method.parameters.length);
+        console.log(`${c.name}: ${checked} entries, max relative error ${maxError.toExponential(2)}`);
+        expect(maxError).toBeLessThan(1e-6);
+      } finally {
+        await session.release();
+      }
+    });
+  }
+});

@@ -1,0 +1,17 @@
+/** Soft-prompt methods (prompt tuning, P-tuning, prefix tuning) as parameters, graph hooks and stored tensors. */
+export { createMethod } from './create.js';
+export { graphSource, type GraphSource } from './graph-source.js';
+export {
+  methodNames,
+  methodSettings,
+  type EncoderType,
+  type MethodName,
+  type MethodOptions,
+  type MethodSpec,
+  type Placement,
+  type TrainingMethod,
+} from './method.js';
+export { parameterSize, type ParameterShape } from './parameters.js';
+export { kvDim, prefixLayers, prefixOffset, prefixWidth } from './prefix-layout.js';
+export { computeStoredTensor } from './stored-tensor.js';
+export { decodeStoredPrompt, placementOf, readStoredPrompt, servedPrompt, servingMethod, type StoredPrompt } from './serving.js';
