@@ -51,4 +51,43 @@ describe('PEFT export', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('P_TUNING writes the encoder fields and no prompt-tuning init fields; the weights are the encoder output [P, token_dim]', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ptune-peft-'));
+    try {
+      const method = { peftType: 'P_TUNING', encoderReparameterizationType: 'LSTM', encoderHiddenSize: 32, encoderNumLayers: 2 } as const;
+      const { configPath, weightsPath } = await writePeftExport(dir, { ...base, method });
+      const config = JSON.parse(await readFile(configPath, 'utf8'));
+      expect(config).toMatchObject({
+        peft_type: 'P_TUNING', token_dim: 3, encoder_reparameterization_type: 'LSTM', encoder_hidden_size: 32, encoder_num_layers: 2, encoder_dropout: 0,
+      });
+      expect(config).not.toHaveProperty('prompt_tuning_init');
+      const st = readSafetensors(new Uint8Array(await readFile(weightsPath)));
+      expect(st.tensors.prompt_embeddings.shape).toEqual([2, 3]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('PREFIX_TUNING writes prefix_projection and stores [P, num_layers·2·token_dim]', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ptune-peft-'));
+    try {
+      // token_dim is the key/value width (GQA): 2 layers · 2 · 2 = 8 values per virtual token
+      const prefix: PeftExport = {
+        ...base, tokenDim: 2, numAttentionHeads: 1, numLayers: 2,
+        method: { peftType: 'PREFIX_TUNING', prefixProjection: true, encoderHiddenSize: 5 },
+        promptEmbeddings: Float32Array.from({ length: 16 }, (_, i) => i),
+      };
+      const { configPath, weightsPath } = await writePeftExport(dir, prefix);
+      const config = JSON.parse(await readFile(configPath, 'utf8'));
+      expect(config).toMatchObject({ peft_type: 'PREFIX_TUNING', token_dim: 2, num_attention_heads: 1, num_layers: 2, prefix_projection: true, encoder_hidden_size: 5 });
+      expect(config).not.toHaveProperty('prompt_tuning_init');
+      const st = readSafetensors(new Uint8Array(await readFile(weightsPath)));
+      expect(st.tensors.prompt_embeddings.shape).toEqual([2, 8]);
+      expect(tensorToFloat32(st.tensors.prompt_embeddings)).toEqual(prefix.promptEmbeddings);
+      await expect(writePeftExport(dir, { ...prefix, promptEmbeddings: new Float32Array(4) })).rejects.toThrow(/\[2, 8\] needs 16/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

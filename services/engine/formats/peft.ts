@@ -1,8 +1,11 @@
 /**
  * PEFT-compatible export folder: `adapter_config.json` + `adapter_model.safetensors`, loadable
  * with `PeftModel.from_pretrained(base, folder)`. Field names follow PEFT's PeftConfig /
- * PromptLearningConfig / PromptTuningConfig. Only prompt tuning is written today; P-tuning and
- * prefix tuning add members to `PeftMethodConfig` (PEFT stores all three under `prompt_embeddings`).
+ * PromptLearningConfig and PromptTuningConfig, PromptEncoderConfig (P_TUNING) or
+ * PrefixTuningConfig (PREFIX_TUNING); each method writes only its own fields. PEFT stores all
+ * three under `prompt_embeddings`: [P, token_dim] for prompt and P-tuning (the encoder's output),
+ * [P, num_layers·2·token_dim] for prefix tuning (the projected prefix when prefix_projection is
+ * set: PEFT loads it in inference mode as the prefix itself).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,22 +13,40 @@ import { writeSafetensors } from './safetensors.js';
 
 export type PromptTuningInit = 'RANDOM' | 'SAMPLE_VOCAB' | 'TEXT';
 
-export type PeftMethodConfig = {
-  peftType: 'PROMPT_TUNING';
-  init: PromptTuningInit;
-  /** required when init is TEXT */
-  initText?: string;
-};
+export type PeftMethodConfig =
+  | {
+      peftType: 'PROMPT_TUNING';
+      init: PromptTuningInit;
+      /** required when init is TEXT */
+      initText?: string;
+    }
+  | {
+      peftType: 'P_TUNING';
+      encoderReparameterizationType: 'MLP' | 'LSTM';
+      encoderHiddenSize: number;
+      /** LSTM layers (PEFT ignores it for MLP); PEFT's default 2 */
+      encoderNumLayers: number;
+    }
+  | {
+      peftType: 'PREFIX_TUNING';
+      prefixProjection: boolean;
+      encoderHiddenSize: number;
+    };
 
 export interface PeftExport {
   /** written as base_model_name_or_path (and tokenizer_name_or_path for TEXT init) */
   baseModelNameOrPath: string;
   method: PeftMethodConfig;
   numVirtualTokens: number;
+  /**
+   * PEFT's token_dim. For PREFIX_TUNING pass the key/value width nKvHeads·headSize and as
+   * numAttentionHeads the KV-head count, as PEFT's config preparation sets them for
+   * grouped-query attention (and saves them).
+   */
   tokenDim: number;
   numAttentionHeads: number;
   numLayers: number;
-  /** row-major [numVirtualTokens, tokenDim] */
+  /** row-major [numVirtualTokens, storedWidth(e)] */
   promptEmbeddings: Float32Array;
   /** extra `__metadata__` entries of the safetensors file (PEFT's own writer adds {"format": "pt"}) */
   metadata?: Record<string, string>;
@@ -34,11 +55,32 @@ export interface PeftExport {
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 
+function methodFields(m: PeftMethodConfig, baseModel: string): Record<string, unknown> {
+  switch (m.peftType) {
+    case 'PROMPT_TUNING':
+      if (m.init === 'TEXT' && !m.initText) throw new Error('PEFT TEXT init needs the init text');
+      return {
+        prompt_tuning_init: m.init,
+        prompt_tuning_init_text: m.init === 'TEXT' ? m.initText : null,
+        // PEFT refuses TEXT init without a tokenizer path
+        tokenizer_name_or_path: m.init === 'TEXT' ? baseModel : null,
+        tokenizer_kwargs: null,
+      };
+    case 'P_TUNING':
+      return {
+        encoder_reparameterization_type: m.encoderReparameterizationType,
+        encoder_hidden_size: m.encoderHiddenSize,
+        encoder_num_layers: m.encoderNumLayers,
+        encoder_dropout: 0,
+      };
+    case 'PREFIX_TUNING':
+      return { encoder_hidden_size: m.encoderHiddenSize, prefix_projection: m.prefixProjection };
+  }
+}
+
 export function peftAdapterConfig(e: PeftExport): Record<string, unknown> {
-  const m = e.method;
-  if (m.init === 'TEXT' && !m.initText) throw new Error('PEFT TEXT init needs the init text');
   return {
-    peft_type: m.peftType,
+    peft_type: e.method.peftType,
     task_type: 'CAUSAL_LM',
     base_model_name_or_path: e.baseModelNameOrPath,
     revision: null,
@@ -48,22 +90,23 @@ export function peftAdapterConfig(e: PeftExport): Record<string, unknown> {
     num_transformer_submodules: 1,
     num_attention_heads: e.numAttentionHeads,
     num_layers: e.numLayers,
-    prompt_tuning_init: m.init,
-    prompt_tuning_init_text: m.init === 'TEXT' ? m.initText : null,
-    // PEFT refuses TEXT init without a tokenizer path
-    tokenizer_name_or_path: m.init === 'TEXT' ? e.baseModelNameOrPath : null,
-    tokenizer_kwargs: null,
+    ...methodFields(e.method, e.baseModelNameOrPath),
   };
 }
 
-/** The adapter weights file: `prompt_embeddings` F32 [numVirtualTokens, tokenDim]. */
+/** Width of a `prompt_embeddings` row: token_dim, or num_layers·2·token_dim for prefix tuning. */
+export const storedWidth = (e: Pick<PeftExport, 'method' | 'tokenDim' | 'numLayers'>): number =>
+  e.method.peftType === 'PREFIX_TUNING' ? e.numLayers * 2 * e.tokenDim : e.tokenDim;
+
+/** The adapter weights file: `prompt_embeddings` F32 [numVirtualTokens, storedWidth(e)]. */
 export function peftAdapterWeights(e: PeftExport): Uint8Array {
-  const expected = e.numVirtualTokens * e.tokenDim;
+  const width = storedWidth(e);
+  const expected = e.numVirtualTokens * width;
   if (!Number.isInteger(e.numVirtualTokens) || e.numVirtualTokens <= 0 || e.promptEmbeddings.length !== expected) {
-    throw new Error(`prompt embeddings hold ${e.promptEmbeddings.length} values; [${e.numVirtualTokens}, ${e.tokenDim}] needs ${expected}`);
+    throw new Error(`prompt embeddings hold ${e.promptEmbeddings.length} values; [${e.numVirtualTokens}, ${width}] needs ${expected}`);
   }
   return writeSafetensors(
-    { prompt_embeddings: { dtype: 'F32', shape: [e.numVirtualTokens, e.tokenDim], data: e.promptEmbeddings } },
+    { prompt_embeddings: { dtype: 'F32', shape: [e.numVirtualTokens, width], data: e.promptEmbeddings } },
     { format: 'pt', ...e.metadata },
   );
 }
