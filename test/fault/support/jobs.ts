@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { InitMethod } from '../../../services/gen/ptune/v1/common_pb.js';
 import { JobState, type Job } from '../../../services/gen/ptune/v1/training_pb.js';
 import type { Task } from '../../../services/storage/index.js';
@@ -19,6 +20,7 @@ export async function submitJobs(env: FaultEnv, options: { jobs: number; taskCou
   const train = await uploadDataset(env.training, datasetText(16));
   const evalSha = await uploadDataset(env.training, datasetText(4, 1));
   const jobIds: string[] = [];
+  const batch = randomUUID();
   for (let j = 0; j < options.jobs; j++) {
     const { job } = await env.training.trainPrompt({
       baseModel: model.name,
@@ -30,7 +32,7 @@ export async function submitJobs(env: FaultEnv, options: { jobs: number; taskCou
       method: { numVirtualTokens: 4, init: { method: InitMethod.RANDOM } },
       optimizer: { steps: options.steps, batchSize: 4, seed: BigInt(j), checkpointEverySteps: 50 },
       sweep: { learningRates: options.learningRates },
-      idempotencyKey: `fault-job-${j}`,
+      idempotencyKey: `fault-${batch}-${j}`,
     });
     jobIds.push(job!.id);
   }
