@@ -1,0 +1,79 @@
+/** AccessService: API tokens and the audit log over gRPC (served behind the access guard). */
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import * as grpc from '@grpc/grpc-js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { AccessService, TokenRole, type ApiTokenSchema } from '../gen/ptune/v1/access_pb.js';
+import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
+import type { PrismaClient } from '../storage/index.js';
+import { listAudit } from './audit-log.js';
+import { callPrincipal } from './principal.js';
+import type { Role } from './roles.js';
+import { createToken, listTokens, revokeToken, TokenInputError, type TokenRecord } from './token-store.js';
+
+const MAX_PAGE = 500;
+const DEFAULT_PAGE = 100;
+
+export function createAccessService(prisma: PrismaClient): ServiceImplementation {
+  return implement(AccessService, {
+    async createToken(request, context) {
+      const role = roleFromWire(request.role);
+      try {
+        const created = await createToken(prisma, { namespace: request.namespace, role, description: request.description, createdBy: callPrincipal(context).actor });
+        return { token: tokenToWire(created.token), secret: created.text };
+      } catch (err) {
+        throw err instanceof TokenInputError ? invalid(err.message) : err;
+      }
+    },
+    async listTokens(request) {
+      return { tokens: (await listTokens(prisma, { namespace: request.namespace, includeRevoked: request.includeRevoked })).map(tokenToWire) };
+    },
+    async revokeToken(request) {
+      const token = await revokeToken(prisma, request.id);
+      if (token === null) throw new RpcError(grpc.status.NOT_FOUND, `token ${JSON.stringify(request.id)} does not exist`, { field: 'id' });
+      return { token: tokenToWire(token) };
+    },
+    async listAuditEvents(request) {
+      const limit = Math.min(request.pageSize || DEFAULT_PAGE, MAX_PAGE);
+      if (request.pageToken !== '' && !/^[1-9][0-9]{0,18}$/.test(request.pageToken)) throw invalid(`page_token ${JSON.stringify(request.pageToken)} is not one this service handed out`, 'page_token');
+      const page = await listAudit(prisma, { namespace: request.namespace, limit, before: request.pageToken === '' ? undefined : BigInt(request.pageToken) });
+      return {
+        events: page.events.map((e) => ({ id: e.id, at: timestampFromDate(e.at), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, detailsJson: JSON.stringify(e.details ?? {}) })),
+        nextPageToken: page.nextBefore === undefined ? '' : String(page.nextBefore),
+      };
+    },
+  });
+}
+
+const WIRE_ROLES: ReadonlyMap<TokenRole, Role> = new Map([
+  [TokenRole.READER, 'reader'],
+  [TokenRole.TRAINER, 'trainer'],
+  [TokenRole.ADMIN, 'admin'],
+  [TokenRole.WORKER, 'worker'],
+]);
+
+export function roleFromWire(role: TokenRole): Role {
+  const name = WIRE_ROLES.get(role);
+  if (name === undefined) throw invalid(`role ${role} is not one of reader, trainer, admin, worker`, 'role');
+  return name;
+}
+
+export function roleToWire(role: Role): TokenRole {
+  return [...WIRE_ROLES].find(([, name]) => name === role)?.[0] ?? TokenRole.UNSPECIFIED;
+}
+
+function tokenToWire(token: TokenRecord): MessageInitShape<typeof ApiTokenSchema> {
+  return {
+    id: token.id,
+    namespace: token.namespace,
+    role: roleToWire(token.role),
+    description: token.description,
+    createdBy: token.createdBy,
+    createdAt: timestampFromDate(token.createdAt),
+    revokedAt: token.revokedAt === null ? undefined : timestampFromDate(token.revokedAt),
+    lastUsedAt: token.lastUsedAt === null ? undefined : timestampFromDate(token.lastUsedAt),
+  };
+}
+
+function invalid(message: string, field = 'namespace'): RpcError {
+  return new RpcError(grpc.status.INVALID_ARGUMENT, message, { field });
+}

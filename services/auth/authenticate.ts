@@ -1,0 +1,44 @@
+import * as grpc from '@grpc/grpc-js';
+import { RpcError } from '../grpc/index.js';
+import type { PrismaClient } from '../storage/index.js';
+import type { Principal } from './principal.js';
+import { bearerToken } from './token-secret.js';
+import { resolveToken } from './token-store.js';
+
+/** Resolves a call's `authorization` metadata to a Principal, or throws UNAUTHENTICATED. */
+export type Authenticate = (metadata: grpc.Metadata) => Promise<Principal>;
+
+export interface TokenAuthenticatorOptions {
+  /**
+   * How long a resolved token is remembered (saves a database round trip per call). A revocation
+   * takes effect within this time. Default 5 s; 0 disables the cache.
+   */
+  readonly cacheMs?: number;
+}
+
+const MAX_CACHED = 10_000;
+
+export function createTokenAuthenticator(prisma: PrismaClient, options: TokenAuthenticatorOptions = {}): Authenticate {
+  const cacheMs = options.cacheMs ?? 5_000;
+  const cache = new Map<string, { principal: Principal; until: number }>();
+  return async (metadata) => {
+    const values = metadata.get('authorization');
+    if (values.length === 0) throw unauthenticated('no token: send `authorization: Bearer ptk_…` metadata (CLI: PTUNE_TOKEN or the config file)');
+    if (values.length > 1) throw unauthenticated('more than one authorization header');
+    const text = bearerToken(typeof values[0] === 'string' ? values[0] : undefined);
+    if (text === undefined) throw unauthenticated('authorization metadata must be "Bearer ptk_<id>_<secret>"');
+    const cached = cache.get(text);
+    if (cached !== undefined && cached.until > Date.now()) return cached.principal;
+    const resolved = await resolveToken(prisma, text);
+    if ('refused' in resolved) throw unauthenticated(resolved.refused);
+    if (cacheMs > 0) {
+      if (cache.size >= MAX_CACHED) cache.clear();
+      cache.set(text, { principal: resolved, until: Date.now() + cacheMs });
+    }
+    return resolved;
+  };
+}
+
+function unauthenticated(message: string): RpcError {
+  return new RpcError(grpc.status.UNAUTHENTICATED, message);
+}

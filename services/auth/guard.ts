@@ -1,0 +1,149 @@
+/**
+ * The access guard: wraps a service implementation so that every call is authenticated, checked
+ * against ACCESS_RULES with the decoded request (for client-streaming calls: the stream's first
+ * message), held to its limits, and, once it succeeded, recorded in the audit log. It wraps
+ * handlers rather than using the adapter's interceptor hook because namespaces come from the
+ * request, which interceptors do not see.
+ */
+import { create, type DescMessage, type DescMethod, type Message, type MessageInitShape } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Limits } from '../config/index.js';
+import { methodPath, RpcError, type CallContext, type ServiceImplementation } from '../grpc/index.js';
+import type { PrismaClient } from '../storage/index.js';
+import { ACCESS_RULES } from './access-rules.js';
+import { recordAudit } from './audit-log.js';
+import type { Authenticate } from './authenticate.js';
+import { bindPrincipal, coversNamespace, LOCAL_PRINCIPAL, type Principal } from './principal.js';
+import { roleCovers } from './roles.js';
+import type { AnyRule, ScopeLookup } from './rule.js';
+import { createScopeLookup } from './scope-lookup.js';
+
+export interface GuardOptions {
+  readonly prisma: PrismaClient;
+  /** undefined: no authentication (every call acts as LOCAL_PRINCIPAL; limits and audit still apply) */
+  readonly authenticate?: Authenticate;
+  readonly limits: Limits;
+  readonly logger: Pick<Logger, 'error'>;
+}
+
+type Handler = (input: unknown, context: CallContext) => unknown;
+
+export type Guard = (implementation: ServiceImplementation) => ServiceImplementation;
+
+export function createGuard(options: GuardOptions): Guard {
+  const lookup = createScopeLookup(options.prisma);
+  return (implementation) => ({
+    service: implementation.service,
+    handlers: Object.fromEntries(
+      implementation.service.methods.map((method) => {
+        const rule = ACCESS_RULES.get(methodPath(method));
+        if (rule === undefined) throw new Error(`${methodPath(method)} has no access rule: add it to services/auth/access-rules.ts`);
+        return [method.localName, guardMethod(method, implementation.handlers[method.localName] as Handler, rule, options, lookup)];
+      }),
+    ),
+  });
+}
+
+function guardMethod(method: DescMethod, handler: Handler, rule: AnyRule, options: GuardOptions, lookup: ScopeLookup): Handler {
+  const admit = async (request: Message | undefined, context: CallContext): Promise<Admission> => {
+    const principal = options.authenticate === undefined ? LOCAL_PRINCIPAL : await options.authenticate(context.metadata);
+    const admission = await authorize(method, rule, request, principal, lookup);
+    if (request !== undefined) await rule.limits?.(request, { limits: options.limits, lookup, namespaces: admission.namespaces });
+    bindPrincipal(context, principal);
+    return admission;
+  };
+  const audited = async (admission: Admission, request: Message | undefined, value: unknown): Promise<Message> => {
+    let reply = create(method.output, value as MessageInitShape<DescMessage>);
+    if (rule.scope.kind === 'caller') reply = rule.scope.filterReply(reply, (namespace) => coversNamespace(admission.principal, namespace));
+    if (rule.audit !== undefined && request !== undefined) {
+      const entry = {
+        actor: admission.principal.actor,
+        namespace: admission.namespaces[0] ?? admission.principal.namespace,
+        action: rule.audit.action,
+        target: rule.audit.target(request, reply),
+        details: withoutUndefined(rule.audit.details?.(request, reply) ?? {}),
+      };
+      // The write itself succeeded; an audit failure is logged, not turned into a failed call.
+      await recordAudit(options.prisma, entry).catch((err: unknown) => options.logger.error({ err, audit: entry }, 'audit record failed'));
+    }
+    return reply;
+  };
+
+  switch (method.methodKind) {
+    case 'unary':
+      return async (request, context) => {
+        const admission = await admit(request as Message, context);
+        return audited(admission, request as Message, await handler(request, context));
+      };
+    case 'server_streaming':
+      return async function* (request: unknown, context: CallContext) {
+        await admit(request as Message, context);
+        yield* handler(request, context) as AsyncIterable<unknown>;
+      };
+    case 'client_streaming':
+      return async (requests, context) => {
+        const { first, all } = await peek(requests as AsyncIterable<Message>);
+        const admission = await admit(first, context);
+        return audited(admission, first, await handler(all, context));
+      };
+    case 'bidi_streaming':
+      return async function* (requests: unknown, context: CallContext) {
+        const { first, all } = await peek(requests as AsyncIterable<Message>);
+        await admit(first, context);
+        yield* handler(all, context) as AsyncIterable<unknown>;
+      };
+  }
+}
+
+interface Admission {
+  readonly principal: Principal;
+  /** the namespaces the call touches ([] for global and worker calls) */
+  readonly namespaces: readonly string[];
+}
+
+async function authorize(method: DescMethod, rule: AnyRule, request: Message | undefined, principal: Principal, lookup: ScopeLookup): Promise<Admission> {
+  const path = methodPath(method);
+  const needed = typeof rule.role === 'function' ? (request === undefined ? 'reader' : rule.role(request)) : rule.role;
+  if (!roleCovers(principal.role, needed)) {
+    throw denied(`${path} needs role ${needed}${needed === 'worker' ? '' : ' or higher'}; token ${principal.actor} has role ${principal.role}`);
+  }
+  const scope = rule.scope;
+  let namespaces: readonly string[] = [];
+  if (scope.kind === 'namespaces') {
+    if (request === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, `${path}: the request stream is empty; send the header first`);
+    namespaces = scope.of(request);
+    if (namespaces.length === 0 || namespaces.includes('')) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `${path}: the request names no namespace (a task reference with a namespace is required)`);
+    }
+  } else if (scope.kind === 'lookup' && request !== undefined) {
+    const namespace = await scope.of(request, lookup);
+    namespaces = namespace === undefined ? [] : [namespace];
+  }
+  for (const namespace of namespaces) {
+    if (!coversNamespace(principal, namespace)) {
+      throw denied(`${path}: token ${principal.actor} is scoped to namespace ${principal.namespace}, not ${namespace}`);
+    }
+  }
+  return { principal, namespaces };
+}
+
+function denied(message: string): RpcError {
+  return new RpcError(grpc.status.PERMISSION_DENIED, message);
+}
+
+/** The first message of a request stream, and the whole stream again (first included). */
+async function peek(requests: AsyncIterable<Message>): Promise<{ first: Message | undefined; all: AsyncIterable<Message> }> {
+  const iterator = requests[Symbol.asyncIterator]();
+  const head = await iterator.next();
+  async function* all(): AsyncGenerator<Message> {
+    if (head.done === true) return;
+    yield head.value;
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+  }
+  return { first: head.done === true ? undefined : head.value, all: all() };
+}
+
+function withoutUndefined(details: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(details).filter(([, value]) => value !== undefined));
+}

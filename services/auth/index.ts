@@ -1,0 +1,10 @@
+export { withAccessControl, isLoopback, type AccessControlOptions } from './access-control.js';
+export { ACCESS_RULES } from './access-rules.js';
+export { createAccessService } from './access-service.js';
+export { recordAudit, listAudit, type AuditEntry, type AuditRecord, type AuditPage } from './audit-log.js';
+export { createTokenAuthenticator, type Authenticate } from './authenticate.js';
+export { createGuard, type Guard, type GuardOptions } from './guard.js';
+export { callPrincipal, LOCAL_PRINCIPAL, type Principal } from './principal.js';
+export { ALL_NAMESPACES, parseRole, roleCovers, ROLES, type Role } from './roles.js';
+export { createToken, listTokens, revokeToken, findToken, TokenInputError, type TokenRecord } from './token-store.js';
+export { loadServerTls, tlsFilesFromEnv, type TlsFiles } from './tls-files.js';
