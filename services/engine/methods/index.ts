@@ -12,6 +12,7 @@ export {
   type TrainingMethod,
 } from './method.js';
 export { parameterSize, type ParameterShape } from './parameters.js';
+export { peftMethodFields, type PeftMethodFields } from './peft-fields.js';
 export { kvDim, prefixLayers, prefixOffset, prefixWidth } from './prefix-layout.js';
 export { computeStoredTensor } from './stored-tensor.js';
-export { decodeStoredPrompt, placementOf, readStoredPrompt, servedPrompt, servingMethod, type StoredPrompt } from './serving.js';
+export { decodeStoredPrompt, placementOf, readStoredPrompt, servedPrompt, servedTensor, servingMethod, type ServedTensor, type StoredPrompt } from './serving.js';

@@ -4,7 +4,6 @@
  * [P, layers·2·kvDim] (prefix tuning, with or without projection), used as is — as PEFT does in
  * inference mode. The file's `method` metadata decides; files without it are told apart by width.
  */
-import type { HostTensor } from '../graph/run.js';
 import type { LlamaConfig } from '../model/llama.js';
 import { decodePromptFile } from '../train/prompt-file.js';
 import { graphSource, type GraphSource } from './graph-source.js';
@@ -55,9 +54,23 @@ export async function readStoredPrompt(file: string, c: LlamaConfig): Promise<St
   return decodeStoredPrompt(await readFile(file), file, c);
 }
 
-/** Graph hooks plus the feeds that carry the stored tensor. */
-export function servedPrompt(p: StoredPrompt, c: LlamaConfig): GraphSource & { feeds: Record<string, HostTensor> } {
-  const m = servingMethod(p.placement, p.numVirtualTokens, c);
-  const [param] = m.parameters;
-  return { ...graphSource(m), feeds: { [param.name]: { data: p.tensor, dims: param.shape } } };
+/** A stored tensor as graph hooks plus the one graph input (name, shape, data) that carries it. */
+export interface ServedTensor extends GraphSource {
+  name: string;
+  dims: readonly number[];
+  data: Float32Array;
+  /** positions it takes before the real tokens (P) */
+  length: number;
 }
+
+/** Serves `tensor` ([P, dim] virtual tokens or [P, layers·2·kvDim] prefix) for a model; throws if it is not whole rows. */
+export function servedTensor(placement: Placement, tensor: Float32Array, c: LlamaConfig): ServedTensor {
+  const width = placement === 'virtual-tokens' ? c.dim : prefixWidth(c);
+  const length = tensor.length / width;
+  if (!Number.isInteger(length) || length < 1) throw new Error(`a ${placement} tensor of ${tensor.length} values is not whole rows of ${width}`);
+  const m = servingMethod(placement, length, c);
+  const [param] = m.parameters;
+  return { ...graphSource(m), name: param.name, dims: param.shape, data: tensor, length };
+}
+
+export const servedPrompt = (p: StoredPrompt, c: LlamaConfig): ServedTensor => servedTensor(p.placement, p.tensor, c);

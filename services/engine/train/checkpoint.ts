@@ -6,12 +6,15 @@ import type { AdamWState, ParameterSet } from './adamw.js';
 import type { SamplerState } from '../data/sampler.js';
 import type { EvalMetrics } from './evaluate.js';
 import type { ScheduleName } from './schedule.js';
+import type { MethodName } from '../methods/method.js';
 
 /** Settings a resumed run must share with the run that wrote the checkpoint. */
 export interface RunIdentity {
   modelFingerprint: string;
   trainDigest: string;
-  method: 'prompt_tuning';
+  method: MethodName;
+  /** the method's own settings (encoder, hidden size, projection) as canonical JSON; absent for prompt tuning */
+  methodSettings?: string;
   virtualTokens: number;
   init: string;
   seed: number;

@@ -8,11 +8,10 @@
  *    argmax along the reference equals the reference token, greedy decoding walks exactly that path,
  *    and at the first position where they differ greedy decoding leaves it.
  */
-import { promptTuning } from '../graph/llama-graph.js';
+import { servedTensor } from '../methods/serving.js';
 import type { LoadedModel } from '../model/gguf.js';
 import type { ParameterSet } from './adamw.js';
 import type { ExampleSet } from './example-set.js';
-import { PROMPT_TENSOR } from './prompt-file.js';
 import { PromptRunner, type RunnerOptions, type TokenBatch } from './prompt-runner.js';
 
 export interface EvalMetrics {
@@ -59,16 +58,22 @@ export async function evaluate(runner: PromptRunner, batches: EvalBatches, param
 export interface EvaluatePromptOptions extends RunnerOptions {
   /** [P, dim] virtual tokens; the bare model when absent */
   prompt?: Float32Array;
+  /** [P, layers·2·kvDim] key/value prefix (prefix tuning, ../methods/prefix-layout.ts) */
+  prefix?: Float32Array;
   /** examples per forward pass, default 16 */
   batchSize?: number;
 }
 
 /** Metrics of a stored prompt (or of the bare model) on a dataset, with its own short-lived sessions. */
 export async function evaluatePrompt(model: LoadedModel, data: ExampleSet, o: EvaluatePromptOptions = {}): Promise<EvalMetrics> {
-  const dim = model.weights.config.dim;
-  const runner = new PromptRunner(model.weights, { virtualTokens: o.prompt ? promptTuning(o.prompt.length / dim) : undefined }, o);
+  const { config } = model.weights;
+  const prompt = o.prompt && servedTensor('virtual-tokens', o.prompt, config);
+  const prefix = o.prefix && servedTensor('past-key-values', o.prefix, config);
+  const runner = new PromptRunner(model.weights, { virtualTokens: prompt?.virtualTokens, pastKeyValues: prefix?.pastKeyValues }, o);
+  const params: ParameterSet = {};
+  for (const s of [prompt, prefix]) if (s) params[s.name] = s.data;
   try {
-    return await evaluate(runner, data.batches(o.batchSize ?? 16), o.prompt ? { [PROMPT_TENSOR]: o.prompt } : {});
+    return await evaluate(runner, data.batches(o.batchSize ?? 16), params);
   } finally {
     await runner.release();
   }

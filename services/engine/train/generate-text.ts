@@ -3,17 +3,20 @@
  * from a seeded generator. One inference session of shape [1, T] (T = input + max new tokens,
  * capped by the context) is reused for every new token: the sequence is right-padded and the
  * logits are read at the last real position, which causal attention keeps independent of padding.
+ * A prefix (prefix tuning) takes positions before the virtual tokens and the text.
  */
-import { buildLlamaInferenceGraph, LLAMA_IO, promptTuning } from '../graph/llama-graph.js';
+import { buildLlamaInferenceGraph, LLAMA_IO } from '../graph/llama-graph.js';
+import { servedTensor } from '../methods/serving.js';
 import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
 import type { LoadedModel } from '../model/gguf.js';
 import { Rng } from '../model/rng.js';
-import { PROMPT_TENSOR } from './prompt-file.js';
 
 export interface GenerateTextOptions {
   text: string;
   /** [P, dim] virtual tokens placed before BOS */
   prompt?: Float32Array;
+  /** [P, layers·2·kvDim] key/value prefix (prefix tuning, ../methods/prefix-layout.ts) */
+  prefix?: Float32Array;
   /** default 64 */
   maxTokens?: number;
   /** 0 (default) is greedy */
@@ -37,8 +40,9 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
   const temperature = o.temperature ?? 0;
   if (!Number.isSafeInteger(maxTokens) || maxTokens < 1) throw new Error(`max tokens must be an integer ≥ 1 (got ${maxTokens})`);
   if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`temperature must be a finite number ≥ 0 (got ${temperature})`);
-  const P = o.prompt ? o.prompt.length / config.dim : 0;
-  if (!Number.isInteger(P)) throw new Error(`the prompt's ${o.prompt?.length} values are not whole rows of ${config.dim}`);
+  const prompt = o.prompt && servedTensor('virtual-tokens', o.prompt, config);
+  const prefix = o.prefix && servedTensor('past-key-values', o.prefix, config);
+  const P = (prompt?.length ?? 0) + (prefix?.length ?? 0);
   const inputIds = model.tokenizer.encode(o.text, { bos: true, dummyPrefix: true });
   const seqLen = Math.min(config.contextLength - P, inputIds.length + maxTokens);
   if (inputIds.length > seqLen) {
@@ -48,7 +52,8 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
     batch: 1,
     seqLen,
     logits: 'at-positions',
-    virtualTokens: P > 0 ? promptTuning(P) : undefined,
+    virtualTokens: prompt?.virtualTokens,
+    pastKeyValues: prefix?.pastKeyValues,
   });
   const session = await GraphSession.create(built.graph, { executionProvider: o.executionProvider, threads: o.threads });
   try {
@@ -61,7 +66,7 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
       [LLAMA_IO.tokens]: { data: tokens, dims: [1, seqLen] },
       [LLAMA_IO.positions]: { data: new BigInt64Array(1), dims: [1] },
     };
-    if (o.prompt) feeds[PROMPT_TENSOR] = { data: o.prompt, dims: [P, config.dim] };
+    for (const s of [prompt, prefix]) if (s) feeds[s.name] = { data: s.data, dims: s.dims };
     for (;;) {
       if (outputIds.length === maxTokens) return done('max-tokens');
       if (length === seqLen) return done('context');

@@ -1,7 +1,8 @@
 /**
  * The trained prompt as a file: safetensors with `prompt_embeddings` F32 [P, dim] (PEFT's key
  * and layout) and `__metadata__` strings describing how it was made:
- *   format "pt" (as PEFT writes), ptune_format "prompt/1", method "prompt_tuning",
+ *   format "pt" (as PEFT writes), ptune_format "prompt/1", method (prompt_tuning | p_tuning | prefix_tuning),
+ *   method_settings (JSON of the encoder / projection settings; P-tuning and prefix tuning only),
  *   base_model_fingerprint (sha256 of the model file), init, num_virtual_tokens, token_dim,
  *   seed, steps, lr, schedule, warmup_steps, weight_decay, grad_clip, batch_size,
  *   eval_before / eval_after (JSON of the eval metrics, when an eval set was given).
@@ -25,6 +26,7 @@ export function promptMetadata(identity: RunIdentity, dim: number, evalBefore?: 
     format: 'pt',
     ptune_format: 'prompt/1',
     method: identity.method,
+    ...(identity.methodSettings === undefined ? {} : { method_settings: identity.methodSettings }),
     base_model_fingerprint: identity.modelFingerprint,
     init: identity.init,
     num_virtual_tokens: String(identity.virtualTokens),

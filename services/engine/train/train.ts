@@ -1,10 +1,10 @@
 /**
  * The prompt-tuning loop: batch → forward + backward on onnxruntime → clip → AdamW, repeated,
  * with eval, checkpoints, progress events and cancellation. The trainable set is a named set of
- * Float32Arrays (graph inputs); prompt tuning has one, `prompt_embeddings` [P, dim].
+ * Float32Arrays (graph inputs) that the method (../methods: prompt tuning, P-tuning, prefix tuning)
+ * declares; prompt tuning has one, `prompt_embeddings` [P, dim].
  */
 import { ExampleSampler } from '../data/sampler.js';
-import { promptTuning } from '../graph/llama-graph.js';
 import type { ExecutionProvider } from '../graph/run.js';
 import type { LoadedModel } from '../model/gguf.js';
 import { Rng } from '../model/rng.js';
@@ -15,8 +15,8 @@ import { clipGlobalNorm } from './clip.js';
 import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
 import { evaluate, type EvalMetrics } from './evaluate.js';
 import type { ExampleSet } from './example-set.js';
-import { PROMPT_TENSOR } from './prompt-file.js';
-import { formatPromptInit, initialPrompt, type PromptInit } from './prompt-init.js';
+import { computeStoredTensor, createMethod, graphSource, methodSettings, type MethodOptions, type MethodSpec } from '../methods/index.js';
+import { formatPromptInit, type PromptInit } from './prompt-init.js';
 import { PromptRunner } from './prompt-runner.js';
 import { learningRateAt, type ScheduleName } from './schedule.js';
 import { validateTrainOptions } from './validate.js';
@@ -27,6 +27,8 @@ export interface TrainOptions {
   /** held-out set: evaluated before and after training (and every `evalEvery` steps) */
   eval?: ExampleSet;
   virtualTokens: number;
+  /** default prompt tuning */
+  method?: MethodOptions;
   init: PromptInit;
   steps: number;
   lr: number;
@@ -83,8 +85,14 @@ export interface TrainHooks {
 export interface TrainResult {
   identity: RunIdentity;
   params: ParameterSet;
-  /** `params.prompt_embeddings`, [virtualTokens, dim] row-major */
+  /** the method, every setting resolved */
+  method: MethodSpec;
+  /**
+   * What is stored and served (PEFT's `prompt_embeddings`), [virtualTokens, dim] row-major: the
+   * prompt itself, P-tuning's encoder output, or the prefix [P, layers·2·kvDim] (projected, if so)
+   */
   promptEmbeddings: Float32Array;
+  /** width of a `promptEmbeddings` row: the model's dim for virtual tokens, layers·2·kvDim for a prefix */
   dim: number;
   steps: number;
   /** training loss of every step, including steps done before a resume */
@@ -102,10 +110,13 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
   const warmupSteps = o.warmupSteps ?? 0;
   const weightDecay = o.weightDecay ?? 0;
   const gradClip = o.gradClip ?? 1;
+  const method = createMethod(o.method ?? { method: 'prompt_tuning' }, o.model.weights.config, o.virtualTokens);
+  const settings = methodSettings(method.spec);
   const identity: RunIdentity = {
     modelFingerprint: o.model.fingerprint,
     trainDigest: o.train.digest,
-    method: 'prompt_tuning',
+    method: method.spec.method,
+    ...(settings === undefined ? {} : { methodSettings: settings }),
     virtualTokens: o.virtualTokens,
     init: formatPromptInit(o.init),
     seed: o.seed,
@@ -117,7 +128,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     gradClip,
     batchSize: o.batchSize,
   };
-  const runner = new PromptRunner(o.model.weights, { virtualTokens: promptTuning(o.virtualTokens) }, {
+  const runner = new PromptRunner(o.model.weights, graphSource(method), {
     executionProvider: o.executionProvider,
     threads: o.threads,
   });
@@ -131,7 +142,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       state = structuredClone(o.resume);
     } else {
       const rng = Rng.fromSeed(o.seed);
-      const params = { [PROMPT_TENSOR]: await initialPrompt(o.init, o.model, o.virtualTokens, rng) };
+      const params = await method.initialParameters(o.init, o.model, rng);
       state = {
         step: 0,
         identity,
@@ -185,8 +196,9 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     return {
       identity,
       params: state.params,
-      promptEmbeddings: state.params[PROMPT_TENSOR],
-      dim: o.model.weights.config.dim,
+      method: method.spec,
+      promptEmbeddings: await computeStoredTensor(method, state.params, { executionProvider: o.executionProvider, threads: o.threads }),
+      dim: method.storedWidth,
       steps: state.step,
       losses: state.losses,
       stepMs,

@@ -1,5 +1,6 @@
 /** Writes a training result as a prompt file (atomically) and, optionally, a PEFT export folder. */
 import { writePeftExport, type PeftMethodConfig } from '../formats/peft.js';
+import { peftMethodFields } from '../methods/peft-fields.js';
 import type { LoadedModel } from '../model/gguf.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { encodePromptFile, promptMetadata } from './prompt-file.js';
@@ -30,12 +31,11 @@ export async function writePromptOutputs(
   await writeFileAtomic(o.out, encodePromptFile(result.promptEmbeddings, result.dim, metadata));
   if (o.peftDir) {
     const { config } = model.weights;
+    const fields = peftMethodFields(result.method, config) ?? { method: peftMethod(result.identity.init), tokenDim: config.dim, numAttentionHeads: config.nHeads };
     await writePeftExport(o.peftDir, {
       baseModelNameOrPath: model.path,
-      method: peftMethod(result.identity.init),
+      ...fields,
       numVirtualTokens: result.identity.virtualTokens,
-      tokenDim: result.dim,
-      numAttentionHeads: config.nHeads,
       numLayers: config.nLayers,
       promptEmbeddings: result.promptEmbeddings,
       metadata,
