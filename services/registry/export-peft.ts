@@ -1,6 +1,7 @@
 import type { Dtype } from '../gen/ptune/v1/common_pb.js';
 import type { PromptVersion } from '../gen/ptune/v1/registry_pb.js';
 import { peftConfigFor } from './peft-config.js';
+import { promptValues } from './prompt-tensor.js';
 import type { Selection } from './resolve.js';
 import { servePrompt, type ServingStores } from './serve-prompt.js';
 
@@ -18,6 +19,7 @@ export async function exportPeft(
     numVirtualTokens: version.numVirtualTokens,
     model,
     init: { method: version.init?.method ?? 0, text: version.init?.text ?? '' },
+    promptEmbeddings: promptValues(served.payload ?? new Uint8Array()),
   });
   return {
     version,

@@ -4,6 +4,7 @@
  * when `inference_mode` is true, so an exported version needs no prompt encoder.
  */
 import { InitMethod, TuningMethod } from '../gen/ptune/v1/common_pb.js';
+import { peftAdapterConfig, type PeftMethodConfig, type PromptTuningInit } from '../engine/formats/peft.js';
 import type { BaseModel } from '../storage/index.js';
 import { invalidArgument } from './status.js';
 
@@ -12,7 +13,7 @@ const PEFT_TYPES: [string, TuningMethod][] = [
   ['P_TUNING', TuningMethod.P_TUNING],
   ['PREFIX_TUNING', TuningMethod.PREFIX_TUNING],
 ];
-const PEFT_INITS: [string, InitMethod][] = [
+const PEFT_INITS: [PromptTuningInit, InitMethod][] = [
   ['RANDOM', InitMethod.RANDOM],
   ['SAMPLE_VOCAB', InitMethod.SAMPLE_VOCAB],
   ['TEXT', InitMethod.TEXT],
@@ -58,41 +59,36 @@ export interface PeftExportInput {
   numVirtualTokens: number;
   model: BaseModel;
   init: { method: InitMethod; text: string };
+  promptEmbeddings: Float32Array;
 }
 
+/** adapter_config.json of a stored version, written by the engine's PEFT config writer. */
 export function peftConfigFor(input: PeftExportInput): Record<string, unknown> {
   const { model } = input;
-  const peftType = PEFT_TYPES.find(([, m]) => m === input.method)?.[0];
-  if (peftType === undefined) throw new Error(`no PEFT type for tuning method ${input.method}`);
   const prefix = input.method === TuningMethod.PREFIX_TUNING;
   const headDim = model.hiddenSize / model.numHeads;
-  const common = {
-    peft_type: peftType,
-    task_type: 'CAUSAL_LM',
-    base_model_name_or_path: model.name,
-    revision: null,
-    inference_mode: true,
-    num_virtual_tokens: input.numVirtualTokens,
+  return peftAdapterConfig({
+    baseModelNameOrPath: model.name,
+    method: peftMethod(input),
+    numVirtualTokens: input.numVirtualTokens,
     // PEFT sizes prefix key/values by the key/value heads (grouped-query attention).
-    token_dim: prefix ? headDim * model.numKvHeads : model.hiddenSize,
-    num_transformer_submodules: 1,
-    num_attention_heads: prefix ? model.numKvHeads : model.numHeads,
-    num_layers: model.numLayers,
-  };
+    tokenDim: prefix ? headDim * model.numKvHeads : model.hiddenSize,
+    numAttentionHeads: prefix ? model.numKvHeads : model.numHeads,
+    numLayers: model.numLayers,
+    promptEmbeddings: input.promptEmbeddings,
+  });
+}
+
+function peftMethod(input: PeftExportInput): PeftMethodConfig {
   switch (input.method) {
-    case TuningMethod.PROMPT_TUNING: {
-      const init = PEFT_INITS.find(([, m]) => m === input.init.method)?.[0] ?? 'RANDOM';
-      return {
-        ...common,
-        prompt_tuning_init: init,
-        prompt_tuning_init_text: init === 'TEXT' ? input.init.text : null,
-        tokenizer_name_or_path: init === 'TEXT' ? model.name : null,
-        tokenizer_kwargs: null,
-      };
-    }
     case TuningMethod.P_TUNING:
-      return { ...common, encoder_reparameterization_type: 'MLP', encoder_hidden_size: model.hiddenSize, encoder_num_layers: 2, encoder_dropout: 0 };
-    default:
-      return { ...common, encoder_hidden_size: model.hiddenSize, prefix_projection: false };
+      // The stored tensor is the encoder's output, which PEFT uses as is in inference mode.
+      return { peftType: 'P_TUNING', encoderReparameterizationType: 'MLP', encoderHiddenSize: input.model.hiddenSize, encoderNumLayers: 2 };
+    case TuningMethod.PREFIX_TUNING:
+      return { peftType: 'PREFIX_TUNING', prefixProjection: false, encoderHiddenSize: input.model.hiddenSize };
+    default: {
+      const init = PEFT_INITS.find(([, m]) => m === input.init.method)?.[0] ?? 'RANDOM';
+      return { peftType: 'PROMPT_TUNING', init, ...(init === 'TEXT' ? { initText: input.init.text } : {}) };
+    }
   }
 }

@@ -242,6 +242,14 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     });
     expect(imported.version).toMatchObject({ version: 2, method: TuningMethod.PROMPT_TUNING, numVirtualTokens: 5, init: { method: InitMethod.TEXT, text: 'Answer:' } });
     expect(imported.version?.blobSha256).toBe(sha256(exported.adapterModelSafetensors));
+
+    // prefix tuning: PEFT's grouped-query layout (token_dim = kv heads × head size)
+    await backend.client.createPromptVersion(pushRequest('peft', promptFile(3, TINY.prefixWidth, { seed: 4 }), { method: TuningMethod.PREFIX_TUNING }));
+    const prefix = await backend.client.exportPeft({ prompt: { task, selector: { case: 'version', value: 3 } } });
+    const prefixConfig = JSON.parse(new TextDecoder().decode(prefix.adapterConfigJson)) as Record<string, unknown>;
+    const kvDim = (TINY.hidden / TINY.heads) * TINY.kvHeads;
+    expect(prefixConfig).toMatchObject({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 3, token_dim: kvDim, num_attention_heads: TINY.kvHeads, num_layers: TINY.layers, prefix_projection: false });
+    expect(readSafetensors(prefix.adapterModelSafetensors).tensors.prompt_embeddings.shape).toEqual([3, TINY.layers * 2 * kvDim]);
   });
 
   it('loses nothing across a server restart', async () => {
