@@ -8,3 +8,4 @@ export { callPrincipal, LOCAL_PRINCIPAL, type Principal } from './principal.js';
 export { ALL_NAMESPACES, parseRole, roleCovers, ROLES, type Role } from './roles.js';
 export { createToken, listTokens, revokeToken, findToken, TokenInputError, type TokenRecord } from './token-store.js';
 export { loadServerTls, tlsFilesFromEnv, type TlsFiles } from './tls-files.js';
+export { openClientTransport, type ClientTls, type ClientTransportOptions } from './client-transport.js';

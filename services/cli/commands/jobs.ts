@@ -2,15 +2,16 @@
 import { toJson } from '@bufbuild/protobuf';
 import type { Command } from 'commander';
 import { JobEventSchema, JobState, ListJobsResponseSchema, CancelJobResponseSchema, TrainingService, TrialState, type Job, type JobEvent } from '../../gen/ptune/v1/training_pb.js';
-import { createClient, createGrpcTransport, RpcError, type ServiceClient } from '../../grpc/index.js';
+import { createClient, RpcError, type GrpcTransport, type ServiceClient } from '../../grpc/index.js';
+import { openTransport } from '../client.js';
 import { sparkline } from './engine/sparkline.js';
 import { clientCommand, printJson, printTable, type ClientFlags } from './registry/client.js';
 
 export type TrainingClient = ServiceClient<typeof TrainingService>;
 
 /** Runs `body` with a TrainingService client; failed calls become "STATUS: message" errors. */
-export async function withTraining<T>(flags: ClientFlags, body: (client: TrainingClient, transport: ReturnType<typeof createGrpcTransport>) => Promise<T>): Promise<T> {
-  const transport = createGrpcTransport(flags.server);
+export async function withTraining<T>(flags: ClientFlags, body: (client: TrainingClient, transport: GrpcTransport) => Promise<T>): Promise<T> {
+  const transport = openTransport(flags.server);
   try {
     return await body(createClient(TrainingService, transport), transport);
   } catch (err) {

@@ -4,7 +4,8 @@ import { toJson } from '@bufbuild/protobuf';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { PromptRegistryService } from '../../../gen/ptune/v1/registry_pb.js';
-import { createClient, createGrpcTransport, RpcError, type ServiceClient } from '../../../grpc/index.js';
+import { createClient, RpcError, type ServiceClient } from '../../../grpc/index.js';
+import { openTransport } from '../../client.js';
 import { parseTaskName } from '../../../registry/index.js';
 import type { TaskRef } from '../../../gen/ptune/v1/common_pb.js';
 
@@ -32,7 +33,7 @@ export function clientCommand(parent: Command, name: string, description: string
  * exiting non-zero.
  */
 export async function withRegistry<T>(flags: ClientFlags, body: (client: RegistryClient) => Promise<T>): Promise<T> {
-  const transport = createGrpcTransport(flags.server);
+  const transport = openTransport(flags.server);
   try {
     return await body(createClient(PromptRegistryService, transport));
   } catch (err) {

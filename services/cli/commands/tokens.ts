@@ -1,0 +1,56 @@
+/** `ptune tokens create|list|revoke`: API tokens, through a server or directly on its database. */
+import type { Command } from 'commander';
+import { parseRole, type TokenRecord } from '../../auth/index.js';
+import { withAccessBackend, type AccessTarget } from './access-backend.js';
+import { clientCommand, printTable } from './registry/client.js';
+
+interface TokenFlags extends AccessTarget {
+  json?: boolean;
+}
+
+/** --server (from clientCommand) or the database directly. */
+function accessCommand(parent: Command, name: string, description: string): Command {
+  return clientCommand(parent, name, description)
+    .option('--data-dir <dir>', 'act directly on this embedded database instead of a server (bootstrap; the server must be stopped)')
+    .option('--database-url <url>', 'act directly on this Postgres database instead of a server (bootstrap)');
+}
+
+export function registerTokensCommands(program: Command): void {
+  const tokens = program.command('tokens').description('API tokens (bearer credentials bound to a namespace and a role)');
+
+  accessCommand(tokens, 'create', 'create a token and print its secret (shown once)')
+    .requiredOption('--namespace <ns>', 'namespace the token acts in ("*" = every namespace)')
+    .requiredOption('--role <role>', 'reader | trainer | admin | worker (worker tokens need --namespace "*")', parseRole)
+    .option('--description <text>', 'what the token is for', '')
+    .action(async (flags: TokenFlags & { namespace: string; role: ReturnType<typeof parseRole>; description: string }) => {
+      const { token, text } = await withAccessBackend(flags, (backend) => backend.createToken(flags.namespace, flags.role, flags.description));
+      if (flags.json) process.stdout.write(`${JSON.stringify({ ...record(token), secret: text }, null, 2)}\n`);
+      else {
+        process.stdout.write(`${text}\n`);
+        process.stderr.write(`token ${token.id} (${token.role} in ${token.namespace}); the secret above is shown only once: store it (PTUNE_TOKEN or the "token" key of the config file)\n`);
+      }
+    });
+
+  accessCommand(tokens, 'list', 'list tokens (never their secrets)')
+    .option('--namespace <ns>', 'namespace to list (required with a server)')
+    .option('--all', 'include revoked tokens')
+    .action(async (flags: TokenFlags & { namespace?: string; all?: boolean }) => {
+      const list = await withAccessBackend(flags, (backend) => backend.listTokens(flags.namespace, flags.all === true));
+      if (flags.json) process.stdout.write(`${JSON.stringify(list.map(record), null, 2)}\n`);
+      else printTable(['id', 'namespace', 'role', 'description', 'created', 'last used', 'revoked'], list.map((t) => [t.id, t.namespace, t.role, t.description, iso(t.createdAt), iso(t.lastUsedAt), iso(t.revokedAt)]));
+    });
+
+  accessCommand(tokens, 'revoke', 'revoke a token: calls made with it fail from then on')
+    .argument('<id>', 'token id (the part after ptk_, before the secret)')
+    .action(async (id: string, flags: TokenFlags) => {
+      const token = await withAccessBackend(flags, (backend) => backend.revokeToken(id));
+      if (flags.json) process.stdout.write(`${JSON.stringify(record(token), null, 2)}\n`);
+      else process.stdout.write(`revoked ${token.id} (${token.role} in ${token.namespace}) at ${iso(token.revokedAt)}\n`);
+    });
+}
+
+const iso = (date: Date | null): string => date?.toISOString() ?? '';
+
+function record(token: TokenRecord): Record<string, string> {
+  return { id: token.id, namespace: token.namespace, role: token.role, description: token.description, created_by: token.createdBy, created_at: iso(token.createdAt), last_used_at: iso(token.lastUsedAt), revoked_at: iso(token.revokedAt) };
+}
