@@ -19,16 +19,18 @@ const state = createAdamWState(params);
 const batch = { batch: c.batch, seqLen: c.seqLen, tokens: c.tokens, lossMask: c.lossMask };
 const times: number[] = [];
 let firstLoss: number | undefined;
+let firstGradNorm: number | undefined;
 const setupStart = performance.now();
 let setupMs = 0;
 for (let i = 0; i < c.step.warmup + c.step.repeats; i++) {
   const started = performance.now();
   const out = await runner.train(batch, params);
-  clipGlobalNorm(out.grads, c.step.gradClip);
+  const norm = clipGlobalNorm(out.grads, c.step.gradClip);
   adamwStep(params, out.grads, state, c.step.lr, { ...defaultAdamWConfig, weightDecay: c.step.weightDecay });
   const ms = performance.now() - started;
   if (i === 0) setupMs = performance.now() - setupStart;
   firstLoss ??= out.loss;
+  firstGradNorm ??= norm;
   if (i >= c.step.warmup) times.push(ms);
 }
 await runner.release();
@@ -37,6 +39,7 @@ process.stdout.write(
   JSON.stringify({
     step_ms_median: times[Math.floor(times.length / 2)],
     first_loss: firstLoss,
+    first_grad_norm: firstGradNorm,
     first_step_ms_with_session_build: setupMs,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   }) + '\n',

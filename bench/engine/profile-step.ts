@@ -34,7 +34,12 @@ const feeds = {
   prompt_embeddings: new ort.Tensor('float32', c.prompt, [VIRTUAL_TOKENS, c.weights.config.dim]),
 };
 const runs = which === '85m' ? 3 : 20;
-for (let i = 0; i < runs; i++) await session.run(feeds);
+const wall: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const started = performance.now();
+  await session.run(feeds);
+  wall.push(performance.now() - started);
+}
 session.endProfiling(); // writes <prefix>_<timestamp>.json
 const prefix = `ptune-profile-${which}`;
 const name = readdirSync(tmpdir()).filter((f) => f.startsWith(prefix) && f.endsWith('.json')).sort().at(-1);
@@ -55,5 +60,5 @@ const table = (m: Map<string, number>, n: number): string =>
   [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
     .map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / runs / 1000).toFixed(2).padStart(8)} ms/step  ${k}`)
     .join('\n');
-process.stdout.write(`${which}: ${(total / runs / 1000).toFixed(1)} ms of kernel time per step (${runs} runs)\n\nby op type:\n${table(byOp, 15)}\n\ntop nodes:\n${table(byNode, 12)}\n`);
+process.stdout.write(`${which}: ${(total / runs / 1000).toFixed(1)} ms of kernel time per step, wall ${wall.map((w) => w.toFixed(0)).join(', ')} ms (${runs} runs)\n\nby op type:\n${table(byOp, 15)}\n\ntop nodes:\n${table(byNode, 12)}\n`);
 await session.release();

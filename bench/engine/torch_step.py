@@ -105,17 +105,17 @@ def main():
     prompt = tensors.pop("prompt_embeddings").clone().requires_grad_(True)
     w = tensors  # frozen: no requires_grad
     opt = torch.optim.AdamW([prompt], lr=step_cfg["lr"], weight_decay=step_cfg["weightDecay"])
-    times, first_loss = [], None
+    times, first_loss, first_grad_norm = [], None, None
     for i in range(step_cfg["warmup"] + step_cfg["repeats"]):
         t = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = forward_loss(w, cfg, prompt, tokens, mask)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([prompt], step_cfg["gradClip"])
+        norm = torch.nn.utils.clip_grad_norm_([prompt], step_cfg["gradClip"]).item()
         opt.step()
         dt = (time.perf_counter() - t) * 1000
         if first_loss is None:
-            first_loss = loss.item()
+            first_loss, first_grad_norm = loss.item(), norm
         if i >= step_cfg["warmup"]:
             times.append(dt)
     times.sort()
@@ -124,6 +124,7 @@ def main():
         "threads": torch.get_num_threads(),
         "step_ms_median": times[len(times) // 2],
         "first_loss": first_loss,
+        "first_grad_norm": first_grad_norm,
         "matmul512_gflops": matmul_gflops(),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))

@@ -2,8 +2,8 @@
  * Runs the frozen model with trainable inputs on onnxruntime: one session per
  * (mode, batch, padded length), built on first use and kept for the rest of the run.
  * `train` sessions output the loss and the gradients of every trainable graph input;
- * `score` sessions are the same graph with those inputs fed as constants (no backward
- * pass), for eval.
+ * `score` sessions are the same graph without the backward pass, plus per-example sums and
+ * argmax predictions, for eval.
  */
 import { LLAMA_IO, buildLlamaTrainingGraph, type PastKeyValues, type VirtualTokens } from '../graph/llama-graph.js';
 import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
@@ -27,7 +27,7 @@ export interface ScoreOutputs {
   predictions: BigInt64Array;
 }
 
-export interface TrainOutputs extends ScoreOutputs {
+export interface TrainOutputs {
   loss: number;
   grads: ParameterSet;
 }
@@ -46,17 +46,9 @@ export interface TrainableSources {
   pastKeyValues?: PastKeyValues;
 }
 
-/** The same sources with nothing marked trainable: the graph then has no backward part. */
-function asConstants({ virtualTokens: v, pastKeyValues: p }: TrainableSources): TrainableSources {
-  return {
-    virtualTokens: v && { length: v.length, build: (g, ctx) => ({ embeddings: v.build(g, ctx).embeddings, trainable: [] }) },
-    pastKeyValues: p && { length: p.length, build: (g, ctx) => ({ layers: p.build(g, ctx).layers, trainable: [] }) },
-  };
-}
-
 interface CachedSession {
   session: GraphSession;
-  /** trainable input names, in gradient output order (empty for score sessions) */
+  /** trainable input names, in gradient output order */
   trainable: string[];
   /** static shape of every graph input */
   shapes: Map<string, readonly number[]>;
@@ -73,10 +65,10 @@ export class PromptRunner {
 
   async train(batch: TokenBatch, params: ParameterSet): Promise<TrainOutputs> {
     const s = await this.session('train', batch);
-    const out = await s.session.run(feeds(s, batch, params));
+    const out = await s.session.run(feeds(s, batch, params), [LLAMA_IO.loss, ...s.trainable.map((n) => `${LLAMA_IO.gradPrefix}${n}`)]);
     const grads: ParameterSet = {};
     for (const name of s.trainable) grads[name] = out[`${LLAMA_IO.gradPrefix}${name}`].data as Float32Array;
-    return { loss: (out[LLAMA_IO.loss].data as Float32Array)[0], grads, ...scoreOutputs(out) };
+    return { loss: (out[LLAMA_IO.loss].data as Float32Array)[0], grads };
   }
 
   async score(batch: TokenBatch, params: ParameterSet): Promise<ScoreOutputs> {
@@ -94,8 +86,13 @@ export class PromptRunner {
     const key = `${mode}:${b.batch}x${b.seqLen}`;
     let cached = this.sessions.get(key);
     if (!cached) {
-      const sources = mode === 'train' ? this.sources : asConstants(this.sources);
-      const { graph, trainable } = buildLlamaTrainingGraph(this.weights, { batch: b.batch, seqLen: b.seqLen, ...sources });
+      const { graph, trainable } = buildLlamaTrainingGraph(this.weights, {
+        batch: b.batch,
+        seqLen: b.seqLen,
+        ...this.sources,
+        withGradients: mode === 'train',
+        withPredictions: mode === 'score',
+      });
       // keep only names and shapes: the builder holds a copy of every weight
       const names = trainable.map((v) => v.name);
       const shapes = new Map(graph.inputs.map((v) => [v.name, v.shape]));
