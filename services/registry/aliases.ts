@@ -107,7 +107,7 @@ export async function aliasHistory(
   const alias = checkAliasName(request.alias, 'alias');
   const scope = `alias-history:${task.namespace}/${task.name}:${alias}`;
   const size = pageSize(request.pageSize);
-  const before = decodePageToken(request.pageToken, scope) as [string] | undefined;
+  const before = decodePageToken(request.pageToken, scope, (key) => key.length === 1 && typeof key[0] === 'string' && /^\d{1,19}$/.test(key[0])) as [string] | undefined;
   const taskRow = await prisma.task.findUnique({ where: { namespace_name: task }, select: { id: true } });
   if (taskRow === null) throw notFound(`task ${formatTaskName(task)} does not exist`);
   const rows = await prisma.aliasEvent.findMany({

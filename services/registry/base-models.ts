@@ -12,7 +12,7 @@ import { loadGgufBytes } from '../engine/model/gguf.js';
 import { contentKey, isSha256Hex, type BaseModel, type BlobStore, type PrismaClient } from '../storage/index.js';
 import { formatFromDb, formatToDb, tokenizerFromDb, tokenizerToDb } from './enums.js';
 import { checkModelName } from './names.js';
-import { decodePageToken, pageSize, paginate } from './page-token.js';
+import { decodePageToken, pageSize, paginate, stringKey } from './page-token.js';
 import { sha256Hex } from './prompt-tensor.js';
 import { alreadyExists, invalidArgument, isUniqueViolation, notFound } from './status.js';
 
@@ -191,7 +191,7 @@ export async function getBaseModel(prisma: PrismaClient, name: string): Promise<
 export async function listBaseModels(prisma: PrismaClient, request: ListBaseModelsRequest): Promise<{ baseModels: BaseModelMessage[]; nextPageToken: string }> {
   const scope = 'base-models';
   const size = pageSize(request.pageSize);
-  const after = decodePageToken(request.pageToken, scope) as [string] | undefined;
+  const after = decodePageToken(request.pageToken, scope, stringKey(1)) as [string] | undefined;
   const rows = await prisma.baseModel.findMany({
     where: after === undefined ? {} : { name: { gt: after[0] } },
     orderBy: { name: 'asc' },

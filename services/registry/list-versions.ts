@@ -31,7 +31,7 @@ export async function listPromptVersions(prisma: PrismaClient, request: ListProm
   const desc = request.descending;
   const scope = ['versions', taskRow.id, request.baseModel, method ?? '', orderBy, request.orderMetric, desc].join(':');
   const size = pageSize(request.pageSize);
-  const after = decodePageToken(request.pageToken, scope);
+  const after = decodePageToken(request.pageToken, scope, (key) => isCursorKey(key, orderBy));
   const metric = Prisma.sql`(CASE WHEN jsonb_typeof(v.metrics -> ${request.orderMetric}) = 'number' THEN (v.metrics ->> ${request.orderMetric})::float8 END)`;
   const cmp = Prisma.raw(desc ? '<' : '>');
   const dir = Prisma.raw(desc ? 'DESC' : 'ASC');
@@ -63,6 +63,14 @@ export async function listPromptVersions(prisma: PrismaClient, request: ListProm
         : [r.version];
   const { page, nextPageToken } = paginate(rows, size, scope, keyOf);
   return { versions: page.map(toPromptVersion), nextPageToken };
+}
+
+/** The key types each order writes into its cursors. */
+function isCursorKey(key: unknown[], orderBy: PromptVersionOrderBy): boolean {
+  const isVersion = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) > 0;
+  if (orderBy === PromptVersionOrderBy.CREATED_AT) return key.length === 2 && typeof key[0] === 'string' && !Number.isNaN(Date.parse(key[0])) && isVersion(key[1]);
+  if (orderBy === PromptVersionOrderBy.METRIC) return key.length === 2 && (key[0] === null || Number.isFinite(key[0])) && isVersion(key[1]);
+  return key.length === 1 && isVersion(key[0]);
 }
 
 function metricValue(row: VersionRow, name: string): number | null {

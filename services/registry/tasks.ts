@@ -3,7 +3,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { CreateTaskRequest, ListTasksRequest, TaskSchema } from '../gen/ptune/v1/registry_pb.js';
 import { Prisma, type PrismaClient } from '../storage/index.js';
 import { checkNamespace, checkTaskRef, formatTaskName, type TaskName } from './names.js';
-import { decodePageToken, pageSize, paginate } from './page-token.js';
+import { decodePageToken, pageSize, paginate, stringKey } from './page-token.js';
 import { findTask } from './resolve.js';
 import { alreadyExists, invalidArgument, isUniqueViolation } from './status.js';
 
@@ -60,7 +60,7 @@ export async function listTasks(prisma: PrismaClient, request: ListTasksRequest)
   if (request.namespace !== '') checkNamespace(request.namespace, 'namespace');
   const scope = `tasks:${request.namespace}`;
   const size = pageSize(request.pageSize);
-  const after = decodePageToken(request.pageToken, scope) as [string, string] | undefined;
+  const after = decodePageToken(request.pageToken, scope, stringKey(2)) as [string, string] | undefined;
   const rows = await prisma.task.findMany({
     where: {
       ...(request.namespace === '' ? {} : { namespace: request.namespace }),

@@ -82,6 +82,7 @@ const BAD_REQUESTS: BadRequest[] = [
   { name: 'get an unknown dtype', call: (c) => c.getPrompt({ prompt: { task, selector: { case: 'version', value: 1 } }, dtype: 9 as Dtype }), code: status.INVALID_ARGUMENT, fragment: 'dtype: unknown dtype 9' },
   { name: 'f16 cannot hold the values', call: (c) => c.getPrompt({ prompt: { task: { namespace: 'test', name: 'huge' }, selector: { case: 'version', value: 1 } }, dtype: 2 }), code: status.INVALID_ARGUMENT, fragment: 'F16 cannot represent the value 100000' },
   { name: 'list with a forged page token', call: (c) => c.listPromptVersions({ task, pageToken: 'not-a-token' }), code: status.INVALID_ARGUMENT, fragment: 'page_token: is not a token this server issued' },
+  { name: 'list models with a hand-made cursor', call: (c) => c.listBaseModels({ pageToken: Buffer.from(JSON.stringify({ s: 'base-models', k: [5] })).toString('base64url') }), code: status.INVALID_ARGUMENT, fragment: 'page_token: is not a token this server issued' },
   { name: 'order by metric without its name', call: (c) => c.listPromptVersions({ task, orderBy: 3 }), code: status.INVALID_ARGUMENT, fragment: 'order_metric: "" must name a metric' },
 ];
 
