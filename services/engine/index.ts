@@ -36,3 +36,21 @@ export {
 } from './train/prompt-file.js';
 export { writePromptOutputs, type PromptOutputs } from './train/write-outputs.js';
 export type { ParameterSet } from './train/adamw.js';
+export {
+  createMethod,
+  defaultInitFor,
+  encoderFlagNames,
+  methodFlagNames,
+  methodFromFlags,
+  methodNames,
+  methodSettings,
+  readStoredPrompt,
+  decodeStoredPrompt,
+  prefixWidth,
+  kvDim,
+  type MethodFlag,
+  type MethodName,
+  type MethodOptions,
+  type MethodSpec,
+  type StoredPrompt,
+} from './methods/index.js';

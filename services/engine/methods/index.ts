@@ -16,3 +16,4 @@ export { peftMethodFields, type PeftMethodFields } from './peft-fields.js';
 export { kvDim, prefixLayers, prefixOffset, prefixWidth } from './prefix-layout.js';
 export { computeStoredTensor } from './stored-tensor.js';
 export { decodeStoredPrompt, placementOf, readStoredPrompt, servedPrompt, servedTensor, servingMethod, type ServedTensor, type StoredPrompt } from './serving.js';
+export { defaultInitFor, encoderFlagNames, methodFlagNames, methodFromFlags, type MethodFlag, type MethodFlags } from './method-flags.js';

@@ -97,7 +97,8 @@ describe.each(cases)('$name through the training loop', ({ name, method, peft, s
     expect(resumed.losses).toEqual(straight.losses);
     expect(bytesOf(resumed.promptEmbeddings)).toEqual(bytesOf(straight.promptEmbeddings));
     // another encoder setting is another run
-    const other: MethodOptions = method.method === 'p_tuning' ? { ...method, encoderHiddenSize: 4 } : { ...method, prefixProjection: !method.prefixProjection };
+    const other: MethodOptions =
+      method.method === 'p_tuning' ? { ...method, encoderHiddenSize: 4 } : { method: 'prefix_tuning', prefixProjection: !(method.method === 'prefix_tuning' && method.prefixProjection) };
     await expect(train(options(other, { resume: checkpoint }))).rejects.toThrow(/different run.*method/);
   });
 

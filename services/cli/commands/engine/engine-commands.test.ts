@@ -77,6 +77,40 @@ describe('ptune tune / eval / generate', () => {
   });
 
   it.each([
+    ['p-tuning', ['--encoder', 'lstm', '--encoder-hidden-size', '8'], 'p_tuning', 32],
+    ['prefix', ['--prefix-projection', '--encoder-hidden-size', '8'], 'prefix_tuning', 2 * 2 * 16],
+  ])('--method %s trains, writes the stored tensor, and eval / generate serve it', async (method, extra, recorded, width) => {
+    const out = `${method}.safetensors`;
+    const { '--init': _init, ...rest } = Object.fromEntries(Array.from({ length: tuneArgs().length / 2 }, (_, i) => [tuneArgs()[2 * i], tuneArgs()[2 * i + 1]]));
+    const tuned = await ptune('tune', ...Object.entries({ ...rest, '--out': out, '--peft-dir': `${method}-peft` }).flat(), '--method', method, ...extra, '--json');
+    expect(tuned.code, tuned.stderr).toBe(0);
+    const result = JSON.parse(tuned.stdout.trim().split('\n').at(-1)!);
+    expect(result).toMatchObject({ method: recorded, stored_shape: [2, width] });
+    expect(result.trainable_parameters).toBeGreaterThan(2 * width);
+    const config = JSON.parse(await readFile(path.join(dir, `${method}-peft`, 'adapter_config.json'), 'utf8'));
+    expect(config.peft_type).toBe(recorded.toUpperCase());
+
+    const evaluated = await ptune('eval', '--model', model, '--data', trainFile, '--prompt', out, '--json');
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(JSON.parse(evaluated.stdout.trim())).toMatchObject({ method: recorded, virtual_tokens: 2 });
+    expect(JSON.parse(evaluated.stdout.trim()).eval_loss).toBeCloseTo(result.eval_loss_after, 5);
+    const generated = await ptune('generate', '--model', model, '--prompt', out, '--text', 'the dog', '--max-tokens', '3', '--json');
+    expect(generated.code, generated.stderr).toBe(0);
+  });
+
+  it.each([
+    ['--encoder without p-tuning', ['--encoder', 'mlp'], /--encoder applies to --method p-tuning only/],
+    ['--prefix-projection without prefix', ['--method', 'p-tuning', '--prefix-projection'], /--prefix-projection applies to --method prefix only/],
+    ['a token init for a prefix', ['--method', 'prefix', '--init', 'sample-vocab'], /prefix tuning cannot start from init "sample-vocab"/],
+  ])('rejects %s', async (_name, extra, message) => {
+    const { '--init': _init, ...rest } = Object.fromEntries(Array.from({ length: tuneArgs().length / 2 }, (_, i) => [tuneArgs()[2 * i], tuneArgs()[2 * i + 1]]));
+    const run = await ptune('tune', ...Object.entries({ ...rest, '--out': 'rejected.safetensors' }).flat(), ...extra);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(message);
+    expect(await readdir(dir)).not.toContain('rejected.safetensors');
+  });
+
+  it.each([
     ['a missing model', { '--model': 'nope.gguf' }, /--model nope\.gguf does not exist/],
     ['zero virtual tokens', { '--virtual-tokens': '0' }, /--virtual-tokens.*expected an integer ≥ 1, got "0"/],
     ['a non-positive learning rate', { '--lr': '0' }, /--lr.*expected a number > 0, got "0"/],
@@ -108,7 +142,7 @@ describe('ptune tune / eval / generate', () => {
     await writeFile(wrong, bytes);
     const run = await ptune('eval', '--model', model, '--data', trainFile, '--prompt', wrong);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/"prompt_embeddings" is \[1, 3\] but this model and run need \[P, 32\]/);
+    expect(run.stderr).toMatch(/"prompt_embeddings" is \[1, 3\]; this model needs \[P, 32\] for virtual tokens or \[P, 64\] \(layers·2·kvDim\) for a prefix/);
     expect((await readFile(wrong)).length).toBe(bytes.length);
   });
 });

@@ -1,6 +1,6 @@
 /** `ptune eval`: held-out metrics of a prompt file (or of the bare model) on a JSONL dataset. */
 import type { Command } from 'commander';
-import { evaluatePrompt, loadExampleSet, loadGguf, readPromptFor, type ExecutionProvider } from '../../../engine/index.js';
+import { evaluatePrompt, loadExampleSet, loadGguf, readStoredPrompt, type ExecutionProvider } from '../../../engine/index.js';
 import { integerAtLeast, requireFile, runtimeOptions } from './options.js';
 
 interface EvalFlags {
@@ -31,10 +31,10 @@ async function evalCommand(f: EvalFlags): Promise<void> {
   await requireFile(f.data, '--data');
   if (f.prompt) await requireFile(f.prompt, '--prompt');
   const model = await loadGguf(f.model);
-  const prompt = f.prompt ? await readPromptFor(f.prompt, model.weights.config.dim) : undefined;
-  const data = await loadExampleSet(f.data, model, prompt?.virtualTokens ?? 0);
+  const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.weights.config) : undefined;
+  const data = await loadExampleSet(f.data, model, prompt?.numVirtualTokens ?? 0);
   const m = await evaluatePrompt(model, data, {
-    prompt: prompt?.embeddings,
+    [prompt?.placement === 'past-key-values' ? 'prefix' : 'prompt']: prompt?.tensor,
     batchSize: f.batchSize,
     executionProvider: f.executionProvider,
     threads: f.threads,
@@ -45,7 +45,8 @@ async function evalCommand(f: EvalFlags): Promise<void> {
     exact_match: m.exactMatch,
     examples: m.examples,
     output_tokens: m.outputTokens,
-    virtual_tokens: prompt?.virtualTokens ?? 0,
+    virtual_tokens: prompt?.numVirtualTokens ?? 0,
+    method: prompt?.method ?? null,
   };
   process.stdout.write(
     f.json

@@ -1,6 +1,6 @@
 /** `ptune generate`: continue a text with the model, optionally behind a trained prompt. */
 import type { Command } from 'commander';
-import { generateText, loadGguf, readPromptFor, type ExecutionProvider } from '../../../engine/index.js';
+import { generateText, loadGguf, readStoredPrompt, type ExecutionProvider } from '../../../engine/index.js';
 import { integerAtLeast, nonNegativeNumber, requireFile, runtimeOptions } from './options.js';
 
 interface GenerateFlags {
@@ -21,7 +21,7 @@ export function registerGenerate(program: Command): void {
     .description('continue a text (greedy by default; stops at EOS)')
     .requiredOption('--model <file>', 'GGUF model file')
     .requiredOption('--text <text>', 'text to continue')
-    .option('--prompt <file>', 'prompt file (safetensors with prompt_embeddings)')
+    .option('--prompt <file>', 'prompt file (safetensors with prompt_embeddings: virtual tokens or a prefix)')
     .option('--max-tokens <n>', 'new tokens at most', integerAtLeast(1), 64)
     .option('--temperature <t>', 'sampling temperature (0: greedy)', nonNegativeNumber, 0)
     .option('--seed <n>', 'seed for sampling', integerAtLeast(0), 0)
@@ -34,10 +34,10 @@ async function generate(f: GenerateFlags): Promise<void> {
   await requireFile(f.model, '--model');
   if (f.prompt) await requireFile(f.prompt, '--prompt');
   const model = await loadGguf(f.model);
-  const prompt = f.prompt ? await readPromptFor(f.prompt, model.weights.config.dim) : undefined;
+  const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.weights.config) : undefined;
   const out = await generateText(model, {
     text: f.text,
-    prompt: prompt?.embeddings,
+    [prompt?.placement === 'past-key-values' ? 'prefix' : 'prompt']: prompt?.tensor,
     maxTokens: f.maxTokens,
     temperature: f.temperature,
     seed: f.seed,

@@ -1,8 +1,12 @@
-/** `ptune tune`: train a soft prompt on a local GGUF model and write it as safetensors. */
+/** `ptune tune`: train a soft prompt (prompt tuning, P-tuning or prefix tuning) on a local GGUF model and write it as safetensors. */
 import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import {
+  defaultInitFor,
+  encoderFlagNames,
   loadExampleSet,
+  methodFlagNames,
+  methodFromFlags,
   loadGguf,
   parsePromptInit,
   readCheckpointFile,
@@ -10,6 +14,7 @@ import {
   train,
   writePromptOutputs,
   type EvalMetrics,
+  type MethodFlag,
   type ExecutionProvider,
   type ScheduleName,
   type TrainResult,
@@ -23,7 +28,11 @@ interface TuneFlags {
   eval?: string;
   out: string;
   virtualTokens: number;
-  init: string;
+  method: MethodFlag;
+  encoder?: 'mlp' | 'lstm';
+  encoderHiddenSize?: number;
+  prefixProjection?: boolean;
+  init?: string;
   steps: number;
   lr: number;
   batchSize: number;
@@ -45,13 +54,17 @@ interface TuneFlags {
 export function registerTune(program: Command): void {
   const command = program
     .command('tune')
-    .description('train a soft prompt (prompt tuning) for a frozen GGUF model')
+    .description('train a soft prompt (prompt tuning, P-tuning or prefix tuning) for a frozen GGUF model')
     .requiredOption('--model <file>', 'GGUF model file')
     .requiredOption('--train <file>', 'training examples (JSONL: {"input", "output"} per line)')
     .option('--eval <file>', 'held-out examples, evaluated before and after training')
     .requiredOption('--out <file>', 'prompt file to write (safetensors, prompt_embeddings [P, dim])')
     .option('--virtual-tokens <n>', 'number of virtual tokens P', integerAtLeast(1), 8)
-    .option('--init <init>', 'random | sample-vocab | text:<string> | from:<prompt file>', 'sample-vocab')
+    .addOption(new Option('--method <method>', 'prompt tuning, P-tuning (encoder) or prefix tuning (per-layer keys/values)').choices(methodFlagNames).default('prompt'))
+    .addOption(new Option('--encoder <type>', 'P-tuning encoder (default mlp)').choices(encoderFlagNames))
+    .option('--encoder-hidden-size <n>', 'P-tuning encoder / prefix projection width (default: PEFT\'s token_dim)', integerAtLeast(1))
+    .option('--prefix-projection', 'prefix tuning through an MLP (PEFT prefix_projection)')
+    .option('--init <init>', 'random | sample-vocab | text:<string> | from:<prompt file> (default: sample-vocab; random for prefix)')
     .option('--steps <n>', 'optimizer steps', integerAtLeast(1), 300)
     .option('--lr <x>', 'peak learning rate (AdamW)', positiveNumber, 0.03)
     .option('--batch-size <n>', 'examples per step', integerAtLeast(1), 16)
@@ -77,7 +90,8 @@ async function tune(f: TuneFlags): Promise<void> {
   await requireWritableTarget(f.out, '--out');
   if (f.resume && !f.checkpointDir) throw new Error('--resume needs --checkpoint-dir');
   if (f.warmupSteps > f.steps) throw new Error(`--warmup-steps ${f.warmupSteps} exceeds --steps ${f.steps}`);
-  const init = parsePromptInit(f.init);
+  const method = methodFromFlags(f);
+  const init = parsePromptInit(f.init ?? defaultInitFor(method));
   if (init.kind === 'from') await requireFile(init.path, '--init from:');
 
   const model = await loadGguf(f.model);
@@ -98,7 +112,7 @@ async function tune(f: TuneFlags): Promise<void> {
   try {
     result = await train(
       {
-        model, train: trainSet, eval: evalSet, virtualTokens: f.virtualTokens, init,
+        model, train: trainSet, eval: evalSet, virtualTokens: f.virtualTokens, method, init,
         steps: f.steps, lr: f.lr, schedule: f.schedule, warmupSteps: f.warmupSteps,
         weightDecay: f.weightDecay, gradClip: f.gradClip, batchSize: f.batchSize, seed: f.seed,
         evalEvery: f.evalEvery, checkpointDir: f.checkpointDir,
@@ -141,6 +155,10 @@ function summaryJson(r: TrainResult, out: string, peftDir?: string): Record<stri
     steps: r.steps,
     resumed_from_step: r.resumedFromStep ?? null,
     virtual_tokens: r.identity.virtualTokens,
+    method: r.identity.method,
+    method_settings: r.identity.methodSettings ?? null,
+    trainable_parameters: Object.values(r.params).reduce((n, p) => n + p.length, 0),
+    stored_shape: [r.identity.virtualTokens, r.dim],
     init: r.identity.init,
     seed: r.identity.seed,
     model_fingerprint: r.identity.modelFingerprint,
@@ -151,7 +169,7 @@ function summaryJson(r: TrainResult, out: string, peftDir?: string): Record<stri
 
 function summaryText(r: TrainResult, out: string): string {
   const lines = [
-    `trained ${r.steps} steps (median ${median(r.stepMs)?.toFixed(1) ?? '-'} ms/step); prompt [${r.identity.virtualTokens}, ${r.dim}] written to ${out}`,
+    `trained ${r.steps} steps of ${r.identity.method} (median ${median(r.stepMs)?.toFixed(1) ?? '-'} ms/step); [${r.identity.virtualTokens}, ${r.dim}] written to ${out}`,
     `train loss ${r.losses[0]?.toFixed(4)} ${sparkline(r.losses)} ${r.losses.at(-1)?.toFixed(4)}`,
   ];
   if (r.evalBefore && r.evalAfter) {
