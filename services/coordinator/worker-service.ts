@@ -48,7 +48,11 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
   };
 
   const tryLease = async (workerId: string): Promise<LeasedTrialRow | undefined> => {
-    const leased = await leaseTrial(ctx.prisma, workerId, ctx.config.leaseTtlMs);
+    // an unknown worker fails the lease's foreign key; only then is the worker looked up (off the hot path)
+    const leased = await leaseTrial(ctx.prisma, workerId, ctx.config.leaseTtlMs).catch(async (err: unknown) => {
+      const known = await ctx.prisma.worker.count({ where: { id: workerId } });
+      throw known === 0 ? new RpcError(grpc.status.NOT_FOUND, `worker ${workerId} is not registered (call RegisterWorker)`, { field: 'worker_id' }) : err;
+    });
     if (leased?.jobState === 'QUEUED') await markJobStarted(ctx.prisma, leased.jobId);
     return leased;
   };
@@ -67,8 +71,6 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
 
     async leaseTrial(request, context) {
       if (request.workerId === '') throw new RpcError(grpc.status.INVALID_ARGUMENT, 'worker_id is required (call RegisterWorker)', { field: 'worker_id' });
-      const known = await ctx.prisma.worker.findUnique({ where: { id: request.workerId }, select: { id: true } });
-      if (!known) throw new RpcError(grpc.status.NOT_FOUND, `worker ${request.workerId} is not registered`, { field: 'worker_id' });
       const waitMs = Math.min(ctx.config.maxLeaseWaitMs, request.waitTimeout ? Number(request.waitTimeout.seconds) * 1000 + request.waitTimeout.nanos / 1e6 : 0);
       const deadline = Date.now() + waitMs;
       let leased = await tryLease(request.workerId);
