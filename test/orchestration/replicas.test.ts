@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InitMethod } from '../../services/gen/ptune/v1/common_pb.js';
+import { JobState } from '../../services/gen/ptune/v1/training_pb.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startCoordinatorHarness, type CoordinatorHarness } from './support/coordinator-harness.js';
+import { promptBytes, sha256Hex, uploadDataset } from './support/protocol.js';
+import { datasetText, seedTask, seedTinyModel } from './support/seed.js';
+
+const TRIALS = 120;
+const WORKERS = 24;
+
+describe('two coordinator replicas over one Postgres database', () => {
+  let pg: TestPostgres;
+  let a: CoordinatorHarness;
+  let b: CoordinatorHarness;
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    const url = await pg.newDatabase();
+    a = await startCoordinatorHarness({ databaseUrl: url, config: { maintenanceIntervalMs: 100 } });
+    b = await startCoordinatorHarness({ databaseUrl: url, config: { maintenanceIntervalMs: 100 } });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await pg?.stop();
+  });
+
+  it('never grants one trial twice and registers exactly one version, with workers split across both', async () => {
+    // the replicas have separate blob folders here, so the result is stored in both
+    const model = await seedTinyModel(a.db.prisma, a.blobs);
+    await seedTinyModel(b.db.prisma, b.blobs, model.name);
+    const task = await seedTask(a.db.prisma);
+    const result = promptBytes(4, model.hiddenSize, 3);
+    for (const h of [a, b]) await h.blobs.put(`prompt/${sha256Hex(result)}`, result, { sha256: sha256Hex(result) });
+    const trainSha = await uploadDataset(a.training, datasetText(6));
+    const evalSha = await uploadDataset(a.training, datasetText(3));
+    const { job } = await a.training.trainPrompt({
+      baseModel: model.name,
+      tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: trainSha } }, eval: { source: { case: 'sha256', value: evalSha } } }],
+      method: { numVirtualTokens: 4, init: { method: InitMethod.RANDOM } },
+      optimizer: { steps: 5, batchSize: 2 },
+      sweep: { learningRates: Array.from({ length: TRIALS }, (_, i) => (i + 1) / 1000) },
+    });
+
+    const grants: string[] = [];
+    let completed = 0;
+    await Promise.all(
+      Array.from({ length: WORKERS }, async (_, i) => {
+        const h = i % 2 === 0 ? a : b;
+        const { workerId } = await h.workers.registerWorker({ name: `replica-worker-${i}` });
+        while (completed < TRIALS) {
+          const { lease } = await h.workers.leaseTrial({ workerId, waitTimeout: { nanos: 200_000_000 } });
+          if (!lease) continue;
+          grants.push(lease.leaseId);
+          // complete through the other replica half of the time
+          const other = i % 4 < 2 ? a : b;
+          await other.workers.completeTrial({ lease: { leaseId: lease.leaseId, epoch: lease.epoch }, resultBlobSha256: sha256Hex(result), metrics: { eval_loss: Math.random() } });
+          completed++;
+        }
+      }),
+    );
+    expect(grants).toHaveLength(TRIALS);
+    expect(new Set(grants).size).toBe(TRIALS);
+    let state = JobState.RUNNING;
+    for (let i = 0; i < 100 && state === JobState.RUNNING; i++) {
+      state = (await b.training.getJob({ jobId: job!.id })).job!.state;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(state).toBe(JobState.SUCCEEDED);
+    expect(await a.db.prisma.promptVersion.count({ where: { jobId: job!.id } })).toBe(1);
+    expect(await a.db.prisma.trial.count({ where: { jobId: job!.id, leaseEpoch: 1, attempts: 1, state: 'SUCCEEDED' } })).toBe(TRIALS);
+  });
+});
