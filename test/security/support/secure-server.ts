@@ -31,7 +31,8 @@ export async function startSecureServer(options: { limits?: Partial<Limits>; aut
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     tokenCacheMs: 0,
   });
-  const server = await startServer({ modules, dataDir: dir, migrate: true, port: 0, logger: silent });
+  const maxMessageBytes = options.limits?.maxMessageBytes;
+  const server = await startServer({ modules, dataDir: dir, migrate: true, port: 0, logger: silent, maxMessageBytes });
   const prisma = server.context.prisma;
   const transport = createGrpcTransport(server.address);
   const tables = (
