@@ -23,7 +23,8 @@ export interface WorkerOptions {
   maxTrials?: number;
 }
 
-const LEASE_WAIT_SECONDS = 5n;
+// short enough that an in-process worker does not hold a closing server up for long
+const LEASE_WAIT_SECONDS = 2n;
 
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const transport = createGrpcTransport(options.coordinator);
