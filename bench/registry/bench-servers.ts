@@ -1,6 +1,7 @@
 /**
  * Child process of get-prompt.ts: the servers under test, alone on their event loop.
  *  - "warm": the registry (cache on) over Postgres (BENCH_WARM_DATABASE_URL) and a local blob folder;
+ *  - "cached": the same plus the opt-in resolution cache (resolutionCacheMs 1000);
  *  - "cold": the registry with the cache off over Postgres (BENCH_COLD_DATABASE_URL) and S3 (BENCH_S3_*);
  *  - "bare": a grpc-js server whose GetPrompt handler returns the warm registry's exact response
  *    bytes, pre-encoded: the ceiling any GetPrompt implementation on this transport can reach.
@@ -78,11 +79,20 @@ async function startBare(response: Uint8Array): Promise<number> {
 
 const logger = pino({ level: 'warn' });
 const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-bench-'));
+const warmBlobs = new LocalBlobStore(path.join(dir, 'blobs'));
 const warm = await startServer({
   modules: [registryModule({ cacheBytes: 64 * 1024 * 1024 })],
   databaseUrl: env('BENCH_WARM_DATABASE_URL'),
   migrate: true,
-  blobs: new LocalBlobStore(path.join(dir, 'blobs')),
+  blobs: warmBlobs,
+  port: 0,
+  logger,
+});
+// Same database and blobs, with the opt-in resolution cache (alias moves seen within 1 s across replicas).
+const cached = await startServer({
+  modules: [registryModule({ cacheBytes: 64 * 1024 * 1024, resolutionCacheMs: 1000 })],
+  databaseUrl: env('BENCH_WARM_DATABASE_URL'),
+  blobs: warmBlobs,
   port: 0,
   logger,
 });
@@ -103,5 +113,5 @@ const cold = await startServer({
 const response = await seed(warm);
 await seed(cold);
 const bare = await startBare(response);
-process.stdout.write(`${JSON.stringify({ warm: warm.port, cold: cold.port, bare, responseBytes: response.byteLength })}\n`);
+process.stdout.write(`${JSON.stringify({ warm: warm.port, cached: cached.port, cold: cold.port, bare, responseBytes: response.byteLength })}\n`);
 process.on('SIGTERM', () => process.exit(0));

@@ -30,3 +30,8 @@ export function percentiles(latencies: number[]): { p50Ms: number; p99Ms: number
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   return { p50Ms: at(0.5), p99Ms: at(0.99) };
 }
+
+/** The round with the higher throughput. */
+export function best(a: LoadResult | undefined, b: LoadResult): LoadResult {
+  return a === undefined || b.requestsPerSecond > a.requestsPerSecond ? b : a;
+}

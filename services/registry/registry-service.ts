@@ -1,3 +1,4 @@
+import type { TaskRef } from '../gen/ptune/v1/common_pb.js';
 import { PayloadFormat, PromptRegistryService } from '../gen/ptune/v1/registry_pb.js';
 import { implement, type ServiceImplementation } from '../grpc/index.js';
 import { isSha256Hex, type BlobStore, type PrismaClient } from '../storage/index.js';
@@ -8,8 +9,9 @@ import { createPromptVersion, type PromptPayload } from './create-version.js';
 import { deletePromptVersion } from './delete-version.js';
 import { exportPeft } from './export-peft.js';
 import { listPromptVersions } from './list-versions.js';
-import { checkTaskRef } from './names.js';
+import { checkTaskRef, formatTaskName } from './names.js';
 import { PromptCache } from './prompt-cache.js';
+import { ResolutionCache } from './resolution-cache.js';
 import { sha256Hex } from './prompt-tensor.js';
 import { checkSelector } from './resolve.js';
 import { pgRowReader, prismaRowReader } from './row-reader.js';
@@ -26,6 +28,13 @@ export interface PromptRegistryOptions {
   blobs: BlobStore;
   /** Byte budget of the in-memory prompt payload cache; 0 turns it off. Default 256 MiB. */
   cacheBytes?: number;
+  /**
+   * Keep GetPrompt resolutions (selector → version) this long, skipping the database on hot reads.
+   * Default 0: every GetPrompt resolves in the database, so an alias move is seen by the next call on
+   * every replica. When set, changes made through this server are still seen at once, changes made
+   * through other replicas (or the coordinator's own registration) within this many milliseconds.
+   */
+  resolutionCacheMs?: number;
   /** Told every prompt cache lookup (e.g. PtuneMetrics.recordPromptCacheLookup). */
   onCacheLookup?: (result: 'hit' | 'miss') => void;
   /**
@@ -55,7 +64,16 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
   const { prisma, blobs } = options;
   const cache = new PromptCache(options.cacheBytes ?? 256 * MiB, options.onCacheLookup);
   const reader = options.hotReadUrl === undefined ? prismaRowReader(prisma) : pgRowReader(options.hotReadUrl);
-  const serving = { prisma, blobs, cache, resolutions: new ReadCoalescer<VersionRow>(), reader };
+  const resolutionCache = new ResolutionCache(options.resolutionCacheMs ?? 0);
+  const serving = { prisma, blobs, cache, resolutions: new ReadCoalescer<VersionRow>(), reader, resolutionCache };
+  /** Runs a write of one task's versions or aliases, then drops the task's cached resolutions. */
+  const changing = async <T>(task: TaskRef | undefined, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } finally {
+      if (task !== undefined) resolutionCache.taskChanged(formatTaskName(task));
+    }
+  };
   const unaryLimit = options.unaryLimitBytes ?? 4 * MiB;
   const maxChunk = options.maxChunkBytes ?? 4 * MiB;
 
@@ -103,7 +121,7 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
           throw invalidArgument('payload', 'set safetensors or peft_adapter');
       }
       refuseAboveUnary(payload.bytes.byteLength, 'the prompt file', 'CreatePromptVersionStream');
-      return createPromptVersion({ prisma, blobs }, request.spec, payload);
+      return changing(request.spec?.task, () => createPromptVersion({ prisma, blobs }, request.spec, payload));
     },
     async createPromptVersionStream(requests) {
       const { header, bytes } = await receiveUpload(requests, {
@@ -126,7 +144,7 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
       if (header.expectedSha256 !== '' && sha256Hex(bytes) !== header.expectedSha256) {
         throw invalidArgument('header.expected_sha256', `the received bytes hash to ${sha256Hex(bytes)}, not ${header.expectedSha256}; the upload was damaged or the wrong file was sent`);
       }
-      return createPromptVersion({ prisma, blobs }, header.spec, payload);
+      return changing(header.spec?.task, () => createPromptVersion({ prisma, blobs }, header.spec, payload));
     },
     async getPrompt(request) {
       const selection = checkSelector(request.prompt, 'prompt');
@@ -165,7 +183,7 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
     },
     listPromptVersions: (request) => listPromptVersions(prisma, request),
     async deletePromptVersion(request) {
-      await deletePromptVersion(prisma, request);
+      await changing(request.version?.task, () => deletePromptVersion(prisma, request));
       return {};
     },
     async exportPeft(request) {
@@ -174,8 +192,8 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
       return exported;
     },
 
-    setAlias: (request) => setAlias(prisma, request),
-    deleteAlias: (request) => deleteAlias(prisma, request),
+    setAlias: (request) => changing(request.task, () => setAlias(prisma, request)),
+    deleteAlias: (request) => changing(request.task, () => deleteAlias(prisma, request)),
     getAliasHistory: (request) => aliasHistory(prisma, request),
   });
   return { service, cache, close: () => reader.close() };

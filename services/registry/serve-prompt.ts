@@ -6,6 +6,8 @@ import { PromptCache, type CachedPayload } from './prompt-cache.js';
 import { convertPromptFile, sha256Hex } from './prompt-tensor.js';
 import type { ReadCoalescer } from './coalesce-reads.js';
 import { resolveSelection, type Selection } from './resolve.js';
+import { formatTaskName } from './names.js';
+import type { ResolutionCache } from './resolution-cache.js';
 import type { RowReader } from './row-reader.js';
 import { invalidArgument } from './status.js';
 import { toPromptVersion, type VersionRow } from './version-rows.js';
@@ -18,6 +20,8 @@ export interface ServingStores {
   resolutions: ReadCoalescer<VersionRow>;
   /** Runs the resolution query (prepared statements over Postgres). */
   reader: RowReader;
+  /** Opt-in, staleness-bounded resolution cache (off by default). */
+  resolutionCache: ResolutionCache;
 }
 
 /** A resolved GetPrompt: metadata, and the payload unless the client already holds it. */
@@ -46,7 +50,12 @@ export function checkIfNoneMatch(value: string, field: string): string {
  * are cached; conversions are cached under the stored sha256 plus the dtype.
  */
 export async function servePrompt(stores: ServingStores, selection: Selection, dtype: Dtype, ifNoneMatch: string, dtypeField: string): Promise<ServedPrompt> {
-  const row = await stores.resolutions.read(JSON.stringify(selection), () => resolveSelection(stores.prisma, selection, stores.reader));
+  const key = JSON.stringify(selection);
+  const row =
+    stores.resolutionCache.get(key) ??
+    (await stores.resolutions.read(key, () =>
+      stores.resolutionCache.load(formatTaskName(selection.task), key, () => resolveSelection(stores.prisma, selection, stores.reader)),
+    ));
   const version = toPromptVersion(row);
   const storedSha = version.blobSha256;
   const target = dtype === Dtype.UNSPECIFIED || dtype === version.dtype ? version.dtype : dtype;

@@ -9,6 +9,8 @@ export interface AllInOneOptions {
   sweeper?: SweeperOptions;
   /** Byte budget of the registry's prompt cache. */
   cacheBytes?: number;
+  /** Opt-in GetPrompt resolution cache, in ms (see PromptRegistryOptions.resolutionCacheMs); default 0 = off. */
+  resolutionCacheMs?: number;
   /** Told every prompt cache lookup (metrics). */
   onCacheLookup?: (result: 'hit' | 'miss') => void;
   /** Training coordinator settings (lease TTL, limits, …). */
@@ -20,7 +22,7 @@ export interface AllInOneOptions {
 /** The modules `ptune serve` runs. Components that belong in the all-in-one server add themselves here. */
 export function allInOneModules(options: AllInOneOptions = {}): ServerModule[] {
   return [
-    registryModule({ cacheBytes: options.cacheBytes, onCacheLookup: options.onCacheLookup }),
+    registryModule({ cacheBytes: options.cacheBytes, onCacheLookup: options.onCacheLookup, resolutionCacheMs: options.resolutionCacheMs }),
     coordinatorModule(options.coordinator),
     sweeperModule(options.sweeper),
     inProcessWorkersModule({ ...options.workers, count: options.workers?.count ?? 1 }),

@@ -5,6 +5,7 @@ import { Dtype, InitMethod, TuningMethod } from '../../services/gen/ptune/v1/com
 import { PayloadFormat, PromptVersionOrderBy } from '../../services/gen/ptune/v1/registry_pb.js';
 import { f32ToBf16Bytes, f32ToF16Bytes, f32FromBf16Bytes, f32FromF16Bytes } from '../../services/engine/formats/half.js';
 import { readSafetensors, tensorToFloat32 } from '../../services/engine/formats/safetensors.js';
+import { registryModule } from '../../services/server/index.js';
 import { sweepOrphanBlobs } from '../../services/storage/index.js';
 import { BACKENDS, startBackend, TEST_UNARY_LIMIT, type RegistryBackend } from './backends.js';
 import { expectRpcError } from './expect-rpc.js';
@@ -263,5 +264,34 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     expect(Buffer.from(again.safetensors).equals(Buffer.from(got.safetensors))).toBe(true);
     const next = await backend.client.createPromptVersion(pushRequest('serving', promptFile(4, TINY.hidden, { seed: 77 })));
     expect(next.version?.version).toBe(2);
+  });
+});
+
+describe('prompt registry with the opt-in resolution cache', () => {
+  let backend: RegistryBackend;
+
+  beforeAll(async () => {
+    backend = await startBackend('pglite+local', () => [registryModule({ unaryLimitBytes: TEST_UNARY_LIMIT, resolutionCacheMs: 3_600_000 })]);
+    await registerTiny(backend.client);
+  });
+  afterAll(async () => {
+    await backend?.stop();
+  });
+
+  it('serves every change made through the server at once, however long resolutions are kept', async () => {
+    await createTask(backend.client, 'cached');
+    const task = { namespace: 'test', name: 'cached' };
+    const get = async (selector: { case: 'alias'; value: string } | { case: 'latest'; value: true }) =>
+      (await backend.client.getPrompt({ prompt: { task, selector } })).version?.version;
+    await backend.client.createPromptVersion(pushRequest('cached', promptFile(2, TINY.hidden, { seed: 1 }), { alias: 'production' }));
+    expect([await get({ case: 'alias', value: 'production' }), await get({ case: 'latest', value: true })]).toEqual([1, 1]);
+    await backend.client.createPromptVersion(pushRequest('cached', promptFile(2, TINY.hidden, { seed: 2 })));
+    expect(await get({ case: 'latest', value: true })).toBe(2);
+    await backend.client.setAlias({ task, alias: 'production', version: 2 });
+    expect(await get({ case: 'alias', value: 'production' })).toBe(2);
+    await backend.client.deleteAlias({ task, alias: 'production' });
+    await expectRpcError(get({ case: 'alias', value: 'production' }), status.NOT_FOUND, 'has no alias "production"');
+    await backend.client.deletePromptVersion({ version: { task, version: 2 } });
+    expect(await get({ case: 'latest', value: true })).toBe(1);
   });
 });

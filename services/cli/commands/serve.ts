@@ -13,6 +13,7 @@ interface ServeFlags {
   sweepIntervalSeconds: number;
   sweepGraceSeconds: number;
   cacheMib: number;
+  resolutionCacheMs: number;
   workers: number;
   workerThreads?: number;
 }
@@ -28,6 +29,7 @@ export function registerServeCommands(program: Command): void {
     .option('--sweep-interval-seconds <s>', 'time between orphan-blob sweeps (0 disables)', integerAtLeast(0), 600)
     .option('--sweep-grace-seconds <s>', 'unreferenced blobs younger than this are kept', integerAtLeast(0), 3600)
     .option('--cache-mib <n>', 'prompt payload cache size in MiB (0 disables)', integerAtLeast(0), 256)
+    .option('--resolution-cache-ms <ms>', 'cache GetPrompt alias/latest resolutions this long (other replicas\' alias moves are seen that late; 0: resolve every call)', integerAtLeast(0), 0)
     .option('--workers <n>', 'in-process training workers (0: coordinator only)', integerAtLeast(0), 1)
     .option('--worker-threads <n>', 'engine threads per in-process worker', integerAtLeast(1))
     .action(async (flags: ServeFlags) => {
@@ -41,6 +43,7 @@ export function registerServeCommands(program: Command): void {
         hooks: { observe: rpcMetricsObserver(metrics) },
         modules: allInOneModules({
           cacheBytes: flags.cacheMib * 1024 * 1024,
+          resolutionCacheMs: flags.resolutionCacheMs,
           onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
           sweeper: { intervalMs: flags.sweepIntervalSeconds * 1000, graceMs: flags.sweepGraceSeconds * 1000 },
           workers: { count: flags.workers, threads: flags.workerThreads },
