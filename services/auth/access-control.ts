@@ -8,7 +8,7 @@ import { limitsFromEnv, type Limits } from '../config/index.js';
 import type { ServerContext, ServerModule } from '../server/index.js';
 import type { PrismaClient } from '../storage/index.js';
 import { createAccessService } from './access-service.js';
-import { createTokenAuthenticator } from './authenticate.js';
+import { createTokenAuthenticator, type ProcessToken } from './authenticate.js';
 import { createGuard, type Guard } from './guard.js';
 
 export interface AccessControlOptions {
@@ -20,6 +20,8 @@ export interface AccessControlOptions {
   readonly limits?: Limits;
   /** How long a resolved token is cached (revocations take this long to bite); default 5 s. */
   readonly tokenCacheMs?: number;
+  /** Credentials valid only in this process (see mintProcessWorkerToken). */
+  readonly processTokens?: readonly ProcessToken[];
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
@@ -38,7 +40,7 @@ export function withAccessControl(modules: readonly ServerModule[], options: Acc
   const guardFor = ({ prisma, logger }: ServerContext): Guard => {
     let guard = guards.get(prisma);
     if (guard === undefined) {
-      const authenticate = options.authenticate ? createTokenAuthenticator(prisma, { cacheMs: options.tokenCacheMs }) : undefined;
+      const authenticate = options.authenticate ? createTokenAuthenticator(prisma, { cacheMs: options.tokenCacheMs, processTokens: options.processTokens }) : undefined;
       guard = createGuard({ prisma, authenticate, limits, logger });
       guards.set(prisma, guard);
     }

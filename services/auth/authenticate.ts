@@ -1,8 +1,10 @@
+import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { RpcError } from '../grpc/index.js';
 import type { PrismaClient } from '../storage/index.js';
 import type { Principal } from './principal.js';
-import { bearerToken } from './token-secret.js';
+import { ALL_NAMESPACES } from './roles.js';
+import { bearerToken, hashSecret, newToken } from './token-secret.js';
 import { resolveToken } from './token-store.js';
 
 /** Resolves a call's `authorization` metadata to a Principal, or throws UNAUTHENTICATED. */
@@ -14,6 +16,19 @@ export interface TokenAuthenticatorOptions {
    * takes effect within this time. Default 5 s; 0 disables the cache.
    */
   readonly cacheMs?: number;
+  /** Tokens that exist only in this process (e.g. for in-process workers): never stored anywhere. */
+  readonly processTokens?: readonly ProcessToken[];
+}
+
+/** A credential minted by and valid only inside one server process. */
+export interface ProcessToken {
+  readonly text: string;
+  readonly principal: Principal;
+}
+
+/** A worker credential for workers running inside the server process (actor "in-process-worker"). */
+export function mintProcessWorkerToken(): ProcessToken {
+  return { text: newToken().text, principal: { actor: 'in-process-worker', namespace: ALL_NAMESPACES, role: 'worker' } };
 }
 
 const MAX_CACHED = 10_000;
@@ -27,6 +42,8 @@ export function createTokenAuthenticator(prisma: PrismaClient, options: TokenAut
     if (values.length > 1) throw unauthenticated('more than one authorization header');
     const text = bearerToken(typeof values[0] === 'string' ? values[0] : undefined);
     if (text === undefined) throw unauthenticated('authorization metadata must be "Bearer ptk_<id>_<secret>"');
+    const local = options.processTokens?.find((candidate) => sameText(candidate.text, text));
+    if (local !== undefined) return local.principal;
     const cached = cache.get(text);
     if (cached !== undefined && cached.until > Date.now()) return cached.principal;
     const resolved = await resolveToken(prisma, text);
@@ -41,4 +58,9 @@ export function createTokenAuthenticator(prisma: PrismaClient, options: TokenAut
 
 function unauthenticated(message: string): RpcError {
   return new RpcError(grpc.status.UNAUTHENTICATED, message);
+}
+
+/** Constant-time equality of two token texts (compared as sha256 digests, so lengths may differ). */
+function sameText(a: string, b: string): boolean {
+  return timingSafeEqual(Buffer.from(hashSecret(a), 'hex'), Buffer.from(hashSecret(b), 'hex'));
 }

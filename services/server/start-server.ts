@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { startGrpcServer, type GrpcServer, type ServerHooks, type ServiceImplementation } from '../grpc/index.js';
+import { startGrpcServer, type GrpcServer, type ServerHooks, type ServiceImplementation, type TlsOptions } from '../grpc/index.js';
 import { DEFAULT_DATA_DIR, openBlobStore, openDatabase, type BlobStore } from '../storage/index.js';
 import type { ModuleInstance, ServerContext, ServerModule } from './server-module.js';
 
@@ -24,6 +24,8 @@ export interface StartServerOptions {
   logger?: Logger;
   /** Largest gRPC message in either direction (grpc default in services/grpc: 8 MiB). */
   maxMessageBytes?: number;
+  /** Serve TLS (optionally requiring client certificates) instead of plaintext. */
+  tls?: TlsOptions;
 }
 
 export interface RunningServer {
@@ -71,6 +73,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       services,
       maxReceiveMessageBytes: options.maxMessageBytes,
       maxSendMessageBytes: options.maxMessageBytes,
+      tls: options.tls,
     });
     const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const address = `${host.includes(':') ? `[${host}]` : host}:${grpc.port}`;

@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { createLogger, onShutdownSignals } from '../../observability/index.js';
 import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
 import { integerAtLeast } from './engine/options.js';
+import { addSecurityOptions, authAlways, serverSecurity, type SecurityFlags } from './server-security.js';
 
-interface CoordinatorFlags {
+interface CoordinatorFlags extends SecurityFlags {
   port: number;
   host: string;
   migrate?: boolean;
@@ -13,31 +14,37 @@ interface CoordinatorFlags {
 }
 
 export function registerCoordinatorCommands(program: Command): void {
-  program
+  const command = program
     .command('coordinator')
     .description('run the coordinator + registry for a cluster: Postgres from DATABASE_URL, blobs from S3_* (see README), workers connect with `ptune worker`')
     .option('--port <p>', 'gRPC port', integerAtLeast(0), DEFAULT_PORT)
     .option('--host <h>', 'interface to bind', '0.0.0.0')
     .option('--migrate', 'apply pending migrations first (otherwise run `ptune migrate`)')
     .option('--lease-ttl-seconds <s>', 'a lease not heartbeated for this long is requeued', integerAtLeast(2), 30)
-    .option('--max-trials-per-job <n>', 'largest job (tasks × sweep points) accepted', integerAtLeast(1), 1024)
+    .option('--max-trials-per-job <n>', 'largest job (tasks × sweep points) accepted', integerAtLeast(1), 1024);
+  addSecurityOptions(command, 'default; --no-auth is allowed on loopback only')
     .action(async (flags: CoordinatorFlags) => {
       const databaseUrl = process.env.DATABASE_URL;
       if (!databaseUrl) throw new Error('ptune coordinator needs DATABASE_URL (Postgres); for a single machine use `ptune serve`');
       const logger = createLogger({ component: 'coordinator' });
       const ttl = flags.leaseTtlSeconds * 1000;
+      const security = serverSecurity(flags, flags.host, authAlways);
       const server = await startServer({
+        tls: security.tls,
+        maxMessageBytes: security.limits.maxMessageBytes,
         databaseUrl,
         migrate: flags.migrate ?? false,
         port: flags.port,
         host: flags.host,
         logger,
-        modules: allInOneModules({
-          coordinator: { leaseTtlMs: ttl, heartbeatIntervalMs: Math.max(500, Math.floor(ttl / 6)), maxTrialsPerJob: flags.maxTrialsPerJob },
-          workers: { count: 0 },
-        }),
+        modules: security.secure(
+          allInOneModules({
+            coordinator: { leaseTtlMs: ttl, heartbeatIntervalMs: Math.max(500, Math.floor(ttl / 6)), maxTrialsPerJob: flags.maxTrialsPerJob },
+            workers: { count: 0 },
+          }),
+        ),
       });
-      process.stdout.write(`ptune coordinator serving on ${flags.host}:${server.port}\n`);
+      process.stdout.write(`ptune coordinator serving on ${flags.host}:${server.port} (${security.tls ? 'TLS' : 'plaintext'}, authentication ${security.authenticate ? 'on' : 'OFF'})\n`);
       onShutdownSignals(() => server.close(), { logger });
     });
 }

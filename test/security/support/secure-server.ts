@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DescMethod, DescService, MessageInitShape, DescMessage } from '@bufbuild/protobuf';
 import { pino } from 'pino';
-import { createToken, withAccessControl, type Role } from '../../../services/auth/index.js';
+import { createToken, withAccessControl, type ProcessToken, type Role } from '../../../services/auth/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../../../services/config/index.js';
-import { createClient, createGrpcTransport, RpcError, type GrpcTransport } from '../../../services/grpc/index.js';
+import * as grpc from '@grpc/grpc-js';
+import { createClient, createGrpcTransport, RpcError, type GrpcTransport, type TlsOptions } from '../../../services/grpc/index.js';
 import { allInOneModules, startServer, type RunningServer } from '../../../services/server/index.js';
 import type { PrismaClient } from '../../../services/storage/index.js';
 
@@ -23,18 +24,19 @@ export interface SecureServer {
 
 const silent = pino({ level: 'silent' });
 
-export async function startSecureServer(options: { limits?: Partial<Limits>; authenticate?: boolean } = {}): Promise<SecureServer> {
+export async function startSecureServer(options: { limits?: Partial<Limits>; authenticate?: boolean; tls?: TlsOptions; processTokens?: readonly ProcessToken[] } = {}): Promise<SecureServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-security-'));
   const modules = withAccessControl(allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 } }), {
     authenticate: options.authenticate ?? true,
     host: '127.0.0.1',
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     tokenCacheMs: 0,
+    processTokens: options.processTokens,
   });
   const maxMessageBytes = options.limits?.maxMessageBytes;
-  const server = await startServer({ modules, dataDir: dir, migrate: true, port: 0, logger: silent, maxMessageBytes });
+  const server = await startServer({ modules, dataDir: dir, migrate: true, port: 0, logger: silent, maxMessageBytes, tls: options.tls });
   const prisma = server.context.prisma;
-  const transport = createGrpcTransport(server.address);
+  const transport = createGrpcTransport(server.address, options.tls ? { credentials: grpc.credentials.createSsl(options.tls.certChain) } : {});
   const tables = (
     await prisma.$queryRaw<{ name: string }[]>`
       SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`

@@ -1,0 +1,48 @@
+/**
+ * The security options `ptune serve` and `ptune coordinator` share: authentication on or off, TLS
+ * certificate files (with an optional client CA for mutual TLS), and the limits from the
+ * environment. One call turns the flags into what startServer takes.
+ */
+import type { Command } from 'commander';
+import { isLoopback, loadServerTls, tlsFilesFromEnv, withAccessControl } from '../../auth/index.js';
+import { limitsFromEnv, type Limits } from '../../config/index.js';
+import type { TlsOptions } from '../../grpc/index.js';
+import type { ServerModule } from '../../server/index.js';
+
+export interface SecurityFlags {
+  /** commander sets false for --no-auth, true for --auth, undefined for neither */
+  auth?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+}
+
+export function addSecurityOptions(command: Command, authDefault: string): Command {
+  return command
+    .option('--auth', `require API tokens (${authDefault})`)
+    .option('--no-auth', 'serve without authentication (only on a loopback address)')
+    .option('--tls-cert <file>', 'PEM server certificate chain (env PTUNE_TLS_CERT); serves TLS')
+    .option('--tls-key <file>', 'PEM server private key (env PTUNE_TLS_KEY)')
+    .option('--tls-client-ca <file>', 'PEM CA bundle; clients must present a certificate it signed (mutual TLS; env PTUNE_TLS_CLIENT_CA)');
+}
+
+export interface ServerSecurity {
+  readonly authenticate: boolean;
+  readonly tls?: TlsOptions;
+  readonly limits: Limits;
+  /** the server's modules behind the access guard, plus the AccessService */
+  secure(modules: readonly ServerModule[]): ServerModule[];
+}
+
+/** `authByDefault(host)`: whether tokens are required when neither --auth nor --no-auth is given. */
+export function serverSecurity(flags: SecurityFlags, host: string, authByDefault: (host: string) => boolean): ServerSecurity {
+  const authenticate = flags.auth ?? (process.env.PTUNE_AUTH === 'off' ? false : process.env.PTUNE_AUTH === 'on' ? true : authByDefault(host));
+  const limits = limitsFromEnv();
+  const tls = loadServerTls(tlsFilesFromEnv({ certFile: flags.tlsCert, keyFile: flags.tlsKey, clientCaFile: flags.tlsClientCa }));
+  return { authenticate, tls, limits, secure: (modules) => withAccessControl(modules, { authenticate, host, limits }) };
+}
+
+/** `ptune serve`: tokens are optional on loopback, required on any other interface. */
+export const authUnlessLoopback = (host: string): boolean => !isLoopback(host);
+/** `ptune coordinator`: tokens always required unless turned off explicitly (loopback only). */
+export const authAlways = (): boolean => true;
