@@ -10,6 +10,7 @@
  * (0.03 and 0.1 tied; 0.03 kept, as examples/README uses it), P-tuning MLP from {0.001, 0.003, 0.01,
  * 0.03}, prefix tuning from {0.01, 0.03, 0.1}. The --extra encoders reuse P-tuning's 0.01 unswept.
  */
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -74,6 +75,7 @@ const threads = Number(args.threads);
 const seed = Number(args.seed);
 const model = await loadGguf(stories260K.ggufPath);
 
+const loadBefore = loadavg()[0];
 const rows: string[] = [];
 for (const task of tasks) {
   const trainSet = await loadExampleSet(path.join(repo, 'examples', task, 'train.jsonl'), model, P);
@@ -96,7 +98,9 @@ for (const task of tasks) {
 }
 
 process.stdout.write(
-  `stories260K, ${steps} steps, ${P} virtual tokens, batch ${batchSize}, seed ${seed}, ${threads} threads, AdamW constant lr, grad clip 1\n\n` +
+  `stories260K, ${steps} steps, ${P} virtual tokens, batch ${batchSize}, seed ${seed}, ${threads} threads, AdamW constant lr, grad clip 1\n` +
+    // step times are only comparable on an otherwise idle machine
+    `1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end\n\n` +
     '| task | method | lr | held-out loss before → after | first-token accuracy before → after | trainable parameters | stored tensor, file bytes | step ms (median) |\n' +
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
     rows.join('\n') +
