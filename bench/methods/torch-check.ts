@@ -34,7 +34,7 @@ for (const [label, options] of cases) {
   const params = Object.fromEntries(
     method.parameters.map((p) => [p.name, Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => rng.nextFloat() - 0.5)]),
   );
-  for (const p of method.parameters) tensors[`${label}/${p.name}`] = { dtype: 'F32', shape: p.shape, data: params[p.name] };
+  for (const p of method.parameters) tensors[`${label}/${p.name}`] = { dtype: 'F32', shape: [...p.shape], data: params[p.name] };
   tensors[`${label}/expected`] = { dtype: 'F32', shape: [P, method.storedWidth], data: await computeStoredTensor(method, params) };
 }
 
@@ -50,7 +50,7 @@ const session = await GraphSession.create(g);
 const split = await session.run({ stored: { data: prefix, dims: [P, prefixWidth(config)] } });
 await session.release();
 tensors['prefix/stored'] = { dtype: 'F32', shape: [P, prefixWidth(config)], data: prefix };
-for (const [name, t] of Object.entries(split)) tensors[`prefix/${name}`] = { dtype: 'F32', shape: t.dims, data: t.data as Float32Array };
+for (const [name, t] of Object.entries(split)) tensors[`prefix/${name}`] = { dtype: 'F32', shape: [...t.dims], data: t.data as Float32Array };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ptune-torch-check-'));
 try {
