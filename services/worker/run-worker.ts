@@ -3,7 +3,8 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionProvider } from '../engine/index.js';
 import { ExecutionProvider as WireExecutionProvider, WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
-import { createClient, createGrpcTransport } from '../grpc/index.js';
+import { openClientTransport, type ClientTransportOptions } from '../auth/client-transport.js';
+import { createClient } from '../grpc/index.js';
 import { BlobCache, defaultCacheDir } from './blob-cache.js';
 import { runTrial, type TrialRunner } from './run-trial.js';
 import { isTransient, withRetry } from './with-retry.js';
@@ -21,13 +22,15 @@ export interface WorkerOptions {
   log?: (message: string) => void;
   /** return after this many trials (tests); default: run until stopped */
   maxTrials?: number;
+  /** API token (role worker), TLS files and call deadline for the coordinator connection */
+  connection?: ClientTransportOptions;
 }
 
 // short enough that an in-process worker does not hold a closing server up for long
 const LEASE_WAIT_SECONDS = 2n;
 
 export async function runWorker(options: WorkerOptions): Promise<void> {
-  const transport = createGrpcTransport(options.coordinator);
+  const transport = openClientTransport(options.coordinator, options.connection);
   const client = createClient(WorkerProtocolService, transport);
   const stop = options.signal ?? new AbortController().signal;
   const log = options.log ?? ((message: string) => console.error(`[worker] ${message}`));

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ServerModule } from '../server/index.js';
 import type { ExecutionProvider } from '../engine/index.js';
-import { runWorker } from './run-worker.js';
+import { runWorker, type WorkerOptions } from './run-worker.js';
 
 export interface InProcessWorkersOptions {
   /** number of workers; 0 runs none */
@@ -9,6 +9,8 @@ export interface InProcessWorkersOptions {
   threads?: number;
   executionProvider?: ExecutionProvider;
   cacheDir?: string;
+  /** how the workers authenticate to their own server (a process-local worker token when auth is on) */
+  connection?: WorkerOptions['connection'];
 }
 
 /**
@@ -32,6 +34,7 @@ export function inProcessWorkersModule(options: InProcessWorkersOptions): Server
                 threads: options.threads,
                 executionProvider: options.executionProvider,
                 cacheDir: options.cacheDir ?? path.join(dataDir, 'worker-cache'),
+                connection: options.connection,
                 signal: stop.signal,
                 log: (message) => log.info(message),
               }).catch((err: unknown) => log.error({ err }, 'worker stopped with an error')),

@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { createLogger, createMetrics, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
 import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
 import { applyMigrations, DEFAULT_DATA_DIR } from '../../storage/index.js';
+import { mintProcessWorkerToken } from '../../auth/index.js';
 import { integerAtLeast } from './engine/options.js';
+import { addSecurityOptions, authUnlessLoopback, serverSecurity, type SecurityFlags } from './server-security.js';
 
-interface ServeFlags {
+interface ServeFlags extends SecurityFlags {
   dataDir: string;
   port: number;
   host: string;
@@ -19,7 +21,7 @@ interface ServeFlags {
 }
 
 export function registerServeCommands(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('run the all-in-one server: registry (and every component in services/server/all-in-one.ts) with health and reflection')
     .option('--data-dir <dir>', 'embedded database and blob folder (ignored parts: DATABASE_URL → Postgres, S3_BUCKET → S3)', DEFAULT_DATA_DIR)
@@ -31,27 +33,32 @@ export function registerServeCommands(program: Command): void {
     .option('--cache-mib <n>', 'prompt payload cache size in MiB (0 disables)', integerAtLeast(0), 256)
     .option('--resolution-cache-ms <ms>', 'cache GetPrompt alias/latest resolutions this long (other replicas\' alias moves are seen that late; 0: resolve every call)', integerAtLeast(0), 0)
     .option('--workers <n>', 'in-process training workers (0: coordinator only)', integerAtLeast(0), 1)
-    .option('--worker-threads <n>', 'engine threads per in-process worker', integerAtLeast(1))
+    .option('--worker-threads <n>', 'engine threads per in-process worker', integerAtLeast(1));
+  addSecurityOptions(serve, 'default on any interface but loopback')
     .action(async (flags: ServeFlags) => {
       const logger = createLogger({ component: 'server' });
       const metrics = createMetrics();
+      const security = serverSecurity(flags, flags.host, authUnlessLoopback, [mintProcessWorkerToken()]);
+      if (security.tls?.requireClientCert && flags.workers > 0) throw new Error('--tls-client-ca: in-process workers have no client certificate; use --workers 0 and run `ptune worker` processes');
       const server = await startServer({
+        tls: security.tls,
+        maxMessageBytes: security.limits.maxMessageBytes,
         dataDir: flags.dataDir,
         port: flags.port,
         host: flags.host,
         logger,
         hooks: { observe: rpcMetricsObserver(metrics) },
-        modules: allInOneModules({
+        modules: security.secure(allInOneModules({
           cacheBytes: flags.cacheMib * 1024 * 1024,
           resolutionCacheMs: flags.resolutionCacheMs,
           onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
           sweeper: { intervalMs: flags.sweepIntervalSeconds * 1000, graceMs: flags.sweepGraceSeconds * 1000 },
-          workers: { count: flags.workers, threads: flags.workerThreads },
-        }),
+          workers: { count: flags.workers, threads: flags.workerThreads, connection: security.inProcessConnection },
+        })),
       });
       const metricsServer = flags.metricsPort === undefined ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
       const storage = server.context.database.embedded ? `embedded database in ${server.context.dataDir}` : 'Postgres from DATABASE_URL';
-      process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage})\n`);
+      process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`);
       logger.info({ port: server.port, host: flags.host, metricsPort: metricsServer?.port }, 'serving');
       onShutdownSignals(
         async () => {

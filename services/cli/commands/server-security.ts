@@ -4,7 +4,7 @@
  * environment. One call turns the flags into what startServer takes.
  */
 import type { Command } from 'commander';
-import { isLoopback, loadServerTls, tlsFilesFromEnv, withAccessControl } from '../../auth/index.js';
+import { isLoopback, loadServerTls, tlsFilesFromEnv, withAccessControl, type ClientTransportOptions, type ProcessToken } from '../../auth/index.js';
 import { limitsFromEnv, type Limits } from '../../config/index.js';
 import type { TlsOptions } from '../../grpc/index.js';
 import type { ServerModule } from '../../server/index.js';
@@ -32,14 +32,23 @@ export interface ServerSecurity {
   readonly limits: Limits;
   /** the server's modules behind the access guard, plus the AccessService */
   secure(modules: readonly ServerModule[]): ServerModule[];
+  /** how workers inside this process reach it (their process-local token; the server's own certificate as CA) */
+  readonly inProcessConnection: ClientTransportOptions;
 }
 
 /** `authByDefault(host)`: whether tokens are required when neither --auth nor --no-auth is given. */
-export function serverSecurity(flags: SecurityFlags, host: string, authByDefault: (host: string) => boolean): ServerSecurity {
+export function serverSecurity(flags: SecurityFlags, host: string, authByDefault: (host: string) => boolean, processTokens: readonly ProcessToken[] = []): ServerSecurity {
   const authenticate = flags.auth ?? (process.env.PTUNE_AUTH === 'off' ? false : process.env.PTUNE_AUTH === 'on' ? true : authByDefault(host));
   const limits = limitsFromEnv();
-  const tls = loadServerTls(tlsFilesFromEnv({ certFile: flags.tlsCert, keyFile: flags.tlsKey, clientCaFile: flags.tlsClientCa }));
-  return { authenticate, tls, limits, secure: (modules) => withAccessControl(modules, { authenticate, host, limits }) };
+  const files = tlsFilesFromEnv({ certFile: flags.tlsCert, keyFile: flags.tlsKey, clientCaFile: flags.tlsClientCa });
+  const tls = loadServerTls(files);
+  return {
+    authenticate,
+    tls,
+    limits,
+    secure: (modules) => withAccessControl(modules, { authenticate, host, limits, processTokens }),
+    inProcessConnection: { token: processTokens.find((t) => t.principal.role === 'worker')?.text, tls: tls && { caFile: files.certFile }, defaultTimeoutMs: limits.internalCallTimeoutMs },
+  };
 }
 
 /** `ptune serve`: tokens are optional on loopback, required on any other interface. */

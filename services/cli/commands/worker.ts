@@ -1,6 +1,7 @@
 /** `ptune worker`: a training worker for a coordinator. */
 import type { Command } from 'commander';
 import { runWorker } from '../../worker/index.js';
+import { clientOptionsFromEnv } from '../client.js';
 import { integerAtLeast } from './engine/options.js';
 
 export function registerWorkerCommands(program: Command): void {
@@ -28,6 +29,7 @@ export function registerWorkerCommands(program: Command): void {
         name: flags.name,
         cacheDir: flags.cacheDir,
         signal: stop.signal,
+        connection: clientOptionsFromEnv(),
       });
     });
 }
