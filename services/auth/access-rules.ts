@@ -27,6 +27,9 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
   registerBaseModel: {
     role: 'admin',
     scope: { kind: 'global' },
+    stampActor: (r, actor) => {
+      if (r.part.case === 'header') r.part.value.createdBy = actor;
+    },
     audit: { action: 'base_model.register', target: (_, reply) => reply.baseModel?.name ?? '', details: (_, reply) => ({ fingerprint: reply.baseModel?.fingerprintSha256, created: reply.created }) },
   },
   getBaseModel: { role: 'reader', scope: { kind: 'global' } },
@@ -34,6 +37,9 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
   createTask: {
     role: 'trainer',
     scope: { kind: 'namespaces', of: (r) => [ns(r.task)] },
+    stampActor: (r, actor) => {
+      r.createdBy = actor;
+    },
     audit: { action: 'task.create', target: (r) => taskName(r.task), details: (_, reply) => ({ created: reply.created }) },
   },
   getTask: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [ns(r.task)] } },
@@ -41,6 +47,9 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
   createPromptVersion: {
     role: (r) => (r.spec?.alias ? 'admin' : 'trainer'),
     scope: { kind: 'namespaces', of: (r) => [ns(r.spec?.task)] },
+    stampActor: (r, actor) => {
+      if (r.spec) r.spec.createdBy = actor;
+    },
     audit: {
       action: 'prompt_version.create',
       target: (r, reply) => `${taskName(r.spec?.task)}@${reply.version?.version ?? '?'}`,
@@ -50,6 +59,9 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
   createPromptVersionStream: {
     role: (r) => (r.part.case === 'header' && r.part.value.spec?.alias ? 'admin' : 'trainer'),
     scope: { kind: 'namespaces', of: (r) => [r.part.case === 'header' ? ns(r.part.value.spec?.task) : ''] },
+    stampActor: (r, actor) => {
+      if (r.part.case === 'header' && r.part.value.spec) r.part.value.spec.createdBy = actor;
+    },
     audit: {
       action: 'prompt_version.create',
       target: (_, reply) => `${taskName(reply.version?.task)}@${reply.version?.version ?? '?'}`,
@@ -68,11 +80,17 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
   setAlias: {
     role: 'admin',
     scope: { kind: 'namespaces', of: (r) => [ns(r.task)] },
+    stampActor: (r, actor) => {
+      r.updatedBy = actor;
+    },
     audit: { action: 'alias.set', target: (r) => `${taskName(r.task)}:${r.alias}`, details: (r, reply) => ({ from: reply.previousVersion, to: r.version, reason: r.reason || undefined }) },
   },
   deleteAlias: {
     role: 'admin',
     scope: { kind: 'namespaces', of: (r) => [ns(r.task)] },
+    stampActor: (r, actor) => {
+      r.updatedBy = actor;
+    },
     audit: { action: 'alias.delete', target: (r) => `${taskName(r.task)}:${r.alias}`, details: (r, reply) => ({ from: reply.previousVersion, reason: r.reason || undefined }) },
   },
   getAliasHistory: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [ns(r.task)] } },
@@ -92,6 +110,9 @@ const training: ServiceRules<typeof TrainingService> = {
     role: (r) => (r.alias ? 'admin' : 'trainer'),
     scope: { kind: 'namespaces', of: (r) => r.tasks.map((t) => ns(t.task)) },
     limits: trainPromptLimits,
+    stampActor: (r, actor) => {
+      r.createdBy = actor;
+    },
     audit: {
       action: 'job.create',
       target: (_, reply) => reply.job?.id ?? '',

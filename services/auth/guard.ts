@@ -50,6 +50,7 @@ function guardMethod(method: DescMethod, handler: Handler, rule: AnyRule, option
     const principal = options.authenticate === undefined ? LOCAL_PRINCIPAL : await options.authenticate(context.metadata);
     const admission = await authorize(method, rule, request, principal, lookup);
     if (request !== undefined) await rule.limits?.(request, { limits: options.limits, lookup, namespaces: admission.namespaces });
+    if (request !== undefined && options.authenticate !== undefined) rule.stampActor?.(request, `token:${principal.actor}`);
     bindPrincipal(context, principal);
     return admission;
   };

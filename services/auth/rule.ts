@@ -45,6 +45,11 @@ export interface Rule<Req, Res> {
   /** throws RpcError(RESOURCE_EXHAUSTED) when the request exceeds a limit */
   readonly limits?: (request: Req, context: { limits: Limits; lookup: ScopeLookup; namespaces: readonly string[] }) => Promise<void> | void;
   readonly audit?: AuditRule<Req, Res>;
+  /**
+   * Writes the authenticated actor into the request's own "who" field (created_by, updated_by), so
+   * the rows a write leaves name the token, not whatever the client claimed.
+   */
+  readonly stampActor?: (request: Req, actor: string) => void;
 }
 
 /** One rule per method of a generated service: a method without a rule does not compile. */

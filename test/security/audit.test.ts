@@ -35,7 +35,7 @@ describe('audit log', () => {
     await registry.createTask({ task }, as(trainer));
     await registry.createPromptVersion({ spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(2, 32, 1) } }, as(trainer));
     await registry.createPromptVersion({ spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(2, 32, 2) } }, as(trainer));
-    await registry.setAlias({ task, alias: 'prod', version: 1, reason: 'first' }, as(admin));
+    await registry.setAlias({ task, alias: 'prod', version: 1, reason: 'first', updatedBy: 'mallory' }, as(admin));
     await registry.setAlias({ task, alias: 'prod', version: 2, reason: 'better' }, as(admin));
     await registry.deleteAlias({ task, alias: 'prod' }, as(admin));
     await registry.deletePromptVersion({ version: { task, version: 1 } }, as(admin));
@@ -71,6 +71,14 @@ describe('audit log', () => {
     const moves = events.filter((e) => e.action === 'alias.set').map((e) => JSON.parse(e.detailsJson) as Record<string, unknown>).reverse();
     expect(moves).toEqual([{ from: 0, to: 1, reason: 'first' }, { from: 1, to: 2, reason: 'better' }]);
     expect(events.every((e) => e.at !== undefined && e.namespace === 'alpha')).toBe(true);
+  });
+
+  it('stamps rows with the token, not with the name the client claims', async () => {
+    const registry = createClient(PromptRegistryService, env.transport);
+    const history = await registry.getAliasHistory({ task, alias: 'prod' }, as(admin));
+    expect(new Set(history.changes.map((c) => c.changedBy))).toEqual(new Set([`token:${id(admin)}`]));
+    const { versions } = await registry.listPromptVersions({ task }, as(admin));
+    expect(versions.map((v) => v.createdBy)).toEqual(versions.map(() => `token:${id(trainer)}`));
   });
 
   it('pages back in time', async () => {
