@@ -23,6 +23,8 @@ export class LeaseSession {
   private readonly timer: NodeJS.Timeout;
   private pending: MessageInitShape<typeof StepMetricsSchema>[] = [];
   private lastFlush = Date.now();
+  /** reports are sent one after another, so the job log keeps the steps in order */
+  private reporting: Promise<void> = Promise.resolve();
   private step = 0;
 
   constructor(
@@ -75,12 +77,17 @@ export class LeaseSession {
     if (Date.now() - this.lastFlush >= PROGRESS_FLUSH_MS) void this.flush().catch(() => undefined);
   }
 
-  async flush(evals: { step: number; metrics: Record<string, number> }[] = []): Promise<void> {
+  flush(evals: { step: number; metrics: Record<string, number> }[] = []): Promise<void> {
     const steps = this.pending;
     this.pending = [];
     this.lastFlush = Date.now();
-    if (steps.length === 0 && evals.length === 0) return;
-    await this.call(() => this.client.reportProgress({ lease: this.token, steps, evals }));
+    if (steps.length === 0 && evals.length === 0) return this.reporting;
+    const report = this.reporting.then(() => this.call(() => this.client.reportProgress({ lease: this.token, steps, evals })));
+    this.reporting = report.then(
+      () => undefined,
+      () => undefined,
+    );
+    return report.then(() => undefined);
   }
 
   async putBlob(kind: 'checkpoint' | 'prompt', bytes: Uint8Array): Promise<{ key: string; sha256: string }> {
