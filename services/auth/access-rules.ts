@@ -104,6 +104,7 @@ const training: ServiceRules<typeof TrainingService> = {
       const size = r.part.case === 'header' ? r.part.value.sizeBytes : 0n;
       if (size > BigInt(limits.maxDatasetBytes)) exhausted(`dataset of ${size} bytes exceeds the limit of ${limits.maxDatasetBytes} bytes (PTUNE_MAX_DATASET_BYTES)`);
     },
+    streamCap: { bytes: (r) => (r.part.case === 'chunk' ? r.part.value.length : 0), max: (limits) => limits.maxDatasetBytes, what: 'dataset (PTUNE_MAX_DATASET_BYTES)' },
     audit: { action: 'dataset.upload', target: (_, reply) => reply.dataset?.sha256 ?? '', details: (_, reply) => ({ name: reply.dataset?.name, bytes: String(reply.dataset?.sizeBytes ?? ''), created: reply.created }) },
   },
   trainPrompt: {

@@ -86,7 +86,7 @@ function guardMethod(method: DescMethod, handler: Handler, rule: AnyRule, option
       return async (requests, context) => {
         const { first, all } = await peek(requests as AsyncIterable<Message>);
         const admission = await admit(first, context);
-        return audited(admission, first, await handler(all, context));
+        return audited(admission, first, await handler(capped(all, rule, options.limits), context));
       };
     case 'bidi_streaming':
       return async function* (requests: unknown, context: CallContext) {
@@ -131,6 +131,19 @@ async function authorize(method: DescMethod, rule: AnyRule, request: Message | u
 
 function denied(message: string): RpcError {
   return new RpcError(grpc.status.PERMISSION_DENIED, message);
+}
+
+/** The stream, failing with RESOURCE_EXHAUSTED once its payload passes the rule's cap. */
+async function* capped(messages: AsyncIterable<Message>, rule: AnyRule, limits: Limits): AsyncGenerator<Message> {
+  const cap = rule.streamCap;
+  if (cap === undefined) return yield* messages;
+  const max = cap.max(limits);
+  let total = 0;
+  for await (const message of messages) {
+    total += cap.bytes(message);
+    if (total > max) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `${cap.what}: the stream carried more than the limit of ${max} bytes`);
+    yield message;
+  }
 }
 
 /** The first message of a request stream, and the whole stream again (first included). */

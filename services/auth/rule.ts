@@ -50,6 +50,11 @@ export interface Rule<Req, Res> {
    * the rows a write leaves name the token, not whatever the client claimed.
    */
   readonly stampActor?: (request: Req, actor: string) => void;
+  /**
+   * Client streams: the payload bytes one message carries, and the most the whole stream may carry;
+   * the stream fails with RESOURCE_EXHAUSTED as soon as it goes over, whatever its header declared.
+   */
+  readonly streamCap?: { readonly bytes: (message: Req) => number; readonly max: (limits: Limits) => number; readonly what: string };
 }
 
 /** One rule per method of a generated service: a method without a rule does not compile. */
