@@ -1,20 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import type { MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import { create, toBinary, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import {
+  EchoResponseSchema,
   EchoService,
+  EchoManyResponseSchema,
   type ChatRequestSchema,
   type ChatResponseSchema,
   type CollectResponse,
   type EchoManyResponse,
   type EchoRequest,
-  type EchoResponseSchema,
 } from '../gen/ptune/testing/v1/echo_pb.js';
 import {
   createClient,
   createGrpcTransport,
   implement,
+  PreEncoded,
   RpcError,
   startGrpcServer,
   type CallOutcome,
@@ -322,10 +324,44 @@ describe('interceptors', () => {
   });
 });
 
+describe('PreEncoded replies', () => {
+  it('are sent as they are: a cached encoded field concatenated after the other fields decodes as one message', async () => {
+    const padding = Uint8Array.from({ length: 100_000 }, (_, i) => i % 251);
+    // Protobuf messages concatenate: field 2 encoded once, field 1 encoded per call.
+    const cachedField = toBinary(EchoResponseSchema, create(EchoResponseSchema, { padding }));
+    const service = implement(EchoService, {
+      echo(request) {
+        if (request.text === 'wrong type') return PreEncoded.of(EchoManyResponseSchema, new Uint8Array()) as unknown as PreEncoded<typeof EchoResponseSchema>;
+        return PreEncoded.of(EchoResponseSchema, Buffer.concat([toBinary(EchoResponseSchema, create(EchoResponseSchema, { text: request.text })), cachedField]));
+      },
+      echoMany: async function* () {},
+      collect: () => ({}),
+      chat: async function* () {},
+    });
+    const logged: string[] = [];
+    const server = await startGrpcServer({ port: 0, host: '127.0.0.1', services: [service], logger: { error: (_context, message) => logged.push(message) } });
+    const transport = createGrpcTransport(`127.0.0.1:${server.port}`);
+    try {
+      const client = createClient(EchoService, transport);
+      const response = await client.echo({ text: 'pre-encoded' });
+      expect(response.text).toBe('pre-encoded');
+      expect(Buffer.from(response.padding).equals(padding)).toBe(true);
+      const error = await rejection(client.echo({ text: 'wrong type' }));
+      expect(error.codeName).toBe('INTERNAL');
+      expect(logged).toEqual(['unexpected error in gRPC handler']);
+    } finally {
+      transport.close();
+      await server.close(1000);
+    }
+  });
+});
+
 describe('types derived from the descriptor (checked by tsc --noEmit)', () => {
   it('handlers and client methods take and return the generated message types', () => {
     type Handlers = ServiceHandlers<typeof EchoService>;
     expectTypeOf<Parameters<Handlers['echo']>>().toEqualTypeOf<[EchoRequest, CallContext]>();
+    expectTypeOf(PreEncoded.of(EchoResponseSchema, new Uint8Array())).toExtend<Awaited<ReturnType<Handlers['echo']>>>();
+    expectTypeOf(PreEncoded.of(EchoManyResponseSchema, new Uint8Array())).not.toExtend<Awaited<ReturnType<Handlers['echo']>>>();
     expectTypeOf<Handlers['chat']>().returns.toEqualTypeOf<AsyncIterable<MessageInitShape<typeof ChatResponseSchema>>>();
     type Client = ServiceClient<typeof EchoService>;
     expectTypeOf<Client['echo']>().returns.toEqualTypeOf<Promise<MessageShape<typeof EchoResponseSchema>>>();

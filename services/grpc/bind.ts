@@ -7,6 +7,7 @@ import { writeMessage } from './backpressure.js';
 import type { CallContext } from './handler.js';
 import type { ErrorLogger, ServerCall, ServerHooks } from './hooks.js';
 import type { ServiceImplementation } from './implement.js';
+import { PreEncoded } from './pre-encoded.js';
 import { RpcError } from './rpc-error.js';
 import { methodPath } from './service-definition.js';
 
@@ -41,8 +42,8 @@ function bindMethod(method: DescMethod, handler: UntypedHandler, hooks: Resolved
   };
   switch (method.methodKind) {
     case 'unary':
-      return (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
-        run(call, async (context) => reply(await handler(call.request, context))).then(
+      return (call: grpc.ServerUnaryCall<Message, Message | PreEncoded>, callback: grpc.sendUnaryData<Message | PreEncoded>) => {
+        run(call, async (context) => unaryReply(method, await handler(call.request, context))).then(
           (message) => callback(null, message),
           (status: grpc.StatusObject) => callback(status),
         );
@@ -69,6 +70,15 @@ function bindMethod(method: DescMethod, handler: UntypedHandler, hooks: Resolved
         );
       };
   }
+}
+
+/** A unary handler's reply as the serializer takes it: a message, or PreEncoded bytes of the output type. */
+function unaryReply(method: DescMethod, value: unknown): Message | PreEncoded {
+  if (!(value instanceof PreEncoded)) return create(method.output, value as Reply);
+  if (value.schema.typeName !== method.output.typeName) {
+    throw new Error(`${methodPath(method)} replied with PreEncoded ${value.schema.typeName}; it must be ${method.output.typeName}`);
+  }
+  return value;
 }
 
 /**

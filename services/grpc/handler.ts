@@ -1,6 +1,7 @@
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import type * as grpc from '@grpc/grpc-js';
+import type { PreEncoded } from './pre-encoded.js';
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -18,10 +19,11 @@ export interface CallContext {
 
 type MaybePromise<T> = T | Promise<T>;
 
+/** A unary handler may reply with a PreEncoded message (already in wire form) instead of a message. */
 export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
   context: CallContext,
-) => MaybePromise<MessageInitShape<O>>;
+) => MaybePromise<MessageInitShape<O> | PreEncoded<O>>;
 
 export type ServerStreamingHandler<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,

@@ -1,4 +1,5 @@
 export { RpcError } from './rpc-error.js';
+export { PreEncoded } from './pre-encoded.js';
 export { implement, type ServiceImplementation } from './implement.js';
 export type {
   BidiStreamingHandler,

@@ -1,16 +1,18 @@
 import type { DescMessage, DescMethod, DescService, MessageShape } from '@bufbuild/protobuf';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
+import { PreEncoded } from './pre-encoded.js';
 
 /** The HTTP/2 path of a method, e.g. "/ptune.v1.PromptRegistryService/GetPrompt". */
 export function methodPath(method: DescMethod): string {
   return `/${method.parent.typeName}/${method.name}`;
 }
 
-export function serializer<Desc extends DescMessage>(desc: Desc): (message: MessageShape<Desc>) => Buffer {
+/** Encodes a message; PreEncoded bytes (replies only, checked by the binding) go out as they are. */
+export function serializer<Desc extends DescMessage>(desc: Desc): (message: MessageShape<Desc> | PreEncoded<Desc>) => Buffer {
   return (message) => {
-    const bytes = toBinary(desc, message);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const bytes = message instanceof PreEncoded ? message.bytes : toBinary(desc, message);
+    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }
 
