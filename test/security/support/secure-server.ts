@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DescMethod, DescService, MessageInitShape, DescMessage } from '@bufbuild/protobuf';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createToken, withAccessControl, type ProcessToken, type Role } from '../../../services/auth/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../../../services/config/index.js';
 import * as grpc from '@grpc/grpc-js';
@@ -24,7 +24,7 @@ export interface SecureServer {
 
 const silent = pino({ level: 'silent' });
 
-export async function startSecureServer(options: { limits?: Partial<Limits>; authenticate?: boolean; tls?: TlsOptions; processTokens?: readonly ProcessToken[] } = {}): Promise<SecureServer> {
+export async function startSecureServer(options: { limits?: Partial<Limits>; authenticate?: boolean; tls?: TlsOptions; processTokens?: readonly ProcessToken[]; logger?: Logger } = {}): Promise<SecureServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-security-'));
   const modules = withAccessControl(allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 } }), {
     authenticate: options.authenticate ?? true,
@@ -34,7 +34,7 @@ export async function startSecureServer(options: { limits?: Partial<Limits>; aut
     processTokens: options.processTokens,
   });
   const maxMessageBytes = options.limits?.maxMessageBytes;
-  const server = await startServer({ modules, dataDir: dir, migrate: true, port: 0, logger: silent, maxMessageBytes, tls: options.tls });
+  const server = await startServer({ modules, dataDir: dir, migrate: true, port: 0, logger: options.logger ?? silent, maxMessageBytes, tls: options.tls });
   const prisma = server.context.prisma;
   const transport = createGrpcTransport(server.address, options.tls ? { credentials: grpc.credentials.createSsl(options.tls.certChain) } : {});
   const tables = (
