@@ -72,6 +72,8 @@ export const LLAMA_IO = {
   exampleTokens: 'example_tokens', // [B] masked tokens per example
   predictions: 'predictions', // [B, T-1] int64: argmax predicting token t+1 (from token t's position)
   gradPrefix: 'grad_', // gradient outputs are named grad_<trainable input name>
+  presentKey: 'present_key_', // present_key_<layer> [B, nKvHeads, P+T, headSize]: keys after RoPE, rotate-half layout ('withKeyValues')
+  presentValue: 'present_value_', // present_value_<layer> [B, nKvHeads, P+T, headSize]
 } as const;
 
 export interface LlamaGraph {
@@ -177,6 +179,8 @@ interface Forward {
   classifier: Value;
   trainable: Value[];
   virtualLength: number;
+  /** per layer: this sequence's keys (after RoPE) and values [B, nKvHeads, P+T, headSize], prefix excluded */
+  present: { key: Value; value: Value }[];
 }
 
 function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions): Forward {
@@ -204,6 +208,7 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
   if (Pp + S > c.contextLength) throw new Error(`llama graph: ${Pp}+${P}+${T} positions exceed the context length ${c.contextLength}`);
 
   let x = op.gather(g, tokenEmbedding, tokens); // [B, T, dim]
+  const present: { key: Value; value: Value }[] = [];
   if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, c.dim]), x], 1);
 
   const rot = ropeTables(g, c, dtype, Array.from({ length: S }, (_, s) => Pp + s));
@@ -233,6 +238,7 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
     const qG = op.reshape(g, op.transpose(g, heads(q, c.nHeads), [0, 2, 1, 3]), [B, c.nKvHeads, group * S, hs]);
     let kH = op.transpose(g, heads(k, c.nKvHeads), [0, 2, 1, 3]); // [B, nKv, S, hs]
     let vH = op.transpose(g, heads(v, c.nKvHeads), [0, 2, 1, 3]);
+    present.push({ key: kH, value: vH });
     if (past) {
       const { key, value } = past.layers[l];
       kH = op.concat(g, [op.expand(g, key, [B, c.nKvHeads, Pp, hs]), kH], 2);
@@ -255,7 +261,7 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
   const classifier =
     weights.output === weights.tokenEmbedding ? tokenEmbedding : g.initializer('output', cast(weights.output, dtype), weights.output.dims);
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
-  return { g, tokens, hidden, classifier, trainable, virtualLength: P };
+  return { g, tokens, hidden, classifier, trainable, virtualLength: P, present };
 }
 
 export interface InferenceOptions extends LlamaGraphOptions {
@@ -265,6 +271,12 @@ export interface InferenceOptions extends LlamaGraphOptions {
    * at sequence position P+t, e.g. each example's last real token.
    */
   logits?: 'all' | 'at-positions';
+  /**
+   * Also output every layer's keys (after RoPE, rotate-half layout) and values of the sequence,
+   * `present_key_<l>` / `present_value_<l>` [B, nKvHeads, P+T, headSize]: a KV cache, e.g. to
+   * start a prefix from real tokens.
+   */
+  withKeyValues?: boolean;
 }
 
 /** Forward graph: tokens (+ trainable inputs as plain inputs) → logits. */
@@ -280,6 +292,12 @@ export function buildLlamaInferenceGraph(weights: LlamaWeights, o: InferenceOpti
     const index = g.node('Expand', [op.reshape(g, at, [B, 1, 1]), g.int64s([B, 1, dim])], [{ dtype: 'int64', shape: [B, 1, dim] }])[0];
     const h = op.reshape(g, op.gatherElements(g, f.hidden, index, 1), [B, dim]);
     g.output(op.linear(g, h, f.classifier), LLAMA_IO.logits);
+  }
+  if (o.withKeyValues) {
+    f.present.forEach(({ key, value }, l) => {
+      g.output(key, `${LLAMA_IO.presentKey}${l}`);
+      g.output(value, `${LLAMA_IO.presentValue}${l}`);
+    });
   }
   return { graph: g, trainable: f.trainable, virtualLength: f.virtualLength };
 }

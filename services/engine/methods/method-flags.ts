@@ -33,5 +33,5 @@ export function methodFromFlags(f: MethodFlags): MethodOptions {
   }
 }
 
-/** The init a method starts from when none is given: vocabulary rows for token embeddings, random for a prefix. */
-export const defaultInitFor = (m: MethodOptions): string => (m.method === 'prefix_tuning' ? 'random' : 'sample-vocab');
+/** The init a method starts from when none is given: sampled vocabulary tokens, except random for a projected prefix. */
+export const defaultInitFor = (m: MethodOptions): string => (m.method === 'prefix_tuning' && m.prefixProjection ? 'random' : 'sample-vocab');

@@ -6,19 +6,22 @@
  *    (`transform.0/2`); PEFT sizes the embedding by token_dim, which it sets to kvDim for
  *    grouped-query models. What is stored is the projected output, as PEFT saves it, and served
  *    exactly like a prefix trained without projection.
- * Init: the prefix (no projection) is N(0, σ²) with σ the standard deviation of the model's token
- * embeddings (PEFT's N(0, 1) is far off the scale of a small model); the projection's embedding is
- * N(0, 1) (nn.Embedding's default) and its Linear layers start as PyTorch's. `from:<file>` loads a
- * stored prefix of the same shape (no projection only). Token-based inits do not apply to a prefix.
+ * Init (no projection): `sample-vocab` and `text:` start from the model's own key/value cache of
+ * those tokens (prefix-from-tokens.ts: the same function prompt tuning starts from), `random` is
+ * N(0, σ²) with σ the standard deviation of the token embeddings (PEFT's N(0, 1) is far off the
+ * scale of a small model), `from:<file>` loads a stored prefix of the same shape. With projection
+ * the embedding is N(0, 1) (nn.Embedding's default) and the Linear layers start as PyTorch's, so
+ * only `random` applies (no init can be pushed back through the MLP).
  */
 import { tanh } from '../graph/ops/index.js';
 import type { LoadedModel } from '../model/gguf.js';
 import type { Rng } from '../model/rng.js';
 import type { ParameterSet } from '../train/adamw.js';
-import type { PromptInit } from '../train/prompt-init.js';
+import { sampleVocabTokenIds, textTokenIds, type PromptInit } from '../train/prompt-init.js';
 import { readPromptFile } from '../train/prompt-file.js';
 import type { TrainingMethod } from './method.js';
 import { dense, initLinear, linearParameters, type ParameterShape } from './parameters.js';
+import { prefixFromTokens } from './prefix-from-tokens.js';
 import { kvDim, prefixWidth } from './prefix-layout.js';
 import type { LlamaConfig } from '../model/llama.js';
 
@@ -39,6 +42,10 @@ async function initialPrefix(init: PromptInit, model: LoadedModel, P: number, wi
   switch (init.kind) {
     case 'random':
       return rng.fillNormal(new Float32Array(P * width), std(model.weights.tokenEmbedding.data));
+    case 'sample-vocab':
+      return prefixFromTokens(model.weights, sampleVocabTokenIds(P, model.weights.tokenEmbedding.dims[0], rng));
+    case 'text':
+      return prefixFromTokens(model.weights, textTokenIds(init.text, P, model.tokenizer));
     case 'from': {
       const file = await readPromptFile(init.path);
       if (file.virtualTokens !== P || file.dim !== width) {
@@ -46,8 +53,6 @@ async function initialPrefix(init: PromptInit, model: LoadedModel, P: number, wi
       }
       return file.embeddings;
     }
-    default:
-      throw new Error(`prefix tuning cannot start from init "${init.kind}" (it has no token embeddings to copy): use random or from:<prefix file>`);
   }
 }
 

@@ -23,7 +23,7 @@ describe.skipIf(!stories260K.available)('P-tuning and prefix tuning of stories26
       eval: await loadExampleSet(path.join(examples, 'eval.jsonl'), model, 8),
       virtualTokens: 8,
       method,
-      init: method.method === 'prefix_tuning' ? { kind: 'random' } : { kind: 'sample-vocab' },
+      init: { kind: 'sample-vocab' },
       steps: 60,
       lr,
       batchSize: 16,

@@ -37,7 +37,7 @@ const options = (method: MethodOptions, overrides: Partial<TrainOptions> = {}): 
   eval: examples(8, 2),
   virtualTokens: 3,
   method,
-  init: method.method === 'prefix_tuning' ? { kind: 'random' } : { kind: 'sample-vocab' },
+  init: method.method === 'prefix_tuning' && method.prefixProjection ? { kind: 'random' } : { kind: 'sample-vocab' },
   steps: 8,
   lr: 0.05,
   batchSize: 4,
@@ -131,5 +131,16 @@ describe.each(cases)('$name through the training loop', ({ name, method, peft, s
 
     const text = await generateText(model, { text: 'a', ...served, maxTokens: 3, threads: 1 });
     expect(text.outputIds.length + (text.stop === 'eos' ? 1 : 0)).toBeGreaterThan(0);
+  });
+});
+
+describe('initial prompts', () => {
+  it('prefix tuning from sample-vocab or text starts from the same function as prompt tuning from the same tokens', async () => {
+    for (const init of [{ kind: 'sample-vocab' }, { kind: 'text', text: 'abc' }] as const) {
+      const prompt = await train(options({ method: 'prompt_tuning' }, { init, steps: 1 }));
+      const prefix = await train(options({ method: 'prefix_tuning' }, { init, steps: 1 }));
+      expect(prefix.evalBefore!.loss).toBeCloseTo(prompt.evalBefore!.loss, 4);
+      expect(prefix.evalBefore!.firstTokenAccuracy).toBe(prompt.evalBefore!.firstTokenAccuracy);
+    }
   });
 });

@@ -101,7 +101,7 @@ describe('ptune tune / eval / generate', () => {
   it.each([
     ['--encoder without p-tuning', ['--encoder', 'mlp'], /--encoder applies to --method p-tuning only/],
     ['--prefix-projection without prefix', ['--method', 'p-tuning', '--prefix-projection'], /--prefix-projection applies to --method prefix only/],
-    ['a token init for a prefix', ['--method', 'prefix', '--init', 'sample-vocab'], /prefix tuning cannot start from init "sample-vocab"/],
+    ['a token init for a projected prefix', ['--method', 'prefix', '--prefix-projection', '--init', 'sample-vocab'], /prefix projection starts from a random embedding: use --init random/],
   ])('rejects %s', async (_name, extra, message) => {
     const { '--init': _init, ...rest } = Object.fromEntries(Array.from({ length: tuneArgs().length / 2 }, (_, i) => [tuneArgs()[2 * i], tuneArgs()[2 * i + 1]]));
     const run = await ptune('tune', ...Object.entries({ ...rest, '--out': 'rejected.safetensors' }).flat(), ...extra);

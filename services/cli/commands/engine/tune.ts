@@ -64,7 +64,7 @@ export function registerTune(program: Command): void {
     .addOption(new Option('--encoder <type>', 'P-tuning encoder (default mlp)').choices(encoderFlagNames))
     .option('--encoder-hidden-size <n>', 'P-tuning encoder / prefix projection width (default: PEFT\'s token_dim)', integerAtLeast(1))
     .option('--prefix-projection', 'prefix tuning through an MLP (PEFT prefix_projection)')
-    .option('--init <init>', 'random | sample-vocab | text:<string> | from:<prompt file> (default: sample-vocab; random for prefix)')
+    .option('--init <init>', 'random | sample-vocab | text:<string> | from:<prompt file> (default: sample-vocab; random for --prefix-projection)')
     .option('--steps <n>', 'optimizer steps', integerAtLeast(1), 300)
     .option('--lr <x>', 'peak learning rate (AdamW)', positiveNumber, 0.03)
     .option('--batch-size <n>', 'examples per step', integerAtLeast(1), 16)
