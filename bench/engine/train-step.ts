@@ -94,15 +94,16 @@ try {
   const lines = [
     `threads ${THREADS}; 512³ MatMul: onnxruntime ${ortPeak.toFixed(1)} GFLOP/s, PyTorch ${torchPeak?.toFixed(1) ?? '-'} GFLOP/s (torch ${rows[0]?.torch.torch ?? '-'})`,
     '',
-    '| model | batch | ours ms | PyTorch ms | ours/PyTorch | ours peak RSS MB | PyTorch peak RSS MB | ours GFLOP/s (of peak) | step-0 loss ours / PyTorch |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| model | batch | ours ms | PyTorch ms | ours/PyTorch | ours peak RSS MB | PyTorch peak RSS MB | ours GFLOP/s (of peak) | step-0 loss ours / PyTorch | step-0 grad norm ours / PyTorch |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const r of rows) {
     const gflops = r.flops / (r.ours.step_ms_median / 1000) / 1e9;
     lines.push(
       `| ${r.name} | ${r.shape} | ${r.ours.step_ms_median.toFixed(1)} | ${r.torch.step_ms_median.toFixed(1)} | ` +
         `${(r.ours.step_ms_median / r.torch.step_ms_median).toFixed(2)} | ${r.ours.peak_rss_mb.toFixed(0)} | ${r.torch.peak_rss_mb.toFixed(0)} | ` +
-        `${gflops.toFixed(1)} (${((100 * gflops) / ortPeak).toFixed(0)}%) | ${r.ours.first_loss.toFixed(4)} / ${r.torch.first_loss.toFixed(4)} |`,
+        `${gflops.toFixed(1)} (${((100 * gflops) / ortPeak).toFixed(0)}%) | ${r.ours.first_loss.toFixed(4)} / ${r.torch.first_loss.toFixed(4)} | ` +
+        `${r.ours.first_grad_norm.toFixed(5)} / ${r.torch.first_grad_norm.toFixed(5)} |`,
     );
   }
   const targets: Record<string, number> = { stories260K: 0.5, bench85m: 1.0 };
