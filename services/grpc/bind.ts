@@ -90,7 +90,10 @@ function callRunner(method: DescMethod, hooks: ResolvedHooks): Run {
   return async (call, body) => {
     const started = performance.now();
     const controller = new AbortController();
-    call.once('cancelled', () => controller.abort(new RpcError(grpc.status.CANCELLED, 'call cancelled by the client')));
+    // grpc-js also emits 'cancelled' when a finished call's stream closes: stop listening once the
+    // handler is done, so a completed call does not build an error and abort a signal nobody watches.
+    const cancel = (): void => controller.abort(new RpcError(grpc.status.CANCELLED, 'call cancelled by the client'));
+    call.once('cancelled', cancel);
     const context: CallContext = {
       methodPath: path,
       metadata: call.metadata,
@@ -107,6 +110,7 @@ function callRunner(method: DescMethod, hooks: ResolvedHooks): Run {
       code = status.code;
       throw status;
     } finally {
+      call.removeListener('cancelled', cancel);
       hooks.observe?.({ methodPath: path, methodKind: method.methodKind, code, durationSeconds: (performance.now() - started) / 1000 });
     }
   };

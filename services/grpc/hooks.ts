@@ -5,7 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 export type ServerCall = Pick<
   grpc.ServerUnaryCall<unknown, unknown>,
   'cancelled' | 'metadata' | 'getPeer' | 'getDeadline' | 'getPath' | 'getHost' | 'getAuthContext' | 'sendMetadata'
-> & { once(event: 'cancelled', listener: () => void): unknown };
+> & { once(event: 'cancelled', listener: () => void): unknown; removeListener(event: 'cancelled', listener: () => void): unknown };
 
 /**
  * Runs before every handler (e.g. authentication). Throw an RpcError (e.g. UNAUTHENTICATED) to
