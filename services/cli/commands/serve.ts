@@ -1,11 +1,12 @@
 /** `ptune serve` (the all-in-one server on embedded defaults) and `ptune migrate`. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createLogger, createMetrics, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
 import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
 import { applyMigrations, DEFAULT_DATA_DIR } from '../../storage/index.js';
 import { mintProcessWorkerToken } from '../../auth/index.js';
 import { integerAtLeast } from './engine/options.js';
 import { addSecurityOptions, authUnlessLoopback, serverSecurity, type SecurityFlags } from './server-security.js';
+import { quickstartRun } from './serve-quickstart.js';
 
 interface ServeFlags extends SecurityFlags {
   dataDir: string;
@@ -18,27 +19,31 @@ interface ServeFlags extends SecurityFlags {
   resolutionCacheMs: number;
   workers: number;
   workerThreads?: number;
+  quickstart?: boolean;
 }
 
 export function registerServeCommands(program: Command): void {
   const serve = program
     .command('serve')
     .description('run the all-in-one server: registry (and every component in services/server/all-in-one.ts) with health and reflection')
-    .option('--data-dir <dir>', 'embedded database and blob folder (ignored parts: DATABASE_URL → Postgres, S3_BUCKET → S3)', DEFAULT_DATA_DIR)
-    .option('--port <p>', 'gRPC port (0 picks a free one)', integerAtLeast(0), DEFAULT_PORT)
+    .addOption(new Option('--data-dir <dir>', 'embedded database and blob folder (ignored parts: DATABASE_URL → Postgres, S3_BUCKET → S3)').env('PTUNE_DATA_DIR').default(DEFAULT_DATA_DIR))
+    .addOption(new Option('--port <p>', 'gRPC port (0 picks a free one)').env('PTUNE_PORT').argParser(integerAtLeast(0)).default(DEFAULT_PORT))
     .option('--host <h>', 'interface to bind (0.0.0.0 to serve other machines)', '127.0.0.1')
     .option('--metrics-port <p>', 'serve Prometheus /metrics on this port', integerAtLeast(0))
     .option('--sweep-interval-seconds <s>', 'time between orphan-blob sweeps (0 disables)', integerAtLeast(0), 600)
     .option('--sweep-grace-seconds <s>', 'unreferenced blobs younger than this are kept', integerAtLeast(0), 3600)
     .option('--cache-mib <n>', 'prompt payload cache size in MiB (0 disables)', integerAtLeast(0), 256)
     .option('--resolution-cache-ms <ms>', 'cache GetPrompt alias/latest resolutions this long (other replicas\' alias moves are seen that late; 0: resolve every call)', integerAtLeast(0), 0)
-    .option('--workers <n>', 'in-process training workers (0: coordinator only)', integerAtLeast(0), 1)
-    .option('--worker-threads <n>', 'engine threads per in-process worker', integerAtLeast(1));
+    .addOption(new Option('--workers <n>', 'in-process training workers (0: coordinator only)').env('PTUNE_WORKERS').argParser(integerAtLeast(0)).default(1))
+    .option('--worker-threads <n>', 'engine threads per in-process worker', integerAtLeast(1))
+    .option('--quickstart', 'then run the quick-start job: train the examples/ prompts (skipped when their production aliases exist; PTUNE_MODEL: a GGUF to train on)');
   addSecurityOptions(serve, 'default on any interface but loopback')
     .action(async (flags: ServeFlags) => {
-      const logger = createLogger({ component: 'server' });
+      // the quick-start talks to a person: only warnings and errors in JSON unless PTUNE_LOG_LEVEL says otherwise
+      const logger = createLogger({ component: 'server', level: flags.quickstart && !process.env.PTUNE_LOG_LEVEL ? 'warn' : undefined });
+      const quickstart = flags.quickstart ? quickstartRun() : undefined;
       const metrics = createMetrics();
-      const security = serverSecurity(flags, flags.host, authUnlessLoopback, [mintProcessWorkerToken()]);
+      const security = serverSecurity(flags, flags.host, authUnlessLoopback, [mintProcessWorkerToken(), ...(quickstart ? [quickstart.token] : [])]);
       if (security.tls?.requireClientCert && flags.workers > 0) throw new Error('--tls-client-ca: in-process workers have no client certificate; use --workers 0 and run `ptune worker` processes');
       const server = await startServer({
         tls: security.tls,
@@ -60,8 +65,10 @@ export function registerServeCommands(program: Command): void {
       const storage = server.context.database.embedded ? `embedded database in ${server.context.dataDir}` : 'Postgres from DATABASE_URL';
       process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`);
       logger.info({ port: server.port, host: flags.host, metricsPort: metricsServer?.port }, 'serving');
+      quickstart?.start({ host: flags.host, port: server.port, dataDir: server.context.dataDir, connection: security.inProcessConnection });
       onShutdownSignals(
         async () => {
+          await quickstart?.stop();
           await metricsServer?.close();
           await server.close();
         },

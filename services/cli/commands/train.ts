@@ -63,7 +63,7 @@ export function parseSweep(text: string): MessageInitShape<typeof SweepSchema> {
   return sweep;
 }
 
-async function uploadFile(client: TrainingClient, file: string): Promise<string> {
+export async function uploadFile(client: TrainingClient, file: string): Promise<string> {
   const bytes = await readFile(file).catch(() => {
     throw new Error(`${file} cannot be read`);
   });

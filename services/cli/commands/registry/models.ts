@@ -50,7 +50,7 @@ export function registerModelCommands(program: Command): void {
   });
 }
 
-async function* weightsUpload(name: string, file: string, size: number, createdBy: string): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
+export async function* weightsUpload(name: string, file: string, size: number, createdBy: string): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
   yield { part: { case: 'header', value: { name, sizeBytes: BigInt(size), createdBy } } };
   const handle = await open(file, 'r');
   try {
