@@ -44,13 +44,15 @@ export function createTokenAuthenticator(prisma: PrismaClient, options: TokenAut
     if (text === undefined) throw unauthenticated('authorization metadata must be "Bearer ptk_<id>_<secret>"');
     const local = options.processTokens?.find((candidate) => sameText(candidate.text, text));
     if (local !== undefined) return local.principal;
-    const cached = cache.get(text);
+    // keyed by digest, so looking a secret up takes no time that depends on its characters
+    const key = hashSecret(text);
+    const cached = cache.get(key);
     if (cached !== undefined && cached.until > Date.now()) return cached.principal;
     const resolved = await resolveToken(prisma, text);
     if ('refused' in resolved) throw unauthenticated(resolved.refused);
     if (cacheMs > 0) {
       if (cache.size >= MAX_CACHED) cache.clear();
-      cache.set(text, { principal: resolved, until: Date.now() + cacheMs });
+      cache.set(key, { principal: resolved, until: Date.now() + cacheMs });
     }
     return resolved;
   };

@@ -25,7 +25,7 @@ describe('audit log', () => {
   const id = (token: string): string => token.slice(4, 16);
 
   beforeAll(async () => {
-    env = await startSecureServer();
+    env = await startSecureServer({ tokenCacheMs: 60_000 }); // the production path: resolved tokens cached
     admin = await env.token('alpha', 'admin');
     trainer = await env.token('alpha', 'trainer');
     const registry = createClient(PromptRegistryService, env.transport);

@@ -24,13 +24,13 @@ export interface SecureServer {
 
 const silent = pino({ level: 'silent' });
 
-export async function startSecureServer(options: { limits?: Partial<Limits>; authenticate?: boolean; tls?: TlsOptions; processTokens?: readonly ProcessToken[]; logger?: Logger } = {}): Promise<SecureServer> {
+export async function startSecureServer(options: { limits?: Partial<Limits>; authenticate?: boolean; tls?: TlsOptions; processTokens?: readonly ProcessToken[]; logger?: Logger; tokenCacheMs?: number } = {}): Promise<SecureServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-security-'));
   const modules = withAccessControl(allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 } }), {
     authenticate: options.authenticate ?? true,
     host: '127.0.0.1',
     limits: { ...DEFAULT_LIMITS, ...options.limits },
-    tokenCacheMs: 0,
+    tokenCacheMs: options.tokenCacheMs ?? 0,
     processTokens: options.processTokens,
   });
   const maxMessageBytes = options.limits?.maxMessageBytes;
