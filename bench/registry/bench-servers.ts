@@ -10,49 +10,19 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
-import { writeSafetensors } from '../../services/engine/formats/safetensors.js';
-import { GetPromptResponseSchema, PromptRegistryService, TokenizerKind, WeightsFormat } from '../../services/gen/ptune/v1/registry_pb.js';
-import { createClient, createGrpcTransport, DEFAULT_MAX_MESSAGE_BYTES } from '../../services/grpc/index.js';
-import { registryModule, startServer, type RunningServer } from '../../services/server/index.js';
+import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../services/grpc/index.js';
+import { registryModule, startServer } from '../../services/server/index.js';
 import { LocalBlobStore, S3BlobStore } from '../../services/storage/index.js';
-import { BENCH_PROMPT, GET_PROMPT_REQUEST } from './bench-prompt.js';
+import { seed } from './seed.js';
 
 const env = (name: string): string => {
   const value = process.env[name];
   if (value === undefined || value === '') throw new Error(`bench-servers: ${name} is not set (run bench/registry/get-prompt.ts)`);
   return value;
 };
-
-async function seed(server: RunningServer): Promise<Uint8Array> {
-  const transport = createGrpcTransport(server.address);
-  const client = createClient(PromptRegistryService, transport);
-  const weights = new TextEncoder().encode('metadata-only registration: weights live elsewhere');
-  await client.registerBaseModel([
-    {
-      part: {
-        case: 'header',
-        value: {
-          name: BENCH_PROMPT.model,
-          weightsFormat: WeightsFormat.SAFETENSORS,
-          tokenizerKind: TokenizerKind.SENTENCEPIECE,
-          architecture: { family: 'llama', hiddenSize: BENCH_PROMPT.width, numLayers: 32, numAttentionHeads: 32, numKeyValueHeads: 8, vocabSize: 32000, contextLength: 4096 },
-          sizeBytes: BigInt(weights.byteLength),
-        },
-      },
-    },
-    { part: { case: 'chunk', value: weights } },
-  ]);
-  await client.createTask({ task: GET_PROMPT_REQUEST.prompt.task });
-  const values = Float32Array.from({ length: BENCH_PROMPT.rows * BENCH_PROMPT.width }, (_, i) => Math.sin(i) / 10);
-  const file = writeSafetensors({ prompt_embeddings: { dtype: 'F32', shape: [BENCH_PROMPT.rows, BENCH_PROMPT.width], data: values } });
-  await client.createPromptVersion({ spec: { task: GET_PROMPT_REQUEST.prompt.task, baseModel: BENCH_PROMPT.model, alias: 'production' }, payload: { case: 'safetensors', value: file } });
-  const response = await client.getPrompt(GET_PROMPT_REQUEST);
-  transport.close();
-  return toBinary(GetPromptResponseSchema, response);
-}
 
 async function startBare(response: Uint8Array): Promise<number> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES });

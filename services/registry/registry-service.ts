@@ -8,6 +8,7 @@ import { ReadCoalescer } from './coalesce-reads.js';
 import { createPromptVersion, type PromptPayload } from './create-version.js';
 import { deletePromptVersion } from './delete-version.js';
 import { exportPeft } from './export-peft.js';
+import { GetPromptResponses } from './get-prompt-response.js';
 import { listPromptVersions } from './list-versions.js';
 import { checkTaskRef, formatTaskName } from './names.js';
 import { PromptCache } from './prompt-cache.js';
@@ -18,6 +19,7 @@ import { pgRowReader, prismaRowReader } from './row-reader.js';
 import { checkDtype, checkIfNoneMatch, servePrompt } from './serve-prompt.js';
 import { invalidArgument, resourceExhausted } from './status.js';
 import { createTask, getTask, listTasks } from './tasks.js';
+import { VersionResolver } from './version-resolver.js';
 import type { VersionRow } from './version-rows.js';
 import { receiveUpload } from './upload.js';
 
@@ -65,7 +67,8 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
   const cache = new PromptCache(options.cacheBytes ?? 256 * MiB, options.onCacheLookup);
   const reader = options.hotReadUrl === undefined ? prismaRowReader(prisma) : pgRowReader(options.hotReadUrl);
   const resolutionCache = new ResolutionCache(options.resolutionCacheMs ?? 0);
-  const serving = { prisma, blobs, cache, resolutions: new ReadCoalescer<VersionRow>(), reader, resolutionCache };
+  const versions = new VersionResolver(prisma, reader);
+  const serving = { prisma, blobs, cache, resolutions: new ReadCoalescer<VersionRow>(), versions, resolutionCache };
   /** Runs a write of one task's versions or aliases, then drops the task's cached resolutions. */
   const changing = async <T>(task: TaskRef | undefined, write: () => Promise<T>): Promise<T> => {
     try {
@@ -74,6 +77,7 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
       if (task !== undefined) resolutionCache.taskChanged(formatTaskName(task));
     }
   };
+  const getPromptResponses = new GetPromptResponses();
   const unaryLimit = options.unaryLimitBytes ?? 4 * MiB;
   const maxChunk = options.maxChunkBytes ?? 4 * MiB;
 
@@ -151,13 +155,7 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
       const dtype = checkDtype(request.dtype, 'dtype');
       const served = await servePrompt(serving, selection, dtype, checkIfNoneMatch(request.ifNoneMatch, 'if_none_match'), 'dtype');
       if (served.payload !== undefined) refuseAboveUnary(served.payloadSizeBytes, 'the prompt file', 'GetPromptStream');
-      return {
-        version: served.version,
-        notModified: served.payload === undefined,
-        payloadSha256: served.payloadSha256,
-        payloadDtype: served.payloadDtype,
-        safetensors: served.payload,
-      };
+      return getPromptResponses.encode(served);
     },
     async *getPromptStream(request) {
       const selection = checkSelector(request.prompt, 'prompt');

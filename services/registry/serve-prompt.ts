@@ -5,11 +5,11 @@ import { dtypeToFile } from './enums.js';
 import { PromptCache, type CachedPayload } from './prompt-cache.js';
 import { convertPromptFile, sha256Hex } from './prompt-tensor.js';
 import type { ReadCoalescer } from './coalesce-reads.js';
-import { resolveSelection, type Selection } from './resolve.js';
+import type { Selection } from './resolve.js';
 import { formatTaskName } from './names.js';
 import type { ResolutionCache } from './resolution-cache.js';
-import type { RowReader } from './row-reader.js';
 import { invalidArgument } from './status.js';
+import type { VersionResolver } from './version-resolver.js';
 import { toPromptVersion, type VersionRow } from './version-rows.js';
 
 export interface ServingStores {
@@ -18,8 +18,8 @@ export interface ServingStores {
   cache: PromptCache;
   /** Shares one fresh resolution among concurrent identical requests (hot aliases). */
   resolutions: ReadCoalescer<VersionRow>;
-  /** Runs the resolution query (prepared statements over Postgres). */
-  reader: RowReader;
+  /** Resolves a selection with one light query (prepared statements over Postgres). */
+  versions: VersionResolver;
   /** Opt-in, staleness-bounded resolution cache (off by default). */
   resolutionCache: ResolutionCache;
 }
@@ -54,7 +54,7 @@ export async function servePrompt(stores: ServingStores, selection: Selection, d
   const row =
     stores.resolutionCache.get(key) ??
     (await stores.resolutions.read(key, () =>
-      stores.resolutionCache.load(formatTaskName(selection.task), key, () => resolveSelection(stores.prisma, selection, stores.reader)),
+      stores.resolutionCache.load(formatTaskName(selection.task), key, () => stores.versions.resolve(selection)),
     ));
   const version = toPromptVersion(row);
   const storedSha = version.blobSha256;

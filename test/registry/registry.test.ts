@@ -225,6 +225,26 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     expect(await backend.blobs.has(`prompt/${sha256(shared)}`)).toBe(true);
   });
 
+  it('serves a version\'s current aliases and its tombstone, after it was served before (only its immutable part is kept)', async () => {
+    await createTask(backend.client, 'served-then-changed');
+    const task = { namespace: 'test', name: 'served-then-changed' };
+    await backend.client.createPromptVersion(pushRequest('served-then-changed', promptFile(2, TINY.hidden, { seed: 7 }), { alias: 'production' }));
+    await backend.client.createPromptVersion(pushRequest('served-then-changed', promptFile(2, TINY.hidden, { seed: 8 })));
+    const byVersion = async (version: number) => (await backend.client.getPrompt({ prompt: { task, selector: { case: 'version', value: version } } })).version;
+    expect((await byVersion(1))?.aliases).toEqual(['production']);
+    expect((await byVersion(2))?.aliases).toEqual([]);
+    await backend.client.setAlias({ task, alias: 'production', version: 2 });
+    await backend.client.setAlias({ task, alias: 'staging', version: 2 });
+    expect((await byVersion(1))?.aliases).toEqual([]);
+    expect((await byVersion(2))?.aliases).toEqual(['production', 'staging']);
+    await backend.client.deleteAlias({ task, alias: 'production' });
+    await backend.client.deleteAlias({ task, alias: 'staging' });
+    await backend.client.deletePromptVersion({ version: { task, version: 2 } });
+    await expectRpcError(byVersion(2), status.NOT_FOUND, 'was deleted');
+    const latest = await backend.client.getPrompt({ prompt: { task, selector: { case: 'latest', value: true } } });
+    expect([latest.version?.version, latest.version?.blobSha256]).toEqual([1, (await byVersion(1))?.blobSha256]);
+  });
+
   it('exports a PEFT adapter that reads back, and imports one', async () => {
     await createTask(backend.client, 'peft');
     const values = promptValues(5, TINY.hidden, 9);
