@@ -8,7 +8,7 @@ import type { ServedPrompt } from './serve-prompt.js';
 const version = create(PromptVersionSchema, { task: { namespace: 'ns', name: 'task' }, version: 3, dtype: Dtype.F32, shape: [20n, 4096n], aliases: ['production'] });
 
 function served(payload: Uint8Array | undefined, aliases = ['production']): ServedPrompt {
-  return { version: { ...version, aliases }, payloadSha256: 'ab'.repeat(32), payloadDtype: Dtype.F32, payloadSizeBytes: payload?.byteLength ?? 7, payload };
+  return { versionId: '7b0c7c52-3f4e-4a35-9d3e-2f8f4c1e9a10', version: { ...version, aliases }, payloadSha256: 'ab'.repeat(32), payloadDtype: Dtype.F32, payloadSizeBytes: payload?.byteLength ?? 7, payload };
 }
 
 /** What toBinary of the whole message gives. */
@@ -42,7 +42,7 @@ describe('GetPromptResponses', () => {
     expect(fromBinary(GetPromptResponseSchema, responses.encode(served(undefined)).bytes).notModified).toBe(true);
   });
 
-  it('reuses the last response of a payload while its metadata is unchanged, and rebuilds it when the metadata changes', () => {
+  it('reuses the last response of a payload while its metadata key is unchanged, and rebuilds it when the aliases change', () => {
     const responses = new GetPromptResponses();
     const payload = Uint8Array.from({ length: 1000 }, (_, i) => i % 256);
     const first = responses.encode(served(payload)).bytes;
@@ -52,5 +52,9 @@ describe('GetPromptResponses', () => {
     expect(afterMove).not.toBe(first);
     expect(Buffer.from(afterMove).equals(reference(moved))).toBe(true);
     expect(fromBinary(GetPromptResponseSchema, afterMove).version?.aliases).toEqual(['production', 'staging']);
+    // Two versions with the same bytes share one cached payload object: each gets its own metadata.
+    const other: ServedPrompt = { ...moved, versionId: '0d6f2a8e-5b1c-4f7a-8e9d-3c2b1a0f9e8d', version: { ...moved.version, version: 4 } };
+    expect(fromBinary(GetPromptResponseSchema, responses.encode(other).bytes).version?.version).toBe(4);
+    expect(fromBinary(GetPromptResponseSchema, responses.encode(moved).bytes).version?.version).toBe(3);
   });
 });

@@ -15,32 +15,42 @@ const SAFETENSORS_TAG = (5 << 3) | 2;
  * then `finish()` slices). Protobuf messages concatenate and field 5 is the last field, so the
  * response is `toBinary(metadata fields) ++ tag ++ length ++ payload`, byte for byte what `toBinary`
  * of the whole message gives. Each payload (an immutable, cached Uint8Array) remembers its last
- * assembled response; while the metadata encodes to the same bytes (the usual case: same version,
- * same aliases) that response is reused and the call copies nothing. The memo lives as long as the
- * payload object (a WeakMap), so it is dropped with the payload's cache entry; memory for payloads
- * served whole is therefore up to twice the cache's byte budget.
+ * assembled response with the key of its metadata; while the key is the same (same version row,
+ * same aliases: the usual case) that response is sent again and the call encodes and copies nothing.
+ * The memo lives as long as the payload object (a WeakMap), so it goes with the payload's cache
+ * entry; memory for payloads served whole is therefore up to twice the cache's byte budget.
  */
 export class GetPromptResponses {
-  private readonly last = new WeakMap<Uint8Array, { head: Uint8Array; response: Buffer }>();
+  private readonly last = new WeakMap<Uint8Array, { key: string; response: Buffer }>();
 
   encode(served: ServedPrompt): EncodedResponse {
-    const head = toBinary(
-      GetPromptResponseSchema,
-      create(GetPromptResponseSchema, {
-        version: served.version,
-        notModified: served.payload === undefined,
-        payloadSha256: served.payloadSha256,
-        payloadDtype: served.payloadDtype,
-      }),
-    );
     const payload = served.payload;
-    if (payload === undefined || payload.byteLength === 0) return PreEncoded.of(GetPromptResponseSchema, head);
+    if (payload === undefined || payload.byteLength === 0) return PreEncoded.of(GetPromptResponseSchema, encodeMetadata(served));
+    const key = metadataKey(served);
     const memo = this.last.get(payload);
-    if (memo !== undefined && Buffer.compare(memo.head, head) === 0) return PreEncoded.of(GetPromptResponseSchema, memo.response);
-    const response = Buffer.concat([head, lengthDelimitedPrefix(SAFETENSORS_TAG, payload.byteLength), payload]);
-    this.last.set(payload, { head, response });
+    if (memo?.key === key) return PreEncoded.of(GetPromptResponseSchema, memo.response);
+    const response = Buffer.concat([encodeMetadata(served), lengthDelimitedPrefix(SAFETENSORS_TAG, payload.byteLength), payload]);
+    this.last.set(payload, { key, response });
     return PreEncoded.of(GetPromptResponseSchema, response);
   }
+}
+
+/** Every GetPromptResponse field but `safetensors`. */
+function encodeMetadata(served: ServedPrompt): Uint8Array {
+  return toBinary(
+    GetPromptResponseSchema,
+    create(GetPromptResponseSchema, {
+      version: served.version,
+      notModified: served.payload === undefined,
+      payloadSha256: served.payloadSha256,
+      payloadDtype: served.payloadDtype,
+    }),
+  );
+}
+
+/** What the metadata of a response with a payload depends on (see ServedPrompt.versionId). */
+function metadataKey(served: ServedPrompt): string {
+  return JSON.stringify([served.versionId, served.version.aliases, served.payloadSha256, served.payloadDtype]);
 }
 
 function lengthDelimitedPrefix(tag: number, length: number): Uint8Array {

@@ -26,6 +26,8 @@ export interface ServingStores {
 
 /** A resolved GetPrompt: metadata, and the payload unless the client already holds it. */
 export interface ServedPrompt {
+  /** The version row's id: with `version.aliases`, it determines every field of `version` (rows are immutable but for tombstones, and served rows have none). */
+  versionId: string;
   version: PromptVersion;
   payloadSha256: string;
   payloadDtype: Dtype;
@@ -60,14 +62,14 @@ export async function servePrompt(stores: ServingStores, selection: Selection, d
   const storedSha = version.blobSha256;
   const target = dtype === Dtype.UNSPECIFIED || dtype === version.dtype ? version.dtype : dtype;
   if (target === version.dtype && ifNoneMatch === storedSha) {
-    return { version, payloadSha256: storedSha, payloadDtype: target, payloadSizeBytes: Number(version.sizeBytes) };
+    return { versionId: row.id, version, payloadSha256: storedSha, payloadDtype: target, payloadSizeBytes: Number(version.sizeBytes) };
   }
   const stored = await stores.cache.getOrLoad(storedSha, async () => ({ bytes: await stores.blobs.get(row.blob_key), sha256: storedSha }));
   const payload =
     target === version.dtype
       ? stored
       : await stores.cache.getOrLoad(`${storedSha}/${dtypeToFile(target)}`, async () => convert(stored, target, dtypeField));
-  const served: ServedPrompt = { version, payloadSha256: payload.sha256, payloadDtype: target, payloadSizeBytes: payload.bytes.byteLength };
+  const served: ServedPrompt = { versionId: row.id, version, payloadSha256: payload.sha256, payloadDtype: target, payloadSizeBytes: payload.bytes.byteLength };
   if (ifNoneMatch !== payload.sha256) served.payload = payload.bytes;
   return served;
 }
