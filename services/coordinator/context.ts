@@ -1,5 +1,8 @@
 import type { BlobStore, PrismaClient } from '../storage/index.js';
+import type { CoalescedRunner } from './coalesced-runner.js';
 import type { JobLimits } from './jobs/job-limits.js';
+import type { LeaseWakeup } from './lease-wakeup.js';
+import type { QueryRunner } from './queue/query-runner.js';
 import type { RetryBackoff } from './queue/retry-backoff.js';
 
 /** Timing and limits of a coordinator; all state lives in the database and the blob store. */
@@ -14,6 +17,11 @@ export interface CoordinatorConfig extends JobLimits {
   eventPollMs: number;
   /** longest LeaseTrial long-poll */
   maxLeaseWaitMs: number;
+  /**
+   * how often a long-polling LeaseTrial looks for work it was not woken for (work queued by another
+   * replica, a retry whose backoff ended); this replica's own submissions and requeues wake it at once
+   */
+  leasePollMs: number;
   retryBackoff: RetryBackoff;
 }
 
@@ -24,11 +32,20 @@ export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   maintenanceIntervalMs: 1_000,
   eventPollMs: 100,
   maxLeaseWaitMs: 10_000,
+  leasePollMs: 1_000,
   retryBackoff: { baseMs: 2_000, maxMs: 60_000 },
 };
 
 export interface CoordinatorContext {
   prisma: PrismaClient;
+  /** the queue's SQL (a dedicated pg Pool on Postgres, else Prisma) */
+  queue: QueryRunner;
+  /** stamps job_seq on events soon after they are written */
+  events: CoalescedRunner;
+  /** this process's idle LeaseTrial calls */
+  wakeup: LeaseWakeup;
+  /** background failures (retried by the maintenance pass) */
+  onError: (err: unknown) => void;
   blobs: BlobStore;
   config: CoordinatorConfig;
 }

@@ -3,10 +3,15 @@
  * It keeps no state of its own (leases, queue, events and registrations are rows), so any number of
  * replicas can serve the same database; the queue SQL lives in ./queue.
  */
+import type pg from 'pg';
 import type { ServiceImplementation } from '../grpc/index.js';
 import type { BlobStore, PrismaClient } from '../storage/index.js';
 import { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig, type CoordinatorContext } from './context.js';
+import { createCoalescedRunner } from './coalesced-runner.js';
+import { createLeaseWakeup } from './lease-wakeup.js';
 import { startMaintenance } from './maintenance.js';
+import { sequenceEvents } from './queue/job-events.js';
+import { poolRunner, prismaRunner } from './queue/query-runner.js';
 import { trainingService } from './training-service.js';
 import { workerService } from './worker-service.js';
 
@@ -16,6 +21,11 @@ export { registrationKey } from './jobs/register-best-trial.js';
 
 export interface CoordinatorOptions {
   prisma: PrismaClient;
+  /**
+   * A pg Pool on the same database for the queue's hot SQL (prepared statements, no ORM). Without
+   * it the queue goes through Prisma (the embedded PGlite server takes one connection only).
+   */
+  queuePool?: pg.Pool;
   blobs: BlobStore;
   config?: Partial<CoordinatorConfig>;
   /** maintenance errors (e.g. the database is briefly unreachable); they are retried next tick */
@@ -25,13 +35,30 @@ export interface CoordinatorOptions {
 export interface Coordinator {
   readonly services: readonly ServiceImplementation[];
   readonly config: CoordinatorConfig;
-  /** stops the maintenance loop (the gRPC server is closed by its owner) */
+  /** stops the maintenance loop (the gRPC server is closed by its owner; the pool by whoever made it) */
   stop(): Promise<void>;
 }
 
 export function createCoordinator(options: CoordinatorOptions): Coordinator {
   const config = { ...DEFAULT_COORDINATOR_CONFIG, ...options.config };
-  const ctx: CoordinatorContext = { prisma: options.prisma, blobs: options.blobs, config };
-  const stopMaintenance = startMaintenance(ctx, options.onError ?? ((err) => console.error('coordinator maintenance:', err)));
-  return { services: [trainingService(ctx), workerService(ctx)], config, stop: stopMaintenance };
+  const onError = options.onError ?? ((err: unknown) => console.error('coordinator maintenance:', err));
+  const queue = options.queuePool ? poolRunner(options.queuePool) : prismaRunner(options.prisma);
+  const ctx: CoordinatorContext = {
+    prisma: options.prisma,
+    queue,
+    events: createCoalescedRunner(() => queue.transaction(sequenceEvents), onError),
+    wakeup: createLeaseWakeup(),
+    onError,
+    blobs: options.blobs,
+    config,
+  };
+  const stopMaintenance = startMaintenance(ctx, onError);
+  return {
+    services: [trainingService(ctx), workerService(ctx)],
+    config,
+    async stop() {
+      await stopMaintenance();
+      await ctx.events.flush();
+    },
+  };
 }

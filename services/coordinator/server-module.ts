@@ -1,14 +1,30 @@
+import pg from 'pg';
 import type { ServerModule } from '../server/index.js';
 import type { CoordinatorConfig } from './context.js';
 import { createCoordinator } from './index.js';
 
-/** TrainingService + WorkerProtocolService (and the lease maintenance loop) as a server module. */
+/** Connections of the queue's own pool (beside Prisma's) on a Postgres server. */
+const QUEUE_POOL_SIZE = 10;
+
+/**
+ * TrainingService + WorkerProtocolService (and the lease maintenance loop) as a server module. On a
+ * Postgres server the queue's hot SQL gets its own pg Pool; the embedded database stays on Prisma's
+ * single connection.
+ */
 export function coordinatorModule(config: Partial<CoordinatorConfig> = {}): ServerModule {
   return {
     name: 'coordinator',
-    create: ({ prisma, blobs, logger }) => {
-      const coordinator = createCoordinator({ prisma, blobs, config, onError: (err) => logger.warn({ err }, 'coordinator maintenance failed; retrying') });
-      return { services: coordinator.services, stop: () => coordinator.stop() };
+    create: ({ database, prisma, blobs, logger }) => {
+      const queuePool = database.embedded ? undefined : new pg.Pool({ connectionString: database.url, max: QUEUE_POOL_SIZE });
+      queuePool?.on('error', (err) => logger.warn({ err }, 'coordinator queue pool: idle connection failed'));
+      const coordinator = createCoordinator({ prisma, queuePool, blobs, config, onError: (err) => logger.warn({ err }, 'coordinator maintenance failed; retrying') });
+      return {
+        services: coordinator.services,
+        async stop() {
+          await coordinator.stop();
+          await queuePool?.end();
+        },
+      };
     },
   };
 }

@@ -118,6 +118,7 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
           if (event.kind.case === 'jobState' && TERMINAL_JOB_STATES.includes(JobState[event.kind.value.state])) return;
         }
         if (rows.length === 0) {
+          ctx.events.nudge();
           const job = await ctx.prisma.job.findUnique({ where: { id: request.jobId }, select: { state: true, lastEventSeq: true } });
           if (!job || (TERMINAL_JOB_STATES.includes(job.state) && cursor >= job.lastEventSeq)) return;
           await sleep(ctx.config.eventPollMs, undefined, { signal: context.signal }).catch(() => undefined);
@@ -126,7 +127,7 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
     },
 
     async cancelJob(request) {
-      const outcome = isUuid(request.jobId) ? await cancelJob(ctx.prisma, request.jobId, request.reason || 'cancelled by user') : 'not_found';
+      const outcome = isUuid(request.jobId) ? await cancelJob(ctx.queue, request.jobId, request.reason || 'cancelled by user') : 'not_found';
       if (outcome === 'not_found') throw new RpcError(grpc.status.NOT_FOUND, `job ${request.jobId} does not exist`, { field: 'job_id' });
       if (outcome === 'finished') {
         throw new RpcError(grpc.status.FAILED_PRECONDITION, `job ${request.jobId} has already finished; only queued or running jobs can be cancelled`, {

@@ -1,6 +1,5 @@
 /** WorkerProtocolService: the fenced lease protocol between the coordinator and its workers. */
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
@@ -12,10 +11,14 @@ import { contentKey, isSha256Hex, type BaseModel as BaseModelRow, type Prisma } 
 import type { CoordinatorContext } from './context.js';
 import { finalizeJob } from './jobs/finalize-job.js';
 import { decodeTrialPlan } from './jobs/trial-plan.js';
-import { leaseTrial, markJobStarted, type LeasedTrialRow } from './queue/lease-trial.js';
+import { createBatcher } from './batcher.js';
+import { createCoalescedRunner, type CoalescedRunner } from './coalesced-runner.js';
+import { leaseTrials, markJobStarted, type LeasedTrialRow } from './queue/lease-trial.js';
 import {
   assertCurrentLease,
-  completeTrial,
+  completeTrials,
+  missedCompletion,
+  type Completion,
   endAttemptAsFailed,
   heartbeat,
   releaseLease,
@@ -25,7 +28,8 @@ import {
 } from './queue/trial-calls.js';
 import { mapErrors } from './rpc-errors.js';
 
-const LEASE_POLL_MS = 200;
+const MAX_STARTING_JOBS = 256;
+const MAX_BATCH = 64;
 const BLOB_CHUNK_BYTES = 1024 * 1024;
 const MAX_PUT_BLOB_BYTES = 1024 * 1024 * 1024;
 
@@ -47,13 +51,53 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
     return model;
   };
 
+  // Leases granted around a job's first one all report it QUEUED; they share one QUEUED → RUNNING
+  // transition (it takes the sequencer lock) instead of queueing a no-op each. Bounded: old jobs leave.
+  const starting = new Map<string, Promise<void>>();
+  const markStarted = (jobId: string): Promise<void> => {
+    let started = starting.get(jobId);
+    if (!started) {
+      started = markJobStarted(ctx.queue, jobId);
+      starting.set(jobId, started);
+      started.catch(() => starting.delete(jobId));
+      if (starting.size > MAX_STARTING_JOBS) starting.delete(starting.keys().next().value!);
+    }
+    return started;
+  };
+
+  // concurrent LeaseTrial calls share one grant statement, at most one grant per worker in it
+  const leases = createBatcher(
+    async (workerIds: string[]) => {
+      const granted = new Map((await leaseTrials(ctx.queue, workerIds, ctx.config.leaseTtlMs)).map((g) => [g.workerId, g]));
+      return workerIds.map((id) => granted.get(id));
+    },
+    { maxBatch: MAX_BATCH, key: (workerId) => workerId },
+  );
+  // concurrent CompleteTrial calls share one statement, each fenced on its own lease
+  const completions = createBatcher((items: Completion[]) => completeTrials(ctx.queue, items), { maxBatch: MAX_BATCH, key: (c) => c.lease.trialId });
+
+  // trials of one job ending together (one batch) share one finalize pass; it re-reads the job, so it
+  // is idempotent, and a failure is retried by the maintenance pass
+  const finalizers = new Map<string, CoalescedRunner>();
+  const finalize = async (jobId: string): Promise<void> => {
+    let runner = finalizers.get(jobId);
+    if (!runner) {
+      runner = createCoalescedRunner(() => finalizeJob(ctx, jobId), ctx.onError);
+      finalizers.set(jobId, runner);
+    }
+    await runner.flush();
+    if (!runner.busy()) finalizers.delete(jobId);
+  };
+
   const tryLease = async (workerId: string): Promise<LeasedTrialRow | undefined> => {
     // an unknown worker fails the lease's foreign key; only then is the worker looked up (off the hot path)
-    const leased = await leaseTrial(ctx.prisma, workerId, ctx.config.leaseTtlMs).catch(async (err: unknown) => {
+    const leased = await leases.run(workerId).catch(async (err: unknown) => {
       const known = await ctx.prisma.worker.count({ where: { id: workerId } });
       throw known === 0 ? new RpcError(grpc.status.NOT_FOUND, `worker ${workerId} is not registered (call RegisterWorker)`, { field: 'worker_id' }) : err;
     });
-    if (leased?.jobState === 'QUEUED') await markJobStarted(ctx.prisma, leased.jobId);
+    if (!leased) return undefined;
+    if (leased.jobState === 'QUEUED') await markStarted(leased.jobId);
+    ctx.events.nudge();
     return leased;
   };
 
@@ -75,7 +119,8 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
       const deadline = Date.now() + waitMs;
       let leased = await tryLease(request.workerId);
       while (!leased && Date.now() < deadline && !context.signal.aborted) {
-        await sleep(Math.min(LEASE_POLL_MS, deadline - Date.now()), undefined, { signal: context.signal }).catch(() => undefined);
+        await ctx.wakeup.wait(Math.min(ctx.config.leasePollMs, deadline - Date.now()), context.signal);
+        if (context.signal.aborted) break;
         leased = await tryLease(request.workerId);
       }
       if (!leased) return {};
@@ -106,14 +151,15 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
 
     heartbeat: (request) =>
       mapErrors(async () => {
-        const verdict = await heartbeat(ctx.prisma, leaseRef(request.lease), request.step, ctx.config.leaseTtlMs);
+        const verdict = await heartbeat(ctx.queue, leaseRef(request.lease), request.step, ctx.config.leaseTtlMs);
         if (verdict.status === 'extended') return { status: LeaseStatus.EXTENDED, expiresAt: timestampFromDate(verdict.expiresAt) };
         return { status: verdict.status === 'cancelled' ? LeaseStatus.CANCELLED : LeaseStatus.REVOKED };
       }),
 
     reportProgress: (request) =>
       mapErrors(async () => {
-        await reportProgress(ctx.prisma, leaseRef(request.lease), { steps: request.steps, evals: request.evals });
+        await reportProgress(ctx.queue, leaseRef(request.lease), { steps: request.steps, evals: request.evals });
+        ctx.events.nudge();
         return {};
       }),
 
@@ -122,7 +168,8 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
         if (!(await ctx.blobs.has(request.blobKey))) {
           throw new RpcError(grpc.status.FAILED_PRECONDITION, `checkpoint blob ${request.blobKey} is not stored (PutBlob it first)`, { field: 'blob_key' });
         }
-        await reportCheckpoint(ctx.prisma, leaseRef(request.lease), request.blobKey, request.step, ctx.config.leaseTtlMs);
+        await reportCheckpoint(ctx.queue, leaseRef(request.lease), request.blobKey, request.step, ctx.config.leaseTtlMs);
+        ctx.events.nudge();
         return {};
       }),
 
@@ -135,27 +182,31 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
         if (!(await ctx.blobs.has(key))) {
           throw new RpcError(grpc.status.FAILED_PRECONDITION, `result blob ${key} is not stored (PutBlob it first)`, { field: 'result_blob_sha256' });
         }
-        const lease = leaseRef(request.lease);
-        const done = await completeTrial(ctx.prisma, lease, { blobKey: key, sha256: request.resultBlobSha256, metrics: request.metrics });
-        if (done.lastOfTask) await finalizeJob(ctx, done.jobId);
+        const completion: Completion = { lease: leaseRef(request.lease), result: { blobKey: key, sha256: request.resultBlobSha256, metrics: request.metrics } };
+        const done = (await completions.run(completion)) ?? (await missedCompletion(ctx.queue, completion));
+        if (done.lastOfTask) await finalize(done.jobId);
+        ctx.events.nudge();
         return {};
       }),
 
     failTrial: (request) =>
       mapErrors(async () => {
         const end = await endAttemptAsFailed(
-          ctx.prisma,
+          ctx.queue,
           leaseRef(request.lease),
           { error: request.error || 'failed without a message', retryable: request.retryable },
           ctx.config.retryBackoff,
         );
-        if (!end.retried) await finalizeJob(ctx, end.jobId);
+        if (end.retried) ctx.wakeup.wakeAfter(end.delayMs, 1);
+        else await finalize(end.jobId);
+        ctx.events.nudge();
         return { willRetry: end.retried };
       }),
 
     releaseLease: (request) =>
       mapErrors(async () => {
-        await releaseLease(ctx.prisma, leaseRef(request.lease), request.reason || 'released');
+        if (await releaseLease(ctx.queue, leaseRef(request.lease), request.reason || 'released')) ctx.wakeup.wake(1);
+        ctx.events.nudge();
         return {};
       }),
 
@@ -190,7 +241,7 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
             if (!isSha256Hex(h.sha256)) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'sha256 must be 64 lower-case hex digits', { field: 'header.sha256' });
             header = { sha256: h.sha256, size: h.sizeBytes, kind, lease: leaseRef(h.lease) };
             // fenced before any byte is accepted, so a taken-over worker cannot even upload
-            await assertCurrentLease(ctx.prisma, header.lease);
+            await assertCurrentLease(ctx.queue, header.lease);
           } else if (request.part.case === 'chunk') {
             if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'send the header before any chunk', { field: 'header' });
             size += request.part.value.length;

@@ -8,9 +8,8 @@ import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { JobState, TrainPromptRequestSchema } from '../../gen/ptune/v1/training_pb.js';
 import * as grpc from '@grpc/grpc-js';
 import { RpcError } from '../../grpc/index.js';
-import { Prisma } from '../../storage/index.js';
 import type { CoordinatorContext } from '../context.js';
-import { updateJobWithEvents } from '../queue/event-ctes.js';
+import { updateJobWithEvents } from '../queue/job-events.js';
 import { registerBestTrial } from './register-best-trial.js';
 import { decodeTrialPlan } from './trial-plan.js';
 
@@ -65,9 +64,11 @@ export async function finalizeJob(ctx: CoordinatorContext, jobId: string): Promi
   if (pending) return;
   const reason = failedTasks.length > 0 ? `no version registered for ${failedTasks.join(', ')}` : '';
   const state = failedTasks.length > 0 ? JobState.FAILED : JobState.SUCCEEDED;
-  await updateJobWithEvents(ctx.prisma, jobId, {
-    set: Prisma.sql`state = ${JobState[state]}::job_state, finished_at = now(), error = ${reason === '' ? null : reason}`,
-    where: Prisma.sql`state IN ('QUEUED', 'RUNNING')`,
+  await updateJobWithEvents(ctx.queue, jobId, {
+    name: 'finish',
+    set: `state = $3::job_state, finished_at = now(), error = $4`,
+    where: `state IN ('QUEUED', 'RUNNING')`,
+    values: [JobState[state], reason === '' ? null : reason],
     events: [{ kind: { case: 'jobState', value: { state, reason } } }],
   });
 }

@@ -10,7 +10,7 @@ import { PromptVersionSpecSchema, type PromptVersion } from '../../gen/ptune/v1/
 import type { TrialPoint } from '../../gen/ptune/v1/training_pb.js';
 import { createPromptVersion } from '../../registry/index.js';
 import type { CoordinatorContext } from '../context.js';
-import { appendJobEvents } from '../queue/event-ctes.js';
+import { appendJobEvents } from '../queue/job-events.js';
 
 export interface SelectedTrial {
   jobId: string;
@@ -54,7 +54,7 @@ export async function registerBestTrial(ctx: CoordinatorContext, selected: Selec
   const bytes = await ctx.blobs.get(selected.resultBlobKey);
   const { version, created } = await createPromptVersion(ctx, spec, { kind: 'safetensors', bytes, field: `trial ${selected.trialId} result` });
   if (created) {
-    await appendJobEvents(ctx.prisma, selected.jobId, [
+    await appendJobEvents(ctx.queue, selected.jobId, [
       {
         trialId: selected.trialId,
         kind: { case: 'registered', value: { version: { task: selected.taskRef, version: version.version }, alias: selected.alias } },

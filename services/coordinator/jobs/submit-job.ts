@@ -10,7 +10,8 @@ import type { CoordinatorContext } from '../context.js';
 import { checkExampleLengths } from '../datasets/check-example-lengths.js';
 import { modelTokenizer } from '../datasets/model-tokenizer.js';
 import { storeDataset } from '../datasets/store-dataset.js';
-import { appendJobEvents } from '../queue/event-ctes.js';
+import { appendJobEvents } from '../queue/job-events.js';
+import { prismaRunner } from '../queue/query-runner.js';
 import { expandSweep } from './expand-sweep.js';
 import { InvalidRequestError } from './invalid-request.js';
 import { normalizeRequest } from './normalize-request.js';
@@ -79,9 +80,12 @@ export async function submitJob(ctx: CoordinatorContext, request: TrainPromptReq
           maxAttempts: spec.maxAttempts,
         })),
       });
-      await appendJobEvents(tx, job.id, [{ trialId: null, kind: { case: 'jobState', value: { state: JobState.QUEUED } } }]);
+      await appendJobEvents(prismaRunner(tx), job.id, [{ trialId: null, kind: { case: 'jobState', value: { state: JobState.QUEUED } } }]);
       return job.id;
     });
+    ctx.wakeup.wake(trials.length);
+    // the QUEUED event has its sequence number before TrainPrompt answers
+    await ctx.events.flush();
     return { jobId, created: true };
   } catch (err) {
     // a concurrent submit with the same key won the unique index

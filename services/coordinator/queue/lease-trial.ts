@@ -1,6 +1,6 @@
 import { JobState, TrialState } from '../../gen/ptune/v1/training_pb.js';
-import { Prisma } from '../../storage/index.js';
-import { eventCtes, updateJobWithEvents } from './event-ctes.js';
+import { eventsParam, updateJobWithEvents } from './job-events.js';
+import type { QueryRunner, QueueSql } from './query-runner.js';
 
 /** What a lease grant returns: the trial, its new epoch, and what the worker needs to run it. */
 export interface LeasedTrialRow {
@@ -22,60 +22,92 @@ export interface LeasedTrialRow {
   baseModelId: string;
 }
 
+/** A granted lease: the row plus the worker it went to. */
+export interface GrantedLease extends LeasedTrialRow {
+  workerId: string;
+}
+
 /**
- * Leases the next runnable trial to `workerId` in one statement, or returns undefined.
+ * Grants up to one trial to each of `$1` (worker ids, in order) in one statement.
  *
- * Fair share: among QUEUED trials whose backoff has passed, the one of the job with the fewest
- * RUNNING trials wins, then the oldest job, then the trial's position in its job. `FOR UPDATE OF t
- * SKIP LOCKED` below the sort makes concurrent leasers (other requests, other coordinator replicas)
- * take different rows: a row another transaction is granting is skipped, and a row whose state
- * changed after this statement's snapshot is re-checked (`state = 'QUEUED'`) once locked. The grant
- * bumps `lease_epoch`, the fencing token every later call must present.
+ * Fair share: among QUEUED trials whose backoff has passed, trial k (k = 1, 2 … in its job's
+ * ordinal order) of a job with n RUNNING trials ranks n + k, so one batch interleaves jobs the way
+ * the same number of one-at-a-time grants would, and a 1-trial job is not starved by a 500-trial
+ * sweep; ties go to the older job, then the trial's position. `FOR UPDATE OF t SKIP LOCKED` makes
+ * concurrent leasers (another batch, another coordinator replica) take different rows: a row being
+ * granted elsewhere is skipped, and a row whose state changed after this statement's snapshot is
+ * re-checked (`state = 'QUEUED'`) once locked. The grant bumps `lease_epoch`, the fencing token every
+ * later call must present. The RUNNING events are appended unsequenced (see job-events.ts), so the
+ * job row is not locked; `$3` is the event template, the holder's id is added per row.
  */
-export async function leaseTrial(db: Prisma.TransactionClient, workerId: string, ttlMs: number): Promise<LeasedTrialRow | undefined> {
-  const rows = await db.$queryRaw<LeasedTrialRow[]>`
+const LEASE: QueueSql = {
+  name: 'ptune_lease_trials',
+  text: `
     WITH running AS (
       SELECT job_id, count(*) AS n FROM trial WHERE state = 'RUNNING' GROUP BY job_id
     ),
-    candidate AS (
-      SELECT t.id FROM trial t
+    ranked AS (
+      SELECT t.id, coalesce(r.n, 0) + row_number() OVER (PARTITION BY t.job_id ORDER BY t.ordinal) AS share,
+             j.created_at, j.id AS job_id, t.ordinal
+      FROM trial t
       JOIN job j ON j.id = t.job_id
       LEFT JOIN running r ON r.job_id = t.job_id
       WHERE t.state = 'QUEUED' AND t.not_before <= now()
-      ORDER BY coalesce(r.n, 0), j.created_at, j.id, t.ordinal
-      LIMIT 1
+    ),
+    candidate AS (
+      SELECT t.id, rk.share, rk.created_at, rk.job_id, rk.ordinal FROM trial t JOIN ranked rk ON rk.id = t.id
+      ORDER BY rk.share, rk.created_at, rk.job_id, rk.ordinal
+      LIMIT cardinality($1::text[])
       FOR UPDATE OF t SKIP LOCKED
+    ),
+    assigned AS (
+      SELECT id, ($1::text[])[row_number() OVER (ORDER BY share, created_at, job_id, ordinal)] AS worker_id FROM candidate
     ),
     leased AS (
       UPDATE trial t SET
         state = 'RUNNING',
-        lease_owner = ${workerId},
+        lease_owner = a.worker_id,
         lease_epoch = t.lease_epoch + 1,
-        lease_expires_at = now() + ${ttlMs}::int * interval '1 millisecond',
+        lease_expires_at = now() + $2::int * interval '1 millisecond',
         attempts = t.attempts + 1,
         started_at = coalesce(t.started_at, now()),
         error = NULL
-      FROM candidate c WHERE t.id = c.id
+      FROM assigned a WHERE t.id = a.id
       RETURNING t.id, t.job_id, t.task_id, t.attempts, t.lease_epoch, t.lease_expires_at,
-                t.checkpoint_key, t.checkpoint_step, t.sweep_point
+                t.checkpoint_key, t.checkpoint_step, t.sweep_point, t.lease_owner
     ),
-    ${eventCtes('leased', [{ kind: { case: 'trialState', value: { state: TrialState.RUNNING, workerId } } }])}
-    SELECT l.id AS "trialId", l.job_id AS "jobId", l.task_id AS "taskId", l.attempts, l.lease_epoch AS epoch,
-           l.lease_expires_at AS "expiresAt", l.checkpoint_key AS "checkpointKey", l.checkpoint_step AS "checkpointStep",
-           l.sweep_point AS plan, j.spec->'selection' AS selection, j.state::text AS "jobState",
-           tk.namespace AS "taskNamespace", tk.name AS "taskName", j.base_model_id AS "baseModelId"
-    FROM leased l JOIN job j ON j.id = l.job_id JOIN task tk ON tk.id = l.task_id`;
-  return rows[0];
+    ev AS (
+      INSERT INTO job_event (job_id, trial_id, type, payload)
+      SELECT l.job_id, l.id, x.e->>'type', x.e->'payload' || jsonb_build_object('workerId', l.lease_owner)
+      FROM leased l, jsonb_array_elements($3::jsonb) AS x(e)
+      RETURNING 1
+    )
+    SELECT l.lease_owner AS "workerId", l.id AS "trialId", l.job_id AS "jobId", l.task_id AS "taskId", l.attempts,
+           l.lease_epoch AS epoch, l.lease_expires_at AS "expiresAt", l.checkpoint_key AS "checkpointKey",
+           l.checkpoint_step AS "checkpointStep", l.sweep_point AS plan, j.spec->'selection' AS selection,
+           j.state::text AS "jobState", tk.namespace AS "taskNamespace", tk.name AS "taskName", j.base_model_id AS "baseModelId"
+    FROM leased l JOIN job j ON j.id = l.job_id JOIN task tk ON tk.id = l.task_id`,
+};
+
+const RUNNING_EVENT = eventsParam([{ kind: { case: 'trialState', value: { state: TrialState.RUNNING } } }]);
+
+/**
+ * Leases the next runnable trials to `workerIds` (distinct) in one statement; a worker left out
+ * got nothing because nothing more was runnable.
+ */
+export async function leaseTrials(db: QueryRunner, workerIds: readonly string[], ttlMs: number): Promise<GrantedLease[]> {
+  return db.query<GrantedLease>(LEASE, [workerIds, ttlMs, RUNNING_EVENT]);
 }
 
 /**
  * QUEUED → RUNNING for a job whose first trial was just leased. Conditional, so concurrent first
  * leases (or a cancellation) make it a no-op; the event is written only when the state changed.
  */
-export async function markJobStarted(db: Prisma.TransactionClient, jobId: string): Promise<void> {
+export async function markJobStarted(db: QueryRunner, jobId: string): Promise<void> {
   await updateJobWithEvents(db, jobId, {
-    set: Prisma.sql`state = 'RUNNING', started_at = coalesce(started_at, now())`,
-    where: Prisma.sql`state = 'QUEUED'`,
+    name: 'started',
+    set: `state = 'RUNNING', started_at = coalesce(started_at, now())`,
+    where: `state = 'QUEUED'`,
     events: [{ kind: { case: 'jobState', value: { state: JobState.RUNNING } } }],
   });
 }
