@@ -1,7 +1,8 @@
 /**
  * GetPrompt serving benchmark (`npm run bench:registry`).
- * Warm: a 20×4096 float32 prompt resolved by alias (one Postgres query per call) and served from the
- * verified in-memory cache, at 1, 16 and 64 concurrent calls; in the same run a bare grpc-js handler
+ * Warm: a 20×4096 float32 prompt resolved by alias (fresh: one light Postgres query per call, shared
+ * by concurrent identical calls) and served from the verified in-memory cache, at 1, 16 and 64
+ * concurrent calls; in the same run a bare grpc-js handler (same process, same message-size options)
  * returning the same response bytes pre-encoded is the ceiling, and the ratio is printed (target ≥ 0.8).
  * A third column adds the opt-in resolution cache (resolutionCacheMs 1000: no database on hot reads).
  * Cold: the cache off, so every call reads and verifies the blob from an S3 wire server (s3rver), over
