@@ -4,13 +4,17 @@
  */
 import { Command } from 'commander';
 import { commandModules } from './commands/index.js';
+import { addCommandExamples } from './command-examples.js';
+import { packageVersion } from './package-version.js';
 
 export function buildProgram(): Command {
   const program = new Command('ptune')
     .description('Soft-prompt training, registry and serving for frozen language models')
+    .version(packageVersion(), '-V, --version', 'print the ptune version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
   for (const register of commandModules) register(program);
+  addCommandExamples(program);
   return program;
 }
 

@@ -39,7 +39,6 @@ export function registerJobsPlotCommand(program: Command): void {
     .option('--log-scale', 'loss axis on a log scale')
     .option('--width <px>', 'picture width', integerAtLeast(200), 800)
     .option('--height <px>', 'picture height', integerAtLeast(150), 450)
-    .addHelpText('after', '\nExamples:\n  $ ptune jobs plot 3f2a9c1e-… --out loss.png\n  $ ptune jobs plot 3f2a9c1e-… --out loss.svg --log-scale --width 1200\n')
     .action(async (jobId: string, flags: PlotFlags) => {
       const extension = path.extname(flags.out).toLowerCase();
       if (!(extension in RENDERERS)) throw new Error(`--out ${flags.out}: name a .png or .svg file`);

@@ -2,7 +2,7 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { toJson } from '@bufbuild/protobuf';
 import Table from 'cli-table3';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { PromptRegistryService } from '../../../gen/ptune/v1/registry_pb.js';
 import { createClient, RpcError, type ServiceClient } from '../../../grpc/index.js';
 import { openTransport } from '../../client.js';
@@ -23,7 +23,7 @@ export function clientCommand(parent: Command, name: string, description: string
   return parent
     .command(name)
     .description(description)
-    .option('--server <host:port>', 'ptune server address', DEFAULT_SERVER)
+    .addOption(new Option('--server <host:port>', 'ptune server address').env('PTUNE_SERVER').default(DEFAULT_SERVER))
     .option('--json', 'print JSON instead of text');
 }
 
