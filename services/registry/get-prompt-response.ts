@@ -1,12 +1,13 @@
 import { create, toBinary } from '@bufbuild/protobuf';
+import { WireType } from '@bufbuild/protobuf/wire';
 import { GetPromptResponseSchema } from '../gen/ptune/v1/registry_pb.js';
 import { PreEncoded } from '../grpc/index.js';
 import type { ServedPrompt } from './serve-prompt.js';
 
 type EncodedResponse = PreEncoded<typeof GetPromptResponseSchema>;
 
-/** `safetensors` is field 5, length-delimited: tag (5 << 3) | 2. */
-const SAFETENSORS_TAG = (5 << 3) | 2;
+/** The tag of `safetensors`, a length-delimited field (the last field, so the result is canonical). */
+const SAFETENSORS_TAG = (GetPromptResponseSchema.field.safetensors.number << 3) | WireType.LengthDelimited;
 
 /**
  * GetPromptResponse in wire form without copying the payload on every call.
@@ -53,6 +54,7 @@ function metadataKey(served: ServedPrompt): string {
   return JSON.stringify([served.versionId, served.version.aliases, served.payloadSha256, served.payloadDtype]);
 }
 
+/** The tag and the varint length that precede a length-delimited field's bytes (tag < 128). */
 function lengthDelimitedPrefix(tag: number, length: number): Uint8Array {
   const bytes = [tag];
   for (let value = length; ; value = Math.floor(value / 128)) {
