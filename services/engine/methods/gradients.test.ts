@@ -39,3 +39,38 @@ describe('whole-model loss gradients w.r.t. every method parameter vs central fi
     });
   }
 });
+
+describe('float32 graphs (onnxruntime "all" optimizations) give the float64 loss and gradients', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const method = createMethod(c.options, tinyConfig, P);
+      const params = randomFeeds(method.parameters, 9);
+      const results = await Promise.all(
+        (['float32', 'float64'] as const).map(async (dtype) => {
+          const { graph } = buildLlamaTrainingGraph(tinyWeights, { batch: 2, seqLen: 6, dtype, ...graphSource(method) });
+          const session = await GraphSession.create(graph);
+          try {
+            const cast = (t: HostTensor): HostTensor => ({ data: dtype === 'float32' ? Float32Array.from(t.data as Float64Array) : t.data, dims: t.dims });
+            return await session.run({
+              [LLAMA_IO.tokens]: tokens(batchTokens),
+              [LLAMA_IO.lossMask]: cast({ data: Float64Array.from(batchMask.flat()), dims: [2, 6] }),
+              ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, cast(v)])),
+            });
+          } finally {
+            await session.release();
+          }
+        }),
+      );
+      const [f32, f64] = results;
+      expect(Math.abs((f32[LLAMA_IO.loss].data[0] as number) - (f64[LLAMA_IO.loss].data[0] as number))).toBeLessThan(1e-5);
+      for (const p of method.parameters) {
+        const a = f32[`${LLAMA_IO.gradPrefix}${p.name}`].data as Float32Array;
+        const b = f64[`${LLAMA_IO.gradPrefix}${p.name}`].data as Float64Array;
+        const scale = Math.max(1e-3, ...Array.from(b, Math.abs));
+        let diff = 0;
+        for (let i = 0; i < b.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        expect(diff / scale, p.name).toBeLessThan(1e-4);
+      }
+    });
+  }
+});
