@@ -6,6 +6,6 @@ export { createTokenAuthenticator, mintProcessWorkerToken, type Authenticate, ty
 export { createGuard, type Guard, type GuardOptions } from './guard.js';
 export { callPrincipal, LOCAL_PRINCIPAL, type Principal } from './principal.js';
 export { ALL_NAMESPACES, parseRole, roleCovers, ROLES, type Role } from './roles.js';
-export { createToken, listTokens, revokeToken, findToken, TokenInputError, type TokenRecord } from './token-store.js';
+export { createToken, registerToken, listTokens, revokeToken, findToken, TokenInputError, TokenConflictError, type TokenRecord } from './token-store.js';
 export { loadServerTls, tlsFilesFromEnv, type TlsFiles } from './tls-files.js';
 export { openClientTransport, type ClientTls, type ClientTransportOptions } from './client-transport.js';

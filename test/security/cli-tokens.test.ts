@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerToken } from '../../services/auth/index.js';
+import { newToken } from '../../services/auth/token-secret.js';
 import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
 import { invoke, startSecureServer, type SecureServer } from './support/secure-server.js';
 
@@ -71,4 +73,61 @@ describe('ptune tokens', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('registers a pre-generated token (--from-env): refuses malformed text, is idempotent, refuses a conflicting secret', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-from-env-'));
+    const worker = ['tokens', 'create', '--namespace', '*', '--role', 'worker', '--from-env', 'WORKER_TOKEN', '--data-dir', dir];
+    const token = newToken().text;
+    try {
+      const unset = await ptune(worker);
+      expect(unset.code).not.toBe(0);
+      expect(unset.stderr).toMatch(/--from-env WORKER_TOKEN: the environment variable WORKER_TOKEN is not set/);
+      for (const bad of ['dev-only-worker-token', `${token}x`, `ptk_ABCDEFGHIJKL_${token.slice(17)}`]) {
+        const malformed = await ptune(worker, { WORKER_TOKEN: bad });
+        expect(malformed.code, bad).not.toBe(0);
+        expect(malformed.stderr, bad).toMatch(/INVALID_ARGUMENT: --from-env WORKER_TOKEN: not a well-formed token \(expected ptk_<12 characters a-z0-9>_<43 characters base64url>/);
+        expect(malformed.stderr, bad).not.toContain(bad);
+      }
+      const notWorkerNamespace = await ptune(['tokens', 'create', '--namespace', 'team-a', '--role', 'worker', '--from-env', 'WORKER_TOKEN', '--data-dir', dir], { WORKER_TOKEN: token });
+      expect(notWorkerNamespace.stderr).toMatch(/INVALID_ARGUMENT: role worker: .*namespace must be "\*"/);
+
+      const first = await ptune([...worker, '--json'], { WORKER_TOKEN: `${token}\n` });
+      expect(first.code, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ id: token.slice(4, 16), role: 'worker', namespace: '*', created: true });
+      expect(first.stdout).not.toContain(token.slice(17));
+      const again = await ptune(worker, { WORKER_TOKEN: token });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toBe(`already registered, unchanged: token ${token.slice(4, 16)} (worker in *)\n`);
+
+      const sameIdOtherSecret = `${token.slice(0, 17)}${newToken().secret}`;
+      const conflict = await ptune(worker, { WORKER_TOKEN: sameIdOtherSecret });
+      expect(conflict.code).not.toBe(0);
+      expect(conflict.stderr).toMatch(new RegExp(`ALREADY_EXISTS: --from-env WORKER_TOKEN: token ${token.slice(4, 16)} already exists with a different secret`));
+      const otherRole = await ptune(['tokens', 'create', '--namespace', '*', '--role', 'admin', '--from-env', 'WORKER_TOKEN', '--data-dir', dir], { WORKER_TOKEN: token });
+      expect(otherRole.stderr).toMatch(/ALREADY_EXISTS: .* already exists as role worker in namespace "\*"/);
+
+      const listed = JSON.parse((await ptune(['tokens', 'list', '--data-dir', dir, '--json'])).stdout) as { id: string }[];
+      expect(listed.map((t) => t.id)).toEqual([token.slice(4, 16)]);
+      const audit = JSON.parse((await ptune(['audit', '--namespace', '*', '--data-dir', dir, '--json'])).stdout) as { action: string }[];
+      expect(audit.map((e) => e.action)).toEqual(['token.create']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('refuses --from-env through a server (a server mints its own secrets)', async () => {
+    const run = await ptune(['tokens', 'create', '--namespace', '*', '--role', 'worker', '--from-env', 'WORKER_TOKEN', '--server', env.server.address], { PTUNE_TOKEN: admin, WORKER_TOKEN: newToken().text });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/--from-env works only directly on the database \(--database-url or --data-dir\)/);
+  }, 60_000);
+
+  it('a registered token authenticates with its role, like a minted one', async () => {
+    const text = newToken().text;
+    await registerToken(env.prisma, { text, source: 'test', namespace: 'team-a', role: 'reader', createdBy: 'test' });
+    const listModels = PromptRegistryService.methods.find((m) => m.name === 'ListBaseModels')!;
+    expect((await invoke(env.transport, PromptRegistryService, listModels, [{}], text)).ok).toBe(true);
+    const register = PromptRegistryService.methods.find((m) => m.name === 'RegisterBaseModel')!;
+    const refused = await invoke(env.transport, PromptRegistryService, register, [{}], text);
+    expect(refused.ok ? 'OK' : refused.error.codeName).toBe('PERMISSION_DENIED');
+  }, 60_000);
 });

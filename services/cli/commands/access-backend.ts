@@ -4,7 +4,7 @@
  * bootstrap route: whoever can open the database is trusted, e.g. to create the first admin token).
  */
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { listAudit, listTokens, createToken, recordAudit, revokeToken, TokenInputError, type AuditRecord, type Role, type TokenRecord } from '../../auth/index.js';
+import { listAudit, listTokens, createToken, recordAudit, registerToken, revokeToken, TokenConflictError, TokenInputError, type AuditRecord, type Role, type TokenRecord } from '../../auth/index.js';
 import { AccessService, TokenRole, type ApiToken } from '../../gen/ptune/v1/access_pb.js';
 import { createClient, RpcError } from '../../grpc/index.js';
 import { openDatabase, type PrismaClient } from '../../storage/index.js';
@@ -18,6 +18,8 @@ export interface AccessTarget {
 
 export interface AccessBackend {
   createToken(namespace: string, role: Role, description: string): Promise<{ token: TokenRecord; text: string }>;
+  /** Stores a token generated elsewhere; `source` names where its text came from, for errors. */
+  registerToken(text: string, source: string, namespace: string, role: Role, description: string): Promise<{ token: TokenRecord; created: boolean }>;
   listTokens(namespace: string | undefined, includeRevoked: boolean): Promise<TokenRecord[]>;
   revokeToken(id: string): Promise<TokenRecord>;
   listAudit(namespace: string, limit: number): Promise<AuditRecord[]>;
@@ -30,7 +32,9 @@ export async function withAccessBackend<T>(target: AccessTarget, body: (backend:
     try {
       return await body(databaseBackend(database.prisma));
     } catch (err) {
-      throw err instanceof TokenInputError ? new Error(`INVALID_ARGUMENT: ${err.message}`, { cause: err }) : err;
+      if (err instanceof TokenInputError) throw new Error(`INVALID_ARGUMENT: ${err.message}`, { cause: err });
+      if (err instanceof TokenConflictError) throw new Error(`ALREADY_EXISTS: ${err.message}`, { cause: err });
+      throw err;
     } finally {
       await database.close();
     }
@@ -59,6 +63,13 @@ function databaseBackend(prisma: PrismaClient): AccessBackend {
       await recordAudit(prisma, { actor: LOCAL_ACTOR, namespace, action: 'token.create', target: created.token.id, details: { role, via: 'database' } });
       return created;
     },
+    async registerToken(text, source, namespace, role, description) {
+      const registered = await registerToken(prisma, { text, source, namespace, role, description, createdBy: LOCAL_ACTOR });
+      if (registered.created) {
+        await recordAudit(prisma, { actor: LOCAL_ACTOR, namespace, action: 'token.create', target: registered.token.id, details: { role, via: 'database', registered: true } });
+      }
+      return registered;
+    },
     listTokens: (namespace, includeRevoked) => listTokens(prisma, { namespace, includeRevoked }),
     async revokeToken(id) {
       const token = await revokeToken(prisma, id);
@@ -77,6 +88,9 @@ function serverBackend(client: ReturnType<typeof createClient<typeof AccessServi
     async createToken(namespace, role, description) {
       const reply = await client.createToken({ namespace, role: ROLE_OF[role], description });
       return { token: fromWire(reply.token), text: reply.secret };
+    },
+    registerToken() {
+      return Promise.reject(new Error('--from-env works only directly on the database (--database-url or --data-dir): a server mints the secrets of the tokens it creates'));
     },
     async listTokens(namespace, includeRevoked) {
       if (namespace === undefined) throw new Error('--namespace is required when talking to a server');

@@ -1,11 +1,18 @@
 /** `ptune tokens create|list|revoke`: API tokens, through a server or directly on its database. */
 import type { Command } from 'commander';
-import { parseRole, type TokenRecord } from '../../auth/index.js';
+import { parseRole, type Role, type TokenRecord } from '../../auth/index.js';
 import { withAccessBackend, type AccessTarget } from './access-backend.js';
 import { clientCommand, printTable } from './registry/client.js';
 
 interface TokenFlags extends AccessTarget {
   json?: boolean;
+}
+
+interface CreateFlags extends TokenFlags {
+  namespace: string;
+  role: Role;
+  description: string;
+  fromEnv?: string;
 }
 
 /** --server (from clientCommand) or the database directly. */
@@ -18,11 +25,13 @@ function accessCommand(parent: Command, name: string, description: string): Comm
 export function registerTokensCommands(program: Command): void {
   const tokens = program.command('tokens').description('API tokens (bearer credentials bound to a namespace and a role)');
 
-  accessCommand(tokens, 'create', 'create a token and print its secret (shown once)')
+  accessCommand(tokens, 'create', 'create a token and print its secret (shown once), or register one generated elsewhere (--from-env)')
     .requiredOption('--namespace <ns>', 'namespace the token acts in ("*" = every namespace)')
     .requiredOption('--role <role>', 'reader | trainer | admin | worker (worker tokens need --namespace "*")', parseRole)
     .option('--description <text>', 'what the token is for', '')
-    .action(async (flags: TokenFlags & { namespace: string; role: ReturnType<typeof parseRole>; description: string }) => {
+    .option('--from-env <var>', 'register the token held in this environment variable (ptk_<id>_<secret>) instead of minting one; with --database-url or --data-dir only; idempotent')
+    .action(async (flags: CreateFlags) => {
+      if (flags.fromEnv !== undefined) return registerFromEnv(flags.fromEnv, flags);
       const { token, text } = await withAccessBackend(flags, (backend) => backend.createToken(flags.namespace, flags.role, flags.description));
       if (flags.json) process.stdout.write(`${JSON.stringify({ ...record(token), secret: text }, null, 2)}\n`);
       else {
@@ -47,6 +56,16 @@ export function registerTokensCommands(program: Command): void {
       if (flags.json) process.stdout.write(`${JSON.stringify(record(token), null, 2)}\n`);
       else process.stdout.write(`revoked ${token.id} (${token.role} in ${token.namespace}) at ${iso(token.revokedAt)}\n`);
     });
+}
+
+/** `tokens create --from-env VAR`: stores the hash of a token generated elsewhere; never prints it. */
+async function registerFromEnv(variable: string, flags: CreateFlags): Promise<void> {
+  const source = `--from-env ${variable}`;
+  const text = process.env[variable];
+  if (text === undefined || text.trim() === '') throw new Error(`${source}: the environment variable ${variable} is not set or empty`);
+  const { token, created } = await withAccessBackend(flags, (backend) => backend.registerToken(text, source, flags.namespace, flags.role, flags.description));
+  if (flags.json) process.stdout.write(`${JSON.stringify({ ...record(token), created }, null, 2)}\n`);
+  else process.stdout.write(`${created ? 'registered' : 'already registered, unchanged:'} token ${token.id} (${token.role} in ${token.namespace})\n`);
 }
 
 const iso = (date: Date | null): string => date?.toISOString() ?? '';
