@@ -13,6 +13,8 @@ export interface ProgressOutput {
   readonly isTTY?: boolean;
 }
 
+const IDLE_HINT_MS = 30_000;
+
 interface TrialView {
   readonly label: string;
   readonly total: number;
@@ -42,16 +44,20 @@ export async function followJob(client: TrainingClient, job: Job, out: ProgressO
     if (bars) bars.log(`  ${text}\n`);
     else out.write(`  ${text}\n`);
   };
+  // a job nobody leases (no worker, or workers that could not register) would otherwise wait in silence
+  const idle = setTimeout(() => line(`no worker has started a trial after ${IDLE_HINT_MS / 1000} s: \`ptune serve\` needs --workers ≥ 1 (PTUNE_WORKERS), or run \`ptune worker --coordinator <address>\``), IDLE_HINT_MS);
   try {
     for await (const { event } of client.watchJob({ jobId: job.id }, { signal })) {
       if (!event) continue;
       const trial = trials.get(event.trialId);
+      if (event.kind.case === 'trialState' && event.kind.value.state === TrialState.RUNNING) clearTimeout(idle);
       if (trial) showTrialEvent(trial, event, line);
       if (isTerminalJobEvent(event)) break;
     }
   } catch (err) {
     if (!signal?.aborted) throw err;
   } finally {
+    clearTimeout(idle);
     bars?.stop();
   }
 }

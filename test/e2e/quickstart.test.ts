@@ -29,7 +29,7 @@ const run = promisify(execFile);
 
 const FIRST_START_MS = 8 * 60_000;
 const READY = /^ptune is ready: serving on /m;
-const FAILED = /quick start failed: .*/;
+const FAILED = /quick start failed: .*|worker stopped with an error.*/;
 
 /** `npm start` in its own process group, with its output collected. */
 class NpmStart {
