@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseToken } from '../../services/auth/token-secret.js';
 import { buildKustomization, kustomizeBase64 } from './kustomize/build.js';
 import { kustomizeNameHash } from './kustomize/name-hash.js';
 import { configReferences, isObject, objectKey, type JsonObject, type K8sObject } from './kustomize/objects.js';
@@ -174,12 +175,30 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     expect(list(get(hpa, 'spec', 'metrics')).map((m) => get(m, 'resource', 'name'))).toContain('cpu');
   });
 
-  it('the migration Job runs `ptune migrate` against DATABASE_URL from the ptune-database Secret', () => {
+  it('the migration Job runs `ptune migrate`, then registers the workers\' token, both against DATABASE_URL from the ptune-database Secret', () => {
     const objects = rendered(target);
-    const [migrate] = workload(objects, 'Job', 'ptune-migrate').containers;
+    const job = workload(objects, 'Job', 'ptune-migrate');
+    const secretOf = (c: JsonObject, env: string) => get(list(c.env).find((e) => e.name === env), 'valueFrom', 'secretKeyRef') as JsonObject | undefined;
+    const generated = (name: string) => new RegExp(`^${name}(-[a-z0-9]{10})?$`);
+    const [migrate] = list(job.podSpec.initContainers);
     expect(migrate.args).toEqual(['migrate']);
-    const url = list(migrate.env).find((e) => e.name === 'DATABASE_URL');
-    expect(String(get(url, 'valueFrom', 'secretKeyRef', 'name'))).toMatch(/^ptune-database(-[a-z0-9]{10})?$/);
+    const [register] = list(job.podSpec.containers);
+    expect(register.command, 'the image entrypoint (node bin/ptune.js) runs the arguments').toBeUndefined();
+    expect(register.args).toEqual(['tokens', 'create', '--namespace', '*', '--role', 'worker', '--description', 'k8s-workers', '--from-env', 'PTUNE_TOKEN', '--database-url', '$(DATABASE_URL)']);
+    for (const c of [migrate, register]) expect(String(secretOf(c, 'DATABASE_URL')?.name), String(c.name)).toMatch(generated('ptune-database'));
+    const token = secretOf(register, 'PTUNE_TOKEN');
+    expect(String(token?.name)).toMatch(generated('ptune-worker-token'));
+    expect(token?.key).toBe('token');
+  });
+
+  it('workers present the token the Job registers; the coordinator reads no worker token', () => {
+    const objects = rendered(target);
+    const [worker] = workload(objects, 'Deployment', 'ptune-worker').containers;
+    const [register] = list(workload(objects, 'Job', 'ptune-migrate').podSpec.containers);
+    const tokenRef = (c: JsonObject) => get(list(c.env).find((e) => e.name === 'PTUNE_TOKEN'), 'valueFrom', 'secretKeyRef');
+    expect(tokenRef(worker)).toEqual(tokenRef(register));
+    const coordinator = workload(objects, 'Deployment', 'ptune-coordinator');
+    expect(JSON.stringify(coordinator.podSpec)).not.toMatch(/WORKER_TOKEN|ptune-worker-token/);
   });
 
   it('workers cache base models and datasets on an emptyDir at PTUNE_CACHE_DIR and may finish a checkpoint on SIGTERM', () => {
@@ -270,6 +289,12 @@ describe('overlay dev', () => {
         if (key !== 'user') expect(decoded, `${s.metadata.name}.${key}`).toContain('dev-only');
       }
     }
+  });
+
+  it('generates a well-formed worker token (ptk_<id>_<secret>) that the Job can register', () => {
+    const secret = objects().find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('ptune-worker-token-'));
+    const token = decode(String(get(secret, 'data', 'token')));
+    expect(parseToken(token), token).toBeDefined();
   });
 
   it('runs Postgres (StatefulSet, Service, volume) and MinIO with a bucket Job, wired into the ptune config', () => {
