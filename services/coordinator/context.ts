@@ -1,12 +1,17 @@
+import { DEFAULT_LIMITS, type Limits } from '../config/index.js';
 import type { BlobStore, PrismaClient } from '../storage/index.js';
 import type { CoalescedRunner } from './coalesced-runner.js';
-import type { JobLimits } from './jobs/job-limits.js';
 import type { LeaseWakeup } from './lease-wakeup.js';
 import type { QueryRunner } from './queue/query-runner.js';
 import type { RetryBackoff } from './queue/retry-backoff.js';
 
 /** Timing and limits of a coordinator; all state lives in the database and the blob store. */
-export interface CoordinatorConfig extends JobLimits {
+export interface CoordinatorConfig {
+  /**
+   * the server's limits (services/config: limitsFromEnv() at the composition root); the coordinator
+   * enforces the trial count of a job and the size of a dataset itself too
+   */
+  limits: CoordinatorLimits;
   /** a lease not extended within this expires and its trial is requeued */
   leaseTtlMs: number;
   /** how often workers are told to heartbeat */
@@ -25,8 +30,11 @@ export interface CoordinatorConfig extends JobLimits {
   retryBackoff: RetryBackoff;
 }
 
+/** The limits of services/config that the coordinator enforces. */
+export type CoordinatorLimits = Pick<Limits, 'maxTrialsPerJob' | 'maxDatasetBytes'>;
+
 export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
-  maxTrialsPerJob: 1024,
+  limits: DEFAULT_LIMITS,
   leaseTtlMs: 30_000,
   heartbeatIntervalMs: 5_000,
   maintenanceIntervalMs: 1_000,

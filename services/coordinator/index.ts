@@ -15,7 +15,7 @@ import { poolRunner, prismaRunner } from './queue/query-runner.js';
 import { trainingService } from './training-service.js';
 import { workerService } from './worker-service.js';
 
-export { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig } from './context.js';
+export { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig, type CoordinatorLimits } from './context.js';
 export { runMaintenance } from './maintenance.js';
 export { registrationKey } from './jobs/register-best-trial.js';
 

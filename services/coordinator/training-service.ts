@@ -14,7 +14,6 @@ import { submitJob } from './jobs/submit-job.js';
 import { cancelJob } from './queue/cancel-job.js';
 import { mapErrors } from './rpc-errors.js';
 
-const MAX_DATASET_BYTES = 256 * 1024 * 1024;
 const TERMINAL_JOB_STATES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
 export function trainingService(ctx: CoordinatorContext): ServiceImplementation {
@@ -40,8 +39,8 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
         } else if (request.part.case === 'chunk') {
           if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'send the header before any chunk', { field: 'header' });
           size += request.part.value.length;
-          if (size > MAX_DATASET_BYTES) {
-            throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `dataset is larger than ${MAX_DATASET_BYTES} bytes`, { field: 'chunk' });
+          if (size > ctx.config.limits.maxDatasetBytes) {
+            throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `dataset is larger than ${ctx.config.limits.maxDatasetBytes} bytes (PTUNE_MAX_DATASET_BYTES)`, { field: 'chunk' });
           }
           chunks.push(request.part.value);
         }

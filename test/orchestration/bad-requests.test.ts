@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../services/config/index.js';
 import { TuningMethod } from '../../services/gen/ptune/v1/common_pb.js';
 import type { TaskDataSchema, TrainPromptRequestSchema } from '../../services/gen/ptune/v1/training_pb.js';
 import type { BaseModel, Task } from '../../services/storage/index.js';
@@ -11,6 +12,7 @@ import { datasetText, seedTask, seedTinyModel } from './support/seed.js';
 type RequestInit = Exclude<MessageInitShape<typeof TrainPromptRequestSchema>, { $typeName: string }>;
 
 const MAX_TRIALS = 16;
+const MAX_DATASET_BYTES = 64 * 1024;
 
 describe('TrainPrompt refuses bad requests and creates nothing (PGlite)', () => {
   let h: CoordinatorHarness;
@@ -22,7 +24,7 @@ describe('TrainPrompt refuses bad requests and creates nothing (PGlite)', () => 
   let stagedMalformedKey: string;
 
   beforeAll(async () => {
-    h = await startCoordinatorHarness({ config: { maxTrialsPerJob: MAX_TRIALS } });
+    h = await startCoordinatorHarness({ config: { limits: { ...DEFAULT_LIMITS, maxTrialsPerJob: MAX_TRIALS, maxDatasetBytes: MAX_DATASET_BYTES } } });
     model = await seedTinyModel(h.db.prisma, h.blobs);
     task = await seedTask(h.db.prisma);
     train = await uploadDataset(h.training, datasetText(6));
@@ -82,6 +84,14 @@ describe('TrainPrompt refuses bad requests and creates nothing (PGlite)', () => 
     const error = await rpcError(uploadDataset(h.training, `${datasetText(3)}\nnot json\n`, 'bad.jsonl'));
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error.message).toMatch(/bad\.jsonl:4: not valid JSON/);
+    expect(await h.db.prisma.dataset.count()).toBe(datasets);
+  });
+
+  it('refuses a dataset over the configured limit (limits.maxDatasetBytes) and stores nothing', async () => {
+    const datasets = await h.db.prisma.dataset.count();
+    const error = await rpcError(uploadDataset(h.training, 'x'.repeat(MAX_DATASET_BYTES + 1), 'huge.jsonl'));
+    expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(error.message).toMatch(new RegExp(`larger than ${MAX_DATASET_BYTES} bytes \\(PTUNE_MAX_DATASET_BYTES\\)`));
     expect(await h.db.prisma.dataset.count()).toBe(datasets);
   });
 

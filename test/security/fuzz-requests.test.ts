@@ -8,8 +8,8 @@ import { status } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACCESS_RULES } from '../../services/auth/index.js';
+import { DEFAULT_LIMITS } from '../../services/config/index.js';
 import { InvalidRequestError } from '../../services/coordinator/jobs/invalid-request.js';
-import { DEFAULT_JOB_LIMITS } from '../../services/coordinator/jobs/job-limits.js';
 import { normalizeRequest } from '../../services/coordinator/jobs/normalize-request.js';
 import { AccessService } from '../../services/gen/ptune/v1/access_pb.js';
 import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
@@ -74,7 +74,7 @@ describe('TrainPrompt validation (coordinator normalizeRequest)', () => {
           return;
         }
         try {
-          normalizeRequest(request, DEFAULT_JOB_LIMITS);
+          normalizeRequest(request, DEFAULT_LIMITS);
           verdicts.accepted++;
         } catch (err) {
           if (!(err instanceof InvalidRequestError)) throw new Error(`threw ${(err as Error)?.constructor?.name}: ${String(err)}`, { cause: err });

@@ -1,5 +1,6 @@
 /** `ptune coordinator`: the production server (DATABASE_URL + S3 from the environment), no in-process workers. */
 import type { Command } from 'commander';
+import { DEFAULT_LIMITS, limitsFromEnv, type Limits } from '../../config/index.js';
 import { createLogger, onShutdownSignals } from '../../observability/index.js';
 import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
 import { integerAtLeast } from './engine/options.js';
@@ -10,7 +11,7 @@ interface CoordinatorFlags extends SecurityFlags {
   host: string;
   migrate?: boolean;
   leaseTtlSeconds: number;
-  maxTrialsPerJob: number;
+  maxTrialsPerJob?: number;
 }
 
 export function registerCoordinatorCommands(program: Command): void {
@@ -21,14 +22,15 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--host <h>', 'interface to bind', '0.0.0.0')
     .option('--migrate', 'apply pending migrations first (otherwise run `ptune migrate`)')
     .option('--lease-ttl-seconds <s>', 'a lease not heartbeated for this long is requeued', integerAtLeast(2), 30)
-    .option('--max-trials-per-job <n>', 'largest job (tasks × sweep points) accepted', integerAtLeast(1), 1024);
+    .option('--max-trials-per-job <n>', `largest job (tasks × sweep points) accepted (overrides PTUNE_MAX_TRIALS_PER_JOB; default ${DEFAULT_LIMITS.maxTrialsPerJob})`, integerAtLeast(1));
   addSecurityOptions(command, 'default; --no-auth is allowed on loopback only')
     .action(async (flags: CoordinatorFlags) => {
       const databaseUrl = process.env.DATABASE_URL;
       if (!databaseUrl) throw new Error('ptune coordinator needs DATABASE_URL (Postgres); for a single machine use `ptune serve`');
       const logger = createLogger({ component: 'coordinator' });
       const ttl = flags.leaseTtlSeconds * 1000;
-      const security = serverSecurity(flags, flags.host, authAlways);
+      const limits: Limits = { ...limitsFromEnv(), ...(flags.maxTrialsPerJob === undefined ? {} : { maxTrialsPerJob: flags.maxTrialsPerJob }) };
+      const security = serverSecurity(flags, flags.host, authAlways, [], limits);
       const server = await startServer({
         tls: security.tls,
         maxMessageBytes: security.limits.maxMessageBytes,
@@ -39,7 +41,7 @@ export function registerCoordinatorCommands(program: Command): void {
         logger,
         modules: security.secure(
           allInOneModules({
-            coordinator: { leaseTtlMs: ttl, heartbeatIntervalMs: Math.max(500, Math.floor(ttl / 6)), maxTrialsPerJob: flags.maxTrialsPerJob },
+            coordinator: { leaseTtlMs: ttl, heartbeatIntervalMs: Math.max(500, Math.floor(ttl / 6)), limits },
             workers: { count: 0 },
           }),
         ),

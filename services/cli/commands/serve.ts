@@ -58,6 +58,7 @@ export function registerServeCommands(program: Command): void {
           resolutionCacheMs: flags.resolutionCacheMs,
           onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
           sweeper: { intervalMs: flags.sweepIntervalSeconds * 1000, graceMs: flags.sweepGraceSeconds * 1000 },
+          coordinator: { limits: security.limits },
           workers: { count: flags.workers, threads: flags.workerThreads, connection: security.inProcessConnection },
         })),
       });

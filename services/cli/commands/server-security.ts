@@ -36,10 +36,12 @@ export interface ServerSecurity {
   readonly inProcessConnection: ClientTransportOptions;
 }
 
-/** `authByDefault(host)`: whether tokens are required when neither --auth nor --no-auth is given. */
-export function serverSecurity(flags: SecurityFlags, host: string, authByDefault: (host: string) => boolean, processTokens: readonly ProcessToken[] = []): ServerSecurity {
+/**
+ * `authByDefault(host)`: whether tokens are required when neither --auth nor --no-auth is given.
+ * `limits`: what the guard enforces (default limitsFromEnv()); pass the same to the coordinator.
+ */
+export function serverSecurity(flags: SecurityFlags, host: string, authByDefault: (host: string) => boolean, processTokens: readonly ProcessToken[] = [], limits: Limits = limitsFromEnv()): ServerSecurity {
   const authenticate = flags.auth ?? (process.env.PTUNE_AUTH === 'off' ? false : process.env.PTUNE_AUTH === 'on' ? true : authByDefault(host));
-  const limits = limitsFromEnv();
   const files = tlsFilesFromEnv({ certFile: flags.tlsCert, keyFile: flags.tlsKey, clientCaFile: flags.tlsClientCa });
   const tls = loadServerTls(files);
   return {

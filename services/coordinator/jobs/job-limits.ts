@@ -1,11 +1,4 @@
-/** Server-side limits and defaults of TrainPrompt (the proto documents the defaults). */
-export interface JobLimits {
-  /** most trials (tasks × sweep points) one job may have */
-  maxTrialsPerJob: number;
-}
-
-export const DEFAULT_JOB_LIMITS: JobLimits = { maxTrialsPerJob: 1024 };
-
+/** Defaults and ranges of TrainPrompt (the proto documents the defaults); server limits are in services/config. */
 export const JOB_DEFAULTS = {
   virtualTokens: 8,
   learningRate: 0.03,

@@ -15,7 +15,8 @@ import {
 } from '../../gen/ptune/v1/training_pb.js';
 import { sweepSize } from './expand-sweep.js';
 import { InvalidRequestError } from './invalid-request.js';
-import { JOB_DEFAULTS, RANGES, SELECTION_METRICS, type JobLimits } from './job-limits.js';
+import type { CoordinatorLimits } from '../context.js';
+import { JOB_DEFAULTS, RANGES, SELECTION_METRICS } from './job-limits.js';
 
 const NAME = /^[a-z0-9_-]{1,63}$/;
 const ALIAS = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -95,7 +96,7 @@ function normalizeOptimizer(o: OptimizerSettings | undefined): OptimizerSettings
 }
 
 /** The request with defaults filled in, or InvalidRequestError. */
-export function normalizeRequest(request: TrainPromptRequest, limits: JobLimits): TrainPromptRequest {
+export function normalizeRequest(request: TrainPromptRequest, limits: Pick<CoordinatorLimits, 'maxTrialsPerJob'>): TrainPromptRequest {
   if (request.baseModel.trim() === '') throw new InvalidRequestError('base_model', 'is required');
   if (request.tasks.length === 0) throw new InvalidRequestError('tasks', 'give at least one task with train and eval data');
   const seen = new Set<string>();

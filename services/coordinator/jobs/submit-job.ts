@@ -23,7 +23,7 @@ export interface SubmittedJob {
 }
 
 export async function submitJob(ctx: CoordinatorContext, request: TrainPromptRequest): Promise<SubmittedJob> {
-  const spec = normalizeRequest(request, ctx.config);
+  const spec = normalizeRequest(request, ctx.config.limits);
   const namespace = spec.tasks[0].task!.namespace;
   if (spec.idempotencyKey !== '') {
     const existing = await findByKey(ctx, namespace, spec.idempotencyKey);
