@@ -25,6 +25,7 @@ const session = await ort.InferenceSession.create(serializeModel(built.graph), {
   intraOpNumThreads: THREADS,
   interOpNumThreads: 1,
   graphOptimizationLevel: 'all',
+  extra: { session: { intra_op: { allow_spinning: '0' } } }, // as GraphSession does
   enableProfiling: true,
   profileFilePrefix: path.join(tmpdir(), `ptune-profile-${which}`),
 });

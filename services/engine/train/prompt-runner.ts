@@ -6,7 +6,7 @@
  * argmax predictions, for eval.
  */
 import { LLAMA_IO, buildLlamaTrainingGraph, type PastKeyValues, type VirtualTokens } from '../graph/llama-graph.js';
-import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
+import { GraphSession, type HostTensor, type SessionOptions } from '../graph/run.js';
 import type { LlamaWeights } from '../model/llama.js';
 import type { ParameterSet } from './adamw.js';
 
@@ -32,10 +32,7 @@ export interface TrainOutputs {
   grads: ParameterSet;
 }
 
-export interface RunnerOptions {
-  executionProvider?: ExecutionProvider;
-  threads?: number;
-}
+export type RunnerOptions = Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning'>;
 
 /**
  * Where the trainable graph inputs come from: virtual tokens before the real ones (prompt tuning,
