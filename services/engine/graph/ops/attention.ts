@@ -30,9 +30,9 @@ export function attention(g: GraphBuilder, q: Value, k: Value, v: Value, mask: V
       const dS = mul(gg, probs, sub(gg, dP, reduceSum(gg, mul(gg, dO!, out), [-1], true)));
       return [
         needs[0] ? sumToShape(gg, matmul(gg, dS, k), q.shape) : undefined,
-        // (qᵀ·dS)ᵀ rather than dSᵀ·q: the transposed operands are the small [M, d] ones
-        needs[1] ? sumToShape(gg, transposeLast2(gg, matmul(gg, transposeLast2(gg, q), dS)), k.shape) : undefined,
-        needs[2] ? sumToShape(gg, transposeLast2(gg, matmul(gg, transposeLast2(gg, dO!), probs)), v.shape) : undefined,
+        // dSᵀ·q and Pᵀ·dO: a Transpose feeding a MatMul operand is fused by onnxruntime (FusedMatMul transA), one on its output is not
+        needs[1] ? sumToShape(gg, matmul(gg, transposeLast2(gg, dS), q), k.shape) : undefined,
+        needs[2] ? sumToShape(gg, matmul(gg, transposeLast2(gg, probs), dO!), v.shape) : undefined,
         undefined,
       ];
     },
