@@ -9,8 +9,11 @@ import { createLogger } from '../observability/index.js';
 import { allInOneModules, startServer, type RunningServer } from '../server/index.js';
 import { mintQuickstartToken, quickstartPlan, runQuickstart, type QuickstartOptions } from './index.js';
 
-/** A real all-in-one server (embedded database, one in-process worker, tokens on) and the quick-start against it, with few steps. */
-describe('runQuickstart', () => {
+/**
+ * A real all-in-one server (embedded database, one in-process worker) and the quick-start against it,
+ * with few steps: without authentication (what `npm start` runs) and with tokens required.
+ */
+describe.each([{ authenticate: false }, { authenticate: true }])('runQuickstart (authentication $authenticate)', ({ authenticate }) => {
   const workerToken = mintProcessWorkerToken();
   const token = mintQuickstartToken();
   let dir: string;
@@ -24,7 +27,7 @@ describe('runQuickstart', () => {
       dataDir: dir,
       port: 0,
       logger: createLogger({ component: 'test', level: 'warn' }),
-      modules: withAccessControl(modules, { authenticate: true, host: '127.0.0.1', processTokens: [workerToken, token] }),
+      modules: withAccessControl(modules, { authenticate, host: '127.0.0.1', processTokens: [workerToken, token] }),
     });
     options = { server: server.address, connection: { token: token.text }, dataDir: dir, plan: (kind) => ({ ...quickstartPlan(kind), steps: 6, checkpointEverySteps: 3 }) };
   });
