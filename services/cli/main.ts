@@ -11,6 +11,8 @@ export function buildProgram(): Command {
   const program = new Command('ptune')
     .description('Soft-prompt training, registry and serving for frozen language models')
     .version(packageVersion(), '-V, --version', 'print the ptune version')
+    // Program options only before the subcommand: subcommands have their own --version (prompt versions).
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
   for (const register of commandModules) register(program);
