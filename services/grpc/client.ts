@@ -153,7 +153,11 @@ function toCallOptions(options: CallOptions): grpc.CallOptions {
 }
 
 function cancelOnAbort(call: grpc.Call, signal: AbortSignal | undefined): void {
-  signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  if (signal === undefined) return;
+  const cancel = (): void => call.cancel();
+  signal.addEventListener('abort', cancel, { once: true });
+  // a long-lived signal (a worker's stop signal) outlives many calls: each call lets go of it when it ends
+  call.on('status', () => signal.removeEventListener('abort', cancel));
 }
 
 function abortedBeforeStart(): RpcError {
