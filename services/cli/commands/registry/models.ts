@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ListBaseModelsResponseSchema, RegisterBaseModelResponseSchema, WeightsFormat, type RegisterBaseModelRequestSchema } from '../../../gen/ptune/v1/registry_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { clientCommand, printJson, printTable, shortSha, withRegistry, type ClientFlags } from './client.js';
+import { uploadProgress } from '../upload-progress.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -17,7 +18,8 @@ export function registerModelCommands(program: Command): void {
     .action(async (flags: ClientFlags & { name: string; file: string; createdBy: string }) => {
       const size = (await stat(flags.file).catch(() => undefined))?.size;
       if (size === undefined) throw new Error(`--file ${flags.file} does not exist`);
-      const response = await withRegistry(flags, (client) => client.registerBaseModel(weightsUpload(flags.name, flags.file, size, flags.createdBy)));
+      const progress = flags.json ? undefined : uploadProgress(`uploading ${flags.file}`, size);
+      const response = await withRegistry(flags, (client) => client.registerBaseModel(weightsUpload(flags.name, flags.file, size, flags.createdBy, (n) => progress?.advance(n)))).finally(() => progress?.stop());
       if (flags.json) return printJson(RegisterBaseModelResponseSchema, response);
       const m = response.baseModel;
       const a = m?.architecture;
@@ -50,7 +52,7 @@ export function registerModelCommands(program: Command): void {
   });
 }
 
-export async function* weightsUpload(name: string, file: string, size: number, createdBy: string): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
+export async function* weightsUpload(name: string, file: string, size: number, createdBy: string, onChunk?: (bytes: number) => void): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
   yield { part: { case: 'header', value: { name, sizeBytes: BigInt(size), createdBy } } };
   const handle = await open(file, 'r');
   try {
@@ -58,6 +60,7 @@ export async function* weightsUpload(name: string, file: string, size: number, c
       const buffer = Buffer.alloc(Math.min(CHUNK, size - at));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
       yield { part: { case: 'chunk', value: buffer.subarray(0, bytesRead) } };
+      onChunk?.(bytesRead);
     }
   } finally {
     await handle.close();
