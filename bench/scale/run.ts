@@ -18,6 +18,7 @@ import { LocalBlobStore, openDatabase } from '../../services/storage/index.js';
 import { promptBytes, sha256Hex, uploadDataset } from '../../test/orchestration/support/protocol.js';
 import { datasetText, seedTask, seedTinyModel } from '../../test/orchestration/support/seed.js';
 import { startPostgres } from '../../test/support/postgres.js';
+import { postgresCpuMs } from './postgres-cpu.js';
 import { simulateWorkers, type SimulationResult } from './simulated-workers.js';
 
 const { values } = parseArgs({
@@ -64,7 +65,14 @@ try {
   const trainSha = await uploadDataset(training, datasetText(8));
   const evalSha = await uploadDataset(training, datasetText(4, 1));
 
-  const runPhase = async (label: string, holdMs: number): Promise<{ sim: SimulationResult; queries: number; jobId: string }> => {
+  const pgPort = Number(new URL(url).port);
+  /** CPU ms per trial of each process (less sensitive to a busy machine than rates and latencies) */
+  interface CpuPerTrial {
+    coordinator: number;
+    postgres: number;
+    workers: number;
+  }
+  const runPhase = async (label: string, holdMs: number): Promise<{ sim: SimulationResult; queries: number; cpu: CpuPerTrial; jobId: string }> => {
     const { job } = await training.trainPrompt({
       baseModel: model.name,
       tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: trainSha } }, eval: { source: { case: 'sha256', value: evalSha } } }],
@@ -76,11 +84,17 @@ try {
     const beforeMs = messages.at(-1)!.queryMs!;
     const beforeCpu = messages.at(-1)!.cpuMs!;
     const clientCpu = process.cpuUsage();
+    const pgCpu = await postgresCpuMs(pgPort);
     const sim = await simulateWorkers({ address, workers: WORKERS, holdMs, trials: TRIALS, resultSha256: resultSha, label });
     const queries = (await ask('queries', 'queries')) - before;
     const usedByClients = process.cpuUsage(clientCpu);
-    process.stderr.write(`${label}: simulated workers used ${((usedByClients.user + usedByClients.system) / 1000 / TRIALS).toFixed(2)} ms CPU per trial; `);
-    process.stderr.write(`${label}: coordinator spent ${((messages.at(-1)!.queryMs! - beforeMs) / TRIALS).toFixed(2)} ms in queries and ${((messages.at(-1)!.cpuMs! - beforeCpu) / TRIALS).toFixed(2)} ms CPU per trial\n`);
+    const perTrial = (ms: number): number => Number((ms / TRIALS).toFixed(2));
+    const cpu: CpuPerTrial = {
+      coordinator: perTrial(messages.at(-1)!.cpuMs! - beforeCpu),
+      postgres: perTrial((await postgresCpuMs(pgPort)) - pgCpu),
+      workers: perTrial((usedByClients.user + usedByClients.system) / 1000),
+    };
+    process.stderr.write(`${label}: CPU ms per trial ${JSON.stringify(cpu)}; coordinator waited ${perTrial(messages.at(-1)!.queryMs! - beforeMs)} ms on queries per trial\n`);
     for (;;) {
       const view = (await training.getJob({ jobId: job!.id })).job!;
       if (view.state !== JobState.RUNNING && view.state !== JobState.QUEUED) {
@@ -98,7 +112,7 @@ try {
     }
     const versions = await db.prisma.promptVersion.count({ where: { jobId: job!.id } });
     if (versions !== 1) throw new Error(`${label}: ${versions} versions registered, expected 1`);
-    return { sim, queries, jobId: job!.id };
+    return { sim, queries, cpu, jobId: job!.id };
   };
 
   const throughput = await runPhase('throughput', 0);
@@ -111,6 +125,9 @@ try {
     lease_p50_ms: Number(percentile(throughput.sim.leaseLatencies, 50).toFixed(2)),
     lease_p99_ms: Number(percentile(throughput.sim.leaseLatencies, 99).toFixed(2)),
     db_round_trips_per_trial: Number((throughput.queries / TRIALS).toFixed(2)),
+    coordinator_cpu_ms_per_cycle: throughput.cpu.coordinator,
+    postgres_cpu_ms_per_cycle: throughput.cpu.postgres,
+    load_average_1m: Number(os.loadavg()[0].toFixed(1)),
     hold_ms: HOLD_MS,
     held_lease_p99_ms: Number(percentile(held.sim.leaseLatencies, 99).toFixed(2)),
     held_db_round_trips_per_trial: Number((held.queries / TRIALS).toFixed(2)),
@@ -123,6 +140,7 @@ try {
     [
       `scale bench: ${WORKERS} simulated workers, ${TRIALS}-trial jobs, coordinator in its own process, real Postgres`,
       `  throughput (hold 0):  ${report.lease_cycles_per_s} lease cycles/s, LeaseTrial p50 ${report.lease_p50_ms} ms, p99 ${report.lease_p99_ms} ms, ${report.db_round_trips_per_trial} DB round trips/trial`,
+      `                        CPU per cycle: coordinator ${report.coordinator_cpu_ms_per_cycle} ms, Postgres ${report.postgres_cpu_ms_per_cycle} ms (load average ${report.load_average_1m} on ${os.cpus().length} cores)`,
       `  held (${HOLD_MS} ms/trial): wall ${report.wall_ms} ms vs ideal ${ideal} ms = ${report.wall_over_ideal}×, LeaseTrial p99 ${report.held_lease_p99_ms} ms, ${report.held_db_round_trips_per_trial} DB round trips/trial`,
       `  double assignments: 0 (every trial granted once at epoch 1; one version registered per job)`,
       JSON.stringify(report),

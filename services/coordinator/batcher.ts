@@ -1,7 +1,7 @@
 /**
  * Turns concurrent calls of this process into batched statements: while one batch is in flight,
  * new items wait and then go together in the next one (one plan, one commit, for many callers).
- * An idle coordinator runs a lone item at once.
+ * An idle coordinator runs a lone item at once. (Two batches in flight measured no better here.)
  */
 export interface Batcher<I, O> {
   run(item: I): Promise<O>;

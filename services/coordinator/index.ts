@@ -3,6 +3,7 @@
  * It keeps no state of its own (leases, queue, events and registrations are rows), so any number of
  * replicas can serve the same database; the queue SQL lives in ./queue.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { ServiceImplementation } from '../grpc/index.js';
 import type { BlobStore, PrismaClient } from '../storage/index.js';
@@ -18,6 +19,8 @@ import { workerService } from './worker-service.js';
 export { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig, type CoordinatorLimits } from './context.js';
 export { runMaintenance } from './maintenance.js';
 export { registrationKey } from './jobs/register-best-trial.js';
+
+const SEQUENCER_GATHER_MS = 10;
 
 export interface CoordinatorOptions {
   prisma: PrismaClient;
@@ -46,7 +49,12 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
   const ctx: CoordinatorContext = {
     prisma: options.prisma,
     queue,
-    events: createCoalescedRunner(() => queue.transaction(sequenceEvents), onError),
+    // a run first gathers events for a moment: under load one stamping transaction then serves
+    // many more writes (WatchJob polls every eventPollMs, so the delay is not visible there)
+    events: createCoalescedRunner(async () => {
+      await sleep(SEQUENCER_GATHER_MS);
+      return queue.transaction(sequenceEvents);
+    }, onError),
     wakeup: createLeaseWakeup(),
     onError,
     blobs: options.blobs,

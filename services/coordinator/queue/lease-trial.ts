@@ -35,8 +35,10 @@ export interface GrantedLease extends LeasedTrialRow {
  * the same number of one-at-a-time grants would, and a 1-trial job is not starved by a 500-trial
  * sweep; ties go to the older job, then the trial's position. `FOR UPDATE OF t SKIP LOCKED` makes
  * concurrent leasers (another batch, another coordinator replica) take different rows: a row being
- * granted elsewhere is skipped, and a row whose state changed after this statement's snapshot is
- * re-checked (`state = 'QUEUED'`) once locked. The grant bumps `lease_epoch`, the fencing token every
+ * granted elsewhere is skipped, and a row granted by a statement that committed after this one's
+ * snapshot is re-checked once locked — which is why `state = 'QUEUED'` is repeated at the level of
+ * the lock (Postgres re-evaluates only that level's conditions on the new row version; the ranking
+ * CTE still holds the old one). The grant bumps `lease_epoch`, the fencing token every
  * later call must present. The RUNNING events are appended unsequenced (see job-events.ts), so the
  * job row is not locked; `$3` is the event template, the holder's id is added per row.
  */
@@ -56,6 +58,7 @@ const LEASE: QueueSql = {
     ),
     candidate AS (
       SELECT t.id, rk.share, rk.created_at, rk.job_id, rk.ordinal FROM trial t JOIN ranked rk ON rk.id = t.id
+      WHERE t.state = 'QUEUED' AND t.not_before <= now()
       ORDER BY rk.share, rk.created_at, rk.job_id, rk.ordinal
       LIMIT cardinality($1::text[])
       FOR UPDATE OF t SKIP LOCKED

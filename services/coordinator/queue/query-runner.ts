@@ -24,6 +24,13 @@ export function poolRunner(pool: pg.Pool): QueryRunner {
     query: on(pool),
     async transaction(work) {
       const client = await pool.connect();
+      // a checked-out client has no pool listener: without this, a server restart between two
+      // statements would be an unhandled 'error' event (the process would exit)
+      let broken: Error | undefined;
+      const onError = (err: Error): void => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const tx: QueryRunner = { query: on(client), transaction: (inner) => inner(tx) };
@@ -31,10 +38,12 @@ export function poolRunner(pool: pg.Pool): QueryRunner {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!broken) await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // a broken connection is closed instead of going back to the pool
+        client.release(broken);
       }
     },
   };
