@@ -32,7 +32,7 @@ export interface TrainOutputs {
   grads: ParameterSet;
 }
 
-export type RunnerOptions = Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning'>;
+export type RunnerOptions = Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning' | 'memoryArena'>;
 
 /**
  * Where the trainable graph inputs come from: virtual tokens before the real ones (prompt tuning,
