@@ -156,12 +156,6 @@ function causalMask(g: GraphBuilder, dtype: FloatDType, group: number, seq: numb
   return g.initializer('causal_mask', m, [group * seq, cols]);
 }
 
-function rmsNorm(g: GraphBuilder, x: Value, weight: Value, eps: number): Value {
-  const meanSquare = op.reduceMean(g, op.pow(g, x, 2), [-1], true);
-  const normed = op.div(g, x, op.sqrt(g, op.add(g, meanSquare, g.scalar(x.dtype, eps))));
-  return op.mul(g, normed, weight);
-}
-
 /** RoPE on [B, S, (nHeads+nKvHeads)·headSize] in half layout: x·cos + swapHalves(x)·sin (sin signed). */
 function rope(g: GraphBuilder, x: Value, hs: number, t: { cos: Value; sin: Value }): Value {
   const [B, S, width] = x.shape;
@@ -230,7 +224,7 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
     const w2 = init('w2', cast(L.w2, dtype), L.w2.dims);
 
     // attention
-    const h = rmsNorm(g, x, attnNorm, c.normEps);
+    const h = op.rmsNorm(g, x, attnNorm, c.normEps);
     const [qk, v] = op.split(g, op.linear(g, h, wqkv), -1, [qDim + kvDim, kvDim]);
     const [q, k] = op.split(g, rope(g, qk, hs, rot), -1, [qDim, kvDim]);
     const heads = (t: Value, n: number): Value => op.reshape(g, t, [B, S, n, hs]);
@@ -249,14 +243,14 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
     x = op.add(g, x, op.linear(g, merged, wo));
 
     // SwiGLU feed-forward
-    const h2 = rmsNorm(g, x, ffnNorm, c.normEps);
+    const h2 = op.rmsNorm(g, x, ffnNorm, c.normEps);
     const [gate, up] = op.split(g, op.linear(g, h2, w13), -1, [c.hiddenDim, c.hiddenDim]);
     const silu = op.mul(g, gate, op.sigmoid(g, gate));
     x = op.add(g, x, op.linear(g, op.mul(g, silu, up), w2));
   });
 
   const outputNorm = g.initializer('output_norm', cast(weights.outputNorm, dtype), [c.dim]);
-  const hidden = rmsNorm(g, x, outputNorm, c.normEps);
+  const hidden = op.rmsNorm(g, x, outputNorm, c.normEps);
   // a tied classifier (the same tensor as the embedding) shares its initializer
   const classifier =
     weights.output === weights.tokenEmbedding ? tokenEmbedding : g.initializer('output', cast(weights.output, dtype), weights.output.dims);

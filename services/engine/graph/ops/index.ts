@@ -22,6 +22,7 @@ export { reduceMean } from './reduce-mean.js';
 export { reduceSum } from './reduce-sum.js';
 export { relu } from './relu.js';
 export { reshape } from './reshape.js';
+export { rmsNorm } from './rms-norm.js';
 export { reverse } from './reverse.js';
 export { sigmoid } from './sigmoid.js';
 export { slice } from './slice.js';

@@ -72,6 +72,11 @@ const cases: Case[] = [
     inputs: [{ shape: [3, 4] }, { shape: [4] }],
     build: (g, [x, y]) => op.where(g, g.constant('bool', [1, 0, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1], [3, 4]), x, y),
   },
+  {
+    name: 'rmsNorm (composite rule, x and weight)',
+    inputs: [{ shape: [2, 3, 5] }, { shape: [5] }],
+    build: (g, [x, w]) => op.rmsNorm(g, x, w, 1e-5),
+  },
   { name: 'softmax (last axis)', inputs: [{ shape: [2, 3, 5] }], build: (g, [a]) => op.softmax(g, a) },
   { name: 'softmax (axis 1)', inputs: [{ shape: [2, 3, 5] }], build: (g, [a]) => op.softmax(g, a, 1) },
   { name: 'logSoftmax', inputs: [{ shape: [2, 3, 5] }], build: (g, [a]) => op.logSoftmax(g, a) },
