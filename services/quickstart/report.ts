@@ -35,10 +35,13 @@ export interface NextStepsContext {
   readonly server: string;
   /** GGUF file of each registered model name the quick-start knows */
   readonly modelFiles: ReadonlyMap<string, string>;
+  /** a generated model's random weights learned only the answer: generating more than it prints noise */
+  readonly generated: boolean;
 }
 
 /** The CLI commands to try next, with `--server` only when it is not the default. */
-export function formatNextSteps({ plan, versions, server, modelFiles }: NextStepsContext): string {
+export function formatNextSteps({ plan, versions, server, modelFiles, generated }: NextStepsContext): string {
+  const maxTokens = generated ? 2 : 8;
   const at = server === DEFAULT_SERVER ? '' : ` --server ${server}`;
   const first = versions[0];
   const task = `${first?.task?.namespace}/${first?.task?.name}`;
@@ -52,7 +55,7 @@ export function formatNextSteps({ plan, versions, server, modelFiles }: NextStep
     `npx ptune prompts get --task ${task} --alias ${plan.alias} --out ${file}${at}`,
     `npx ptune jobs list${at}`,
     ...(jobId ? [`npx ptune jobs plot ${jobId} --out loss.png${at}`] : []),
-    ...(model && sample ? [`npx ptune generate --model ${relative(model)} --prompt ${file} --text ${JSON.stringify(sample)} --max-tokens 8`] : []),
+    ...(model && sample ? [`npx ptune generate --model ${relative(model)} --prompt ${file} --text ${JSON.stringify(sample)} --max-tokens ${maxTokens}`] : []),
   ];
   return `try next, in another terminal (this one keeps serving; Ctrl-C stops it):\n${lines.map((l) => `  ${l}\n`).join('')}`;
 }

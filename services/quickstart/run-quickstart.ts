@@ -76,7 +76,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     if (versions.length !== plan.tasks.length) throw new Error(`quick-start job ${job?.id} succeeded but some "${plan.alias}" aliases are missing; see \`npx ptune jobs watch ${job?.id}\``);
     out.write(formatVersions(versions, plan.alias));
     const modelFiles = new Map([[model.model.name, model.file]]);
-    out.write(formatNextSteps({ plan, versions, server: options.server, modelFiles }));
+    out.write(formatNextSteps({ plan, versions, server: options.server, modelFiles, generated: model.kind === 'generated' }));
     return { job, versions, model };
   } catch (err) {
     if (options.signal?.aborted) return undefined;

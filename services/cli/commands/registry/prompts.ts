@@ -104,7 +104,7 @@ export function registerPromptCommands(program: Command): void {
           TuningMethod[v.method] ?? '',
           v.shape.join('×'),
           Dtype[v.dtype] ?? '',
-          Object.entries(v.metrics).map(([k, x]) => `${k}=${x}`).join(' '),
+          Object.entries(v.metrics).map(([k, x]) => `${k}=${Number(x.toPrecision(4))}`).join(' '),
           v.aliases.join(', '),
           new Date(Number(v.createdAt?.seconds ?? 0n) * 1000).toISOString().replace('.000Z', 'Z'),
           shortSha(v.blobSha256),
