@@ -51,7 +51,10 @@ rmSync(file, { force: true });
 
 const byOp = new Map<string, number>();
 const byNode = new Map<string, number>();
+const kernels = new Map<string, Set<string>>(); // op type → node names
 for (const e of events) {
+  if (!kernels.has(e.args?.op_name ?? '?')) kernels.set(e.args?.op_name ?? '?', new Set());
+  kernels.get(e.args?.op_name ?? '?')!.add(e.name);
   const op = e.args?.op_name ?? '?';
   byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
   byNode.set(`${op} ${e.name.replace(/_kernel_time$/, '')}`, (byNode.get(`${op} ${e.name.replace(/_kernel_time$/, '')}`) ?? 0) + e.dur);
@@ -59,7 +62,7 @@ for (const e of events) {
 const total = [...byOp.values()].reduce((a, b) => a + b, 0);
 const table = (m: Map<string, number>, n: number): string =>
   [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
-    .map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / runs / 1000).toFixed(2).padStart(8)} ms/step  ${k}`)
+    .map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / runs / 1000).toFixed(2).padStart(8)} ms/step  ${k}${kernels.has(k) ? ` (${kernels.get(k)!.size} kernels)` : ''}`)
     .join('\n');
-process.stdout.write(`${which}: ${(total / runs / 1000).toFixed(1)} ms of kernel time per step, wall ${wall.map((w) => w.toFixed(0)).join(', ')} ms (${runs} runs)\n\nby op type:\n${table(byOp, 15)}\n\ntop nodes:\n${table(byNode, 12)}\n`);
+process.stdout.write(`${which}: ${(total / runs / 1000).toFixed(1)} ms of kernel time per step in ${[...kernels.values()].reduce((n, k) => n + k.size, 0)} kernels, wall ${wall.map((w) => w.toFixed(0)).join(', ')} ms (${runs} runs)\n\nby op type:\n${table(byOp, 15)}\n\ntop nodes:\n${table(byNode, 12)}\n`);
 await session.release();

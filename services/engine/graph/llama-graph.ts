@@ -121,27 +121,30 @@ function halfLayoutRows(w: Float32Array, inDim: number, hs: number, scale: numbe
 }
 
 /**
- * RoPE tables for the concatenated q and k projections in half layout, [S, (nHeads+nKvHeads)·headSize]:
- * entry j of a head has angle pos·theta^(−2(j mod headSize/2)/headSize); the sine is negated on
- * the first half, so RoPE(x) = x·cos + swapHalves(x)·sin. The table repeats per head, so both
- * products broadcast over the batch only.
+ * RoPE tables for the q and k heads in half layout, [nHeads+nKvHeads, S, headSize] (heads-first, as
+ * attention uses them): entry j of a head has angle pos·theta^(−2(j mod headSize/2)/headSize); the
+ * sine is negated on the first half, so RoPE(x) = x·cos + swapHalves(x)·sin. Both products
+ * broadcast over the batch only.
  */
 function ropeTables(g: GraphBuilder, c: LlamaConfig, dtype: FloatDType, positions: number[]): { cos: Value; sin: Value } {
   const hs = headSize(c);
   const half = hs / 2;
-  const width = (c.nHeads + c.nKvHeads) * hs;
-  const cos = new Float64Array(positions.length * width);
-  const sin = new Float64Array(positions.length * width);
-  positions.forEach((pos, s) => {
-    for (let j = 0; j < width; j++) {
-      const i = j % half;
-      const angle = pos * Math.pow(c.ropeTheta, -(2 * i) / hs);
-      cos[s * width + j] = Math.cos(angle);
-      sin[s * width + j] = (j % hs < half ? -1 : 1) * Math.sin(angle);
-    }
-  });
+  const heads = c.nHeads + c.nKvHeads;
+  const S = positions.length;
+  const cos = new Float64Array(heads * S * hs);
+  const sin = new Float64Array(heads * S * hs);
+  for (let h = 0; h < heads; h++) {
+    positions.forEach((pos, s) => {
+      for (let j = 0; j < hs; j++) {
+        const angle = pos * Math.pow(c.ropeTheta, -(2 * (j % half)) / hs);
+        const at = (h * S + s) * hs + j;
+        cos[at] = Math.cos(angle);
+        sin[at] = (j < half ? -1 : 1) * Math.sin(angle);
+      }
+    });
+  }
   const table = (name: string, d: Float64Array): Value =>
-    g.initializer(name, dtype === 'float32' ? Float32Array.from(d) : d, [positions.length, width]);
+    g.initializer(name, dtype === 'float32' ? Float32Array.from(d) : d, [heads, S, hs]);
   return { cos: table('rope_cos', cos), sin: table('rope_sin', sin) };
 }
 
@@ -156,11 +159,11 @@ function causalMask(g: GraphBuilder, dtype: FloatDType, group: number, seq: numb
   return g.initializer('causal_mask', m, [group * seq, cols]);
 }
 
-/** RoPE on [B, S, (nHeads+nKvHeads)·headSize] in half layout: x·cos + swapHalves(x)·sin (sin signed). */
-function rope(g: GraphBuilder, x: Value, hs: number, t: { cos: Value; sin: Value }): Value {
-  const [B, S, width] = x.shape;
-  const halves = op.reshape(g, x, [B, S, width / hs, 2, hs / 2]);
-  const swapped = op.reshape(g, op.reverse(g, halves, 3), [B, S, width]);
+/** RoPE on heads [B, nHeads+nKvHeads, S, headSize] in half layout: x·cos + swapHalves(x)·sin (sin signed). */
+function rope(g: GraphBuilder, x: Value, t: { cos: Value; sin: Value }): Value {
+  const [B, n, S, hs] = x.shape;
+  const halves = op.reshape(g, x, [B, n, S, 2, hs / 2]);
+  const swapped = op.reshape(g, op.reverse(g, halves, 3), [B, n, S, hs]);
   return op.add(g, op.mul(g, x, t.cos), op.mul(g, swapped, t.sin));
 }
 
@@ -225,13 +228,14 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
 
     // attention
     const h = op.rmsNorm(g, x, attnNorm, c.normEps);
-    const [qk, v] = op.split(g, op.linear(g, h, wqkv), -1, [qDim + kvDim, kvDim]);
-    const [q, k] = op.split(g, rope(g, qk, hs, rot), -1, [qDim, kvDim]);
-    const heads = (t: Value, n: number): Value => op.reshape(g, t, [B, S, n, hs]);
+    // all q, k, v heads to heads-first [B, nH+2·nKv, S, hs] in one Transpose (and one in the backward)
+    const qkv = op.transpose(g, op.reshape(g, op.linear(g, h, wqkv), [B, S, c.nHeads + 2 * c.nKvHeads, hs]), [0, 2, 1, 3]);
+    const [qk, vHeads] = op.split(g, qkv, 1, [c.nHeads + c.nKvHeads, c.nKvHeads]);
+    const [q, kHeads] = op.split(g, rope(g, qk, rot), 1, [c.nHeads, c.nKvHeads]);
     // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs]
-    const qG = op.reshape(g, op.transpose(g, heads(q, c.nHeads), [0, 2, 1, 3]), [B, c.nKvHeads, group * S, hs]);
-    let kH = op.transpose(g, heads(k, c.nKvHeads), [0, 2, 1, 3]); // [B, nKv, S, hs]
-    let vH = op.transpose(g, heads(v, c.nKvHeads), [0, 2, 1, 3]);
+    const qG = op.reshape(g, q, [B, c.nKvHeads, group * S, hs]);
+    let kH = kHeads; // [B, nKv, S, hs]
+    let vH = vHeads;
     present.push({ key: kH, value: vH });
     if (past) {
       const { key, value } = past.layers[l];
