@@ -96,6 +96,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--created-by <who>', 'identity recorded on the job', process.env.USER ?? '')
     .option('--wait', 'follow the job with a progress bar per trial, then print the results')
     .action(async (flags: TrainFlags) => {
+      if (flags.task.length === 0) throw new Error('give at least one --task with its --train and --eval files (examples: ptune train --help)');
       if (flags.task.length !== flags.train.length || flags.task.length !== flags.eval.length) {
         throw new Error(`give one --train and one --eval per --task (got ${flags.task.length} tasks, ${flags.train.length} train, ${flags.eval.length} eval)`);
       }
