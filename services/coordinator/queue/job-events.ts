@@ -10,7 +10,7 @@ import { encodeJobEvent, type NewJobEvent } from '../events/job-event-record.js'
 import type { QueryRunner, QueueSql } from './query-runner.js';
 
 /** pg_advisory_xact_lock key of the sequencer ("ptunesq") */
-const SEQUENCER_LOCK = 0x7074756e657371;
+const SEQUENCER_LOCK = 0x7074756e657371n;
 
 /** The events as the jsonb parameter the event CTEs expect. */
 export function eventsParam(events: readonly NewJobEvent[]): string {
