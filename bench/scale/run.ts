@@ -19,7 +19,7 @@ import { promptBytes, sha256Hex, uploadDataset } from '../../test/orchestration/
 import { datasetText, seedTask, seedTinyModel } from '../../test/orchestration/support/seed.js';
 import { startPostgres } from '../../test/support/postgres.js';
 import { postgresCpuMs } from './postgres-cpu.js';
-import { simulateWorkers, type SimulationResult } from './simulated-workers.js';
+import { prepareWorkers, type SimulationResult } from './simulated-workers.js';
 
 const { values } = parseArgs({
   options: { workers: { type: 'string', default: '100' }, trials: { type: 'string', default: '1000' }, 'hold-ms': { type: 'string', default: '1000' } },
@@ -80,12 +80,13 @@ try {
       optimizer: { steps: 10, batchSize: 2 },
       sweep: { learningRates: Array.from({ length: TRIALS }, (_, i) => (i + 1) / 1000) },
     });
+    const fleet = await prepareWorkers({ address, workers: WORKERS, holdMs, trials: TRIALS, resultSha256: resultSha, label });
     const before = await ask('queries', 'queries');
     const beforeMs = messages.at(-1)!.queryMs!;
     const beforeCpu = messages.at(-1)!.cpuMs!;
     const clientCpu = process.cpuUsage();
     const pgCpu = await postgresCpuMs(pgPort);
-    const sim = await simulateWorkers({ address, workers: WORKERS, holdMs, trials: TRIALS, resultSha256: resultSha, label });
+    const sim = await fleet.run();
     const queries = (await ask('queries', 'queries')) - before;
     const usedByClients = process.cpuUsage(clientCpu);
     const perTrial = (ms: number): number => Number((ms / TRIALS).toFixed(2));

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkerProtocolService } from '../../services/gen/ptune/v1/worker_pb.js';
-import { createClient, createGrpcTransport } from '../../services/grpc/index.js';
+import { createClient, createGrpcTransport, type GrpcTransport, type ServiceClient } from '../../services/grpc/index.js';
 
 export interface Grant {
   trialId: string;
@@ -21,19 +21,34 @@ export interface SimulationResult {
   wallMs: number;
 }
 
-export async function simulateWorkers(options: {
+export interface SimulatedFleet {
+  /** runs the workers until `trials` trials are completed */
+  run(): Promise<SimulationResult>;
+}
+
+/** Connects and registers the workers (outside the measured window); run() starts the lease loops. */
+export async function prepareWorkers(options: {
   address: string;
   workers: number;
   holdMs: number;
   trials: number;
   resultSha256: string;
   label: string;
-}): Promise<SimulationResult> {
-  const grants: Grant[] = [];
-  const leaseLatencies: number[] = [];
+}): Promise<SimulatedFleet> {
   const transports = Array.from({ length: Math.min(options.workers, 10) }, () => createGrpcTransport(options.address));
   const clients = Array.from({ length: options.workers }, (_, i) => createClient(WorkerProtocolService, transports[i % transports.length]));
   const ids = await Promise.all(clients.map(async (client, i) => (await client.registerWorker({ name: `${options.label}-${i}` })).workerId));
+  return { run: () => runWorkers(options, clients, ids, transports) };
+}
+
+async function runWorkers(
+  options: { workers: number; holdMs: number; trials: number; resultSha256: string },
+  clients: ServiceClient<typeof WorkerProtocolService>[],
+  ids: string[],
+  transports: GrpcTransport[],
+): Promise<SimulationResult> {
+  const grants: Grant[] = [];
+  const leaseLatencies: number[] = [];
   const started = performance.now();
   let completed = 0;
   const worker = async (index: number): Promise<void> => {

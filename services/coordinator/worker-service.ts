@@ -124,6 +124,11 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
         leased = await tryLease(request.workerId);
       }
       if (!leased) return {};
+      if (context.signal.aborted) {
+        // the caller gave up while its grant was in a batch: give the trial back now rather than at expiry
+        if (await releaseLease(ctx.queue, { trialId: leased.trialId, epoch: leased.epoch }, 'LeaseTrial call cancelled')) ctx.wakeup.wake(1);
+        return {};
+      }
       const plan = decodeTrialPlan(leased.plan);
       const model = await baseModel(leased.baseModelId);
       return {

@@ -17,15 +17,23 @@ const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 const REFUSALS = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.FAILED_PRECONDITION, grpc.status.ALREADY_EXISTS]);
 
 export async function finalizeJob(ctx: CoordinatorContext, jobId: string): Promise<void> {
+  // only what picking the best trial needs: a sweep can have a thousand trials
   const job = await ctx.prisma.job.findUnique({
     where: { id: jobId },
-    include: { trials: { include: { task: true }, orderBy: { ordinal: 'asc' } }, baseModel: true },
+    include: {
+      trials: { select: { id: true, taskId: true, state: true, metrics: true, resultBlobKey: true, resultSha256: true }, orderBy: { ordinal: 'asc' } },
+      baseModel: true,
+    },
   });
   if (!job || (job.state !== 'QUEUED' && job.state !== 'RUNNING')) return;
   const spec = fromJson(TrainPromptRequestSchema, job.spec as JsonValue);
   const selection = spec.selection!;
   const byTask = new Map<string, typeof job.trials>();
-  for (const trial of job.trials) byTask.set(trial.taskId, [...(byTask.get(trial.taskId) ?? []), trial]);
+  for (const trial of job.trials) {
+    const same = byTask.get(trial.taskId);
+    if (same) same.push(trial);
+    else byTask.set(trial.taskId, [trial]);
+  }
   let pending = false;
   const failedTasks: string[] = [];
   for (const trials of byTask.values()) {
@@ -33,7 +41,7 @@ export async function finalizeJob(ctx: CoordinatorContext, jobId: string): Promi
       pending = true;
       continue;
     }
-    const task = trials[0].task;
+    const task = await ctx.prisma.task.findUniqueOrThrow({ where: { id: trials[0].taskId } });
     const scored = trials
       .filter((t) => t.state === 'SUCCEEDED' && t.resultBlobKey !== null && t.resultSha256 !== null)
       .map((t) => ({ trial: t, value: (t.metrics as Record<string, number>)[selection.name] }))
@@ -43,6 +51,7 @@ export async function finalizeJob(ctx: CoordinatorContext, jobId: string): Promi
       continue;
     }
     const best = scored.reduce((a, b) => ((selection.higherIsBetter ? b.value > a.value : b.value < a.value) ? b : a));
+    const { sweepPoint } = await ctx.prisma.trial.findUniqueOrThrow({ where: { id: best.trial.id }, select: { sweepPoint: true } });
     const registered = await registerBestTrial(ctx, {
       jobId,
       taskId: task.id,
@@ -51,7 +60,7 @@ export async function finalizeJob(ctx: CoordinatorContext, jobId: string): Promi
       baseModelName: job.baseModel.name,
       resultBlobKey: best.trial.resultBlobKey!,
       metrics: best.trial.metrics as Record<string, number>,
-      point: decodeTrialPlan(best.trial.sweepPoint).point,
+      point: decodeTrialPlan(sweepPoint).point,
       alias: spec.alias,
       createdBy: job.createdBy,
     }).catch((err: unknown) => {
