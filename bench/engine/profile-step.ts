@@ -20,7 +20,7 @@ interface ProfileEvent {
 
 const which = process.argv[2] ?? '260k';
 const c = which === '85m' ? bench85mCase() : await stories260KCase();
-const built = buildLlamaTrainingGraph(c.weights, { batch: c.batch, seqLen: c.seqLen, virtualTokens: promptTuning(VIRTUAL_TOKENS) });
+const built = buildLlamaTrainingGraph(c.weights, { batch: c.batch, seqLen: c.seqLen, virtualTokens: promptTuning(VIRTUAL_TOKENS), withPredictions: false }); // as PromptRunner.train
 const session = await ort.InferenceSession.create(serializeModel(built.graph), {
   intraOpNumThreads: THREADS,
   interOpNumThreads: 1,

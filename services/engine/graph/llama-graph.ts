@@ -249,8 +249,7 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
     // SwiGLU feed-forward
     const h2 = op.rmsNorm(g, x, ffnNorm, c.normEps);
     const [gate, up] = op.split(g, op.linear(g, h2, w13), -1, [c.hiddenDim, c.hiddenDim]);
-    const silu = op.mul(g, gate, op.sigmoid(g, gate));
-    x = op.add(g, x, op.linear(g, op.mul(g, silu, up), w2));
+    x = op.add(g, x, op.linear(g, op.swiglu(g, gate, up), w2));
   });
 
   const outputNorm = g.initializer('output_norm', cast(weights.outputNorm, dtype), [c.dim]);

@@ -30,6 +30,7 @@ export { softmax } from './softmax.js';
 export { split } from './split.js';
 export { sqrt } from './sqrt.js';
 export { sub } from './sub.js';
+export { swiglu } from './swiglu.js';
 export { tanh } from './tanh.js';
 export { transpose, transposeLast2 } from './transpose.js';
 export { where } from './where.js';

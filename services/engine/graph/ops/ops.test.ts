@@ -77,6 +77,7 @@ const cases: Case[] = [
     inputs: [{ shape: [2, 3, 5] }, { shape: [5] }],
     build: (g, [x, w]) => op.rmsNorm(g, x, w, 1e-5),
   },
+  { name: 'swiglu (composite rule)', inputs: [{ shape: [2, 3, 4] }, { shape: [2, 3, 4] }], build: (g, [a, b]) => op.swiglu(g, a, b) },
   { name: 'softmax (last axis)', inputs: [{ shape: [2, 3, 5] }], build: (g, [a]) => op.softmax(g, a) },
   { name: 'softmax (axis 1)', inputs: [{ shape: [2, 3, 5] }], build: (g, [a]) => op.softmax(g, a, 1) },
   { name: 'logSoftmax', inputs: [{ shape: [2, 3, 5] }], build: (g, [a]) => op.logSoftmax(g, a) },
