@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedTinyModel } from '../../../test/orchestration/support/seed.js';
 import { startPostgres, type TestPostgres } from '../../../test/support/postgres.js';
 import { TrialState } from '../../gen/ptune/v1/training_pb.js';
@@ -23,6 +23,7 @@ describe('job event sequencing', () => {
   let server: TestPostgres;
   let db: Database;
   let pools: pg.Pool[];
+  const poolErrors: Error[] = [];
   let dir: string;
 
   beforeAll(async () => {
@@ -30,8 +31,11 @@ describe('job event sequencing', () => {
     const url = await server.newDatabase();
     db = await openDatabase({ url, migrate: true, poolSize: 4 });
     pools = [new pg.Pool({ connectionString: url, max: 6 }), new pg.Pool({ connectionString: url, max: 6 })];
+    // An idle client's error (e.g. the server stopping at teardown) must not crash the run.
+    for (const p of pools) p.on('error', (err) => poolErrors.push(err));
     dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-events-'));
   }, 120_000);
+  afterEach(() => expect(poolErrors).toEqual([]));
   afterAll(async () => {
     for (const p of pools ?? []) await p.end();
     await db?.close();

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedTask, seedTinyModel } from '../../../test/orchestration/support/seed.js';
 import { startPostgres, type TestPostgres } from '../../../test/support/postgres.js';
 import { LocalBlobStore, openDatabase, type BaseModel, type Database, type Task } from '../../storage/index.js';
@@ -17,6 +17,7 @@ describe('leaseTrials', () => {
   let server: TestPostgres;
   let db: Database;
   let pools: pg.Pool[];
+  const poolErrors: Error[] = [];
   let dir: string;
   let model: BaseModel;
   let task: Task;
@@ -37,10 +38,13 @@ describe('leaseTrials', () => {
     const url = await server.newDatabase();
     db = await openDatabase({ url, migrate: true, poolSize: 2 });
     pools = Array.from({ length: 3 }, () => new pg.Pool({ connectionString: url, max: 4 }));
+    // An idle client's error (e.g. the server stopping at teardown) must not crash the run.
+    for (const p of pools) p.on('error', (err) => poolErrors.push(err));
     dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-lease-'));
     model = await seedTinyModel(db.prisma, new LocalBlobStore(path.join(dir, 'blobs')));
     task = await seedTask(db.prisma);
   }, 120_000);
+  afterEach(() => expect(poolErrors).toEqual([]));
   afterAll(async () => {
     for (const p of pools ?? []) await p.end();
     await db?.close();
