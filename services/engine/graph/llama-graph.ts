@@ -212,6 +212,9 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
   const mask = causalMask(g, dtype, group, S, Pp);
   const qScale = 1 / Math.sqrt(hs); // folded into the query projection
 
+  // the residual stream stays [B·S, dim] through the layers: every projection is then a Gemm on
+  // its rows without a Reshape before and after it (forward and backward)
+  x = op.reshape(g, x, [B * S, c.dim]);
   weights.layers.forEach((L, l) => {
     const init = (n: string, data: Float32Array | Float64Array, dims: number[]): Value => g.initializer(`layer${l}.${n}`, data, dims);
     const attnNorm = init('attn_norm', cast(L.attnNorm, dtype), [c.dim]);
@@ -243,7 +246,7 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
       vH = op.concat(g, [op.expand(g, value, [B, c.nKvHeads, Pp, hs]), vH], 2);
     }
     const attn = op.reshape(g, op.attention(g, qG, kH, vH, mask), [B, c.nHeads, S, hs]);
-    const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B, S, qDim]);
+    const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, qDim]);
     x = op.add(g, x, op.linear(g, merged, wo));
 
     // SwiGLU feed-forward
@@ -253,7 +256,7 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
   });
 
   const outputNorm = g.initializer('output_norm', cast(weights.outputNorm, dtype), [c.dim]);
-  const hidden = op.rmsNorm(g, x, outputNorm, c.normEps);
+  const hidden = op.reshape(g, op.rmsNorm(g, x, outputNorm, c.normEps), [B, S, c.dim]);
   // a tied classifier (the same tensor as the embedding) shares its initializer
   const classifier =
     weights.output === weights.tokenEmbedding ? tokenEmbedding : g.initializer('output', cast(weights.output, dtype), weights.output.dims);
