@@ -19,6 +19,7 @@ import { workerService } from './worker-service.js';
 export { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig, type CoordinatorLimits } from './context.js';
 export { runMaintenance } from './maintenance.js';
 export { registrationKey } from './jobs/register-best-trial.js';
+export { orchestrationGauges } from './orchestration-gauges.js';
 
 const SEQUENCER_GATHER_MS = 10;
 

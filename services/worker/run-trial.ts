@@ -30,6 +30,8 @@ export interface TrialRunner {
   threads?: number;
   executionProvider?: ExecutionProvider;
   log: (message: string) => void;
+  /** told after every optimizer step (metrics) */
+  onStep?: () => void;
   /** the last model used, kept loaded for the next trial on the same base model */
   model?: LoadedModel;
 }
@@ -62,8 +64,10 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
       { ...settings, model, train: trainSet, eval: evalSet, resume, threads: runner.threads, executionProvider: runner.executionProvider },
       {
         signal: abort,
-        onProgress: (p) =>
-          session.progress({ step: p.step, loss: p.loss, learningRate: p.lr, gradNorm: p.gradNorm, tokensPerSecond: 0 }),
+        onProgress: (p) => {
+          runner.onStep?.();
+          session.progress({ step: p.step, loss: p.loss, learningRate: p.lr, gradNorm: p.gradNorm, tokensPerSecond: 0 });
+        },
         onEval: (step, metrics) => evals.push({ step, metrics: evalMetricNames(metrics) }),
         onCheckpoint: async (checkpoint) => {
           if (session.ended) return; // the lease is gone: nothing may be written for it

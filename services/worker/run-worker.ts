@@ -24,6 +24,8 @@ export interface WorkerOptions {
   maxTrials?: number;
   /** API token (role worker), TLS files and call deadline for the coordinator connection */
   connection?: ClientTransportOptions;
+  /** told after every optimizer step (metrics) */
+  onStep?: () => void;
 }
 
 // short enough that an in-process worker does not hold a closing server up for long
@@ -56,6 +58,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       threads: options.threads,
       executionProvider: options.executionProvider,
       log,
+      onStep: options.onStep,
     };
     log(`registered as ${registered.workerId} with ${options.coordinator}`);
     let trials = 0;

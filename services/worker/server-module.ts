@@ -11,6 +11,7 @@ export interface InProcessWorkersOptions {
   cacheDir?: string;
   /** how the workers authenticate to their own server (a process-local worker token when auth is on) */
   connection?: WorkerOptions['connection'];
+  onStep?: WorkerOptions['onStep'];
 }
 
 /**
@@ -35,6 +36,7 @@ export function inProcessWorkersModule(options: InProcessWorkersOptions): Server
                 executionProvider: options.executionProvider,
                 cacheDir: options.cacheDir ?? path.join(dataDir, 'worker-cache'),
                 connection: options.connection,
+                onStep: options.onStep,
                 signal: stop.signal,
                 log: (message) => log.info(message),
               }).catch((err: unknown) => log.error({ err }, 'worker stopped with an error')),

@@ -1,7 +1,8 @@
 /** `ptune coordinator`: the production server (DATABASE_URL + S3 from the environment), no in-process workers. */
 import type { Command } from 'commander';
 import { DEFAULT_LIMITS, limitsFromEnv, type Limits } from '../../config/index.js';
-import { createLogger, onShutdownSignals } from '../../observability/index.js';
+import { orchestrationGauges } from '../../coordinator/index.js';
+import { createLogger, createMetrics, DEFAULT_METRICS_PORT, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
 import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
 import { integerAtLeast } from './engine/options.js';
 import { addSecurityOptions, authAlways, serverSecurity, type SecurityFlags } from './server-security.js';
@@ -9,6 +10,7 @@ import { addSecurityOptions, authAlways, serverSecurity, type SecurityFlags } fr
 interface CoordinatorFlags extends SecurityFlags {
   port: number;
   host: string;
+  metricsPort: number;
   migrate?: boolean;
   leaseTtlSeconds: number;
   maxTrialsPerJob?: number;
@@ -20,6 +22,7 @@ export function registerCoordinatorCommands(program: Command): void {
     .description('run the coordinator + registry for a cluster: Postgres from DATABASE_URL, blobs from S3_* (see README), workers connect with `ptune worker`')
     .option('--port <p>', 'gRPC port', integerAtLeast(0), DEFAULT_PORT)
     .option('--host <h>', 'interface to bind', '0.0.0.0')
+    .option('--metrics-port <p>', 'serve Prometheus /metrics on this port (0 disables)', integerAtLeast(0), DEFAULT_METRICS_PORT)
     .option('--migrate', 'apply pending migrations first (otherwise run `ptune migrate`)')
     .option('--lease-ttl-seconds <s>', 'a lease not heartbeated for this long is requeued', integerAtLeast(2), 30)
     .option('--max-trials-per-job <n>', `largest job (tasks × sweep points) accepted (overrides PTUNE_MAX_TRIALS_PER_JOB; default ${DEFAULT_LIMITS.maxTrialsPerJob})`, integerAtLeast(1));
@@ -31,6 +34,7 @@ export function registerCoordinatorCommands(program: Command): void {
       const ttl = flags.leaseTtlSeconds * 1000;
       const limits: Limits = { ...limitsFromEnv(), ...(flags.maxTrialsPerJob === undefined ? {} : { maxTrialsPerJob: flags.maxTrialsPerJob }) };
       const security = serverSecurity(flags, flags.host, authAlways, [], limits);
+      const metrics = createMetrics();
       const server = await startServer({
         tls: security.tls,
         maxMessageBytes: security.limits.maxMessageBytes,
@@ -39,14 +43,24 @@ export function registerCoordinatorCommands(program: Command): void {
         port: flags.port,
         host: flags.host,
         logger,
+        hooks: { observe: rpcMetricsObserver(metrics) },
         modules: security.secure(
           allInOneModules({
+            onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
             coordinator: { leaseTtlMs: ttl, heartbeatIntervalMs: Math.max(500, Math.floor(ttl / 6)), limits },
             workers: { count: 0 },
           }),
         ),
       });
-      process.stdout.write(`ptune coordinator serving on ${flags.host}:${server.port} (${security.tls ? 'TLS' : 'plaintext'}, authentication ${security.authenticate ? 'on' : 'OFF'})\n`);
-      onShutdownSignals(() => server.close(), { logger });
+      metrics.collectOrchestrationState(orchestrationGauges(server.context.prisma));
+      const metricsServer = flags.metricsPort === 0 ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
+      process.stdout.write(`ptune coordinator serving on ${flags.host}:${server.port} (${security.tls ? 'TLS' : 'plaintext'}, authentication ${security.authenticate ? 'on' : 'OFF'}; metrics ${metricsServer ? `on :${metricsServer.port}/metrics` : 'off'})\n`);
+      onShutdownSignals(
+        async () => {
+          await metricsServer?.close();
+          await server.close();
+        },
+        { logger },
+      );
     });
 }

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { createLogger, createMetrics, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
 import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
+import { orchestrationGauges } from '../../coordinator/index.js';
 import { applyMigrations, DEFAULT_DATA_DIR } from '../../storage/index.js';
 import { mintProcessWorkerToken } from '../../auth/index.js';
 import { integerAtLeast } from './engine/options.js';
@@ -59,9 +60,10 @@ export function registerServeCommands(program: Command): void {
           onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
           sweeper: { intervalMs: flags.sweepIntervalSeconds * 1000, graceMs: flags.sweepGraceSeconds * 1000 },
           coordinator: { limits: security.limits },
-          workers: { count: flags.workers, threads: flags.workerThreads, connection: security.inProcessConnection },
+          workers: { count: flags.workers, threads: flags.workerThreads, connection: security.inProcessConnection, onStep: () => metrics.recordTrainingSteps() },
         })),
       });
+      metrics.collectOrchestrationState(orchestrationGauges(server.context.prisma));
       const metricsServer = flags.metricsPort === undefined ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
       const storage = server.context.database.embedded ? `embedded database in ${server.context.dataDir}` : 'Postgres from DATABASE_URL';
       process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`);

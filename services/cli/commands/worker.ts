@@ -1,5 +1,6 @@
 /** `ptune worker`: a training worker for a coordinator. */
 import type { Command } from 'commander';
+import { createMetrics, DEFAULT_METRICS_PORT, startMetricsServer } from '../../observability/index.js';
 import { runWorker } from '../../worker/index.js';
 import { clientOptionsFromEnv } from '../client.js';
 import { integerAtLeast } from './engine/options.js';
@@ -13,8 +14,11 @@ export function registerWorkerCommands(program: Command): void {
     .option('--execution-provider <ep>', 'cpu or cuda', 'cpu')
     .option('--name <name>', 'stable worker name, e.g. the pod name (default: host-pid)')
     .option('--cache-dir <dir>', 'blob cache (default: PTUNE_CACHE_DIR or ~/.cache/ptune)')
-    .action(async (flags: { coordinator: string; threads?: number; executionProvider: string; name?: string; cacheDir?: string }) => {
+    .option('--metrics-port <p>', 'serve Prometheus /metrics on this port (0 disables)', integerAtLeast(0), DEFAULT_METRICS_PORT)
+    .action(async (flags: { coordinator: string; threads?: number; executionProvider: string; name?: string; cacheDir?: string; metricsPort: number }) => {
       if (flags.executionProvider !== 'cpu' && flags.executionProvider !== 'cuda') throw new Error(`--execution-provider ${flags.executionProvider}: use cpu or cuda`);
+      const metrics = createMetrics();
+      const metricsServer = flags.metricsPort === 0 ? undefined : await startMetricsServer({ port: flags.metricsPort, registry: metrics.registry });
       const stop = new AbortController();
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.once(signal, () => {
@@ -22,14 +26,19 @@ export function registerWorkerCommands(program: Command): void {
           stop.abort();
         });
       }
-      await runWorker({
-        coordinator: flags.coordinator,
-        threads: flags.threads,
-        executionProvider: flags.executionProvider,
-        name: flags.name,
-        cacheDir: flags.cacheDir,
-        signal: stop.signal,
-        connection: clientOptionsFromEnv(),
-      });
+      try {
+        await runWorker({
+          coordinator: flags.coordinator,
+          threads: flags.threads,
+          executionProvider: flags.executionProvider,
+          name: flags.name,
+          cacheDir: flags.cacheDir,
+          signal: stop.signal,
+          connection: clientOptionsFromEnv(),
+          onStep: () => metrics.recordTrainingSteps(),
+        });
+      } finally {
+        await metricsServer?.close();
+      }
     });
 }

@@ -37,7 +37,7 @@ export function startCoordinator(port: number, dataDir: string, databaseUrl: str
 }
 
 export function startWorker(coordinator: string, name: string, cacheDir: string): Child {
-  return startChild('ptune-cli.ts', ['worker', '--coordinator', coordinator, '--name', name, '--cache-dir', cacheDir, '--threads', '1']);
+  return startChild('ptune-cli.ts', ['worker', '--coordinator', coordinator, '--name', name, '--cache-dir', cacheDir, '--threads', '1', '--metrics-port', '0']);
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time runs out. */
