@@ -48,6 +48,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           directBlobAccess: false,
         },
       }),
+      { signal: stop },
     );
     const heartbeatMs = Number(registered.heartbeatInterval?.seconds ?? 5n) * 1000 + (registered.heartbeatInterval?.nanos ?? 0) / 1e6;
     const runner: TrialRunner = {
