@@ -1,11 +1,12 @@
 /** A leased trial's settings → the engine's training options. */
-import { InitMethod } from '../gen/ptune/v1/common_pb.js';
+import { InitMethod, TuningMethod } from '../gen/ptune/v1/common_pb.js';
+import { PromptEncoderType, type MethodSettings } from '../gen/ptune/v1/training_pb.js';
 import type { TrialSpec } from '../gen/ptune/v1/worker_pb.js';
-import type { PromptInit, TrainOptions } from '../engine/index.js';
+import type { MethodOptions, PromptInit, TrainOptions } from '../engine/index.js';
 
 export type TrialTrainSettings = Pick<
   TrainOptions,
-  'virtualTokens' | 'init' | 'steps' | 'lr' | 'schedule' | 'warmupSteps' | 'weightDecay' | 'gradClip' | 'batchSize' | 'seed' | 'evalEvery' | 'checkpointEvery'
+  'method' | 'virtualTokens' | 'init' | 'steps' | 'lr' | 'schedule' | 'warmupSteps' | 'weightDecay' | 'gradClip' | 'batchSize' | 'seed' | 'evalEvery' | 'checkpointEvery'
 >;
 
 export function trialTrainSettings(spec: TrialSpec): TrialTrainSettings {
@@ -13,6 +14,7 @@ export function trialTrainSettings(spec: TrialSpec): TrialTrainSettings {
   const optimizer = spec.point?.optimizer;
   if (!method || !optimizer) throw new Error(`trial ${spec.trialId}: the lease carries no settings`);
   return {
+    method: trialMethod(method),
     virtualTokens: method.numVirtualTokens,
     init: promptInit(method.init?.method ?? InitMethod.UNSPECIFIED, method.init?.text ?? ''),
     steps: optimizer.steps,
@@ -26,6 +28,18 @@ export function trialTrainSettings(spec: TrialSpec): TrialTrainSettings {
     evalEvery: optimizer.evalEverySteps || undefined,
     checkpointEvery: optimizer.checkpointEverySteps || undefined,
   };
+}
+
+/** Only the fields of the chosen method: a sweep point carries every field of the base settings. */
+function trialMethod(m: MethodSettings): MethodOptions {
+  switch (m.method) {
+    case TuningMethod.P_TUNING:
+      return { method: 'p_tuning', encoder: m.encoderType === PromptEncoderType.LSTM ? 'lstm' : 'mlp', encoderHiddenSize: m.encoderHiddenSize || undefined };
+    case TuningMethod.PREFIX_TUNING:
+      return { method: 'prefix_tuning', prefixProjection: m.prefixProjection, encoderHiddenSize: m.encoderHiddenSize || undefined };
+    default:
+      return { method: 'prompt_tuning' };
+  }
 }
 
 function promptInit(method: InitMethod, text: string): PromptInit {

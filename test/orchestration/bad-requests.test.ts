@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../services/config/index.js';
-import { TuningMethod } from '../../services/gen/ptune/v1/common_pb.js';
+import { InitMethod, TuningMethod } from '../../services/gen/ptune/v1/common_pb.js';
 import type { TaskDataSchema, TrainPromptRequestSchema } from '../../services/gen/ptune/v1/training_pb.js';
 import type { BaseModel, Task } from '../../services/storage/index.js';
 import { startCoordinatorHarness, type CoordinatorHarness } from './support/coordinator-harness.js';
@@ -67,7 +67,8 @@ describe('TrainPrompt refuses bad requests and creates nothing (PGlite)', () => 
     ['no tasks', () => ({ ...valid(), tasks: [] }), grpc.status.INVALID_ARGUMENT, /tasks: give at least one task/],
     ['task listed twice', () => ({ ...valid(), tasks: [...valid().tasks!, ...valid().tasks!] }), grpc.status.INVALID_ARGUMENT, /tasks\[1\]\.task: .* is listed twice/],
     ['unknown selection metric', () => ({ ...valid(), selection: { name: 'vibes' } }), grpc.status.INVALID_ARGUMENT, /selection\.name: unknown metric "vibes"/],
-    ['unsupported method', () => ({ ...valid(), method: { method: TuningMethod.PREFIX_TUNING } }), grpc.status.INVALID_ARGUMENT, /method\.method: PREFIX_TUNING is not supported/],
+    ['projected prefix with SAMPLE_VOCAB init', () => ({ ...valid(), method: { method: TuningMethod.PREFIX_TUNING, prefixProjection: true, init: { method: InitMethod.SAMPLE_VOCAB } } }), grpc.status.INVALID_ARGUMENT, /method\.init: SAMPLE_VOCAB init does not apply to PREFIX_TUNING with prefix_projection: use RANDOM init/],
+    ['projected prefix swept over TEXT init', () => ({ ...valid(), method: { method: TuningMethod.PREFIX_TUNING, prefixProjection: true }, sweep: { inits: [{ method: InitMethod.RANDOM }, { method: InitMethod.TEXT, text: 'hi' }] } }), grpc.status.INVALID_ARGUMENT, /sweep\.inits\[1\]: TEXT init .*use RANDOM init/],
     ['max attempts out of range', () => ({ ...valid(), maxAttempts: 11 }), grpc.status.INVALID_ARGUMENT, /max_attempts: 11 is out of range/],
     ['bad alias', () => ({ ...valid(), alias: 'Not An Alias' }), grpc.status.INVALID_ARGUMENT, /alias: "Not An Alias"/],
   ];

@@ -2,10 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
-import { InitMethod, type PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
+import { Option, type Command } from 'commander';
+import { defaultInitFor, encoderFlagNames, methodFlagNames, methodFromFlags, type MethodFlag, type MethodOptions } from '../../engine/index.js';
+import { InitMethod, TuningMethod, type PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
 import { PromptRegistryService } from '../../gen/ptune/v1/registry_pb.js';
-import { JobSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
+import { JobSchema, PromptEncoderType, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
 import { createClient } from '../../grpc/index.js';
 import { integerAtLeast, positiveNumber } from './engine/options.js';
 import { describeEvent, isTerminalJobEvent, printJobResults, shortId, trialStateName, withTraining, type TrainingClient } from './jobs.js';
@@ -17,7 +18,11 @@ interface TrainFlags extends ClientFlags {
   train: string[];
   eval: string[];
   virtualTokens: number;
-  init: string;
+  method: MethodFlag;
+  encoder?: 'mlp' | 'lstm';
+  encoderHiddenSize?: number;
+  prefixProjection?: boolean;
+  init?: string;
   steps: number;
   lr: number;
   batchSize: number;
@@ -40,6 +45,24 @@ export function parseInit(spec: string): MessageInitShape<typeof PromptInitSchem
   if (spec === 'sample-vocab') return { method: InitMethod.SAMPLE_VOCAB };
   if (spec.startsWith('text:') && spec.length > 5) return { method: InitMethod.TEXT, text: spec.slice(5) };
   throw new Error(`--init ${spec}: use random, sample-vocab or text:<words>`);
+}
+
+/** The engine's method options → the proto settings (0 hidden size = the server's default). */
+export function methodSettingsOf(
+  m: MethodOptions,
+  numVirtualTokens: number,
+  init: MessageInitShape<typeof PromptInitSchema>,
+): MessageInitShape<typeof MethodSettingsSchema> {
+  switch (m.method) {
+    case 'prompt_tuning':
+      return { method: TuningMethod.PROMPT_TUNING, numVirtualTokens, init };
+    case 'p_tuning': {
+      const encoderType = m.encoder === 'lstm' ? PromptEncoderType.LSTM : PromptEncoderType.MLP;
+      return { method: TuningMethod.P_TUNING, numVirtualTokens, init, encoderType, encoderHiddenSize: m.encoderHiddenSize ?? 0 };
+    }
+    case 'prefix_tuning':
+      return { method: TuningMethod.PREFIX_TUNING, numVirtualTokens, init, prefixProjection: m.prefixProjection ?? false, encoderHiddenSize: m.encoderHiddenSize ?? 0 };
+  }
 }
 
 /** "virtual_tokens=4,8;lr=0.01,0.03;init=random,sample-vocab" → Sweep. */
@@ -81,7 +104,11 @@ export function registerTrainCommands(program: Command): void {
     .requiredOption('--train <file.jsonl>', 'training data of the task at the same position', collect, [])
     .requiredOption('--eval <file.jsonl>', 'evaluation data of the task at the same position', collect, [])
     .option('--virtual-tokens <n>', 'virtual tokens', integerAtLeast(1), 8)
-    .option('--init <init>', 'random | sample-vocab | text:<words>', 'sample-vocab')
+    .addOption(new Option('--method <method>', 'prompt tuning, P-tuning (encoder) or prefix tuning (per-layer keys/values)').choices(methodFlagNames).default('prompt'))
+    .addOption(new Option('--encoder <type>', 'P-tuning encoder (default mlp)').choices(encoderFlagNames))
+    .option('--encoder-hidden-size <n>', 'P-tuning encoder / prefix projection width (default: the model\'s hidden size)', integerAtLeast(1))
+    .option('--prefix-projection', 'prefix tuning through an MLP (PEFT prefix_projection)')
+    .option('--init <init>', 'random | sample-vocab | text:<words> (default: sample-vocab; random for --prefix-projection)')
     .option('--steps <n>', 'optimisation steps', integerAtLeast(1), 300)
     .option('--lr <lr>', 'learning rate', positiveNumber, 0.03)
     .option('--batch-size <n>', 'examples per step', integerAtLeast(1), 16)
@@ -100,6 +127,8 @@ export function registerTrainCommands(program: Command): void {
       if (flags.task.length !== flags.train.length || flags.task.length !== flags.eval.length) {
         throw new Error(`give one --train and one --eval per --task (got ${flags.task.length} tasks, ${flags.train.length} train, ${flags.eval.length} eval)`);
       }
+      const method = methodFromFlags(flags);
+      const init = parseInit(flags.init ?? defaultInitFor(method));
       const higherIsBetter = flags.selection !== 'eval_loss';
       await withTraining(flags, async (client, transport) => {
         const registry = createClient(PromptRegistryService, transport);
@@ -114,7 +143,7 @@ export function registerTrainCommands(program: Command): void {
         const { job, created } = await client.trainPrompt({
           baseModel: flags.model,
           tasks,
-          method: { numVirtualTokens: flags.virtualTokens, init: parseInit(flags.init) },
+          method: methodSettingsOf(method, flags.virtualTokens, init),
           optimizer: {
             steps: flags.steps,
             learningRate: flags.lr,

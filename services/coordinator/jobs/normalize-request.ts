@@ -6,6 +6,7 @@ import { clone, create } from '@bufbuild/protobuf';
 import { InitMethod, PromptInitSchema, TuningMethod, type PromptInit } from '../../gen/ptune/v1/common_pb.js';
 import {
   MethodSettingsSchema,
+  PromptEncoderType,
   OptimizerSettingsSchema,
   SelectionMetricSchema,
   TrainPromptRequestSchema,
@@ -31,18 +32,28 @@ function checkLearningRate(field: string, lr: number): void {
   if (!Number.isFinite(lr) || lr <= 0 || lr > 10) throw new InvalidRequestError(field, `${lr} is out of range: use 0 < lr <= 10`);
 }
 
+const SUPPORTED_METHODS = [TuningMethod.PROMPT_TUNING, TuningMethod.P_TUNING, TuningMethod.PREFIX_TUNING];
+
 function checkMethod(field: string, method: TuningMethod): TuningMethod {
   const m = method === TuningMethod.UNSPECIFIED ? TuningMethod.PROMPT_TUNING : method;
-  if (m !== TuningMethod.PROMPT_TUNING) {
-    throw new InvalidRequestError(field, `${TuningMethod[m] ?? m} is not supported by this server's engine yet (use PROMPT_TUNING)`);
+  if (!SUPPORTED_METHODS.includes(m)) {
+    throw new InvalidRequestError(field, `${TuningMethod[m] ?? m} is not supported (use PROMPT_TUNING, P_TUNING or PREFIX_TUNING)`);
   }
   return m;
 }
 
-function checkInit(field: string, init: PromptInit | undefined): PromptInit {
+/**
+ * A projected prefix is a trained MLP's output, not token embeddings: it starts RANDOM (the
+ * default when unset), and vocabulary or text inits are refused.
+ */
+function checkInit(field: string, init: PromptInit | undefined, projectedPrefix: boolean): PromptInit {
   const method = init?.method ?? InitMethod.UNSPECIFIED;
+  if (projectedPrefix && (method === InitMethod.SAMPLE_VOCAB || method === InitMethod.TEXT)) {
+    throw new InvalidRequestError(field, `${InitMethod[method]} init does not apply to PREFIX_TUNING with prefix_projection: use RANDOM init`);
+  }
   switch (method) {
     case InitMethod.UNSPECIFIED:
+      return create(PromptInitSchema, { method: projectedPrefix ? InitMethod.RANDOM : InitMethod.SAMPLE_VOCAB });
     case InitMethod.SAMPLE_VOCAB:
       return create(PromptInitSchema, { method: InitMethod.SAMPLE_VOCAB });
     case InitMethod.RANDOM:
@@ -55,13 +66,22 @@ function checkInit(field: string, init: PromptInit | undefined): PromptInit {
   }
 }
 
-function normalizeMethod(m: MethodSettings | undefined): MethodSettings {
+/** `sweptMethods` (already checked) replaces the base method in every trial when not empty. */
+function normalizeMethod(m: MethodSettings | undefined, sweptMethods: readonly TuningMethod[]): MethodSettings {
   const vt = m?.numVirtualTokens || JOB_DEFAULTS.virtualTokens;
   inRange('method.num_virtual_tokens', vt, RANGES.virtualTokens);
+  const method = checkMethod('method.method', m?.method ?? TuningMethod.UNSPECIFIED);
+  const used = sweptMethods.length > 0 ? sweptMethods : [method];
+  const encoderType = m?.encoderType ?? PromptEncoderType.UNSPECIFIED;
+  if (!(encoderType in PromptEncoderType)) throw new InvalidRequestError('method.encoder_type', `${encoderType} is unknown (use MLP or LSTM)`);
+  const prefixProjection = used.includes(TuningMethod.PREFIX_TUNING) && (m?.prefixProjection ?? false);
   return create(MethodSettingsSchema, {
-    method: checkMethod('method.method', m?.method ?? TuningMethod.UNSPECIFIED),
+    method,
     numVirtualTokens: vt,
-    init: checkInit('method.init', m?.init),
+    init: checkInit('method.init', m?.init, prefixProjection),
+    encoderType: used.includes(TuningMethod.P_TUNING) ? encoderType || PromptEncoderType.MLP : PromptEncoderType.UNSPECIFIED,
+    encoderHiddenSize: m?.encoderHiddenSize ?? 0,
+    prefixProjection,
   });
 }
 
@@ -114,13 +134,13 @@ export function normalizeRequest(request: TrainPromptRequest, limits: Pick<Coord
       }
     }
   });
-  const method = normalizeMethod(request.method);
-  const optimizer = normalizeOptimizer(request.optimizer);
   const sweep = request.sweep;
+  const sweptMethods = sweep?.methods.map((m, i) => checkMethod(`sweep.methods[${i}]`, m)) ?? [];
+  const method = normalizeMethod(request.method, sweptMethods);
+  const optimizer = normalizeOptimizer(request.optimizer);
   sweep?.numVirtualTokens.forEach((vt, i) => inRange(`sweep.num_virtual_tokens[${i}]`, vt, RANGES.virtualTokens));
   sweep?.learningRates.forEach((lr, i) => checkLearningRate(`sweep.learning_rates[${i}]`, lr));
-  sweep?.methods.forEach((m, i) => checkMethod(`sweep.methods[${i}]`, m));
-  const inits = sweep?.inits.map((init, i) => checkInit(`sweep.inits[${i}]`, init)) ?? [];
+  const inits = sweep?.inits.map((init, i) => checkInit(`sweep.inits[${i}]`, init, method.prefixProjection)) ?? [];
   const trials = request.tasks.length * sweepSize(sweep);
   if (trials > limits.maxTrialsPerJob) {
     throw new InvalidRequestError(
@@ -142,7 +162,10 @@ export function normalizeRequest(request: TrainPromptRequest, limits: Pick<Coord
   const normalized = clone(TrainPromptRequestSchema, request);
   normalized.method = method;
   normalized.optimizer = optimizer;
-  if (normalized.sweep) normalized.sweep.inits = inits;
+  if (normalized.sweep) {
+    normalized.sweep.inits = inits;
+    normalized.sweep.methods = sweptMethods;
+  }
   normalized.selection = create(SelectionMetricSchema, { name: selectionName, higherIsBetter });
   normalized.maxAttempts = maxAttempts;
   return normalized;

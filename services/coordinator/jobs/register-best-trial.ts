@@ -7,7 +7,8 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { PromptVersionSpecSchema, type PromptVersion } from '../../gen/ptune/v1/registry_pb.js';
-import type { TrialPoint } from '../../gen/ptune/v1/training_pb.js';
+import { TuningMethod } from '../../gen/ptune/v1/common_pb.js';
+import { PromptEncoderType, type MethodSettings, type TrialPoint } from '../../gen/ptune/v1/training_pb.js';
 import { createPromptVersion } from '../../registry/index.js';
 import type { CoordinatorContext } from '../context.js';
 import { appendJobEvents } from '../queue/job-events.js';
@@ -27,6 +28,18 @@ export interface SelectedTrial {
 
 export const registrationKey = (jobId: string, taskId: string): string => `job:${jobId}:task:${taskId}`;
 
+/** The settings of the trial's own method (a sweep point also carries the other methods' fields). */
+function methodHyperparameters(m: MethodSettings): Record<string, string> {
+  switch (m.method) {
+    case TuningMethod.P_TUNING:
+      return { encoder_type: m.encoderType === PromptEncoderType.LSTM ? 'lstm' : 'mlp', encoder_hidden_size: String(m.encoderHiddenSize) };
+    case TuningMethod.PREFIX_TUNING:
+      return m.prefixProjection ? { prefix_projection: 'true', encoder_hidden_size: String(m.encoderHiddenSize) } : { prefix_projection: 'false' };
+    default:
+      return {};
+  }
+}
+
 export async function registerBestTrial(ctx: CoordinatorContext, selected: SelectedTrial): Promise<PromptVersion> {
   const method = selected.point.method!;
   const optimizer = selected.point.optimizer!;
@@ -45,6 +58,7 @@ export async function registerBestTrial(ctx: CoordinatorContext, selected: Selec
       weight_decay: String(optimizer.weightDecay),
       max_grad_norm: String(optimizer.maxGradNorm),
       seed: optimizer.seed.toString(),
+      ...methodHyperparameters(method),
     },
     lineage: { jobId: selected.jobId, trialId: selected.trialId },
     createdBy: selected.createdBy,
