@@ -2,26 +2,21 @@
 import { readFile } from 'node:fs/promises';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import cliProgress from 'cli-progress';
-import { Option, type Command } from 'commander';
-import { defaultInitFor, encoderFlagNames, methodFlagNames, methodFromFlags, type MethodFlag, type MethodOptions } from '../../engine/index.js';
+import type { Command } from 'commander';
+import { defaultInitFor, methodFromFlags, type MethodOptions } from '../../engine/index.js';
 import { InitMethod, TuningMethod, type PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
 import { PromptRegistryService } from '../../gen/ptune/v1/registry_pb.js';
 import { JobSchema, PromptEncoderType, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
 import { createClient } from '../../grpc/index.js';
-import { integerAtLeast, positiveNumber } from './engine/options.js';
+import { integerAtLeast, methodOptions, positiveNumber, withOptions, type MethodFlags } from './engine/options.js';
 import { describeEvent, isTerminalJobEvent, printJobResults, shortId, trialStateName, withTraining, type TrainingClient } from './jobs.js';
 import { clientCommand, printJson, taskRef, type ClientFlags } from './registry/client.js';
 
-interface TrainFlags extends ClientFlags {
+interface TrainFlags extends ClientFlags, MethodFlags {
   model: string;
   task: string[];
   train: string[];
   eval: string[];
-  virtualTokens: number;
-  method: MethodFlag;
-  encoder?: 'mlp' | 'lstm';
-  encoderHiddenSize?: number;
-  prefixProjection?: boolean;
   init?: string;
   steps: number;
   lr: number;
@@ -98,16 +93,14 @@ export async function uploadFile(client: TrainingClient, file: string): Promise<
 }
 
 export function registerTrainCommands(program: Command): void {
-  clientCommand(program, 'train', 'train soft prompts on the server: one trial per task × sweep point, the best of each task registered')
+  withOptions(
+    clientCommand(program, 'train', 'train soft prompts on the server: one trial per task × sweep point, the best of each task registered')
     .requiredOption('--model <name>', 'registered base model')
     .requiredOption('--task <task>', 'task (namespace/name); repeat with --train/--eval for a multi-task job', collect, [])
     .requiredOption('--train <file.jsonl>', 'training data of the task at the same position', collect, [])
-    .requiredOption('--eval <file.jsonl>', 'evaluation data of the task at the same position', collect, [])
-    .option('--virtual-tokens <n>', 'virtual tokens', integerAtLeast(1), 8)
-    .addOption(new Option('--method <method>', 'prompt tuning, P-tuning (encoder) or prefix tuning (per-layer keys/values)').choices(methodFlagNames).default('prompt'))
-    .addOption(new Option('--encoder <type>', 'P-tuning encoder (default mlp)').choices(encoderFlagNames))
-    .option('--encoder-hidden-size <n>', 'P-tuning encoder / prefix projection width (default: the model\'s hidden size)', integerAtLeast(1))
-    .option('--prefix-projection', 'prefix tuning through an MLP (PEFT prefix_projection)')
+      .requiredOption('--eval <file.jsonl>', 'evaluation data of the task at the same position', collect, []),
+    methodOptions(),
+  )
     .option('--init <init>', 'random | sample-vocab | text:<words> (default: sample-vocab; random for --prefix-projection)')
     .option('--steps <n>', 'optimisation steps', integerAtLeast(1), 300)
     .option('--lr <lr>', 'learning rate', positiveNumber, 0.03)

@@ -1,7 +1,8 @@
 /** Option parsers and input checks shared by the engine commands; every message names the option. */
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { encoderFlagNames, methodFlagNames, type MethodFlag } from '../../../engine/index.js';
 
 export function integerAtLeast(min: number): (value: string) => number {
   return (value) => {
@@ -21,6 +22,30 @@ export function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
   return n;
+}
+
+/** The method flags shared by `ptune tune` (local) and `ptune train` (cluster). */
+export interface MethodFlags {
+  virtualTokens: number;
+  method: MethodFlag;
+  encoder?: 'mlp' | 'lstm';
+  encoderHiddenSize?: number;
+  prefixProjection?: boolean;
+}
+
+/** --virtual-tokens, --method, --encoder, --encoder-hidden-size, --prefix-projection */
+export const methodOptions = (): Option[] => [
+  new Option('--virtual-tokens <n>', 'number of virtual tokens P').argParser(integerAtLeast(1)).default(8),
+  new Option('--method <method>', 'prompt tuning, P-tuning (encoder) or prefix tuning (per-layer keys/values)').choices(methodFlagNames).default('prompt'),
+  new Option('--encoder <type>', 'P-tuning encoder (default mlp)').choices(encoderFlagNames),
+  new Option('--encoder-hidden-size <n>', "P-tuning encoder / prefix projection width (default: PEFT's token_dim)").argParser(integerAtLeast(1)),
+  new Option('--prefix-projection', 'prefix tuning through an MLP (PEFT prefix_projection)'),
+];
+
+/** Adds options to a command in order, keeping the builder chain. */
+export function withOptions(command: Command, options: Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
 }
 
 /** --execution-provider and --threads, on every command that runs the model */

@@ -3,9 +3,7 @@ import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import {
   defaultInitFor,
-  encoderFlagNames,
   loadExampleSet,
-  methodFlagNames,
   methodFromFlags,
   loadGguf,
   parsePromptInit,
@@ -14,24 +12,18 @@ import {
   train,
   writePromptOutputs,
   type EvalMetrics,
-  type MethodFlag,
   type ExecutionProvider,
   type ScheduleName,
   type TrainResult,
 } from '../../../engine/index.js';
-import { integerAtLeast, nonNegativeNumber, positiveNumber, requireFile, requireWritableTarget, runtimeOptions } from './options.js';
+import { integerAtLeast, methodOptions, nonNegativeNumber, positiveNumber, requireFile, requireWritableTarget, runtimeOptions, withOptions, type MethodFlags } from './options.js';
 import { sparkline } from './sparkline.js';
 
-interface TuneFlags {
+interface TuneFlags extends MethodFlags {
   model: string;
   train: string;
   eval?: string;
   out: string;
-  virtualTokens: number;
-  method: MethodFlag;
-  encoder?: 'mlp' | 'lstm';
-  encoderHiddenSize?: number;
-  prefixProjection?: boolean;
   init?: string;
   steps: number;
   lr: number;
@@ -52,18 +44,16 @@ interface TuneFlags {
 }
 
 export function registerTune(program: Command): void {
-  const command = program
+  const command = withOptions(
+    program
     .command('tune')
     .description('train a soft prompt (prompt tuning, P-tuning or prefix tuning) for a frozen GGUF model')
     .requiredOption('--model <file>', 'GGUF model file')
     .requiredOption('--train <file>', 'training examples (JSONL: {"input", "output"} per line)')
     .option('--eval <file>', 'held-out examples, evaluated before and after training')
-    .requiredOption('--out <file>', 'prompt file to write (safetensors, prompt_embeddings [P, dim])')
-    .option('--virtual-tokens <n>', 'number of virtual tokens P', integerAtLeast(1), 8)
-    .addOption(new Option('--method <method>', 'prompt tuning, P-tuning (encoder) or prefix tuning (per-layer keys/values)').choices(methodFlagNames).default('prompt'))
-    .addOption(new Option('--encoder <type>', 'P-tuning encoder (default mlp)').choices(encoderFlagNames))
-    .option('--encoder-hidden-size <n>', 'P-tuning encoder / prefix projection width (default: PEFT\'s token_dim)', integerAtLeast(1))
-    .option('--prefix-projection', 'prefix tuning through an MLP (PEFT prefix_projection)')
+      .requiredOption('--out <file>', 'prompt file to write (safetensors, prompt_embeddings [P, dim])'),
+    methodOptions(),
+  )
     .option('--init <init>', 'random | sample-vocab | text:<string> | from:<prompt file> (default: sample-vocab; random for --prefix-projection)')
     .option('--steps <n>', 'optimizer steps', integerAtLeast(1), 300)
     .option('--lr <x>', 'peak learning rate (AdamW)', positiveNumber, 0.03)
