@@ -36,7 +36,6 @@ const percentile = (xs: number[], p: number): number => {
 const pg = await startPostgres();
 const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-bench-scale-'));
 const url = await pg.newDatabase();
-if (process.env.BENCH_ASYNC_COMMIT) { const { default: pgm } = await import('pg'); const c = new pgm.Client(url); await c.connect(); await c.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = off`); await c.end(); }
 const child = fork(path.join(import.meta.dirname, 'coordinator-main.ts'), [url, path.join(dir, 'blobs')], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], stdio: 'inherit' });
 try {
   const db = await openDatabase({ url, migrate: true, poolSize: 2 });

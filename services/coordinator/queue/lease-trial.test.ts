@@ -83,4 +83,35 @@ describe('leaseTrials', () => {
     expect(jobs).toContain(single);
     expect(jobs.filter((j) => j === sweep)).toHaveLength(3);
   }, 60_000);
+
+  it('takes the next trials in order when another transaction holds the head of the queue', async () => {
+    const jobId = await createJob(6);
+    const holder = await pools[1].connect();
+    try {
+      await holder.query('BEGIN');
+      const held = await holder.query<{ ordinal: number }>(
+        `SELECT ordinal FROM trial WHERE job_id = $1 AND ordinal < 2 ORDER BY ordinal FOR UPDATE`,
+        [jobId],
+      );
+      expect(held.rows.map((r) => r.ordinal)).toEqual([0, 1]);
+      const granted = await leaseTrials(poolRunner(pools[0]), await registerWorkers('skip', 3), 60_000);
+      const ordinals = await db.prisma.trial.findMany({ where: { id: { in: granted.map((g) => g.trialId) } }, select: { ordinal: true } });
+      expect(ordinals.map((t) => t.ordinal).sort()).toEqual([2, 3, 4]);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    const head = await db.prisma.trial.findMany({ where: { jobId, ordinal: { lt: 2 } }, select: { state: true, leaseEpoch: true } });
+    expect(head).toEqual([
+      { state: 'QUEUED', leaseEpoch: 0 },
+      { state: 'QUEUED', leaseEpoch: 0 },
+    ]);
+  }, 60_000);
+
+  it('grants nothing from a job that is no longer QUEUED or RUNNING', async () => {
+    const jobId = await createJob(2);
+    await db.prisma.job.update({ where: { id: jobId }, data: { state: 'FAILED' } });
+    const granted = await leaseTrials(poolRunner(pools[0]), await registerWorkers('ended', 2), 60_000);
+    expect(granted.filter((g) => g.jobId === jobId)).toEqual([]);
+  }, 60_000);
 });
