@@ -121,31 +121,40 @@ function halfLayoutRows(w: Float32Array, inDim: number, hs: number, scale: numbe
 }
 
 /**
- * RoPE tables for the q and k heads in half layout, [nHeads+nKvHeads, S, headSize] (heads-first, as
- * attention uses them): entry j of a head has angle pos·theta^(−2(j mod headSize/2)/headSize); the
- * sine is negated on the first half, so RoPE(x) = x·cos + swapHalves(x)·sin. Both products
- * broadcast over the batch only.
+ * RoPE on the projected heads [B, S, nHeads+2·nKvHeads, headSize] (half layout), as
+ * RoPE(x) = x·cos + (x·R)·sin: R [hs, hs] swaps each head's halves (one small MatMul; a Slice
+ * reversing the halves was slower, and onnxruntime then moved transposes around it), `cos` and
+ * `sin` [S, heads, hs] broadcast over the batch, the sine negated on the first half (entry j has
+ * angle pos·theta^(−2(j mod hs/2)/hs)). v heads get cos 1 and sin 0, which pass them through
+ * exactly, so q, k and v stay in one tensor.
  */
-function ropeTables(g: GraphBuilder, c: LlamaConfig, dtype: FloatDType, positions: number[]): { cos: Value; sin: Value } {
+function ropeTables(g: GraphBuilder, c: LlamaConfig, dtype: FloatDType, positions: number[]): { swap: Value; cos: Value; sin: Value } {
   const hs = headSize(c);
   const half = hs / 2;
-  const heads = c.nHeads + c.nKvHeads;
+  const heads = c.nHeads + 2 * c.nKvHeads;
+  const rotated = c.nHeads + c.nKvHeads;
   const S = positions.length;
-  const cos = new Float64Array(heads * S * hs);
-  const sin = new Float64Array(heads * S * hs);
-  for (let h = 0; h < heads; h++) {
-    positions.forEach((pos, s) => {
+  const cos = new Float64Array(S * heads * hs);
+  const sin = new Float64Array(S * heads * hs);
+  positions.forEach((pos, s) => {
+    for (let h = 0; h < heads; h++) {
       for (let j = 0; j < hs; j++) {
         const angle = pos * Math.pow(c.ropeTheta, -(2 * (j % half)) / hs);
-        const at = (h * S + s) * hs + j;
-        cos[at] = Math.cos(angle);
-        sin[at] = (j < half ? -1 : 1) * Math.sin(angle);
+        const at = (s * heads + h) * hs + j;
+        cos[at] = h < rotated ? Math.cos(angle) : 1;
+        sin[at] = h < rotated ? (j < half ? -1 : 1) * Math.sin(angle) : 0;
       }
-    });
-  }
-  const table = (name: string, d: Float64Array): Value =>
-    g.initializer(name, dtype === 'float32' ? Float32Array.from(d) : d, [heads, S, hs]);
-  return { cos: table('rope_cos', cos), sin: table('rope_sin', sin) };
+    }
+  });
+  const swap = new Float64Array(hs * hs); // (x·R)[j] = x[(j + hs/2) mod hs]
+  for (let j = 0; j < hs; j++) swap[((j + half) % hs) * hs + j] = 1;
+  const init = (name: string, d: Float64Array, dims: number[]): Value => g.initializer(name, dtype === 'float32' ? Float32Array.from(d) : d, dims);
+  return { swap: init('rope_swap', swap, [hs, hs]), cos: init('rope_cos', cos, [S, heads, hs]), sin: init('rope_sin', sin, [S, heads, hs]) };
+}
+
+/** RoPE(x) = x·cos + (x·R)·sin on x [B, S, heads, hs] (see ropeTables). */
+function rope(g: GraphBuilder, x: Value, t: { swap: Value; cos: Value; sin: Value }): Value {
+  return op.add(g, op.mul(g, x, t.cos), op.mul(g, op.matmul(g, x, t.swap), t.sin));
 }
 
 /**
@@ -157,14 +166,6 @@ function causalMask(g: GraphBuilder, dtype: FloatDType, group: number, seq: numb
   const m = dtype === 'float32' ? new Float32Array(group * seq * cols) : new Float64Array(group * seq * cols);
   for (let r = 0; r < group * seq; r++) for (let c = past + (r % seq) + 1; c < cols; c++) m[r * cols + c] = negativeInfinity;
   return g.initializer('causal_mask', m, [group * seq, cols]);
-}
-
-/** RoPE on heads [B, nHeads+nKvHeads, S, headSize] in half layout: x·cos + swapHalves(x)·sin (sin signed). */
-function rope(g: GraphBuilder, x: Value, t: { cos: Value; sin: Value }): Value {
-  const [B, n, S, hs] = x.shape;
-  const halves = op.reshape(g, x, [B, n, S, 2, hs / 2]);
-  const swapped = op.reshape(g, op.reverse(g, halves, 3), [B, n, S, hs]);
-  return op.add(g, op.mul(g, x, t.cos), op.mul(g, swapped, t.sin));
 }
 
 interface Forward {
@@ -231,10 +232,10 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
 
     // attention
     const h = op.rmsNorm(g, x, attnNorm, c.normEps);
-    // all q, k, v heads to heads-first [B, nH+2·nKv, S, hs] in one Transpose (and one in the backward)
-    const qkv = op.transpose(g, op.reshape(g, op.linear(g, h, wqkv), [B, S, c.nHeads + 2 * c.nKvHeads, hs]), [0, 2, 1, 3]);
-    const [qk, vHeads] = op.split(g, qkv, 1, [c.nHeads + c.nKvHeads, c.nKvHeads]);
-    const [q, kHeads] = op.split(g, rope(g, qk, rot), 1, [c.nHeads, c.nKvHeads]);
+    // RoPE on all heads as projected (v passes through), then all heads to heads-first
+    // [B, nH+2·nKv, S, hs] in one Transpose (and one in the backward)
+    const heads = rope(g, op.reshape(g, op.linear(g, h, wqkv), [B, S, c.nHeads + 2 * c.nKvHeads, hs]), rot);
+    const [q, kHeads, vHeads] = op.split(g, op.transpose(g, heads, [0, 2, 1, 3]), 1, [c.nHeads, c.nKvHeads, c.nKvHeads]);
     // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs]
     const qG = op.reshape(g, q, [B, c.nKvHeads, group * S, hs]);
     let kH = kHeads; // [B, nKv, S, hs]
