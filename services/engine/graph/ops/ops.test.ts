@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Value } from '../builder.js';
 import { Rng } from '../../model/rng.js';
+import { gradients } from '../autodiff.js';
 import { checkGradients } from '../gradient-check.js';
-import type { HostTensor } from '../run.js';
+import { GraphSession, type HostTensor } from '../run.js';
 import * as op from './index.js';
 
 /**
@@ -142,5 +143,40 @@ describe('op gradient rules vs central finite differences (float64)', () => {
       build: (g, [a]) => g.node('Exp', [a], [{ dtype: a.dtype, shape: a.shape }], {}, (_g, { dOutputs: [dy] }) => [dy])[0],
     };
     expect(await gradientError(wrong, 3)).toBeGreaterThan(1e-2);
+  });
+});
+
+/** Output and gradients of sum(op(x, w) · R) in one dtype, through onnxruntime with all optimizations. */
+async function outputAndGradients(
+  dtype: 'float32' | 'float64',
+  build: (g: GraphBuilder, x: Value, w: Value) => Value,
+  data: Float64Array[],
+  shapes: number[][],
+): Promise<Float64Array[]> {
+  const g = new GraphBuilder(`f32 vs f64 ${dtype}`);
+  const [x, w] = shapes.map((s, i) => g.input(`x${i}`, dtype, s));
+  const out = build(g, x, w);
+  const r = g.initializer('R', dtype === 'float32' ? Float32Array.from(data[2]) : data[2], out.shape);
+  const loss = op.reduceSum(g, op.mul(g, out, r), [...out.shape.keys()]);
+  g.output(out, 'out');
+  gradients(g, loss, [x, w]).forEach((d, i) => g.output(d, `d${i}`));
+  const session = await GraphSession.create(g, { optimization: 'all' });
+  const cast = (a: Float64Array) => (dtype === 'float32' ? Float32Array.from(a) : a);
+  const res = await session.run({ x0: { data: cast(data[0]), dims: shapes[0] }, x1: { data: cast(data[1]), dims: shapes[1] } });
+  await session.release();
+  return ['out', 'd0', 'd1'].map((k) => Float64Array.from(res[k].data as Float32Array | Float64Array));
+}
+
+describe('float32 kernels that replace a float64 composite', () => {
+  it("rmsNorm: onnxruntime's SimplifiedLayerNormalization (r as its second output) gives the float64 output and gradients", async () => {
+    const shapes = [[3, 4, 16], [16]];
+    const [x, w, r] = randomFeeds([{ shape: shapes[0] }, { shape: shapes[1], range: 'positive' }, { shape: shapes[0] }], 5);
+    const build = (g: GraphBuilder, a: Value, b: Value) => op.rmsNorm(g, a, b, 1e-5);
+    const f32 = await outputAndGradients('float32', build, [x, w, r], shapes);
+    const f64 = await outputAndGradients('float64', build, [x, w, r], shapes);
+    f64.forEach((exact, k) => {
+      const worst = exact.reduce((m, v, i) => Math.max(m, Math.abs(v - f32[k][i]) / Math.max(1, Math.abs(v))), 0);
+      expect(worst).toBeLessThan(1e-5);
+    });
   });
 });
