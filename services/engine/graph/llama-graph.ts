@@ -227,7 +227,8 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
     );
     const wo = init('wo', cast(L.wo, dtype), L.wo.dims);
     const ffnNorm = init('ffn_norm', cast(L.ffnNorm, dtype), [c.dim]);
-    const w13 = init('w13', stackedRows([L.w1.data, L.w3.data], dtype), [2 * c.hiddenDim, c.dim]);
+    const w1 = init('w1', cast(L.w1, dtype), L.w1.dims);
+    const w3 = init('w3', cast(L.w3, dtype), L.w3.dims);
     const w2 = init('w2', cast(L.w2, dtype), L.w2.dims);
 
     // attention
@@ -252,8 +253,7 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
 
     // SwiGLU feed-forward
     const h2 = op.rmsNorm(g, x, ffnNorm, c.normEps);
-    const [gate, up] = op.split(g, op.linear(g, h2, w13), -1, [c.hiddenDim, c.hiddenDim]);
-    x = op.add(g, x, op.linear(g, op.swiglu(g, gate, up), w2));
+    x = op.add(g, x, op.linear(g, op.swiglu(g, op.linear(g, h2, w1), op.linear(g, h2, w3)), w2));
   });
 
   const outputNorm = g.initializer('output_norm', cast(weights.outputNorm, dtype), [c.dim]);
