@@ -1,7 +1,8 @@
 /**
  * Child process of get-prompt.ts: the servers under test, alone on their event loop.
- *  - "warm": the registry (cache on) over Postgres (BENCH_WARM_DATABASE_URL) and a local blob folder;
- *  - "cached": the same plus the opt-in resolution cache (resolutionCacheMs 1000);
+ *  - "warm": the registry as deployed (payload cache, and resolutions kept until a NOTIFY says their
+ *    task changed) over Postgres (BENCH_WARM_DATABASE_URL) and a local blob folder;
+ *  - "uncached": the same with the resolution cache off (one light Postgres query per call);
  *  - "cold": the registry with the cache off over Postgres (BENCH_COLD_DATABASE_URL) and S3 (BENCH_S3_*);
  *  - "bare": a grpc-js server whose GetPrompt handler returns the warm registry's exact response
  *    bytes, pre-encoded: the ceiling any GetPrompt implementation on this transport can reach.
@@ -58,9 +59,9 @@ const warm = await startServer({
   port: 0,
   logger,
 });
-// Same database and blobs, with the opt-in resolution cache (alias moves seen within 1 s across replicas).
-const cached = await startServer({
-  modules: [registryModule({ cacheBytes: 64 * 1024 * 1024, resolutionCacheMs: 1000 })],
+// Same database and blobs, every GetPrompt resolved in the database.
+const uncached = await startServer({
+  modules: [registryModule({ cacheBytes: 64 * 1024 * 1024, resolutionCache: false })],
   databaseUrl: env('BENCH_WARM_DATABASE_URL'),
   blobs: warmBlobs,
   port: 0,
@@ -83,5 +84,5 @@ const cold = await startServer({
 const response = await seed(warm);
 await seed(cold);
 const bare = await startBare(response);
-process.stdout.write(`${JSON.stringify({ warm: warm.port, cached: cached.port, cold: cold.port, bare, responseBytes: response.byteLength })}\n`);
+process.stdout.write(`${JSON.stringify({ warm: warm.port, uncached: uncached.port, cold: cold.port, bare, responseBytes: response.byteLength })}\n`);
 process.on('SIGTERM', () => process.exit(0));

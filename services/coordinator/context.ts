@@ -1,4 +1,5 @@
 import { DEFAULT_LIMITS, type Limits } from '../config/index.js';
+import type { PromptChanges } from '../registry/index.js';
 import type { BlobStore, PrismaClient } from '../storage/index.js';
 import type { CoalescedRunner } from './coalesced-runner.js';
 import type { LeaseWakeup } from './lease-wakeup.js';
@@ -55,5 +56,7 @@ export interface CoordinatorContext {
   /** background failures (retried by the maintenance pass) */
   onError: (err: unknown) => void;
   blobs: BlobStore;
+  /** registrations are reported here (this process's GetPrompt resolution caches) */
+  promptChanges?: PromptChanges;
   config: CoordinatorConfig;
 }

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { ServiceImplementation } from '../grpc/index.js';
+import type { PromptChanges } from '../registry/index.js';
 import type { BlobStore, PrismaClient } from '../storage/index.js';
 import { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig, type CoordinatorContext } from './context.js';
 import { createCoalescedRunner } from './coalesced-runner.js';
@@ -34,6 +35,8 @@ export interface CoordinatorOptions {
   config?: Partial<CoordinatorConfig>;
   /** maintenance errors (e.g. the database is briefly unreachable); they are retried next tick */
   onError?: (err: unknown) => void;
+  /** told of each registration, so this process's GetPrompt caches see it before the job ends */
+  promptChanges?: PromptChanges;
 }
 
 export interface Coordinator {
@@ -59,6 +62,7 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     wakeup: createLeaseWakeup(),
     onError,
     blobs: options.blobs,
+    promptChanges: options.promptChanges,
     config,
   };
   const stopMaintenance = startMaintenance(ctx, onError);

@@ -14,10 +14,10 @@ const QUEUE_POOL_SIZE = 10;
 export function coordinatorModule(config: Partial<CoordinatorConfig> = {}): ServerModule {
   return {
     name: 'coordinator',
-    create: ({ database, prisma, blobs, logger }) => {
+    create: ({ database, prisma, blobs, logger, promptChanges }) => {
       const queuePool = database.embedded ? undefined : new pg.Pool({ connectionString: database.url, max: QUEUE_POOL_SIZE });
       queuePool?.on('error', (err) => logger.warn({ err }, 'coordinator queue pool: idle connection failed'));
-      const coordinator = createCoordinator({ prisma, queuePool, blobs, config, onError: (err) => logger.warn({ err }, 'coordinator maintenance failed; retrying') });
+      const coordinator = createCoordinator({ prisma, queuePool, blobs, config, promptChanges, onError: (err) => logger.warn({ err }, 'coordinator maintenance failed; retrying') });
       return {
         services: coordinator.services,
         async stop() {

@@ -12,6 +12,7 @@ import { GetPromptResponses } from './get-prompt-response.js';
 import { listPromptVersions } from './list-versions.js';
 import { checkTaskRef, formatTaskName } from './names.js';
 import { PromptCache } from './prompt-cache.js';
+import type { PromptChanges } from './prompt-changes.js';
 import { ResolutionCache } from './resolution-cache.js';
 import { sha256Hex } from './prompt-tensor.js';
 import { checkSelector } from './resolve.js';
@@ -31,12 +32,12 @@ export interface PromptRegistryOptions {
   /** Byte budget of the in-memory prompt payload cache; 0 turns it off. Default 256 MiB. */
   cacheBytes?: number;
   /**
-   * Keep GetPrompt resolutions (selector → version) this long, skipping the database on hot reads.
-   * Default 0: every GetPrompt resolves in the database, so an alias move is seen by the next call on
-   * every replica. When set, changes made through this server are still seen at once, changes made
-   * through other replicas (or the coordinator's own registration) within this many milliseconds.
+   * Where this server hears of prompt version and alias changes (see prompt-changes.ts). With it,
+   * GetPrompt keeps resolutions (selector → version) in memory until a change to their task is
+   * heard, so hot reads skip the database; without it every GetPrompt resolves in the database.
+   * This registry reports its own writes to it.
    */
-  resolutionCacheMs?: number;
+  changes?: PromptChanges;
   /** Told every prompt cache lookup (e.g. PtuneMetrics.recordPromptCacheLookup). */
   onCacheLookup?: (result: 'hit' | 'miss') => void;
   /**
@@ -66,15 +67,16 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
   const { prisma, blobs } = options;
   const cache = new PromptCache(options.cacheBytes ?? 256 * MiB, options.onCacheLookup);
   const reader = options.hotReadUrl === undefined ? prismaRowReader(prisma) : pgRowReader(options.hotReadUrl);
-  const resolutionCache = new ResolutionCache(options.resolutionCacheMs ?? 0);
+  const { changes } = options;
+  const resolutionCache = changes === undefined ? undefined : new ResolutionCache(changes);
   const versions = new VersionResolver(prisma, reader);
   const serving = { prisma, blobs, cache, resolutions: new ReadCoalescer<VersionRow>(), versions, resolutionCache };
-  /** Runs a write of one task's versions or aliases, then drops the task's cached resolutions. */
+  /** Runs a write of one task's versions or aliases, then reports the change (its cached resolutions go). */
   const changing = async <T>(task: TaskRef | undefined, write: () => Promise<T>): Promise<T> => {
     try {
       return await write();
     } finally {
-      if (task !== undefined) resolutionCache.taskChanged(formatTaskName(task));
+      if (task !== undefined) changes?.taskChanged(formatTaskName(task));
     }
   };
   const getPromptResponses = new GetPromptResponses();
@@ -194,5 +196,12 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
     deleteAlias: (request) => changing(request.task, () => deleteAlias(prisma, request)),
     getAliasHistory: (request) => aliasHistory(prisma, request),
   });
-  return { service, cache, close: () => reader.close() };
+  return {
+    service,
+    cache,
+    close: () => {
+      resolutionCache?.close();
+      return reader.close();
+    },
+  };
 }

@@ -20,8 +20,8 @@ export interface ServingStores {
   resolutions: ReadCoalescer<VersionRow>;
   /** Resolves a selection with one light query (prepared statements over Postgres). */
   versions: VersionResolver;
-  /** Opt-in, staleness-bounded resolution cache (off by default). */
-  resolutionCache: ResolutionCache;
+  /** Resolutions kept until a change notification drops them; without it every call resolves in the database. */
+  resolutionCache?: ResolutionCache;
 }
 
 /** A resolved GetPrompt: metadata, and the payload unless the client already holds it. */
@@ -53,11 +53,11 @@ export function checkIfNoneMatch(value: string, field: string): string {
  */
 export async function servePrompt(stores: ServingStores, selection: Selection, dtype: Dtype, ifNoneMatch: string, dtypeField: string): Promise<ServedPrompt> {
   const key = JSON.stringify(selection);
+  const { resolutionCache } = stores;
+  const resolve = (): Promise<VersionRow> => stores.versions.resolve(selection);
   const row =
-    stores.resolutionCache.get(key) ??
-    (await stores.resolutions.read(key, () =>
-      stores.resolutionCache.load(formatTaskName(selection.task), key, () => stores.versions.resolve(selection)),
-    ));
+    resolutionCache?.get(key) ??
+    (await stores.resolutions.read(key, () => (resolutionCache === undefined ? resolve() : resolutionCache.load(formatTaskName(selection.task), key, resolve))));
   const version = toPromptVersion(row);
   const storedSha = version.blobSha256;
   const target = dtype === Dtype.UNSPECIFIED || dtype === version.dtype ? version.dtype : dtype;

@@ -9,8 +9,8 @@ export interface AllInOneOptions {
   sweeper?: SweeperOptions;
   /** Byte budget of the registry's prompt cache. */
   cacheBytes?: number;
-  /** Opt-in GetPrompt resolution cache, in ms (see PromptRegistryOptions.resolutionCacheMs); default 0 = off. */
-  resolutionCacheMs?: number;
+  /** Keep GetPrompt resolutions until their task changes (see registryModule); default true. */
+  resolutionCache?: boolean;
   /** Told every prompt cache lookup (metrics). */
   onCacheLookup?: (result: 'hit' | 'miss') => void;
   /** Training coordinator settings (lease TTL, limits, …). */
@@ -22,7 +22,7 @@ export interface AllInOneOptions {
 /** The modules `ptune serve` runs. Components that belong in the all-in-one server add themselves here. */
 export function allInOneModules(options: AllInOneOptions = {}): ServerModule[] {
   return [
-    registryModule({ cacheBytes: options.cacheBytes, onCacheLookup: options.onCacheLookup, resolutionCacheMs: options.resolutionCacheMs }),
+    registryModule({ cacheBytes: options.cacheBytes, onCacheLookup: options.onCacheLookup, resolutionCache: options.resolutionCache }),
     coordinatorModule(options.coordinator),
     sweeperModule(options.sweeper),
     inProcessWorkersModule({ ...options.workers, count: options.workers?.count ?? 1 }),

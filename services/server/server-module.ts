@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServiceImplementation } from '../grpc/index.js';
+import type { PromptChanges } from '../registry/index.js';
 import type { BlobStore, Database, PrismaClient } from '../storage/index.js';
 
 /** What every module of a server gets: the open database and blob store, and a logger. */
@@ -7,6 +8,8 @@ export interface ServerContext {
   readonly database: Database;
   readonly prisma: PrismaClient;
   readonly blobs: BlobStore;
+  /** Prompt version and alias changes, this process's and (on Postgres) every other's: caches follow it, writers report to it. */
+  readonly promptChanges: PromptChanges;
   /** Root of the embedded data (PGlite under `pg/`, local blobs under `blobs/`). */
   readonly dataDir: string;
   readonly logger: Logger;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { startGrpcServer, type GrpcServer, type ServerHooks, type ServiceImplementation, type TlsOptions } from '../grpc/index.js';
 import { DEFAULT_DATA_DIR, openBlobStore, openDatabase, type BlobStore } from '../storage/index.js';
+import { openPromptChanges } from '../registry/index.js';
 import type { ModuleInstance, ServerContext, ServerModule } from './server-module.js';
 
 export interface StartServerOptions {
@@ -49,7 +50,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const logger = options.logger ?? pino({ name: 'ptune' });
   const database = await openDatabase({ url: options.databaseUrl, dataDir, migrate: options.migrate });
   const blobs = options.blobs ?? openBlobStore({ dataDir });
-  const context: ServerContext = { database, prisma: database.prisma, blobs, dataDir, logger };
+  const promptChanges = openPromptChanges(database);
+  const context: ServerContext = { database, prisma: database.prisma, blobs, promptChanges: promptChanges.changes, dataDir, logger };
   const instances: { name: string; instance: ModuleInstance }[] = [];
   let grpc: GrpcServer | undefined;
 
@@ -59,6 +61,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await Promise.resolve(instance.stop?.()).catch((err: unknown) => logger.error({ err, module: name }, 'module failed to stop'));
     }
     if (options.blobs === undefined) (blobs as { destroy?: () => void }).destroy?.();
+    await promptChanges.close();
     await database.close();
   };
 

@@ -5,3 +5,4 @@ export { createPromptVersion, type CreatedPromptVersion, type NewPromptVersion }
 export * from './blobs/index.js';
 export { Prisma, PrismaClient } from './generated/client.js';
 export type * from './generated/client.js';
+export { listenForNotifications, DEFAULT_LISTEN_TIMING, type ListenTiming, type NotificationHandlers, type NotificationListener } from './notifications.js';

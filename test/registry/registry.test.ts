@@ -5,7 +5,6 @@ import { Dtype, InitMethod, TuningMethod } from '../../services/gen/ptune/v1/com
 import { PayloadFormat, PromptVersionOrderBy } from '../../services/gen/ptune/v1/registry_pb.js';
 import { f32ToBf16Bytes, f32ToF16Bytes, f32FromBf16Bytes, f32FromF16Bytes } from '../../services/engine/formats/half.js';
 import { readSafetensors, tensorToFloat32 } from '../../services/engine/formats/safetensors.js';
-import { registryModule } from '../../services/server/index.js';
 import { sweepOrphanBlobs } from '../../services/storage/index.js';
 import { BACKENDS, startBackend, TEST_UNARY_LIMIT, type RegistryBackend } from './backends.js';
 import { expectRpcError } from './expect-rpc.js';
@@ -287,18 +286,18 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
   });
 });
 
-describe('prompt registry with the opt-in resolution cache', () => {
+describe.each(BACKENDS)('prompt registry resolution cache on %s', (backendName) => {
   let backend: RegistryBackend;
 
   beforeAll(async () => {
-    backend = await startBackend('pglite+local', () => [registryModule({ unaryLimitBytes: TEST_UNARY_LIMIT, resolutionCacheMs: 3_600_000 })]);
+    backend = await startBackend(backendName);
     await registerTiny(backend.client);
   });
   afterAll(async () => {
     await backend?.stop();
   });
 
-  it('serves every change made through the server at once, however long resolutions are kept', async () => {
+  it('serves every change made through the server at once, from its next call', async () => {
     await createTask(backend.client, 'cached');
     const task = { namespace: 'test', name: 'cached' };
     const get = async (selector: { case: 'alias'; value: string } | { case: 'latest'; value: true }) =>

@@ -17,7 +17,7 @@ interface ServeFlags extends SecurityFlags {
   sweepIntervalSeconds: number;
   sweepGraceSeconds: number;
   cacheMib: number;
-  resolutionCacheMs: number;
+  resolutionCache: boolean;
   workers: number;
   workerThreads?: number;
   quickstart?: boolean;
@@ -34,7 +34,7 @@ export function registerServeCommands(program: Command): void {
     .option('--sweep-interval-seconds <s>', 'time between orphan-blob sweeps (0 disables)', integerAtLeast(0), 600)
     .option('--sweep-grace-seconds <s>', 'unreferenced blobs younger than this are kept', integerAtLeast(0), 3600)
     .option('--cache-mib <n>', 'prompt payload cache size in MiB (0 disables)', integerAtLeast(0), 256)
-    .option('--resolution-cache-ms <ms>', 'cache GetPrompt alias/latest resolutions this long (other replicas\' alias moves are seen that late; 0: resolve every call)', integerAtLeast(0), 0)
+    .option('--no-resolution-cache', 'resolve every GetPrompt in the database (default: keep resolutions until a change to their task is heard)')
     .addOption(new Option('--workers <n>', 'in-process training workers (0: coordinator only)').env('PTUNE_WORKERS').argParser(integerAtLeast(0)).default(1))
     .option('--worker-threads <n>', 'engine threads per in-process worker', integerAtLeast(1))
     .option('--quickstart', 'then run the quick-start job: train the examples/ prompts (skipped when their production aliases exist; PTUNE_MODEL: a GGUF to train on)');
@@ -56,7 +56,7 @@ export function registerServeCommands(program: Command): void {
         hooks: { observe: rpcMetricsObserver(metrics) },
         modules: security.secure(allInOneModules({
           cacheBytes: flags.cacheMib * 1024 * 1024,
-          resolutionCacheMs: flags.resolutionCacheMs,
+          resolutionCache: flags.resolutionCache,
           onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
           sweeper: { intervalMs: flags.sweepIntervalSeconds * 1000, graceMs: flags.sweepGraceSeconds * 1000 },
           coordinator: { limits: security.limits },

@@ -9,7 +9,7 @@ import { create } from '@bufbuild/protobuf';
 import { PromptVersionSpecSchema, type PromptVersion } from '../../gen/ptune/v1/registry_pb.js';
 import { TuningMethod } from '../../gen/ptune/v1/common_pb.js';
 import { PromptEncoderType, type MethodSettings, type TrialPoint } from '../../gen/ptune/v1/training_pb.js';
-import { createPromptVersion } from '../../registry/index.js';
+import { createPromptVersion, formatTaskName } from '../../registry/index.js';
 import type { CoordinatorContext } from '../context.js';
 import { appendJobEvents } from '../queue/job-events.js';
 
@@ -67,6 +67,7 @@ export async function registerBestTrial(ctx: CoordinatorContext, selected: Selec
   });
   const bytes = await ctx.blobs.get(selected.resultBlobKey);
   const { version, created } = await createPromptVersion(ctx, spec, { kind: 'safetensors', bytes, field: `trial ${selected.trialId} result` });
+  ctx.promptChanges?.taskChanged(formatTaskName(selected.taskRef));
   if (created) {
     await appendJobEvents(ctx.queue, selected.jobId, [
       {
