@@ -326,8 +326,7 @@ export function buildLlamaTrainingGraph(weights: LlamaWeights, o: TrainingGraphO
 
   const logits = op.linear(g, op.slice(g, f.hidden, 1, P, P + T - 1), f.classifier); // [B, T-1, vocab]
   const targets = op.reshape(g, op.slice(g, tokens, 1, 1, T), [B, T - 1, 1]);
-  const logProbs = op.logSoftmax(g, logits, -1);
-  const nll = op.neg(g, op.reshape(g, op.gatherElements(g, logProbs, targets, 2), [B, T - 1]));
+  const nll = op.reshape(g, op.targetNll(g, logits, targets), [B, T - 1]);
   const mask = op.slice(g, lossMask, 1, 1, T);
   const exampleNll = op.reduceSum(g, op.mul(g, nll, mask), [1]);
   const exampleTokens = op.reduceSum(g, mask, [1]);

@@ -31,6 +31,7 @@ export { split } from './split.js';
 export { sqrt } from './sqrt.js';
 export { sub } from './sub.js';
 export { swiglu } from './swiglu.js';
+export { targetNll } from './target-nll.js';
 export { tanh } from './tanh.js';
 export { transpose, transposeLast2 } from './transpose.js';
 export { where } from './where.js';

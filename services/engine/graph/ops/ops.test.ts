@@ -81,6 +81,11 @@ const cases: Case[] = [
   { name: 'swiglu (composite rule)', inputs: [{ shape: [2, 3, 4] }, { shape: [2, 3, 4] }], build: (g, [a, b]) => op.swiglu(g, a, b) },
   { name: 'softmax (last axis)', inputs: [{ shape: [2, 3, 5] }], build: (g, [a]) => op.softmax(g, a) },
   { name: 'softmax (axis 1)', inputs: [{ shape: [2, 3, 5] }], build: (g, [a]) => op.softmax(g, a, 1) },
+  {
+    name: 'targetNll (composite rule, repeated targets)',
+    inputs: [{ shape: [2, 3, 5] }],
+    build: (g, [a]) => op.targetNll(g, a, int64(g, [4, 0, 0, 1, 3, 3], [2, 3, 1])),
+  },
   { name: 'logSoftmax', inputs: [{ shape: [2, 3, 5] }], build: (g, [a]) => op.logSoftmax(g, a) },
   {
     // float32 round trip: FD on a linear function with a larger step; error bounded by float32 rounding
