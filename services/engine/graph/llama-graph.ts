@@ -121,10 +121,10 @@ function halfLayoutRows(w: Float32Array, inDim: number, hs: number, scale: numbe
 }
 
 /**
- * RoPE on the projected heads [B, S, nHeads+2·nKvHeads, headSize] (half layout), as
+ * RoPE on the projected heads [B, nHeads+2·nKvHeads, S, headSize] (half layout), as
  * RoPE(x) = x·cos + (x·R)·sin: R [hs, hs] swaps each head's halves (one small MatMul; a Slice
  * reversing the halves was slower, and onnxruntime then moved transposes around it), `cos` and
- * `sin` [S, heads, hs] broadcast over the batch, the sine negated on the first half (entry j has
+ * `sin` [heads, S, hs] broadcast over the batch, the sine negated on the first half (entry j has
  * angle pos·theta^(−2(j mod hs/2)/hs)). v heads get cos 1 and sin 0, which pass them through
  * exactly, so q, k and v stay in one tensor.
  */
@@ -140,7 +140,7 @@ function ropeTables(g: GraphBuilder, c: LlamaConfig, dtype: FloatDType, position
     for (let h = 0; h < heads; h++) {
       for (let j = 0; j < hs; j++) {
         const angle = pos * Math.pow(c.ropeTheta, -(2 * (j % half)) / hs);
-        const at = (s * heads + h) * hs + j;
+        const at = (h * S + s) * hs + j;
         cos[at] = h < rotated ? Math.cos(angle) : 1;
         sin[at] = h < rotated ? (j < half ? -1 : 1) * Math.sin(angle) : 0;
       }
@@ -149,10 +149,10 @@ function ropeTables(g: GraphBuilder, c: LlamaConfig, dtype: FloatDType, position
   const swap = new Float64Array(hs * hs); // (x·R)[j] = x[(j + hs/2) mod hs]
   for (let j = 0; j < hs; j++) swap[((j + half) % hs) * hs + j] = 1;
   const init = (name: string, d: Float64Array, dims: number[]): Value => g.initializer(name, dtype === 'float32' ? Float32Array.from(d) : d, dims);
-  return { swap: init('rope_swap', swap, [hs, hs]), cos: init('rope_cos', cos, [S, heads, hs]), sin: init('rope_sin', sin, [S, heads, hs]) };
+  return { swap: init('rope_swap', swap, [hs, hs]), cos: init('rope_cos', cos, [heads, S, hs]), sin: init('rope_sin', sin, [heads, S, hs]) };
 }
 
-/** RoPE(x) = x·cos + (x·R)·sin on x [B, S, heads, hs] (see ropeTables). */
+/** RoPE(x) = x·cos + (x·R)·sin on x [B, heads, S, hs] (see ropeTables). */
 function rope(g: GraphBuilder, x: Value, t: { swap: Value; cos: Value; sin: Value }): Value {
   return op.add(g, op.mul(g, x, t.cos), op.mul(g, op.matmul(g, x, t.swap), t.sin));
 }
@@ -188,7 +188,6 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
   const hs = headSize(c);
   const group = c.nHeads / c.nKvHeads;
   const qDim = c.nHeads * hs;
-  const kvDim = c.nKvHeads * hs;
   if (!Number.isInteger(group) || hs % 2 !== 0) {
     throw new Error(`llama graph: nHeads ${c.nHeads} must be a multiple of nKvHeads ${c.nKvHeads} and headSize ${hs} even`);
   }
@@ -223,7 +222,7 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
     const wqkv = init(
       'wqkv',
       stackedRows([halfLayoutRows(L.wq.data, c.dim, hs, qScale), halfLayoutRows(L.wk.data, c.dim, hs, 1), L.wv.data], dtype),
-      [qDim + 2 * kvDim, c.dim],
+      [c.nHeads + 2 * c.nKvHeads, hs, c.dim],
     );
     const wo = init('wo', cast(L.wo, dtype), L.wo.dims);
     const ffnNorm = init('ffn_norm', cast(L.ffnNorm, dtype), [c.dim]);
@@ -233,10 +232,9 @@ function buildForward(weights: LlamaWeights, name: string, o: LlamaGraphOptions)
 
     // attention
     const h = op.rmsNorm(g, x, attnNorm, c.normEps);
-    // RoPE on all heads as projected (v passes through), then all heads to heads-first
-    // [B, nH+2·nKv, S, hs] in one Transpose (and one in the backward)
-    const heads = rope(g, op.reshape(g, op.linear(g, h, wqkv), [B, S, c.nHeads + 2 * c.nKvHeads, hs]), rot);
-    const [q, kHeads, vHeads] = op.split(g, op.transpose(g, heads, [0, 2, 1, 3]), 1, [c.nHeads, c.nKvHeads, c.nKvHeads]);
+    // all heads projected heads-first [B, nH+2·nKv, S, hs], RoPE on all of them (v passes through)
+    const heads = rope(g, op.headsLinear(g, op.reshape(g, h, [B, S, c.dim]), wqkv), rot);
+    const [q, kHeads, vHeads] = op.split(g, heads, 1, [c.nHeads, c.nKvHeads, c.nKvHeads]);
     // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs]
     const qG = op.reshape(g, q, [B, c.nKvHeads, group * S, hs]);
     let kH = kHeads; // [B, nKv, S, hs]

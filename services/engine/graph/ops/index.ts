@@ -9,6 +9,7 @@ export { exp } from './exp.js';
 export { expand, zeros } from './expand.js';
 export { gather } from './gather.js';
 export { gatherElements } from './gather-elements.js';
+export { headsLinear } from './heads-linear.js';
 export { linear } from './linear.js';
 export { log } from './log.js';
 export { logSoftmax } from './log-softmax.js';

@@ -102,6 +102,11 @@ const cases: Case[] = [
     inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }],
     build: (g, [a, b]) => op.matmul(g, a, b),
   },
+  {
+    name: 'headsLinear (composite rule, x → heads-first [B, heads, S, hs])',
+    inputs: [{ shape: [2, 3, 4] }],
+    build: (g, [x]) => op.headsLinear(g, x, g.constant('float64', Array.from({ length: 40 }, (_, i) => Math.sin(i + 1)), [5, 2, 4])),
+  },
   { name: 'linear (x·Wᵀ over batch rows)', inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }], build: (g, [x, w]) => op.linear(g, x, w) },
   {
     name: 'attention (composite rule, masked, batch-broadcast k/v)',
