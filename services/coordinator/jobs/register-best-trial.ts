@@ -11,7 +11,7 @@ import { TuningMethod } from '../../gen/ptune/v1/common_pb.js';
 import { PromptEncoderType, type MethodSettings, type TrialPoint } from '../../gen/ptune/v1/training_pb.js';
 import { createPromptVersion, formatTaskName } from '../../registry/index.js';
 import type { CoordinatorContext } from '../context.js';
-import { appendJobEvents } from '../queue/job-events.js';
+import { appendTrialEventOnce } from '../queue/job-events.js';
 
 export interface SelectedTrial {
   jobId: string;
@@ -66,15 +66,12 @@ export async function registerBestTrial(ctx: CoordinatorContext, selected: Selec
     requestId: registrationKey(selected.jobId, selected.taskId),
   });
   const bytes = await ctx.blobs.get(selected.resultBlobKey);
-  const { version, created } = await createPromptVersion(ctx, spec, { kind: 'safetensors', bytes, field: `trial ${selected.trialId} result` });
+  const { version } = await createPromptVersion(ctx, spec, { kind: 'safetensors', bytes, field: `trial ${selected.trialId} result` });
   ctx.promptChanges?.taskChanged(formatTaskName(selected.taskRef));
-  if (created) {
-    await appendJobEvents(ctx.queue, selected.jobId, [
-      {
-        trialId: selected.trialId,
-        kind: { case: 'registered', value: { version: { task: selected.taskRef, version: version.version }, alias: selected.alias } },
-      },
-    ]);
-  }
+  // Also when the version existed already: a crash may have come between its commit and this event.
+  await appendTrialEventOnce(ctx.queue, selected.jobId, selected.trialId, {
+    trialId: selected.trialId,
+    kind: { case: 'registered', value: { version: { task: selected.taskRef, version: version.version }, alias: selected.alias } },
+  });
   return version;
 }

@@ -12,7 +12,7 @@ import { seedTinyModel } from '../../../test/orchestration/support/seed.js';
 import { startPostgres, type TestPostgres } from '../../../test/support/postgres.js';
 import { TrialState } from '../../gen/ptune/v1/training_pb.js';
 import { LocalBlobStore, openDatabase, type Database } from '../../storage/index.js';
-import { appendJobEvents, sequenceEvents } from './job-events.js';
+import { appendJobEvents, appendTrialEventOnce, sequenceEvents } from './job-events.js';
 import { poolRunner, prismaRunner, type QueryRunner } from './query-runner.js';
 
 const JOBS = 3;
@@ -97,4 +97,25 @@ describe('job event sequencing', () => {
     expect(received).toBe(total);
     expect(await db.prisma.jobEvent.count({ where: { jobSeq: null } })).toBe(0);
   }, 120_000);
+
+  it('appends a trial event once, however many callers race to append it', async () => {
+    const model = await seedTinyModel(db.prisma, new LocalBlobStore(path.join(dir, 'blobs-once')));
+    const task = await db.prisma.task.create({ data: { namespace: 'test', name: 'once', createdBy: 'test' } });
+    const job = await db.prisma.job.create({ data: { namespace: 'test', baseModelId: model.id, spec: {}, createdBy: 'test' } });
+    const trials = await Promise.all([0, 1].map((ordinal) => db.prisma.trial.create({ data: { jobId: job.id, taskId: task.id, ordinal } })));
+    const registered = (trialId: string) =>
+      ({ trialId, kind: { case: 'registered', value: { version: { task: { namespace: 'test', name: 'once' }, version: 1 } } } }) as const;
+    const runners: QueryRunner[] = [...pools.map(poolRunner), prismaRunner(db.prisma)];
+    const appended = await Promise.all(Array.from({ length: 12 }, (_, i) => appendTrialEventOnce(runners[i % runners.length], job.id, trials[0].id, registered(trials[0].id))));
+    expect(appended.filter(Boolean)).toHaveLength(1);
+    // another trial, or another type for the same trial, is a different event
+    expect(await appendTrialEventOnce(runners[0], job.id, trials[1].id, registered(trials[1].id))).toBe(true);
+    await appendJobEvents(runners[0], job.id, [{ trialId: trials[0].id, kind: { case: 'trialState', value: { state: TrialState.RUNNING } } }]);
+    const rows = await db.prisma.jobEvent.groupBy({ by: ['trialId', 'type'], where: { jobId: job.id }, _count: true, orderBy: [{ type: 'asc' }] });
+    expect(rows.map((r) => [r.trialId === trials[0].id ? 0 : 1, r.type, r._count]).sort()).toEqual([
+      [0, 'registered', 1],
+      [0, 'trialState', 1],
+      [1, 'registered', 1],
+    ]);
+  }, 60_000);
 });

@@ -43,6 +43,31 @@ export async function appendJobEvents(db: QueryRunner, jobId: string, events: re
   if (events.length > 0) await db.query(APPEND, [jobId, eventsParam(events)]);
 }
 
+const LOCK_TRIAL_EVENT: QueueSql = { name: 'ptune_lock_trial_event', text: `SELECT pg_advisory_xact_lock(hashtextextended($1, 0)) IS NULL AS locked` };
+
+const APPEND_ONCE: QueueSql = {
+  name: 'ptune_append_trial_event_once',
+  text: `WITH target AS (
+           SELECT $1::uuid AS job_id, $2::uuid AS id
+           WHERE NOT EXISTS (SELECT 1 FROM job_event WHERE job_id = $1::uuid AND trial_id = $2::uuid AND type = $4)
+         ), ${insertEventsCte('target', '$3')}
+         SELECT count(*)::int AS n FROM ev`,
+};
+
+/**
+ * Appends a trial's event unless the job's log already holds one of the same type for that trial:
+ * for an effect made idempotent elsewhere (a registration), whose event a crash may have separated
+ * from it. Concurrent callers (replicas finalizing one job) serialize on an advisory lock per trial
+ * and type. Returns whether it appended.
+ */
+export async function appendTrialEventOnce(db: QueryRunner, jobId: string, trialId: string, event: NewJobEvent): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await tx.query(LOCK_TRIAL_EVENT, [`${event.kind.case}:${trialId}`]);
+    const [appended] = await tx.query<{ n: number }>(APPEND_ONCE, [jobId, trialId, eventsParam([event]), event.kind.case]);
+    return appended.n > 0;
+  });
+}
+
 const LOCK_SEQUENCER: QueueSql = { name: 'ptune_lock_sequencer', text: `SELECT pg_advisory_xact_lock(${SEQUENCER_LOCK}::bigint) IS NULL AS locked` };
 
 const STAMP: QueueSql = {
