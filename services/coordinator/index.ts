@@ -10,7 +10,7 @@ import type { PromptChanges } from '../registry/index.js';
 import type { BlobStore, PrismaClient } from '../storage/index.js';
 import { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig, type CoordinatorContext } from './context.js';
 import { createCoalescedRunner } from './coalesced-runner.js';
-import { createLeaseWakeup } from './lease-wakeup.js';
+import { createLeaseWakeup, listenForQueuedWork } from './lease-wakeup.js';
 import { startMaintenance } from './maintenance.js';
 import { sequenceEvents } from './queue/job-events.js';
 import { poolRunner, prismaRunner } from './queue/query-runner.js';
@@ -37,6 +37,12 @@ export interface CoordinatorOptions {
   onError?: (err: unknown) => void;
   /** told of each registration, so this process's GetPrompt caches see it before the job ends */
   promptChanges?: PromptChanges;
+  /**
+   * The Postgres URL to LISTEN on for trials queued by any replica (database triggers notify
+   * `ptune_work_queued`), waking idle LeaseTrial calls at once; without it (embedded PGlite: one
+   * process) work queued elsewhere is found by the fallback poll (`leasePollMs`).
+   */
+  listenUrl?: string;
 }
 
 export interface Coordinator {
@@ -66,10 +72,12 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     config,
   };
   const stopMaintenance = startMaintenance(ctx, onError);
+  const listener = options.listenUrl === undefined ? undefined : listenForQueuedWork(options.listenUrl, ctx.wakeup);
   return {
     services: [trainingService(ctx), workerService(ctx)],
     config,
     async stop() {
+      await listener?.close();
       await stopMaintenance();
       await ctx.events.flush();
     },

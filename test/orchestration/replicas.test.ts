@@ -72,3 +72,57 @@ describe('two coordinator replicas over one Postgres database', () => {
     expect(await a.db.prisma.trial.count({ where: { jobId: job!.id, leaseEpoch: 1, attempts: 1, state: 'SUCCEEDED' } })).toBe(TRIALS);
   });
 });
+
+describe('work queued through one replica wakes idle workers on another', () => {
+  let pg: TestPostgres;
+  let a: CoordinatorHarness;
+  let b: CoordinatorHarness;
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    const url = await pg.newDatabase();
+    // a fallback poll far longer than the lease wait: only a notification can deliver the work in time
+    const config = { leasePollMs: 600_000, maxLeaseWaitMs: 60_000 };
+    a = await startCoordinatorHarness({ databaseUrl: url, config });
+    b = await startCoordinatorHarness({ databaseUrl: url, config });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await pg?.stop();
+  });
+
+  it('a LeaseTrial waiting on B gets the trial of a job submitted through A', async () => {
+    const model = await seedTinyModel(a.db.prisma, a.blobs);
+    const task = await seedTask(a.db.prisma);
+    const trainSha = await uploadDataset(a.training, datasetText(6));
+    const evalSha = await uploadDataset(a.training, datasetText(3));
+    const { workerId } = await b.workers.registerWorker({ name: 'idle-on-b' });
+    const waiting = b.workers.leaseTrial({ workerId, waitTimeout: { seconds: 30n } });
+    // let the call reach its wait before the job exists (if it were later, it would find the trial at once)
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { job } = await a.training.trainPrompt({
+      baseModel: model.name,
+      tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: trainSha } }, eval: { source: { case: 'sha256', value: evalSha } } }],
+      method: { numVirtualTokens: 4, init: { method: InitMethod.RANDOM } },
+      optimizer: { steps: 5, batchSize: 2 },
+    });
+    // The call's own deadline (30 s) ends with one last lease attempt, which would find the trial too:
+    // it must instead be woken long before that, by the notification of A's insert.
+    const woken = await Promise.race([waiting, new Promise<'deadline'>((resolve) => setTimeout(() => resolve('deadline'), 15_000))]);
+    expect(woken).not.toBe('deadline');
+    const { lease } = await waiting;
+    expect(lease).toBeDefined();
+    const trial = await a.db.prisma.trial.findUniqueOrThrow({ where: { id: lease!.leaseId } });
+    expect(trial).toMatchObject({ jobId: job!.id, leaseOwner: workerId, state: 'RUNNING' });
+
+    // a trial going back to the queue through A (a released lease) wakes the next waiter on B
+    const { workerId: second } = await b.workers.registerWorker({ name: 'second-on-b' });
+    const next = b.workers.leaseTrial({ workerId: second, waitTimeout: { seconds: 30n } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await a.workers.releaseLease({ lease: { leaseId: lease!.leaseId, epoch: lease!.epoch }, reason: 'test' });
+    const requeued = await Promise.race([next, new Promise<'deadline'>((resolve) => setTimeout(() => resolve('deadline'), 15_000))]);
+    expect(requeued).not.toBe('deadline');
+    expect((await next).lease?.leaseId).toBe(lease!.leaseId);
+  }, 60_000);
+});

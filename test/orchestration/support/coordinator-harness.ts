@@ -24,7 +24,7 @@ export async function startCoordinatorHarness(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-coord-'));
   const db = await openDatabase(options.databaseUrl ? { url: options.databaseUrl, migrate: true, poolSize: 4 } : { dataDir: dir });
   const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
-  const coordinator = createCoordinator({ prisma: db.prisma, blobs, config: options.config });
+  const coordinator = createCoordinator({ prisma: db.prisma, blobs, config: options.config, listenUrl: options.databaseUrl });
   const server: GrpcServer = await startGrpcServer({ port: 0, host: '127.0.0.1', services: coordinator.services, logger: { error: (context, message) => console.error(message, context) } });
   const address = `127.0.0.1:${server.port}`;
   const transport = createGrpcTransport(address);
