@@ -7,8 +7,9 @@ import { sub } from './sub.js';
 /**
  * SwiGLU's gated product silu(gate) · up, silu(x) = x·sigmoid(x), for gate and up of one shape.
  * One composite rule differentiates it: with s = sigmoid(gate), d up = dy·silu and
- * d gate = dy·up·(s + silu − silu·s). The rule recomputes s, so the forward sigmoid has one
- * consumer and onnxruntime can fuse x·sigmoid(x) into one QuickGelu kernel (float32).
+ * d gate = dy·up·(s + silu − silu·s). The rule recomputes s so that the forward sigmoid could
+ * have one consumer (x·sigmoid(x) → QuickGelu); onnxruntime's common-subexpression pass merges the
+ * two sigmoids first, so the forward runs as Sigmoid + Mul (profile-step shows it).
  */
 export function swiglu(g: GraphBuilder, gate: Value, up: Value): Value {
   if (gate.shape.join() !== up.shape.join() || gate.dtype !== up.dtype) {
