@@ -29,6 +29,8 @@ export interface TrialRunner {
   heartbeatMs: number;
   threads?: number;
   executionProvider?: ExecutionProvider;
+  /** keep onnxruntime's idle threads spinning (dedicated cores) */
+  spinning?: boolean;
   log: (message: string) => void;
   /** told after every optimizer step (metrics) */
   onStep?: () => void;
@@ -61,7 +63,7 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
 
     const evals: { step: number; metrics: Record<string, number> }[] = [];
     const result = await train(
-      { ...settings, model, train: trainSet, eval: evalSet, resume, threads: runner.threads, executionProvider: runner.executionProvider },
+      { ...settings, model, train: trainSet, eval: evalSet, resume, threads: runner.threads, executionProvider: runner.executionProvider, spinning: runner.spinning },
       {
         signal: abort,
         onProgress: (p) => {

@@ -16,6 +16,8 @@ export interface WorkerOptions {
   name?: string;
   threads?: number;
   executionProvider?: ExecutionProvider;
+  /** keep onnxruntime's idle threads spinning between kernels: for dedicated cores only */
+  spinning?: boolean;
   cacheDir?: string;
   /** stop: finish with a checkpoint, release the lease, return */
   signal?: AbortSignal;
@@ -58,6 +60,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       heartbeatMs,
       threads: options.threads,
       executionProvider: options.executionProvider,
+      spinning: options.spinning,
       log,
       onStep: options.onStep,
     };

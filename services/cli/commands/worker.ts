@@ -3,20 +3,25 @@ import type { Command } from 'commander';
 import { createMetrics, DEFAULT_METRICS_PORT, startMetricsServer } from '../../observability/index.js';
 import { runWorker } from '../../worker/index.js';
 import { clientOptionsFromEnv } from '../client.js';
-import { integerAtLeast } from './engine/options.js';
+import { integerAtLeast, runtimeOptions, runtimeSettings, withOptions, type RuntimeFlags } from './engine/options.js';
+
+interface WorkerFlags extends RuntimeFlags {
+  coordinator: string;
+  name?: string;
+  cacheDir?: string;
+  metricsPort: number;
+}
 
 export function registerWorkerCommands(program: Command): void {
-  program
+  const worker = program
     .command('worker')
     .description('lease and train trials from a coordinator until SIGTERM (then checkpoint and give the lease back)')
     .requiredOption('--coordinator <host:port>', 'coordinator address')
-    .option('--threads <n>', 'engine intra-op threads', integerAtLeast(1))
-    .option('--execution-provider <ep>', 'cpu or cuda', 'cpu')
     .option('--name <name>', 'stable worker name, e.g. the pod name (default: host-pid)')
     .option('--cache-dir <dir>', 'blob cache (default: PTUNE_CACHE_DIR or ~/.cache/ptune)')
-    .option('--metrics-port <p>', 'serve Prometheus /metrics on this port (0 disables)', integerAtLeast(0), DEFAULT_METRICS_PORT)
-    .action(async (flags: { coordinator: string; threads?: number; executionProvider: string; name?: string; cacheDir?: string; metricsPort: number }) => {
-      if (flags.executionProvider !== 'cpu' && flags.executionProvider !== 'cuda') throw new Error(`--execution-provider ${flags.executionProvider}: use cpu or cuda`);
+    .option('--metrics-port <p>', 'serve Prometheus /metrics on this port (0 disables)', integerAtLeast(0), DEFAULT_METRICS_PORT);
+  withOptions(worker, runtimeOptions())
+    .action(async (flags: WorkerFlags) => {
       const metrics = createMetrics();
       const metricsServer = flags.metricsPort === 0 ? undefined : await startMetricsServer({ port: flags.metricsPort, registry: metrics.registry });
       const stop = new AbortController();
@@ -29,8 +34,7 @@ export function registerWorkerCommands(program: Command): void {
       try {
         await runWorker({
           coordinator: flags.coordinator,
-          threads: flags.threads,
-          executionProvider: flags.executionProvider,
+          ...runtimeSettings(flags),
           name: flags.name,
           cacheDir: flags.cacheDir,
           signal: stop.signal,

@@ -51,6 +51,8 @@ export interface TrainOptions {
   resume?: TrainCheckpoint;
   executionProvider?: ExecutionProvider;
   threads?: number;
+  /** keep onnxruntime's idle threads spinning between kernels (faster on dedicated cores) */
+  spinning?: boolean;
 }
 
 export interface TrainProgress {
@@ -131,6 +133,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
   const runner = new PromptRunner(o.model.weights, graphSource(method), {
     executionProvider: o.executionProvider,
     threads: o.threads,
+    spinning: o.spinning,
   });
   const evalSet = o.eval;
   const runEval = (params: ParameterSet): Promise<EvalMetrics> =>
@@ -197,7 +200,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       identity,
       params: state.params,
       method: method.spec,
-      promptEmbeddings: await computeStoredTensor(method, state.params, { executionProvider: o.executionProvider, threads: o.threads }),
+      promptEmbeddings: await computeStoredTensor(method, state.params, { executionProvider: o.executionProvider, threads: o.threads, spinning: o.spinning }),
       dim: method.storedWidth,
       steps: state.step,
       losses: state.losses,

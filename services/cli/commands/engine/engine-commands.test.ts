@@ -76,6 +76,13 @@ describe('ptune tune / eval / generate', () => {
     expect(JSON.parse(generated.stdout).output_ids.length).toBeLessThanOrEqual(3);
   });
 
+  it('--spin changes how threads wait, not the numbers: the same prompt bit for bit', async () => {
+    const plain = await ptune('tune', ...tuneArgs({ '--out': 'plain.safetensors', '--threads': '2' }), '--json');
+    const spun = await ptune('tune', ...tuneArgs({ '--out': 'spun.safetensors', '--threads': '2' }), '--spin', '--json');
+    expect([plain.code, spun.code], plain.stderr + spun.stderr).toEqual([0, 0]);
+    expect(Buffer.compare(await readFile(path.join(dir, 'plain.safetensors')), await readFile(path.join(dir, 'spun.safetensors')))).toBe(0);
+  });
+
   it.each([
     ['p-tuning', ['--encoder', 'lstm', '--encoder-hidden-size', '8'], 'p_tuning', 32],
     ['prefix', ['--prefix-projection', '--encoder-hidden-size', '8'], 'prefix_tuning', 2 * 2 * 16],

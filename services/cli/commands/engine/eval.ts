@@ -1,16 +1,14 @@
 /** `ptune eval`: held-out metrics of a prompt file (or of the bare model) on a JSONL dataset. */
 import type { Command } from 'commander';
-import { evaluatePrompt, loadExampleSet, loadGguf, readStoredPrompt, type ExecutionProvider } from '../../../engine/index.js';
-import { integerAtLeast, requireFile, runtimeOptions } from './options.js';
+import { evaluatePrompt, loadExampleSet, loadGguf, readStoredPrompt } from '../../../engine/index.js';
+import { integerAtLeast, requireFile, runtimeOptions, runtimeSettings, type RuntimeFlags } from './options.js';
 
-interface EvalFlags {
+interface EvalFlags extends RuntimeFlags {
   model: string;
   data: string;
   prompt?: string;
   batchSize: number;
   json?: boolean;
-  executionProvider: ExecutionProvider;
-  threads?: number;
 }
 
 export function registerEval(program: Command): void {
@@ -36,8 +34,7 @@ async function evalCommand(f: EvalFlags): Promise<void> {
   const m = await evaluatePrompt(model, data, {
     [prompt?.placement === 'past-key-values' ? 'prefix' : 'prompt']: prompt?.tensor,
     batchSize: f.batchSize,
-    executionProvider: f.executionProvider,
-    threads: f.threads,
+    ...runtimeSettings(f),
   });
   const json = {
     eval_loss: m.loss,

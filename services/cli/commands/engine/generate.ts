@@ -1,9 +1,9 @@
 /** `ptune generate`: continue a text with the model, optionally behind a trained prompt. */
 import type { Command } from 'commander';
-import { generateText, loadGguf, readStoredPrompt, type ExecutionProvider } from '../../../engine/index.js';
-import { integerAtLeast, nonNegativeNumber, requireFile, runtimeOptions } from './options.js';
+import { generateText, loadGguf, readStoredPrompt } from '../../../engine/index.js';
+import { integerAtLeast, nonNegativeNumber, requireFile, runtimeOptions, runtimeSettings, type RuntimeFlags } from './options.js';
 
-interface GenerateFlags {
+interface GenerateFlags extends RuntimeFlags {
   model: string;
   text: string;
   prompt?: string;
@@ -11,8 +11,6 @@ interface GenerateFlags {
   temperature: number;
   seed: number;
   json?: boolean;
-  executionProvider: ExecutionProvider;
-  threads?: number;
 }
 
 export function registerGenerate(program: Command): void {
@@ -41,8 +39,7 @@ async function generate(f: GenerateFlags): Promise<void> {
     maxTokens: f.maxTokens,
     temperature: f.temperature,
     seed: f.seed,
-    executionProvider: f.executionProvider,
-    threads: f.threads,
+    ...runtimeSettings(f),
   });
   process.stdout.write(
     f.json

@@ -48,11 +48,29 @@ export function withOptions(command: Command, options: Option[]): Command {
   return command;
 }
 
-/** --execution-provider and --threads, on every command that runs the model */
+/** The runtime flags of every command that runs the model. */
+export interface RuntimeFlags {
+  executionProvider: 'cpu' | 'cuda';
+  threads?: number;
+  spin?: boolean;
+}
+
+/** --execution-provider, --threads and --spin, on every command that runs the model */
 export const runtimeOptions = (): Option[] => [
   new Option('--execution-provider <ep>', 'onnxruntime execution provider').choices(['cpu', 'cuda']).default('cpu'),
   new Option('--threads <n>', 'intra-op threads (default: onnxruntime decides)').argParser(integerAtLeast(1)),
+  new Option(
+    '--spin',
+    "keep onnxruntime's idle threads spinning between kernels: faster on dedicated cores, much slower when cores are shared or CPU-limited (off by default)",
+  ),
 ];
+
+/** The engine's runtime settings from the runtime flags. */
+export const runtimeSettings = (f: RuntimeFlags): { executionProvider: 'cpu' | 'cuda'; threads?: number; spinning: boolean } => ({
+  executionProvider: f.executionProvider,
+  threads: f.threads,
+  spinning: f.spin === true,
+});
 
 /** Throws unless `file` is an existing regular file; `what` says which option named it. */
 export async function requireFile(file: string, what: string): Promise<void> {

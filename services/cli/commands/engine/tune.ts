@@ -12,14 +12,13 @@ import {
   train,
   writePromptOutputs,
   type EvalMetrics,
-  type ExecutionProvider,
   type ScheduleName,
   type TrainResult,
 } from '../../../engine/index.js';
-import { integerAtLeast, methodOptions, nonNegativeNumber, positiveNumber, requireFile, requireWritableTarget, runtimeOptions, withOptions, type MethodFlags } from './options.js';
+import { integerAtLeast, methodOptions, nonNegativeNumber, positiveNumber, requireFile, requireWritableTarget, runtimeOptions, runtimeSettings, withOptions, type MethodFlags, type RuntimeFlags } from './options.js';
 import { sparkline } from './sparkline.js';
 
-interface TuneFlags extends MethodFlags {
+interface TuneFlags extends MethodFlags, RuntimeFlags {
   model: string;
   train: string;
   eval?: string;
@@ -39,8 +38,6 @@ interface TuneFlags extends MethodFlags {
   resume?: boolean;
   peftDir?: string;
   json?: boolean;
-  executionProvider: ExecutionProvider;
-  threads?: number;
 }
 
 export function registerTune(program: Command): void {
@@ -107,7 +104,7 @@ async function tune(f: TuneFlags): Promise<void> {
         weightDecay: f.weightDecay, gradClip: f.gradClip, batchSize: f.batchSize, seed: f.seed,
         evalEvery: f.evalEvery, checkpointDir: f.checkpointDir,
         checkpointEvery: f.checkpointDir ? (f.checkpointEvery ?? Math.max(1, Math.round(f.steps / 10))) : undefined,
-        resume, executionProvider: f.executionProvider, threads: f.threads,
+        resume, ...runtimeSettings(f),
       },
       {
         signal: controller.signal,
