@@ -32,7 +32,7 @@ export interface CoordinatorConfig {
 }
 
 /** The limits of services/config that the coordinator enforces. */
-export type CoordinatorLimits = Pick<Limits, 'maxTrialsPerJob' | 'maxDatasetBytes'>;
+export type CoordinatorLimits = Pick<Limits, 'maxTrialsPerJob' | 'maxDatasetBytes' | 'maxVirtualTokens'>;
 
 export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   limits: DEFAULT_LIMITS,

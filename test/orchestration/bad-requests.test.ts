@@ -13,6 +13,7 @@ type RequestInit = Exclude<MessageInitShape<typeof TrainPromptRequestSchema>, { 
 
 const MAX_TRIALS = 16;
 const MAX_DATASET_BYTES = 64 * 1024;
+const MAX_VIRTUAL_TOKENS = 300;
 
 describe('TrainPrompt refuses bad requests and creates nothing (PGlite)', () => {
   let h: CoordinatorHarness;
@@ -24,7 +25,7 @@ describe('TrainPrompt refuses bad requests and creates nothing (PGlite)', () => 
   let stagedMalformedKey: string;
 
   beforeAll(async () => {
-    h = await startCoordinatorHarness({ config: { limits: { ...DEFAULT_LIMITS, maxTrialsPerJob: MAX_TRIALS, maxDatasetBytes: MAX_DATASET_BYTES } } });
+    h = await startCoordinatorHarness({ config: { limits: { ...DEFAULT_LIMITS, maxTrialsPerJob: MAX_TRIALS, maxDatasetBytes: MAX_DATASET_BYTES, maxVirtualTokens: MAX_VIRTUAL_TOKENS } } });
     model = await seedTinyModel(h.db.prisma, h.blobs);
     task = await seedTask(h.db.prisma);
     train = await uploadDataset(h.training, datasetText(6));
@@ -62,7 +63,7 @@ describe('TrainPrompt refuses bad requests and creates nothing (PGlite)', () => 
     ['learning rate too large', () => ({ ...valid(), optimizer: { learningRate: 11 } }), grpc.status.INVALID_ARGUMENT, /optimizer\.learning_rate: 11 is out of range: use 0 < lr <= 10/],
     ['negative learning rate', () => ({ ...valid(), optimizer: { learningRate: -0.1 } }), grpc.status.INVALID_ARGUMENT, /optimizer\.learning_rate/],
     ['sweep learning rate out of range', () => ({ ...valid(), sweep: { learningRates: [0.01, 20] } }), grpc.status.INVALID_ARGUMENT, /sweep\.learning_rates\[1\]: 20 is out of range/],
-    ['virtual tokens out of range', () => ({ ...valid(), method: { numVirtualTokens: 513 } }), grpc.status.INVALID_ARGUMENT, /method\.num_virtual_tokens: 513 is out of range: use an integer in 1\.\.512/],
+    ['virtual tokens above the server limit', () => ({ ...valid(), method: { numVirtualTokens: 301 } }), grpc.status.INVALID_ARGUMENT, /method\.num_virtual_tokens: 301 is out of range: use an integer in 1\.\.300 \(this server's limit, PTUNE_MAX_VIRTUAL_TOKENS\)/],
     ['batch size out of range', () => ({ ...valid(), optimizer: { batchSize: 5000 } }), grpc.status.INVALID_ARGUMENT, /optimizer\.batch_size: 5000 is out of range/],
     ['no tasks', () => ({ ...valid(), tasks: [] }), grpc.status.INVALID_ARGUMENT, /tasks: give at least one task/],
     ['task listed twice', () => ({ ...valid(), tasks: [...valid().tasks!, ...valid().tasks!] }), grpc.status.INVALID_ARGUMENT, /tasks\[1\]\.task: .* is listed twice/],

@@ -9,8 +9,8 @@ export const JOB_DEFAULTS = {
   selection: 'eval_loss',
 } as const;
 
+/** Fixed ranges; the most virtual tokens is the server's limit (PTUNE_MAX_VIRTUAL_TOKENS). */
 export const RANGES = {
-  virtualTokens: [1, 512],
   steps: [1, 1_000_000],
   batchSize: [1, 1024],
   maxAttempts: [1, 10],

@@ -22,10 +22,15 @@ import { JOB_DEFAULTS, RANGES, SELECTION_METRICS } from './job-limits.js';
 const NAME = /^[a-z0-9_-]{1,63}$/;
 const ALIAS = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-function inRange(field: string, value: number, [min, max]: readonly [number, number]): void {
+function inRange(field: string, value: number, [min, max]: readonly [number, number], why = ''): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidRequestError(field, `${value} is out of range: use an integer in ${min}..${max}`);
+    throw new InvalidRequestError(field, `${value} is out of range: use an integer in ${min}..${max}${why}`);
   }
+}
+
+/** Virtual tokens go up to the server's limit, which the operator sets. */
+function checkVirtualTokens(field: string, value: number, max: number): void {
+  inRange(field, value, [1, max], " (this server's limit, PTUNE_MAX_VIRTUAL_TOKENS)");
 }
 
 function checkLearningRate(field: string, lr: number): void {
@@ -67,9 +72,9 @@ function checkInit(field: string, init: PromptInit | undefined, projectedPrefix:
 }
 
 /** `sweptMethods` (already checked) replaces the base method in every trial when not empty. */
-function normalizeMethod(m: MethodSettings | undefined, sweptMethods: readonly TuningMethod[]): MethodSettings {
+function normalizeMethod(m: MethodSettings | undefined, sweptMethods: readonly TuningMethod[], maxVirtualTokens: number): MethodSettings {
   const vt = m?.numVirtualTokens || JOB_DEFAULTS.virtualTokens;
-  inRange('method.num_virtual_tokens', vt, RANGES.virtualTokens);
+  checkVirtualTokens('method.num_virtual_tokens', vt, maxVirtualTokens);
   const method = checkMethod('method.method', m?.method ?? TuningMethod.UNSPECIFIED);
   const used = sweptMethods.length > 0 ? sweptMethods : [method];
   const encoderType = m?.encoderType ?? PromptEncoderType.UNSPECIFIED;
@@ -116,7 +121,7 @@ function normalizeOptimizer(o: OptimizerSettings | undefined): OptimizerSettings
 }
 
 /** The request with defaults filled in, or InvalidRequestError. */
-export function normalizeRequest(request: TrainPromptRequest, limits: Pick<CoordinatorLimits, 'maxTrialsPerJob'>): TrainPromptRequest {
+export function normalizeRequest(request: TrainPromptRequest, limits: Pick<CoordinatorLimits, 'maxTrialsPerJob' | 'maxVirtualTokens'>): TrainPromptRequest {
   if (request.baseModel.trim() === '') throw new InvalidRequestError('base_model', 'is required');
   if (request.tasks.length === 0) throw new InvalidRequestError('tasks', 'give at least one task with train and eval data');
   const seen = new Set<string>();
@@ -136,9 +141,9 @@ export function normalizeRequest(request: TrainPromptRequest, limits: Pick<Coord
   });
   const sweep = request.sweep;
   const sweptMethods = sweep?.methods.map((m, i) => checkMethod(`sweep.methods[${i}]`, m)) ?? [];
-  const method = normalizeMethod(request.method, sweptMethods);
+  const method = normalizeMethod(request.method, sweptMethods, limits.maxVirtualTokens);
   const optimizer = normalizeOptimizer(request.optimizer);
-  sweep?.numVirtualTokens.forEach((vt, i) => inRange(`sweep.num_virtual_tokens[${i}]`, vt, RANGES.virtualTokens));
+  sweep?.numVirtualTokens.forEach((vt, i) => checkVirtualTokens(`sweep.num_virtual_tokens[${i}]`, vt, limits.maxVirtualTokens));
   sweep?.learningRates.forEach((lr, i) => checkLearningRate(`sweep.learning_rates[${i}]`, lr));
   const inits = sweep?.inits.map((init, i) => checkInit(`sweep.inits[${i}]`, init, method.prefixProjection)) ?? [];
   const trials = request.tasks.length * sweepSize(sweep);
