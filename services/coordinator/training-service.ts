@@ -18,7 +18,7 @@ const TERMINAL_JOB_STATES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLE
 
 export function trainingService(ctx: CoordinatorContext): ServiceImplementation {
   const getJob = async (jobId: string) => {
-    const row = isUuid(jobId) ? await loadJob(ctx.prisma, jobId) : null;
+    const row = await loadJob(ctx.prisma, checkJobId(jobId));
     if (!row) throw new RpcError(grpc.status.NOT_FOUND, `job ${jobId} does not exist`, { field: 'job_id' });
     return jobView(row);
   };
@@ -126,7 +126,7 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
     },
 
     async cancelJob(request) {
-      const outcome = isUuid(request.jobId) ? await cancelJob(ctx.queue, request.jobId, request.reason || 'cancelled by user') : 'not_found';
+      const outcome = await cancelJob(ctx.queue, checkJobId(request.jobId), request.reason || 'cancelled by user');
       if (outcome === 'not_found') throw new RpcError(grpc.status.NOT_FOUND, `job ${request.jobId} does not exist`, { field: 'job_id' });
       if (outcome === 'finished') {
         throw new RpcError(grpc.status.FAILED_PRECONDITION, `job ${request.jobId} has already finished; only queued or running jobs can be cancelled`, {
@@ -140,6 +140,13 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isUuid = (value: string): boolean => UUID.test(value);
+
+/** A job id is a UUID (as TrainPrompt returns it); anything else cannot name a job. */
+function checkJobId(jobId: string): string {
+  if (jobId === '') throw new RpcError(grpc.status.INVALID_ARGUMENT, 'job_id is required', { field: 'job_id' });
+  if (!isUuid(jobId)) throw new RpcError(grpc.status.INVALID_ARGUMENT, `job_id "${jobId}" is not a job id (a UUID, as TrainPrompt and ListJobs return it)`, { field: 'job_id' });
+  return jobId;
+}
 
 function encodeCursor(createdAt: Date, id: string): string {
   return Buffer.from(JSON.stringify({ t: createdAt.toISOString(), id })).toString('base64url');

@@ -109,7 +109,7 @@ describe('bad requests across all services (real server, auth on)', () => {
     { name: 'dataset above the size limit', send: () => upload(datasetBytes(4), { sizeBytes: 65n * 1024n }), code: 'RESOURCE_EXHAUSTED', says: /65536/ },
     { name: 'dataset that declares 100 bytes and streams past the size limit', send: () => upload(datasetBytes(3000), { sizeBytes: 100n }), code: 'RESOURCE_EXHAUSTED', says: /more than the limit of 65536 bytes/ },
     { name: 'dataset whose bytes do not match the declared sha256', send: () => upload(datasetBytes(4), { expectedSha256: 'd'.repeat(64) }), code: 'INVALID_ARGUMENT', says: /sha256/ },
-    { name: 'GetJob with a malformed id', send: () => training('GetJob', { jobId: 'not-a-uuid' }), code: 'NOT_FOUND', says: /not-a-uuid does not exist/ },
+    { name: 'GetJob with a malformed id', send: () => training('GetJob', { jobId: 'not-a-uuid' }), code: 'INVALID_ARGUMENT', says: /job_id "not-a-uuid" is not a job id/ },
     { name: 'GetJob for an unknown job', send: () => training('GetJob', { jobId: '00000000-0000-4000-8000-000000000000' }), code: 'NOT_FOUND', says: /00000000-0000-4000-8000-000000000000/ },
     { name: 'CancelJob for an unknown job', send: () => training('CancelJob', { jobId: '00000000-0000-4000-8000-000000000001' }), code: 'NOT_FOUND', says: /00000000-0000-4000-8000-000000000001/ },
     // worker protocol (a key that cannot name a stored blob is NOT_FOUND, as the coordinator answers it)
