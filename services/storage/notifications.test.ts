@@ -1,3 +1,4 @@
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
@@ -73,6 +74,27 @@ describe('listenForNotifications on Postgres', () => {
     }
   });
 
+  it('is never live when notifications do not reach its connection (as behind a transaction-pooling proxy)', async () => {
+    const proxy = await dropNotificationsProxy(new URL(url));
+    const muted = listenForNotifications(proxy.url, 'changes_d', { onNotify: () => undefined, onGap: () => undefined }, { pingMs: 50, deadMs: 300 });
+    const { listener: direct } = listen('changes_d');
+    try {
+      await until('the direct listener to be live', () => direct.live);
+      let everLive = false;
+      const deadline = Date.now() + 1_500; // five ping deadlines
+      while (Date.now() < deadline) {
+        everLive ||= muted.live;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(everLive).toBe(false);
+      expect(proxy.dropped()).toBeGreaterThan(0);
+    } finally {
+      await muted.close();
+      await direct.close();
+      await proxy.close();
+    }
+  });
+
   it('reconnects after a server restart and hears again', async () => {
     const { listener, payloads } = listen('changes_c');
     try {
@@ -90,3 +112,46 @@ describe('listenForNotifications on Postgres', () => {
     }
   }, 60_000);
 });
+
+/**
+ * A TCP proxy to Postgres that passes everything but NotificationResponse messages (type 'A') from
+ * the server: its clients' queries work and their notifications never arrive.
+ */
+async function dropNotificationsProxy(target: URL): Promise<{ url: string; dropped: () => number; close: () => Promise<void> }> {
+  let dropped = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream);
+    let pending = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      const kept: Buffer[] = [];
+      while (pending.length >= 5 && pending.length >= 1 + pending.readUInt32BE(1)) {
+        const size = 1 + pending.readUInt32BE(1);
+        if (pending[0] === 0x41) dropped++;
+        else kept.push(pending.subarray(0, size));
+        pending = pending.subarray(size);
+      }
+      if (kept.length > 0) client.write(Buffer.concat(kept));
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(target);
+  proxied.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: proxied.toString(),
+    dropped: () => dropped,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

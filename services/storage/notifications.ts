@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 export interface NotificationHandlers {
@@ -33,17 +34,27 @@ export const DEFAULT_LISTEN_TIMING: ListenTiming = { pingMs: 1_000, deadMs: 3_00
  * Postgres delivers a notification at the commit of the transaction that sent it, in commit order,
  * to every listening session; one sent while this listener was not connected is never delivered,
  * hence `onGap` after every loss and every (re)connection.
+ *
+ * The ping is a notification to this listener's own private channel, so `live` means "notifications
+ * reach this connection", not merely "the connection answers": behind a proxy that pools by
+ * transaction (where LISTEN does not stick to a session) a listener never becomes live, and callers
+ * fall back to reading the database instead of trusting a silence.
  */
 export function listenForNotifications(url: string, channel: string, handlers: NotificationHandlers, timing: ListenTiming = DEFAULT_LISTEN_TIMING): NotificationListener {
   let current: pg.Client | undefined;
   let connecting = false;
-  let pinging = false;
+  /** the payload of the ping in flight, if any */
+  let pingPending: string | undefined;
+  let pings = 0;
+  let pingSentAt = 0;
   let answeredAt = -Infinity;
   let closed = false;
+  const pingChannel = `ptune_ping_${randomBytes(8).toString('hex')}`;
 
   const drop = (client: pg.Client): void => {
     if (current !== client) return;
     current = undefined;
+    answeredAt = -Infinity;
     handlers.onGap();
     client.end().catch(() => undefined);
   };
@@ -53,20 +64,26 @@ export function listenForNotifications(url: string, channel: string, handlers: N
     connecting = true;
     const client = new pg.Client({ connectionString: url, keepAlive: true, application_name: `ptune listen ${channel}` });
     client.on('notification', (message) => {
-      if (message.channel === channel && client === current) handlers.onNotify(message.payload ?? '');
+      if (client !== current) return;
+      if (message.channel === channel) handlers.onNotify(message.payload ?? '');
+      else if (message.channel === pingChannel && message.payload === pingPending) {
+        pingPending = undefined;
+        answeredAt = performance.now();
+      }
     });
     client.on('error', () => drop(client));
     client.on('end', () => drop(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+      await client.query(`LISTEN ${client.escapeIdentifier(channel)}; LISTEN ${client.escapeIdentifier(pingChannel)}`);
       if (closed) {
         await client.end();
         return;
       }
       current = client;
-      answeredAt = performance.now();
+      pingPending = undefined;
       handlers.onGap();
+      ping();
     } catch {
       client.end().catch(() => undefined);
     } finally {
@@ -81,19 +98,14 @@ export function listenForNotifications(url: string, channel: string, handlers: N
       void connect();
       return;
     }
-    if (performance.now() - answeredAt >= timing.deadMs) {
-      drop(client);
+    if (pingPending !== undefined) {
+      // the last ping has not come back: after deadMs the connection counts as lost
+      if (performance.now() - pingSentAt >= timing.deadMs) drop(client);
       return;
     }
-    if (pinging) return;
-    pinging = true;
-    client
-      .query('SELECT 1')
-      .then(() => {
-        if (client === current) answeredAt = performance.now();
-      })
-      .catch(() => drop(client))
-      .finally(() => (pinging = false));
+    pingPending = String(++pings);
+    pingSentAt = performance.now();
+    client.query('SELECT pg_notify($1, $2)', [pingChannel, pingPending]).catch(() => drop(client));
   };
 
   void connect();
