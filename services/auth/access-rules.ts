@@ -64,7 +64,7 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
     },
     audit: {
       action: 'prompt_version.create',
-      target: (_, reply) => `${taskName(reply.version?.task)}@${reply.version?.version ?? '?'}`,
+      target: (r, reply) => `${taskName(reply.version?.task ?? (r.part.case === 'header' ? r.part.value.spec?.task : undefined))}@${reply.version?.version ?? '?'}`,
       details: (r, reply) => ({ sha256: reply.version?.blobSha256, created: reply.created, alias: (r.part.case === 'header' && r.part.value.spec?.alias) || undefined }),
     },
   },

@@ -37,7 +37,7 @@ export function createAccessService(prisma: PrismaClient): ServiceImplementation
       if (request.pageToken !== '' && !/^[1-9][0-9]{0,18}$/.test(request.pageToken)) throw invalid(`page_token ${JSON.stringify(request.pageToken)} is not one this service handed out`, 'page_token');
       const page = await listAudit(prisma, { namespace: request.namespace, limit, before: request.pageToken === '' ? undefined : BigInt(request.pageToken) });
       return {
-        events: page.events.map((e) => ({ id: e.id, at: timestampFromDate(e.at), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, detailsJson: JSON.stringify(e.details ?? {}) })),
+        events: page.events.map((e) => ({ id: e.id, at: timestampFromDate(e.at), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, detailsJson: JSON.stringify(e.details ?? {}), outcome: e.outcome })),
         nextPageToken: page.nextBefore === undefined ? '' : String(page.nextBefore),
       };
     },

@@ -1,4 +1,9 @@
-/** The audit log: one row per successful write (who, what, when), listed per namespace. */
+/**
+ * The audit log: one row per write (who, what, when), listed per namespace. A write served by the
+ * guard is recorded before it runs (`startAudit`, outcome "started") and completed after it
+ * succeeded or discarded after it failed, so a crash in between leaves a "started" row instead of
+ * no row.
+ */
 import type { Prisma, PrismaClient } from '../storage/index.js';
 
 export interface AuditEntry {
@@ -11,15 +16,42 @@ export interface AuditEntry {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/** "started": the write was running (for good, if the server stopped during it); "ok": it succeeded. */
+export type AuditOutcome = 'started' | 'ok';
+
 export interface AuditRecord extends AuditEntry {
   readonly id: bigint;
   readonly at: Date;
+  readonly outcome: AuditOutcome;
 }
 
+const rowData = (entry: AuditEntry) => ({
+  actor: entry.actor,
+  namespace: entry.namespace,
+  action: entry.action,
+  target: entry.target,
+  details: (entry.details ?? {}) as Prisma.InputJsonObject,
+});
+
+/** Records a write that has already happened. */
 export async function recordAudit(prisma: PrismaClient, entry: AuditEntry): Promise<void> {
-  await prisma.auditEvent.create({
-    data: { actor: entry.actor, namespace: entry.namespace, action: entry.action, target: entry.target, details: (entry.details ?? {}) as Prisma.InputJsonObject },
-  });
+  await prisma.auditEvent.create({ data: rowData(entry) });
+}
+
+/** Records a write about to run; complete or discard the returned id when it ends. */
+export async function startAudit(prisma: PrismaClient, entry: AuditEntry): Promise<bigint> {
+  const row = await prisma.auditEvent.create({ data: { ...rowData(entry), outcome: 'started' }, select: { id: true } });
+  return row.id;
+}
+
+/** The write succeeded: what it wrote (target and details may come from its reply). */
+export async function completeAudit(prisma: PrismaClient, id: bigint, entry: Pick<AuditEntry, 'target' | 'details'>): Promise<void> {
+  await prisma.auditEvent.update({ where: { id }, data: { target: entry.target, details: (entry.details ?? {}) as Prisma.InputJsonObject, outcome: 'ok' } });
+}
+
+/** The write failed and changed nothing: its row goes too. */
+export async function discardAudit(prisma: PrismaClient, id: bigint): Promise<void> {
+  await prisma.auditEvent.delete({ where: { id } });
 }
 
 export interface AuditPage {
@@ -43,6 +75,7 @@ export async function listAudit(prisma: PrismaClient, options: { namespace: stri
     action: row.action,
     target: row.target,
     details: row.details as Record<string, unknown>,
+    outcome: row.outcome === 'started' ? ('started' as const) : ('ok' as const),
   }));
   return { events, nextBefore: rows.length > options.limit ? events[events.length - 1].id : undefined };
 }

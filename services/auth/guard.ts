@@ -1,7 +1,8 @@
 /**
  * The access guard: wraps a service implementation so that every call is authenticated, checked
  * against ACCESS_RULES with the decoded request (for client-streaming calls: the stream's first
- * message), held to its limits, and, once it succeeded, recorded in the audit log. It wraps
+ * message), held to its limits, and recorded in the audit log: a write's row is written before it
+ * runs, completed when it succeeded and removed when it failed (see audit-log.ts). It wraps
  * handlers rather than using the adapter's interceptor hook because namespaces come from the
  * request, which interceptors do not see.
  */
@@ -12,7 +13,7 @@ import type { Limits } from '../config/index.js';
 import { methodPath, PreEncoded, RpcError, type CallContext, type ServiceImplementation } from '../grpc/index.js';
 import type { PrismaClient } from '../storage/index.js';
 import { ACCESS_RULES } from './access-rules.js';
-import { recordAudit } from './audit-log.js';
+import { completeAudit, discardAudit, startAudit } from './audit-log.js';
 import type { Authenticate } from './authenticate.js';
 import { bindPrincipal, coversNamespace, LOCAL_PRINCIPAL, type Principal } from './principal.js';
 import { roleCovers } from './roles.js';
@@ -54,21 +55,47 @@ function guardMethod(method: DescMethod, handler: Handler, rule: AnyRule, option
     bindPrincipal(context, principal);
     return admission;
   };
-  const audited = async (admission: Admission, request: Message | undefined, value: unknown): Promise<Message | PreEncoded> => {
-    // a reply already in wire form (GetPrompt's hot path) goes out as it is unless it must be filtered or audited
-    if (value instanceof PreEncoded && rule.scope.kind !== 'caller' && rule.audit === undefined) return value;
-    let reply = value instanceof PreEncoded ? fromBinary(method.output, value.bytes) : create(method.output, value as MessageInitShape<DescMessage>);
-    if (rule.scope.kind === 'caller') reply = rule.scope.filterReply(reply, (namespace) => coversNamespace(admission.principal, namespace));
-    if (rule.audit !== undefined && request !== undefined) {
+  /**
+   * Runs an admitted call: an audited write gets its row before it runs (a write that cannot be
+   * audited does not run), completed with what the reply says after it succeeded, removed after it
+   * failed; then the reply is filtered for callers who see only their namespaces.
+   */
+  const run = async (admission: Admission, request: Message | undefined, call: () => Promise<unknown>): Promise<Message | PreEncoded> => {
+    // an empty client stream has nothing to record (the handler refuses it)
+    const audited = request !== undefined && rule.audit !== undefined ? { audit: rule.audit, request } : undefined;
+    let auditId: bigint | undefined;
+    if (audited !== undefined) {
+      const { audit } = audited;
       const entry = {
         actor: admission.principal.actor,
         namespace: admission.namespaces[0] ?? admission.principal.namespace,
-        action: rule.audit.action,
-        target: rule.audit.target(request, reply),
-        details: withoutUndefined(rule.audit.details?.(request, reply) ?? {}),
+        action: audit.action,
+        target: audit.target(audited.request, create(method.output)),
       };
-      // The write itself succeeded; an audit failure is logged, not turned into a failed call.
-      await recordAudit(options.prisma, entry).catch((err: unknown) => options.logger.error({ err, audit: entry }, 'audit record failed'));
+      auditId = await startAudit(options.prisma, entry).catch((err: unknown) => {
+        throw new RpcError(grpc.status.UNAVAILABLE, `the audit log cannot be written, so ${audit.action} was not run; retry: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+    let value: unknown;
+    try {
+      value = await call();
+    } catch (err) {
+      if (auditId !== undefined) {
+        const id = auditId;
+        await discardAudit(options.prisma, id).catch((discardErr: unknown) => options.logger.error({ err: discardErr, auditId: String(id) }, 'could not remove the audit row of a failed write'));
+      }
+      throw err;
+    }
+    // a reply already in wire form (GetPrompt's hot path) goes out as it is unless it must be filtered or audited
+    if (value instanceof PreEncoded && rule.scope.kind !== 'caller' && audited === undefined) return value;
+    let reply = value instanceof PreEncoded ? fromBinary(method.output, value.bytes) : create(method.output, value as MessageInitShape<DescMessage>);
+    if (rule.scope.kind === 'caller') reply = rule.scope.filterReply(reply, (namespace) => coversNamespace(admission.principal, namespace));
+    if (audited !== undefined && auditId !== undefined) {
+      const { audit } = audited;
+      const done = { target: audit.target(audited.request, reply), details: withoutUndefined(audit.details?.(audited.request, reply) ?? {}) };
+      const id = auditId;
+      // The write succeeded; its row stays "started" if this fails, which is logged, not a failed call.
+      await completeAudit(options.prisma, id, done).catch((err: unknown) => options.logger.error({ err, auditId: String(id), audit: done }, 'audit completion failed'));
     }
     return reply;
   };
@@ -77,7 +104,7 @@ function guardMethod(method: DescMethod, handler: Handler, rule: AnyRule, option
     case 'unary':
       return async (request, context) => {
         const admission = await admit(request as Message, context);
-        return audited(admission, request as Message, await handler(request, context));
+        return run(admission, request as Message, () => Promise.resolve(handler(request, context)));
       };
     case 'server_streaming':
       return async function* (request: unknown, context: CallContext) {
@@ -88,7 +115,7 @@ function guardMethod(method: DescMethod, handler: Handler, rule: AnyRule, option
       return async (requests, context) => {
         const { first, all } = await peek(requests as AsyncIterable<Message>);
         const admission = await admit(first, context);
-        return audited(admission, first, await handler(capped(all, rule, options.limits), context));
+        return run(admission, first, () => Promise.resolve(handler(capped(all, rule, options.limits), context)));
       };
     case 'bidi_streaming':
       return async function* (requests: unknown, context: CallContext) {

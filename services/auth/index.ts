@@ -1,7 +1,7 @@
 export { withAccessControl, isLoopback, type AccessControlOptions } from './access-control.js';
 export { ACCESS_RULES } from './access-rules.js';
 export { createAccessService } from './access-service.js';
-export { recordAudit, listAudit, type AuditEntry, type AuditRecord, type AuditPage } from './audit-log.js';
+export { recordAudit, listAudit, type AuditEntry, type AuditOutcome, type AuditRecord, type AuditPage } from './audit-log.js';
 export { createTokenAuthenticator, mintProcessWorkerToken, type Authenticate, type ProcessToken } from './authenticate.js';
 export { createGuard, type Guard, type GuardOptions } from './guard.js';
 export { callPrincipal, LOCAL_PRINCIPAL, type Principal } from './principal.js';

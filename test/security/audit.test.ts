@@ -70,7 +70,7 @@ describe('audit log', () => {
     ]);
     const moves = events.filter((e) => e.action === 'alias.set').map((e) => JSON.parse(e.detailsJson) as Record<string, unknown>).reverse();
     expect(moves).toEqual([{ from: 0, to: 1, reason: 'first' }, { from: 1, to: 2, reason: 'better' }]);
-    expect(events.every((e) => e.at !== undefined && e.namespace === 'alpha')).toBe(true);
+    expect(events.every((e) => e.at !== undefined && e.namespace === 'alpha' && e.outcome === 'ok')).toBe(true);
   });
 
   it('stamps rows with the token, not with the name the client claims', async () => {

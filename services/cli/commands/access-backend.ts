@@ -99,7 +99,7 @@ function serverBackend(client: ReturnType<typeof createClient<typeof AccessServi
     revokeToken: async (id) => fromWire((await client.revokeToken({ id })).token),
     async listAudit(namespace, limit) {
       const reply = await client.listAuditEvents({ namespace, pageSize: limit });
-      return reply.events.map((e) => ({ id: e.id, at: e.at ? timestampDate(e.at) : new Date(0), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, details: JSON.parse(e.detailsJson || '{}') as Record<string, unknown> }));
+      return reply.events.map((e) => ({ id: e.id, at: e.at ? timestampDate(e.at) : new Date(0), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, details: JSON.parse(e.detailsJson || '{}') as Record<string, unknown>, outcome: e.outcome === 'started' ? ('started' as const) : ('ok' as const) }));
     },
   };
 }

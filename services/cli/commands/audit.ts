@@ -16,6 +16,7 @@ export function registerAuditCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify(events.map((e) => ({ ...e, id: String(e.id), at: e.at.toISOString() })), null, 2)}\n`);
         return;
       }
-      printTable(['at', 'actor', 'action', 'target', 'details'], events.map((e) => [e.at.toISOString(), e.actor, e.action, e.target, JSON.stringify(e.details)]));
+      // "started" that stays so: the server stopped during the write, which may or may not have happened
+      printTable(['at', 'actor', 'action', 'target', 'outcome', 'details'], events.map((e) => [e.at.toISOString(), e.actor, e.action, e.target, e.outcome, JSON.stringify(e.details)]));
     });
 }
