@@ -7,7 +7,7 @@ import { TokenizerKind, WeightsFormat, type BaseModel } from '../gen/ptune/v1/re
 import { SelectionMetricSchema } from '../gen/ptune/v1/training_pb.js';
 import { LeaseStatus, WorkerCapabilitiesSchema, WorkerProtocolService, type LeaseToken } from '../gen/ptune/v1/worker_pb.js';
 import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
-import { contentKey, isSha256Hex, type BaseModel as BaseModelRow, type Prisma } from '../storage/index.js';
+import { BlobIntegrityError, BlobNotFoundError, contentKey, InvalidBlobKeyError, isSha256Hex, type BaseModel as BaseModelRow, type Prisma } from '../storage/index.js';
 import type { CoordinatorContext } from './context.js';
 import { finalizeJob } from './jobs/finalize-job.js';
 import { decodeTrialPlan } from './jobs/trial-plan.js';
@@ -220,7 +220,10 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
       try {
         bytes = await ctx.blobs.get(request.key);
       } catch (err) {
-        throw new RpcError(grpc.status.NOT_FOUND, `blob ${request.key}: ${(err as Error).message}`, { field: 'key' });
+        if (err instanceof InvalidBlobKeyError) throw new RpcError(grpc.status.INVALID_ARGUMENT, err.message, { field: 'key' });
+        if (err instanceof BlobNotFoundError) throw new RpcError(grpc.status.NOT_FOUND, `blob ${err.key} does not exist`, { field: 'key' });
+        if (err instanceof BlobIntegrityError) throw new RpcError(grpc.status.DATA_LOSS, `${err.message}: the stored bytes are damaged`, { field: 'key' });
+        throw err;
       }
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       yield { part: { case: 'header', value: { sizeBytes: BigInt(bytes.length), sha256 } } };

@@ -113,9 +113,9 @@ describe('bad requests across all services (real server, auth on)', () => {
     { name: 'GetJob for an unknown job', send: () => training('GetJob', { jobId: '00000000-0000-4000-8000-000000000000' }), code: 'NOT_FOUND', says: /00000000-0000-4000-8000-000000000000/ },
     { name: 'CancelJob for an unknown job', send: () => training('CancelJob', { jobId: '00000000-0000-4000-8000-000000000001' }), code: 'NOT_FOUND', says: /00000000-0000-4000-8000-000000000001/ },
     // worker protocol (a key that cannot name a stored blob is NOT_FOUND, as the coordinator answers it)
-    { name: 'GetBlob with ../ in the key', send: () => worker('GetBlob', { key: '../../etc/passwd' }), code: 'NOT_FOUND', says: /invalid/ },
-    { name: 'GetBlob with an absolute key', send: () => worker('GetBlob', { key: '/etc/passwd' }), code: 'NOT_FOUND', says: /invalid/ },
-    { name: 'GetBlob with a backslash key', send: () => worker('GetBlob', { key: 'dataset\\..\\..\\x' }), code: 'NOT_FOUND', says: /invalid/ },
+    { name: 'GetBlob with ../ in the key', send: () => worker('GetBlob', { key: '../../etc/passwd' }), code: 'INVALID_ARGUMENT', says: /invalid blob key/ },
+    { name: 'GetBlob with an absolute key', send: () => worker('GetBlob', { key: '/etc/passwd' }), code: 'INVALID_ARGUMENT', says: /invalid blob key/ },
+    { name: 'GetBlob with a backslash key', send: () => worker('GetBlob', { key: 'dataset\\..\\..\\x' }), code: 'INVALID_ARGUMENT', says: /invalid blob key/ },
     { name: 'GetBlob of a missing blob', send: () => worker('GetBlob', { key: `dataset/${'e'.repeat(64)}` }), code: 'NOT_FOUND', says: /e{12}/ },
     { name: 'PutBlob without a header', send: () => call(WorkerProtocolService, 'PutBlob', [{ part: { case: 'chunk', value: new Uint8Array([1]) } }], tokens.worker), code: 'INVALID_ARGUMENT', says: /header/ },
     { name: 'Heartbeat for an unknown lease', send: () => worker('ReportProgress', { lease, steps: [{ step: 1, loss: 1 }] }), code: 'NOT_FOUND', says: /does not exist/ },
