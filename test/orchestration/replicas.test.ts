@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InitMethod } from '../../services/gen/ptune/v1/common_pb.js';
 import { JobState } from '../../services/gen/ptune/v1/training_pb.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import type { CoordinatorConfig } from '../../services/coordinator/index.js';
 import { startCoordinatorHarness, type CoordinatorHarness } from './support/coordinator-harness.js';
 import { promptBytes, sha256Hex, uploadDataset } from './support/protocol.js';
 import { datasetText, seedTask, seedTinyModel } from './support/seed.js';
@@ -9,24 +10,29 @@ import { datasetText, seedTask, seedTinyModel } from './support/seed.js';
 const TRIALS = 120;
 const WORKERS = 24;
 
-describe('two coordinator replicas over one Postgres database', () => {
-  let pg: TestPostgres;
-  let a: CoordinatorHarness;
-  let b: CoordinatorHarness;
-
+/** Replicas a and b of one coordinator over one fresh Postgres database, for the tests of the calling describe block. */
+function twoReplicas(config: Partial<CoordinatorConfig>): { a: CoordinatorHarness; b: CoordinatorHarness } {
+  const replicas = {} as { a: CoordinatorHarness; b: CoordinatorHarness };
+  let pg: TestPostgres | undefined;
   beforeAll(async () => {
     pg = await startPostgres();
     const url = await pg.newDatabase();
-    a = await startCoordinatorHarness({ databaseUrl: url, config: { maintenanceIntervalMs: 100 } });
-    b = await startCoordinatorHarness({ databaseUrl: url, config: { maintenanceIntervalMs: 100 } });
+    replicas.a = await startCoordinatorHarness({ databaseUrl: url, config });
+    replicas.b = await startCoordinatorHarness({ databaseUrl: url, config });
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
+    await replicas.a?.close();
+    await replicas.b?.close();
     await pg?.stop();
   });
+  return replicas;
+}
+
+describe('two coordinator replicas over one Postgres database', () => {
+  const replicas = twoReplicas({ maintenanceIntervalMs: 100 });
 
   it('never grants one trial twice and registers exactly one version, with workers split across both', async () => {
+    const { a, b } = replicas;
     // the replicas have separate blob folders here, so the result is stored in both
     const model = await seedTinyModel(a.db.prisma, a.blobs);
     await seedTinyModel(b.db.prisma, b.blobs, model.name);
@@ -74,25 +80,11 @@ describe('two coordinator replicas over one Postgres database', () => {
 });
 
 describe('work queued through one replica wakes idle workers on another', () => {
-  let pg: TestPostgres;
-  let a: CoordinatorHarness;
-  let b: CoordinatorHarness;
-
-  beforeAll(async () => {
-    pg = await startPostgres();
-    const url = await pg.newDatabase();
-    // a fallback poll far longer than the lease wait: only a notification can deliver the work in time
-    const config = { leasePollMs: 600_000, maxLeaseWaitMs: 60_000 };
-    a = await startCoordinatorHarness({ databaseUrl: url, config });
-    b = await startCoordinatorHarness({ databaseUrl: url, config });
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await pg?.stop();
-  });
+  // a fallback poll far longer than the lease wait: only a notification can deliver the work in time
+  const replicas = twoReplicas({ leasePollMs: 600_000, maxLeaseWaitMs: 60_000 });
 
   it('a LeaseTrial waiting on B gets the trial of a job submitted through A', async () => {
+    const { a, b } = replicas;
     const model = await seedTinyModel(a.db.prisma, a.blobs);
     const task = await seedTask(a.db.prisma);
     const trainSha = await uploadDataset(a.training, datasetText(6));

@@ -284,20 +284,8 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     const next = await backend.client.createPromptVersion(pushRequest('serving', promptFile(4, TINY.hidden, { seed: 77 })));
     expect(next.version?.version).toBe(2);
   });
-});
 
-describe.each(BACKENDS)('prompt registry resolution cache on %s', (backendName) => {
-  let backend: RegistryBackend;
-
-  beforeAll(async () => {
-    backend = await startBackend(backendName);
-    await registerTiny(backend.client);
-  });
-  afterAll(async () => {
-    await backend?.stop();
-  });
-
-  it('serves every change made through the server at once, from its next call', async () => {
+  it('serves every change made through the server at once, from its next call (resolutions are cached)', async () => {
     await createTask(backend.client, 'cached');
     const task = { namespace: 'test', name: 'cached' };
     const get = async (selector: { case: 'alias'; value: string } | { case: 'latest'; value: true }) =>
