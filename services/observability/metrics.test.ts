@@ -50,6 +50,8 @@ describe('/metrics endpoint', () => {
       nowMs += 500;
     }
     for (const result of ['hit', 'hit', 'miss', 'hit'] as const) metrics.recordPromptCacheLookup(result);
+    let listening = true;
+    metrics.collectChangeNotifications(() => listening);
 
     const server = await startMetricsServer({ port: 0, host: '127.0.0.1', registry: metrics.registry });
     servers.push(server);
@@ -64,6 +66,7 @@ describe('/metrics endpoint', () => {
       ptune_training_steps_per_second: 'gauge',
       ptune_prompt_cache_requests_total: 'counter',
       ptune_prompt_cache_hit_ratio: 'gauge',
+      ptune_prompt_change_notifications_live: 'gauge',
       ptune_trials: 'gauge',
       ptune_queue_depth: 'gauge',
       ptune_active_leases: 'gauge',
@@ -78,6 +81,7 @@ describe('/metrics endpoint', () => {
     expect(samples.get('ptune_prompt_cache_requests_total{result="hit"}')).toBe('3');
     expect(samples.get('ptune_prompt_cache_requests_total{result="miss"}')).toBe('1');
     expect(samples.get('ptune_prompt_cache_hit_ratio')).toBe('0.75');
+    expect(samples.get('ptune_prompt_change_notifications_live')).toBe('1');
     expect(samples.get('ptune_trials{state="QUEUED"}')).toBe('4');
     expect(samples.get('ptune_trials{state="RUNNING"}')).toBe('2');
     expect(samples.get('ptune_trials{state="SUCCEEDED"}')).toBe('7');
@@ -89,11 +93,13 @@ describe('/metrics endpoint', () => {
 
     // Database state is read again on the next scrape; a state that emptied reads 0.
     counts = { QUEUED: 0, SUCCEEDED: 13 };
+    listening = false;
     nowMs += 60_000;
     const later = parseExposition(await (await scrape(server)).text()).samples;
     expect(later.get('ptune_trials{state="RUNNING"}')).toBe('0');
     expect(later.get('ptune_trials{state="SUCCEEDED"}')).toBe('13');
     expect(later.get('ptune_queue_depth')).toBe('0');
+    expect(later.get('ptune_prompt_change_notifications_live')).toBe('0');
     expect(later.get('ptune_training_steps_per_second')).toBe('0');
     expect(later.get('ptune_training_steps_total')).toBe('10');
     expect(trialQueries).toBe(2);

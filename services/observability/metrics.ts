@@ -42,6 +42,12 @@ export interface PtuneMetrics {
   recordTrainingSteps(count?: number): void;
   /** Registry: one lookup of the in-memory prompt cache. */
   recordPromptCacheLookup(result: PromptCacheResult): void;
+  /**
+   * Registry: whether prompt change notifications are known to arrive (PromptChanges.live), read on
+   * every scrape. 0 means GetPrompt resolves every call in the database (listener down, or a
+   * transaction-pooling proxy in front of Postgres).
+   */
+  collectChangeNotifications(isLive: () => boolean): void;
 }
 
 /** Latency buckets in seconds: sub-millisecond unary calls up to minutes-long streams. */
@@ -95,6 +101,16 @@ export function createMetrics(options: MetricsOptions = {}): PtuneMetrics {
     },
   });
 
+  let changeNotificationsLive: (() => boolean) | undefined;
+  new Gauge({
+    name: 'ptune_prompt_change_notifications_live',
+    help: 'Whether this server hears prompt version and alias changes (1), so GetPrompt may answer from memory; 0: every GetPrompt reads the database.',
+    registers: [registry],
+    collect() {
+      if (changeNotificationsLive !== undefined) this.set(changeNotificationsLive() ? 1 : 0);
+    },
+  });
+
   let orchestrationRegistered = false;
   return {
     registry,
@@ -106,6 +122,9 @@ export function createMetrics(options: MetricsOptions = {}): PtuneMetrics {
     recordPromptCacheLookup: (result) => {
       cacheLookups[result] += 1;
       cacheRequests.inc({ result });
+    },
+    collectChangeNotifications: (isLive) => {
+      changeNotificationsLive = isLive;
     },
     collectOrchestrationState: (providers) => {
       if (orchestrationRegistered) throw new Error('collectOrchestrationState: the orchestration gauges are already registered in this registry');

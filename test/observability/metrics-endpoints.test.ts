@@ -40,6 +40,7 @@ describe('/metrics of a server with the coordinator, registry and an in-process 
       }),
     });
     metrics.collectOrchestrationState(orchestrationGauges(server.context.prisma));
+    metrics.collectChangeNotifications(() => server.context.promptChanges.live);
     metricsServer = await startMetricsServer({ port: 0, host: '127.0.0.1', registry: metrics.registry });
   });
   afterAll(async () => {
@@ -100,5 +101,7 @@ describe('/metrics of a server with the coordinator, registry and an in-process 
     expect(hits + misses).toBeGreaterThanOrEqual(2);
     expect(hits).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'ptune_prompt_cache_hit_ratio')).toBeCloseTo(hits / (hits + misses));
+    // the embedded database has one writer, this process: its changes are always heard
+    expect(sample(text, 'ptune_prompt_change_notifications_live')).toBe(1);
   }, 60_000);
 });

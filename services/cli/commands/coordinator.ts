@@ -53,6 +53,7 @@ export function registerCoordinatorCommands(program: Command): void {
         ),
       });
       metrics.collectOrchestrationState(orchestrationGauges(server.context.prisma));
+      metrics.collectChangeNotifications(() => server.context.promptChanges.live);
       const metricsServer = flags.metricsPort === 0 ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
       process.stdout.write(`ptune coordinator serving on ${flags.host}:${server.port} (${security.tls ? 'TLS' : 'plaintext'}, authentication ${security.authenticate ? 'on' : 'OFF'}; metrics ${metricsServer ? `on :${metricsServer.port}/metrics` : 'off'})\n`);
       onShutdownSignals(

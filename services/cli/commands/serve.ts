@@ -64,6 +64,7 @@ export function registerServeCommands(program: Command): void {
         })),
       });
       metrics.collectOrchestrationState(orchestrationGauges(server.context.prisma));
+      metrics.collectChangeNotifications(() => server.context.promptChanges.live);
       const metricsServer = flags.metricsPort === undefined ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
       const storage = server.context.database.embedded ? `embedded database in ${server.context.dataDir}` : 'Postgres from DATABASE_URL';
       process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`);
