@@ -39,8 +39,9 @@ export async function submitJobs(env: FaultEnv, options: { jobs: number; taskCou
   return { jobIds, tasks };
 }
 
-/** Waits until every job is terminal; returns them. */
-export function waitForJobs(env: FaultEnv, jobIds: string[], timeoutMs = 240_000): Promise<Job[]> {
+/** Waits until every job is terminal; returns them. The default deadline is shorter than the test
+ * timeout (vitest: 120 s), so that a stall fails with every process's log. */
+export function waitForJobs(env: FaultEnv, jobIds: string[], timeoutMs = 100_000): Promise<Job[]> {
   return waitFor(
     'every job to finish',
     async () => {

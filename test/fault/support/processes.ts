@@ -50,3 +50,16 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** `work`, or an error naming `what` (with the diagnostics) once `timeoutMs` has passed. */
+export async function withDeadline<T>(what: string, work: Promise<T>, timeoutMs: number, diagnostics = (): string => ''): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${timeoutMs} ms\n${diagnostics()}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
