@@ -20,11 +20,8 @@ export interface LlamaConfig {
   ropeTheta: number;
 }
 
-/** A dense float32 tensor, row-major. dims[0] is the slowest-varying axis. */
-export interface F32Tensor {
-  dims: number[];
-  data: Float32Array;
-}
+import type { F32Tensor } from './weights.js';
+export type { F32Tensor } from './weights.js';
 
 export interface LlamaLayerWeights {
   attnNorm: F32Tensor; // [dim]
