@@ -1,5 +1,5 @@
 import { encodeExamples } from '../../engine/data/encode.js';
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import type { Tokenizer } from '../../engine/tokenizer/spm.js';
 import type { BlobStore } from '../../storage/index.js';
 import { InvalidRequestError } from '../jobs/invalid-request.js';
 import { parseDataset } from './parse-dataset.js';

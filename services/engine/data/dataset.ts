@@ -1,5 +1,5 @@
 /** A validated, tokenized JSONL dataset, all or nothing. */
-import type { Tokenizer } from '../model/tokenizer.js';
+import type { Tokenizer } from '../tokenizer/spm.js';
 import { encodeExamples, type EncodedExample, type LengthLimit } from './encode.js';
 import { readExamplesJsonl } from './jsonl.js';
 

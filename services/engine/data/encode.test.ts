@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generatedTokenizerSpec } from '../model/generated-tokenizer.js';
+import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { loadGguf } from '../model/gguf.js';
 import { stories260K } from '../model/stories260k-fixture.js';
-import { Tokenizer } from '../model/tokenizer.js';
+import { Tokenizer } from '../tokenizer/spm.js';
 import { loadDataset } from './dataset.js';
 import { encodeExample, encodeExamples } from './encode.js';
 

@@ -2,7 +2,7 @@
  * Turns examples into token ids: `[BOS] + encode(input, dummy prefix) + encode(output, no dummy
  * prefix, no BOS)`. Outputs usually begin with a space, which the output encoding keeps.
  */
-import type { Tokenizer } from '../model/tokenizer.js';
+import type { Tokenizer } from '../tokenizer/spm.js';
 import { DataError, type RawExample } from './jsonl.js';
 
 export interface EncodedExample {

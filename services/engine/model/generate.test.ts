@@ -5,7 +5,7 @@ import { gguf } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { f16BitsToF32, roundToF16 } from '../formats/half.js';
 import { generateLlama, parameterCount, presets, writeGeneratedModel } from './generate.js';
-import { generatedTokenizerSpec } from './generated-tokenizer.js';
+import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { loadGguf } from './gguf.js';
 import { writeGguf } from './gguf-write.js';
 import type { F32Tensor, LlamaWeights } from './llama.js';

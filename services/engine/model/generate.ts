@@ -4,7 +4,7 @@
  * ~ N(0, 1/fan_in), residual projections (wo, w2) further scaled by 1/sqrt(2·nLayers),
  * RMSNorm weights ~ 1 + N(0, 0.1²) (not all ones, so a layout bug cannot hide).
  */
-import { generatedTokenizerSpec } from './generated-tokenizer.js';
+import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { writeGguf } from './gguf-write.js';
 import type { F32Tensor, LlamaConfig, LlamaLayerWeights, LlamaWeights } from './llama.js';
 import { Rng } from './rng.js';

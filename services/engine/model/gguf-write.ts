@@ -2,11 +2,11 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { f32ToF16Bytes, f32ToF32Bytes } from '../formats/half.js';
-import { tokenizerMetadata } from './gguf-tokenizer.js';
+import { tokenizerMetadata } from '../tokenizer/gguf-tokenizer.js';
 import { serializeGguf, type GgufTensorToWrite } from './gguf-serialize.js';
 import { GgmlType, type GgufValue } from './gguf-types.js';
 import type { F32Tensor, LlamaWeights } from './llama.js';
-import type { TokenizerSpec } from './tokenizer.js';
+import type { TokenizerSpec } from '../tokenizer/spm.js';
 
 export interface WriteGgufOptions {
   /** storage type of the matrices (1-D norm weights always stay f32, as llama.cpp does); default f32 */

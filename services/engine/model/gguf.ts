@@ -7,10 +7,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { f32FromBf16Bytes, f32FromF16Bytes, f32FromF32Bytes } from '../formats/half.js';
 import { GgufMetadata } from './gguf-metadata.js';
 import { parseGgufHeader } from './gguf-parse.js';
-import { tokenizerSpecFromMetadata } from './gguf-tokenizer.js';
+import { tokenizerSpecFromMetadata } from '../tokenizer/gguf-tokenizer.js';
 import { GgmlType, type GgufTensorInfo } from './gguf-types.js';
 import type { F32Tensor, LlamaConfig, LlamaLayerWeights, LlamaWeights } from './llama.js';
-import { Tokenizer } from './tokenizer.js';
+import { Tokenizer } from '../tokenizer/spm.js';
 
 export interface LoadedModel {
   weights: LlamaWeights;

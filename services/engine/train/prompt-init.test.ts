@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../model/rng.js';
-import { Tokenizer, TokenType } from '../model/tokenizer.js';
+import { Tokenizer, TokenType } from '../tokenizer/spm.js';
 import {
   formatPromptInit,
   parsePromptInit,

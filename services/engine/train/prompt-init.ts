@@ -12,7 +12,7 @@
 import type { LoadedModel } from '../model/gguf.js';
 import type { F32Tensor } from '../model/llama.js';
 import type { Rng } from '../model/rng.js';
-import type { Tokenizer } from '../model/tokenizer.js';
+import type { Tokenizer } from '../tokenizer/spm.js';
 import { readPromptFor } from './prompt-file.js';
 
 export type PromptInit =

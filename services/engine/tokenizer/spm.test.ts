@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadGguf } from './gguf.js';
-import { stories260K } from './stories260k-fixture.js';
-import { Tokenizer, TokenType, type TokenizerSpec } from './tokenizer.js';
+import { loadGguf } from '../model/gguf.js';
+import { stories260K } from '../model/stories260k-fixture.js';
+import { Tokenizer, TokenType, type TokenizerSpec } from './spm.js';
 
 /** A hand-made vocabulary small enough to reason about merges by hand. */
 function toySpec(): TokenizerSpec {

@@ -1,7 +1,7 @@
 /** The `tokenizer.ggml.*` metadata of a GGUF file ↔ a TokenizerSpec (SentencePiece "llama" model only). */
-import type { GgufMetadata } from './gguf-metadata.js';
-import type { GgufValue } from './gguf-types.js';
-import { TokenType, type TokenizerSpec } from './tokenizer.js';
+import type { GgufMetadata } from '../model/gguf-metadata.js';
+import type { GgufValue } from '../model/gguf-types.js';
+import { TokenType, type TokenizerSpec } from './spm.js';
 
 export function tokenizerSpecFromMetadata(meta: GgufMetadata, source: string): TokenizerSpec {
   const model = meta.string('tokenizer.ggml.model');
