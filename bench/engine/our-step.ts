@@ -5,7 +5,7 @@
  * Usage: node --import tsx bench/engine/our-step.ts CASE.safetensors
  */
 import { readFile } from 'node:fs/promises';
-import { promptTuning } from '../../services/engine/graph/llama-graph.js';
+import { promptTuning } from '../../services/engine/graph/decoder-graph.js';
 import { adamwStep, createAdamWState, defaultAdamWConfig } from '../../services/engine/train/adamw.js';
 import { clipGlobalNorm } from '../../services/engine/train/clip.js';
 import { PromptRunner } from '../../services/engine/train/prompt-runner.js';

@@ -7,9 +7,10 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { buildLlamaTrainingGraph, promptTuning } from '../../services/engine/graph/llama-graph.js';
+import { buildTrainingGraph, promptTuning } from '../../services/engine/graph/decoder-graph.js';
 import { serializeModel } from '../../services/engine/graph/serialize.js';
 import { bench85mCase, stories260KCase, THREADS, VIRTUAL_TOKENS } from './cases.js';
+import { decoderModelFromLlama } from '../../services/engine/model/llama.js';
 
 interface ProfileEvent {
   cat: string;
@@ -20,7 +21,7 @@ interface ProfileEvent {
 
 const which = process.argv[2] ?? '260k';
 const c = which === '85m' ? bench85mCase() : await stories260KCase();
-const built = buildLlamaTrainingGraph(c.weights, { batch: c.batch, seqLen: c.seqLen, virtualTokens: promptTuning(VIRTUAL_TOKENS), withPredictions: false }); // as PromptRunner.train
+const built = buildTrainingGraph(decoderModelFromLlama(c.weights), { batch: c.batch, seqLen: c.seqLen, virtualTokens: promptTuning(VIRTUAL_TOKENS), withPredictions: false }); // as PromptRunner.train
 const session = await ort.InferenceSession.create(serializeModel(built.graph), {
   intraOpNumThreads: THREADS,
   interOpNumThreads: 1,

@@ -6,18 +6,18 @@ export { gradients } from './autodiff.js';
 export { attr, GraphBuilder, type Attribute, type GradContext, type GradRule, type GraphNode, type Value } from './builder.js';
 export type { DType, FloatDType } from './dtype.js';
 export {
-  buildLlamaInferenceGraph,
-  buildLlamaTrainingGraph,
-  LLAMA_IO,
+  buildInferenceGraph,
+  buildTrainingGraph,
+  GRAPH_IO,
   promptTuning,
   type InferenceOptions,
-  type LlamaGraph,
-  type LlamaGraphOptions,
+  type DecoderGraph,
+  type DecoderGraphOptions,
   type ModelContext,
   type PastKeyValues,
   type TrainingGraphOptions,
   type VirtualTokens,
-} from './llama-graph.js';
+} from './decoder-graph.js';
 export * as ops from './ops/index.js';
 export { GraphSession, type ExecutionProvider, type HostTensor, type SessionOptions } from './run.js';
 export { OPSET, serializeModel } from './serialize.js';

@@ -1,4 +1,4 @@
-import type { LlamaConfig } from '../model/llama.js';
+import type { ModelShape } from '../model/spec.js';
 import { checkMethodOptions, type MethodOptions, type TrainingMethod } from './method.js';
 import { pTuningMethod } from './p-tuning.js';
 import { kvDim } from './prefix-layout.js';
@@ -9,7 +9,7 @@ import { promptTuningMethod } from './prompt-tuning.js';
  * The method for a model and P virtual tokens. Default hidden sizes follow PEFT: encoder_hidden_size
  * defaults to token_dim, which is dim for P-tuning and kvDim for prefix tuning.
  */
-export function createMethod(o: MethodOptions, c: LlamaConfig, numVirtualTokens: number): TrainingMethod {
+export function createMethod(o: MethodOptions, c: ModelShape, numVirtualTokens: number): TrainingMethod {
   checkMethodOptions(o, c);
   if (!Number.isSafeInteger(numVirtualTokens) || numVirtualTokens < 1) throw new Error(`virtual tokens must be an integer ≥ 1 (got ${numVirtualTokens})`);
   switch (o.method) {

@@ -1,5 +1,5 @@
 /** A method as the Llama graph's hooks: its parameters become graph inputs, its encoder output enters the model. */
-import type { PastKeyValues, VirtualTokens } from '../graph/llama-graph.js';
+import type { PastKeyValues, VirtualTokens } from '../graph/decoder-graph.js';
 import type { TrainingMethod } from './method.js';
 import { parameterInputs } from './parameters.js';
 import { prefixLayers } from './prefix-layout.js';
@@ -25,9 +25,9 @@ export function graphSource(m: TrainingMethod): GraphSource {
   return {
     pastKeyValues: {
       length,
-      build(g, { config, dtype }) {
+      build(g, { spec, dtype }) {
         const trainable = parameterInputs(g, m.parameters, dtype);
-        return { layers: prefixLayers(g, m.encode(g, trainable), config), trainable };
+        return { layers: prefixLayers(g, m.encode(g, trainable), spec), trainable };
       },
     },
   };

@@ -6,7 +6,7 @@
  */
 import type { GraphBuilder, Value } from '../graph/builder.js';
 import type { LoadedModel } from '../model/gguf.js';
-import type { LlamaConfig } from '../model/llama.js';
+import type { ModelShape } from '../model/spec.js';
 import type { Rng } from '../model/rng.js';
 import type { ParameterSet } from '../train/adamw.js';
 import type { PromptInit } from '../train/prompt-init.js';
@@ -57,7 +57,7 @@ export function methodSettings(spec: MethodSpec): string | undefined {
 }
 
 /** Throws a message naming the setting unless the options fit a model. */
-export function checkMethodOptions(o: MethodOptions, c: LlamaConfig): void {
+export function checkMethodOptions(o: MethodOptions, c: ModelShape): void {
   if (!methodNames.includes(o.method)) throw new Error(`method must be one of ${methodNames.join(', ')} (got ${String(o.method)})`);
   if (o.method === 'prompt_tuning') return;
   if (o.encoderHiddenSize !== undefined && !(Number.isSafeInteger(o.encoderHiddenSize) && o.encoderHiddenSize >= 1)) {

@@ -4,7 +4,7 @@
  * num_attention_heads = nKvHeads under grouped-query attention, as its config preparation sets them.
  */
 import type { PeftMethodConfig } from '../formats/peft.js';
-import type { LlamaConfig } from '../model/llama.js';
+import type { ModelShape } from '../model/spec.js';
 import type { MethodSpec } from './method.js';
 import { LSTM_LAYERS } from './p-tuning.js';
 import { kvDim } from './prefix-layout.js';
@@ -15,7 +15,7 @@ export interface PeftMethodFields {
   numAttentionHeads: number;
 }
 
-export function peftMethodFields(spec: MethodSpec, c: LlamaConfig): PeftMethodFields | undefined {
+export function peftMethodFields(spec: MethodSpec, c: ModelShape): PeftMethodFields | undefined {
   switch (spec.method) {
     case 'prompt_tuning':
       return undefined;

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { buildLlamaInferenceGraph, LLAMA_IO } from '../graph/llama-graph.js';
+import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
 import { GraphSession, type HostTensor } from '../graph/run.js';
 import { graphSource } from './graph-source.js';
 import { prefixFromTokens } from './prefix-from-tokens.js';
 import { servingMethod } from './serving.js';
 import { tinyConfig, tinyWeights, tokens } from './test-model.js';
+import { decoderModelFromLlama } from '../model/llama.js';
 
 async function logits(graph: Parameters<typeof GraphSession.create>[0], feeds: Record<string, HostTensor>): Promise<Float32Array> {
   const session = await GraphSession.create(graph);
   try {
-    return (await session.run(feeds, [LLAMA_IO.logits]))[LLAMA_IO.logits].data as Float32Array;
+    return (await session.run(feeds, [GRAPH_IO.logits]))[GRAPH_IO.logits].data as Float32Array;
   } finally {
     await session.release();
   }
@@ -22,12 +23,12 @@ describe('prefixFromTokens (two-layer GQA model)', () => {
     const stored = await prefixFromTokens(tinyWeights, prefixTokens);
     const served = servingMethod('past-key-values', prefixTokens.length, tinyConfig);
     const [param] = served.parameters;
-    const withPrefix = await logits(buildLlamaInferenceGraph(tinyWeights, { batch: 1, seqLen: rest.length, ...graphSource(served) }).graph, {
-      [LLAMA_IO.tokens]: tokens([rest]),
+    const withPrefix = await logits(buildInferenceGraph(decoderModelFromLlama(tinyWeights), { batch: 1, seqLen: rest.length, ...graphSource(served) }).graph, {
+      [GRAPH_IO.tokens]: tokens([rest]),
       [param.name]: { data: stored, dims: param.shape },
     });
-    const plain = await logits(buildLlamaInferenceGraph(tinyWeights, { batch: 1, seqLen: prefixTokens.length + rest.length }).graph, {
-      [LLAMA_IO.tokens]: tokens([[...prefixTokens, ...rest]]),
+    const plain = await logits(buildInferenceGraph(decoderModelFromLlama(tinyWeights), { batch: 1, seqLen: prefixTokens.length + rest.length }).graph, {
+      [GRAPH_IO.tokens]: tokens([[...prefixTokens, ...rest]]),
     });
     const expected = plain.subarray(prefixTokens.length * tinyConfig.vocabSize);
     expect(withPrefix.length).toBe(expected.length);

@@ -6,20 +6,21 @@
  * embeddings — so `sample-vocab` and `text:` mean the same thing for all three methods
  * (Li & Liang initialize prefixes with real words' activations too).
  */
-import { buildLlamaInferenceGraph, LLAMA_IO } from '../graph/llama-graph.js';
+import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
 import { GraphSession, type SessionOptions } from '../graph/run.js';
 import { headSize, type LlamaWeights } from '../model/llama.js';
 import { prefixOffset, prefixWidth } from './prefix-layout.js';
+import { decoderModelFromLlama } from '../model/llama.js';
 
 export async function prefixFromTokens(weights: LlamaWeights, tokenIds: readonly number[], options: SessionOptions = {}): Promise<Float32Array> {
   const c = weights.config;
   const P = tokenIds.length;
-  const { graph } = buildLlamaInferenceGraph(weights, { batch: 1, seqLen: P, withKeyValues: true });
+  const { graph } = buildInferenceGraph(decoderModelFromLlama(weights), { batch: 1, seqLen: P, withKeyValues: true });
   const session = await GraphSession.create(graph, options);
   let out;
   try {
-    const names = Array.from({ length: c.nLayers }, (_, l) => [`${LLAMA_IO.presentKey}${l}`, `${LLAMA_IO.presentValue}${l}`]).flat();
-    out = await session.run({ [LLAMA_IO.tokens]: { data: BigInt64Array.from(tokenIds, BigInt), dims: [1, P] } }, names);
+    const names = Array.from({ length: c.nLayers }, (_, l) => [`${GRAPH_IO.presentKey}${l}`, `${GRAPH_IO.presentValue}${l}`]).flat();
+    out = await session.run({ [GRAPH_IO.tokens]: { data: BigInt64Array.from(tokenIds, BigInt), dims: [1, P] } }, names);
   } finally {
     await session.release();
   }
@@ -28,7 +29,7 @@ export async function prefixFromTokens(weights: LlamaWeights, tokenIds: readonly
   const prefix = new Float32Array(P * width);
   for (let l = 0; l < c.nLayers; l++) {
     for (const kv of [0, 1] as const) {
-      const data = out[`${kv === 0 ? LLAMA_IO.presentKey : LLAMA_IO.presentValue}${l}`].data as Float32Array; // [1, nKv, P, hs]
+      const data = out[`${kv === 0 ? GRAPH_IO.presentKey : GRAPH_IO.presentValue}${l}`].data as Float32Array; // [1, nKv, P, hs]
       for (let h = 0; h < c.nKvHeads; h++) {
         for (let p = 0; p < P; p++) {
           const from = (h * P + p) * hs;

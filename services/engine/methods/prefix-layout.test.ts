@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../graph/builder.js';
-import { buildLlamaInferenceGraph, LLAMA_IO } from '../graph/llama-graph.js';
+import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
 import { GraphSession, type HostTensor } from '../graph/run.js';
 import { generateLlama } from '../model/generate.js';
 import { headSize, type LlamaConfig } from '../model/llama.js';
@@ -8,6 +8,7 @@ import { graphSource } from './graph-source.js';
 import { kvDim, prefixLayers, prefixOffset, prefixWidth } from './prefix-layout.js';
 import { servingMethod } from './serving.js';
 import { tinyConfig, tokens } from './test-model.js';
+import { decoderModelFromLlama } from '../model/llama.js';
 
 async function run(g: GraphBuilder, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
   const session = await GraphSession.create(g);
@@ -73,11 +74,11 @@ describe('prefix layout (PEFT: row viewed as [layers·2, nKvHeads, headSize], la
     });
     const served = servingMethod('past-key-values', prefixTokens.length, c);
     const withPrefix = await run(
-      buildLlamaInferenceGraph(w, { batch: 1, seqLen: rest.length, dtype: 'float64', ...graphSource(served) }).graph,
-      { [LLAMA_IO.tokens]: tokens([rest]), [served.parameters[0].name]: { data: stored, dims: served.parameters[0].shape } },
+      buildInferenceGraph(decoderModelFromLlama(w), { batch: 1, seqLen: rest.length, dtype: 'float64', ...graphSource(served) }).graph,
+      { [GRAPH_IO.tokens]: tokens([rest]), [served.parameters[0].name]: { data: stored, dims: served.parameters[0].shape } },
     );
-    const plain = await run(buildLlamaInferenceGraph(w, { batch: 1, seqLen: prefixTokens.length + rest.length, dtype: 'float64' }).graph, {
-      [LLAMA_IO.tokens]: tokens([[...prefixTokens, ...rest]]),
+    const plain = await run(buildInferenceGraph(decoderModelFromLlama(w), { batch: 1, seqLen: prefixTokens.length + rest.length, dtype: 'float64' }).graph, {
+      [GRAPH_IO.tokens]: tokens([[...prefixTokens, ...rest]]),
     });
     const V = c.vocabSize;
     const expected = (plain.logits.data as Float64Array).subarray(prefixTokens.length * V);

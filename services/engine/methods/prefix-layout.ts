@@ -19,23 +19,23 @@
  */
 import type { GraphBuilder, Value } from '../graph/builder.js';
 import { reshape, split, transpose } from '../graph/ops/index.js';
-import { headSize, type LlamaConfig } from '../model/llama.js';
+import { headDimOf, type ModelShape } from '../model/spec.js';
 
 /** kvDim = nKvHeads · headSize: one layer's key (or value) width; PEFT's token_dim for prefix tuning. */
-export const kvDim = (c: LlamaConfig): number => c.nKvHeads * headSize(c);
+export const kvDim = (c: ModelShape): number => c.nKvHeads * headDimOf(c);
 
 /** Width of one stored prefix row: numLayers · 2 · kvDim. */
-export const prefixWidth = (c: LlamaConfig): number => c.nLayers * 2 * kvDim(c);
+export const prefixWidth = (c: ModelShape): number => c.nLayers * 2 * kvDim(c);
 
 /** Offset within a stored row of layer `layer`'s key (kv 0) or value (kv 1), kv head `head`, dim `d`. */
-export const prefixOffset = (c: LlamaConfig, layer: number, kv: 0 | 1, head: number, d: number): number =>
-  ((2 * layer + kv) * c.nKvHeads + head) * headSize(c) + d;
+export const prefixOffset = (c: ModelShape, layer: number, kv: 0 | 1, head: number, d: number): number =>
+  ((2 * layer + kv) * c.nKvHeads + head) * headDimOf(c) + d;
 
 /** Splits a stored prefix [P, L·2·kvDim] into per-layer key and value [nKvHeads, P, headSize]. */
-export function prefixLayers(g: GraphBuilder, stored: Value, c: LlamaConfig): { key: Value; value: Value }[] {
+export function prefixLayers(g: GraphBuilder, stored: Value, c: ModelShape): { key: Value; value: Value }[] {
   const [P, width] = stored.shape;
   if (width !== prefixWidth(c)) throw new Error(`prefix: a stored row has ${width} values; this model needs ${prefixWidth(c)} (layers·2·kvDim)`);
-  const hs = headSize(c);
+  const hs = headDimOf(c);
   const byEntry = transpose(g, reshape(g, stored, [P, 2 * c.nLayers, c.nKvHeads, hs]), [1, 2, 0, 3]); // [2L, nKv, P, hs]
   const entries = split(g, byEntry, 0, Array<number>(2 * c.nLayers).fill(1)).map((e) => reshape(g, e, [c.nKvHeads, P, hs]));
   return Array.from({ length: c.nLayers }, (_, l) => ({ key: entries[2 * l], value: entries[2 * l + 1] }));

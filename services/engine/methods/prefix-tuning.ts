@@ -23,7 +23,7 @@ import type { TrainingMethod } from './method.js';
 import { dense, initLinear, linearParameters, type ParameterShape } from './parameters.js';
 import { prefixFromTokens } from './prefix-from-tokens.js';
 import { kvDim, prefixWidth } from './prefix-layout.js';
-import type { LlamaConfig } from '../model/llama.js';
+import type { ModelShape } from '../model/spec.js';
 
 const PREFIX = 'prefix_encoder';
 
@@ -56,7 +56,7 @@ async function initialPrefix(init: PromptInit, model: LoadedModel, P: number, wi
   }
 }
 
-export function prefixTuningMethod(numVirtualTokens: number, c: LlamaConfig, projection: boolean, hidden: number): TrainingMethod {
+export function prefixTuningMethod(numVirtualTokens: number, c: ModelShape, projection: boolean, hidden: number): TrainingMethod {
   const width = prefixWidth(c);
   const tokenDim = kvDim(c);
   const embedding: ParameterShape = { name: `${PREFIX}.embedding.weight`, shape: [numVirtualTokens, projection ? tokenDim : width] };

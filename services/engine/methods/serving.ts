@@ -4,7 +4,7 @@
  * [P, layers·2·kvDim] (prefix tuning, with or without projection), used as is — as PEFT does in
  * inference mode. The file's `method` metadata decides; files without it are told apart by width.
  */
-import type { LlamaConfig } from '../model/llama.js';
+import type { ModelShape } from '../model/spec.js';
 import { decodePromptFile } from '../train/prompt-file.js';
 import { graphSource, type GraphSource } from './graph-source.js';
 import { methodNames, type MethodName, type Placement, type TrainingMethod } from './method.js';
@@ -26,12 +26,12 @@ export interface StoredPrompt {
 export const placementOf = (method: MethodName): Placement => (method === 'prefix_tuning' ? 'past-key-values' : 'virtual-tokens');
 
 /** The identity method that feeds a stored tensor of this placement into the graph. */
-export function servingMethod(placement: Placement, numVirtualTokens: number, c: LlamaConfig): TrainingMethod {
+export function servingMethod(placement: Placement, numVirtualTokens: number, c: ModelShape): TrainingMethod {
   return placement === 'virtual-tokens' ? promptTuningMethod(numVirtualTokens, c.dim) : prefixTuningMethod(numVirtualTokens, c, false, kvDim(c));
 }
 
 /** Interprets a prompt file's bytes for a model; the message names the file and what does not fit. */
-export function decodeStoredPrompt(bytes: Uint8Array, source: string, c: LlamaConfig): StoredPrompt {
+export function decodeStoredPrompt(bytes: Uint8Array, source: string, c: ModelShape): StoredPrompt {
   const file = decodePromptFile(bytes, source);
   const declared = file.metadata.method;
   if (declared !== undefined && !methodNames.includes(declared as MethodName)) {
@@ -50,7 +50,7 @@ export function decodeStoredPrompt(bytes: Uint8Array, source: string, c: LlamaCo
   return { method, placement, numVirtualTokens: file.virtualTokens, tensor: file.embeddings, width, metadata: file.metadata };
 }
 
-export async function readStoredPrompt(file: string, c: LlamaConfig): Promise<StoredPrompt> {
+export async function readStoredPrompt(file: string, c: ModelShape): Promise<StoredPrompt> {
   return decodeStoredPrompt(await readFile(file), file, c);
 }
 
@@ -64,7 +64,7 @@ export interface ServedTensor extends GraphSource {
 }
 
 /** Serves `tensor` ([P, dim] virtual tokens or [P, layers·2·kvDim] prefix) for a model; throws if it is not whole rows. */
-export function servedTensor(placement: Placement, tensor: Float32Array, c: LlamaConfig): ServedTensor {
+export function servedTensor(placement: Placement, tensor: Float32Array, c: ModelShape): ServedTensor {
   const width = placement === 'virtual-tokens' ? c.dim : prefixWidth(c);
   const length = tensor.length / width;
   if (!Number.isInteger(length) || length < 1) throw new Error(`a ${placement} tensor of ${tensor.length} values is not whole rows of ${width}`);
@@ -73,4 +73,4 @@ export function servedTensor(placement: Placement, tensor: Float32Array, c: Llam
   return { ...graphSource(m), name: param.name, dims: param.shape, data: tensor, length };
 }
 
-export const servedPrompt = (p: StoredPrompt, c: LlamaConfig): ServedTensor => servedTensor(p.placement, p.tensor, c);
+export const servedPrompt = (p: StoredPrompt, c: ModelShape): ServedTensor => servedTensor(p.placement, p.tensor, c);

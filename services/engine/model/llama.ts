@@ -2,8 +2,12 @@
  * The frozen Llama-family model as the engine sees it: hyperparameters and
  * float32 weights in row-major (out, in) layout, so that y = W · x.
  * GGUF loading (gguf.ts) and the seeded generator (generate.ts) both produce this;
- * the ONNX graph builder (../graph/llama-graph.ts) consumes it.
+ * decoderModelFromLlama turns it into the spec and canonical weights the decoder graph consumes.
  */
+import type { ModelSpec } from './spec.js';
+import { type DecoderModel, type F32Tensor, type LayerPart, weightName } from './weights.js';
+export type { F32Tensor } from './weights.js';
+
 export interface LlamaConfig {
   /** token_dim: width of the residual stream and of every embedding row */
   dim: number;
@@ -20,8 +24,6 @@ export interface LlamaConfig {
   ropeTheta: number;
 }
 
-import type { F32Tensor } from './weights.js';
-export type { F32Tensor } from './weights.js';
 
 export interface LlamaLayerWeights {
   attnNorm: F32Tensor; // [dim]
@@ -44,3 +46,78 @@ export interface LlamaWeights {
 }
 
 export const headSize = (c: LlamaConfig): number => c.dim / c.nHeads;
+
+/** The ModelSpec of a Llama config (the math llama2.c and GGUF "llama" models share). */
+export function llamaSpec(c: LlamaConfig): ModelSpec {
+  const headDim = headSize(c);
+  return {
+    family: 'llama',
+    dim: c.dim,
+    nLayers: c.nLayers,
+    nHeads: c.nHeads,
+    nKvHeads: c.nKvHeads,
+    headDim,
+    hiddenDim: c.hiddenDim,
+    vocabSize: c.vocabSize,
+    contextLength: c.contextLength,
+    norm: { kind: 'rms', eps: c.normEps },
+    qkNorm: false,
+    sandwichNorms: false,
+    attention: { qkvBias: false, outBias: false, queryScale: 1 / Math.sqrt(headDim) },
+    positions: { kind: 'rope', theta: c.ropeTheta, rotaryDim: headDim },
+    ffn: { kind: 'swiglu', bias: false },
+    embedding: { tied: false },
+  };
+}
+
+/**
+ * Reorders the rows of each head of a q/k projection (out, in) from adjacent RoPE pairs
+ * (x0, x1, x2, x3, …; llama2.c and GGUF) to halves (x0, x2, …, x1, x3, …; Hugging Face's
+ * rotate-half). Applied to both q and k it leaves every per-head dot product unchanged.
+ */
+export function pairsToHalves(w: Float32Array, inDim: number, hs: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const half = hs / 2;
+  for (let r = 0; r < w.length / inDim; r++) {
+    const head = Math.floor(r / hs) * hs;
+    const j = r - head;
+    const src = head + (j < half ? 2 * j : 2 * (j - half) + 1);
+    out.set(w.subarray(src * inDim, (src + 1) * inDim), r * inDim);
+  }
+  return out;
+}
+
+const canonical = new WeakMap<LlamaWeights, DecoderModel>();
+
+/**
+ * Llama weights (GGUF / llama2.c layout: q/k rows in adjacent pairs) as a canonical DecoderModel
+ * (rotate-half q/k, Hugging Face names). Computed once per weights object; tensors other than
+ * q/k are shared, not copied. A tied classifier (the same object as the embedding) stays tied.
+ */
+export function decoderModelFromLlama(w: LlamaWeights): DecoderModel {
+  const hit = canonical.get(w);
+  if (hit) return hit;
+  const c = w.config;
+  const hs = headSize(c);
+  const tied = w.output === w.tokenEmbedding;
+  const spec: ModelSpec = { ...llamaSpec(c), embedding: { tied } };
+  const tensors = new Map<string, F32Tensor>([[weightName.embedTokens, w.tokenEmbedding]]);
+  const halves = (t: F32Tensor): F32Tensor => ({ dims: t.dims, data: pairsToHalves(t.data, c.dim, hs) });
+  w.layers.forEach((L, i) => {
+    const set = (part: LayerPart, t: F32Tensor): void => void tensors.set(weightName.layer(i, part), t);
+    set('input_norm', L.attnNorm);
+    set('q_proj', halves(L.wq));
+    set('k_proj', halves(L.wk));
+    set('v_proj', L.wv);
+    set('o_proj', L.wo);
+    set('ffn_norm', L.ffnNorm);
+    set('gate_proj', L.w1);
+    set('up_proj', L.w3);
+    set('down_proj', L.w2);
+  });
+  tensors.set(`${weightName.finalNorm}.weight`, w.outputNorm);
+  if (!tied) tensors.set(weightName.lmHead, w.output);
+  const model = { spec, tensors };
+  canonical.set(w, model);
+  return model;
+}

@@ -12,7 +12,8 @@ export type NormKind = 'rms' | 'rms_one_plus' | 'layer';
 export type RopeScaling =
   | { type: 'linear'; factor: number }
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number }
-  | { type: 'yarn'; factor: number; originalContext: number; betaFast: number; betaSlow: number; attentionFactor?: number };
+  /** attentionFactor multiplies cos and sin (default 0.1·ln(factor) + 1); truncate (default true) rounds the ramp's ends */
+  | { type: 'yarn'; factor: number; originalContext: number; betaFast: number; betaSlow: number; attentionFactor?: number; truncate?: boolean };
 
 export type Positions =
   | {
@@ -105,3 +106,15 @@ export function validateSpec(spec: ModelSpec, source: string): void {
   if (spec.embedding.scale !== undefined && !(spec.embedding.scale > 0)) problems.push(`embedding.scale must be positive (got ${spec.embedding.scale})`);
   if (problems.length > 0) throw new Error(`${source}: invalid model spec: ${problems.join('; ')}`);
 }
+
+/** The sizes virtual-token and prefix methods need; a ModelSpec (and the legacy LlamaConfig) satisfies it. */
+export interface ModelShape {
+  dim: number;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  /** per head; dim / nHeads when absent */
+  headDim?: number;
+}
+
+export const headDimOf = (c: ModelShape): number => c.headDim ?? c.dim / c.nHeads;

@@ -131,3 +131,16 @@ export async function readAllWeights(spec: ModelSpec, weights: WeightSource, sou
   }
   return out;
 }
+
+/** A model with every canonical tensor read into memory: what the decoder graph builder consumes. */
+export interface DecoderModel {
+  spec: ModelSpec;
+  tensors: ReadonlyMap<string, F32Tensor>;
+}
+
+/** The tensor `name` of a model, or an error naming it. */
+export function tensorOf(model: DecoderModel, name: string): F32Tensor {
+  const t = model.tensors.get(name);
+  if (!t) throw new Error(`model (${model.spec.family}): tensor "${name}" is missing`);
+  return t;
+}

@@ -5,11 +5,12 @@
  * logits are read at the last real position, which causal attention keeps independent of padding.
  * A prefix (prefix tuning) takes positions before the virtual tokens and the text.
  */
-import { buildLlamaInferenceGraph, LLAMA_IO } from '../graph/llama-graph.js';
+import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
 import { servedTensor } from '../methods/serving.js';
 import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
 import type { LoadedModel } from '../model/gguf.js';
 import { Rng } from '../model/rng.js';
+import { decoderModelFromLlama } from '../model/llama.js';
 
 export interface GenerateTextOptions {
   text: string;
@@ -50,7 +51,7 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
   if (inputIds.length > seqLen) {
     throw new Error(`the text is ${inputIds.length} tokens; with ${P} virtual tokens the model's context of ${config.contextLength} has no room`);
   }
-  const built = buildLlamaInferenceGraph(model.weights, {
+  const built = buildInferenceGraph(decoderModelFromLlama(model.weights), {
     batch: 1,
     seqLen,
     logits: 'at-positions',
@@ -65,15 +66,15 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
     const outputIds: number[] = [];
     let length = inputIds.length;
     const feeds: Record<string, HostTensor> = {
-      [LLAMA_IO.tokens]: { data: tokens, dims: [1, seqLen] },
-      [LLAMA_IO.positions]: { data: new BigInt64Array(1), dims: [1] },
+      [GRAPH_IO.tokens]: { data: tokens, dims: [1, seqLen] },
+      [GRAPH_IO.positions]: { data: new BigInt64Array(1), dims: [1] },
     };
     for (const s of [prompt, prefix]) if (s) feeds[s.name] = { data: s.data, dims: s.dims };
     for (;;) {
       if (outputIds.length === maxTokens) return done('max-tokens');
       if (length === seqLen) return done('context');
-      (feeds[LLAMA_IO.positions].data as BigInt64Array)[0] = BigInt(length - 1);
-      const logits = (await session.run(feeds, [LLAMA_IO.logits]))[LLAMA_IO.logits].data as Float32Array;
+      (feeds[GRAPH_IO.positions].data as BigInt64Array)[0] = BigInt(length - 1);
+      const logits = (await session.run(feeds, [GRAPH_IO.logits]))[GRAPH_IO.logits].data as Float32Array;
       const next = temperature === 0 ? argmax(logits) : sample(logits, temperature, rng);
       if (next === model.tokenizer.eosId) return done('eos');
       outputIds.push(next);

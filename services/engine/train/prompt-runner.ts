@@ -5,10 +5,11 @@
  * `score` sessions are the same graph without the backward pass, plus per-example sums and
  * argmax predictions, for eval.
  */
-import { LLAMA_IO, buildLlamaTrainingGraph, type PastKeyValues, type VirtualTokens } from '../graph/llama-graph.js';
+import { GRAPH_IO, buildTrainingGraph, type PastKeyValues, type VirtualTokens } from '../graph/decoder-graph.js';
 import { GraphSession, type HostTensor, type SessionOptions } from '../graph/run.js';
 import type { LlamaWeights } from '../model/llama.js';
 import type { ParameterSet } from './adamw.js';
+import { decoderModelFromLlama } from '../model/llama.js';
 
 /** A right-padded batch: token ids and the mask of predicted tokens, both [batch, seqLen]. */
 export interface TokenBatch {
@@ -62,10 +63,10 @@ export class PromptRunner {
 
   async train(batch: TokenBatch, params: ParameterSet): Promise<TrainOutputs> {
     const s = await this.session('train', batch);
-    const out = await s.session.run(feeds(s, batch, params), [LLAMA_IO.loss, ...s.trainable.map((n) => `${LLAMA_IO.gradPrefix}${n}`)]);
+    const out = await s.session.run(feeds(s, batch, params), [GRAPH_IO.loss, ...s.trainable.map((n) => `${GRAPH_IO.gradPrefix}${n}`)]);
     const grads: ParameterSet = {};
-    for (const name of s.trainable) grads[name] = out[`${LLAMA_IO.gradPrefix}${name}`].data as Float32Array;
-    return { loss: (out[LLAMA_IO.loss].data as Float32Array)[0], grads };
+    for (const name of s.trainable) grads[name] = out[`${GRAPH_IO.gradPrefix}${name}`].data as Float32Array;
+    return { loss: (out[GRAPH_IO.loss].data as Float32Array)[0], grads };
   }
 
   async score(batch: TokenBatch, params: ParameterSet): Promise<ScoreOutputs> {
@@ -83,7 +84,7 @@ export class PromptRunner {
     const key = `${mode}:${b.batch}x${b.seqLen}`;
     let cached = this.sessions.get(key);
     if (!cached) {
-      const { graph, trainable } = buildLlamaTrainingGraph(this.weights, {
+      const { graph, trainable } = buildTrainingGraph(decoderModelFromLlama(this.weights), {
         batch: b.batch,
         seqLen: b.seqLen,
         ...this.sources,
@@ -103,8 +104,8 @@ export class PromptRunner {
 
 function feeds(s: CachedSession, b: TokenBatch, params: ParameterSet): Record<string, HostTensor> {
   const out: Record<string, HostTensor> = {
-    [LLAMA_IO.tokens]: { data: b.tokens, dims: [b.batch, b.seqLen] },
-    [LLAMA_IO.lossMask]: { data: b.lossMask, dims: [b.batch, b.seqLen] },
+    [GRAPH_IO.tokens]: { data: b.tokens, dims: [b.batch, b.seqLen] },
+    [GRAPH_IO.lossMask]: { data: b.lossMask, dims: [b.batch, b.seqLen] },
   };
   for (const [name, data] of Object.entries(params)) {
     const dims = s.shapes.get(name);
@@ -116,8 +117,8 @@ function feeds(s: CachedSession, b: TokenBatch, params: ParameterSet): Record<st
 
 function scoreOutputs(out: Record<string, HostTensor>): ScoreOutputs {
   return {
-    exampleNll: out[LLAMA_IO.exampleNll].data as Float32Array,
-    exampleTokens: out[LLAMA_IO.exampleTokens].data as Float32Array,
-    predictions: out[LLAMA_IO.predictions].data as BigInt64Array,
+    exampleNll: out[GRAPH_IO.exampleNll].data as Float32Array,
+    exampleTokens: out[GRAPH_IO.exampleTokens].data as Float32Array,
+    predictions: out[GRAPH_IO.predictions].data as BigInt64Array,
   };
 }

@@ -115,6 +115,24 @@ const cases: Case[] = [
       op.attention(g, q, k, v, g.constant('float64', Array.from({ length: 24 }, (_, i) => (i % 6 > (i / 6 | 0) + 2 ? -1e9 : 0)), [4, 6])),
   },
   { name: 'scale', inputs: [{ shape: [4] }], build: (g, [a]) => op.scale(g, a, -1.5) },
+  {
+    name: 'attention with softcap (composite rule, masked)',
+    inputs: [{ shape: [2, 3, 4, 5] }, { shape: [1, 3, 6, 5] }, { shape: [2, 1, 6, 2] }],
+    build: (g, [q, k, v]) =>
+      op.attention(g, op.scale(g, q, 3), k, v, g.constant('float64', Array.from({ length: 24 }, (_, i) => (i % 6 > (i / 6 | 0) + 2 ? -1e9 : 0)), [4, 6]), 1.5),
+  },
+  {
+    name: 'layerNorm (composite rule, x, weight and bias)',
+    inputs: [{ shape: [2, 3, 5] }, { shape: [5] }, { shape: [5] }],
+    build: (g, [x, w, b]) => op.layerNorm(g, x, w, b, 1e-5),
+  },
+  { name: 'geluTanh (composite rule)', inputs: [{ shape: [3, 7] }], build: (g, [a]) => op.geluTanh(g, op.scale(g, a, 3)) },
+  { name: 'softcap', inputs: [{ shape: [3, 4] }], build: (g, [a]) => op.softcap(g, op.scale(g, a, 4), 2) },
+  {
+    name: 'linear with bias (x, W and bias)',
+    inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }],
+    build: (g, [x, w, b]) => op.linear(g, x, w, b),
+  },
 ];
 
 function randomFeeds(shapes: Case['inputs'], seed: number): Float64Array[] {

@@ -5,14 +5,15 @@ import { Rng } from '../model/rng.js';
 import type { GraphBuilder } from './builder.js';
 import { compareWithFiniteDifferences } from './gradient-check.js';
 import {
-  buildLlamaInferenceGraph,
-  buildLlamaTrainingGraph,
-  type LlamaGraphOptions,
-  LLAMA_IO,
+  buildInferenceGraph,
+  buildTrainingGraph,
+  type DecoderGraphOptions,
+  GRAPH_IO,
   type PastKeyValues,
   promptTuning,
-} from './llama-graph.js';
+} from './decoder-graph.js';
 import { GraphSession, type HostTensor } from './run.js';
+import { decoderModelFromLlama } from '../model/llama.js';
 
 // GQA (2 query heads per KV head), two layers, tiny vocab; random weights from the seeded generator
 const config: LlamaConfig = {
@@ -60,8 +61,8 @@ const batchMask = [
 /** Prefix tuning as a test source: trainable per-layer keys and values. */
 const prefixKv = (length: number, dtype: 'float32' | 'float64'): PastKeyValues => ({
   length,
-  build(g, { config: c }) {
-    const hs = c.dim / c.nHeads;
+  build(g, { spec: c }) {
+    const hs = c.headDim;
     const layers = Array.from({ length: c.nLayers }, (_, l) => ({
       key: g.input(`prefix_key_${l}`, dtype, [c.nKvHeads, length, hs]),
       value: g.input(`prefix_value_${l}`, dtype, [c.nKvHeads, length, hs]),
@@ -72,34 +73,34 @@ const prefixKv = (length: number, dtype: 'float32' | 'float64'): PastKeyValues =
 
 describe('llama graph on a tiny random GQA model', () => {
   it('gradient of the loss w.r.t. prompt_embeddings matches central finite differences (float64, padded batch)', async () => {
-    const { graph, trainable } = buildLlamaTrainingGraph(weights, {
+    const { graph, trainable } = buildTrainingGraph(decoderModelFromLlama(weights), {
       batch: 2, seqLen: 6, dtype: 'float64', virtualTokens: promptTuning(P),
     });
     expect(trainable.map((t) => t.name)).toEqual(['prompt_embeddings']);
     const session = await GraphSession.create(graph);
     const feeds = {
-      [LLAMA_IO.tokens]: tokens(batchTokens),
-      [LLAMA_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
+      [GRAPH_IO.tokens]: tokens(batchTokens),
+      [GRAPH_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
       prompt_embeddings: floats('float64', randomValues(P * config.dim, 1), [P, config.dim]),
     };
-    const { maxError, checked } = await compareWithFiniteDifferences(session, LLAMA_IO.loss, { prompt_embeddings: 'grad_prompt_embeddings' }, feeds);
+    const { maxError, checked } = await compareWithFiniteDifferences(session, GRAPH_IO.loss, { prompt_embeddings: 'grad_prompt_embeddings' }, feeds);
     await session.release();
     expect(checked).toBe(P * config.dim);
     expect(maxError).toBeLessThan(1e-6);
   });
 
   it('gradients w.r.t. prefix keys/values and prompt together match finite differences (float64)', async () => {
-    const { graph, trainable } = buildLlamaTrainingGraph(weights, {
+    const { graph, trainable } = buildTrainingGraph(decoderModelFromLlama(weights), {
       batch: 2, seqLen: 6, dtype: 'float64', virtualTokens: promptTuning(2), pastKeyValues: prefixKv(2, 'float64'),
     });
     const session = await GraphSession.create(graph);
     const feeds: Record<string, HostTensor> = {
-      [LLAMA_IO.tokens]: tokens(batchTokens),
-      [LLAMA_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
+      [GRAPH_IO.tokens]: tokens(batchTokens),
+      [GRAPH_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
     };
     trainable.forEach((t, i) => (feeds[t.name] = floats('float64', randomValues(t.shape.reduce((a, b) => a * b, 1), 10 + i), [...t.shape])));
     const gradOutputs = Object.fromEntries(trainable.map((t) => [t.name, `grad_${t.name}`]));
-    const { maxError } = await compareWithFiniteDifferences(session, LLAMA_IO.loss, gradOutputs, feeds, { entries: 12 });
+    const { maxError } = await compareWithFiniteDifferences(session, GRAPH_IO.loss, gradOutputs, feeds, { entries: 12 });
     await session.release();
     expect(maxError).toBeLessThan(1e-6);
   });
@@ -108,10 +109,10 @@ describe('llama graph on a tiny random GQA model', () => {
     const prompt = randomValues(P * config.dim, 1);
     const results = await Promise.all(
       (['float32', 'float64'] as const).map(async (dtype) => {
-        const { graph } = buildLlamaTrainingGraph(weights, { batch: 2, seqLen: 6, dtype, virtualTokens: promptTuning(P) });
+        const { graph } = buildTrainingGraph(decoderModelFromLlama(weights), { batch: 2, seqLen: 6, dtype, virtualTokens: promptTuning(P) });
         return run(graph, {
-          [LLAMA_IO.tokens]: tokens(batchTokens),
-          [LLAMA_IO.lossMask]: floats(dtype, batchMask.flat(), [2, 6]),
+          [GRAPH_IO.tokens]: tokens(batchTokens),
+          [GRAPH_IO.lossMask]: floats(dtype, batchMask.flat(), [2, 6]),
           prompt_embeddings: floats(dtype, prompt, [P, config.dim]),
         });
       }),
@@ -123,14 +124,14 @@ describe('llama graph on a tiny random GQA model', () => {
   });
 
   it('loss, per-example NLL, counts and predictions agree with the inference logits', async () => {
-    const opts: LlamaGraphOptions = { batch: 2, seqLen: 6, dtype: 'float64', virtualTokens: promptTuning(P) };
+    const opts: DecoderGraphOptions = { batch: 2, seqLen: 6, dtype: 'float64', virtualTokens: promptTuning(P) };
     const prompt = floats('float64', randomValues(P * config.dim, 2), [P, config.dim]);
-    const train = await run(buildLlamaTrainingGraph(weights, opts).graph, {
-      [LLAMA_IO.tokens]: tokens(batchTokens),
-      [LLAMA_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
+    const train = await run(buildTrainingGraph(decoderModelFromLlama(weights), opts).graph, {
+      [GRAPH_IO.tokens]: tokens(batchTokens),
+      [GRAPH_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
       prompt_embeddings: prompt,
     });
-    const logits = (await run(buildLlamaInferenceGraph(weights, opts).graph, { [LLAMA_IO.tokens]: tokens(batchTokens), prompt_embeddings: prompt }))
+    const logits = (await run(buildInferenceGraph(decoderModelFromLlama(weights), opts).graph, { [GRAPH_IO.tokens]: tokens(batchTokens), prompt_embeddings: prompt }))
       .logits.data as Float64Array;
     const V = config.vocabSize;
     const S = P + 6;
@@ -153,16 +154,16 @@ describe('llama graph on a tiny random GQA model', () => {
     });
     expect(train.loss.data[0] as number).toBeCloseTo(total / count, 10);
 
-    const evalGraph = buildLlamaTrainingGraph(weights, { ...opts, withGradients: false }).graph;
-    expect(evalGraph.outputs.map((o) => o.name)).toEqual([LLAMA_IO.loss, LLAMA_IO.exampleNll, LLAMA_IO.exampleTokens, LLAMA_IO.predictions]);
+    const evalGraph = buildTrainingGraph(decoderModelFromLlama(weights), { ...opts, withGradients: false }).graph;
+    expect(evalGraph.outputs.map((o) => o.name)).toEqual([GRAPH_IO.loss, GRAPH_IO.exampleNll, GRAPH_IO.exampleTokens, GRAPH_IO.predictions]);
     const evaluated = await run(evalGraph, {
-      [LLAMA_IO.tokens]: tokens(batchTokens),
-      [LLAMA_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
+      [GRAPH_IO.tokens]: tokens(batchTokens),
+      [GRAPH_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
       prompt_embeddings: prompt,
     });
     expect(evaluated.loss.data[0]).toBe(train.loss.data[0]);
-    const lean = buildLlamaTrainingGraph(weights, { ...opts, withPredictions: false }).graph;
-    expect(lean.outputs.map((o) => o.name)).toEqual([LLAMA_IO.loss, 'grad_prompt_embeddings', LLAMA_IO.exampleNll, LLAMA_IO.exampleTokens]);
+    const lean = buildTrainingGraph(decoderModelFromLlama(weights), { ...opts, withPredictions: false }).graph;
+    expect(lean.outputs.map((o) => o.name)).toEqual([GRAPH_IO.loss, 'grad_prompt_embeddings', GRAPH_IO.exampleNll, GRAPH_IO.exampleTokens]);
   });
 
   it('virtual tokens equal to real token embeddings reproduce the plain model with those tokens prepended', async () => {
@@ -170,21 +171,21 @@ describe('llama graph on a tiny random GQA model', () => {
     const row = (id: number): number[] => Array.from(weights.tokenEmbedding.data.subarray(id * config.dim, (id + 1) * config.dim));
     const seq = [1, 5, 7, 3];
     const withPrompt = await run(
-      buildLlamaInferenceGraph(weights, { batch: 1, seqLen: 4, dtype: 'float64', virtualTokens: promptTuning(2) }).graph,
-      { [LLAMA_IO.tokens]: tokens([seq]), prompt_embeddings: floats('float64', virtualIds.flatMap(row), [2, config.dim]) },
+      buildInferenceGraph(decoderModelFromLlama(weights), { batch: 1, seqLen: 4, dtype: 'float64', virtualTokens: promptTuning(2) }).graph,
+      { [GRAPH_IO.tokens]: tokens([seq]), prompt_embeddings: floats('float64', virtualIds.flatMap(row), [2, config.dim]) },
     );
-    const plain = await run(buildLlamaInferenceGraph(weights, { batch: 1, seqLen: 6, dtype: 'float64' }).graph, {
-      [LLAMA_IO.tokens]: tokens([[...virtualIds, ...seq]]),
+    const plain = await run(buildInferenceGraph(decoderModelFromLlama(weights), { batch: 1, seqLen: 6, dtype: 'float64' }).graph, {
+      [GRAPH_IO.tokens]: tokens([[...virtualIds, ...seq]]),
     });
     expect(withPrompt.logits.dims).toEqual([1, 6, config.vocabSize]);
     expect(maxAbsDiff(withPrompt.logits.data as Float64Array, plain.logits.data as Float64Array)).toBeLessThan(1e-12);
   });
 
   it('P = 0 builds the plain model; padding does not change real positions', async () => {
-    const zeroPrompt = buildLlamaInferenceGraph(weights, { batch: 2, seqLen: 6, virtualTokens: promptTuning(0) });
-    expect(zeroPrompt.graph.inputs.map((i) => i.name)).toEqual([LLAMA_IO.tokens]);
-    const padded = (await run(zeroPrompt.graph, { [LLAMA_IO.tokens]: tokens([batchTokens[0], [1, 8, 2, 6, 12, 3]]) })).logits.data as Float32Array;
-    const alone = (await run(buildLlamaInferenceGraph(weights, { batch: 1, seqLen: 4 }).graph, { [LLAMA_IO.tokens]: tokens([[1, 8, 2, 6]]) }))
+    const zeroPrompt = buildInferenceGraph(decoderModelFromLlama(weights), { batch: 2, seqLen: 6, virtualTokens: promptTuning(0) });
+    expect(zeroPrompt.graph.inputs.map((i) => i.name)).toEqual([GRAPH_IO.tokens]);
+    const padded = (await run(zeroPrompt.graph, { [GRAPH_IO.tokens]: tokens([batchTokens[0], [1, 8, 2, 6, 12, 3]]) })).logits.data as Float32Array;
+    const alone = (await run(buildInferenceGraph(decoderModelFromLlama(weights), { batch: 1, seqLen: 4 }).graph, { [GRAPH_IO.tokens]: tokens([[1, 8, 2, 6]]) }))
       .logits.data as Float32Array;
     const V = config.vocabSize;
     expect(maxAbsDiff(padded.subarray(6 * V, 6 * V + 4 * V), alone)).toBeLessThan(1e-6);
@@ -193,12 +194,12 @@ describe('llama graph on a tiny random GQA model', () => {
   it("'at-positions' logits equal the full logits at those positions", async () => {
     const opts = { batch: 2, seqLen: 6, virtualTokens: promptTuning(P) };
     const prompt = floats('float32', randomValues(P * config.dim, 3), [P, config.dim]);
-    const all = (await run(buildLlamaInferenceGraph(weights, opts).graph, { [LLAMA_IO.tokens]: tokens(batchTokens), prompt_embeddings: prompt }))
+    const all = (await run(buildInferenceGraph(decoderModelFromLlama(weights), opts).graph, { [GRAPH_IO.tokens]: tokens(batchTokens), prompt_embeddings: prompt }))
       .logits.data as Float32Array;
-    const at = await run(buildLlamaInferenceGraph(weights, { ...opts, logits: 'at-positions' }).graph, {
-      [LLAMA_IO.tokens]: tokens(batchTokens),
+    const at = await run(buildInferenceGraph(decoderModelFromLlama(weights), { ...opts, logits: 'at-positions' }).graph, {
+      [GRAPH_IO.tokens]: tokens(batchTokens),
       prompt_embeddings: prompt,
-      [LLAMA_IO.positions]: { data: BigInt64Array.from([5n, 3n]), dims: [2] },
+      [GRAPH_IO.positions]: { data: BigInt64Array.from([5n, 3n]), dims: [2] },
     });
     const V = config.vocabSize;
     const S = P + 6;

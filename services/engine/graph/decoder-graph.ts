@@ -1,0 +1,403 @@
+/**
+ * The frozen decoder's forward pass as a static-shape ONNX graph, built from a ModelSpec and the
+ * canonical weights (../model/weights.ts), read top to bottom:
+ * embeddings (virtual tokens first; learned positions added) → nLayers × (norm, attention with
+ * RoPE / GQA / q-k norms / softcap / sliding window, [post-attention norm], norm, feed-forward,
+ * [post-feed-forward norm]) → final norm → classifier [→ final softcap]; plus the masked
+ * next-token loss and its gradients for training. Every family is a spec: nothing here branches
+ * on `spec.family`.
+ */
+import type { DecoderModel, F32Tensor } from '../model/weights.js';
+import { tensorOf, weightName, type LayerPart } from '../model/weights.js';
+import { isSlidingLayer, type ModelSpec } from '../model/spec.js';
+import { gradients } from './autodiff.js';
+import { GraphBuilder, type Value } from './builder.js';
+import type { FloatDType } from './dtype.js';
+import * as op from './ops/index.js';
+import { halfSwap, ropeTables } from './rope.js';
+
+/** What a virtual-token source sees of the model it feeds. */
+export interface ModelContext {
+  spec: ModelSpec;
+  dtype: FloatDType;
+  batch: number;
+  /** the frozen token-embedding table [vocab, dim], unscaled (P-tuning / text init may read it in-graph) */
+  tokenEmbedding: Value;
+}
+
+/** Trainable virtual tokens placed before all real tokens (prompt tuning, P-tuning). */
+export interface VirtualTokens {
+  /** P, the number of virtual tokens */
+  readonly length: number;
+  /** Creates its graph inputs and returns the virtual embeddings [P, dim] and the inputs to train. */
+  build(g: GraphBuilder, ctx: ModelContext): { embeddings: Value; trainable: Value[] };
+}
+
+/** Per-layer keys and values every query may attend to, before the real tokens (prefix tuning). */
+export interface PastKeyValues {
+  /** number of prefix positions; real tokens' positions start after them */
+  readonly length: number;
+  /**
+   * Returns, for each layer, key and value [nKvHeads, length, headDim] as Hugging Face attention
+   * consumes `past_key_values`: keys after the k-norm and after RoPE (never rotated again), in
+   * rotate-half layout; shared by the whole batch; and the inputs to train.
+   */
+  build(g: GraphBuilder, ctx: ModelContext): { layers: { key: Value; value: Value }[]; trainable: Value[] };
+}
+
+/** Prompt tuning: one trainable graph input `prompt_embeddings` [P, dim], PEFT's key and layout. */
+export function promptTuning(numVirtualTokens: number): VirtualTokens {
+  return {
+    length: numVirtualTokens,
+    build(g, { spec, dtype }) {
+      const p = g.input('prompt_embeddings', dtype, [numVirtualTokens, spec.dim]);
+      return { embeddings: p, trainable: [p] };
+    },
+  };
+}
+
+export interface DecoderGraphOptions {
+  batch: number;
+  /** T: tokens per example (BOS included), right-padded */
+  seqLen: number;
+  /** 'float32' (default) or 'float64' (gradient checks) */
+  dtype?: FloatDType;
+  virtualTokens?: VirtualTokens;
+  pastKeyValues?: PastKeyValues;
+}
+
+/** Graph input and output names shared by the inference and training graphs. */
+export const GRAPH_IO = {
+  tokens: 'tokens', // [B, T] int64
+  lossMask: 'loss_mask', // [B, T] float, 1 where the token is predicted (column 0 is ignored)
+  positions: 'positions', // [B] int64, token index whose logits to return ('at-positions' mode)
+  logits: 'logits',
+  loss: 'loss', // [] mean NLL over masked tokens of the batch
+  exampleNll: 'example_nll', // [B] summed NLL of each example's masked tokens
+  exampleTokens: 'example_tokens', // [B] masked tokens per example
+  predictions: 'predictions', // [B, T-1] int64: argmax predicting token t+1 (from token t's position)
+  gradPrefix: 'grad_', // gradient outputs are named grad_<trainable input name>
+  presentKey: 'present_key_', // present_key_<layer> [B, nKvHeads, P+T, headDim]: keys after k-norm and RoPE ('withKeyValues')
+  presentValue: 'present_value_', // present_value_<layer> [B, nKvHeads, P+T, headDim]
+} as const;
+
+export interface DecoderGraph {
+  graph: GraphBuilder;
+  /** trainable graph inputs, in the order their gradients are output */
+  trainable: Value[];
+  /** number of virtual tokens before the real ones in the sequence (P) */
+  virtualLength: number;
+}
+
+const negativeInfinity = -1e9; // additive mask; exp() underflows to exactly 0 in float32 and float64
+
+const typed = (data: Float32Array | Float64Array, dtype: FloatDType): Float32Array | Float64Array =>
+  dtype === 'float32' ? (data instanceof Float32Array ? data : Float32Array.from(data)) : Float64Array.from(data);
+
+/** Rows of several (out, in) matrices stacked into one, each scaled, in the graph's dtype. */
+function stackedRows(parts: readonly { data: Float32Array; scale: number }[], dtype: FloatDType): Float32Array | Float64Array {
+  const out = dtype === 'float32' ? new Float32Array(parts.reduce((k, m) => k + m.data.length, 0)) : new Float64Array(parts.reduce((k, m) => k + m.data.length, 0));
+  let at = 0;
+  for (const { data, scale } of parts) {
+    for (let i = 0; i < data.length; i++) out[at + i] = data[i] * scale;
+    at += data.length;
+  }
+  return out;
+}
+
+/**
+ * Additive mask for scores laid out [.., group·S, past + S] (query rows of a KV head's query
+ * group stacked). Query s (absolute position past + s) sees key column c (absolute position c)
+ * when c ≤ past + s and, with a window W, past + s − c < W (Hugging Face's sliding window).
+ */
+function attentionMask(g: GraphBuilder, name: string, dtype: FloatDType, group: number, seq: number, past: number, window?: number): Value {
+  const cols = past + seq;
+  const m = dtype === 'float32' ? new Float32Array(group * seq * cols) : new Float64Array(group * seq * cols);
+  for (let r = 0; r < group * seq; r++) {
+    const q = past + (r % seq);
+    for (let c = 0; c < cols; c++) if (c > q || (window !== undefined && q - c >= window)) m[r * cols + c] = negativeInfinity;
+  }
+  return g.initializer(name, m, [group * seq, cols]);
+}
+
+interface Forward {
+  g: GraphBuilder;
+  tokens: Value;
+  /** final-normed hidden states [B, P+T, dim] */
+  hidden: Value;
+  /** classifier weight [vocab, dim] */
+  classifier: Value;
+  trainable: Value[];
+  virtualLength: number;
+  /** per layer: this sequence's keys (after k-norm and RoPE) and values [B, nKvHeads, P+T, headDim], prefix excluded */
+  present: { key: Value; value: Value }[];
+}
+
+/** Checks what the graph needs of a spec beyond validateSpec. */
+function checkGraphSpec(spec: ModelSpec): void {
+  if (spec.nHeads % spec.nKvHeads !== 0) throw new Error(`decoder graph: nHeads ${spec.nHeads} must be a multiple of nKvHeads ${spec.nKvHeads}`);
+  if (spec.positions.kind === 'rope' && spec.positions.rotaryDim % 2 !== 0) throw new Error(`decoder graph: rotaryDim ${spec.positions.rotaryDim} must be even`);
+}
+
+function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions): Forward {
+  const { spec } = model;
+  checkGraphSpec(spec);
+  const dtype = o.dtype ?? 'float32';
+  const { batch: B, seqLen: T } = o;
+  const { dim, headDim: hs, nHeads, nKvHeads } = spec;
+  const group = nHeads / nKvHeads;
+  const g = new GraphBuilder(name);
+  const w = (n: string): F32Tensor => tensorOf(model, n);
+  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value => g.initializer(n, typed(data, dtype), dims);
+  const tokenEmbedding = init('token_embedding', w(weightName.embedTokens).data, [spec.vocabSize, dim]);
+  const ctx: ModelContext = { spec, dtype, batch: B, tokenEmbedding };
+
+  const tokens = g.input(GRAPH_IO.tokens, 'int64', [B, T]);
+  // a source of length 0 is the plain model
+  const virtual = o.virtualTokens?.length ? o.virtualTokens.build(g, ctx) : undefined;
+  const past = o.pastKeyValues?.length ? o.pastKeyValues.build(g, ctx) : undefined;
+  const P = virtual ? o.virtualTokens!.length : 0;
+  const Pp = past ? o.pastKeyValues!.length : 0;
+  const S = P + T;
+  if (Pp + S > spec.contextLength) throw new Error(`decoder graph: ${Pp}+${P}+${T} positions exceed the context length ${spec.contextLength}`);
+  const positions = Array.from({ length: S }, (_, s) => Pp + s);
+
+  let x = op.gather(g, tokenEmbedding, tokens); // [B, T, dim]
+  // Gemma scales the embedding module's output: real tokens only; virtual tokens enter as PEFT feeds inputs_embeds (see README)
+  if (spec.embedding.scale !== undefined) x = op.scale(g, x, Math.fround(spec.embedding.scale));
+  if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, dim]), x], 1);
+  if (spec.positions.kind === 'learned') {
+    const table = w(weightName.positionEmbeddings).data;
+    x = op.add(g, x, init('position_embedding', table.subarray(Pp * dim, (Pp + S) * dim), [S, dim]));
+  }
+
+  const norm = (v: Value, prefix: string, width: number, scale = 1): Value => {
+    const weight = w(`${prefix}.weight`).data;
+    // Gemma's (1 + w) is applied here, so stored weights round-trip unchanged
+    const effective = Float64Array.from(weight, (v0) => (spec.norm.kind === 'rms_one_plus' ? 1 + v0 : v0) * scale);
+    const wv = init(`${prefix}.weight`, effective, [width]);
+    if (spec.norm.kind === 'layer') {
+      const bias = Float64Array.from(w(`${prefix}.bias`).data, (b) => b * scale);
+      return op.layerNorm(g, v, wv, init(`${prefix}.bias`, bias, [width]), spec.norm.eps);
+    }
+    return op.rmsNorm(g, v, wv, spec.norm.eps);
+  };
+  const param = (l: number, part: LayerPart, kind: 'weight' | 'bias' = 'weight'): Value => {
+    const t = w(weightName.layer(l, part, kind));
+    return init(weightName.layer(l, part, kind), t.data, t.dims);
+  };
+  const linear = (v: Value, l: number, part: LayerPart, bias: boolean): Value => op.linear(g, v, param(l, part), bias ? param(l, part, 'bias') : undefined);
+
+  // RoPE(x) = x·cos + (x·R)·sin, R swapping the rotary halves by one small MatMul (a Slice reversing
+  // the halves was slower); tables per kind of layer (Gemma 3's local layers have their own theta)
+  const rope = spec.positions.kind === 'rope' ? spec.positions : undefined;
+  const fusedRope = rope !== undefined && !spec.qkNorm;
+  const swap = rope ? init('rope_swap', halfSwap(hs, rope.rotaryDim), [hs, hs]) : undefined;
+  const tables = new Map<boolean, { cos: Value; sin: Value }>();
+  const ropeTable = (local: boolean): { cos: Value; sin: Value } => {
+    const key = local && rope?.localTheta !== undefined;
+    const hit = tables.get(key);
+    if (hit) return hit;
+    const { cos, sin } = ropeTables(spec, positions, key);
+    const suffix = key ? '_local' : '';
+    let made: { cos: Value; sin: Value };
+    if (fusedRope) {
+      // q, k and v heads in one tensor [B, nH+2·nKv, S, hs]: v heads get cos 1 and sin 0, which pass them through exactly
+      const heads = nHeads + 2 * nKvHeads;
+      const rotated = nHeads + nKvHeads;
+      const c = new Float64Array(heads * S * hs);
+      const s = new Float64Array(heads * S * hs);
+      for (let h = 0; h < heads; h++) {
+        if (h < rotated) {
+          c.set(cos, h * S * hs);
+          s.set(sin, h * S * hs);
+        } else c.fill(1, h * S * hs, (h + 1) * S * hs);
+      }
+      made = { cos: init(`rope_cos${suffix}`, c, [heads, S, hs]), sin: init(`rope_sin${suffix}`, s, [heads, S, hs]) };
+    } else {
+      made = { cos: init(`rope_cos${suffix}`, cos, [S, hs]), sin: init(`rope_sin${suffix}`, sin, [S, hs]) };
+    }
+    tables.set(key, made);
+    return made;
+  };
+  const applyRope = (v: Value, t: { cos: Value; sin: Value }): Value => op.add(g, op.mul(g, v, t.cos), op.mul(g, op.matmul(g, v, swap!), t.sin));
+
+  const masks = new Map<number | undefined, Value>();
+  const maskFor = (window: number | undefined): Value => {
+    const hit = masks.get(window);
+    if (hit) return hit;
+    const m = attentionMask(g, window === undefined ? 'causal_mask' : `window_mask_${window}`, dtype, group, S, Pp, window);
+    masks.set(window, m);
+    return m;
+  };
+
+  const qScale = spec.attention.queryScale;
+  const present: { key: Value; value: Value }[] = [];
+  // the residual stream stays [B·S, dim] through the layers: every projection is then a Gemm on
+  // its rows without a Reshape before and after it (forward and backward)
+  x = op.reshape(g, x, [B * S, dim]);
+  for (let l = 0; l < spec.nLayers; l++) {
+    const sliding = isSlidingLayer(spec, l);
+    const h = norm(x, `layers.${l}.input_norm`, dim);
+    // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul; the query scale
+    // is folded into the q rows (or, with q-norm, into the q-norm weight)
+    const qFold = spec.qkNorm ? 1 : qScale;
+    const wqkv = init(
+      `layers.${l}.qkv_proj.weight`,
+      stackedRows(
+        [
+          { data: w(weightName.layer(l, 'q_proj')).data, scale: qFold },
+          { data: w(weightName.layer(l, 'k_proj')).data, scale: 1 },
+          { data: w(weightName.layer(l, 'v_proj')).data, scale: 1 },
+        ],
+        dtype,
+      ),
+      [nHeads + 2 * nKvHeads, hs, dim],
+    );
+    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), wqkv);
+    if (spec.attention.qkvBias) {
+      const bias = stackedRows(
+        (['q_proj', 'k_proj', 'v_proj'] as const).map((p) => ({ data: w(weightName.layer(l, p, 'bias')).data, scale: p === 'q_proj' ? qFold : 1 })),
+        dtype,
+      );
+      heads = op.add(g, heads, init(`layers.${l}.qkv_proj.bias`, bias, [nHeads + 2 * nKvHeads, 1, hs]));
+    }
+    let q: Value;
+    let kH: Value;
+    let vH: Value;
+    if (fusedRope) {
+      [q, kH, vH] = op.split(g, applyRope(heads, ropeTable(sliding)), 1, [nHeads, nKvHeads, nKvHeads]);
+    } else {
+      [q, kH, vH] = op.split(g, heads, 1, [nHeads, nKvHeads, nKvHeads]);
+      if (spec.qkNorm) {
+        q = norm(q, `layers.${l}.q_norm`, hs, qScale);
+        kH = norm(kH, `layers.${l}.k_norm`, hs);
+      }
+      if (rope) {
+        const t = ropeTable(sliding);
+        q = applyRope(q, t);
+        kH = applyRope(kH, t);
+      }
+    }
+    present.push({ key: kH, value: vH });
+    if (past) {
+      const { key, value } = past.layers[l];
+      kH = op.concat(g, [op.expand(g, key, [B, nKvHeads, Pp, hs]), kH], 2);
+      vH = op.concat(g, [op.expand(g, value, [B, nKvHeads, Pp, hs]), vH], 2);
+    }
+    // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs] (K/V never repeated)
+    const qG = op.reshape(g, q, [B, nKvHeads, group * S, hs]);
+    const mask = maskFor(sliding ? spec.attention.slidingWindow : undefined);
+    const attn = op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]);
+    const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, nHeads * hs]);
+    let a = linear(merged, l, 'o_proj', spec.attention.outBias);
+    if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`, dim);
+    x = op.add(g, x, a);
+
+    const h2 = norm(x, `layers.${l}.ffn_norm`, dim);
+    const bias = spec.ffn.bias;
+    let f: Value;
+    switch (spec.ffn.kind) {
+      case 'swiglu':
+        f = op.swiglu(g, linear(h2, l, 'gate_proj', bias), linear(h2, l, 'up_proj', bias));
+        break;
+      case 'geglu_tanh':
+        f = op.mul(g, op.geluTanh(g, linear(h2, l, 'gate_proj', bias)), linear(h2, l, 'up_proj', bias));
+        break;
+      case 'gelu_mlp':
+        f = op.geluTanh(g, linear(h2, l, 'up_proj', bias));
+        break;
+    }
+    f = linear(f, l, 'down_proj', bias);
+    if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`, dim);
+    x = op.add(g, x, f);
+  }
+
+  const hidden = op.reshape(g, norm(x, weightName.finalNorm, dim), [B, S, dim]);
+  // a tied classifier shares the embedding's initializer
+  const classifier = spec.embedding.tied ? tokenEmbedding : init('lm_head', w(weightName.lmHead).data, [spec.vocabSize, dim]);
+  const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
+  return { g, tokens, hidden, classifier, trainable, virtualLength: P, present };
+}
+
+/** Logits of hidden states [..., dim] → [..., vocab], soft-capped when the spec says so. */
+function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Value): Value {
+  const logits = op.linear(g, hidden, classifier);
+  return spec.finalLogitSoftcap === undefined ? logits : op.softcap(g, logits, spec.finalLogitSoftcap);
+}
+
+export interface InferenceOptions extends DecoderGraphOptions {
+  /**
+   * 'all': `logits` [B, P+T, vocab] at every position (virtual ones included);
+   * 'at-positions': input `positions` [B] (token index t per example) and `logits` [B, vocab]
+   * at sequence position P+t, e.g. each example's last real token.
+   */
+  logits?: 'all' | 'at-positions';
+  /**
+   * Also output every layer's keys (after k-norm and RoPE, rotate-half layout) and values of the
+   * sequence, `present_key_<l>` / `present_value_<l>` [B, nKvHeads, P+T, headDim]: a KV cache,
+   * e.g. to start a prefix from real tokens.
+   */
+  withKeyValues?: boolean;
+}
+
+/** Forward graph: tokens (+ trainable inputs as plain inputs) → logits. */
+export function buildInferenceGraph(model: DecoderModel, o: InferenceOptions): DecoderGraph {
+  const f = buildForward(model, 'decoder_inference', o);
+  const { g } = f;
+  const [B, , dim] = f.hidden.shape;
+  if ((o.logits ?? 'all') === 'all') {
+    g.output(classify(g, model.spec, f.hidden, f.classifier), GRAPH_IO.logits);
+  } else {
+    const positions = g.input(GRAPH_IO.positions, 'int64', [B]);
+    const at = op.add(g, positions, g.scalar('int64', f.virtualLength));
+    const index = g.node('Expand', [op.reshape(g, at, [B, 1, 1]), g.int64s([B, 1, dim])], [{ dtype: 'int64', shape: [B, 1, dim] }])[0];
+    const h = op.reshape(g, op.gatherElements(g, f.hidden, index, 1), [B, dim]);
+    g.output(classify(g, model.spec, h, f.classifier), GRAPH_IO.logits);
+  }
+  if (o.withKeyValues) {
+    f.present.forEach(({ key, value }, l) => {
+      g.output(key, `${GRAPH_IO.presentKey}${l}`);
+      g.output(value, `${GRAPH_IO.presentValue}${l}`);
+    });
+  }
+  return { graph: g, trainable: f.trainable, virtualLength: f.virtualLength };
+}
+
+/**
+ * Training graph: masked next-token loss, its gradients w.r.t. the trainable inputs (outputs
+ * `grad_<input name>`), and the per-example values eval needs. Token t (t ≥ 1) is predicted from sequence position P+t−1;
+ * loss_mask[b, t] = 1 marks token t as predicted. loss = Σ mask·NLL / Σ mask over the batch.
+ */
+export interface TrainingGraphOptions extends DecoderGraphOptions {
+  /** false builds the same graph without the backward pass (evaluation); default true */
+  withGradients?: boolean;
+  /** false drops the `predictions` output (an argmax over the vocabulary a training step may not need); default true */
+  withPredictions?: boolean;
+}
+
+export function buildTrainingGraph(model: DecoderModel, o: TrainingGraphOptions): DecoderGraph {
+  if (o.seqLen < 2) throw new Error(`decoder training graph: seqLen ${o.seqLen} leaves no token to predict`);
+  const f = buildForward(model, 'decoder_training', o);
+  const { g, tokens } = f;
+  const dtype = o.dtype ?? 'float32';
+  const { batch: B, seqLen: T } = o;
+  const P = f.virtualLength;
+  const lossMask = g.input(GRAPH_IO.lossMask, dtype, [B, T]);
+
+  const logits = classify(g, model.spec, op.slice(g, f.hidden, 1, P, P + T - 1), f.classifier); // [B, T-1, vocab]
+  const targets = op.reshape(g, op.slice(g, tokens, 1, 1, T), [B, T - 1, 1]);
+  const nll = op.reshape(g, op.targetNll(g, logits, targets), [B, T - 1]);
+  const mask = op.slice(g, lossMask, 1, 1, T);
+  const exampleNll = op.reduceSum(g, op.mul(g, nll, mask), [1]);
+  const exampleTokens = op.reduceSum(g, mask, [1]);
+  const loss = op.div(g, op.reduceSum(g, exampleNll, [0]), op.reduceSum(g, exampleTokens, [0]));
+
+  const grads = o.withGradients !== false && f.trainable.length > 0 ? gradients(g, loss, f.trainable) : [];
+  g.output(loss, GRAPH_IO.loss);
+  grads.forEach((d, i) => g.output(d, `${GRAPH_IO.gradPrefix}${f.trainable[i].name}`));
+  g.output(exampleNll, GRAPH_IO.exampleNll);
+  g.output(exampleTokens, GRAPH_IO.exampleTokens);
+  if (o.withPredictions !== false) g.output(op.argmax(g, logits, -1), GRAPH_IO.predictions);
+  return { graph: g, trainable: f.trainable, virtualLength: P };
+}
