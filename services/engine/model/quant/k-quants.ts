@@ -1,0 +1,223 @@
+/**
+ * ggml's 256-element super-block types ("K-quants"): Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
+ * Layouts (little-endian, in field order):
+ *   Q2_K  84 B: scales[16] (low nibble scale, high nibble min, per 16 elements), qs[64] (2-bit), f16 d, f16 dmin
+ *   Q3_K 110 B: hmask[32] (third bit), qs[64] (low 2 bits), scales[12] (16 × 6-bit, biased by 32), f16 d
+ *   Q4_K 144 B: f16 d, f16 dmin, scales[12] (8 scales + 8 mins, 6-bit), qs[128] (nibbles)
+ *   Q5_K 176 B: f16 d, f16 dmin, scales[12], qh[32] (fifth bit), qs[128]
+ *   Q6_K 210 B: ql[128] (low nibbles), qh[64] (high 2 bits), scales[16] (i8), f16 d
+ * Element order inside the 2-bit planes: each 128-element half uses 32 bytes; element e of the half
+ * sits in byte e % 32 at bit 2·⌊e / 32⌋. Q4_K/Q5_K: each 64 elements use 32 bytes, low nibble first.
+ * Decoding follows ggml's dequantize_row_*_K operation by operation in float32.
+ * Encoding is plain round-to-nearest per sub-block (not llama.cpp's weighted search): any valid block
+ * decodes the same everywhere; only the choice of levels differs.
+ */
+import { type BlockCodec, clamp, f32, nearestInt, readHalf, signedAbsMax, writeHalf } from './block-codec.js';
+import { packQ3Scales, packScaleMin, q3Scale, scaleMin } from './k-scales.js';
+
+const QK_K = 256;
+
+/** Plane position of element e (0…255) in the 2-bit/1-bit layouts of Q2_K, Q3_K and Q6_K. */
+const planeByte = (e: number): number => (e >> 7) * 32 + (e & 31);
+const planeShift = (e: number): number => 2 * ((e >> 5) & 3);
+
+export const q2_K: BlockCodec = {
+  ggmlName: 'Q2_K', ggmlCode: 10, blockElements: QK_K, blockBytes: 84,
+  decode(src, s, dst, o, blocks) {
+    for (let b = 0; b < blocks; b++, s += 84, o += QK_K) {
+      const d = readHalf(src, s + 80);
+      const min = readHalf(src, s + 82);
+      for (let sub = 0; sub < 16; sub++) {
+        const sc = src[s + sub];
+        const dl = f32(d * (sc & 15));
+        const ml = f32(min * (sc >> 4));
+        for (let e = sub * 16; e < sub * 16 + 16; e++) {
+          dst[o + e] = f32(dl * ((src[s + 16 + planeByte(e)] >> planeShift(e)) & 3)) - ml;
+        }
+      }
+    }
+  },
+  encode(src, s, dst, o, blocks) {
+    for (let b = 0; b < blocks; b++, s += QK_K, o += 84) {
+      dst.fill(0, o, o + 84);
+      const fit = fitWithMin(src, s, 16, 16, 3);
+      const d = writeHalf(dst, o + 80, fit.maxScale / 15);
+      const dmin = writeHalf(dst, o + 82, fit.maxMin / 15);
+      for (let sub = 0; sub < 16; sub++) {
+        const sc = d > 0 ? Math.min(15, nearestInt(f32(fit.scales[sub] / d))) : 0;
+        const m = dmin > 0 ? Math.min(15, nearestInt(f32(fit.mins[sub] / dmin))) : 0;
+        dst[o + sub] = sc | (m << 4);
+        const dl = f32(d * sc);
+        const ml = f32(dmin * m);
+        for (let e = sub * 16; e < sub * 16 + 16; e++) {
+          const q = dl > 0 ? clamp(nearestInt(f32(f32(src[s + e] + ml) / dl)), 0, 3) : 0;
+          dst[o + 16 + planeByte(e)] |= q << planeShift(e);
+        }
+      }
+    }
+  },
+};
+
+export const q3_K: BlockCodec = {
+  ggmlName: 'Q3_K', ggmlCode: 11, blockElements: QK_K, blockBytes: 110,
+  decode(src, s, dst, o, blocks) {
+    for (let b = 0; b < blocks; b++, s += 110, o += QK_K) {
+      const d = readHalf(src, s + 108);
+      for (let sub = 0; sub < 16; sub++) {
+        const dl = f32(d * (q3Scale(src, s + 96, sub) - 32));
+        for (let e = sub * 16; e < sub * 16 + 16; e++) {
+          const low = (src[s + 32 + planeByte(e)] >> planeShift(e)) & 3;
+          const high = (src[s + (e & 31)] >> (e >> 5)) & 1;
+          dst[o + e] = dl * (low - (high ? 0 : 4));
+        }
+      }
+    }
+  },
+  encode(src, s, dst, o, blocks) {
+    for (let b = 0; b < blocks; b++, s += QK_K, o += 110) {
+      dst.fill(0, o, o + 110);
+      // each sub-block's largest magnitude maps to level -4 (the widest side of -4…3)
+      const scales = new Float32Array(16);
+      for (let sub = 0; sub < 16; sub++) scales[sub] = signedAbsMax(src, s + sub * 16, 16) / -4;
+      const maxScale = signedAbsMax(scales, 0, 16);
+      const d = writeHalf(dst, o + 108, maxScale / -32);
+      const levels = new Array<number>(16);
+      for (let sub = 0; sub < 16; sub++) levels[sub] = d !== 0 ? clamp(nearestInt(f32(scales[sub] / d)), -32, 31) : 0;
+      packQ3Scales(levels.map((l) => l + 32), dst, o + 96);
+      for (let sub = 0; sub < 16; sub++) {
+        const dl = f32(d * levels[sub]);
+        for (let e = sub * 16; e < sub * 16 + 16; e++) {
+          const q = (dl !== 0 ? clamp(nearestInt(f32(src[s + e] / dl)), -4, 3) : 0) + 4;
+          dst[o + 32 + planeByte(e)] |= (q & 3) << planeShift(e);
+          dst[o + (e & 31)] |= (q >> 2) << (e >> 5);
+        }
+      }
+    }
+  },
+};
+
+/** Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins; Q5_K adds a fifth-bit plane. */
+function scaleMinCodec(ggmlName: string, ggmlCode: number, bits: 4 | 5): BlockCodec {
+  const blockBytes = bits === 4 ? 144 : 176;
+  const qsAt = bits === 4 ? 16 : 48;
+  const qhAt = 16;
+  const maxLevel = (1 << bits) - 1;
+  return {
+    ggmlName, ggmlCode, blockElements: QK_K, blockBytes,
+    decode(src, s, dst, o, blocks) {
+      for (let b = 0; b < blocks; b++, s += blockBytes, o += QK_K) {
+        const d = readHalf(src, s);
+        const min = readHalf(src, s + 2);
+        for (let sub = 0; sub < 8; sub++) {
+          const [sc, m] = scaleMin(src, s + 4, sub);
+          const dl = f32(d * sc);
+          const ml = f32(min * m);
+          const byteAt = s + qsAt + (sub >> 1) * 32;
+          const shift = (sub & 1) * 4;
+          for (let l = 0; l < 32; l++) {
+            let q = (src[byteAt + l] >> shift) & 15;
+            if (bits === 5) q += ((src[s + qhAt + l] >> sub) & 1) << 4;
+            dst[o + sub * 32 + l] = f32(dl * q) - ml;
+          }
+        }
+      }
+    },
+    encode(src, s, dst, o, blocks) {
+      for (let b = 0; b < blocks; b++, s += QK_K, o += blockBytes) {
+        dst.fill(0, o, o + blockBytes);
+        const fit = fitWithMin(src, s, 8, 32, maxLevel);
+        const d = writeHalf(dst, o, fit.maxScale / 63);
+        const dmin = writeHalf(dst, o + 2, fit.maxMin / 63);
+        for (let sub = 0; sub < 8; sub++) {
+          const sc = d > 0 ? Math.min(63, nearestInt(f32(fit.scales[sub] / d))) : 0;
+          const m = dmin > 0 ? Math.min(63, nearestInt(f32(fit.mins[sub] / dmin))) : 0;
+          packScaleMin(dst, o + 4, sub, sc, m);
+          const dl = f32(d * sc);
+          const ml = f32(dmin * m);
+          const byteAt = o + qsAt + (sub >> 1) * 32;
+          for (let l = 0; l < 32; l++) {
+            const q = dl > 0 ? clamp(nearestInt(f32(f32(src[s + sub * 32 + l] + ml) / dl)), 0, maxLevel) : 0;
+            dst[byteAt + l] |= (q & 15) << ((sub & 1) * 4);
+            if (bits === 5) dst[o + qhAt + l] |= (q >> 4) << sub;
+          }
+        }
+      }
+    },
+  };
+}
+
+export const q4_K = scaleMinCodec('Q4_K', 12, 4);
+export const q5_K = scaleMinCodec('Q5_K', 13, 5);
+
+export const q6_K: BlockCodec = {
+  ggmlName: 'Q6_K', ggmlCode: 14, blockElements: QK_K, blockBytes: 210,
+  decode(src, s, dst, o, blocks) {
+    for (let b = 0; b < blocks; b++, s += 210, o += QK_K) {
+      const d = readHalf(src, s + 208);
+      for (let sub = 0; sub < 16; sub++) {
+        const dl = f32(d * ((src[s + 192 + sub] << 24) >> 24));
+        for (let e = sub * 16; e < sub * 16 + 16; e++) dst[o + e] = dl * (q6Level(src, s, e) - 32);
+      }
+    }
+  },
+  encode(src, s, dst, o, blocks) {
+    for (let b = 0; b < blocks; b++, s += QK_K, o += 210) {
+      dst.fill(0, o, o + 210);
+      // each sub-block's largest magnitude maps to level -32 (the widest side of -32…31)
+      const scales = new Float32Array(16);
+      for (let sub = 0; sub < 16; sub++) scales[sub] = signedAbsMax(src, s + sub * 16, 16) / -32;
+      const d = writeHalf(dst, o + 208, signedAbsMax(scales, 0, 16) / -128);
+      for (let sub = 0; sub < 16; sub++) {
+        const sc = d !== 0 ? clamp(nearestInt(f32(scales[sub] / d)), -128, 127) : 0;
+        dst[o + 192 + sub] = sc & 0xff;
+        const dl = f32(d * sc);
+        for (let e = sub * 16; e < sub * 16 + 16; e++) {
+          const q = (dl !== 0 ? clamp(nearestInt(f32(src[s + e] / dl)), -32, 31) : 0) + 32;
+          const [lowAt, lowShift] = q6LowNibble(e);
+          dst[o + lowAt] |= (q & 15) << lowShift;
+          dst[o + 128 + planeByte(e)] |= (q >> 4) << planeShift(e);
+        }
+      }
+    }
+  },
+};
+
+/**
+ * Q6_K low nibbles: in each 128-element half (64 bytes), elements 0…31 and 64…95 share bytes 0…31
+ * (low / high nibble), elements 32…63 and 96…127 share bytes 32…63.
+ */
+function q6LowNibble(e: number): [byteAt: number, shift: number] {
+  const inHalf = e & 127;
+  return [(e >> 7) * 64 + (inHalf & 63), inHalf >= 64 ? 4 : 0];
+}
+
+function q6Level(src: Uint8Array, s: number, e: number): number {
+  const [lowAt, lowShift] = q6LowNibble(e);
+  const low = (src[s + lowAt] >> lowShift) & 15;
+  const high = (src[s + 128 + planeByte(e)] >> planeShift(e)) & 3;
+  return low | (high << 4);
+}
+
+/**
+ * Per sub-block affine fit x ≈ scale·q − min with q in 0…maxLevel and min ≥ 0 (a sub-block that is
+ * all positive keeps min 0, as ggml's quantizers do), plus the largest scale and min of the block.
+ */
+function fitWithMin(src: Float32Array, at: number, subBlocks: number, size: number, maxLevel: number) {
+  const scales = new Float32Array(subBlocks);
+  const mins = new Float32Array(subBlocks);
+  let maxScale = 0;
+  let maxMin = 0;
+  for (let sub = 0; sub < subBlocks; sub++) {
+    let lo = 0;
+    let hi = -Infinity;
+    for (let i = at + sub * size; i < at + (sub + 1) * size; i++) {
+      if (src[i] < lo) lo = src[i];
+      if (src[i] > hi) hi = src[i];
+    }
+    scales[sub] = Math.max(0, hi - lo) / maxLevel;
+    mins[sub] = -lo;
+    maxScale = Math.max(maxScale, scales[sub]);
+    maxMin = Math.max(maxMin, mins[sub]);
+  }
+  return { scales, mins, maxScale, maxMin };
+}
