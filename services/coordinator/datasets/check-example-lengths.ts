@@ -1,5 +1,5 @@
 import { encodeExamples } from '../../engine/data/encode.js';
-import type { Tokenizer } from '../../engine/tokenizer/spm.js';
+import type { TextTokenizer } from '../../engine/tokenizer/text-tokenizer.js';
 import type { BlobStore } from '../../storage/index.js';
 import { InvalidRequestError } from '../jobs/invalid-request.js';
 import { parseDataset } from './parse-dataset.js';
@@ -7,7 +7,7 @@ import { parseDataset } from './parse-dataset.js';
 export interface LengthCheck {
   field: string;
   blobKey: string;
-  tokenizer: Tokenizer;
+  tokenizer: TextTokenizer;
   contextLength: number;
   /** the most virtual tokens any trial of the job prepends */
   virtualTokens: number;

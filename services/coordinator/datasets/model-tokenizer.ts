@@ -1,22 +1,22 @@
 import { GgufMetadata } from '../../engine/model/gguf-metadata.js';
 import { parseGgufHeader } from '../../engine/model/gguf-parse.js';
-import { tokenizerSpecFromMetadata } from '../../engine/tokenizer/gguf-tokenizer.js';
-import { Tokenizer } from '../../engine/tokenizer/spm.js';
+import { textTokenizerFromMetadata } from '../../engine/tokenizer/gguf-tokenizer.js';
+import type { TextTokenizer } from '../../engine/tokenizer/text-tokenizer.js';
 import type { BlobStore } from '../../storage/index.js';
 
-const cache = new Map<string, Promise<Tokenizer>>();
+const cache = new Map<string, Promise<TextTokenizer>>();
 const CACHE_ENTRIES = 4;
 
 /**
  * The tokenizer inside a GGUF base model (read from its metadata only), cached by blob key. A cache,
  * not state: a restart just reads it again.
  */
-export function modelTokenizer(blobs: BlobStore, weightsBlobKey: string): Promise<Tokenizer> {
+export function modelTokenizer(blobs: BlobStore, weightsBlobKey: string): Promise<TextTokenizer> {
   let tokenizer = cache.get(weightsBlobKey);
   if (!tokenizer) {
     tokenizer = blobs.get(weightsBlobKey).then((bytes) => {
       const header = parseGgufHeader(bytes, weightsBlobKey);
-      return new Tokenizer(tokenizerSpecFromMetadata(new GgufMetadata(header.metadata, weightsBlobKey), weightsBlobKey));
+      return textTokenizerFromMetadata(new GgufMetadata(header.metadata, weightsBlobKey), weightsBlobKey);
     });
     tokenizer.catch(() => cache.delete(weightsBlobKey));
     if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makeBatch } from './batch.js';
-import type { EncodedExample } from './encode.js';
+import { promptAndOutput, type EncodedExample } from './encode.js';
 
-const ex = (promptIds: number[], outputIds: number[]): EncodedExample => ({ promptIds, outputIds, ids: [...promptIds, ...outputIds], line: 0 });
+const ex = (promptIds: number[], outputIds: number[]): EncodedExample => promptAndOutput(promptIds, outputIds);
 
 describe('makeBatch', () => {
   it('right-pads to a bucket and aligns targets and mask with the logits', () => {

@@ -5,9 +5,10 @@
  * Layout, all row-major [B, T]:
  * - `ids[b, t]`: token ids, `padId` after the example ends.
  * - `targets[b, t]`: the token position t must predict, i.e. ids[b, t+1] (padId where unused).
- * - `lossMask[b, t]`: 1 where targets[b, t] is an output token, else 0 — aligned with the logits,
- *   so loss = Σ mask·CE(logits[b,t], targets[b,t]) / Σ mask (mean over all output tokens of the batch).
- * - `outputMask[b, t]`: 1 where ids[b, t] is an output token — the same mask aligned with the
+ * - `lossMask[b, t]`: 1 where targets[b, t] is a trained token (an output, or an assistant turn of
+ *   a conversation), else 0 — aligned with the logits, so loss = Σ mask·CE(logits[b,t], targets[b,t])
+ *   / Σ mask (mean over all trained tokens of the batch).
+ * - `outputMask[b, t]`: 1 where ids[b, t] is a trained token — the same mask aligned with the
  *   tokens (outputMask[b, t+1] = lossMask[b, t]), for graphs that shift inside.
  * Virtual tokens are not part of the batch: the graph prepends them before position 0.
  */
@@ -53,11 +54,10 @@ export function makeBatch(examples: EncodedExample[], options: BatchOptions): Ba
   let outputTokenCount = 0;
   examples.forEach((e, b) => {
     const row = b * seqLen;
-    const promptLength = e.promptIds.length;
     e.ids.forEach((id, t) => {
       ids[row + t] = BigInt(id);
       if (t > 0) targets[row + t - 1] = BigInt(id);
-      if (t >= promptLength) {
+      if (t > 0 && e.trained[t] === 1) {
         lossMask[row + t - 1] = 1;
         outputMask[row + t] = 1;
         outputTokenCount++;

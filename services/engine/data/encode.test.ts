@@ -5,17 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { loadGguf } from '../model/gguf.js';
 import { stories260K } from '../model/stories260k-fixture.js';
-import { Tokenizer } from '../tokenizer/spm.js';
+import { SpmTokenizer } from '../tokenizer/spm.js';
 import { loadDataset } from './dataset.js';
 import { encodeExample, encodeExamples } from './encode.js';
 
-const tok = new Tokenizer(generatedTokenizerSpec(320));
+const tok = new SpmTokenizer(generatedTokenizerSpec(320));
 
 describe('encodeExample', () => {
   it('is BOS + input with dummy prefix + output without it', () => {
     const e = encodeExample(tok, 'the dog', ' ran', 3);
-    expect(e.promptIds).toEqual(tok.encode('the dog', { bos: true, dummyPrefix: true }));
-    expect(e.outputIds).toEqual(tok.encode(' ran', { bos: false, dummyPrefix: false }));
+    expect(e.promptIds).toEqual(tok.encode('the dog', { addBos: true }));
+    expect(e.outputIds).toEqual(tok.encode(' ran', { addBos: false, continuation: true }));
     expect(e.ids).toEqual([...e.promptIds, ...e.outputIds]);
     expect(e.promptIds[0]).toBe(tok.bosId);
     expect(e.line).toBe(3);

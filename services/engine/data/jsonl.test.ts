@@ -24,7 +24,7 @@ describe('JSONL examples', () => {
     expect(error).toBeInstanceOf(DataError);
     expect(error?.problems).toEqual([
       expect.stringMatching(/^d\.jsonl:2: not valid JSON/),
-      'd.jsonl:3: expected an object {"input": "...", "output": "..."}',
+      'd.jsonl:3: expected an object {"input": "...", "output": "..."} or {"messages": [...]}',
       'd.jsonl:4: "input" must be a string (got number)',
       'd.jsonl:5: "output" must be a string (got nothing)',
       'd.jsonl:6: "output" is empty (there is nothing to learn from)',

@@ -1,16 +1,62 @@
 /**
- * Reads training/eval examples from JSONL: one `{"input": string, "output": string}` object per
- * line (other fields are ignored). Blank or whitespace-only lines are skipped wherever they are;
- * CRLF line ends and a leading UTF-8 BOM are accepted. Every line is checked before anything is
- * returned, and all problems are reported together, each as `file:line: what`.
+ * Reads training/eval examples from JSONL, one object per line (other fields are ignored), in one
+ * of two shapes per file: `{"input": string, "output": string}`, or a conversation
+ * `{"messages": [{"role": string, "content": string}, …]}` with at least one "assistant" message
+ * (rendered later with the model's chat template). Blank or whitespace-only lines are skipped
+ * wherever they are; CRLF line ends and a leading UTF-8 BOM are accepted. Every line is checked
+ * before anything is returned, and all problems are reported together, each as `file:line: what`.
  */
 import { readFile } from 'node:fs/promises';
+import type { ChatMessage } from '../chat/template.js';
 
-export interface RawExample {
+export interface CompletionExample {
   input: string;
   output: string;
   /** 1-based line number in the source file */
   line: number;
+}
+
+export interface ChatExample {
+  messages: ChatMessage[];
+  /** 1-based line number in the source file */
+  line: number;
+}
+
+export type RawExample = CompletionExample | ChatExample;
+
+export function isChatExample(e: RawExample): e is ChatExample {
+  return 'messages' in e;
+}
+
+function describe(v: unknown): string {
+  return v === undefined ? 'nothing' : Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
+}
+
+/** problems of one `messages` value, or the messages */
+function parseMessages(value: unknown, where: string, problems: string[]): ChatMessage[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.push(`${where}: "messages" must be a non-empty array of {"role", "content"} (got ${describe(value)})`);
+    return undefined;
+  }
+  const before = problems.length;
+  const messages: ChatMessage[] = [];
+  value.forEach((m: unknown, i) => {
+    const at = `${where}: messages[${i}]`;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+      problems.push(`${at} must be an object {"role", "content"} (got ${describe(m)})`);
+      return;
+    }
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    if (typeof role !== 'string' || role === '') problems.push(`${at}.role must be a non-empty string (got ${describe(role)})`);
+    if (typeof content !== 'string') problems.push(`${at}.content must be a string (got ${describe(content)})`);
+    if (typeof role === 'string' && typeof content === 'string') messages.push({ role, content });
+  });
+  if (problems.length > before) return undefined;
+  if (!messages.some((m) => m.role === 'assistant' && m.content.length > 0)) {
+    problems.push(`${where}: no non-empty "assistant" message (there is nothing to learn from)`);
+    return undefined;
+  }
+  return messages;
 }
 
 /** Thrown when a data file is invalid; `problems` lists every `file:line: …` message. */
@@ -30,6 +76,8 @@ export function parseExamplesJsonl(text: string, source: string): RawExample[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const examples: RawExample[] = [];
   const problems: string[] = [];
+  /** the shape of the file: that of its first object line */
+  let shape: { chat: boolean; line: number } | undefined;
   lines.forEach((raw, i) => {
     const line = i + 1;
     if (raw.trim() === '') return;
@@ -42,7 +90,23 @@ export function parseExamplesJsonl(text: string, source: string): RawExample[] {
       return;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      problems.push(`${where}: expected an object {"input": "...", "output": "..."}`);
+      problems.push(`${where}: expected an object {"input": "...", "output": "..."} or {"messages": [...]}`);
+      return;
+    }
+    const chat = 'messages' in value;
+    if (chat && ('input' in value || 'output' in value)) {
+      problems.push(`${where}: has both "messages" and "input"/"output"; a line is one or the other`);
+      return;
+    }
+    shape ??= { chat, line };
+    if (chat !== shape.chat) {
+      const [mine, theirs] = chat ? ['"messages"', '"input"/"output"'] : ['"input"/"output"', '"messages"'];
+      problems.push(`${where}: a ${mine} line in a file of ${theirs} lines (line ${shape.line}); use one shape per file`);
+      return;
+    }
+    if (chat) {
+      const messages = parseMessages((value as { messages: unknown }).messages, where, problems);
+      if (messages) examples.push({ messages, line });
       return;
     }
     const { input, output } = value as { input?: unknown; output?: unknown };

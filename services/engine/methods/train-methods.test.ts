@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EncodedExample } from '../data/encode.js';
+import { promptAndOutput, type EncodedExample } from '../data/encode.js';
 import { readSafetensors, tensorToFloat32 } from '../formats/safetensors.js';
 import { writeGeneratedModel } from '../model/generate.js';
 import { loadGguf, type LoadedModel } from '../model/gguf.js';
@@ -26,7 +26,7 @@ function examples(count: number, seed: number): ExampleSet {
   const rng = Rng.fromSeed(seed);
   const list: EncodedExample[] = Array.from({ length: count }, (_, line) => {
     const promptIds = [1, ...Array.from({ length: 3 + rng.nextInt(4) }, () => 40 + rng.nextInt(200))];
-    return { promptIds, outputIds: [17, 23], ids: [...promptIds, 17, 23], line };
+    return promptAndOutput(promptIds, [17, 23], line);
   });
   return exampleSet(list, { padId: 0, maxSeqLen: 200 });
 }

@@ -7,14 +7,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { f32FromBf16Bytes, f32FromF16Bytes, f32FromF32Bytes } from '../formats/half.js';
 import { GgufMetadata } from './gguf-metadata.js';
 import { parseGgufHeader } from './gguf-parse.js';
-import { tokenizerSpecFromMetadata } from '../tokenizer/gguf-tokenizer.js';
+import { textTokenizerFromMetadata } from '../tokenizer/gguf-tokenizer.js';
 import { GgmlType, type GgufTensorInfo } from './gguf-types.js';
 import type { F32Tensor, LlamaConfig, LlamaLayerWeights, LlamaWeights } from './llama.js';
-import { Tokenizer } from '../tokenizer/spm.js';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 
 export interface LoadedModel {
   weights: LlamaWeights;
-  tokenizer: Tokenizer;
+  tokenizer: TextTokenizer;
   /** sha256 hex of the file */
   fingerprint: string;
   architecture: string;
@@ -44,7 +44,7 @@ export function loadGgufBytes(bytes: Uint8Array, path: string): LoadedModel {
   if (architecture !== 'llama') {
     throw new Error(`${path}: architecture "${architecture}" is not supported (only "llama")`);
   }
-  const tokenizer = withSource(path, () => new Tokenizer(tokenizerSpecFromMetadata(meta, path)));
+  const tokenizer = withSource(path, () => textTokenizerFromMetadata(meta, path));
   const config = llamaConfig(meta, tokenizer.vocabSize, path);
 
   const infos = new Map(header.tensors.map((t) => [t.name, t]));

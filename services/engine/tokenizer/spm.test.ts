@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadGguf } from '../model/gguf.js';
 import { stories260K } from '../model/stories260k-fixture.js';
-import { Tokenizer, TokenType, type TokenizerSpec } from './spm.js';
+import { SpmTokenizer, TokenType, type TokenizerSpec } from './spm.js';
 
 /** A hand-made vocabulary small enough to reason about merges by hand. */
 function toySpec(): TokenizerSpec {
@@ -23,59 +23,59 @@ function toySpec(): TokenizerSpec {
 }
 
 describe('Tokenizer (toy vocabulary)', () => {
-  const tok = new Tokenizer(toySpec());
+  const tok = new SpmTokenizer(toySpec());
   const id = (p: string): number => toySpec().pieces.indexOf(p);
 
   it('merges the highest-scoring pair first, leftmost on ties', () => {
     // "abc": ab(-1) beats bc(-2) → [ab, c] → abc(-0.5)
-    expect(tok.encode('abc', { bos: false, dummyPrefix: false })).toEqual([id('abc')]);
+    expect(tok.encode('abc', { addBos: false, continuation: true })).toEqual([id('abc')]);
     // " ab" → ▁ a b: ab(-1) beats ▁a(-3) → ▁ ab → ▁ab(-4)
-    expect(tok.encode('ab', { bos: true, dummyPrefix: true })).toEqual([1, id('▁ab')]);
+    expect(tok.encode('ab', { addBos: true })).toEqual([1, id('▁ab')]);
     // "aa": no pair merges
-    expect(tok.encode('aa', { bos: false, dummyPrefix: false })).toEqual([id('a'), id('a')]);
+    expect(tok.encode('aa', { addBos: false, continuation: true })).toEqual([id('a'), id('a')]);
     // ties: "abab" → both "ab" pairs have the same score; result is the same either way but must merge both
-    expect(tok.encode('abab', { bos: false, dummyPrefix: false })).toEqual([id('ab'), id('ab')]);
+    expect(tok.encode('abab', { addBos: false, continuation: true })).toEqual([id('ab'), id('ab')]);
   });
 
   it('falls back to UTF-8 bytes for unknown characters and never merges them', () => {
-    expect(tok.encode('é', { bos: false, dummyPrefix: false })).toEqual([3 + 0xc3, 3 + 0xa9]);
-    expect(tok.encode('<s>', { bos: false, dummyPrefix: false })).toEqual([3 + 0x3c, 3 + 0x73, 3 + 0x3e]);
+    expect(tok.encode('é', { addBos: false, continuation: true })).toEqual([3 + 0xc3, 3 + 0xa9]);
+    expect(tok.encode('<s>', { addBos: false, continuation: true })).toEqual([3 + 0x3c, 3 + 0x73, 3 + 0x3e]);
   });
 
   it('adds no dummy prefix to empty text', () => {
-    expect(tok.encode('', { bos: true, dummyPrefix: true })).toEqual([1]);
+    expect(tok.encode('', { addBos: true })).toEqual([1]);
   });
 
   it('decodes bytes, spaces and the space after BOS', () => {
-    const ids = tok.encode('ab é c', { bos: true, dummyPrefix: true });
+    const ids = tok.encode('ab é c', { addBos: true });
     expect(tok.decode(ids)).toBe('ab é c');
-    expect(tok.decode(tok.encode(' ab', { bos: false, dummyPrefix: false }))).toBe(' ab');
+    expect(tok.decode(tok.encode(' ab', { addBos: false, continuation: true }))).toBe(' ab');
   });
 
   it('rejects inconsistent specs and out-of-range ids', () => {
-    expect(() => new Tokenizer({ ...toySpec(), scores: [0] })).toThrow(/disagree/);
-    expect(() => new Tokenizer({ ...toySpec(), bosId: 10_000 })).toThrow(/bos id/);
-    expect(() => tok.piece(-1)).toThrow(/outside the vocabulary/);
+    expect(() => new SpmTokenizer({ ...toySpec(), scores: [0] })).toThrow(/disagree/);
+    expect(() => new SpmTokenizer({ ...toySpec(), bosId: 10_000 })).toThrow(/bos id/);
+    expect(() => tok.tokenText(-1)).toThrow(/outside the vocabulary/);
   });
 
   it('encodes long text in linear-ish work (round trip on 200k characters)', () => {
     const text = 'abc ab ba cab é '.repeat(12_500);
-    const ids = tok.encode(text, { bos: true, dummyPrefix: true });
+    const ids = tok.encode(text, { addBos: true });
     expect(tok.decode(ids)).toBe(text);
   });
 });
 
 describe.skipIf(!stories260K.available)('Tokenizer on stories260K', () => {
-  let tok: Tokenizer;
+  let tok: SpmTokenizer;
   beforeAll(async () => {
-    tok = (await loadGguf(stories260K.ggufPath)).tokenizer;
+    tok = (await loadGguf(stories260K.ggufPath)).tokenizer as SpmTokenizer;
   });
 
   it('matches every reference tokenization exactly', () => {
     const examples = stories260K.reference().tokenizer_encode_examples;
     expect(Object.keys(examples).length).toBeGreaterThan(0);
     for (const [text, ids] of Object.entries(examples)) {
-      expect(tok.encode(text, { bos: true, dummyPrefix: true }), text).toEqual(ids);
+      expect(tok.encode(text, { addBos: true }), text).toEqual(ids);
     }
   });
 
@@ -86,7 +86,7 @@ describe.skipIf(!stories260K.available)('Tokenizer on stories260K', () => {
 
   it('knows its special ids', () => {
     expect([tok.bosId, tok.eosId, tok.unkId, tok.vocabSize]).toEqual([1, 2, 0, 512]);
-    expect(tok.piece(3 + 0x0a)).toBe('<0x0A>');
+    expect(tok.tokenText(3 + 0x0a)).toBe('<0x0A>');
   });
 });
 if (!stories260K.available) console.warn(`skipping stories260K tokenizer tests: ${stories260K.skipReason}`);

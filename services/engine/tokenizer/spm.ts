@@ -1,12 +1,17 @@
 /**
- * SentencePiece-BPE tokenizer with byte fallback, encoding by llama2.c's rule: optional BOS,
- * optional dummy-prefix space, one symbol per UTF-8 character (or its `<0xXX>` byte pieces when
- * the character is not a piece), then repeatedly merge the adjacent pair whose concatenation is
- * a piece with the highest score (leftmost pair on ties). A heap makes this O(n log n).
+ * SentencePiece-BPE tokenizer with byte fallback, encoding by llama.cpp's rule: optional BOS, the
+ * text split around added tokens (user-defined always, control tokens only with `parseSpecial`),
+ * each text piece given the dummy-prefix space when it starts the text or follows an added token,
+ * one symbol per UTF-8 character (or its `<0xXX>` byte pieces when the character is not a piece),
+ * then repeatedly merge the adjacent pair whose concatenation is a piece with the highest score
+ * (leftmost pair on ties). A heap makes this O(n log n).
  *
- * One deliberate difference from llama2.c: merges and character lookups only target normal and
- * user-defined pieces, so text such as "<s>" or "<0x0A>" never turns into a control or byte token.
+ * Merges and character lookups only target normal and user-defined pieces, so text such as "<s>"
+ * or "<0x0A>" never turns into a control or byte token by merging.
  */
+import { SpecialSplitter } from './special-split.js';
+import { checkTokenId, type EncodeOptions, type TextTokenizer } from './text-tokenizer.js';
+
 export const TokenType = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
 
 export interface TokenizerSpec {
@@ -18,12 +23,12 @@ export interface TokenizerSpec {
   bosId: number;
   eosId: number;
   unkId: number;
-}
-
-export interface EncodeOptions {
-  bos: boolean;
-  /** prefix a space to non-empty text, as SentencePiece's add_dummy_prefix does */
-  dummyPrefix: boolean;
+  /** absent: EOS pads */
+  padId?: number;
+  /** the model's BOS rule (GGUF `tokenizer.ggml.add_bos_token`); absent: true */
+  addBos?: boolean;
+  /** SentencePiece's add_dummy_prefix (GGUF `tokenizer.ggml.add_space_prefix`); absent: true */
+  addSpacePrefix?: boolean;
 }
 
 const SPACE = '▁';
@@ -82,10 +87,16 @@ class CandidateHeap {
   }
 }
 
-export class Tokenizer {
+export class SpmTokenizer implements TextTokenizer {
+  readonly kind = 'spm';
   readonly bosId: number;
   readonly eosId: number;
   readonly unkId: number;
+  readonly padId: number;
+  readonly addsBos: boolean;
+  readonly specialIds: ReadonlySet<number>;
+  private readonly spec: TokenizerSpec;
+  private readonly splitter: SpecialSplitter;
   private readonly pieces: string[];
   private readonly scores: number[];
   private readonly types: number[];
@@ -102,15 +113,27 @@ export class Tokenizer {
     if (spec.scores.length !== n || spec.tokenTypes.length !== n) {
       throw new Error(`tokenizer arrays disagree: ${n} pieces, ${spec.scores.length} scores, ${spec.tokenTypes.length} token types`);
     }
-    for (const [name, id] of [['bos', spec.bosId], ['eos', spec.eosId], ['unk', spec.unkId]] as const) {
+    for (const [name, id] of [['bos', spec.bosId], ['eos', spec.eosId], ['unk', spec.unkId], ['pad', spec.padId ?? spec.eosId]] as const) {
       if (!Number.isInteger(id) || id < 0 || id >= n) throw new Error(`tokenizer ${name} id ${id} is outside 0..${n - 1}`);
     }
+    this.spec = spec;
     this.pieces = spec.pieces;
     this.scores = spec.scores;
     this.types = spec.tokenTypes;
     this.bosId = spec.bosId;
     this.eosId = spec.eosId;
     this.unkId = spec.unkId;
+    this.padId = spec.padId ?? spec.eosId;
+    this.addsBos = spec.addBos ?? true;
+    const special = new Set<number>();
+    const added = [];
+    for (let id = 0; id < n; id++) {
+      const type = spec.tokenTypes[id];
+      if (type === TokenType.control) special.add(id);
+      if (type === TokenType.control || type === TokenType.userDefined) added.push({ id, text: spec.pieces[id], control: type === TokenType.control });
+    }
+    this.specialIds = special;
+    this.splitter = new SpecialSplitter(added);
     this.byteOf = new Int16Array(n).fill(-1);
     for (let id = 0; id < n; id++) {
       const piece = spec.pieces[id];
@@ -130,22 +153,34 @@ export class Tokenizer {
     return this.pieces.length;
   }
 
-  piece(id: number): string {
-    const p = this.pieces[id];
-    if (p === undefined) throw new Error(`token id ${id} is outside the vocabulary (0..${this.pieces.length - 1})`);
-    return p;
+  tokenText(id: number): string {
+    checkTokenId(id, this.pieces.length);
+    return this.pieces[id];
   }
 
   /** the spec this tokenizer was built from (for writing it back to a file) */
   toSpec(): TokenizerSpec {
-    return {
-      pieces: this.pieces, scores: this.scores, tokenTypes: this.types,
-      bosId: this.bosId, eosId: this.eosId, unkId: this.unkId,
-    };
+    return this.spec;
   }
 
-  encode(text: string, options: EncodeOptions): number[] {
-    const source = (options.dummyPrefix && text.length > 0 ? ' ' + text : text).replaceAll(' ', SPACE);
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const out = (options.addBos ?? this.addsBos) ? [this.bosId] : [];
+    const spacePrefix = this.spec.addSpacePrefix ?? true;
+    let afterSpecial = !options.continuation;
+    for (const fragment of this.splitter.split(text, options.parseSpecial ?? false)) {
+      if ('id' in fragment) {
+        out.push(fragment.id);
+        afterSpecial = true;
+      } else {
+        for (const id of this.encodePiece(spacePrefix && afterSpecial ? ' ' + fragment.text : fragment.text)) out.push(id);
+        afterSpecial = false;
+      }
+    }
+    return out;
+  }
+
+  private encodePiece(text: string): number[] {
+    const source = text.replaceAll(' ', SPACE);
     const ids: number[] = [];
     // text of each symbol; byte-fallback symbols get '' and never merge
     const strs: string[] = [];
@@ -162,8 +197,7 @@ export class Tokenizer {
         strs.push('');
       }
     }
-    const merged = this.merge(ids, strs);
-    return options.bos ? [this.bosId, ...merged] : merged;
+    return this.merge(ids, strs);
   }
 
   private merge(ids: number[], strs: string[]): number[] {
@@ -214,7 +248,7 @@ export class Tokenizer {
     const bytes: number[] = [];
     let afterBos = false;
     for (const id of ids) {
-      const piece = this.piece(id);
+      const piece = this.tokenText(id);
       const type = this.types[id];
       if (type === TokenType.control) {
         afterBos = id === this.bosId;

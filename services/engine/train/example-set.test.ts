@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { promptAndOutput } from '../data/encode.js';
 import { exampleSet } from './example-set.js';
 
-const examples = [
-  { promptIds: [1, 5, 6], outputIds: [7, 8], ids: [1, 5, 6, 7, 8], line: 1 },
-  { promptIds: [1, 9], outputIds: [4], ids: [1, 9, 4], line: 2 },
-];
+const examples = [promptAndOutput([1, 5, 6], [7, 8], 1), promptAndOutput([1, 9], [4], 2)];
 
 describe('exampleSet', () => {
   it('marks output tokens in the graph layout and pads rows and length', () => {

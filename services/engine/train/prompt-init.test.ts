@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../model/rng.js';
-import { Tokenizer, TokenType } from '../tokenizer/spm.js';
+import { SpmTokenizer, TokenType } from '../tokenizer/spm.js';
 import {
   formatPromptInit,
   parsePromptInit,
@@ -11,7 +11,7 @@ import {
 } from './prompt-init.js';
 
 const pieces = ['<unk>', '<s>', '</s>', '▁', 'h', 'i', 'a', 'y', '▁h', '▁hi', '▁hay', '▁ha'];
-const tokenizer = new Tokenizer({
+const tokenizer = new SpmTokenizer({
   pieces,
   scores: pieces.map((p) => p.length),
   tokenTypes: pieces.map((_, i) => (i === 0 ? TokenType.unknown : i < 3 ? TokenType.control : TokenType.normal)),

@@ -12,7 +12,7 @@
 import type { LoadedModel } from '../model/gguf.js';
 import type { F32Tensor } from '../model/llama.js';
 import type { Rng } from '../model/rng.js';
-import type { Tokenizer } from '../tokenizer/spm.js';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { readPromptFor } from './prompt-file.js';
 
 export type PromptInit =
@@ -77,8 +77,8 @@ export function sampleVocabTokenIds(virtualTokens: number, vocabSize: number, rn
 }
 
 /** The text's token ids, repeated or cut to exactly `virtualTokens`. */
-export function textTokenIds(text: string, virtualTokens: number, tokenizer: Tokenizer): number[] {
-  const ids = tokenizer.encode(text, { bos: false, dummyPrefix: true });
+export function textTokenIds(text: string, virtualTokens: number, tokenizer: TextTokenizer): number[] {
+  const ids = tokenizer.encode(text, { addBos: false });
   if (ids.length === 0) throw new Error(`init text "${text}" encodes to no tokens`);
   return Array.from({ length: virtualTokens }, (_, i) => ids[i % ids.length]);
 }

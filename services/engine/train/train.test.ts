@@ -7,7 +7,7 @@ import { loadGguf, type LoadedModel } from '../model/gguf.js';
 import { Rng } from '../model/rng.js';
 import { CHECKPOINT_FILE, readCheckpointFile } from './checkpoint-file.js';
 import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
-import type { EncodedExample } from '../data/encode.js';
+import { promptAndOutput, type EncodedExample } from '../data/encode.js';
 import { exampleSet, type ExampleSet } from './example-set.js';
 import { encodePromptFile } from './prompt-file.js';
 import { train, type TrainOptions } from './train.js';
@@ -20,7 +20,7 @@ function syntheticExamples(count: number, seed: number): EncodedExample[] {
   const rng = Rng.fromSeed(seed);
   return Array.from({ length: count }, (_, line) => {
     const promptIds = [1, ...Array.from({ length: 3 + rng.nextInt(4) }, () => 40 + rng.nextInt(200))];
-    return { promptIds, outputIds: [17, 23], ids: [...promptIds, 17, 23], line };
+    return promptAndOutput(promptIds, [17, 23], line);
   });
 }
 

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promptAndOutput } from '../data/encode.js';
 import { writeGeneratedModel } from '../model/generate.js';
 import { loadGguf, type LoadedModel } from '../model/gguf.js';
 import { decodeCheckpoint } from './checkpoint-file.js';
@@ -25,7 +26,7 @@ afterAll(async () => {
 
 describe('writePromptOutputs', () => {
   it('writes the prompt with its provenance and a PEFT folder that agree', async () => {
-    const examples = [{ promptIds: [1, 50, 60], outputIds: [70], ids: [1, 50, 60, 70], line: 1 }];
+    const examples = [promptAndOutput([1, 50, 60], [70], 1)];
     const set = exampleSet(examples, { padId: 0, maxSeqLen: 100 });
     const result = await train({
       model, train: set, eval: set, virtualTokens: 3, init: { kind: 'text', text: 'the dog' },
