@@ -87,31 +87,50 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadat
   return out;
 }
 
-export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptions = {}): SafetensorsFile {
-  const source = options.source ?? 'safetensors';
+/** One tensor's entry in a safetensors header: offsets are relative to the data section. */
+export interface TensorEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  tensors: Record<string, TensorEntry>;
+  metadata: Record<string, string>;
+  /** bytes before the data section (8 + header length) */
+  dataStart: number;
+}
+
+/** The header length field, checked against the file's size. */
+export function safetensorsHeaderLength(first8: Uint8Array, fileBytes: number, source: string): number {
+  if (fileBytes < 8 || first8.length < 8) throw new Error(`${source}: invalid safetensors: ${fileBytes} bytes is too short for the header length`);
+  const headerLength = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, fileBytes - 8))) {
+    throw new Error(`${source}: invalid safetensors: header length ${headerLength} exceeds the ${fileBytes - 8} bytes after it (or the 100 MB limit)`);
+  }
+  return Number(headerLength);
+}
+
+/**
+ * Parses and checks a header strictly: known dtypes, byte sizes matching dtype × shape, and
+ * tensors tiling the `dataLength`-byte data section exactly (no gaps, overlaps or trailing bytes).
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: number, source: string): SafetensorsHeader {
   const fail = (what: string): never => {
     throw new Error(`${source}: invalid safetensors: ${what}`);
   };
-  if (bytes.length < 8) fail(`${bytes.length} bytes is too short for the header length`);
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8))) {
-    fail(`header length ${headerLength} exceeds the ${bytes.length - 8} bytes after it (or the 100 MB limit)`);
-  }
-  const dataStart = 8 + Number(headerLength);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (e) {
     fail(`header is not UTF-8 JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header must be a JSON object');
-  const entries = Object.entries(header as Record<string, unknown>);
-
   const metadata: Record<string, string> = {};
-  const tensors: Record<string, StoredTensor> = {};
+  const tensors: Record<string, TensorEntry> = {};
   const extents: { name: string; begin: number; end: number }[] = [];
-  const dataLength = bytes.length - dataStart;
-  for (const [name, value] of entries) {
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('__metadata__ must be an object');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
@@ -140,7 +159,7 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
       fail(`tensor "${name}" is ${dtype} [${shape.join(', ')}] = ${count * DTYPE_BYTES[dtype]} bytes but its offsets span ${end - begin}`);
     }
     extents.push({ name, begin, end });
-    tensors[name] = { dtype, shape, bytes: bytes.subarray(dataStart + begin, dataStart + end) };
+    tensors[name] = { dtype, shape, begin, end };
   }
   extents.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
@@ -151,15 +170,25 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
     expected = e.end;
   }
   if (expected !== dataLength) fail(`${dataLength - expected} trailing bytes after the last tensor`);
+  return { tensors, metadata, dataStart: 8 + headerBytes.length };
+}
 
+export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptions = {}): SafetensorsFile {
+  const source = options.source ?? 'safetensors';
+  const dataStart = 8 + safetensorsHeaderLength(bytes, bytes.length, source);
+  const header = parseSafetensorsHeader(bytes.subarray(8, dataStart), bytes.length - dataStart, source);
+  const tensors: Record<string, StoredTensor> = {};
+  for (const [name, { dtype, shape, begin, end }] of Object.entries(header.tensors)) {
+    tensors[name] = { dtype, shape, bytes: bytes.subarray(dataStart + begin, dataStart + end) };
+  }
   if (options.rejectNonFinite) {
     for (const [name, t] of Object.entries(tensors)) {
       if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') continue;
       const bad = tensorToFloat32(t).findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) fail(`tensor "${name}" holds a non-finite value at flat index ${bad}`);
+      if (bad >= 0) throw new Error(`${source}: invalid safetensors: tensor "${name}" holds a non-finite value at flat index ${bad}`);
     }
   }
-  return { tensors, metadata };
+  return { tensors, metadata: header.metadata };
 }
 
 /** float32 copy of a floating-point tensor */

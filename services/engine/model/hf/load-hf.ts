@@ -1,0 +1,146 @@
+/**
+ * A Hugging Face checkpoint folder → spec, lazy canonical weights, tokenizer files, chat template.
+ * Everything is checked at open, before a weight is read: config.json (refusals by field),
+ * the files present (a weight file nobody reads or an unknown file is refused: it may be the
+ * real model), every tensor the family needs at its checkpoint name with its exact shape and a
+ * float dtype, and no tensor left over.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { ModelSpec } from '../spec.js';
+import { expectedWeights, type StoredDType, type WeightInfo, type WeightSource } from '../weights.js';
+import { specFromHfConfig } from './config.js';
+import { INDEX_FILE, openSafetensorsFolder, SINGLE_FILE, type StoredHfTensor } from './safetensors-files.js';
+import { DEFAULT_NAMING, hfLayout, toCanonical, type HfNaming, type HfTensor } from './tensor-map.js';
+
+export interface HfFolder {
+  dir: string;
+  spec: ModelSpec;
+  /** config.json's model_type */
+  modelType: string;
+  weights: WeightSource;
+  /** what B's HfTokenizer takes: parsed tokenizer.json and tokenizer_config.json */
+  tokenizerFiles: { tokenizer: unknown; config?: unknown; source: string };
+  chatTemplate?: string;
+  /** every file of the folder that belongs to the model (names relative to dir, sorted) */
+  files: string[];
+}
+
+/** files a checkpoint folder may hold besides config, tokenizer and weights (read or harmless) */
+const KNOWN_FILES = new Set([
+  'generation_config.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json', 'chat_template.jinja',
+  'chat_template.json', 'vocab.json', 'merges.txt', 'tokenizer.model', 'README.md', 'LICENSE', 'LICENSE.txt', 'LICENSE.md',
+  'USE_POLICY.md', 'NOTICE', 'NOTICE.txt',
+]);
+
+/** tensors checkpoints carry that are not weights (causal-mask buffers, cached rope frequencies) */
+const BUFFERS = [/(^|\.)attn\.(masked_)?bias$/, /\.rotary_emb\.inv_freq$/];
+/** Gemma 3's multimodal checkpoints: the vision side is not part of the language model */
+const VISION = /^(model\.)?(vision_tower|multi_modal_projector)\./;
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`${path} is missing`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** where the language model's tensors live in this checkpoint */
+function namingOf(spec: ModelSpec, stored: Map<string, StoredHfTensor>): HfNaming {
+  if (spec.family === 'gpt2') return stored.has('wte.weight') ? { model: '', lmHead: 'lm_head.weight' } : DEFAULT_NAMING.gpt2;
+  if (stored.has('model.language_model.embed_tokens.weight')) return { model: 'model.language_model.', lmHead: 'lm_head.weight' };
+  if (stored.has('language_model.model.embed_tokens.weight')) return { model: 'language_model.model.', lmHead: 'language_model.lm_head.weight' };
+  return DEFAULT_NAMING.llama;
+}
+
+function chatTemplateOf(config: unknown, jinja: string | undefined, source: string): string | undefined {
+  if (jinja !== undefined) return jinja;
+  const t = (config as { chat_template?: unknown } | undefined)?.chat_template;
+  if (t === undefined || t === null) return undefined;
+  if (typeof t === 'string') return t;
+  // a list of named templates: the default one is the chat template
+  if (Array.isArray(t)) {
+    const d = t.find((x: { name?: unknown }) => x?.name === 'default') as { template?: unknown } | undefined;
+    if (typeof d?.template === 'string') return d.template;
+  }
+  throw new Error(`${source}: chat_template must be a string or a list with a "default" entry`);
+}
+
+export async function loadHfFolder(dir: string): Promise<HfFolder> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new Error(`${dir}: not a readable folder (${(e as Error).message})`);
+  }
+  const names = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+  const configPath = join(dir, 'config.json');
+  const { spec, modelType } = specFromHfConfig(await readJson(configPath), configPath);
+  if (!names.has('tokenizer.json')) throw new Error(`${join(dir, 'tokenizer.json')} is missing (the model's tokenizer)`);
+  const hasIndex = names.has(INDEX_FILE);
+  if (!hasIndex && !names.has(SINGLE_FILE)) throw new Error(`${dir}: no ${SINGLE_FILE} or ${INDEX_FILE}`);
+
+  const folder = await openSafetensorsFolder(dir, hasIndex);
+  const modelFiles = new Set(['config.json', 'tokenizer.json', ...folder.files, ...(hasIndex ? [INDEX_FILE] : [])]);
+  const unknown = entries
+    .filter((e) => !e.name.startsWith('.') && !modelFiles.has(e.name) && !(e.isFile() && KNOWN_FILES.has(e.name)))
+    .map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+  if (unknown.length > 0) {
+    throw new Error(`${dir}: unexpected ${unknown.length === 1 ? 'entry' : 'entries'} ${unknown.join(', ')} (weights are read only from ${hasIndex ? `the shards ${INDEX_FILE} names` : SINGLE_FILE}; remove what is not part of the model)`);
+  }
+
+  const naming = namingOf(spec, folder.tensors);
+  const layout = hfLayout(spec, naming);
+  const byCanonical = new Map<string, HfTensor>();
+  for (const t of layout) {
+    const stored = folder.tensors.get(t.name);
+    if (!stored) throw new Error(`${dir}: tensor "${t.name}" is missing (config.json describes a ${modelType} model that needs it)`);
+    const where = join(dir, stored.file);
+    if (stored.shape.length !== t.dims.length || stored.shape.some((d, i) => d !== t.dims[i])) {
+      throw new Error(`${where}: tensor "${t.name}" has shape [${stored.shape.join(', ')}], config.json implies [${t.dims.join(', ')}]`);
+    }
+    if (!['F32', 'F16', 'BF16'].includes(stored.dtype)) throw new Error(`${where}: tensor "${t.name}" has dtype ${stored.dtype} (supported: F32, F16, BF16)`);
+    for (const p of t.parts) byCanonical.set(p.canonical, t);
+  }
+  const used = new Set(layout.map((t) => t.name));
+  const tiedHead = spec.embedding.tied ? naming.lmHead : undefined;
+  const leftover = [...folder.tensors.keys()].filter((n) => !used.has(n) && n !== tiedHead && !BUFFERS.some((b) => b.test(n)) && !(modelType === 'gemma3' && VISION.test(n)));
+  if (leftover.length > 0) {
+    throw new Error(`${dir}: tensors a ${modelType} model does not use: ${leftover.slice(0, 6).join(', ')}${leftover.length > 6 ? ', …' : ''} (a config.json field may be missing or wrong)`);
+  }
+
+  const storedOf = (t: HfTensor): StoredDType => (folder.tensors.get(t.name)?.dtype.toLowerCase() ?? 'f32') as StoredDType;
+  const infos: WeightInfo[] = expectedWeights(spec).map(({ name, dims }) => ({ name, dims, stored: storedOf(byCanonical.get(name) as HfTensor) }));
+  const weights: WeightSource = {
+    list: () => infos.map((i) => ({ ...i, dims: [...i.dims] })),
+    async readF32(name: string): Promise<Float32Array> {
+      const t = byCanonical.get(name);
+      if (!t) throw new Error(`${dir}: weight "${name}" is not in this model`);
+      const data = await folder.readF32(t.name);
+      return t.parts.length === 1 && !t.conv1d ? data : (toCanonical(t, data).get(name) as Float32Array);
+    },
+  };
+
+  const tokenizerConfigPath = join(dir, 'tokenizer_config.json');
+  const tokenizerConfig = names.has('tokenizer_config.json') ? await readJson(tokenizerConfigPath) : undefined;
+  const jinja = names.has('chat_template.jinja') ? await readFile(join(dir, 'chat_template.jinja'), 'utf8') : undefined;
+  const chatTemplate = chatTemplateOf(tokenizerConfig, jinja, tokenizerConfigPath);
+  const files = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  return {
+    dir,
+    spec,
+    modelType,
+    weights,
+    tokenizerFiles: { tokenizer: await readJson(join(dir, 'tokenizer.json')), ...(tokenizerConfig !== undefined ? { config: tokenizerConfig } : {}), source: dir },
+    ...(chatTemplate !== undefined ? { chatTemplate } : {}),
+    files,
+  };
+}
