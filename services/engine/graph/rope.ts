@@ -4,51 +4,8 @@
  * (partial rotary). Scaling (linear, llama3, yarn) changes the inverse frequencies as
  * transformers' modeling_rope_utils computes them; yarn's attention factor scales cos and sin.
  */
-import type { ModelSpec, RopeScaling } from '../model/spec.js';
-
-/** Inverse frequencies [rotaryDim/2] for base `theta`, after `scaling`, and the cos/sin multiplier. */
-export function inverseFrequencies(theta: number, rotaryDim: number, scaling?: RopeScaling): { invFreq: Float64Array; attentionFactor: number } {
-  const half = rotaryDim / 2;
-  const base = Float64Array.from({ length: half }, (_, i) => 1 / Math.pow(theta, (2 * i) / rotaryDim));
-  if (!scaling) return { invFreq: base, attentionFactor: 1 };
-  switch (scaling.type) {
-    case 'linear':
-      return { invFreq: base.map((f) => f / scaling.factor), attentionFactor: 1 };
-    case 'llama3': {
-      const { factor, lowFreqFactor, highFreqFactor, originalContext } = scaling;
-      const lowWavelen = originalContext / lowFreqFactor;
-      const highWavelen = originalContext / highFreqFactor;
-      const invFreq = base.map((f) => {
-        const wavelen = (2 * Math.PI) / f;
-        if (wavelen > lowWavelen) return f / factor;
-        if (wavelen < highWavelen) return f;
-        const smooth = (originalContext / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
-        return ((1 - smooth) * f) / factor + smooth * f;
-      });
-      return { invFreq, attentionFactor: 1 };
-    }
-    case 'yarn': {
-      const { factor, originalContext, betaFast, betaSlow } = scaling;
-      const correction = (rotations: number): number => (rotaryDim * Math.log(originalContext / (rotations * 2 * Math.PI))) / (2 * Math.log(theta));
-      let low = correction(betaFast);
-      let high = correction(betaSlow);
-      if (scaling.truncate ?? true) {
-        low = Math.floor(low);
-        high = Math.ceil(high);
-      }
-      low = Math.max(low, 0);
-      high = Math.min(high, rotaryDim - 1);
-      if (low === high) high += 0.001;
-      const invFreq = base.map((f, i) => {
-        const ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
-        const extrapolation = 1 - ramp;
-        return (f / factor) * (1 - extrapolation) + f * extrapolation;
-      });
-      const attentionFactor = scaling.attentionFactor ?? (factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1);
-      return { invFreq, attentionFactor };
-    }
-  }
-}
+import { inverseFrequencies } from '../model/rope-frequencies.js';
+import type { ModelSpec } from '../model/spec.js';
 
 /**
  * cos and sin tables [S, headDim] for the given absolute positions, the sine negated on the first

@@ -11,6 +11,8 @@ export type NormKind = 'rms' | 'rms_one_plus' | 'layer';
 
 export type RopeScaling =
   | { type: 'linear'; factor: number }
+  /** per-frequency divisors [rotaryDim/2] (llama.cpp's rope_freqs tensor: Llama 3 scaling baked in at conversion) */
+  | { type: 'factors'; factors: number[] }
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number }
   /** attentionFactor multiplies cos and sin (default 0.1·ln(factor) + 1); truncate (default true) rounds the ramp's ends */
   | { type: 'yarn'; factor: number; originalContext: number; betaFast: number; betaSlow: number; attentionFactor?: number; truncate?: boolean };
@@ -101,7 +103,9 @@ export function validateSpec(spec: ModelSpec, source: string): void {
       problems.push(`positions.rotaryDim must be even and within headDim ${spec.headDim} (got ${rotaryDim})`);
     }
     const s = spec.positions.scaling;
-    if (s && !(s.factor > 0)) problems.push(`positions.scaling.factor must be positive (got ${s.factor})`);
+    if (s?.type === 'factors') {
+      if (s.factors.length !== rotaryDim / 2 || !s.factors.every((f) => f > 0)) problems.push(`positions.scaling.factors must be ${rotaryDim / 2} positive numbers`);
+    } else if (s && !(s.factor > 0)) problems.push(`positions.scaling.factor must be positive (got ${s.factor})`);
   }
   if (spec.embedding.scale !== undefined && !(spec.embedding.scale > 0)) problems.push(`embedding.scale must be positive (got ${spec.embedding.scale})`);
   if (problems.length > 0) throw new Error(`${source}: invalid model spec: ${problems.join('; ')}`);
