@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { writeHfModel } from '../../services/engine/model/hf/generate-hf.js';
+import { loadHfFolder } from '../../services/engine/model/hf/load-hf.js';
+import { HfTokenizer } from '../../services/engine/tokenizer/hf-tokenizer.js';
 import { families } from '../../services/engine/model/spec.js';
 import { loadReferenceFixture } from './fixtures.js';
 
@@ -19,6 +21,10 @@ describe('committed PyTorch reference outputs', () => {
     const hash = createHash('sha256');
     for (const file of written.files.filter((n) => n.endsWith('.safetensors')).sort()) hash.update(await readFile(join(written.dir, file)));
     expect(hash.digest('hex')).toBe(f.weightsSha256);
+    // the folder's tokenizer.json, read by the engine, gives the ids transformers gave
+    const tokenizer = new HfTokenizer((await loadHfFolder(written.dir)).tokenizerFiles);
+    expect(tokenizer.encode(f.text)).toEqual(f.ids);
+    expect(tokenizer.decode(f.ids)).toBe(f.text);
     expect([written.spec.dim, written.spec.vocabSize, written.spec.nLayers, written.spec.nKvHeads, written.spec.headDim])
       .toEqual([f.dim, f.vocabSize, f.nLayers, f.nKvHeads, f.headDim]);
     for (const err of Object.values(f.crossCheck)) expect(err).toBeLessThan(1e-5);
