@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import type { Family } from '../spec.js';
+import { families, type Family } from '../spec.js';
+import { expectedWeights } from '../weights.js';
 import { specFromHfConfig } from './config.js';
 import { hfFamilyPreset } from './presets.js';
 
@@ -84,6 +85,13 @@ describe('config.json → ModelSpec', () => {
   ])('refuses %s, naming the field', (_, family, edit, message) => {
     expect(() => spec(family, edit)).toThrow(message);
     expect(() => spec(family, edit)).toThrow(/^m\/config\.json/);
+  });
+
+  it.each(families)('%s bench preset: a valid ~100M-parameter model', (family) => {
+    const { spec: s } = specFromHfConfig(hfFamilyPreset(family, 'bench').config);
+    const parameters = expectedWeights(s).reduce((n, w) => n + w.dims.reduce((a, b) => a * b, 1), 0);
+    expect(parameters).toBeGreaterThan(90e6);
+    expect(parameters).toBeLessThan(130e6);
   });
 
   it('Llama biases and head_dim are read', () => {

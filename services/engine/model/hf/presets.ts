@@ -58,7 +58,7 @@ export function hfFamilyPreset(family: Family, preset: HfPresetName): HfFamilyPr
     case 'qwen3':
       return {
         config: {
-          architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', ...sizes, head_dim: tiny ? 16 : 128, hidden_act: 'silu', rms_norm_eps: 1e-6,
+          architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', ...sizes, head_dim: tiny ? 16 : 64, hidden_act: 'silu', rms_norm_eps: 1e-6,
           rope_theta: 1e6, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: tiny ? 32 : 256 },
           attention_bias: false, use_sliding_window: false, sliding_window: null, tie_word_embeddings: false,
         },
@@ -67,7 +67,7 @@ export function hfFamilyPreset(family: Family, preset: HfPresetName): HfFamilyPr
     case 'gemma':
       return {
         config: {
-          architectures: ['GemmaForCausalLM'], model_type: 'gemma', ...sizes, num_key_value_heads: 1, head_dim: tiny ? 16 : 256,
+          architectures: ['GemmaForCausalLM'], model_type: 'gemma', ...sizes, num_key_value_heads: 1, head_dim: tiny ? 16 : 64,
           hidden_act: 'gelu_pytorch_tanh', hidden_activation: 'gelu_pytorch_tanh', rms_norm_eps: 1e-6, rope_theta: 10000, attention_bias: false, tie_word_embeddings: true,
         },
         special: gemmaSpecial, addBos: true,
@@ -75,8 +75,8 @@ export function hfFamilyPreset(family: Family, preset: HfPresetName): HfFamilyPr
     case 'gemma2':
       return {
         config: {
-          architectures: ['Gemma2ForCausalLM'], model_type: 'gemma2', ...sizes, head_dim: tiny ? 16 : 256, hidden_activation: 'gelu_pytorch_tanh',
-          rms_norm_eps: 1e-6, rope_theta: 10000, attention_bias: false, query_pre_attn_scalar: tiny ? 24 : 224, sliding_window: window(preset),
+          architectures: ['Gemma2ForCausalLM'], model_type: 'gemma2', ...sizes, head_dim: tiny ? 16 : 64, hidden_activation: 'gelu_pytorch_tanh',
+          rms_norm_eps: 1e-6, rope_theta: 10000, attention_bias: false, query_pre_attn_scalar: tiny ? 24 : 64, sliding_window: window(preset),
           final_logit_softcapping: tiny ? 3 : 30, attn_logit_softcapping: tiny ? 2 : 50, tie_word_embeddings: true,
         },
         special: gemmaSpecial, addBos: true,
@@ -84,9 +84,9 @@ export function hfFamilyPreset(family: Family, preset: HfPresetName): HfFamilyPr
     case 'gemma3':
       return {
         config: {
-          architectures: ['Gemma3ForCausalLM'], model_type: 'gemma3_text', ...sizes, head_dim: tiny ? 16 : 256, hidden_activation: 'gelu_pytorch_tanh',
+          architectures: ['Gemma3ForCausalLM'], model_type: 'gemma3_text', ...sizes, head_dim: tiny ? 16 : 64, hidden_activation: 'gelu_pytorch_tanh',
           rms_norm_eps: 1e-6, rope_theta: 1e6, rope_local_base_freq: 10000, rope_scaling: { rope_type: 'linear', factor: 8 },
-          attention_bias: false, query_pre_attn_scalar: tiny ? 16 : 256, sliding_window: window(preset), sliding_window_pattern: tiny ? 2 : 6,
+          attention_bias: false, query_pre_attn_scalar: tiny ? 16 : 64, sliding_window: window(preset), sliding_window_pattern: tiny ? 2 : 6,
           final_logit_softcapping: null, attn_logit_softcapping: null, tie_word_embeddings: true,
         },
         special: gemmaSpecial, addBos: true,
