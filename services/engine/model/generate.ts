@@ -6,6 +6,7 @@
  */
 import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { writeGguf } from './gguf-write.js';
+import type { StoredDType } from './quant/index.js';
 import type { F32Tensor, LlamaConfig, LlamaLayerWeights, LlamaWeights } from './llama.js';
 import { Rng } from './rng.js';
 
@@ -105,7 +106,7 @@ export async function writeGeneratedModel(
   presetOrConfig: PresetName | LlamaConfig,
   seed: number,
   outPath: string,
-  options: GenerateOptions & { dtype?: 'f32' | 'f16' } = {},
+  options: GenerateOptions & { dtype?: StoredDType } = {},
 ): Promise<GeneratedModelFile> {
   const preset: ModelPreset =
     typeof presetOrConfig === 'string'

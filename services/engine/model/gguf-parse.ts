@@ -5,11 +5,14 @@
  * with zeros and "succeeds", so ptune parses the header itself.)
  */
 import {
-  GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgmlType, GgufValueCode,
+  GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufValueCode,
   type GgufHeader, type GgufTensorInfo, type GgufValue, type GgufValueKind,
 } from './gguf-types.js';
+import { blockBytes, blockElements, ggmlNameOf, ggmlTypeLabel, readableGgmlTypes, storedDTypeOfGgmlCode } from './quant/index.js';
 
 const MAX_DIMS = 4;
+/** the densest type (Q2_K, 2.625 bits) packs about 3 elements per byte: a bound for dims read from hostile files */
+const MAX_ELEMENTS_PER_BYTE = 4;
 const MAX_ARRAY_DEPTH = 4;
 /** smallest encoded size of one metadata entry: key length (8) + type (4) + a 1-byte value */
 const MIN_KV_BYTES = 13;
@@ -118,23 +121,18 @@ function valueKind(c: Cursor, code: number): GgufValueKind {
   return kind;
 }
 
-const supportedTypeNames = new Map<number, string>(Object.entries(GgmlType).map(([k, v]) => [v, k]));
-const bytesPerElement = new Map<number, number>([[GgmlType.F32, 4], [GgmlType.F16, 2], [GgmlType.BF16, 2]]);
-
-/** Byte size of a tensor of a supported type, or undefined for types ptune cannot read. */
+/** Byte size of a tensor of a type ptune reads, or undefined (unreadable type, or not whole blocks). */
 export function ggmlTensorBytes(typeCode: number, elementCount: number): number | undefined {
-  const b = bytesPerElement.get(typeCode);
-  return b === undefined ? undefined : b * elementCount;
-}
-
-export function ggmlTypeName(typeCode: number): string {
-  return supportedTypeNames.get(typeCode) ?? `ggml type ${typeCode} (quantized or unknown)`;
+  const type = storedDTypeOfGgmlCode(typeCode);
+  if (type === undefined || elementCount % blockElements(type) !== 0) return undefined;
+  return (elementCount / blockElements(type)) * blockBytes(type);
 }
 
 /**
  * Parses the header of a GGUF file held in `bytes`. `source` (usually the path) prefixes every error.
- * Tensor extents of supported types are checked to lie inside the file; unsupported types are
- * reported by the caller when such a tensor is actually needed.
+ * Every tensor must be of a type ptune reads, its rows whole blocks of that type, and its data must
+ * fill exactly the space up to the next tensor (ggml's own rule: tensors are laid out in order,
+ * each padded to the alignment) and end inside the file.
  */
 export function parseGgufHeader(bytes: Uint8Array, source: string): GgufHeader {
   const c = new Cursor(bytes, source);
@@ -171,26 +169,57 @@ export function parseGgufHeader(bytes: Uint8Array, source: string): GgufHeader {
     const dims: number[] = [];
     let elements = 1;
     for (let d = 0; d < nDims; d++) {
-      const dim = c.size(`tensor "${name}" dim ${d}`, bytes.length);
+      const dim = c.size(`tensor "${name}" dim ${d}`, bytes.length * MAX_ELEMENTS_PER_BYTE);
       dims.push(dim);
       elements *= dim;
-      if (elements > bytes.length) c.fail(`tensor "${name}" has more elements than the file has bytes`);
+      if (elements > bytes.length * MAX_ELEMENTS_PER_BYTE) {
+        c.fail(`tensor "${name}" has ${elements} elements, more than a ${bytes.length}-byte file can hold (truncated file?)`);
+      }
     }
     const typeCode = c.u32();
+    const stored = storedDTypeOfGgmlCode(typeCode);
+    if (stored === undefined) {
+      return c.fail(`tensor "${name}" is stored as ${ggmlTypeLabel(typeCode)}, which ptune does not read (it reads ${readableGgmlTypes})`);
+    }
+    const per = blockElements(stored);
+    if (dims[0] % per !== 0) {
+      c.fail(`tensor "${name}" (${ggmlNameOf(stored)}, dims [${dims.join(', ')}]) has rows of ${dims[0]} elements, not a whole number of ${per}-element blocks`);
+    }
     const offset = c.size(`tensor "${name}" data offset`, bytes.length);
     if (offset % alignment !== 0) c.fail(`tensor "${name}" data offset ${offset} is not aligned to ${alignment}`);
-    tensors.push({ name, dims, typeCode, offset });
+    tensors.push({ name, dims, typeCode, stored, offset, byteLength: (elements / per) * blockBytes(stored) });
   }
 
   const dataOffset = Math.ceil(c.pos / alignment) * alignment;
-  for (const t of tensors) {
-    const size = ggmlTensorBytes(t.typeCode, t.dims.reduce((a, b) => a * b, 1));
-    if (size !== undefined && dataOffset + t.offset + size > bytes.length) {
-      throw new GgufFormatError(
-        `${source}: tensor "${t.name}" (${ggmlTypeName(t.typeCode)}, dims [${t.dims.join(', ')}]) ends at byte ` +
-          `${dataOffset + t.offset + size}, past the end of the ${bytes.length}-byte file (truncated file?)`,
+  checkTensorLayout(tensors, dataOffset, alignment, bytes.length, source);
+  return { version, metadata, tensors, alignment, dataOffset };
+}
+
+/**
+ * Each tensor's data starts where the previous one's (padded) ends, so a shape or type that does
+ * not match the bytes written for it shows up as a wrong offset of the next tensor; the last one
+ * must end inside the file.
+ */
+function checkTensorLayout(tensors: GgufTensorInfo[], dataOffset: number, alignment: number, fileBytes: number, source: string): void {
+  const describe = (t: GgufTensorInfo): string =>
+    `tensor "${t.name}" (${ggmlNameOf(t.stored)}, dims [${t.dims.join(', ')}]: ` +
+    `${t.byteLength / blockBytes(t.stored)} blocks of ${blockBytes(t.stored)} bytes = ${t.byteLength} bytes)`;
+  const fail = (message: string): never => {
+    throw new GgufFormatError(`${source}: ${message}`);
+  };
+  let expectedOffset = 0;
+  tensors.forEach((t, i) => {
+    if (i > 0 && t.offset !== expectedOffset) {
+      const prev = tensors[i - 1];
+      fail(
+        `${describe(prev)} needs ${expectedOffset - prev.offset} bytes with padding, but the next tensor "${t.name}" ` +
+          `starts ${t.offset - prev.offset} bytes after it: the shape or type does not match the data`,
       );
     }
-  }
-  return { version, metadata, tensors, alignment, dataOffset };
+    expectedOffset = t.offset + Math.ceil(t.byteLength / alignment) * alignment;
+    const end = dataOffset + t.offset + t.byteLength;
+    if (end > fileBytes) {
+      fail(`${describe(t)} ends at byte ${end}, past the end of the ${fileBytes}-byte file (truncated file?)`);
+    }
+  });
 }

@@ -1,4 +1,5 @@
 /** The GGUF container as ptune reads and writes it (versions 2 and 3, little-endian). */
+import type { StoredDType } from './weights.js';
 
 /** Metadata value type codes of the GGUF spec. */
 export const GgufValueCode = {
@@ -21,10 +22,14 @@ export interface GgufTensorInfo {
   name: string;
   /** GGUF order: dims[0] is the fastest-varying axis (so [in, out] is a row-major (out, in) matrix). */
   dims: number[];
-  /** ggml type code as stored in the file (may be one ptune does not support) */
+  /** ggml type code as stored in the file */
   typeCode: number;
+  /** what that code means (the parser refuses types ptune does not read) */
+  stored: StoredDType;
   /** byte offset relative to the start of the tensor data section */
   offset: number;
+  /** bytes of data the type and shape take (unpadded) */
+  byteLength: number;
 }
 
 export interface GgufHeader {

@@ -34,6 +34,11 @@ export function ggmlCodeOf(type: StoredDType): number {
   return codecs[type].ggmlCode;
 }
 
+/** ggml's name of the type: F32, Q4_K, … */
+export function ggmlNameOf(type: StoredDType): string {
+  return codecs[type].ggmlName;
+}
+
 /** "Q4_K (ggml type 12)", "IQ2_XXS (ggml type 16)" or "unknown ggml type 99". */
 export function ggmlTypeLabel(code: number): string {
   const name = typeByGgmlCode.has(code) ? codecs[typeByGgmlCode.get(code) as StoredDType].ggmlName : otherGgmlTypes.get(code);

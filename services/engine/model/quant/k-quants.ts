@@ -173,8 +173,7 @@ export const q6_K: BlockCodec = {
         const dl = f32(d * sc);
         for (let e = sub * 16; e < sub * 16 + 16; e++) {
           const q = (dl !== 0 ? clamp(nearestInt(f32(src[s + e] / dl)), -32, 31) : 0) + 32;
-          const [lowAt, lowShift] = q6LowNibble(e);
-          dst[o + lowAt] |= (q & 15) << lowShift;
+          dst[o + q6LowByte(e)] |= (q & 15) << q6LowShift(e);
           dst[o + 128 + planeByte(e)] |= (q >> 4) << planeShift(e);
         }
       }
@@ -186,14 +185,11 @@ export const q6_K: BlockCodec = {
  * Q6_K low nibbles: in each 128-element half (64 bytes), elements 0…31 and 64…95 share bytes 0…31
  * (low / high nibble), elements 32…63 and 96…127 share bytes 32…63.
  */
-function q6LowNibble(e: number): [byteAt: number, shift: number] {
-  const inHalf = e & 127;
-  return [(e >> 7) * 64 + (inHalf & 63), inHalf >= 64 ? 4 : 0];
-}
+const q6LowByte = (e: number): number => (e >> 7) * 64 + (e & 63);
+const q6LowShift = (e: number): number => (e & 64) >> 4;
 
 function q6Level(src: Uint8Array, s: number, e: number): number {
-  const [lowAt, lowShift] = q6LowNibble(e);
-  const low = (src[s + lowAt] >> lowShift) & 15;
+  const low = (src[s + q6LowByte(e)] >> q6LowShift(e)) & 15;
   const high = (src[s + 128 + planeByte(e)] >> planeShift(e)) & 3;
   return low | (high << 4);
 }
