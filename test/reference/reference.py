@@ -180,7 +180,10 @@ def inv_freq(p: dict, rotary_dim: int) -> tuple[torch.Tensor, float]:
         def dim_for(rotations: float) -> float:
             return rotary_dim * math.log(orig / (rotations * 2 * math.pi)) / (2 * math.log(base))
 
-        low, high = max(math.floor(dim_for(beta_fast)), 0), min(math.ceil(dim_for(beta_slow)), rotary_dim - 1)
+        low, high = dim_for(beta_fast), dim_for(beta_slow)
+        if p.get("truncate", True):
+            low, high = math.floor(low), math.ceil(high)
+        low, high = max(low, 0), min(high, rotary_dim - 1)
         if low == high:
             high += 0.001
         ramp = ((torch.arange(rotary_dim // 2, dtype=F) - low) / (high - low)).clamp(0, 1)

@@ -23,6 +23,8 @@ describe('config.json → ModelSpec', () => {
     expect(spec('gpt2')).toMatchObject({ norm: { kind: 'layer' }, positions: { kind: 'learned' }, ffn: { kind: 'gelu_mlp', bias: true }, attention: { qkvBias: true, outBias: true } });
     expect(spec('llama').positions).toMatchObject({ scaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 16 } });
     expect(spec('qwen3').positions).toMatchObject({ scaling: { type: 'yarn', factor: 4, originalContext: 32, betaFast: 32, betaSlow: 1 } });
+    const untruncated = spec('qwen3', { rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32, truncate: false, attention_factor: 1.5 } });
+    expect(untruncated.positions).toMatchObject({ scaling: { truncate: false, attentionFactor: 1.5 } });
   });
 
   it("applies each family's transformers defaults to missing fields", () => {
@@ -61,7 +63,7 @@ describe('config.json → ModelSpec', () => {
     ['rope type', 'llama', { rope_scaling: { rope_type: 'dynamic', factor: 2 } }, /rope_scaling\.rope_type "dynamic" is not supported \(supported: linear, llama3, yarn\)/],
     ['legacy rope "type"', 'phi3', { rope_scaling: { type: 'longrope', short_factor: [1], long_factor: [1] } }, /rope_scaling\.type "longrope" is not supported/],
     ['yarn mscale', 'qwen3', { rope_scaling: { rope_type: 'yarn', factor: 4, mscale: 1 } }, /rope_scaling\.mscale is not supported with rope type "yarn"/],
-    ['yarn without truncation', 'qwen3', { rope_scaling: { rope_type: 'yarn', factor: 4, truncate: false } }, /rope_scaling\.truncate false is not supported/],
+    ['yarn truncate of the wrong type', 'qwen3', { rope_scaling: { rope_type: 'yarn', factor: 4, truncate: 'no' } }, /rope_scaling\.truncate must be true or false/],
     ['activation of another family', 'llama', { hidden_act: 'gelu' }, /hidden_act "gelu" does not match llama/],
     ['exact GELU for Gemma 2', 'gemma2', { hidden_activation: 'gelu' }, /hidden_activation "gelu" does not match gemma2/],
     ['GPT-2 activation', 'gpt2', { activation_function: 'relu' }, /activation_function "relu" is not supported/],

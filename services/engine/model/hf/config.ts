@@ -337,7 +337,7 @@ function ropePositions(
     };
   }
   if (type === 'yarn') {
-    if (global.truncate !== undefined && global.truncate !== true) c.fail(field('truncate'), `${JSON.stringify(global.truncate)} is not supported (only the truncated correction range)`);
+    if (global.truncate !== undefined && typeof global.truncate !== 'boolean') c.fail(field('truncate'), `must be true or false (got ${JSON.stringify(global.truncate)})`);
     const originalContext = original();
     const factor = global.factor === undefined || global.factor === null ? contextLength / originalContext : num(global, 'factor', field('factor'));
     scaling = {
@@ -345,6 +345,7 @@ function ropePositions(
       betaFast: num(global, 'beta_fast', field('beta_fast'), 32),
       betaSlow: num(global, 'beta_slow', field('beta_slow'), 1),
       ...(global.attention_factor !== undefined && global.attention_factor !== null ? { attentionFactor: num(global, 'attention_factor', field('attention_factor')) } : {}),
+      ...(global.truncate === false ? { truncate: false } : {}),
     };
   }
   const positions: Positions = { kind: 'rope', theta: num(global, 'rope_theta', field('rope_theta')), rotaryDim, ...(scaling ? { scaling } : {}) };

@@ -89,6 +89,46 @@ describe('Hugging Face folders: generated → loaded', () => {
   });
 });
 
+describe('Hugging Face folders: other checkpoint namings', () => {
+  /** renames every tensor through `rename` (undefined drops it) and adds `extra` */
+  async function rename(path: string, renameTo: (name: string) => string, extra: Record<string, TensorToWrite>): Promise<void> {
+    await editTensors(path, (t) => {
+      for (const name of Object.keys(t)) {
+        const to = renameTo(name);
+        if (to !== name) {
+          t[to] = t[name];
+          delete t[name];
+        }
+      }
+      Object.assign(t, extra);
+    });
+  }
+
+  it('multimodal Gemma 3: text_config and model.language_model.*, vision tensors ignored', async () => {
+    const w = await fresh('gemma3');
+    await rename(join(w.dir, 'model.safetensors'), (n) => n.replace(/^model\./, 'model.language_model.'), {
+      'model.vision_tower.patch_embedding.weight': { dtype: 'F32', shape: [2, 2], data: new Float32Array(4) },
+    });
+    await editJson(join(w.dir, 'config.json'), (j) => {
+      const text = { ...j, model_type: 'gemma3_text' };
+      for (const k of Object.keys(j)) delete j[k];
+      Object.assign(j, { model_type: 'gemma3', architectures: ['Gemma3ForConditionalGeneration'], text_config: text, vision_config: {} });
+    });
+    const loaded = await loadHfFolder(w.dir);
+    expect(loaded.spec).toEqual(w.spec);
+    expect(await loaded.weights.readF32('layers.1.q_norm.weight')).toEqual(w.weights.get('layers.1.q_norm.weight')?.data);
+  });
+
+  it("GPT-2's original names (no transformer. prefix) and its causal-mask buffers", async () => {
+    const w = await fresh('gpt2');
+    await rename(join(w.dir, 'model.safetensors'), (n) => n.replace(/^transformer\./, ''), {
+      'h.0.attn.bias': { dtype: 'F32', shape: [1, 1, 4, 4], data: new Float32Array(16) },
+    });
+    const loaded = await loadHfFolder(w.dir);
+    expect(await loaded.weights.readF32('layers.0.q_proj.bias')).toEqual(w.weights.get('layers.0.q_proj.bias')?.data);
+  });
+});
+
 describe('Hugging Face folders: bad input is refused with the file and field', () => {
   it('a shard the index names is missing', async () => {
     const w = await fresh('llama', { shards: 2 });
