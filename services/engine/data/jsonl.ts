@@ -35,7 +35,8 @@ function describe(v: unknown): string {
 /** problems of one `messages` value, or the messages */
 function parseMessages(value: unknown, where: string, problems: string[]): ChatMessage[] | undefined {
   if (!Array.isArray(value) || value.length === 0) {
-    problems.push(`${where}: "messages" must be a non-empty array of {"role", "content"} (got ${describe(value)})`);
+    const got = Array.isArray(value) ? 'an empty array' : describe(value);
+    problems.push(`${where}: "messages" must be a non-empty array of {"role", "content"} (got ${got})`);
     return undefined;
   }
   const before = problems.length;

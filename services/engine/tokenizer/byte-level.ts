@@ -17,6 +17,9 @@ for (let b = 0; b < 256; b++) {
   charToByte.set(ch, b);
 }
 
+/** the character of each byte value, in byte order */
+export const BYTE_ALPHABET: readonly string[] = byteToChar;
+
 const utf8 = new TextEncoder();
 
 /** the byte-level spelling of `text`'s UTF-8 bytes */

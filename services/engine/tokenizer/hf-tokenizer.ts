@@ -68,7 +68,7 @@ export class HfTokenizer implements TextTokenizer {
     try {
       this.tokenizer = new Tokenizer(files.tokenizer, config);
     } catch (e) {
-      throw new Error(`${source}: tokenizer.json cannot be read (${(e as Error).message})`);
+      throw new Error(`${source}: tokenizer.json cannot be read (${(e as Error).message})`, { cause: e });
     }
     this.kind = kindOf(files.tokenizer);
     let largest = -1;
