@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { f32FromBf16Bytes, f32ToBf16Bytes, roundToF16 } from '../../formats/half
 import { readSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../formats/safetensors.js';
 import { families, type Family } from '../spec.js';
 import { writeHfModel, type WrittenHfModel } from './generate-hf.js';
+import { hfFolderFingerprint } from './fingerprint.js';
 import { loadHfFolder } from './load-hf.js';
 
 const work = await mkdtemp(join(tmpdir(), 'ptune-hf-'));
@@ -76,6 +78,16 @@ describe('Hugging Face folders: generated → loaded', () => {
     const conv = tensorToFloat32(cFc);
     const up = await (await loadHfFolder(gpt.dir)).weights.readF32('layers.1.up_proj.weight');
     expect(up[5 * 32 + 7]).toBe(conv[7 * 64 + 5]); // canonical [out, in]
+  });
+
+  it("fingerprints the folder as the registry does: sha256 of the sorted sha256sum manifest", async () => {
+    const w = await fresh('qwen2', { shards: 2 });
+    const loaded = await loadHfFolder(w.dir);
+    const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+    let manifest = '';
+    for (const f of [...loaded.files].sort()) manifest += `${sha(await readFile(join(w.dir, f)))}  ${f}\n`;
+    expect(loaded.files).toContain('model-00002-of-00002.safetensors');
+    expect(await hfFolderFingerprint(w.dir, loaded.files)).toBe(sha(manifest));
   });
 
   it('reads the chat template and tokenizer files', async () => {

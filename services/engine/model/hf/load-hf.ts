@@ -23,7 +23,7 @@ export interface HfFolder {
   /** what B's HfTokenizer takes: parsed tokenizer.json and tokenizer_config.json */
   tokenizerFiles: { tokenizer: unknown; config?: unknown; source: string };
   chatTemplate?: string;
-  /** every file of the folder that belongs to the model (names relative to dir, sorted) */
+  /** every regular file of the folder (names relative to dir, sorted): what the registry stores and fingerprints */
   files: string[];
 }
 
@@ -133,7 +133,7 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
   const tokenizerConfig = names.has('tokenizer_config.json') ? await readJson(tokenizerConfigPath) : undefined;
   const jinja = names.has('chat_template.jinja') ? await readFile(join(dir, 'chat_template.jinja'), 'utf8') : undefined;
   const chatTemplate = chatTemplateOf(tokenizerConfig, jinja, tokenizerConfigPath);
-  const files = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const files = entries.filter((e) => e.isFile()).map((e) => e.name).sort();
   return {
     dir,
     spec,
