@@ -76,21 +76,12 @@ export const q3_K: BlockCodec = {
   encode(src, s, dst, o, blocks) {
     for (let b = 0; b < blocks; b++, s += QK_K, o += 110) {
       dst.fill(0, o, o + 110);
-      // each sub-block's largest magnitude maps to level -4 (the widest side of -4…3)
-      const scales = new Float32Array(16);
-      for (let sub = 0; sub < 16; sub++) scales[sub] = signedAbsMax(src, s + sub * 16, 16) / -4;
-      const maxScale = signedAbsMax(scales, 0, 16);
-      const d = writeHalf(dst, o + 108, maxScale / -32);
-      const levels = new Array<number>(16);
-      for (let sub = 0; sub < 16; sub++) levels[sub] = d !== 0 ? clamp(nearestInt(f32(scales[sub] / d)), -32, 31) : 0;
-      packQ3Scales(levels.map((l) => l + 32), dst, o + 96);
-      for (let sub = 0; sub < 16; sub++) {
-        const dl = f32(d * levels[sub]);
-        for (let e = sub * 16; e < sub * 16 + 16; e++) {
-          const q = (dl !== 0 ? clamp(nearestInt(f32(src[s + e] / dl)), -4, 3) : 0) + 4;
-          dst[o + 32 + planeByte(e)] |= (q & 3) << planeShift(e);
-          dst[o + (e & 31)] |= (q >> 2) << (e >> 5);
-        }
+      const fit = symmetricFit(src, s, dst, o + 108, 4, 32);
+      packQ3Scales(fit.scaleLevels.map((l) => l + 32), dst, o + 96);
+      for (let e = 0; e < QK_K; e++) {
+        const q = fit.level(e);
+        dst[o + 32 + planeByte(e)] |= (q & 3) << planeShift(e);
+        dst[o + (e & 31)] |= (q >> 2) << (e >> 5);
       }
     }
   },
@@ -163,19 +154,12 @@ export const q6_K: BlockCodec = {
   encode(src, s, dst, o, blocks) {
     for (let b = 0; b < blocks; b++, s += QK_K, o += 210) {
       dst.fill(0, o, o + 210);
-      // each sub-block's largest magnitude maps to level -32 (the widest side of -32…31)
-      const scales = new Float32Array(16);
-      for (let sub = 0; sub < 16; sub++) scales[sub] = signedAbsMax(src, s + sub * 16, 16) / -32;
-      const d = writeHalf(dst, o + 208, signedAbsMax(scales, 0, 16) / -128);
-      for (let sub = 0; sub < 16; sub++) {
-        const sc = d !== 0 ? clamp(nearestInt(f32(scales[sub] / d)), -128, 127) : 0;
-        dst[o + 192 + sub] = sc & 0xff;
-        const dl = f32(d * sc);
-        for (let e = sub * 16; e < sub * 16 + 16; e++) {
-          const q = (dl !== 0 ? clamp(nearestInt(f32(src[s + e] / dl)), -32, 31) : 0) + 32;
-          dst[o + q6LowByte(e)] |= (q & 15) << q6LowShift(e);
-          dst[o + 128 + planeByte(e)] |= (q >> 4) << planeShift(e);
-        }
+      const fit = symmetricFit(src, s, dst, o + 208, 32, 128);
+      fit.scaleLevels.forEach((l, sub) => (dst[o + 192 + sub] = l & 0xff));
+      for (let e = 0; e < QK_K; e++) {
+        const q = fit.level(e);
+        dst[o + q6LowByte(e)] |= (q & 15) << q6LowShift(e);
+        dst[o + 128 + planeByte(e)] |= (q >> 4) << planeShift(e);
       }
     }
   },
@@ -216,4 +200,23 @@ function fitWithMin(src: Float32Array, at: number, subBlocks: number, size: numb
     maxMin = Math.max(maxMin, mins[sub]);
   }
   return { scales, mins, maxScale, maxMin };
+}
+
+/**
+ * Q3_K / Q6_K: 16 sub-blocks of 16 with signed scales. Each sub-block's largest magnitude maps to
+ * level −qHalf (the wider side of −qHalf…qHalf−1); the sub-block scales are quantized the same way
+ * to −sHalf…sHalf−1 against one f16 super-scale, written at `dAt`. level(e) is element e's level
+ * offset to 0…2·qHalf−1, as stored.
+ */
+function symmetricFit(src: Float32Array, s: number, dst: Uint8Array, dAt: number, qHalf: number, sHalf: number) {
+  const scales = new Float32Array(16);
+  for (let sub = 0; sub < 16; sub++) scales[sub] = signedAbsMax(src, s + sub * 16, 16) / -qHalf;
+  const d = writeHalf(dst, dAt, signedAbsMax(scales, 0, 16) / -sHalf);
+  const scaleLevels = Array.from(scales, (v) => (d !== 0 ? clamp(nearestInt(f32(v / d)), -sHalf, sHalf - 1) : 0));
+  const steps = scaleLevels.map((l) => f32(d * l));
+  const level = (e: number): number => {
+    const dl = steps[e >> 4];
+    return (dl !== 0 ? clamp(nearestInt(f32(src[s + e] / dl)), -qHalf, qHalf - 1) : 0) + qHalf;
+  };
+  return { scaleLevels, level };
 }

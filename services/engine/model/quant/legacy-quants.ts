@@ -28,111 +28,77 @@ function setU32At(b: Uint8Array, at: number, v: number): void {
   for (let k = 0; k < 4; k++) b[at + k] = (v >>> (8 * k)) & 0xff;
 }
 
-export const q4_0: BlockCodec = {
-  ggmlName: 'Q4_0', ggmlCode: 2, blockElements: QK, blockBytes: 18,
-  decode(src, s, dst, o, blocks) {
-    for (let b = 0; b < blocks; b++, s += 18, o += QK) {
-      const d = readHalf(src, s);
-      for (let j = 0; j < HALF; j++) {
-        const q = src[s + 2 + j];
-        dst[o + j] = ((q & 15) - 8) * d;
-        dst[o + j + HALF] = ((q >> 4) - 8) * d;
-      }
-    }
-  },
-  encode(src, s, dst, o, blocks) {
-    for (let b = 0; b < blocks; b++, s += QK, o += 18) {
-      const d = f32(signedAbsMax(src, s, QK) / -8);
-      const id = d !== 0 ? f32(1 / d) : 0;
-      writeHalf(dst, o, d);
-      const level = (x: number): number => Math.min(15, Math.trunc(f32(f32(x * id) + 8.5)));
-      for (let j = 0; j < HALF; j++) dst[o + 2 + j] = level(src[s + j]) | (level(src[s + j + HALF]) << 4);
-    }
-  },
-};
-
-export const q4_1: BlockCodec = {
-  ggmlName: 'Q4_1', ggmlCode: 3, blockElements: QK, blockBytes: 20,
-  decode(src, s, dst, o, blocks) {
-    for (let b = 0; b < blocks; b++, s += 20, o += QK) {
-      const d = readHalf(src, s);
-      const m = readHalf(src, s + 2);
-      for (let j = 0; j < HALF; j++) {
-        const q = src[s + 4 + j];
-        dst[o + j] = f32((q & 15) * d) + m;
-        dst[o + j + HALF] = f32((q >> 4) * d) + m;
-      }
-    }
-  },
-  encode(src, s, dst, o, blocks) {
-    for (let b = 0; b < blocks; b++, s += QK, o += 20) {
-      const [min, max] = minMax(src, s);
-      const d = f32(f32(max - min) / 15);
-      const id = d !== 0 ? f32(1 / d) : 0;
-      writeHalf(dst, o, d);
-      writeHalf(dst, o + 2, min);
-      const level = (x: number): number => Math.min(15, Math.trunc(f32(f32(f32(x - min) * id) + 0.5)));
-      for (let j = 0; j < HALF; j++) dst[o + 4 + j] = level(src[s + j]) | (level(src[s + j + HALF]) << 4);
-    }
-  },
-};
-
-/** Q5_0 and Q5_1 share the nibble + high-bit plane packing. */
-function packFiveBit(levels: (i: number) => number, dst: Uint8Array, qhAt: number, qsAt: number): void {
-  let qh = 0;
-  for (let j = 0; j < HALF; j++) {
-    const lo = levels(j);
-    const hi = levels(j + HALF);
-    dst[qsAt + j] = (lo & 15) | ((hi & 15) << 4);
-    qh |= ((lo >> 4) << j) | ((hi >> 4) << (j + HALF));
-  }
-  setU32At(dst, qhAt, qh >>> 0);
+/**
+ * "_0" types: the value of largest magnitude maps to level 0 (so to −2^(bits−1) after the offset),
+ * d = max / −2^(bits−1). Writes d at `o`; returns the level (0…2^bits − 1) of element j.
+ */
+function symmetricLevels(src: Float32Array, s: number, dst: Uint8Array, o: number, bits: number): (j: number) => number {
+  const half = 1 << (bits - 1);
+  const d = f32(signedAbsMax(src, s, QK) / -half);
+  const id = d !== 0 ? f32(1 / d) : 0;
+  writeHalf(dst, o, d);
+  const top = (1 << bits) - 1;
+  return (j) => Math.min(top, Math.trunc(f32(f32(src[s + j] * id) + (half + 0.5))));
 }
 
-/** Level (0…31) of element j of a Q5 block: low nibble from qs, fifth bit from the u32 plane. */
-const fiveBit = (src: Uint8Array, qs: number, qh: number, j: number): number =>
-  j < HALF ? (src[qs + j] & 15) | (((qh >>> j) & 1) << 4) : (src[qs + j - HALF] >> 4) | (((qh >>> j) & 1) << 4);
+/** "_1" types: x ≈ d·level + min over the block's range. Writes d and min at `o`; returns element j's level. */
+function affineLevels(src: Float32Array, s: number, dst: Uint8Array, o: number, bits: number): (j: number) => number {
+  const top = (1 << bits) - 1;
+  const [min, max] = minMax(src, s);
+  const d = f32(f32(max - min) / top);
+  const id = d !== 0 ? f32(1 / d) : 0;
+  writeHalf(dst, o, d);
+  writeHalf(dst, o + 2, min);
+  return (j) => Math.min(top, Math.trunc(f32(f32(f32(src[s + j] - min) * id) + 0.5)));
+}
 
-export const q5_0: BlockCodec = {
-  ggmlName: 'Q5_0', ggmlCode: 6, blockElements: QK, blockBytes: 22,
-  decode(src, s, dst, o, blocks) {
-    for (let b = 0; b < blocks; b++, s += 22, o += QK) {
-      const d = readHalf(src, s);
-      const qh = u32At(src, s + 2);
-      for (let j = 0; j < QK; j++) dst[o + j] = (fiveBit(src, s + 6, qh, j) - 16) * d;
-    }
-  },
-  encode(src, s, dst, o, blocks) {
-    for (let b = 0; b < blocks; b++, s += QK, o += 22) {
-      const d = f32(signedAbsMax(src, s, QK) / -16);
-      const id = d !== 0 ? f32(1 / d) : 0;
-      writeHalf(dst, o, d);
-      packFiveBit((j) => Math.min(31, Math.trunc(f32(f32(src[s + j] * id) + 16.5))), dst, o + 2, o + 6);
-    }
-  },
-};
+/** Q4_0, Q4_1, Q5_0, Q5_1: f16 d, [f16 m], [u32 fifth bits], 16 bytes of nibbles. */
+function nibbleCodec(ggmlName: string, ggmlCode: number, bits: 4 | 5, affine: boolean): BlockCodec {
+  const qhAt = affine ? 4 : 2;
+  const qsAt = bits === 5 ? qhAt + 4 : qhAt;
+  const blockBytes = qsAt + HALF;
+  const zero = affine ? 0 : 1 << (bits - 1);
+  return {
+    ggmlName, ggmlCode, blockElements: QK, blockBytes,
+    decode(src, s, dst, o, blocks) {
+      for (let b = 0; b < blocks; b++, s += blockBytes, o += QK) {
+        const d = readHalf(src, s);
+        const m = affine ? readHalf(src, s + 2) : 0;
+        const qh = bits === 5 ? u32At(src, s + qhAt) : 0;
+        for (let j = 0; j < HALF; j++) {
+          const q = src[s + qsAt + j];
+          const lo = (q & 15) | (((qh >>> j) & 1) << 4);
+          const hi = (q >> 4) | (((qh >>> (j + HALF)) & 1) << 4);
+          if (affine) {
+            dst[o + j] = f32(lo * d) + m;
+            dst[o + j + HALF] = f32(hi * d) + m;
+          } else {
+            dst[o + j] = (lo - zero) * d;
+            dst[o + j + HALF] = (hi - zero) * d;
+          }
+        }
+      }
+    },
+    encode(src, s, dst, o, blocks) {
+      for (let b = 0; b < blocks; b++, s += QK, o += blockBytes) {
+        const level = affine ? affineLevels(src, s, dst, o, bits) : symmetricLevels(src, s, dst, o, bits);
+        let qh = 0;
+        for (let j = 0; j < HALF; j++) {
+          const lo = level(j);
+          const hi = level(j + HALF);
+          dst[o + qsAt + j] = (lo & 15) | ((hi & 15) << 4);
+          qh |= ((lo >> 4) << j) | ((hi >> 4) << (j + HALF));
+        }
+        if (bits === 5) setU32At(dst, o + qhAt, qh >>> 0);
+      }
+    },
+  };
+}
 
-export const q5_1: BlockCodec = {
-  ggmlName: 'Q5_1', ggmlCode: 7, blockElements: QK, blockBytes: 24,
-  decode(src, s, dst, o, blocks) {
-    for (let b = 0; b < blocks; b++, s += 24, o += QK) {
-      const d = readHalf(src, s);
-      const m = readHalf(src, s + 2);
-      const qh = u32At(src, s + 4);
-      for (let j = 0; j < QK; j++) dst[o + j] = f32(fiveBit(src, s + 8, qh, j) * d) + m;
-    }
-  },
-  encode(src, s, dst, o, blocks) {
-    for (let b = 0; b < blocks; b++, s += QK, o += 24) {
-      const [min, max] = minMax(src, s);
-      const d = f32(f32(max - min) / 31);
-      const id = d !== 0 ? f32(1 / d) : 0;
-      writeHalf(dst, o, d);
-      writeHalf(dst, o + 2, min);
-      packFiveBit((j) => Math.min(31, Math.trunc(f32(f32(f32(src[s + j] - min) * id) + 0.5))), dst, o + 4, o + 8);
-    }
-  },
-};
+export const q4_0 = nibbleCodec('Q4_0', 2, 4, false);
+export const q4_1 = nibbleCodec('Q4_1', 3, 4, true);
+export const q5_0 = nibbleCodec('Q5_0', 6, 5, false);
+export const q5_1 = nibbleCodec('Q5_1', 7, 5, true);
 
 /** C's roundf: halves go away from zero. */
 const roundAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
