@@ -36,6 +36,9 @@ describe('config.json → ModelSpec', () => {
     expect(spec('qwen2', { use_sliding_window: true, sliding_window: 8, max_window_layers: 1 }).attention).toMatchObject({ slidingWindow: 8, slidingLayers: [false, true] });
     expect(spec('llama', { num_key_value_heads: undefined }).nKvHeads).toBe(4);
     expect(spec('gpt2', { n_inner: undefined }).hiddenDim).toBe(128);
+    // Gemma 1's legacy "gelu" means the tanh approximation (as transformers reads it), unless hidden_activation says otherwise
+    expect(spec('gemma', { hidden_act: 'gelu', hidden_activation: null }).ffn.kind).toBe('geglu_tanh');
+    expect(() => spec('gemma', { hidden_act: 'gelu', hidden_activation: 'gelu' })).toThrow(/hidden_activation "gelu" does not match gemma/);
   });
 
   it('reads transformers 5 rope_parameters like legacy rope_theta + rope_scaling', () => {

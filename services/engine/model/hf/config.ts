@@ -164,7 +164,9 @@ function ropeFamilySpec(c: ConfigReader, family: Exclude<Family, 'gpt2'>): Model
   // Gemma 1 names its activation hidden_act but real checkpoints put the one that runs in hidden_activation
   const actField = family === 'gemma' && c.has('hidden_activation') ? 'hidden_activation' : t.actField;
   const act = c.str(actField, t.act === 'silu' ? 'silu' : 'gelu_pytorch_tanh');
-  const actOk = t.act === 'silu' ? act === 'silu' || act === 'swish' : TANH_GELU.has(act);
+  // transformers reads Gemma 1's legacy hidden_act "gelu" as the tanh approximation it was trained with
+  const legacyGemmaGelu = family === 'gemma' && actField === 'hidden_act' && act === 'gelu';
+  const actOk = t.act === 'silu' ? act === 'silu' || act === 'swish' : TANH_GELU.has(act) || legacyGemmaGelu;
   if (!actOk) c.fail(actField, `"${act}" does not match ${family} (expected ${t.act === 'silu' ? 'silu' : [...TANH_GELU].join(' or ')})`);
 
   const attentionBias = t.qkvBias === 'attention_bias' ? c.bool('attention_bias', false) : false;
