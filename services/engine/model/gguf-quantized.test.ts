@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { generateLlama, presets } from './generate.js';
-import { parseGgufHeader } from './gguf-parse.js';
+import { GgufFormatError, parseGgufHeader } from './gguf-parse.js';
 import { serializeGguf, type GgufTensorToWrite } from './gguf-serialize.js';
 import type { GgufHeader, GgufValue } from './gguf-types.js';
 import { encodeLlamaGguf, storageTypeFor } from './gguf-write.js';
@@ -127,5 +128,30 @@ describe('GGUF bad input around quantized tensors', () => {
     );
     const k = file({ name: 'k', dims: [128, 4], typeCode: ggmlCodeOf('q4_k'), data: new Uint8Array(288) });
     expect(() => parseGgufHeader(k, 'r.gguf')).toThrow(/tensor "k" \(Q4_K, dims \[128, 4\]\) has rows of 128 elements, not a whole number of 256-element blocks/);
+  });
+
+  it('corrupted or cut quantized files parse cleanly or fail with GgufFormatError, and what parses decodes in bounds (fuzz)', () => {
+    const bytes = file(tensor('a', 4, 256, 'q4_k'), tensor('b', 2, 64, 'q5_1'), tensor('c', 1, 256, 'q6_k'));
+    const headerEnd = parseGgufHeader(bytes, 'x').dataOffset;
+    const readAll = (b: Uint8Array): void => {
+      let h: GgufHeader;
+      try {
+        h = parseGgufHeader(b, 'fuzz.gguf');
+      } catch (e) {
+        expect(e).toBeInstanceOf(GgufFormatError);
+        expect((e as Error).message).toMatch(/^fuzz\.gguf: /);
+        return;
+      }
+      for (const t of h.tensors) expect(tensorValues(b, h, t.name).length).toBe(t.dims.reduce((x, y) => x * y, 1));
+    };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(headerEnd - 1), fc.nat(255)), { minLength: 1, maxLength: 6 }), (edits) => {
+        const b = bytes.slice();
+        for (const [at, v] of edits) b[at] = v;
+        readAll(b);
+      }),
+      { numRuns: 400, seed: 12 },
+    );
+    fc.assert(fc.property(fc.nat(bytes.length), (length) => readAll(bytes.subarray(0, length))), { numRuns: 200, seed: 13 });
   });
 });
