@@ -92,11 +92,13 @@ describe('config.json → ModelSpec', () => {
     expect(() => spec(family, edit)).toThrow(/^m\/config\.json/);
   });
 
-  it.each(families)('%s bench preset: a valid ~100M-parameter model', (family) => {
-    const { spec: s } = specFromHfConfig(hfFamilyPreset(family, 'bench').config);
-    const parameters = expectedWeights(s).reduce((n, w) => n + w.dims.reduce((a, b) => a * b, 1), 0);
-    expect(parameters).toBeGreaterThan(90e6);
-    expect(parameters).toBeLessThan(130e6);
+  it.each(families)('%s bench and large presets: valid ~100M- and ~500M-parameter models', (family) => {
+    const count = (preset: 'bench' | 'large'): number =>
+      expectedWeights(specFromHfConfig(hfFamilyPreset(family, preset).config).spec).reduce((n, w) => n + w.dims.reduce((a, b) => a * b, 1), 0);
+    expect(count('bench')).toBeGreaterThan(90e6);
+    expect(count('bench')).toBeLessThan(130e6);
+    expect(count('large')).toBeGreaterThan(380e6);
+    expect(count('large')).toBeLessThan(600e6);
   });
 
   it('Llama biases and head_dim are read', () => {

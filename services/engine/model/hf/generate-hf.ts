@@ -17,6 +17,7 @@ import type { Family, ModelSpec } from '../spec.js';
 import { expectedWeights, type F32Tensor } from '../weights.js';
 import { specFromHfConfig } from './config.js';
 import { hfFamilyPreset, type HfPresetName } from './presets.js';
+import { INDEX_FILE, SINGLE_FILE } from './safetensors-files.js';
 import { fromCanonical, hfLayout } from './tensor-map.js';
 import { byteLevelBpeTokenizer } from './tokenizer-json.js';
 
@@ -86,10 +87,9 @@ export async function writeHfModel(dir: string, options: WriteHfOptions): Promis
   const weights = randomWeights(spec, seed);
   const layout = hfLayout(spec);
   if (shards > layout.length) throw new Error(`${shards} shards for ${layout.length} tensors`);
-  const tensors = layout.map((t) => ({
-    name: t.name,
-    tensor: { dtype: dtype.safetensors, shape: t.dims, data: fromCanonical(t, (n) => (weights.get(n) as F32Tensor).data) } satisfies TensorToWrite,
-  }));
+  // checkpoint tensors are built one shard at a time, so memory holds one shard's copy at most
+  const shardTensors = (part: typeof layout): Record<string, TensorToWrite> =>
+    Object.fromEntries(part.map((t) => [t.name, { dtype: dtype.safetensors, shape: t.dims, data: fromCanonical(t, (n) => (weights.get(n) as F32Tensor).data) }]));
 
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
@@ -99,22 +99,21 @@ export async function writeHfModel(dir: string, options: WriteHfOptions): Promis
   };
   const metadata = { format: 'pt' };
   if (shards === 1) {
-    await put('model.safetensors', writeSafetensors(Object.fromEntries(tensors.map((t) => [t.name, t.tensor])), metadata));
+    await put(SINGLE_FILE, writeSafetensors(shardTensors(layout), metadata));
   } else {
     const weightMap: Record<string, string> = {};
     let totalSize = 0;
-    const perShard = Math.ceil(tensors.length / shards);
+    const perShard = Math.ceil(layout.length / shards);
     for (let s = 0; s < shards; s++) {
-      const part = tensors.slice(s * perShard, (s + 1) * perShard);
+      const part = layout.slice(s * perShard, (s + 1) * perShard);
       const file = `model-${String(s + 1).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}.safetensors`;
-      const bytes = writeSafetensors(Object.fromEntries(part.map((t) => [t.name, t.tensor])), metadata);
-      await put(file, bytes);
+      await put(file, writeSafetensors(shardTensors(part), metadata));
       for (const t of part) {
         weightMap[t.name] = file;
-        totalSize += t.tensor.data.length * (dtype.safetensors === 'F32' ? 4 : 2);
+        totalSize += t.dims.reduce((a, b) => a * b, 1) * (dtype.safetensors === 'F32' ? 4 : 2);
       }
     }
-    await put('model.safetensors.index.json', JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2));
+    await put(INDEX_FILE, JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2));
   }
   await put('config.json', configJson(config));
   await put('tokenizer.json', JSON.stringify(tok.tokenizer));
