@@ -1,32 +1,19 @@
-/** The unquantized storage types as one-element blocks: F32, F16, BF16 (little-endian). */
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../formats/half.js';
+/** The unquantized storage types as one-element blocks: F32, F16, BF16 (little-endian), via ../../formats/half.ts. */
+import { f32FromBf16Bytes, f32FromF16Bytes, f32FromF32Bytes, f32ToBf16Bytes, f32ToF16Bytes, f32ToF32Bytes } from '../../formats/half.js';
 import type { BlockCodec } from './block-codec.js';
 
-function twoByteCodec(ggmlName: string, ggmlCode: number, widen: (bits: number) => number, narrow: (v: number) => number): BlockCodec {
+function plainCodec(
+  ggmlName: string, ggmlCode: number, blockBytes: number,
+  widen: (bytes: Uint8Array, offset: number, count: number) => Float32Array,
+  narrow: (values: Float32Array) => Uint8Array,
+): BlockCodec {
   return {
-    ggmlName, ggmlCode, blockElements: 1, blockBytes: 2,
-    decode(src, s, dst, o, n) {
-      for (let i = 0; i < n; i++, s += 2) dst[o + i] = widen(src[s] | (src[s + 1] << 8));
-    },
-    encode(src, s, dst, o, n) {
-      for (let i = 0; i < n; i++, o += 2) {
-        const bits = narrow(src[s + i]);
-        dst[o] = bits & 0xff;
-        dst[o + 1] = bits >>> 8;
-      }
-    },
+    ggmlName, ggmlCode, blockElements: 1, blockBytes,
+    decode: (src, s, dst, o, n) => dst.set(widen(src, s, n), o),
+    encode: (src, s, dst, o, n) => dst.set(narrow(src.subarray(s, s + n)), o),
   };
 }
 
-export const f16 = twoByteCodec('F16', 1, f16BitsToF32, f32ToF16Bits);
-export const bf16 = twoByteCodec('BF16', 30, bf16BitsToF32, f32ToBf16Bits);
-
-export const f32: BlockCodec = {
-  ggmlName: 'F32', ggmlCode: 0, blockElements: 1, blockBytes: 4,
-  decode(src, s, dst, o, n) {
-    new Uint8Array(dst.buffer, dst.byteOffset + o * 4, n * 4).set(src.subarray(s, s + n * 4));
-  },
-  encode(src, s, dst, o, n) {
-    dst.set(new Uint8Array(src.buffer, src.byteOffset + s * 4, n * 4), o);
-  },
-};
+export const f32 = plainCodec('F32', 0, 4, f32FromF32Bytes, f32ToF32Bytes);
+export const f16 = plainCodec('F16', 1, 2, f32FromF16Bytes, f32ToF16Bytes);
+export const bf16 = plainCodec('BF16', 30, 2, f32FromBf16Bytes, f32ToBf16Bytes);

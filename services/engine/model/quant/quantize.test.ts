@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { f32FromBf16Bytes, f32ToBf16Bytes, roundToF16 } from '../../formats/half.js';
 import { Rng } from '../rng.js';
-import { blockElements, dequantize, quantize, quantizedDTypes, type QuantizedDType } from './index.js';
+import { blockElements, dequantize, dequantizeInto, quantize, quantizedDTypes, type QuantizedDType } from './index.js';
 
 /** Largest RMS error relative to the RMS of Gaussian weights that round-to-nearest should reach. */
 const rmsBound: Record<QuantizedDType, number> = {
@@ -42,5 +43,19 @@ describe('round-to-nearest quantizers write blocks that decode close to their in
     const x = weights(512, 3);
     for (const type of quantizedDTypes) expect(quantize(type, x)).toEqual(quantize(type, x));
     expect(() => quantize('q8_0', new Float32Array(32).fill(1e9))).toThrow(/does not fit in a float16/);
+  });
+});
+
+describe('the unquantized types', () => {
+  it('f32 is exact, f16 and bf16 round to nearest even, at any offset', () => {
+    const x = weights(300, 8);
+    expect(dequantize('f32', quantize('f32', x), 300)).toEqual(x);
+    expect(dequantize('f16', quantize('f16', x), 300)).toEqual(roundToF16(x));
+    expect(dequantize('bf16', quantize('bf16', x), 300)).toEqual(f32FromBf16Bytes(f32ToBf16Bytes(x)));
+    const shifted = new Uint8Array(2 + 600);
+    shifted.set(quantize('f16', x), 2);
+    const out = new Float32Array(302);
+    dequantizeInto('f16', shifted, 2, out, 1, 300);
+    expect(out.subarray(1, 301)).toEqual(roundToF16(x));
   });
 });
