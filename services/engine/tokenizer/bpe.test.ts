@@ -50,6 +50,13 @@ describe('BpeTokenizer (toy vocabulary)', () => {
     expect(() => tok.tokenText(spec.tokens.length)).toThrow(/outside the vocabulary/);
   });
 
+  it('merges a 100k-character word (no spaces) the same way as its short pieces', () => {
+    const word = 'abc'.repeat(33_334);
+    const ids = tok.encode(word);
+    expect(ids).toEqual(new Array<number>(33_334).fill(id('abc')));
+    expect(tok.decode(ids)).toBe(word);
+  });
+
   it('follows the BOS rule, and refuses BOS when the model has none', () => {
     expect(tok.addsBos).toBe(false);
     expect(() => tok.encode('a', { addBos: true })).toThrow(/no BOS token/);

@@ -5,10 +5,11 @@
  * adjacent pair with the lowest merge rank (leftmost on ties) until none applies.
  */
 import { fromByteLevel, toByteLevel } from './byte-level.js';
+import { mergePairs } from './pair-merge.js';
 import { preTokenize, type PreTokenizer } from './pre-tokenizers.js';
 import { SpecialSplitter } from './special-split.js';
 import { TokenType } from './spm.js';
-import { checkTokenId, type EncodeOptions, type TextTokenizer } from './text-tokenizer.js';
+import { checkTokenId, withBos, type EncodeOptions, type TextTokenizer } from './text-tokenizer.js';
 
 export interface BpeSpec {
   /** token texts in the byte-level alphabet (added tokens: their literal text) */
@@ -44,6 +45,8 @@ export class BpeTokenizer implements TextTokenizer {
   private readonly splitter: SpecialSplitter;
   private readonly pre: PreTokenizer;
   private readonly wordCache = new Map<string, number[]>();
+  /** no merge can make a symbol longer than this (spares building long keys that cannot match) */
+  private readonly longestToken: number;
 
   constructor(spec: BpeSpec) {
     const n = spec.tokens.length;
@@ -61,9 +64,12 @@ export class BpeTokenizer implements TextTokenizer {
     this.padId = spec.padId ?? spec.eosId;
     this.addsBos = spec.addBos;
     this.pre = spec.preTokenizer;
+    let longest = 0;
     spec.tokens.forEach((t, id) => {
       if (!this.ids.has(t)) this.ids.set(t, id);
+      longest = Math.max(longest, t.length);
     });
+    this.longestToken = longest;
     spec.merges.forEach((m, rank) => {
       const space = m.indexOf(' ', 1);
       if (space < 0) throw new Error(`${spec.source}: merge ${rank} "${m}" is not two tokens separated by a space`);
@@ -84,10 +90,6 @@ export class BpeTokenizer implements TextTokenizer {
 
   encode(text: string, options: EncodeOptions = {}): number[] {
     const out: number[] = [];
-    if (options.addBos ?? this.addsBos) {
-      if (this.bosId === undefined) throw new Error('this tokenizer has no BOS token');
-      out.push(this.bosId);
-    }
     for (const fragment of this.splitter.split(text, options.parseSpecial ?? false)) {
       if ('id' in fragment) {
         out.push(fragment.id);
@@ -97,7 +99,7 @@ export class BpeTokenizer implements TextTokenizer {
         for (const id of this.encodeWord(toByteLevel(word))) out.push(id);
       }
     }
-    return out;
+    return withBos(this, out, options);
   }
 
   private encodeWord(word: string): number[] {
@@ -110,41 +112,21 @@ export class BpeTokenizer implements TextTokenizer {
     return ids;
   }
 
-  /** merges by rank; a final symbol that is not a token falls back to its single characters */
+  /** merges by rank (lowest first); a final symbol that is not a token falls back to its single characters */
   private merge(word: string): number[] {
-    let symbols = [...word];
-    for (;;) {
-      let best = -1;
-      let bestRank = Infinity;
-      for (let i = 0; i + 1 < symbols.length; i++) {
-        const rank = this.ranks.get(symbols[i] + ' ' + symbols[i + 1]);
-        if (rank !== undefined && rank < bestRank) {
-          bestRank = rank;
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      // merge every non-overlapping occurrence of the best pair, left to right (same result as one at a time)
-      const [a, b] = [symbols[best], symbols[best + 1]];
-      const merged: string[] = symbols.slice(0, best);
-      for (let i = best; i < symbols.length; i++) {
-        if (i + 1 < symbols.length && symbols[i] === a && symbols[i + 1] === b) {
-          merged.push(a + b);
-          i++;
-        } else {
-          merged.push(symbols[i]);
-        }
-      }
-      symbols = merged;
-    }
+    const merged = mergePairs([...word], (left, right) => {
+      if (left.length + right.length > this.longestToken) return undefined;
+      const rank = this.ranks.get(left + ' ' + right);
+      return rank === undefined ? undefined : -rank;
+    });
     const ids: number[] = [];
-    for (const s of symbols) {
-      const id = this.ids.get(s);
+    for (const { text } of merged) {
+      const id = this.ids.get(text);
       if (id !== undefined) {
         ids.push(id);
         continue;
       }
-      for (const ch of s) {
+      for (const ch of text) {
         const charId = this.ids.get(ch);
         if (charId !== undefined) ids.push(charId);
       }

@@ -6,8 +6,7 @@
  * keeping control-token text in user data plain text.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { EncodeOptions, TextTokenizer, TokenizerKind } from './text-tokenizer.js';
-import { checkTokenId } from './text-tokenizer.js';
+import { checkTokenId, withBos, type EncodeOptions, type TextTokenizer, type TokenizerKind } from './text-tokenizer.js';
 
 const SUPPORTED_MODELS = ['BPE', 'Unigram'];
 
@@ -105,10 +104,7 @@ export class HfTokenizer implements TextTokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const spellsSpecial = !options.parseSpecial && this.specialTexts.some((t) => text.includes(t));
     const tokenizer = spellsSpecial ? this.plainTokenizer() : this.tokenizer;
-    const ids = tokenizer.encode(text, { add_special_tokens: false }).ids;
-    if (!(options.addBos ?? this.addsBos)) return ids;
-    if (this.bosId === undefined) throw new Error('this tokenizer has no BOS token');
-    return [this.bosId, ...ids];
+    return withBos(this, tokenizer.encode(text, { add_special_tokens: false }).ids, options);
   }
 
   private plainTokenizer(): Tokenizer {

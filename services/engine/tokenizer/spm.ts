@@ -4,13 +4,14 @@
  * each text piece given the dummy-prefix space when it starts the text or follows an added token,
  * one symbol per UTF-8 character (or its `<0xXX>` byte pieces when the character is not a piece),
  * then repeatedly merge the adjacent pair whose concatenation is a piece with the highest score
- * (leftmost pair on ties). A heap makes this O(n log n).
+ * (leftmost pair on ties; pair-merge.ts).
  *
  * Merges and character lookups only target normal and user-defined pieces, so text such as "<s>"
  * or "<0x0A>" never turns into a control or byte token by merging.
  */
+import { mergePairs } from './pair-merge.js';
 import { SpecialSplitter } from './special-split.js';
-import { checkTokenId, type EncodeOptions, type TextTokenizer } from './text-tokenizer.js';
+import { checkTokenId, withBos, type EncodeOptions, type TextTokenizer } from './text-tokenizer.js';
 
 export const TokenType = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
 
@@ -35,58 +36,6 @@ const SPACE = '▁';
 const utf8Encoder = new TextEncoder();
 const BYTE_PIECE = /^<0x([0-9A-F]{2})>$/;
 
-interface Candidate {
-  score: number;
-  left: number;
-  right: number;
-  leftVersion: number;
-  rightVersion: number;
-  merged: number;
-}
-
-/** max-heap on score, then leftmost position */
-function before(a: Candidate, b: Candidate): boolean {
-  return a.score > b.score || (a.score === b.score && a.left < b.left);
-}
-
-class CandidateHeap {
-  private items: Candidate[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  push(c: Candidate): void {
-    const h = this.items;
-    h.push(c);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-  pop(): Candidate {
-    const h = this.items;
-    const top = h[0];
-    const last = h.pop() as Candidate;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
 export class SpmTokenizer implements TextTokenizer {
   readonly kind = 'spm';
   readonly bosId: number;
@@ -106,6 +55,8 @@ export class SpmTokenizer implements TextTokenizer {
   private readonly byteIds = new Int32Array(256).fill(-1);
   /** id → byte value for byte pieces, else -1 */
   private readonly byteOf: Int16Array;
+  /** no merge can make a symbol longer than this (spares building long keys that cannot match) */
+  private readonly longestPiece: number;
 
   constructor(spec: TokenizerSpec) {
     const n = spec.pieces.length;
@@ -135,6 +86,7 @@ export class SpmTokenizer implements TextTokenizer {
     this.specialIds = special;
     this.splitter = new SpecialSplitter(added);
     this.byteOf = new Int16Array(n).fill(-1);
+    this.longestPiece = spec.pieces.reduce((m, p) => Math.max(m, p.length), 0);
     for (let id = 0; id < n; id++) {
       const piece = spec.pieces[id];
       const type = spec.tokenTypes[id];
@@ -164,7 +116,7 @@ export class SpmTokenizer implements TextTokenizer {
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
-    const out = (options.addBos ?? this.addsBos) ? [this.bosId] : [];
+    const out: number[] = [];
     const spacePrefix = this.spec.addSpacePrefix ?? true;
     let afterSpecial = !options.continuation;
     for (const fragment of this.splitter.split(text, options.parseSpecial ?? false)) {
@@ -176,7 +128,7 @@ export class SpmTokenizer implements TextTokenizer {
         afterSpecial = false;
       }
     }
-    return out;
+    return withBos(this, out, options);
   }
 
   private encodePiece(text: string): number[] {
@@ -200,44 +152,14 @@ export class SpmTokenizer implements TextTokenizer {
     return this.merge(ids, strs);
   }
 
+  /** byte-fallback symbols (text '') never merge; a merged symbol is always a piece */
   private merge(ids: number[], strs: string[]): number[] {
-    const n = ids.length;
-    const next = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const version = new Int32Array(n);
-    const alive = new Uint8Array(n).fill(1);
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1 < n ? i + 1 : -1;
-      prev[i] = i - 1;
-    }
-    const heap = new CandidateHeap();
-    const consider = (left: number, right: number): void => {
-      if (left < 0 || right < 0 || strs[left] === '' || strs[right] === '') return;
-      const merged = this.lookup.get(strs[left] + strs[right]);
-      if (merged === undefined) return;
-      heap.push({
-        score: this.scores[merged], left, right, merged,
-        leftVersion: version[left], rightVersion: version[right],
-      });
-    };
-    for (let i = 0; i + 1 < n; i++) consider(i, i + 1);
-    while (heap.size > 0) {
-      const c = heap.pop();
-      const stale = !alive[c.left] || !alive[c.right] || next[c.left] !== c.right ||
-        version[c.left] !== c.leftVersion || version[c.right] !== c.rightVersion;
-      if (stale) continue;
-      ids[c.left] = c.merged;
-      strs[c.left] += strs[c.right];
-      version[c.left]++;
-      alive[c.right] = 0;
-      next[c.left] = next[c.right];
-      if (next[c.right] >= 0) prev[next[c.right]] = c.left;
-      consider(prev[c.left], c.left);
-      consider(c.left, next[c.left]);
-    }
-    const out: number[] = [];
-    for (let i = n > 0 ? 0 : -1; i >= 0; i = next[i]) out.push(ids[i]);
-    return out;
+    const merged = mergePairs(strs, (left, right) => {
+      if (left === '' || right === '' || left.length + right.length > this.longestPiece) return undefined;
+      const id = this.lookup.get(left + right);
+      return id === undefined ? undefined : this.scores[id];
+    });
+    return merged.map((m) => (m.text === '' ? ids[m.first] : (this.lookup.get(m.text) as number)));
   }
 
   /**

@@ -40,6 +40,13 @@ export interface TextTokenizer {
   readonly specialIds: ReadonlySet<number>;
 }
 
+/** `ids` with BOS in front when `options.addBos` (absent: the model's own rule) asks for it */
+export function withBos(tokenizer: Pick<TextTokenizer, 'bosId' | 'addsBos'>, ids: number[], options: EncodeOptions): number[] {
+  if (!(options.addBos ?? tokenizer.addsBos)) return ids;
+  if (tokenizer.bosId === undefined) throw new Error('this tokenizer has no BOS token');
+  return [tokenizer.bosId, ...ids];
+}
+
 export function checkTokenId(id: number, vocabSize: number): void {
   if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
     throw new Error(`token id ${id} is outside the vocabulary (0..${vocabSize - 1})`);
