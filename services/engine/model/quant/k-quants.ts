@@ -68,7 +68,7 @@ export const q3_K: BlockCodec = {
         for (let e = sub * 16; e < sub * 16 + 16; e++) {
           const low = (src[s + 32 + planeByte(e)] >> planeShift(e)) & 3;
           const high = (src[s + (e & 31)] >> (e >> 5)) & 1;
-          dst[o + e] = dl * (low - (high ? 0 : 4));
+          dst[o + e] = dl * (low + 4 * high - 4); // the level is -4…-1 when the high bit is clear
         }
       }
     }
