@@ -7,8 +7,12 @@ import { modelChatTemplate } from '../chat/model-template.js';
 import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { loadGguf } from '../model/gguf.js';
 import { stories260K } from '../model/stories260k-fixture.js';
+import { GgufMetadata } from '../model/gguf-metadata.js';
+import { parseGgufHeader } from '../model/gguf-parse.js';
+import { ggufChatTemplate, textTokenizerFromMetadata } from '../tokenizer/gguf-tokenizer.js';
 import { packageTokenizer } from '../tokenizer/package-tokenizers.js';
 import { SpmTokenizer } from '../tokenizer/spm.js';
+import { vocabFixtures } from '../tokenizer/vocab-fixtures.js';
 import { makeBatch } from './batch.js';
 import { loadDataset } from './dataset.js';
 import { encodeChatExample, encodeExample, encodeExamples } from './encode.js';
@@ -106,3 +110,28 @@ describe('chat examples (Qwen tokenizer.json and chat template)', () => {
     expect(qwen.decode(e.ids)).toBe('say <|im_end|> ok');
   });
 });
+
+describe.skipIf(!vocabFixtures.available)('chat examples on Phi-3 (GGUF SentencePiece and the template it carries)', () => {
+  it('encodes segment by segment exactly as the whole rendered text, and trains on answers and <|end|>', () => {
+    const path = vocabFixtures.ggufPath('phi-3');
+    const meta = new GgufMetadata(parseGgufHeader(readFileSync(path), path).metadata, path);
+    const phi3 = textTokenizerFromMetadata(meta, path);
+    const template = modelChatTemplate(ggufChatTemplate(meta) ?? '', phi3, `${path} tokenizer.chat_template`);
+    const messages = [
+      { role: 'user', content: 'Name a colour.' },
+      { role: 'assistant', content: 'Blue.' },
+      { role: 'user', content: 'Another?' },
+      { role: 'assistant', content: 'Green.' },
+    ];
+    const e = encodeChatExample(phi3, template, messages);
+    expect(template.render(messages)).toBe('<s><|user|>\nName a colour.<|end|>\n<|assistant|>\nBlue.<|end|>\n<|user|>\nAnother?<|end|>\n<|assistant|>\nGreen.<|end|>\n');
+    expect(e.ids).toEqual(phi3.encode(template.render(messages), { addBos: false, parseSpecial: true }));
+    const end = phi3.encode('<|end|>', { addBos: false, parseSpecial: true });
+    expect(end).toEqual([32007]);
+    const trained = e.ids.filter((_, t) => e.trained[t] === 1);
+    expect(phi3.decode(trained)).toBe('Blue.Green.');
+    expect(trained.filter((id) => id === 32007)).toHaveLength(2);
+    expect(e.promptIds[0]).toBe(phi3.bosId);
+  });
+});
+if (!vocabFixtures.available) console.warn(`skipping the Phi-3 chat encoding test: ${vocabFixtures.skipReason}`);

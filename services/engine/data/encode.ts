@@ -47,13 +47,19 @@ export function encodeExample(tokenizer: TextTokenizer, input: string, output: s
 export function encodeChatExample(tokenizer: TextTokenizer, template: ChatTemplate, messages: readonly ChatMessage[], line = 0): EncodedExample {
   const ids: number[] = [];
   const mask: number[] = [];
-  chatSegments(template, messages, controlTokenTexts(tokenizer)).forEach((segment, i) => {
-    const segmentIds = tokenizer.encode(segment.text, { addBos: false, continuation: i > 0, parseSpecial: true });
+  const controls = controlTokenTexts(tokenizer);
+  let previous: string | undefined;
+  for (const segment of chatSegments(template, messages, controls)) {
+    // a segment continues the text before it, unless that ended with a control token: then it
+    // starts a text fragment, as when the whole conversation is encoded at once
+    const continuation = previous !== undefined && !controls.some((c) => previous?.endsWith(c));
+    const segmentIds = tokenizer.encode(segment.text, { addBos: false, continuation, parseSpecial: true });
     for (const id of segmentIds) {
       ids.push(id);
       mask.push(segment.trained ? 1 : 0);
     }
-  });
+    previous = segment.text;
+  }
   return encoded(ids, Uint8Array.from(mask), line);
 }
 

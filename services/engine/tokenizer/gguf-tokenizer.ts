@@ -19,6 +19,11 @@ export function textTokenizerFromMetadata(meta: GgufMetadata, source: string): T
   throw new Error(`${source}: tokenizer.ggml.model "${model}" is not supported (supported: ${SUPPORTED_MODELS.join(', ')})`);
 }
 
+/** the chat template a GGUF file carries (`tokenizer.chat_template`), if any */
+export function ggufChatTemplate(meta: GgufMetadata): string | undefined {
+  return meta.has('tokenizer.chat_template') ? meta.string('tokenizer.chat_template') : undefined;
+}
+
 function optionalBool(meta: GgufMetadata, key: string, source: string): boolean | undefined {
   const v = meta.entries.get(key);
   if (v === undefined) return undefined;
