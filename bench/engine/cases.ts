@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateLlama, presets } from '../../services/engine/model/generate.js';
 import { loadGguf } from '../../services/engine/model/gguf.js';
+import { llamaWeightsFromDecoder } from '../../services/engine/model/llama.js';
 import { Rng } from '../../services/engine/model/rng.js';
 import { stories260K } from '../../services/engine/model/stories260k-fixture.js';
 import { loadExampleSet } from '../../services/engine/train/example-set.js';
@@ -24,7 +25,8 @@ export async function stories260KCase(): Promise<StepCase> {
   const model = await loadGguf(stories260K.ggufPath);
   const set = await loadExampleSet(path.join(repo, 'examples/feelings/train.jsonl'), model, VIRTUAL_TOKENS);
   const b = set.batch(Array.from({ length: 16 }, (_, i) => i * 7), 16);
-  return { weights: model.weights, batch: 16, seqLen: b.seqLen, tokens: b.tokens, lossMask: b.lossMask, prompt: prompt(model, Rng.fromSeed(0)), step: settings(30, 5) };
+  const weights = llamaWeightsFromDecoder(model);
+  return { weights, batch: 16, seqLen: b.seqLen, tokens: b.tokens, lossMask: b.lossMask, prompt: prompt({ weights }, Rng.fromSeed(0)), step: settings(30, 5) };
 }
 
 /** the generated bench85m preset, batch 4 × 128 tokens (BOS + random ids), the last 16 tokens predicted */

@@ -10,10 +10,11 @@ import { adamwStep, createAdamWState, defaultAdamWConfig } from '../../services/
 import { clipGlobalNorm } from '../../services/engine/train/clip.js';
 import { PromptRunner } from '../../services/engine/train/prompt-runner.js';
 import { decodeCase } from './case-file.js';
+import { decoderModelFromLlama } from '../../services/engine/model/llama.js';
 
 const c = decodeCase(await readFile(process.argv[2]));
 const P = c.prompt.length / c.weights.config.dim;
-const runner = new PromptRunner(c.weights, { virtualTokens: promptTuning(P) }, { threads: c.step.threads });
+const runner = new PromptRunner(decoderModelFromLlama(c.weights), { virtualTokens: promptTuning(P) }, { threads: c.step.threads });
 const params = { prompt_embeddings: c.prompt };
 const state = createAdamWState(params);
 const batch = { batch: c.batch, seqLen: c.seqLen, tokens: c.tokens, lossMask: c.lossMask };

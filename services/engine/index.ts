@@ -3,7 +3,9 @@
  * progress, checkpoint and cancellation hooks), evaluate, generate text, and read/write prompt
  * files and checkpoints. Everything else under services/engine is internal.
  */
-export { loadGguf, type LoadedModel } from './model/gguf.js';
+export { loadGguf } from './model/gguf.js';
+export { loadModel, type LoadedModel, type ModelSource } from './model/load-model.js';
+export type { ModelSpec, Family } from './model/spec.js';
 export { writeGeneratedModel, presets as modelPresets, type PresetName, type GeneratedModelFile } from './model/generate.js';
 export type { LlamaConfig } from './model/llama.js';
 export type { ExecutionProvider } from './graph/run.js';

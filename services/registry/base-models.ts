@@ -143,10 +143,10 @@ function ggufArchitecture(weights: Uint8Array, name: string): Described {
   } catch (err) {
     throw invalidArgument('chunk', (err as Error).message);
   }
-  const c = model.weights.config;
+  const c = model.spec;
   return {
     architecture: {
-      family: model.architecture,
+      family: model.spec.family,
       hiddenSize: c.dim,
       numLayers: c.nLayers,
       numAttentionHeads: c.nHeads,

@@ -3,20 +3,19 @@ import { loadGguf } from '../model/gguf.js';
 import { stories260K } from '../model/stories260k-fixture.js';
 import { buildInferenceGraph, GRAPH_IO } from './decoder-graph.js';
 import { GraphSession } from './run.js';
-import { decoderModelFromLlama } from '../model/llama.js';
 
 /** Logits of the real stories260K model against the float64 reference (atol 1e-3, as its README says). */
 describe.skipIf(!stories260K.available)('stories260K parity', () => {
   it('matches reference logits at every position for BOS + "Once upon a time"', async () => {
-    const { weights } = await loadGguf(stories260K.ggufPath);
+    const model = await loadGguf(stories260K.ggufPath);
     const ref = stories260K.reference().prompt_logits;
     const ids = ref.prompt_ids;
-    const { graph } = buildInferenceGraph(decoderModelFromLlama(weights), { batch: 1, seqLen: ids.length });
+    const { graph } = buildInferenceGraph(model, { batch: 1, seqLen: ids.length });
     const session = await GraphSession.create(graph, { threads: 2 });
     const out = await session.run({ [GRAPH_IO.tokens]: { data: BigInt64Array.from(ids.map(BigInt)), dims: [1, ids.length] } });
     await session.release();
     const logits = out[GRAPH_IO.logits].data as Float32Array;
-    const V = weights.config.vocabSize;
+    const V = model.spec.vocabSize;
     let maxAbs = 0;
     ref.all_position_logits.forEach((row, t) => row.forEach((v, j) => (maxAbs = Math.max(maxAbs, Math.abs(logits[t * V + j] - v)))));
     expect(ref.all_position_logits).toHaveLength(ids.length);

@@ -5,7 +5,7 @@
  * BOS, or per-layer key/value prefixes).
  */
 import type { GraphBuilder, Value } from '../graph/builder.js';
-import type { LoadedModel } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import type { ModelShape } from '../model/spec.js';
 import type { Rng } from '../model/rng.js';
 import type { ParameterSet } from '../train/adamw.js';

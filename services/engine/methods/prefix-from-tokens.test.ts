@@ -4,8 +4,8 @@ import { GraphSession, type HostTensor } from '../graph/run.js';
 import { graphSource } from './graph-source.js';
 import { prefixFromTokens } from './prefix-from-tokens.js';
 import { servingMethod } from './serving.js';
-import { tinyConfig, tinyWeights, tokens } from './test-model.js';
 import { decoderModelFromLlama } from '../model/llama.js';
+import { tinyConfig, tinyWeights, tokens } from './test-model.js';
 
 async function logits(graph: Parameters<typeof GraphSession.create>[0], feeds: Record<string, HostTensor>): Promise<Float32Array> {
   const session = await GraphSession.create(graph);
@@ -20,7 +20,7 @@ describe('prefixFromTokens (two-layer GQA model)', () => {
   it('serving the model\'s own key/value cache of some tokens equals prepending those tokens', async () => {
     const prefixTokens = [4, 11, 2];
     const rest = [1, 5, 7, 3, 9];
-    const stored = await prefixFromTokens(tinyWeights, prefixTokens);
+    const stored = await prefixFromTokens(decoderModelFromLlama(tinyWeights), prefixTokens);
     const served = servingMethod('past-key-values', prefixTokens.length, tinyConfig);
     const [param] = served.parameters;
     const withPrefix = await logits(buildInferenceGraph(decoderModelFromLlama(tinyWeights), { batch: 1, seqLen: rest.length, ...graphSource(served) }).graph, {

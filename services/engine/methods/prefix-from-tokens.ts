@@ -8,14 +8,13 @@
  */
 import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
 import { GraphSession, type SessionOptions } from '../graph/run.js';
-import { headSize, type LlamaWeights } from '../model/llama.js';
+import type { DecoderModel } from '../model/weights.js';
 import { prefixOffset, prefixWidth } from './prefix-layout.js';
-import { decoderModelFromLlama } from '../model/llama.js';
 
-export async function prefixFromTokens(weights: LlamaWeights, tokenIds: readonly number[], options: SessionOptions = {}): Promise<Float32Array> {
-  const c = weights.config;
+export async function prefixFromTokens(model: DecoderModel, tokenIds: readonly number[], options: SessionOptions = {}): Promise<Float32Array> {
+  const c = model.spec;
   const P = tokenIds.length;
-  const { graph } = buildInferenceGraph(decoderModelFromLlama(weights), { batch: 1, seqLen: P, withKeyValues: true });
+  const { graph } = buildInferenceGraph(model, { batch: 1, seqLen: P, withKeyValues: true });
   const session = await GraphSession.create(graph, options);
   let out;
   try {
@@ -24,7 +23,7 @@ export async function prefixFromTokens(weights: LlamaWeights, tokenIds: readonly
   } finally {
     await session.release();
   }
-  const hs = headSize(c);
+  const hs = c.headDim;
   const width = prefixWidth(c);
   const prefix = new Float32Array(P * width);
   for (let l = 0; l < c.nLayers; l++) {

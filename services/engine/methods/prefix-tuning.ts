@@ -14,8 +14,9 @@
  * only `random` applies (no init can be pushed back through the MLP).
  */
 import { tanh } from '../graph/ops/index.js';
-import type { LoadedModel } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import type { Rng } from '../model/rng.js';
+import { embeddingTable } from '../model/weights.js';
 import type { ParameterSet } from '../train/adamw.js';
 import { sampleVocabTokenIds, textTokenIds, type PromptInit } from '../train/prompt-init.js';
 import { readPromptFile } from '../train/prompt-file.js';
@@ -41,11 +42,11 @@ function std(data: Float32Array): number {
 async function initialPrefix(init: PromptInit, model: LoadedModel, P: number, width: number, rng: Rng): Promise<Float32Array> {
   switch (init.kind) {
     case 'random':
-      return rng.fillNormal(new Float32Array(P * width), std(model.weights.tokenEmbedding.data));
+      return rng.fillNormal(new Float32Array(P * width), std(embeddingTable(model).data));
     case 'sample-vocab':
-      return prefixFromTokens(model.weights, sampleVocabTokenIds(P, model.weights.tokenEmbedding.dims[0], rng));
+      return prefixFromTokens(model, sampleVocabTokenIds(P, model.spec.vocabSize, rng));
     case 'text':
-      return prefixFromTokens(model.weights, textTokenIds(init.text, P, model.tokenizer));
+      return prefixFromTokens(model, textTokenIds(init.text, P, model.tokenizer));
     case 'from': {
       const file = await readPromptFile(init.path);
       if (file.virtualTokens !== P || file.dim !== width) {

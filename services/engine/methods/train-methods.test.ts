@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptAndOutput, type EncodedExample } from '../data/encode.js';
 import { readSafetensors, tensorToFloat32 } from '../formats/safetensors.js';
 import { writeGeneratedModel } from '../model/generate.js';
-import { loadGguf, type LoadedModel } from '../model/gguf.js';
+import { loadGguf } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import { Rng } from '../model/rng.js';
 import { readCheckpointFile } from '../train/checkpoint-file.js';
 import { TrainingAbortedError } from '../train/errors.js';
@@ -104,7 +105,7 @@ describe.each(cases)('$name through the training loop', ({ name, method, peft, s
 
   it('writes the stored tensor with method metadata and a PEFT folder; eval and generation read it back', async () => {
     const result = await train(options(method, { steps: 4 }));
-    const c = model.weights.config;
+    const c = model.spec;
     const width = wide ? prefixWidth(c) : c.dim;
     expect(result.dim).toBe(width);
     expect(result.promptEmbeddings.length).toBe(3 * width);

@@ -9,7 +9,7 @@ import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { SpmTokenizer } from '../tokenizer/spm.js';
 import { loadGguf } from './gguf.js';
 import { writeGguf } from './gguf-write.js';
-import type { F32Tensor, LlamaWeights } from './llama.js';
+import { decoderModelFromLlama, pairsToHalves, type F32Tensor, type LlamaWeights } from './llama.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -63,7 +63,7 @@ describe('GGUF writer round trip', () => {
     const weights = generateLlama(presets.tiny.config, 11, { tiedClassifier: false });
     const loaded = await loadGguf(path);
     expect(loaded.fingerprint).toBe(file.fingerprint);
-    expect(loaded.weights).toEqual(weights);
+    expect(loaded.tensors).toEqual(decoderModelFromLlama(weights).tensors);
     expect(loaded.tokenizer).toBeInstanceOf(SpmTokenizer);
     expect((loaded.tokenizer as SpmTokenizer).toSpec()).toEqual(generatedTokenizerSpec(320));
     expect(file.parameterCount).toBe(parameterCount(weights));
@@ -77,9 +77,9 @@ describe('GGUF writer round trip', () => {
     const path = join(dir, 'tied.gguf');
     const w = generateLlama(presets.tiny.config, 2);
     await writeGguf(path, w, generatedTokenizerSpec(320));
-    const loaded = (await loadGguf(path)).weights;
-    expect(loaded.output).toBe(loaded.tokenEmbedding);
-    expect(loaded).toEqual(w);
+    const loaded = await loadGguf(path);
+    expect(loaded.spec.embedding.tied).toBe(true);
+    expect(loaded.tensors).toEqual(decoderModelFromLlama(w).tensors);
   });
 
   it('stores matrices as f16 on request (norms stay f32)', async () => {
@@ -88,10 +88,11 @@ describe('GGUF writer round trip', () => {
     const f32Size = (await writeGguf(join(dir, 'full.gguf'), w, generatedTokenizerSpec(320))).bytes;
     const { bytes } = await writeGguf(path, w, generatedTokenizerSpec(320), { dtype: 'f16' });
     expect(bytes).toBeLessThan(f32Size);
-    const loaded = (await loadGguf(path)).weights;
-    expect(loaded.layers[0].wq.data).toEqual(roundToF16(w.layers[0].wq.data));
-    expect(loaded.layers[0].wq.data).not.toEqual(w.layers[0].wq.data);
-    expect(loaded.layers[0].attnNorm.data).toEqual(w.layers[0].attnNorm.data);
+    const loaded = (await loadGguf(path)).tensors;
+    const hs = presets.tiny.config.dim / presets.tiny.config.nHeads;
+    expect(loaded.get('layers.0.q_proj.weight')?.data).toEqual(pairsToHalves(roundToF16(w.layers[0].wq.data), presets.tiny.config.dim, hs));
+    expect(loaded.get('layers.0.v_proj.weight')?.data).not.toEqual(w.layers[0].wv.data);
+    expect(loaded.get('layers.0.input_norm.weight')?.data).toEqual(w.layers[0].attnNorm.data);
   });
 
   it('writes byte-identical files for the same seed', async () => {

@@ -7,7 +7,7 @@
  */
 import { headDimOf, type ModelSpec } from './spec.js';
 import type { GgufArchitecture } from './gguf-spec.js';
-import { pairsToHalves } from './llama.js';
+import { halvesToPairs, pairsToHalves } from './llama.js';
 import { expectedWeights, type LayerPart } from './weights.js';
 
 /** Where one canonical tensor comes from in a GGUF file. */
@@ -89,19 +89,6 @@ export function canonicalFromGguf(source: GgufSource, values: Float32Array, head
 export function ggufRowMajorDims(source: GgufSource): number[] {
   if (!source.rows) return source.dims;
   return [source.rows.of, ...source.dims.slice(1)];
-}
-
-/** Inverse of pairsToHalves: rotate-half rows back to llama.cpp's adjacent pairs. */
-function halvesToPairs(w: Float32Array, inDim: number, hs: number): Float32Array {
-  const out = new Float32Array(w.length);
-  const half = hs / 2;
-  for (let r = 0; r < w.length / inDim; r++) {
-    const head = Math.floor(r / hs) * hs;
-    const j = r - head;
-    const dst = head + (j < half ? 2 * j : 2 * (j - half) + 1);
-    out.set(w.subarray(r * inDim, (r + 1) * inDim), dst * inDim);
-  }
-  return out;
 }
 
 /**

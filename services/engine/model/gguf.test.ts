@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadGguf, loadGgufBytes } from './gguf.js';
+import { llamaSpec } from './llama.js';
 import { ggmlTensorBytes, parseGgufHeader } from './gguf-parse.js';
 import { serializeGguf, type GgufTensorToWrite } from './gguf-serialize.js';
 import type { GgufValue } from './gguf-types.js';
@@ -22,26 +23,26 @@ function rewrite(bytes: Uint8Array, edit: (meta: Map<string, GgufValue>, tensors
 }
 
 describe.skipIf(!stories260K.available)('loadGguf on stories260K', () => {
-  it('reads config, weights, tokenizer and fingerprint', async () => {
+  it('reads spec, weights, tokenizer and fingerprint', async () => {
     const m = await loadGguf(stories260K.ggufPath);
     expect(m.fingerprint).toBe(STORIES_SHA256);
-    expect(m.architecture).toBe('llama');
-    expect(m.weights.config).toEqual({
-      dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512,
-      contextLength: 2048, normEps: 1e-5, ropeTheta: 10000,
+    expect(m.source).toEqual({ kind: 'gguf', path: stories260K.ggufPath });
+    expect({ ...m.spec, norm: { ...m.spec.norm, eps: Math.fround(m.spec.norm.eps) } }).toEqual({
+      ...llamaSpec({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, contextLength: 2048, normEps: Math.fround(1e-5), ropeTheta: 10000 }),
+      embedding: { tied: false },
     });
-    const w = m.weights;
-    expect(w.tokenEmbedding.dims).toEqual([512, 64]);
-    expect(w.layers).toHaveLength(5);
-    expect(w.layers[0].wk.dims).toEqual([32, 64]);
-    expect(w.layers[0].wo.dims).toEqual([64, 64]);
-    expect(w.layers[4].w1.dims).toEqual([172, 64]);
-    expect(w.layers[4].w2.dims).toEqual([64, 172]);
-    // the original checkpoint tied the classifier to the embedding
-    expect(w.output.data).toEqual(w.tokenEmbedding.data);
-    for (const t of [w.tokenEmbedding, w.outputNorm, ...w.layers.flatMap((l) => Object.values(l))]) {
-      expect(t.data.length).toBe(t.dims.reduce((a: number, b: number) => a * b, 1));
-      expect(t.data.every(Number.isFinite)).toBe(true);
+    const t = (name: string): number[] | undefined => m.tensors.get(name)?.dims;
+    expect(t('embed_tokens.weight')).toEqual([512, 64]);
+    expect(t('layers.0.k_proj.weight')).toEqual([32, 64]);
+    expect(t('layers.0.o_proj.weight')).toEqual([64, 64]);
+    expect(t('layers.4.gate_proj.weight')).toEqual([172, 64]);
+    expect(t('layers.4.down_proj.weight')).toEqual([64, 172]);
+    // the original checkpoint tied the classifier to the embedding; the file stores a copy
+    expect(m.tensors.get('lm_head.weight')?.data).toEqual(m.tensors.get('embed_tokens.weight')?.data);
+    expect(m.weights.list().map((w) => w.name)).toEqual([...m.tensors.keys()]);
+    for (const x of m.tensors.values()) {
+      expect(x.data.length).toBe(x.dims.reduce((a: number, b: number) => a * b, 1));
+      expect(x.data.every(Number.isFinite)).toBe(true);
     }
     expect(m.tokenizer.vocabSize).toBe(512);
   });
@@ -50,15 +51,16 @@ describe.skipIf(!stories260K.available)('loadGguf on stories260K', () => {
 
   it('ties the classifier to the embedding when output.weight is absent', () => {
     const bytes = rewrite(original, (_, tensors) => tensors.splice(tensors.findIndex((t) => t.name === 'output.weight'), 1));
-    const w = loadGgufBytes(bytes, 'untied.gguf').weights;
-    expect(w.output).toBe(w.tokenEmbedding);
+    const m = loadGgufBytes(bytes, 'untied.gguf');
+    expect(m.spec.embedding.tied).toBe(true);
+    expect(m.tensors.has('lm_head.weight')).toBe(false);
   });
 
   it('names the file in errors for truncation, other architectures, missing and quantized tensors', () => {
     expect(() => loadGgufBytes(original.subarray(0, original.length - 100), 'cut.gguf')).toThrow(/cut\.gguf: .*past the end.*truncated/);
     expect(() => loadGgufBytes(original.subarray(0, 3000), 'cut.gguf')).toThrow(/cut\.gguf: invalid GGUF.*truncated/);
-    const gpt = rewrite(original, (meta) => meta.set('general.architecture', { type: 'string', value: 'gpt2' }));
-    expect(() => loadGgufBytes(gpt, 'gpt.gguf')).toThrow(/gpt\.gguf: architecture "gpt2" is not supported/);
+    const other = rewrite(original, (meta) => meta.set('general.architecture', { type: 'string', value: 'mamba' }));
+    expect(() => loadGgufBytes(other, 'o.gguf')).toThrow(/o\.gguf: general\.architecture "mamba" is not supported/);
     const missing = rewrite(original, (_, t) => t.splice(t.findIndex((x) => x.name === 'blk.3.ffn_up.weight'), 1));
     expect(() => loadGgufBytes(missing, 'm.gguf')).toThrow(/m\.gguf: tensor "blk\.3\.ffn_up\.weight" is missing/);
     const quant = rewrite(original, (_, t) => {

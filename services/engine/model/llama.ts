@@ -4,8 +4,9 @@
  * GGUF loading (gguf.ts) and the seeded generator (generate.ts) both produce this;
  * decoderModelFromLlama turns it into the spec and canonical weights the decoder graph consumes.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { ModelSpec } from './spec.js';
-import { type DecoderModel, type F32Tensor, type LayerPart, weightName } from './weights.js';
+import { type DecoderModel, type F32Tensor, type LayerPart, tensorOf, weightName } from './weights.js';
 export type { F32Tensor } from './weights.js';
 
 export interface LlamaConfig {
@@ -87,6 +88,19 @@ export function pairsToHalves(w: Float32Array, inDim: number, hs: number): Float
   return out;
 }
 
+/** Inverse of pairsToHalves: rotate-half rows back to llama.cpp's adjacent pairs. */
+export function halvesToPairs(w: Float32Array, inDim: number, hs: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const half = hs / 2;
+  for (let r = 0; r < w.length / inDim; r++) {
+    const head = Math.floor(r / hs) * hs;
+    const j = r - head;
+    const dst = head + (j < half ? 2 * j : 2 * (j - half) + 1);
+    out.set(w.subarray(r * inDim, (r + 1) * inDim), dst * inDim);
+  }
+  return out;
+}
+
 const canonical = new WeakMap<LlamaWeights, DecoderModel>();
 
 /**
@@ -120,4 +134,35 @@ export function decoderModelFromLlama(w: LlamaWeights): DecoderModel {
   const model = { spec, tensors };
   canonical.set(w, model);
   return model;
+}
+
+/**
+ * The inverse of decoderModelFromLlama for a model whose spec is plain Llama math (RMSNorm,
+ * full rotary, SwiGLU, no biases): llama2.c layout for code that speaks it (the PyTorch bench).
+ */
+export function llamaWeightsFromDecoder(model: DecoderModel): LlamaWeights {
+  const s = model.spec;
+  const expected = { ...llamaSpec(llamaConfigOf(s)), embedding: s.embedding, family: s.family };
+  if (!isDeepStrictEqual(expected, s)) throw new Error(`model (${s.family}): not plain Llama math; llama2.c weights cannot express it`);
+  const t = (name: string): F32Tensor => tensorOf(model, name);
+  const pairs = (x: F32Tensor): F32Tensor => ({ dims: x.dims, data: halvesToPairs(x.data, s.dim, s.headDim) });
+  const tokenEmbedding = t(weightName.embedTokens);
+  return {
+    config: llamaConfigOf(s),
+    tokenEmbedding,
+    layers: Array.from({ length: s.nLayers }, (_, i) => {
+      const L = (part: LayerPart): F32Tensor => t(weightName.layer(i, part));
+      return {
+        attnNorm: L('input_norm'), wq: pairs(L('q_proj')), wk: pairs(L('k_proj')), wv: L('v_proj'), wo: L('o_proj'),
+        ffnNorm: L('ffn_norm'), w1: L('gate_proj'), w2: L('down_proj'), w3: L('up_proj'),
+      };
+    }),
+    outputNorm: t(`${weightName.finalNorm}.weight`),
+    output: s.embedding.tied ? tokenEmbedding : t(weightName.lmHead),
+  };
+}
+
+function llamaConfigOf(s: ModelSpec): LlamaConfig {
+  const theta = s.positions.kind === 'rope' ? s.positions.theta : 0;
+  return { dim: s.dim, hiddenDim: s.hiddenDim, nLayers: s.nLayers, nHeads: s.nHeads, nKvHeads: s.nKvHeads, vocabSize: s.vocabSize, contextLength: s.contextLength, normEps: s.norm.eps, ropeTheta: theta };
 }

@@ -138,6 +138,9 @@ export interface DecoderModel {
   tensors: ReadonlyMap<string, F32Tensor>;
 }
 
+/** The token-embedding table [vocab, dim] (unscaled). */
+export const embeddingTable = (model: DecoderModel): F32Tensor => tensorOf(model, weightName.embedTokens);
+
 /** The tensor `name` of a model, or an error naming it. */
 export function tensorOf(model: DecoderModel, name: string): F32Tensor {
   const t = model.tensors.get(name);

@@ -9,7 +9,7 @@
  *    and at the first position where they differ greedy decoding leaves it.
  */
 import { servedTensor } from '../methods/serving.js';
-import type { LoadedModel } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import type { ParameterSet } from './adamw.js';
 import type { ExampleSet } from './example-set.js';
 import { PromptRunner, type RunnerOptions, type TokenBatch } from './prompt-runner.js';
@@ -66,10 +66,10 @@ export interface EvaluatePromptOptions extends RunnerOptions {
 
 /** Metrics of a stored prompt (or of the bare model) on a dataset, with its own short-lived sessions. */
 export async function evaluatePrompt(model: LoadedModel, data: ExampleSet, o: EvaluatePromptOptions = {}): Promise<EvalMetrics> {
-  const { config } = model.weights;
+  const config = model.spec;
   const prompt = o.prompt && servedTensor('virtual-tokens', o.prompt, config);
   const prefix = o.prefix && servedTensor('past-key-values', o.prefix, config);
-  const runner = new PromptRunner(model.weights, { virtualTokens: prompt?.virtualTokens, pastKeyValues: prefix?.pastKeyValues }, o);
+  const runner = new PromptRunner(model, { virtualTokens: prompt?.virtualTokens, pastKeyValues: prefix?.pastKeyValues }, o);
   const params: ParameterSet = {};
   for (const s of [prompt, prefix]) if (s) params[s.name] = s.data;
   try {

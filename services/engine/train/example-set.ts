@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { makeBatch } from '../data/batch.js';
 import { loadDataset } from '../data/dataset.js';
 import type { EncodedExample } from '../data/encode.js';
-import type { LoadedModel } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import type { TokenBatch } from './prompt-runner.js';
 
 export interface ExampleSet {
@@ -69,7 +69,7 @@ export function exampleSet(examples: readonly EncodedExample[], options: Example
  * and every example too long for the context, is reported as file:line (DataError).
  */
 export async function loadExampleSet(file: string, model: LoadedModel, virtualTokens: number): Promise<ExampleSet> {
-  const { contextLength } = model.weights.config;
+  const { contextLength } = model.spec;
   const dataset = await loadDataset(file, model.tokenizer, { contextLength, virtualTokens });
   return exampleSet(dataset.examples, { padId: model.tokenizer.eosId, maxSeqLen: contextLength - virtualTokens });
 }

@@ -8,9 +8,8 @@
 import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
 import { servedTensor } from '../methods/serving.js';
 import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
-import type { LoadedModel } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import { Rng } from '../model/rng.js';
-import { decoderModelFromLlama } from '../model/llama.js';
 
 export interface GenerateTextOptions {
   text: string;
@@ -38,7 +37,7 @@ export interface GeneratedText {
 }
 
 export async function generateText(model: LoadedModel, o: GenerateTextOptions): Promise<GeneratedText> {
-  const { config } = model.weights;
+  const config = model.spec;
   const maxTokens = o.maxTokens ?? 64;
   const temperature = o.temperature ?? 0;
   if (!Number.isSafeInteger(maxTokens) || maxTokens < 1) throw new Error(`max tokens must be an integer ≥ 1 (got ${maxTokens})`);
@@ -46,12 +45,12 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
   const prompt = o.prompt && servedTensor('virtual-tokens', o.prompt, config);
   const prefix = o.prefix && servedTensor('past-key-values', o.prefix, config);
   const P = (prompt?.length ?? 0) + (prefix?.length ?? 0);
-  const inputIds = model.tokenizer.encode(o.text, { bos: true, dummyPrefix: true });
+  const inputIds = model.tokenizer.encode(o.text);
   const seqLen = Math.min(config.contextLength - P, inputIds.length + maxTokens);
   if (inputIds.length > seqLen) {
     throw new Error(`the text is ${inputIds.length} tokens; with ${P} virtual tokens the model's context of ${config.contextLength} has no room`);
   }
-  const built = buildInferenceGraph(decoderModelFromLlama(model.weights), {
+  const built = buildInferenceGraph(model, {
     batch: 1,
     seqLen,
     logits: 'at-positions',

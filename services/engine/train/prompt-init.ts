@@ -9,8 +9,8 @@
  *    would be tokenized in the middle of an input ("text:happy" gives the tokens of " happy");
  *  - `from:<file>`: `prompt_embeddings` of an existing prompt file (same P and dim).
  */
-import type { LoadedModel } from '../model/gguf.js';
-import type { F32Tensor } from '../model/llama.js';
+import type { LoadedModel } from '../model/load-model.js';
+import { embeddingTable, type F32Tensor } from '../model/weights.js';
 import type { Rng } from '../model/rng.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { readPromptFor } from './prompt-file.js';
@@ -85,7 +85,7 @@ export function textTokenIds(text: string, virtualTokens: number, tokenizer: Tex
 
 /** The initial [P, dim] prompt for `init`; `random` and `sample-vocab` draw from `rng`. */
 export async function initialPrompt(init: PromptInit, model: LoadedModel, virtualTokens: number, rng: Rng): Promise<Float32Array> {
-  const embedding = model.weights.tokenEmbedding;
+  const embedding = embeddingTable(model);
   switch (init.kind) {
     case 'random':
       return randomPrompt(virtualTokens, embedding, rng);

@@ -7,9 +7,8 @@
  */
 import { GRAPH_IO, buildTrainingGraph, type PastKeyValues, type VirtualTokens } from '../graph/decoder-graph.js';
 import { GraphSession, type HostTensor, type SessionOptions } from '../graph/run.js';
-import type { LlamaWeights } from '../model/llama.js';
+import type { DecoderModel } from '../model/weights.js';
 import type { ParameterSet } from './adamw.js';
-import { decoderModelFromLlama } from '../model/llama.js';
 
 /** A right-padded batch: token ids and the mask of predicted tokens, both [batch, seqLen]. */
 export interface TokenBatch {
@@ -56,7 +55,7 @@ export class PromptRunner {
   private readonly sessions = new Map<string, Promise<CachedSession>>();
 
   constructor(
-    private readonly weights: LlamaWeights,
+    private readonly model: DecoderModel,
     private readonly sources: TrainableSources,
     private readonly options: RunnerOptions = {},
   ) {}
@@ -84,7 +83,7 @@ export class PromptRunner {
     const key = `${mode}:${b.batch}x${b.seqLen}`;
     let cached = this.sessions.get(key);
     if (!cached) {
-      const { graph, trainable } = buildTrainingGraph(decoderModelFromLlama(this.weights), {
+      const { graph, trainable } = buildTrainingGraph(this.model, {
         batch: b.batch,
         seqLen: b.seqLen,
         ...this.sources,

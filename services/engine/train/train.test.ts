@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGeneratedModel } from '../model/generate.js';
-import { loadGguf, type LoadedModel } from '../model/gguf.js';
+import { loadGguf } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import { Rng } from '../model/rng.js';
 import { CHECKPOINT_FILE, readCheckpointFile } from './checkpoint-file.js';
 import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
@@ -63,7 +64,7 @@ describe('train', () => {
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(result.losses.slice(-5))).toBeLessThan(0.7 * mean(result.losses.slice(0, 5)));
     expect(result.evalAfter!.loss).toBeLessThan(result.evalBefore!.loss);
-    expect(result.promptEmbeddings.length).toBe(4 * model.weights.config.dim);
+    expect(result.promptEmbeddings.length).toBe(4 * model.spec.dim);
   });
 
   it('resumes from a checkpoint to a bit-identical prompt', async () => {
@@ -109,10 +110,10 @@ describe('train', () => {
   });
 
   it('stops at step 1 on a NaN in the initial prompt', async () => {
-    const bad = new Float32Array(4 * model.weights.config.dim).fill(0.1);
+    const bad = new Float32Array(4 * model.spec.dim).fill(0.1);
     bad[5] = NaN;
     const file = path.join(dir, 'nan.safetensors');
-    await writeFile(file, encodePromptFile(bad, model.weights.config.dim, {}));
+    await writeFile(file, encodePromptFile(bad, model.spec.dim, {}));
     await expect(train(options({ init: { kind: 'from', path: file } }))).rejects.toThrow(/diverged at step 1.*No checkpoint/);
   });
 

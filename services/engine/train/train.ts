@@ -6,7 +6,7 @@
  */
 import { ExampleSampler } from '../data/sampler.js';
 import type { ExecutionProvider } from '../graph/run.js';
-import type { LoadedModel } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import { Rng } from '../model/rng.js';
 import { adamwStep, createAdamWState, defaultAdamWConfig, type ParameterSet } from './adamw.js';
 import { encodeCheckpoint, writeCheckpointFile } from './checkpoint-file.js';
@@ -112,7 +112,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
   const warmupSteps = o.warmupSteps ?? 0;
   const weightDecay = o.weightDecay ?? 0;
   const gradClip = o.gradClip ?? 1;
-  const method = createMethod(o.method ?? { method: 'prompt_tuning' }, o.model.weights.config, o.virtualTokens);
+  const method = createMethod(o.method ?? { method: 'prompt_tuning' }, o.model.spec, o.virtualTokens);
   const settings = methodSettings(method.spec);
   const identity: RunIdentity = {
     modelFingerprint: o.model.fingerprint,
@@ -130,7 +130,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     gradClip,
     batchSize: o.batchSize,
   };
-  const runner = new PromptRunner(o.model.weights, graphSource(method), {
+  const runner = new PromptRunner(o.model, graphSource(method), {
     executionProvider: o.executionProvider,
     threads: o.threads,
     spinning: o.spinning,

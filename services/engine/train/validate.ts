@@ -25,7 +25,7 @@ export function validateTrainOptions(o: TrainOptions): void {
     problems.push(`schedule must be one of ${scheduleNames.join(', ')} (got ${o.schedule})`);
   }
   if ((o.warmupSteps ?? 0) > o.steps) problems.push(`warmup steps (${o.warmupSteps}) exceed steps (${o.steps})`);
-  const context = o.model.weights.config.contextLength;
+  const context = o.model.spec.contextLength;
   for (const [name, set] of [['training', o.train], ['eval', o.eval]] as const) {
     if (set && set.size === 0) problems.push(`the ${name} set is empty`);
     if (set && o.virtualTokens + set.maxLength > context) {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptAndOutput } from '../data/encode.js';
 import { writeGeneratedModel } from '../model/generate.js';
-import { loadGguf, type LoadedModel } from '../model/gguf.js';
+import { loadGguf } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import { decodeCheckpoint } from './checkpoint-file.js';
 import { exampleSet } from './example-set.js';
 import { train } from './train.js';
@@ -36,7 +37,7 @@ describe('writePromptOutputs', () => {
     await writePromptOutputs(result, model, { out, peftDir: path.join(dir, 'peft') });
 
     const prompt = await readPromptFile(out);
-    expect([prompt.virtualTokens, prompt.dim]).toEqual([3, model.weights.config.dim]);
+    expect([prompt.virtualTokens, prompt.dim]).toEqual([3, model.spec.dim]);
     expect(prompt.embeddings).toEqual(result.promptEmbeddings);
     expect(prompt.metadata).toMatchObject({
       method: 'prompt_tuning', base_model_fingerprint: model.fingerprint, init: 'text:the dog',

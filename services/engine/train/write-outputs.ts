@@ -1,7 +1,7 @@
 /** Writes a training result as a prompt file (atomically) and, optionally, a PEFT export folder. */
 import { writePeftExport, type PeftMethodConfig } from '../formats/peft.js';
 import { peftMethodFields } from '../methods/peft-fields.js';
-import type { LoadedModel } from '../model/gguf.js';
+import type { LoadedModel } from '../model/load-model.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { encodePromptFile, promptMetadata } from './prompt-file.js';
 import { parsePromptInit } from './prompt-init.js';
@@ -30,10 +30,10 @@ export async function writePromptOutputs(
   const metadata = promptMetadata(result.identity, result.dim, result.evalBefore, result.evalAfter);
   await writeFileAtomic(o.out, encodePromptFile(result.promptEmbeddings, result.dim, metadata));
   if (o.peftDir) {
-    const { config } = model.weights;
+    const config = model.spec;
     const fields = peftMethodFields(result.method, config) ?? { method: peftMethod(result.identity.init), tokenDim: config.dim, numAttentionHeads: config.nHeads };
     await writePeftExport(o.peftDir, {
-      baseModelNameOrPath: model.path,
+      baseModelNameOrPath: model.source.kind === 'gguf' ? model.source.path : model.source.dir,
       ...fields,
       numVirtualTokens: result.identity.virtualTokens,
       numLayers: config.nLayers,

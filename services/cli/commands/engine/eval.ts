@@ -29,7 +29,7 @@ async function evalCommand(f: EvalFlags): Promise<void> {
   await requireFile(f.data, '--data');
   if (f.prompt) await requireFile(f.prompt, '--prompt');
   const model = await loadGguf(f.model);
-  const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.weights.config) : undefined;
+  const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.spec) : undefined;
   const data = await loadExampleSet(f.data, model, prompt?.numVirtualTokens ?? 0);
   const m = await evaluatePrompt(model, data, {
     [prompt?.placement === 'past-key-values' ? 'prefix' : 'prompt']: prompt?.tensor,

@@ -32,7 +32,7 @@ async function generate(f: GenerateFlags): Promise<void> {
   await requireFile(f.model, '--model');
   if (f.prompt) await requireFile(f.prompt, '--prompt');
   const model = await loadGguf(f.model);
-  const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.weights.config) : undefined;
+  const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.spec) : undefined;
   const out = await generateText(model, {
     text: f.text,
     [prompt?.placement === 'past-key-values' ? 'prefix' : 'prompt']: prompt?.tensor,

@@ -1,0 +1,60 @@
+/**
+ * loadModel(path): a GGUF file or a Hugging Face checkpoint folder, as the engine uses it — the
+ * spec (what the graph computes), the canonical weights (a lazy WeightSource and, read from it,
+ * the float32 tensors the graph is built from), the tokenizer, the chat template and a fingerprint.
+ * Anything that changes the math and is not implemented is refused by the source's reader
+ * (gguf-spec.ts, hf/config.ts), naming the field.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HfTokenizer } from '../tokenizer/hf-tokenizer.js';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
+import { loadGguf } from './gguf.js';
+import { loadHfFolder } from './hf/load-hf.js';
+import type { ModelSpec } from './spec.js';
+import { readAllWeights, type DecoderModel, type F32Tensor, type WeightSource } from './weights.js';
+
+export type ModelSource = { kind: 'gguf'; path: string } | { kind: 'hf'; dir: string };
+
+export interface LoadedModel extends DecoderModel {
+  spec: ModelSpec;
+  /** float32 canonical tensors, read once from `weights` */
+  tensors: ReadonlyMap<string, F32Tensor>;
+  weights: WeightSource;
+  tokenizer: TextTokenizer;
+  chatTemplate?: string;
+  /** sha256 hex: of the GGUF file; of the folder's model files (name and content, in name order) */
+  fingerprint: string;
+  source: ModelSource;
+}
+
+export async function loadModel(path: string): Promise<LoadedModel> {
+  const info = await stat(path);
+  if (info.isFile()) return loadGguf(path);
+  if (!info.isDirectory()) throw new Error(`${path}: neither a GGUF file nor a Hugging Face checkpoint folder`);
+  const folder = await loadHfFolder(path);
+  const tokenizer = new HfTokenizer(folder.tokenizerFiles);
+  if (tokenizer.vocabSize > folder.spec.vocabSize) {
+    throw new Error(`${path}: tokenizer.json has ${tokenizer.vocabSize} tokens, more than config.json's vocab_size ${folder.spec.vocabSize}`);
+  }
+  const tensors = await readAllWeights(folder.spec, folder.weights, path);
+  return {
+    spec: folder.spec,
+    tensors,
+    weights: folder.weights,
+    tokenizer,
+    ...(folder.chatTemplate !== undefined ? { chatTemplate: folder.chatTemplate } : {}),
+    fingerprint: await folderFingerprint(folder.dir, folder.files),
+    source: { kind: 'hf', dir: folder.dir },
+  };
+}
+
+async function folderFingerprint(dir: string, files: readonly string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const name of [...files].sort()) {
+    const bytes = await readFile(join(dir, name));
+    hash.update(`${name}\0${bytes.length}\0`).update(bytes);
+  }
+  return hash.digest('hex');
+}
