@@ -64,7 +64,7 @@ function bpeTokenizerFromMetadata(meta: GgufMetadata, source: string): BpeTokeni
   });
 }
 
-export function tokenizerSpecFromMetadata(meta: GgufMetadata, source: string): TokenizerSpec {
+function tokenizerSpecFromMetadata(meta: GgufMetadata, source: string): TokenizerSpec {
   const model = meta.string('tokenizer.ggml.model');
   if (model !== 'llama') throw new Error(`${source}: tokenizer.ggml.model "${model}" is not SentencePiece ("llama")`);
   const pieces = meta.strings('tokenizer.ggml.tokens');

@@ -54,3 +54,35 @@ describe('HfTokenizer refusals', () => {
     expect(new HfTokenizer({ tokenizer: bpe, config: { eos_token: { content: 'b' } }, source: 'm/' }).eosId).toBe(1);
   });
 });
+
+describe('HfTokenizer on a SentencePiece-style tokenizer.json (Llama 2 layout: Prepend "▁", byte fallback)', () => {
+  const vocab = ['<unk>', '<s>', '</s>', '<0x0A>', '▁', 'r', 'a', 'n', 't', 'h', 'e', '▁r', '▁ra', '▁ran', '▁t', '▁th', '▁the', 'ra', 'ran'];
+  const special = (id: number): unknown => ({ id, content: vocab[id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const tok = new HfTokenizer({
+    tokenizer: {
+      added_tokens: [special(0), special(1), special(2)],
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      pre_tokenizer: null,
+      post_processor: {
+        type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [],
+        special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+      },
+      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+      model: {
+        type: 'BPE', unk_token: '<unk>', fuse_unk: true, byte_fallback: true, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+        merges: ['▁ r', '▁r a', '▁ra n', '▁ t', '▁t h', '▁th e', 'r a', 'ra n'],
+      },
+    },
+    config: { bos_token: '<s>', eos_token: '</s>' },
+    source: 'toy/',
+  });
+
+  it('is "spm", adds BOS by its post-processor, and encodes a continuation without the leading "▁"', () => {
+    expect([tok.kind, tok.addsBos]).toEqual(['spm', true]);
+    expect(tok.encode('the ran')).toEqual([1, 16, 13]);
+    expect(tok.encode(' ran', { addBos: false })).toEqual([4, 13]);
+    expect(tok.encode(' ran', { addBos: false, continuation: true })).toEqual([13]);
+    expect(tok.encode('ran', { addBos: false, continuation: true })).toEqual([18]);
+    expect(tok.decode(tok.encode('the ran'))).toBe('the ran');
+  });
+});

@@ -104,7 +104,19 @@ export class HfTokenizer implements TextTokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const spellsSpecial = !options.parseSpecial && this.specialTexts.some((t) => text.includes(t));
     const tokenizer = spellsSpecial ? this.plainTokenizer() : this.tokenizer;
-    return withBos(this, tokenizer.encode(text, { add_special_tokens: false }).ids, options);
+    const encode = (s: string): number[] => tokenizer.encode(s, { add_special_tokens: false }).ids;
+    return withBos(this, options.continuation && this.kind === 'spm' ? this.continued(text, encode) : encode(text), options);
+  }
+
+  /**
+   * SentencePiece-style files prepend "▁" to every text they encode; a continuation must not get
+   * it. Encoding after a newline anchor puts that "▁" before the newline, where it is cut off with
+   * the anchor's tokens (when the anchor's tokens are not a prefix, the text is encoded alone).
+   */
+  private continued(text: string, encode: (s: string) => number[]): number[] {
+    const anchor = encode('\n');
+    const full = encode('\n' + text);
+    return anchor.every((id, i) => full[i] === id) ? full.slice(anchor.length) : encode(text);
   }
 
   private plainTokenizer(): Tokenizer {

@@ -43,7 +43,7 @@ const TABLE: Record<string, Omit<PreTokenizer, 'name'>> = {
   'stablelm2': make([QWEN2]),
 };
 
-export const SUPPORTED_PRE_TOKENIZERS = Object.keys(TABLE);
+const SUPPORTED_PRE_TOKENIZERS = Object.keys(TABLE);
 
 /**
  * `name` absent (files converted before the key existed, e.g. GPT-NeoX/Pythia): GPT-2's byte-level
