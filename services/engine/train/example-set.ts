@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { makeBatch } from '../data/batch.js';
+import { modelChatTemplate } from '../chat/model-template.js';
 import { loadDataset } from '../data/dataset.js';
 import type { EncodedExample } from '../data/encode.js';
 import type { LoadedModel } from '../model/load-model.js';
@@ -70,6 +71,8 @@ export function exampleSet(examples: readonly EncodedExample[], options: Example
  */
 export async function loadExampleSet(file: string, model: LoadedModel, virtualTokens: number): Promise<ExampleSet> {
   const { contextLength } = model.spec;
-  const dataset = await loadDataset(file, model.tokenizer, { contextLength, virtualTokens });
+  const origin = `the chat template of ${model.source.kind === 'gguf' ? model.source.path : model.source.dir}`;
+  const chat = model.chatTemplate === undefined ? undefined : modelChatTemplate(model.chatTemplate, model.tokenizer, origin);
+  const dataset = await loadDataset(file, model.tokenizer, { contextLength, virtualTokens }, chat);
   return exampleSet(dataset.examples, { padId: model.tokenizer.eosId, maxSeqLen: contextLength - virtualTokens });
 }
