@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { families, type Family } from '../spec.js';
@@ -105,5 +108,14 @@ describe('config.json → ModelSpec', () => {
     expect(spec('llama', { attention_bias: true, mlp_bias: true, head_dim: 16 })).toMatchObject({
       headDim: 16, attention: { qkvBias: true, outBias: true, queryScale: 0.25 }, ffn: { bias: true },
     });
+  });
+});
+
+describe('config.json as transformers 5 saves it', () => {
+  /** each tiny preset loaded by transformers 5.18 and written back with save_pretrained (rope_parameters, layer_types, …) */
+  const saved = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'transformers5-configs.json'), 'utf8')) as Record<Family, unknown>;
+
+  it.each(families)('%s: the same spec as the legacy config it came from', (family) => {
+    expect(specFromHfConfig(saved[family], 'saved/config.json').spec).toEqual(spec(family));
   });
 });
