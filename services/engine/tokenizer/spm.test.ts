@@ -22,7 +22,7 @@ function toySpec(): TokenizerSpec {
   return { pieces, scores, tokenTypes: types, bosId: 1, eosId: 2, unkId: 0 };
 }
 
-describe('Tokenizer (toy vocabulary)', () => {
+describe('SpmTokenizer (toy vocabulary)', () => {
   const tok = new SpmTokenizer(toySpec());
   const id = (p: string): number => toySpec().pieces.indexOf(p);
 
@@ -52,6 +52,20 @@ describe('Tokenizer (toy vocabulary)', () => {
     expect(tok.decode(tok.encode(' ab', { addBos: false, continuation: true }))).toBe(' ab');
   });
 
+  it('splits around added tokens: user-defined always, control only when asked, a dummy prefix after each', () => {
+    const spec = toySpec();
+    spec.pieces.push('<u>');
+    spec.tokenTypes.push(TokenType.userDefined);
+    spec.scores.push(0);
+    const t = new SpmTokenizer(spec);
+    const u = spec.pieces.length - 1;
+    expect(t.encode('ab<u>ab', { addBos: false })).toEqual([id('▁ab'), u, id('▁ab')]);
+    expect(t.encode('<s>ab', { addBos: false })).toEqual([id('▁'), 3 + 0x3c, 3 + 0x73, 3 + 0x3e, id('ab')]);
+    expect(t.encode('<s>ab', { addBos: false, parseSpecial: true })).toEqual([1, id('▁ab')]);
+    expect(t.encode('ab', { addBos: false, continuation: true })).toEqual([id('ab')]);
+    expect(t.specialIds).toEqual(new Set([1, 2]));
+  });
+
   it('rejects inconsistent specs and out-of-range ids', () => {
     expect(() => new SpmTokenizer({ ...toySpec(), scores: [0] })).toThrow(/disagree/);
     expect(() => new SpmTokenizer({ ...toySpec(), bosId: 10_000 })).toThrow(/bos id/);
@@ -65,7 +79,7 @@ describe('Tokenizer (toy vocabulary)', () => {
   });
 });
 
-describe.skipIf(!stories260K.available)('Tokenizer on stories260K', () => {
+describe.skipIf(!stories260K.available)('SpmTokenizer on stories260K', () => {
   let tok: SpmTokenizer;
   beforeAll(async () => {
     tok = (await loadGguf(stories260K.ggufPath)).tokenizer as SpmTokenizer;
