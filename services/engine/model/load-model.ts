@@ -5,12 +5,11 @@
  * Anything that changes the math and is not implemented is refused by the source's reader
  * (gguf-spec.ts, hf/config.ts), naming the field.
  */
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { HfTokenizer } from '../tokenizer/hf-tokenizer.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { loadGguf } from './gguf.js';
+import { hfFolderFingerprint } from './hf/fingerprint.js';
 import { loadHfFolder } from './hf/load-hf.js';
 import type { ModelSpec } from './spec.js';
 import { readAllWeights, type DecoderModel, type F32Tensor, type WeightSource } from './weights.js';
@@ -24,7 +23,7 @@ export interface LoadedModel extends DecoderModel {
   weights: WeightSource;
   tokenizer: TextTokenizer;
   chatTemplate?: string;
-  /** sha256 hex: of the GGUF file; of the folder's model files (name and content, in name order) */
+  /** sha256 hex: of the GGUF file; of a folder's manifest (the registry's: `<sha256>  <path>\n` per file, sorted) */
   fingerprint: string;
   source: ModelSource;
 }
@@ -45,16 +44,7 @@ export async function loadModel(path: string): Promise<LoadedModel> {
     weights: folder.weights,
     tokenizer,
     ...(folder.chatTemplate !== undefined ? { chatTemplate: folder.chatTemplate } : {}),
-    fingerprint: await folderFingerprint(folder.dir, folder.files),
+    fingerprint: await hfFolderFingerprint(folder.dir, folder.files),
     source: { kind: 'hf', dir: folder.dir },
   };
-}
-
-async function folderFingerprint(dir: string, files: readonly string[]): Promise<string> {
-  const hash = createHash('sha256');
-  for (const name of [...files].sort()) {
-    const bytes = await readFile(join(dir, name));
-    hash.update(`${name}\0${bytes.length}\0`).update(bytes);
-  }
-  return hash.digest('hex');
 }
