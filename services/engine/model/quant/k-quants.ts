@@ -40,20 +40,9 @@ export const q2_K: BlockCodec = {
   encode(src, s, dst, o, blocks) {
     for (let b = 0; b < blocks; b++, s += QK_K, o += 84) {
       dst.fill(0, o, o + 84);
-      const fit = fitWithMin(src, s, 16, 16, 3);
-      const d = writeHalf(dst, o + 80, fit.maxScale / 15);
-      const dmin = writeHalf(dst, o + 82, fit.maxMin / 15);
-      for (let sub = 0; sub < 16; sub++) {
-        const sc = d > 0 ? Math.min(15, nearestInt(f32(fit.scales[sub] / d))) : 0;
-        const m = dmin > 0 ? Math.min(15, nearestInt(f32(fit.mins[sub] / dmin))) : 0;
-        dst[o + sub] = sc | (m << 4);
-        const dl = f32(d * sc);
-        const ml = f32(dmin * m);
-        for (let e = sub * 16; e < sub * 16 + 16; e++) {
-          const q = dl > 0 ? clamp(nearestInt(f32(f32(src[s + e] + ml) / dl)), 0, 3) : 0;
-          dst[o + 16 + planeByte(e)] |= q << planeShift(e);
-        }
-      }
+      const fit = affineFit(src, s, dst, o + 80, 16, 3, 15);
+      for (let sub = 0; sub < 16; sub++) dst[o + sub] = fit.scaleLevels[sub] | (fit.minLevels[sub] << 4);
+      for (let e = 0; e < QK_K; e++) dst[o + 16 + planeByte(e)] |= fit.level(e) << planeShift(e);
     }
   },
 };
@@ -116,21 +105,13 @@ function scaleMinCodec(ggmlName: string, ggmlCode: number, bits: 4 | 5): BlockCo
     encode(src, s, dst, o, blocks) {
       for (let b = 0; b < blocks; b++, s += QK_K, o += blockBytes) {
         dst.fill(0, o, o + blockBytes);
-        const fit = fitWithMin(src, s, 8, 32, maxLevel);
-        const d = writeHalf(dst, o, fit.maxScale / 63);
-        const dmin = writeHalf(dst, o + 2, fit.maxMin / 63);
-        for (let sub = 0; sub < 8; sub++) {
-          const sc = d > 0 ? Math.min(63, nearestInt(f32(fit.scales[sub] / d))) : 0;
-          const m = dmin > 0 ? Math.min(63, nearestInt(f32(fit.mins[sub] / dmin))) : 0;
-          packScaleMin(dst, o + 4, sub, sc, m);
-          const dl = f32(d * sc);
-          const ml = f32(dmin * m);
-          const byteAt = o + qsAt + (sub >> 1) * 32;
-          for (let l = 0; l < 32; l++) {
-            const q = dl > 0 ? clamp(nearestInt(f32(f32(src[s + sub * 32 + l] + ml) / dl)), 0, maxLevel) : 0;
-            dst[byteAt + l] |= (q & 15) << ((sub & 1) * 4);
-            if (bits === 5) dst[o + qhAt + l] |= (q >> 4) << sub;
-          }
+        const fit = affineFit(src, s, dst, o, 8, maxLevel, 63);
+        for (let sub = 0; sub < 8; sub++) packScaleMin(dst, o + 4, sub, fit.scaleLevels[sub], fit.minLevels[sub]);
+        for (let e = 0; e < QK_K; e++) {
+          const q = fit.level(e);
+          const sub = e >> 5;
+          dst[o + qsAt + (sub >> 1) * 32 + (e & 31)] |= (q & 15) << ((sub & 1) * 4);
+          if (bits === 5) dst[o + qhAt + (e & 31)] |= (q >> 4) << sub;
         }
       }
     },
@@ -179,27 +160,36 @@ function q6Level(src: Uint8Array, s: number, e: number): number {
 }
 
 /**
- * Per sub-block affine fit x ≈ scale·q − min with q in 0…maxLevel and min ≥ 0 (a sub-block that is
- * all positive keeps min 0, as ggml's quantizers do), plus the largest scale and min of the block.
+ * Q2_K / Q4_K / Q5_K: per sub-block x ≈ dl·q − ml with q in 0…maxLevel and ml ≥ 0 (a sub-block
+ * that is all positive keeps ml = 0, as ggml's quantizers do). The sub-block scales and mins are
+ * quantized to 0…scaleLevels against two f16 super-scales, written at `dAt` (d) and `dAt + 2` (dmin).
+ * level(e) is element e's level against the scale and min it will be decoded with.
  */
-function fitWithMin(src: Float32Array, at: number, subBlocks: number, size: number, maxLevel: number) {
+function affineFit(src: Float32Array, s: number, dst: Uint8Array, dAt: number, subBlocks: number, maxLevel: number, scaleLevels: number) {
+  const size = QK_K / subBlocks;
   const scales = new Float32Array(subBlocks);
   const mins = new Float32Array(subBlocks);
-  let maxScale = 0;
-  let maxMin = 0;
   for (let sub = 0; sub < subBlocks; sub++) {
     let lo = 0;
     let hi = -Infinity;
-    for (let i = at + sub * size; i < at + (sub + 1) * size; i++) {
+    for (let i = s + sub * size; i < s + (sub + 1) * size; i++) {
       if (src[i] < lo) lo = src[i];
       if (src[i] > hi) hi = src[i];
     }
     scales[sub] = Math.max(0, hi - lo) / maxLevel;
-    mins[sub] = -lo;
-    maxScale = Math.max(maxScale, scales[sub]);
-    maxMin = Math.max(maxMin, mins[sub]);
+    mins[sub] = Math.abs(lo); // lo ≤ 0; abs keeps an all-positive sub-block's min at +0
   }
-  return { scales, mins, maxScale, maxMin };
+  const d = writeHalf(dst, dAt, Math.max(...scales) / scaleLevels);
+  const dmin = writeHalf(dst, dAt + 2, Math.max(...mins) / scaleLevels);
+  const scaleLevelsOf = Array.from(scales, (v) => (d > 0 ? Math.min(scaleLevels, nearestInt(f32(v / d))) : 0));
+  const minLevels = Array.from(mins, (v) => (dmin > 0 ? Math.min(scaleLevels, nearestInt(f32(v / dmin))) : 0));
+  const steps = scaleLevelsOf.map((l) => f32(d * l));
+  const offsets = minLevels.map((l) => f32(dmin * l));
+  const level = (e: number): number => {
+    const sub = Math.floor(e / size);
+    return steps[sub] > 0 ? clamp(nearestInt(f32(f32(src[s + e] + offsets[sub]) / steps[sub])), 0, maxLevel) : 0;
+  };
+  return { scaleLevels: scaleLevelsOf, minLevels, level };
 }
 
 /**
