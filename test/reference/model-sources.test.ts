@@ -1,7 +1,9 @@
 /**
  * Model sources round-trip (#11 item 6): the same generated model, written as a Hugging Face folder
  * and loaded back through the engine's reader, gives the PyTorch reference logits through the
- * decoder graph; f16 and bf16 folders give what the graph computes on their own rounded weights.
+ * decoder graph; f16 and bf16 folders give what the graph computes on their own rounded weights;
+ * the folder's weights written as a GGUF file (llama.cpp's names and layouts) give the folder's
+ * logits: exactly in f32; in Q8_0 its weights are within one quantization step.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,15 @@ import { f32FromBf16Bytes, f32ToBf16Bytes, roundToF16 } from '../../services/eng
 import { buildInferenceGraph, GRAPH_IO } from '../../services/engine/graph/decoder-graph.js';
 import { GraphSession } from '../../services/engine/graph/run.js';
 import { writeHfModel } from '../../services/engine/model/hf/generate-hf.js';
+import { loadGgufBytes } from '../../services/engine/model/gguf.js';
+import { serializeGguf } from '../../services/engine/model/gguf-serialize.js';
+import { ggufArchitectureOf, ggufMetadataFromSpec } from '../../services/engine/model/gguf-spec.js';
+import { ggufTensorsFromCanonical } from '../../services/engine/model/gguf-tensors.js';
+import { tensorToWrite } from '../../services/engine/model/gguf-write.js';
 import { loadHfFolder } from '../../services/engine/model/hf/load-hf.js';
+import type { StoredDType } from '../../services/engine/model/weights.js';
+import { generatedTokenizerSpec } from '../../services/engine/tokenizer/generated-tokenizer.js';
+import { tokenizerMetadata } from '../../services/engine/tokenizer/gguf-tokenizer.js';
 import { families } from '../../services/engine/model/spec.js';
 import { readAllWeights, type DecoderModel } from '../../services/engine/model/weights.js';
 import { loadReferenceFixture } from './fixtures.js';
@@ -63,5 +73,33 @@ describe('model sources: generated model → HF folder → loader → decoder gr
       // rounding moved the logits a little (a layout error would move them by O(1))
       expect(maxAbs(got, f.logits.plain)).toBeLessThan(dtype === 'f16' ? 0.02 : 0.2);
     }
+  });
+
+  it.each(families)('%s: the folder written as GGUF gives the same logits (f32 exactly, Q8_0 closely)', async (family) => {
+    const f = loadReferenceFixture(family);
+    const written = await writeHfModel(join(work, `${family}-gguf`), { family, preset: f.preset, seed: f.seed, dtype: 'f32' });
+    const folder = await loadFolder(written.dir);
+    const fromFolder = await logits(folder, f.ids);
+    const asGguf = (dtype: StoredDType): Uint8Array => {
+      const { metadata, ropeFreqs } = ggufMetadataFromSpec(folder.spec);
+      const tensors = [...ggufTensorsFromCanonical(folder.spec, ggufArchitectureOf(folder.spec), folder.tensors)].map(([name, t]) => tensorToWrite(name, t, dtype));
+      if (ropeFreqs) tensors.push(tensorToWrite('rope_freqs.weight', { dims: [ropeFreqs.length], data: ropeFreqs }, 'f32'));
+      return serializeGguf(new Map([...metadata, ...tokenizerMetadata(generatedTokenizerSpec(folder.spec.vocabSize))]), tensors);
+    };
+    const f32 = loadGgufBytes(asGguf('f32'), `${family}.gguf`);
+    expect(maxAbs(await logits(f32, f.ids), fromFolder)).toBeLessThan(1e-5);
+    // Q8_0: every weight within one quantization step (block max / 127) of the folder's, in the
+    // canonical layout (a q/k permutation or fused-split error would be off by whole weights)
+    const q8 = loadGgufBytes(asGguf('q8_0'), `${family}-q8_0.gguf`);
+    // llama.cpp stores Gemma's (1 + w) norms with the 1 added, and reads them back as plain RMSNorm
+    const plusOne = folder.spec.norm.kind === 'rms_one_plus' && q8.spec.norm.kind === 'rms';
+    for (const [name, t] of folder.tensors) {
+      const want = plusOne && /norm\.weight$/.test(name) ? t.data.map((x) => x + 1) : t.data;
+      const step = want.reduce((m, x) => Math.max(m, Math.abs(x)), 0) / 127;
+      expect(maxAbs(q8.tensors.get(name)?.data ?? new Float32Array(), want), name).toBeLessThanOrEqual(step);
+    }
+    const drift = maxAbs(await logits(q8, f.ids), fromFolder);
+    expect(drift).toBeGreaterThan(0);
+    expect(drift).toBeLessThan(0.25);
   });
 });
