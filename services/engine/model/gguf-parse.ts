@@ -207,6 +207,9 @@ function checkTensorLayout(tensors: GgufTensorInfo[], dataOffset: number, alignm
   const fail = (message: string): never => {
     throw new GgufFormatError(`${source}: ${message}`);
   };
+  if (tensors.length > 0 && tensors[0].offset !== 0) {
+    fail(`tensor "${tensors[0].name}", the first, starts at data offset ${tensors[0].offset}, not 0 (ggml lays tensors out back to back from the start)`);
+  }
   let expectedOffset = 0;
   tensors.forEach((t, i) => {
     if (i > 0 && t.offset !== expectedOffset) {

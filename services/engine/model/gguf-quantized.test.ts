@@ -116,6 +116,14 @@ describe('GGUF bad input around quantized tensors', () => {
       'm.gguf: tensor "a" (Q4_0, dims [64, 2]: 4 blocks of 18 bytes = 72 bytes) needs 96 bytes with padding, ' +
         'but the next tensor "b" starts 160 bytes after it: the shape or type does not match the data',
     );
+    // the first tensor must start the data section
+    const shifted = file(tensor('a', 2, 64, 'q4_0'));
+    // header 24 B; the one metadata entry: key "general.architecture", type, value "llama"; the tensor
+    // info: name "a", n_dims, 2 dims, type, then the u64 data offset
+    const at = 24 + (8 + 20 + 4 + 8 + 5) + (8 + 1 + 4 + 2 * 8 + 4);
+    expect(new DataView(shifted.buffer).getBigUint64(at, true)).toBe(0n);
+    new DataView(shifted.buffer).setBigUint64(at, 32n, true);
+    expect(() => parseGgufHeader(shifted, 'm.gguf')).toThrow('m.gguf: tensor "a", the first, starts at data offset 32, not 0');
     // the last tensor claims more blocks than the file holds
     const last = file(tensor('a', 2, 64, 'q4_0'), tensor('b', 2, 256, 'q6_k', 'q4_0'));
     expect(() => parseGgufHeader(last, 'm.gguf')).toThrow(/^m\.gguf: tensor "b" \(Q6_K, dims \[256, 2\]: 2 blocks of 210 bytes = 420 bytes\) ends at byte \d+, past the end/);
