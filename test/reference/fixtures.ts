@@ -39,7 +39,7 @@ export interface ReferenceFixture {
   crossCheck: { plain: number; prompt: number; prefix: number };
 }
 
-export const referenceOutputsDir = join(import.meta.dirname, 'outputs');
+const referenceOutputsDir = join(import.meta.dirname, 'outputs');
 
 function floats(source: string, field: string, base64: unknown, count: number): Float32Array {
   if (typeof base64 !== 'string') throw new Error(`${source}: ${field} must be base64 text`);

@@ -9,7 +9,6 @@ import type { Family } from '../spec.js';
 import type { SpecialTokens } from './tokenizer-json.js';
 
 export type HfPresetName = 'tiny' | 'bench' | 'large';
-export const hfPresetNames: readonly HfPresetName[] = ['tiny', 'bench', 'large'];
 
 export interface HfFamilyPreset {
   config: Record<string, unknown>;

@@ -12,7 +12,7 @@ const WORDS = [
 ];
 
 /** GPT-2's byte → unicode table: printable bytes map to themselves, the rest to U+0100 onwards. */
-export function byteToUnicode(): string[] {
+function byteToUnicode(): string[] {
   const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   const out: string[] = [];
   let next = 0;
