@@ -22,10 +22,10 @@ const TARGET = 7;
 
 function task(model: LoadedModel, n: number, rng: Rng): ExampleSet {
   const V = model.spec.vocabSize;
-  const examples: EncodedExample[] = Array.from({ length: n }, () => {
+  const examples: EncodedExample[] = Array.from({ length: n }, (_, i) => {
     const promptIds = Array.from({ length: 3 }, () => 10 + rng.nextInt(V - 10));
     const outputIds = [TARGET, TARGET];
-    return { promptIds, outputIds, ids: [...promptIds, ...outputIds], trained: Uint8Array.from([0, 0, 0, 1, 1]) };
+    return { line: i + 1, promptIds, outputIds, ids: [...promptIds, ...outputIds], trained: Uint8Array.from([0, 0, 0, 1, 1]) };
   });
   return exampleSet(examples, { padId: model.tokenizer.padId, maxSeqLen: model.spec.contextLength - 4 });
 }

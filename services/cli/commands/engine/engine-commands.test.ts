@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeHfModel } from '../../../engine/model/hf/generate-hf.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runner = path.join(here, 'run-cli.ts');
@@ -129,6 +130,19 @@ describe('ptune tune / eval / generate', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(message);
     expect(await readdir(dir)).not.toContain('rejected.safetensors');
+  });
+
+  it('tunes on a Hugging Face folder, and refuses one whose config.json asks for math ptune does not implement', async () => {
+    const folder = path.join(dir, 'qwen3');
+    await writeHfModel(folder, { family: 'qwen3', preset: 'tiny', seed: 1 });
+    const tuned = await ptune('tune', ...tuneArgs({ '--model': folder, '--out': 'qwen3.safetensors' }));
+    expect(tuned.code, tuned.stderr).toBe(0);
+    const config = JSON.parse(await readFile(path.join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(folder, 'config.json'), JSON.stringify({ ...config, rope_scaling: { rope_type: 'dynamic', factor: 2 } }));
+    const refused = await ptune('tune', ...tuneArgs({ '--model': folder, '--out': 'refused.safetensors' }));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/config\.json: rope_scaling.*"dynamic".*not supported/);
+    expect(await readdir(dir)).not.toContain('refused.safetensors');
   });
 
   it('names the file and line of a malformed JSONL example', async () => {

@@ -79,6 +79,11 @@ export async function requireFile(file: string, what: string): Promise<void> {
   if (!s.isFile()) throw new Error(`${what} ${file} is not a file`);
 }
 
+/** Throws unless `model` exists as a file (GGUF) or a folder (Hugging Face checkpoint); loadModel reads either. */
+export async function requireModel(model: string): Promise<void> {
+  if (!(await stat(model).catch(() => undefined))) throw new Error(`--model ${model} does not exist`);
+}
+
 /** Throws unless `file` can be created: its folder exists and it is not itself a folder. */
 export async function requireWritableTarget(file: string, what: string): Promise<void> {
   const dir = await stat(path.dirname(path.resolve(file))).catch(() => undefined);
