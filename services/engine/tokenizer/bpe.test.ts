@@ -5,7 +5,7 @@ import { BpeTokenizer, type BpeSpec } from './bpe.js';
 import { BYTE_ALPHABET, toByteLevel } from './byte-level.js';
 import { textTokenizerFromMetadata } from './gguf-tokenizer.js';
 import { preTokenize, preTokenizer } from './pre-tokenizers.js';
-import { TokenType } from './spm.js';
+import { TokenType } from './token-type.js';
 
 /** every byte as a token, then a few merged tokens, one control and one user-defined token */
 function toySpec(): BpeSpec {

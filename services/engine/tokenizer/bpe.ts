@@ -7,8 +7,8 @@
 import { fromByteLevel, toByteLevel } from './byte-level.js';
 import { mergePairs } from './pair-merge.js';
 import { preTokenize, type PreTokenizer } from './pre-tokenizers.js';
-import { SpecialSplitter } from './special-split.js';
-import { TokenType } from './spm.js';
+import { addedTokenSplitter, type SpecialSplitter } from './special-split.js';
+import { TokenType } from './token-type.js';
 import { checkTokenId, withBos, type EncodeOptions, type TextTokenizer } from './text-tokenizer.js';
 
 export interface BpeSpec {
@@ -75,17 +75,7 @@ export class BpeTokenizer implements TextTokenizer {
       if (space < 0) throw new Error(`${spec.source}: merge ${rank} "${m}" is not two tokens separated by a space`);
       if (!this.ranks.has(m)) this.ranks.set(m, rank);
     });
-    const added = [];
-    const special = new Set<number>();
-    for (let id = 0; id < n; id++) {
-      const type = spec.tokenTypes[id];
-      if (type === TokenType.control) special.add(id);
-      if (type === TokenType.control || type === TokenType.userDefined) {
-        added.push({ id, text: spec.tokens[id], control: type === TokenType.control });
-      }
-    }
-    this.specialIds = special;
-    this.splitter = new SpecialSplitter(added);
+    ({ splitter: this.splitter, controlIds: this.specialIds } = addedTokenSplitter(spec.tokens, spec.tokenTypes));
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {

@@ -17,7 +17,7 @@ import { BpeTokenizer } from './bpe.js';
 import { textTokenizerFromMetadata } from './gguf-tokenizer.js';
 import { packageTokenizer, type TokenizerPackage } from './package-tokenizers.js';
 import { preTokenizer } from './pre-tokenizers.js';
-import { TokenType } from './spm.js';
+import { TokenType } from './token-type.js';
 import type { TextTokenizer } from './text-tokenizer.js';
 import { vocabFixtures, type ConformanceCase } from './vocab-fixtures.js';
 

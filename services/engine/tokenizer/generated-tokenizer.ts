@@ -3,7 +3,8 @@
  * 256 byte-fallback pieces, single characters, then BPE merges learned from a short built-in
  * English text (score = −rank, so encoding replays the merges in order). Any text encodes.
  */
-import { TokenType, type TokenizerSpec } from './spm.js';
+import type { TokenizerSpec } from './spm.js';
+import { TokenType } from './token-type.js';
 
 const CORPUS = `Once upon a time there was a little dog named Max. Max liked to run in the green park
 with his friend Sam. One day the sun was hot and the sky was blue. Sam said, "Let us go to the lake!"

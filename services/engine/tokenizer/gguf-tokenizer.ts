@@ -7,7 +7,8 @@ import type { GgufMetadata } from '../model/gguf-metadata.js';
 import type { GgufValue } from '../model/gguf-types.js';
 import { BpeTokenizer } from './bpe.js';
 import { preTokenizer } from './pre-tokenizers.js';
-import { SpmTokenizer, TokenType, type TokenizerSpec } from './spm.js';
+import { SpmTokenizer, type TokenizerSpec } from './spm.js';
+import { TokenType } from './token-type.js';
 import type { TextTokenizer } from './text-tokenizer.js';
 
 const SUPPORTED_MODELS = ['llama (SentencePiece)', 'gpt2 (byte-level BPE)'];

@@ -4,6 +4,8 @@
  * text that is still raw. Control tokens are matched only when asked (`parseSpecial`); user-defined
  * tokens always are.
  */
+import { TokenType } from './token-type.js';
+
 export type Fragment = { text: string } | { id: number };
 
 export interface AddedToken {
@@ -39,4 +41,16 @@ export class SpecialSplitter {
     }
     return fragments;
   }
+}
+
+/** the splitter over a vocabulary's control and user-defined tokens, and the control ids */
+export function addedTokenSplitter(texts: readonly string[], types: readonly number[]): { splitter: SpecialSplitter; controlIds: Set<number> } {
+  const added: AddedToken[] = [];
+  const controlIds = new Set<number>();
+  types.forEach((type, id) => {
+    const control = type === TokenType.control;
+    if (control) controlIds.add(id);
+    if (control || type === TokenType.userDefined) added.push({ id, text: texts[id], control });
+  });
+  return { splitter: new SpecialSplitter(added), controlIds };
 }

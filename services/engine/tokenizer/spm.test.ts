@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadGguf } from '../model/gguf.js';
 import { stories260K } from '../model/stories260k-fixture.js';
-import { SpmTokenizer, TokenType, type TokenizerSpec } from './spm.js';
+import { SpmTokenizer, type TokenizerSpec } from './spm.js';
+import { TokenType } from './token-type.js';
 
 /** A hand-made vocabulary small enough to reason about merges by hand. */
 function toySpec(): TokenizerSpec {

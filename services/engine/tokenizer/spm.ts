@@ -10,10 +10,10 @@
  * or "<0x0A>" never turns into a control or byte token by merging.
  */
 import { mergePairs } from './pair-merge.js';
-import { SpecialSplitter } from './special-split.js';
+import { addedTokenSplitter, type SpecialSplitter } from './special-split.js';
 import { checkTokenId, withBos, type EncodeOptions, type TextTokenizer } from './text-tokenizer.js';
+import { TokenType } from './token-type.js';
 
-export const TokenType = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
 
 export interface TokenizerSpec {
   /** pieces use U+2581 "▁" for a space, as SentencePiece stores them */
@@ -76,15 +76,7 @@ export class SpmTokenizer implements TextTokenizer {
     this.unkId = spec.unkId;
     this.padId = spec.padId ?? spec.eosId;
     this.addsBos = spec.addBos ?? true;
-    const special = new Set<number>();
-    const added = [];
-    for (let id = 0; id < n; id++) {
-      const type = spec.tokenTypes[id];
-      if (type === TokenType.control) special.add(id);
-      if (type === TokenType.control || type === TokenType.userDefined) added.push({ id, text: spec.pieces[id], control: type === TokenType.control });
-    }
-    this.specialIds = special;
-    this.splitter = new SpecialSplitter(added);
+    ({ splitter: this.splitter, controlIds: this.specialIds } = addedTokenSplitter(spec.pieces, spec.tokenTypes));
     this.byteOf = new Int16Array(n).fill(-1);
     this.longestPiece = spec.pieces.reduce((m, p) => Math.max(m, p.length), 0);
     for (let id = 0; id < n; id++) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../model/rng.js';
-import { SpmTokenizer, TokenType } from '../tokenizer/spm.js';
+import { SpmTokenizer } from '../tokenizer/spm.js';
+import { TokenType } from '../tokenizer/token-type.js';
 import {
   formatPromptInit,
   parsePromptInit,
