@@ -204,6 +204,14 @@ describe('Hugging Face folders: bad input is refused with the file and field', (
     await expect(loadHfFolder(w.dir)).rejects.toThrow(/config\.json: model_type "mamba" is not supported/);
   });
 
+  it('a weight file cut short after it was opened', async () => {
+    const w = await fresh('qwen2');
+    const loaded = await loadHfFolder(w.dir);
+    const path = join(w.dir, 'model.safetensors');
+    await writeFile(path, (await readFile(path)).subarray(0, 2000));
+    await expect(loaded.weights.readF32('layers.1.down_proj.weight')).rejects.toThrow(/model\.safetensors: tensor ".*" was cut short/);
+  });
+
   it('tokenizer.json or config.json missing', async () => {
     const w = await fresh('gpt2');
     await unlink(join(w.dir, 'tokenizer.json'));

@@ -27,6 +27,7 @@ export interface SafetensorsFolder {
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
+const READ_CHUNK = 1 << 30;
 
 async function readHeader(dir: string, file: string): Promise<{ entries: Record<string, TensorEntry>; dataStart: number }> {
   const path = join(dir, file);
@@ -100,8 +101,12 @@ export async function openSafetensorsFolder(dir: string, hasIndex: boolean): Pro
       const bytes = new Uint8Array(t.end - t.begin);
       const handle = await open(join(dir, t.file), 'r');
       try {
-        const { bytesRead } = await handle.read(bytes, 0, bytes.length, t.offset);
-        if (bytesRead !== bytes.length) throw new Error(`${join(dir, t.file)}: tensor "${name}" was cut short (the file changed after it was opened)`);
+        // in chunks: one read is limited to 2 GiB, and may return less than asked
+        for (let at = 0; at < bytes.length;) {
+          const { bytesRead } = await handle.read(bytes, at, Math.min(READ_CHUNK, bytes.length - at), t.offset + at);
+          if (bytesRead === 0) throw new Error(`${join(dir, t.file)}: tensor "${name}" was cut short (the file changed after it was opened)`);
+          at += bytesRead;
+        }
       } finally {
         await handle.close();
       }
