@@ -42,6 +42,8 @@ describe('HfTokenizer refusals', () => {
     );
     expect(() => new HfTokenizer({ tokenizer: [], source: 'm/' })).toThrow('m/: tokenizer.json is not a JSON object');
     expect(() => new HfTokenizer({ tokenizer: { version: '1.0' }, source: 'm/' })).toThrow('m/: tokenizer.json has no "model" object');
+    const odd = { ...(minimal({ type: 'BPE', vocab: { a: 0 }, merges: [] }) as object), pre_tokenizer: { type: 'NoSuchSplitter' } };
+    expect(() => new HfTokenizer({ tokenizer: odd, config: { eos_token: 'a' }, source: 'm/' })).toThrow(/^m\/: tokenizer\.json cannot be read \(.*NoSuchSplitter/);
   });
 
   it('needs an EOS token that is in the vocabulary', () => {
