@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadReferenceFixture } from '../../../test/reference/fixtures.js';
 import { f32ToF32Bytes } from '../formats/half.js';
-import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
-import { GraphSession } from '../graph/run.js';
+import { referenceLogitError } from '../graph/reference-parity.js';
 import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { tokenizerMetadata } from '../tokenizer/gguf-tokenizer.js';
 import { loadGgufBytes } from './gguf.js';
@@ -47,15 +46,7 @@ describe.each(families.map((f) => [f] as [Family]))('%s as GGUF (llama.cpp names
     // GGUF stores floats as f32
     const asF32 = (x: unknown): unknown => JSON.parse(JSON.stringify(x), (_k, v: unknown) => (typeof v === 'number' ? Math.fround(v) : v));
     if (family !== 'llama') expect(asF32(rest)).toEqual(asF32({ ...want, norm: undefined }));
-    const fixture = loadReferenceFixture(family);
-    const { graph } = buildInferenceGraph({ spec: read.spec, tensors: read.tensors }, { batch: 1, seqLen: fixture.ids.length });
-    const session = await GraphSession.create(graph);
-    const logits = (await session.run({ [GRAPH_IO.tokens]: { data: BigInt64Array.from(fixture.ids.map(BigInt)), dims: [1, fixture.ids.length] } }))[GRAPH_IO.logits]
-      .data as Float32Array;
-    await session.release();
-    let worst = 0;
-    fixture.logits.plain.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - logits[i]))));
-    expect(worst).toBeLessThan(1e-4);
+    expect(await referenceLogitError(read, loadReferenceFixture(family), 'plain')).toBeLessThan(1e-4);
   });
 });
 

@@ -54,7 +54,7 @@ const familyOf: Record<GgufArchitecture, Family> = {
   llama: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3: 'gemma3', phi3: 'phi3', gpt2: 'gpt2',
 };
 
-export function isGgufArchitecture(a: string): a is GgufArchitecture {
+function isGgufArchitecture(a: string): a is GgufArchitecture {
   return (ggufArchitectures as readonly string[]).includes(a);
 }
 

@@ -72,34 +72,25 @@ export function llamaSpec(c: LlamaConfig): ModelSpec {
 }
 
 /**
- * Reorders the rows of each head of a q/k projection (out, in) from adjacent RoPE pairs
- * (x0, x1, x2, x3, …; llama2.c and GGUF) to halves (x0, x2, …, x1, x3, …; Hugging Face's
+ * Reorders the rows of each head of a q/k projection (out, in) between adjacent RoPE pairs
+ * (x0, x1, x2, x3, …; llama2.c and GGUF) and halves (x0, x2, …, x1, x3, …; Hugging Face's
  * rotate-half). Applied to both q and k it leaves every per-head dot product unchanged.
  */
-export function pairsToHalves(w: Float32Array, inDim: number, hs: number): Float32Array {
+function permuteHeadRows(w: Float32Array, inDim: number, hs: number, toHalves: boolean): Float32Array {
   const out = new Float32Array(w.length);
   const half = hs / 2;
   for (let r = 0; r < w.length / inDim; r++) {
     const head = Math.floor(r / hs) * hs;
     const j = r - head;
-    const src = head + (j < half ? 2 * j : 2 * (j - half) + 1);
-    out.set(w.subarray(src * inDim, (src + 1) * inDim), r * inDim);
+    const paired = head + (j < half ? 2 * j : 2 * (j - half) + 1); // the pair-layout row of halves row r
+    const [from, to] = toHalves ? [paired, r] : [r, paired];
+    out.set(w.subarray(from * inDim, (from + 1) * inDim), to * inDim);
   }
   return out;
 }
 
-/** Inverse of pairsToHalves: rotate-half rows back to llama.cpp's adjacent pairs. */
-export function halvesToPairs(w: Float32Array, inDim: number, hs: number): Float32Array {
-  const out = new Float32Array(w.length);
-  const half = hs / 2;
-  for (let r = 0; r < w.length / inDim; r++) {
-    const head = Math.floor(r / hs) * hs;
-    const j = r - head;
-    const dst = head + (j < half ? 2 * j : 2 * (j - half) + 1);
-    out.set(w.subarray(r * inDim, (r + 1) * inDim), dst * inDim);
-  }
-  return out;
-}
+export const pairsToHalves = (w: Float32Array, inDim: number, hs: number): Float32Array => permuteHeadRows(w, inDim, hs, true);
+export const halvesToPairs = (w: Float32Array, inDim: number, hs: number): Float32Array => permuteHeadRows(w, inDim, hs, false);
 
 const canonical = new WeakMap<LlamaWeights, DecoderModel>();
 

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReferenceFixture } from '../../../test/reference/fixtures.js';
-import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
-import { GraphSession } from '../graph/run.js';
+import { referenceLogitError } from '../graph/reference-parity.js';
 import { writeGeneratedModel } from './generate.js';
 import { writeHfModel } from './hf/generate-hf.js';
 import { loadModel } from './load-model.js';
@@ -28,14 +27,7 @@ describe.each(families.map((f) => [f] as [Family]))('loadModel on a generated %s
     expect(model.spec.family).toBe(family);
     expect(model.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(model.tokenizer.encode(fixture.text)).toEqual(fixture.ids);
-    const { graph } = buildInferenceGraph(model, { batch: 1, seqLen: fixture.ids.length });
-    const session = await GraphSession.create(graph);
-    const logits = (await session.run({ [GRAPH_IO.tokens]: { data: BigInt64Array.from(fixture.ids.map(BigInt)), dims: [1, fixture.ids.length] } }))[GRAPH_IO.logits]
-      .data as Float32Array;
-    await session.release();
-    let worst = 0;
-    fixture.logits.plain.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - logits[i]))));
-    expect(worst).toBeLessThan(1e-4);
+    expect(await referenceLogitError(model, fixture, 'plain')).toBeLessThan(1e-4);
   });
 });
 

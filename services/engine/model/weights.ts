@@ -96,18 +96,6 @@ export function expectedWeights(spec: ModelSpec): { name: string; dims: number[]
   return out;
 }
 
-/** A WeightSource over tensors already in memory (generated models, tests). */
-export function inMemoryWeights(tensors: ReadonlyMap<string, F32Tensor>): WeightSource {
-  return {
-    list: () => [...tensors].map(([name, t]) => ({ name, dims: t.dims, stored: 'f32' as const })),
-    readF32: (name) => {
-      const t = tensors.get(name);
-      if (!t) return Promise.reject(new Error(`weight "${name}" is not in this model`));
-      return Promise.resolve(t.data);
-    },
-  };
-}
-
 /**
  * Reads every tensor the spec needs, checking presence and dims; `source` names the model in
  * errors. Extra tensors are an error too (a field the spec does not express would be ignored).
