@@ -8,7 +8,8 @@ engine's graph must reproduce. Hyperparameters come from transformers' AutoConfi
 each family's defaults to config.json); weights from the folder's safetensors files under the
 family's own tensor names.
 
-forward(folder, ids, prompt=None, prefix=None) -> logits [positions, vocab]
+forward(folder or load(folder, dtype), ids, prompt=None, prefix=None) -> logits [positions, vocab]
+  (float64 unless loaded in another dtype; ids may also be a LongTensor [B, T] -> [B, positions, vocab])
   prompt: [P, dim] soft-prompt embeddings, prepended to the (scaled, for Gemma) token embeddings,
           themselves unscaled; they take positions 0..P-1.
   prefix: per layer (keys [n_kv_heads, P, head_dim], values [n_kv_heads, P, head_dim]), as
@@ -29,12 +30,12 @@ from transformers import AutoConfig
 F = torch.float64
 
 
-def load_tensors(folder: str) -> dict[str, torch.Tensor]:
+def load_tensors(folder: str, dtype: torch.dtype = F) -> dict[str, torch.Tensor]:
     index = os.path.join(folder, "model.safetensors.index.json")
     files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
     out: dict[str, torch.Tensor] = {}
     for f in files:
-        out.update({k: v.to(F) for k, v in load_file(os.path.join(folder, f)).items()})
+        out.update({k: v.to(dtype) for k, v in load_file(os.path.join(folder, f)).items()})
     return out
 
 
@@ -196,24 +197,42 @@ def rope(x: torch.Tensor, positions: torch.Tensor, p: dict, rotary_dim: int) -> 
     """rotate-half RoPE on the first rotary_dim dims of each head; x [heads, T, head_dim]"""
     f, scale = inv_freq(p, rotary_dim)
     ang = positions.to(F)[:, None] * f[None, :]
-    cos, sin = torch.cat([ang.cos(), ang.cos()], -1) * scale, torch.cat([ang.sin(), ang.sin()], -1) * scale
+    cos = (torch.cat([ang.cos(), ang.cos()], -1) * scale).to(x.dtype)
+    sin = (torch.cat([ang.sin(), ang.sin()], -1) * scale).to(x.dtype)
     r, rest = x[..., :rotary_dim], x[..., rotary_dim:]
     half = rotary_dim // 2
     rotated = torch.cat([-r[..., half:], r[..., :half]], -1)
     return torch.cat([r * cos + rotated * sin, rest], -1)
 
 
-def forward(folder: str, ids: list[int], prompt: torch.Tensor | None = None,
+@dataclass
+class Loaded:
+    arch: Arch
+    tensors: dict[str, torch.Tensor]
+
+
+def load(folder: str, dtype: torch.dtype = F) -> Loaded:
+    """the folder's hyperparameters and weights (in `dtype`), to run forward() on repeatedly"""
+    return Loaded(arch_of(folder), load_tensors(folder, dtype))
+
+
+def forward(model: str | Loaded, ids, prompt: torch.Tensor | None = None,
             prefix: list[tuple[torch.Tensor, torch.Tensor]] | None = None) -> torch.Tensor:
-    a = arch_of(folder)
-    t = load_tensors(folder)
+    """ids: a list of token ids (-> logits [n, vocab]) or a LongTensor [B, T] (-> [B, n, vocab])"""
+    m = load(model) if isinstance(model, str) else model
+    a, t = m.arch, m.tensors
     pre = "transformer." if a.family == "gpt2" else "model."
     embed = t[pre + ("wte.weight" if a.family == "gpt2" else "embed_tokens.weight")]
-    x = embed[torch.tensor(ids)] * a.embed_scale
+    dtype = embed.dtype
+    tokens = torch.as_tensor(ids)
+    single = tokens.dim() == 1
+    tokens = tokens[None] if single else tokens
+    b = tokens.shape[0]
+    x = embed[tokens] * a.embed_scale
     if prompt is not None:
-        x = torch.cat([prompt.to(F), x], 0)
+        x = torch.cat([prompt.to(dtype).expand(b, -1, -1), x], 1)
     past = prefix[0][0].shape[1] if prefix else 0
-    n = x.shape[0]
+    n = x.shape[1]
     pos = torch.arange(past, past + n)
     if a.family == "gpt2":
         x = x + t["transformer.wpe.weight"][pos]
@@ -221,26 +240,26 @@ def forward(folder: str, ids: list[int], prompt: torch.Tensor | None = None,
     for i in range(a.layers):
         w = layer_weights(a, t, i)
         h = norm(a, x, w["in_w"], w.get("in_b"))
-        q = linear(h, w["q"], w["bq"]).view(n, a.heads, a.head_dim).transpose(0, 1)
-        k = linear(h, w["k"], w["bk"]).view(n, a.kv_heads, a.head_dim).transpose(0, 1)
-        v = linear(h, w["v"], w["bv"]).view(n, a.kv_heads, a.head_dim).transpose(0, 1)
+        q = linear(h, w["q"], w["bq"]).view(b, n, a.heads, a.head_dim).transpose(1, 2)
+        k = linear(h, w["k"], w["bk"]).view(b, n, a.kv_heads, a.head_dim).transpose(1, 2)
+        v = linear(h, w["v"], w["bv"]).view(b, n, a.kv_heads, a.head_dim).transpose(1, 2)
         if a.qk_norm:
             q, k = norm(a, q, w["q_norm"]), norm(a, k, w["k_norm"])
         if a.rope[i] is not None:
             q, k = rope(q, pos, a.rope[i], a.rotary_dim), rope(k, pos, a.rope[i], a.rotary_dim)
         if prefix:
-            k = torch.cat([prefix[i][0].to(F), k], 1)
-            v = torch.cat([prefix[i][1].to(F), v], 1)
+            k = torch.cat([prefix[i][0].to(dtype).expand(b, -1, -1, -1), k], 2)
+            v = torch.cat([prefix[i][1].to(dtype).expand(b, -1, -1, -1), v], 2)
         group = a.heads // a.kv_heads
-        k, v = k.repeat_interleave(group, 0), v.repeat_interleave(group, 0)
-        s = (q @ k.transpose(1, 2)) * a.query_scale
+        k, v = k.repeat_interleave(group, 1), v.repeat_interleave(group, 1)
+        s = (q @ k.transpose(-1, -2)) * a.query_scale
         if a.attn_softcap:
             s = a.attn_softcap * torch.tanh(s / a.attn_softcap)
         visible = k_pos <= q_pos
         if a.sliding[i] and a.window is not None:
             visible &= k_pos > q_pos - a.window
         s = s.masked_fill(~visible, float("-inf"))
-        o = (torch.softmax(s, -1) @ v).transpose(0, 1).reshape(n, a.heads * a.head_dim)
+        o = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, n, a.heads * a.head_dim)
         o = linear(o, w["o"], w["bo"])
         if a.sandwich:
             o = norm(a, o, w["post_attn"])
@@ -260,4 +279,4 @@ def forward(folder: str, ids: list[int], prompt: torch.Tensor | None = None,
     logits = x @ head.T
     if a.final_softcap:
         logits = a.final_softcap * torch.tanh(logits / a.final_softcap)
-    return logits
+    return logits[0] if single else logits
