@@ -7,13 +7,14 @@
  *   key   of layer l, kv head h, dim d is at ((2l)·nKvHeads + h)·headSize + d,
  *   value of layer l, kv head h, dim d is at ((2l+1)·nKvHeads + h)·headSize + d.
  *
- * Keys are stored exactly as Hugging Face Llama consumes cached keys: already past RoPE (a prefix
- * key is never rotated — HF rotates only the new tokens' keys, and the real tokens' positions
- * start at P), in the rotate-half ("halves") layout within each head that HF checkpoints use
- * (dims 0..hs/2−1 are the first element of each RoPE pair, hs/2..hs−1 the second). That is the
- * layout the graph uses internally (it permutes wq/wk rows from llama2.c/GGUF adjacent pairs to
- * halves, the same permutation HF's Llama conversion applies), so a prefix trained here on a GGUF
- * model and loaded with PEFT on the HF conversion of that model gives the same attention scores.
+ * Keys are stored exactly as the family's Hugging Face attention consumes `past_key_values`:
+ * after the k-norm (Qwen3, Gemma 3) and already past RoPE (a prefix key is never rotated — HF
+ * rotates only the new tokens' keys, and the real tokens' positions start at P), in the
+ * rotate-half ("halves") layout within each head that HF checkpoints use (dims 0..hs/2−1 are the
+ * first element of each RoPE pair, hs/2..hs−1 the second); headSize is the spec's headDim (Gemma's
+ * differs from dim / heads). That is the canonical layout (the GGUF loader un-permutes llama
+ * q/k rows from adjacent pairs, as HF's Llama conversion does), so a prefix trained here on a
+ * GGUF model and loaded with PEFT on the HF conversion of that model gives the same scores.
  * Code that works on GGUF-layout keys (llama.cpp) must interleave the halves back into adjacent
  * pairs: halves index j < hs/2 ↔ pair index 2j, j ≥ hs/2 ↔ 2(j − hs/2) + 1. Values need nothing.
  */
