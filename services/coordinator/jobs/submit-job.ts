@@ -8,7 +8,7 @@ import { JobState, TrainPromptRequestSchema, type DatasetRef, type TrainPromptRe
 import type { Job as JobRow, Prisma } from '../../storage/index.js';
 import type { CoordinatorContext } from '../context.js';
 import { checkExampleLengths } from '../datasets/check-example-lengths.js';
-import { modelTokenizer } from '../datasets/model-tokenizer.js';
+import { modelText } from '../datasets/model-tokenizer.js';
 import { storeDataset } from '../datasets/store-dataset.js';
 import { appendJobEvents } from '../queue/job-events.js';
 import { prismaRunner } from '../queue/query-runner.js';
@@ -45,14 +45,14 @@ export async function submitJob(ctx: CoordinatorContext, request: TrainPromptReq
   );
   const points = expandSweep(spec.method!, spec.optimizer!, spec.sweep);
   const maxVirtualTokens = Math.max(...points.map((p) => p.method!.numVirtualTokens));
-  const tokenizer = await modelTokenizer(ctx.blobs, model.weightsBlobKey);
+  const { tokenizer, chatTemplate } = await modelText(ctx.blobs, model.weightsBlobKey);
   const dataKeys: { train: string; eval: string }[] = [];
   for (const [i, t] of spec.tasks.entries()) {
     const keys = { train: '', eval: '' };
     for (const part of ['train', 'eval'] as const) {
       const field = `tasks[${i}].${part}`;
       keys[part] = await resolveDataset(ctx, t[part]!, field, spec.createdBy);
-      await checkExampleLengths(ctx.blobs, { field, blobKey: keys[part], tokenizer, contextLength: model.contextLength, virtualTokens: maxVirtualTokens });
+      await checkExampleLengths(ctx.blobs, { field, blobKey: keys[part], tokenizer, chatTemplate, contextLength: model.contextLength, virtualTokens: maxVirtualTokens });
     }
     dataKeys.push(keys);
   }
