@@ -70,6 +70,10 @@ describe('Hugging Face folders: generated → loaded', () => {
     const loaded = await loadHfFolder(phi.dir);
     const fused = tensorToFloat32(stored.tensors['model.layers.0.mlp.gate_up_proj.weight']);
     expect(await loaded.weights.readF32('layers.0.up_proj.weight')).toEqual(fused.slice(64 * 32));
+    // parts of a fused tensor in any order, twice, and interleaved with other tensors
+    for (const name of ['layers.0.v_proj.weight', 'layers.1.q_proj.weight', 'layers.0.q_proj.weight', 'layers.0.v_proj.weight', 'layers.0.k_proj.weight', 'layers.0.gate_proj.weight']) {
+      expect(await loaded.weights.readF32(name), name).toEqual(phi.weights.get(name)?.data);
+    }
 
     const gpt = await fresh('gpt2');
     const g = readSafetensors(await readFile(join(gpt.dir, 'model.safetensors')));

@@ -119,13 +119,24 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
 
   const storedOf = (t: HfTensor): StoredDType => (folder.tensors.get(t.name)?.dtype.toLowerCase() ?? 'f32') as StoredDType;
   const infos: WeightInfo[] = expectedWeights(spec).map(({ name, dims }) => ({ name, dims, stored: storedOf(byCanonical.get(name) as HfTensor) }));
+  // a fused tensor is read once for all its parts read in a row: the others wait here
+  const pendingParts = new Map<string, Float32Array>();
   const weights: WeightSource = {
     list: () => infos.map((i) => ({ ...i, dims: [...i.dims] })),
     async readF32(name: string): Promise<Float32Array> {
       const t = byCanonical.get(name);
       if (!t) throw new Error(`${dir}: weight "${name}" is not in this model`);
+      const pending = pendingParts.get(name);
+      if (pending) {
+        pendingParts.delete(name);
+        return pending;
+      }
       const data = await folder.readF32(t.name);
-      return t.parts.length === 1 && !t.conv1d ? data : (toCanonical(t, data).get(name) as Float32Array);
+      if (t.parts.length === 1 && !t.conv1d) return data;
+      const parts = toCanonical(t, data);
+      pendingParts.clear(); // at most one fused tensor's leftovers are kept
+      for (const [part, values] of parts) if (part !== name) pendingParts.set(part, values);
+      return parts.get(name) as Float32Array;
     },
   };
 
