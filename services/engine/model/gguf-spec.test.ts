@@ -9,6 +9,7 @@ import { serializeGguf, type GgufTensorToWrite } from './gguf-serialize.js';
 import { ggufArchitectureOf, ggufMetadataFromSpec, specFromGguf } from './gguf-spec.js';
 import { ggufTensorsFromCanonical } from './gguf-tensors.js';
 import { GgmlType, type GgufValue } from './gguf-types.js';
+import { dequantize, ggmlCodeOf, quantize } from './quant/index.js';
 import { specFromHfConfig } from './hf/config.js';
 import { randomWeights } from './hf/generate-hf.js';
 import { hfFamilyPreset } from './hf/presets.js';
@@ -16,14 +17,21 @@ import { families, type Family, type ModelSpec } from './spec.js';
 import type { F32Tensor } from './weights.js';
 
 /** A family's tiny reference model written as llama.cpp lays it out (f32), and its GGUF bytes. */
-function ggufOf(family: Family, edit: (md: Map<string, GgufValue>, tensors: GgufTensorToWrite[]) => void = () => {}): { bytes: Uint8Array; spec: ModelSpec; seed: number } {
+function ggufOf(
+  family: Family,
+  edit: (md: Map<string, GgufValue>, tensors: GgufTensorToWrite[]) => void = () => {},
+  matrices: 'f32' | 'q8_0' = 'f32',
+): { bytes: Uint8Array; spec: ModelSpec; seed: number } {
   const fixture = loadReferenceFixture(family);
   const { spec } = specFromHfConfig(hfFamilyPreset(family, 'tiny').config, family);
   const arch = ggufArchitectureOf(spec);
   const { metadata, ropeFreqs } = ggufMetadataFromSpec(spec);
-  const tensors: GgufTensorToWrite[] = [...ggufTensorsFromCanonical(spec, arch, randomWeights(spec, fixture.seed))].map(([name, t]) => ({
-    name, dims: [...t.dims].reverse(), typeCode: GgmlType.F32, data: f32ToF32Bytes(t.data),
-  }));
+  const tensors: GgufTensorToWrite[] = [...ggufTensorsFromCanonical(spec, arch, randomWeights(spec, fixture.seed))].map(([name, t]) => {
+    // Q8_0 blocks hold 32 values of a row
+    const quantized = matrices === 'q8_0' && t.dims.length === 2 && t.dims[1] % 32 === 0;
+    const data = quantized ? quantize('q8_0', t.data) : f32ToF32Bytes(t.data);
+    return { name, dims: [...t.dims].reverse(), typeCode: quantized ? ggmlCodeOf('q8_0') : GgmlType.F32, data };
+  });
   if (ropeFreqs) tensors.push({ name: 'rope_freqs.weight', dims: [ropeFreqs.length], typeCode: GgmlType.F32, data: f32ToF32Bytes(ropeFreqs) });
   const md = new Map([...metadata, ...tokenizerMetadata(generatedTokenizerSpec(spec.vocabSize))]);
   edit(md, tensors);
@@ -47,6 +55,21 @@ describe.each(families.map((f) => [f] as [Family]))('%s as GGUF (llama.cpp names
     const asF32 = (x: unknown): unknown => JSON.parse(JSON.stringify(x), (_k, v: unknown) => (typeof v === 'number' ? Math.fround(v) : v));
     if (family !== 'llama') expect(asF32(rest)).toEqual(asF32({ ...want, norm: undefined }));
     expect(await referenceLogitError(read, loadReferenceFixture(family), 'plain')).toBeLessThan(1e-4);
+  });
+
+  it('reads Q8_0 matrices: each canonical tensor is the dequantized Q8_0 of the original rows', async () => {
+    const { bytes, spec, seed } = ggufOf(family, () => {}, 'q8_0');
+    const read = loadGgufBytes(bytes, 'q8.gguf');
+    expect(read.weights.list().filter((w) => w.stored === 'q8_0').length).toBeGreaterThan(spec.nLayers * 4);
+    // quantization works on rows; un-permuting, splitting and Gemma's +1 move or touch whole rows or 1-D norms
+    for (const [name, t] of randomWeights(spec, seed)) {
+      const quantized = t.dims.length === 2 && t.dims[1] % 32 === 0;
+      const want = quantized ? dequantize('q8_0', quantize('q8_0', t.data), t.data.length) : t.data;
+      const got = read.tensors.get(name)?.data;
+      if (spec.norm.kind === 'rms_one_plus' && /norm\.weight$/.test(name)) expect(got).toEqual(want.map((v) => Math.fround(1 + v)));
+      else expect(got).toEqual(want);
+    }
+    expect(await referenceLogitError(read, loadReferenceFixture(family), 'plain')).toBeLessThan(0.25);
   });
 });
 

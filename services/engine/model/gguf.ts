@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { textTokenizerFromMetadata } from '../tokenizer/gguf-tokenizer.js';
+import { ggufChatTemplate, textTokenizerFromMetadata } from '../tokenizer/gguf-tokenizer.js';
 import type { LoadedModel } from './load-model.js';
 import { GgufMetadata } from './gguf-metadata.js';
 import { parseGgufHeader } from './gguf-parse.js';
@@ -34,7 +34,7 @@ export function loadGgufBytes(bytes: Uint8Array, path: string): LoadedModel {
   const ropeFreqs = names.has('rope_freqs.weight') ? weights.readTensor('rope_freqs.weight') : undefined;
   const spec = specFromGguf({ meta, tensorNames: names, vocabSize: tokenizer.vocabSize, ropeFreqs, path });
   const source = weights.canonical(spec, arch);
-  const chatTemplate = meta.has('tokenizer.chat_template') ? meta.string('tokenizer.chat_template') : undefined;
+  const chatTemplate = ggufChatTemplate(meta);
   return {
     spec,
     tensors: source.readAll(),
