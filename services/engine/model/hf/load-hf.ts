@@ -49,7 +49,7 @@ async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -79,7 +79,7 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
-    throw new Error(`${dir}: not a readable folder (${(e as Error).message})`);
+    throw new Error(`${dir}: not a readable folder (${(e as Error).message})`, { cause: e });
   }
   const names = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
   const configPath = join(dir, 'config.json');

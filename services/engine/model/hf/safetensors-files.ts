@@ -58,7 +58,7 @@ async function readIndex(dir: string): Promise<Map<string, string>> {
   try {
     json = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: not readable JSON (${(e as Error).message})`);
+    throw new Error(`${path}: not readable JSON (${(e as Error).message})`, { cause: e });
   }
   const map = (json as { weight_map?: unknown })?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new Error(`${path}: weight_map must be an object`);
