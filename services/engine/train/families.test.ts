@@ -10,7 +10,10 @@ import { writeHfModel } from '../model/hf/generate-hf.js';
 import { loadModel, type LoadedModel } from '../model/load-model.js';
 import { Rng } from '../model/rng.js';
 import { families, type Family } from '../model/spec.js';
+import { buildInferenceGraph, GRAPH_IO, promptTuning } from '../graph/decoder-graph.js';
+import { GraphSession, type HostTensor } from '../graph/run.js';
 import { exampleSet, type ExampleSet } from './example-set.js';
+import { initialPrompt, textTokenIds } from './prompt-init.js';
 import { train } from './train.js';
 import { writePromptOutputs } from './write-outputs.js';
 
@@ -47,14 +50,36 @@ describe.each(families.map((f) => [f] as [Family]))('%s', (family) => {
     model = await loadModel(join(dir, family));
   });
 
-  it.each(methods.map((m) => [m.method, m] as const))('%s lowers held-out loss by 0.4 nats in 25 steps and exports PEFT sizes', async (_name, method) => {
+  it('a prompt initialized from text gives the logits of the model reading that text (Gemma: rows enter scaled by √dim)', async () => {
+    const prompt = await initialPrompt({ kind: 'text', text: 'the dog' }, model, 2, Rng.fromSeed(1));
+    const ids = textTokenIds('the dog', 2, model.tokenizer);
+    const rest = [12, 40, 7];
+    const run = async (built: ReturnType<typeof buildInferenceGraph>, feeds: Record<string, HostTensor>): Promise<Float32Array> => {
+      const session = await GraphSession.create(built.graph);
+      try {
+        return (await session.run(feeds, [GRAPH_IO.logits]))[GRAPH_IO.logits].data as Float32Array;
+      } finally {
+        await session.release();
+      }
+    };
+    const tokens = (row: number[]): HostTensor => ({ data: BigInt64Array.from(row.map(BigInt)), dims: [1, row.length] });
+    const withPrompt = await run(buildInferenceGraph(model, { batch: 1, seqLen: 3, virtualTokens: promptTuning(2) }), {
+      [GRAPH_IO.tokens]: tokens(rest), prompt_embeddings: { data: prompt, dims: [2, model.spec.dim] },
+    });
+    const reading = await run(buildInferenceGraph(model, { batch: 1, seqLen: 5 }), { [GRAPH_IO.tokens]: tokens([...ids, ...rest]) });
+    let worst = 0;
+    reading.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - withPrompt[i]))));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it.each(methods.map((m) => [m.method, m] as const))('%s lowers held-out loss by 0.3 nats in 40 steps and exports PEFT sizes', async (_name, method) => {
     const rng = Rng.fromSeed(11);
     const result = await train({
       model, train: task(model, 16, rng), eval: task(model, 8, rng), virtualTokens: 4, method, init: { kind: 'random' },
-      steps: 25, lr: 0.05, batchSize: 8, seed: 5, threads: 1,
+      steps: 40, lr: 0.05, batchSize: 8, seed: 5, threads: 1,
     });
-    // measured: −0.57 nats (Gemma prompt tuning: real tokens enter √dim larger than the prompt) to −3.8 (Llama)
-    expect(result.evalAfter!.loss).toBeLessThan(result.evalBefore!.loss - 0.4);
+    // measured gains 0.48 (Gemma prompt tuning: a prompt at the √dim scale of real tokens moves slower at one lr) and up
+    expect(result.evalAfter!.loss).toBeLessThan(result.evalBefore!.loss - 0.3);
     const peftDir = join(dir, `${family}-${method.method}`);
     await writePromptOutputs(result, model, { out: join(dir, `${family}-${method.method}.safetensors`), peftDir });
     const exported = JSON.parse(await readFile(join(peftDir, ADAPTER_CONFIG_FILE), 'utf8')) as Record<string, number>;

@@ -58,17 +58,24 @@ function stdOf(data: Float32Array): number {
   return Math.sqrt(Math.max(0, sumSq / data.length - mean * mean));
 }
 
-export function randomPrompt(virtualTokens: number, embedding: F32Tensor, rng: Rng): Float32Array {
-  return rng.fillNormal(new Float32Array(virtualTokens * embedding.dims[1]), stdOf(embedding.data));
+/** `scale`: the model's embedding scale (Gemma's √dim), so the prompt starts at the size real tokens enter with. */
+export function randomPrompt(virtualTokens: number, embedding: F32Tensor, rng: Rng, scale = 1): Float32Array {
+  return rng.fillNormal(new Float32Array(virtualTokens * embedding.dims[1]), stdOf(embedding.data) * scale);
 }
 
-export function promptFromTokenRows(tokenIds: readonly number[], embedding: F32Tensor): Float32Array {
+/**
+ * The rows the tokens enter the first layer with: embedding rows times the model's embedding
+ * scale (Gemma's √dim, which transformers applies inside the embedding module — PEFT's text init
+ * reads rows through that module too). Virtual tokens are never scaled again in the graph.
+ */
+export function promptFromTokenRows(tokenIds: readonly number[], embedding: F32Tensor, scale = 1): Float32Array {
   const [vocab, dim] = embedding.dims;
   const out = new Float32Array(tokenIds.length * dim);
   tokenIds.forEach((id, row) => {
     if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new Error(`token id ${id} is outside the vocabulary 0..${vocab - 1}`);
     out.set(embedding.data.subarray(id * dim, (id + 1) * dim), row * dim);
   });
+  if (scale !== 1) for (let i = 0; i < out.length; i++) out[i] *= Math.fround(scale);
   return out;
 }
 
@@ -86,13 +93,14 @@ export function textTokenIds(text: string, virtualTokens: number, tokenizer: Tex
 /** The initial [P, dim] prompt for `init`; `random` and `sample-vocab` draw from `rng`. */
 export async function initialPrompt(init: PromptInit, model: LoadedModel, virtualTokens: number, rng: Rng): Promise<Float32Array> {
   const embedding = embeddingTable(model);
+  const scale = model.spec.embedding.scale ?? 1;
   switch (init.kind) {
     case 'random':
-      return randomPrompt(virtualTokens, embedding, rng);
+      return randomPrompt(virtualTokens, embedding, rng, scale);
     case 'sample-vocab':
-      return promptFromTokenRows(sampleVocabTokenIds(virtualTokens, embedding.dims[0], rng), embedding);
+      return promptFromTokenRows(sampleVocabTokenIds(virtualTokens, embedding.dims[0], rng), embedding, scale);
     case 'text':
-      return promptFromTokenRows(textTokenIds(init.text, virtualTokens, model.tokenizer), embedding);
+      return promptFromTokenRows(textTokenIds(init.text, virtualTokens, model.tokenizer), embedding, scale);
     case 'from':
       return (await readPromptFor(init.path, embedding.dims[1], virtualTokens)).embeddings;
   }
