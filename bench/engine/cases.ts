@@ -1,4 +1,4 @@
-/** The two benchmark cases: the same inputs for our step, PyTorch's step and the profiler. */
+/** The benchmark cases: the same inputs for our step, PyTorch's step and the profiler. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateLlama, presets } from '../../services/engine/model/generate.js';
@@ -8,14 +8,26 @@ import { Rng } from '../../services/engine/model/rng.js';
 import { stories260K } from '../../services/engine/model/stories260k-fixture.js';
 import { loadExampleSet } from '../../services/engine/train/example-set.js';
 import { promptFromTokenRows, sampleVocabTokenIds } from '../../services/engine/train/prompt-init.js';
-import type { StepCase, StepSettings } from './case-file.js';
+import { writeHfModel } from '../../services/engine/model/hf/generate-hf.js';
+import type { Family } from '../../services/engine/model/spec.js';
+import { weightName, type F32Tensor } from '../../services/engine/model/weights.js';
+import type { FolderStepCase, StepCase, StepSettings } from './case-file.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const VIRTUAL_TOKENS = 8;
 export const THREADS = 2;
 
-function prompt(c: Pick<StepCase, 'weights'>, rng: Rng): Float32Array {
-  return promptFromTokenRows(sampleVocabTokenIds(VIRTUAL_TOKENS, c.weights.config.vocabSize, rng), c.weights.tokenEmbedding);
+function prompt(vocabSize: number, embedding: F32Tensor, rng: Rng): Float32Array {
+  return promptFromTokenRows(sampleVocabTokenIds(VIRTUAL_TOKENS, vocabSize, rng), embedding);
+}
+
+const B = 4;
+const T = 128;
+/** batch B × T of random ids (from 3 up; `bos` first when given), the last 16 tokens predicted */
+function randomBatch(vocabSize: number, bos: number | undefined, rng: Rng): Pick<StepCase, 'batch' | 'seqLen' | 'tokens' | 'lossMask'> {
+  const tokens = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T === 0 && bos !== undefined ? bos : 3 + rng.nextInt(vocabSize - 3)));
+  const lossMask = Float32Array.from({ length: B * T }, (_, i) => (i % T >= T - 16 ? 1 : 0));
+  return { batch: B, seqLen: T, tokens, lossMask };
 }
 
 const settings = (repeats: number, warmup: number): StepSettings => ({ threads: THREADS, lr: 0.03, weightDecay: 0, gradClip: 1, warmup, repeats });
@@ -26,17 +38,27 @@ export async function stories260KCase(): Promise<StepCase> {
   const set = await loadExampleSet(path.join(repo, 'examples/feelings/train.jsonl'), model, VIRTUAL_TOKENS);
   const b = set.batch(Array.from({ length: 16 }, (_, i) => i * 7), 16);
   const weights = llamaWeightsFromDecoder(model);
-  return { weights, batch: 16, seqLen: b.seqLen, tokens: b.tokens, lossMask: b.lossMask, prompt: prompt({ weights }, Rng.fromSeed(0)), step: settings(30, 5) };
+  return { weights, batch: 16, seqLen: b.seqLen, tokens: b.tokens, lossMask: b.lossMask, prompt: prompt(weights.config.vocabSize, weights.tokenEmbedding, Rng.fromSeed(0)), step: settings(30, 5) };
 }
 
 /** the generated bench85m preset, batch 4 × 128 tokens (BOS + random ids), the last 16 tokens predicted */
 export function bench85mCase(): StepCase {
   const weights = generateLlama(presets.bench85m.config, 0, { tiedClassifier: presets.bench85m.tiedClassifier });
   const rng = Rng.fromSeed(1);
-  const B = 4;
-  const T = 128;
-  const tokens = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T === 0 ? 1 : 3 + rng.nextInt(weights.config.vocabSize - 3)));
-  const lossMask = Float32Array.from({ length: B * T }, (_, i) => (i % T >= T - 16 ? 1 : 0));
-  return { weights, batch: B, seqLen: T, tokens, lossMask, prompt: prompt({ weights }, rng), step: settings(5, 1) };
+  const batch = randomBatch(weights.config.vocabSize, 1, rng);
+  return { weights, ...batch, prompt: prompt(weights.config.vocabSize, weights.tokenEmbedding, rng), step: settings(5, 1) };
 }
 
+/**
+ * One family's generated ~100M `bench` preset (services/engine/model/hf/presets.ts, seed 0, float32)
+ * written as a Hugging Face folder under `dir`, with the bench85m batch shape: 4 × 128 random ids,
+ * the last 16 predicted, 8 virtual tokens initialised from vocabulary rows.
+ */
+export async function familyCase(family: Family, dir: string, repeats: number): Promise<FolderStepCase> {
+  const hfFolder = path.join(dir, family);
+  const { spec, weights } = await writeHfModel(hfFolder, { family, preset: 'bench', seed: 0 });
+  const rng = Rng.fromSeed(1);
+  const batch = randomBatch(spec.vocabSize, undefined, rng);
+  const embedding = weights.get(weightName.embedTokens) as F32Tensor;
+  return { hfFolder, dim: spec.dim, ...batch, prompt: prompt(spec.vocabSize, embedding, rng), step: settings(repeats, 1) };
+}

@@ -1,7 +1,8 @@
 /**
  * Our side of the training-step benchmark, run in its own process so that its peak RSS is its
- * own: reads a case file, then times warmup + repeats of forward + backward (onnxruntime) +
- * global-norm clipping + AdamW, exactly as the training loop does. Prints one JSON line.
+ * own: reads a case file (and the Hugging Face folder it names, for a family case), then times
+ * warmup + repeats of forward + backward (onnxruntime) + global-norm clipping + AdamW, exactly as
+ * the training loop does. Prints one JSON line.
  * Usage: node --import tsx bench/engine/our-step.ts CASE.safetensors
  */
 import { readFile } from 'node:fs/promises';
@@ -11,10 +12,12 @@ import { clipGlobalNorm } from '../../services/engine/train/clip.js';
 import { PromptRunner } from '../../services/engine/train/prompt-runner.js';
 import { decodeCase } from './case-file.js';
 import { decoderModelFromLlama } from '../../services/engine/model/llama.js';
+import { loadModel } from '../../services/engine/model/load-model.js';
 
 const c = decodeCase(await readFile(process.argv[2]));
-const P = c.prompt.length / c.weights.config.dim;
-const runner = new PromptRunner(decoderModelFromLlama(c.weights), { virtualTokens: promptTuning(P) }, { threads: c.step.threads });
+const model = 'hfFolder' in c ? await loadModel(c.hfFolder) : decoderModelFromLlama(c.weights);
+const P = c.prompt.length / model.spec.dim;
+const runner = new PromptRunner(model, { virtualTokens: promptTuning(P) }, { threads: c.step.threads });
 const params = { prompt_embeddings: c.prompt };
 const state = createAdamWState(params);
 const batch = { batch: c.batch, seqLen: c.seqLen, tokens: c.tokens, lossMask: c.lossMask };

@@ -1,16 +1,19 @@
 /**
  * Where our training step spends its time: runs the case's training graph with onnxruntime's
  * profiler on and prints the total time per op type (and the top single nodes).
- *   npx tsx bench/engine/profile-step.ts 260k|85m
+ *   npx tsx bench/engine/profile-step.ts 260k|85m|<family>   (a family: its bench preset, as train-step.ts --family)
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildTrainingGraph, promptTuning } from '../../services/engine/graph/decoder-graph.js';
 import { serializeModel } from '../../services/engine/graph/serialize.js';
-import { bench85mCase, stories260KCase, THREADS, VIRTUAL_TOKENS } from './cases.js';
+import { bench85mCase, familyCase, stories260KCase, THREADS, VIRTUAL_TOKENS } from './cases.js';
 import { decoderModelFromLlama } from '../../services/engine/model/llama.js';
+import { loadModel } from '../../services/engine/model/load-model.js';
+import { families, type Family } from '../../services/engine/model/spec.js';
+import type { DecoderModel } from '../../services/engine/model/weights.js';
 
 interface ProfileEvent {
   cat: string;
@@ -20,8 +23,12 @@ interface ProfileEvent {
 }
 
 const which = process.argv[2] ?? '260k';
-const c = which === '85m' ? bench85mCase() : await stories260KCase();
-const built = buildTrainingGraph(decoderModelFromLlama(c.weights), { batch: c.batch, seqLen: c.seqLen, virtualTokens: promptTuning(VIRTUAL_TOKENS), withPredictions: false }); // as PromptRunner.train
+if (!['260k', '85m', ...families].includes(which)) throw new Error(`${which}: not a case (260k, 85m or one of ${families.join(', ')})`);
+const folders = mkdtempSync(path.join(tmpdir(), 'ptune-profile-model-'));
+const c = which === '85m' ? bench85mCase() : which === '260k' ? await stories260KCase() : await familyCase(which as Family, folders, 0);
+const model: DecoderModel = 'hfFolder' in c ? await loadModel(c.hfFolder) : decoderModelFromLlama(c.weights);
+rmSync(folders, { recursive: true, force: true });
+const built = buildTrainingGraph(model, { batch: c.batch, seqLen: c.seqLen, virtualTokens: promptTuning(VIRTUAL_TOKENS), withPredictions: false }); // as PromptRunner.train
 const session = await ort.InferenceSession.create(serializeModel(built.graph), {
   intraOpNumThreads: THREADS,
   interOpNumThreads: 1,
@@ -33,9 +40,9 @@ const session = await ort.InferenceSession.create(serializeModel(built.graph), {
 const feeds = {
   tokens: new ort.Tensor('int64', c.tokens, [c.batch, c.seqLen]),
   loss_mask: new ort.Tensor('float32', c.lossMask, [c.batch, c.seqLen]),
-  prompt_embeddings: new ort.Tensor('float32', c.prompt, [VIRTUAL_TOKENS, c.weights.config.dim]),
+  prompt_embeddings: new ort.Tensor('float32', c.prompt, [VIRTUAL_TOKENS, model.spec.dim]),
 };
-const runs = which === '85m' ? 3 : 20;
+const runs = which === '260k' ? 20 : 3;
 const wall: number[] = [];
 for (let i = 0; i < runs; i++) {
   const started = performance.now();

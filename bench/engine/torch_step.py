@@ -1,16 +1,21 @@
-"""PyTorch eager reference for one prompt-tuning training step of a frozen Llama model.
+"""PyTorch eager reference for one prompt-tuning training step of a frozen decoder.
 
-Reads a safetensors file written by train-step.ts: the model weights (llama2.c names, row-major
-(out, in)), the batch (`tokens` [B, T] ids stored as float32, `loss_mask` [B, T], 1 where token t
+Reads a safetensors file written by train-step.ts: the model — either its weights (llama2.c
+names, row-major (out, in), a Llama run by forward_loss below) or metadata `hf_folder`, a Hugging
+Face folder of any family run by test/reference/reference.py's forward (needs its transformers and
+safetensors) — the batch (`tokens` [B, T] ids stored as float32, `loss_mask` [B, T], 1 where token t
 is predicted), the initial `prompt_embeddings` [P, dim], and a `__metadata__` with the hyperparameters
 and step settings. Runs warmup + timed steps of forward + backward (w.r.t. the prompt only) +
 global-norm clipping + AdamW, and prints one JSON line with the median step time, the step-0 loss
-(to check both sides compute the same thing), a 512^3 MatMul GFLOP/s figure, and peak RSS.
+(to check both sides compute the same thing), a 512^3 MatMul GFLOP/s figure, the BLAS torch was
+built with (torch.__config__.show()'s BLAS_INFO), and peak RSS.
 
-Usage: /usr/bin/python3 torch_step.py FILE.safetensors
+Usage: PYTHON torch_step.py FILE.safetensors
 """
 import json
 import math
+import os
+import re
 import resource
 import struct
 import sys
@@ -76,12 +81,29 @@ def forward_loss(w, cfg, prompt, tokens, mask):
         h = rmsnorm(x, w[p + "ffn_norm"], cfg["normEps"])
         x = x + (torch.nn.functional.silu(h @ w[p + "w1"].T) * (h @ w[p + "w3"].T)) @ w[p + "w2"].T
     x = rmsnorm(x, w["norm"], cfg["normEps"])
-    # position P + t - 1 predicts token t (t >= 1), as in the ONNX training graph
-    logits = x[:, P : S - 1, :] @ w["output"].T
-    targets = tokens[:, 1:]
-    nll = -torch.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    return masked_nll(x[:, P : S - 1, :] @ w["output"].T, tokens, mask)
+
+
+def masked_nll(logits, tokens, mask):
+    """logits [B, T-1, vocab] at positions P..P+T-2: position P + t - 1 predicts token t (t >= 1), as in the ONNX training graph"""
+    nll = -torch.log_softmax(logits, dim=-1).gather(-1, tokens[:, 1:].unsqueeze(-1)).squeeze(-1)
     m = mask[:, 1:]
     return (nll * m).sum() / m.sum()
+
+
+def reference_loss(folder):
+    """loss function of (prompt, tokens, mask) for the family model in `folder`, by reference.py in float32"""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../test/reference"))
+    import reference  # noqa: E402
+
+    model = reference.load(folder, torch.float32)
+
+    def loss(prompt, tokens, mask):
+        P, T = prompt.shape[0], tokens.shape[1]
+        # the reference's head runs on all P + T positions (P + 1 more rows than the T - 1 needed)
+        return masked_nll(reference.forward(model, tokens, prompt=prompt)[:, P : P + T - 1], tokens, mask)
+
+    return loss
 
 
 def matmul_gflops():
@@ -97,19 +119,22 @@ def matmul_gflops():
 
 def main():
     tensors, meta = read_safetensors(sys.argv[1])
-    cfg = json.loads(meta["config"])
     step_cfg = json.loads(meta["step"])
     torch.set_num_threads(step_cfg["threads"])
     torch.manual_seed(0)
     tokens, mask = tensors.pop("tokens").long(), tensors.pop("loss_mask")
     prompt = tensors.pop("prompt_embeddings").clone().requires_grad_(True)
-    w = tensors  # frozen: no requires_grad
+    if "hf_folder" in meta:
+        loss_of = reference_loss(meta["hf_folder"])
+    else:
+        cfg, w = json.loads(meta["config"]), tensors  # frozen: no requires_grad
+        loss_of = lambda p, t, m: forward_loss(w, cfg, p, t, m)  # noqa: E731
     opt = torch.optim.AdamW([prompt], lr=step_cfg["lr"], weight_decay=step_cfg["weightDecay"])
     times, first_loss, first_grad_norm = [], None, None
     for i in range(step_cfg["warmup"] + step_cfg["repeats"]):
         t = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = forward_loss(w, cfg, prompt, tokens, mask)
+        loss = loss_of(prompt, tokens, mask)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_([prompt], step_cfg["gradClip"]).item()
         opt.step()
@@ -121,6 +146,7 @@ def main():
     times.sort()
     print(json.dumps({
         "torch": torch.__version__,
+        "blas": (re.search(r"BLAS_INFO=(\w+)", torch.__config__.show()) or [None, "unknown"])[1],
         "threads": torch.get_num_threads(),
         "step_ms_median": times[len(times) // 2],
         "first_loss": first_loss,
