@@ -33,8 +33,14 @@ const MAX_BATCH = 64;
 const BLOB_CHUNK_BYTES = 1024 * 1024;
 const MAX_PUT_BLOB_BYTES = 1024 * 1024 * 1024;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** lease_epoch is a Postgres integer column: no epoch above this was ever granted */
+const MAX_EPOCH = 2 ** 31 - 1;
+
 function leaseRef(token: LeaseToken | undefined): LeaseRef {
   if (!token || token.leaseId === '') throw new RpcError(grpc.status.INVALID_ARGUMENT, 'lease is required', { field: 'lease' });
+  if (!UUID.test(token.leaseId)) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'lease.lease_id is not a lease id (a UUID, as LeaseTrial returns it)', { field: 'lease.lease_id' });
+  if (token.epoch > MAX_EPOCH) throw new RpcError(grpc.status.FAILED_PRECONDITION, `lease ${token.leaseId} epoch ${token.epoch} was never granted`, { field: 'lease.epoch' });
   return { trialId: token.leaseId, epoch: Number(token.epoch) };
 }
 

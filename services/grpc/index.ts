@@ -28,3 +28,4 @@ export {
 } from './client.js';
 export { createServiceDefinition, methodPath } from './service-definition.js';
 export { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
+export type { IntegerCeilings } from './request-check.js';

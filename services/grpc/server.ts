@@ -6,6 +6,7 @@ import type { ServerHooks } from './hooks.js';
 import type { ServiceImplementation } from './implement.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
 import { createReflection } from './reflection.js';
+import type { IntegerCeilings } from './request-check.js';
 import { createServiceDefinition } from './service-definition.js';
 
 /** PEM-encoded server TLS material. */
@@ -30,6 +31,8 @@ export interface GrpcServerOptions extends ServerHooks {
   readonly maxReceiveMessageBytes?: number;
   /** Largest message sent; default DEFAULT_MAX_MESSAGE_BYTES. */
   readonly maxSendMessageBytes?: number;
+  /** Integers above these are refused with INVALID_ARGUMENT before any handler runs (see request-check.ts). */
+  readonly integerCeilings?: IntegerCeilings;
 }
 
 export interface GrpcServer {

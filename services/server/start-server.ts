@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { startGrpcServer, type GrpcServer, type ServerHooks, type ServiceImplementation, type TlsOptions } from '../grpc/index.js';
-import { DEFAULT_DATA_DIR, openBlobStore, openDatabase, type BlobStore } from '../storage/index.js';
+import { COLUMN_INTEGER_CEILINGS, DEFAULT_DATA_DIR, openBlobStore, openDatabase, type BlobStore } from '../storage/index.js';
 import { openPromptChanges } from '../registry/index.js';
 import type { ModuleInstance, ServerContext, ServerModule } from './server-module.js';
 
@@ -77,6 +77,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       maxReceiveMessageBytes: options.maxMessageBytes,
       maxSendMessageBytes: options.maxMessageBytes,
       tls: options.tls,
+      integerCeilings: COLUMN_INTEGER_CEILINGS,
     });
     const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const address = `${host.includes(':') ? `[${host}]` : host}:${grpc.port}`;

@@ -1,5 +1,6 @@
 export { openDatabase, DEFAULT_DATA_DIR, type Database, type OpenDatabaseOptions } from './database.js';
 export { applyMigrations, type ApplyMigrationsOptions, type ApplyMigrationsResult } from './migrations/apply-migrations.js';
+export { COLUMN_INTEGER_CEILINGS } from './integer-columns.js';
 export { allocateVersion } from './versions/allocate-version.js';
 export { createPromptVersion, type CreatedPromptVersion, type NewPromptVersion } from './versions/create-prompt-version.js';
 export * from './blobs/index.js';
