@@ -8,13 +8,10 @@ import {
   type ModelArchitecture,
   type RegisterBaseModelHeader,
 } from '../gen/ptune/v1/registry_pb.js';
-import { loadGgufBytes } from '../engine/model/gguf.js';
+import { loadGgufBytes } from '../engine/index.js';
 import { contentKey, isSha256Hex, type BaseModel, type BlobStore, type PrismaClient } from '../storage/index.js';
-import { formatFromDb, formatToDb, tokenizerFromDb, tokenizerToDb } from './enums.js';
-import { checkModelName } from './names.js';
-import { decodePageToken, pageSize, paginate, stringKey } from './page-token.js';
+import { alreadyExists, checkModelName, decodePageToken, formatFromDb, formatToDb, invalidArgument, isUniqueViolation, notFound, pageSize, paginate, stringKey, tokenizerFromDb, tokenizerToDb } from '../domain/index.js';
 import { sha256Hex } from './prompt-tensor.js';
-import { alreadyExists, invalidArgument, isUniqueViolation, notFound } from './status.js';
 
 type BaseModelMessage = MessageInitShape<typeof BaseModelSchema>;
 

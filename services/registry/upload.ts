@@ -1,4 +1,4 @@
-import { invalidArgument, resourceExhausted } from './status.js';
+import { invalidArgument, resourceExhausted } from '../domain/index.js';
 
 /** The `part` oneof shared by the header-then-chunks client streams. */
 type Part<H> = { case: 'header'; value: H } | { case: 'chunk'; value: Uint8Array } | { case: undefined; value?: undefined };

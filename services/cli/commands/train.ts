@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { defaultInitFor, methodFromFlags, type MethodOptions } from '../../engine/index.js';
-import { InitMethod, TuningMethod, type PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
+import { encoderToProto, initFromEngine, methodToProto } from '../../domain/index.js';
+import { defaultInitFor, methodFromFlags, parsePromptInit, type MethodOptions } from '../../engine/index.js';
+import type { PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
 import { PromptRegistryService } from '../../gen/ptune/v1/registry_pb.js';
-import { JobSchema, PromptEncoderType, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
+import { JobSchema, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
 import { createClient } from '../../grpc/index.js';
 import { integerAtLeast, methodOptions, positiveNumber, withOptions, type MethodFlags } from './engine/options.js';
 import { describeEvent, isTerminalJobEvent, printJobResults, shortId, trialStateName, withTraining, type TrainingClient } from './jobs.js';
@@ -35,11 +36,11 @@ interface TrainFlags extends ClientFlags, MethodFlags {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** `--init` in the engine's spelling → the wire form; a prompt file (`from:`) has no wire form yet. */
 export function parseInit(spec: string): MessageInitShape<typeof PromptInitSchema> {
-  if (spec === 'random') return { method: InitMethod.RANDOM };
-  if (spec === 'sample-vocab') return { method: InitMethod.SAMPLE_VOCAB };
-  if (spec.startsWith('text:') && spec.length > 5) return { method: InitMethod.TEXT, text: spec.slice(5) };
-  throw new Error(`--init ${spec}: use random, sample-vocab or text:<words>`);
+  const init = parsePromptInit(spec);
+  if (init.kind === 'from') throw new Error(`--init ${spec}: use random, sample-vocab or text:<words> (a prompt file cannot be sent to the server)`);
+  return { method: initFromEngine(init.kind), text: init.kind === 'text' ? init.text : '' };
 }
 
 /** The engine's method options → the proto settings (0 hidden size = the server's default). */
@@ -48,15 +49,14 @@ export function methodSettingsOf(
   numVirtualTokens: number,
   init: MessageInitShape<typeof PromptInitSchema>,
 ): MessageInitShape<typeof MethodSettingsSchema> {
+  const method = methodToProto(m.method);
   switch (m.method) {
     case 'prompt_tuning':
-      return { method: TuningMethod.PROMPT_TUNING, numVirtualTokens, init };
-    case 'p_tuning': {
-      const encoderType = m.encoder === 'lstm' ? PromptEncoderType.LSTM : PromptEncoderType.MLP;
-      return { method: TuningMethod.P_TUNING, numVirtualTokens, init, encoderType, encoderHiddenSize: m.encoderHiddenSize ?? 0 };
-    }
+      return { method, numVirtualTokens, init };
+    case 'p_tuning':
+      return { method, numVirtualTokens, init, encoderType: encoderToProto(m.encoder), encoderHiddenSize: m.encoderHiddenSize ?? 0 };
     case 'prefix_tuning':
-      return { method: TuningMethod.PREFIX_TUNING, numVirtualTokens, init, prefixProjection: m.prefixProjection ?? false, encoderHiddenSize: m.encoderHiddenSize ?? 0 };
+      return { method, numVirtualTokens, init, prefixProjection: m.prefixProjection ?? false, encoderHiddenSize: m.encoderHiddenSize ?? 0 };
   }
 }
 

@@ -1,7 +1,6 @@
-import { encodeExamples } from '../../engine/data/encode.js';
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import { encodeExamples, type Tokenizer } from '../../engine/index.js';
 import type { BlobStore } from '../../storage/index.js';
-import { InvalidRequestError } from '../jobs/invalid-request.js';
+import { invalidArgument } from '../../domain/index.js';
 import { parseDataset } from './parse-dataset.js';
 
 export interface LengthCheck {
@@ -20,6 +19,6 @@ export async function checkExampleLengths(blobs: BlobStore, check: LengthCheck):
     const examples = parseDataset(await blobs.get(check.blobKey), source);
     encodeExamples(check.tokenizer, examples, source, { contextLength: check.contextLength, virtualTokens: check.virtualTokens });
   } catch (err) {
-    throw new InvalidRequestError(check.field, (err as Error).message);
+    throw invalidArgument(check.field, (err as Error).message);
   }
 }

@@ -1,7 +1,4 @@
-import { GgufMetadata } from '../../engine/model/gguf-metadata.js';
-import { parseGgufHeader } from '../../engine/model/gguf-parse.js';
-import { tokenizerSpecFromMetadata } from '../../engine/model/gguf-tokenizer.js';
-import { Tokenizer } from '../../engine/model/tokenizer.js';
+import { GgufMetadata, parseGgufHeader, Tokenizer, tokenizerSpecFromMetadata } from '../../engine/index.js';
 import type { BlobStore } from '../../storage/index.js';
 
 const cache = new Map<string, Promise<Tokenizer>>();

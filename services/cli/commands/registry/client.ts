@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { PromptRegistryService } from '../../../gen/ptune/v1/registry_pb.js';
 import { createClient, RpcError, type ServiceClient } from '../../../grpc/index.js';
 import { openTransport } from '../../client.js';
-import { parseTaskName } from '../../../registry/index.js';
+import { parseTaskName } from '../../../domain/index.js';
 import type { TaskRef } from '../../../gen/ptune/v1/common_pb.js';
 
 export const DEFAULT_SERVER = '127.0.0.1:50051';

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { dtypeFlagNames, dtypeFromFlag, methodFlagNames, methodFromFlag } from '../../../domain/index.js';
 import { Dtype, TuningMethod } from '../../../gen/ptune/v1/common_pb.js';
 import {
   CreatePromptVersionResponseSchema,
@@ -24,8 +25,9 @@ import { clientCommand, printJson, printTable, shortSha, taskRef, withRegistry, 
 
 const UNARY_LIMIT = 4 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
-const METHODS: Record<string, TuningMethod> = { prompt: TuningMethod.PROMPT_TUNING, 'p-tuning': TuningMethod.P_TUNING, prefix: TuningMethod.PREFIX_TUNING };
-const DTYPES: Record<string, Dtype> = { f32: Dtype.F32, f16: Dtype.F16, bf16: Dtype.BF16 };
+/** An optional `--method` / `--dtype` flag (commander has checked the choice) → the wire enum, UNSPECIFIED when absent. */
+const methodOf = (flag: string | undefined): TuningMethod => (flag === undefined ? TuningMethod.UNSPECIFIED : methodFromFlag(flag)!);
+const dtypeOf = (flag: string | undefined): Dtype => (flag === undefined ? Dtype.UNSPECIFIED : dtypeFromFlag(flag)!);
 
 type Spec = MessageInitShape<typeof PromptVersionSpecSchema>;
 type Selector = MessageInitShape<typeof PromptSelectorSchema>;
@@ -45,7 +47,7 @@ export function registerPromptCommands(program: Command): void {
     .requiredOption('--model <name>', 'registered base model the prompt was trained for')
     .requiredOption('--file <path>', 'a .safetensors file with "prompt_embeddings", or a PEFT adapter folder')
     .option('--alias <alias>', 'point this alias at the new version')
-    .addOption(new Option('--method <method>', 'tuning method (default: prompt, or the adapter\'s peft_type)').choices(Object.keys(METHODS)))
+    .addOption(new Option('--method <method>', 'tuning method (default: prompt, or the adapter\'s peft_type)').choices(methodFlagNames))
     .option('--metric <name=value>', 'evaluation metric to record (repeatable)', metricOption)
     .option('--request-id <id>', 'idempotency key: pushing again with it returns the same version', randomUUID())
     .option('--created-by <who>', 'identity recorded with the version', process.env.USER ?? '')
@@ -54,7 +56,7 @@ export function registerPromptCommands(program: Command): void {
       const spec: Spec = {
         task,
         baseModel: flags.model,
-        method: flags.method === undefined ? TuningMethod.UNSPECIFIED : METHODS[flags.method],
+        method: methodOf(flags.method),
         metrics: flags.metric ?? {},
         alias: flags.alias ?? '',
         requestId: flags.requestId,
@@ -76,7 +78,7 @@ export function registerPromptCommands(program: Command): void {
   clientCommand(prompts, 'list', "list a task's versions")
     .requiredOption('--task <task>', 'namespace/name, or name')
     .option('--model <name>', 'only versions for this base model')
-    .addOption(new Option('--method <method>', 'only this tuning method').choices(Object.keys(METHODS)))
+    .addOption(new Option('--method <method>', 'only this tuning method').choices(methodFlagNames))
     .option('--order-by <key>', 'version | created | metric:NAME (e.g. metric:eval_loss)', 'version')
     .option('--desc', 'descending order')
     .option('--limit <n>', 'at most this many rows', integerAtLeast(1), 1000)
@@ -88,7 +90,7 @@ export function registerPromptCommands(program: Command): void {
         client.listPromptVersions({
           task: taskRef(flags.task),
           baseModel: flags.model ?? '',
-          method: flags.method === undefined ? TuningMethod.UNSPECIFIED : METHODS[flags.method],
+          method: methodOf(flags.method),
           orderBy,
           orderMetric: metric,
           descending: flags.desc === true,
@@ -118,12 +120,12 @@ export function registerPromptCommands(program: Command): void {
     .option('--version <v>', 'version number', integerAtLeast(1))
     .option('--alias <alias>', 'alias to resolve, e.g. production')
     .requiredOption('--out <file>', 'safetensors file to write')
-    .addOption(new Option('--dtype <dtype>', 'element type of the file').choices(Object.keys(DTYPES)))
+    .addOption(new Option('--dtype <dtype>', 'element type of the file').choices(dtypeFlagNames))
     .action(async (flags: ClientFlags & { task: string; version?: number; alias?: string; out: string; dtype?: string }) => {
       const prompt = selector(flags);
       const existing = await readFile(flags.out).catch(() => undefined);
       const result = await withRegistry(flags, (client) =>
-        download(client, { prompt, dtype: flags.dtype === undefined ? Dtype.UNSPECIFIED : DTYPES[flags.dtype], ifNoneMatch: existing === undefined ? '' : sha256Hex(existing) }),
+        download(client, { prompt, dtype: dtypeOf(flags.dtype), ifNoneMatch: existing === undefined ? '' : sha256Hex(existing) }),
       );
       if (!result.header.notModified) await writeAtomically(flags.out, result.bytes);
       if (flags.json) return printJson(GetPromptStreamHeaderSchema, result.header);
@@ -136,10 +138,10 @@ export function registerPromptCommands(program: Command): void {
     .requiredOption('--task <task>', 'namespace/name, or name')
     .requiredOption('--version <v>', 'version number', integerAtLeast(1))
     .requiredOption('--peft <dir>', 'folder to write (created if needed)')
-    .addOption(new Option('--dtype <dtype>', 'element type of the weights').choices(Object.keys(DTYPES)))
+    .addOption(new Option('--dtype <dtype>', 'element type of the weights').choices(dtypeFlagNames))
     .action(async (flags: ClientFlags & { task: string; version: number; peft: string; dtype?: string }) => {
       const response = await withRegistry(flags, (client) =>
-        client.exportPeft({ prompt: selector(flags), dtype: flags.dtype === undefined ? Dtype.UNSPECIFIED : DTYPES[flags.dtype] }),
+        client.exportPeft({ prompt: selector(flags), dtype: dtypeOf(flags.dtype) }),
       );
       await mkdir(flags.peft, { recursive: true });
       await writeAtomically(path.join(flags.peft, 'adapter_model.safetensors'), response.adapterModelSafetensors);
