@@ -1,7 +1,8 @@
 /** `ptune eval`: held-out metrics of a prompt file (or of the bare model) on a JSONL dataset. */
 import type { Command } from 'commander';
-import { evaluatePrompt, loadExampleSet, loadGguf, readStoredPrompt } from '../../../engine/index.js';
+import { evaluatePrompt, loadExampleSet, readStoredPrompt } from '../../../engine/index.js';
 import { integerAtLeast, requireFile, runtimeOptions, runtimeSettings, type RuntimeFlags } from './options.js';
+import { loadModelSource, requireModelSource } from './load-model.js';
 
 interface EvalFlags extends RuntimeFlags {
   model: string;
@@ -15,7 +16,7 @@ export function registerEval(program: Command): void {
   const command = program
     .command('eval')
     .description('evaluate a prompt (or the bare model): loss, first-token accuracy, exact match')
-    .requiredOption('--model <file>', 'GGUF model file')
+    .requiredOption('--model <path>', 'GGUF model file or Hugging Face checkpoint folder')
     .requiredOption('--data <file>', 'examples (JSONL: {"input", "output"} per line)')
     .option('--prompt <file>', 'prompt file (safetensors with prompt_embeddings)')
     .option('--batch-size <n>', 'examples per forward pass', integerAtLeast(1), 16)
@@ -25,10 +26,10 @@ export function registerEval(program: Command): void {
 }
 
 async function evalCommand(f: EvalFlags): Promise<void> {
-  await requireFile(f.model, '--model');
+  await requireModelSource(f.model);
   await requireFile(f.data, '--data');
   if (f.prompt) await requireFile(f.prompt, '--prompt');
-  const model = await loadGguf(f.model);
+  const model = await loadModelSource(f.model);
   const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.weights.config) : undefined;
   const data = await loadExampleSet(f.data, model, prompt?.numVirtualTokens ?? 0);
   const m = await evaluatePrompt(model, data, {

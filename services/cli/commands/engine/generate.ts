@@ -1,7 +1,8 @@
 /** `ptune generate`: continue a text with the model, optionally behind a trained prompt. */
 import type { Command } from 'commander';
-import { generateText, loadGguf, readStoredPrompt } from '../../../engine/index.js';
+import { generateText, readStoredPrompt } from '../../../engine/index.js';
 import { integerAtLeast, nonNegativeNumber, requireFile, runtimeOptions, runtimeSettings, type RuntimeFlags } from './options.js';
+import { loadModelSource, requireModelSource } from './load-model.js';
 
 interface GenerateFlags extends RuntimeFlags {
   model: string;
@@ -17,7 +18,7 @@ export function registerGenerate(program: Command): void {
   const command = program
     .command('generate')
     .description('continue a text (greedy by default; stops at EOS)')
-    .requiredOption('--model <file>', 'GGUF model file')
+    .requiredOption('--model <path>', 'GGUF model file or Hugging Face checkpoint folder')
     .requiredOption('--text <text>', 'text to continue')
     .option('--prompt <file>', 'prompt file (safetensors with prompt_embeddings: virtual tokens or a prefix)')
     .option('--max-tokens <n>', 'new tokens at most', integerAtLeast(1), 64)
@@ -29,9 +30,9 @@ export function registerGenerate(program: Command): void {
 }
 
 async function generate(f: GenerateFlags): Promise<void> {
-  await requireFile(f.model, '--model');
+  await requireModelSource(f.model);
   if (f.prompt) await requireFile(f.prompt, '--prompt');
-  const model = await loadGguf(f.model);
+  const model = await loadModelSource(f.model);
   const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.weights.config) : undefined;
   const out = await generateText(model, {
     text: f.text,

@@ -5,7 +5,6 @@ import {
   defaultInitFor,
   loadExampleSet,
   methodFromFlags,
-  loadGguf,
   parsePromptInit,
   readCheckpointFile,
   scheduleNames,
@@ -16,6 +15,7 @@ import {
   type TrainResult,
 } from '../../../engine/index.js';
 import { integerAtLeast, methodOptions, nonNegativeNumber, positiveNumber, requireFile, requireWritableTarget, runtimeOptions, runtimeSettings, withOptions, type MethodFlags, type RuntimeFlags } from './options.js';
+import { loadModelSource, requireModelSource } from './load-model.js';
 import { sparkline } from './sparkline.js';
 
 interface TuneFlags extends MethodFlags, RuntimeFlags {
@@ -45,7 +45,7 @@ export function registerTune(program: Command): void {
     program
     .command('tune')
     .description('train a soft prompt (prompt tuning, P-tuning or prefix tuning) for a frozen GGUF model')
-    .requiredOption('--model <file>', 'GGUF model file')
+    .requiredOption('--model <path>', 'GGUF model file or Hugging Face checkpoint folder')
     .requiredOption('--train <file>', 'training examples (JSONL: {"input", "output"} per line)')
     .option('--eval <file>', 'held-out examples, evaluated before and after training')
       .requiredOption('--out <file>', 'prompt file to write (safetensors, prompt_embeddings [P, dim])'),
@@ -71,7 +71,7 @@ export function registerTune(program: Command): void {
 }
 
 async function tune(f: TuneFlags): Promise<void> {
-  await requireFile(f.model, '--model');
+  await requireModelSource(f.model);
   await requireFile(f.train, '--train');
   if (f.eval) await requireFile(f.eval, '--eval');
   await requireWritableTarget(f.out, '--out');
@@ -81,7 +81,7 @@ async function tune(f: TuneFlags): Promise<void> {
   const init = parsePromptInit(f.init ?? defaultInitFor(method));
   if (init.kind === 'from') await requireFile(init.path, '--init from:');
 
-  const model = await loadGguf(f.model);
+  const model = await loadModelSource(f.model);
   const trainSet = await loadExampleSet(f.train, model, f.virtualTokens);
   const evalSet = f.eval ? await loadExampleSet(f.eval, model, f.virtualTokens) : undefined;
   const resume = f.resume && f.checkpointDir ? await readCheckpointFile(f.checkpointDir) : undefined;
