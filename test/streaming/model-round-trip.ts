@@ -1,13 +1,14 @@
 /**
  * One model through the real processes: `ptune serve` (coordinator + registry, embedded storage) is
- * started as a child process; `ptune models add --dir` uploads a generated HF folder to it; a
- * worker-side process fetches every file back through GetBlob into a worker cache. Each process's
+ * started as a child process; `ptune models add` uploads a generated HF folder (--dir) or GGUF file
+ * (--file) to it; a worker-side process fetches every file back through GetBlob into a worker cache. Each process's
  * resident memory is read from /proc: idle before the transfer, peak (VmHWM, reset first) during it.
  * Used by the streaming test (bounds) and by bench/model-streaming.ts (figures).
  */
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { writeGeneratedModel, type LlamaConfig } from '../../services/engine/index.js';
 import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
 import { createClient, createGrpcTransport } from '../../services/grpc/index.js';
 import { startChild, waitFor, withDeadline, type Child } from '../fault/support/processes.js';
@@ -28,15 +29,26 @@ export interface RoundTrip {
   worker: { idleMiB: number; peakMiB: number };
 }
 
-export async function modelRoundTrip(shape: HfFolderShape, timeoutMs: number): Promise<RoundTrip> {
+/** A generated model: an HF folder of f16 safetensors (sparse: its bytes are never looked at), or an f16 GGUF file. */
+export type GeneratedSource = { kind: 'hf'; shape: HfFolderShape } | { kind: 'gguf'; config: LlamaConfig };
+
+export async function modelRoundTrip(source: GeneratedSource, timeoutMs: number): Promise<RoundTrip> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'ptune-streaming-'));
   const children: Child[] = [];
   const logs = (): string => children.map((c) => c.output()).join('\n---\n');
   try {
-    const folder = path.join(root, 'model');
-    await mkdir(folder);
-    const names = await writeHfFolder(folder, shape, 'sparse');
-    const modelBytes = (await Promise.all(names.map(async (n) => (await stat(path.join(folder, n))).size))).reduce((a, b) => a + b, 0);
+    const model = path.join(root, source.kind === 'hf' ? 'model' : 'model.gguf');
+    let names: string[];
+    if (source.kind === 'hf') {
+      await mkdir(model);
+      names = await writeHfFolder(model, source.shape, 'sparse');
+    } else {
+      await writeGeneratedModel(source.config, 1, model, { dtype: 'f16' });
+      names = ['model.gguf'];
+    }
+    const sizeOf = (name: string): Promise<number> => stat(source.kind === 'hf' ? path.join(model, name) : model).then((s) => s.size);
+    const sizes = await Promise.all(names.map(sizeOf));
+    const modelBytes = sizes.reduce((a, b) => a + b, 0);
 
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
@@ -54,7 +66,7 @@ export async function modelRoundTrip(shape: HfFolderShape, timeoutMs: number): P
 
     await resetPeak(serverPid);
     let started = Date.now();
-    const add = startChild('ptune-cli.ts', ['models', 'add', '--name', 'big', '--dir', folder, '--server', address, '--json']);
+    const add = startChild('ptune-cli.ts', ['models', 'add', '--name', 'big', source.kind === 'hf' ? '--dir' : '--file', model, '--server', address, '--json']);
     children.push(add);
     const cliPeak = sampleUntilExit(add);
     const addCode = await withDeadline('ptune models add', add.exited, timeoutMs, logs);
@@ -71,7 +83,7 @@ export async function modelRoundTrip(shape: HfFolderShape, timeoutMs: number): P
     if (fetchCode !== 0) throw new Error(`the worker-side fetch exited with ${fetchCode}\n${logs()}`);
     const afterFetch = await readMemory(serverPid);
     const fetched = JSON.parse(fetch.output().trim().split('\n').at(-1)!) as { idleKb: number; peakKb: number; folder: string };
-    await checkSameFiles(folder, fetched.folder, names);
+    await checkSameFiles(fetched.folder, source.kind === 'hf' ? names : undefined, sizes);
 
     return {
       modelBytes,
@@ -100,12 +112,18 @@ async function sampleUntilExit(child: Child): Promise<number> {
   return peak;
 }
 
-/** The worker's folder holds the same file names with the same sizes (their sha256 was checked as they arrived). */
-async function checkSameFiles(source: string, fetched: string, names: string[]): Promise<void> {
-  const got = (await readdir(fetched)).sort();
-  if (JSON.stringify(got) !== JSON.stringify(names)) throw new Error(`the worker's folder holds ${got.join(', ')}, not ${names.join(', ')}`);
-  for (const name of names) {
-    const [a, b] = await Promise.all([stat(path.join(source, name)), stat(path.join(fetched, name))]);
-    if (a.size !== b.size) throw new Error(`${name}: ${b.size} bytes at the worker, ${a.size} uploaded`);
+/**
+ * The worker's copy has the uploaded sizes: a folder with the same file names, or one file (`names`
+ * undefined). Their sha256 was checked as they arrived.
+ */
+async function checkSameFiles(fetched: string, names: string[] | undefined, sizes: number[]): Promise<void> {
+  if (names !== undefined) {
+    const got = (await readdir(fetched)).sort();
+    if (JSON.stringify(got) !== JSON.stringify(names)) throw new Error(`the worker's folder holds ${got.join(', ')}, not ${names.join(', ')}`);
+  }
+  const files = names === undefined ? [fetched] : names.map((n) => path.join(fetched, n));
+  for (const [i, file] of files.entries()) {
+    const size = (await stat(file)).size;
+    if (size !== sizes[i]) throw new Error(`${file}: ${size} bytes at the worker, ${sizes[i]} uploaded`);
   }
 }
