@@ -3,7 +3,7 @@
  * add` to a real `ptune serve` process and back down to a worker-side process through GetBlob,
  * while each process's peak RSS stays within 150 MiB of its idle size. Were any path to buffer a
  * whole file, the largest shard (≈130 MiB) alone would break the bound on that process; the 1 GiB
- * run is `npx tsx bench/model-streaming.ts` (figures in bench/RESULTS.md).
+ * run is `npx tsx bench/model-streaming.ts` (figures in bench/streaming/README.md).
  */
 import { describe, expect, it } from 'vitest';
 import { HF_256_MIB } from '../support/hf-folder.js';
