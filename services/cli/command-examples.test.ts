@@ -17,7 +17,7 @@ function helpText(command: Command): string {
   return text;
 }
 
-const program = buildProgram();
+const program = await buildProgram();
 const commands = leaves(program).filter((c) => c.path !== 'help');
 
 describe('ptune --help and every command help', () => {

@@ -1,11 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import { pino } from 'pino';
 import { bindService } from './bind.js';
-import { createHealth, type ServingStatus } from './health.js';
+import type { ServingStatus } from './health.js';
 import type { ServerHooks } from './hooks.js';
 import type { ServiceImplementation } from './implement.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
-import { createReflection } from './reflection.js';
 import type { IntegerCeilings } from './request-check.js';
 import { createServiceDefinition } from './service-definition.js';
 
@@ -47,9 +45,15 @@ export interface GrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts a grpc-js server with the given services plus health checking and reflection. */
+/**
+ * Starts a grpc-js server with the given services plus health checking and reflection. The server
+ * side's own packages (pino, health, reflection and its protobufjs) load here, so that importing
+ * this folder for a client (every CLI command) does not load them.
+ */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const hooks = { ...options, logger: options.logger ?? pino({ name: 'grpc' }) };
+  const [{ createHealth }, { createReflection }] = await Promise.all([import('./health.js'), import('./reflection.js')]);
+  const logger = options.logger ?? (await import('pino')).pino({ name: 'grpc' });
+  const hooks = { ...options, logger };
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,

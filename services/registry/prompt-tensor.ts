@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readSafetensors, tensorToFloat32, writeSafetensors, type FloatDtype } from '../engine/index.js';
+import { readSafetensors, tensorToFloat32, writeSafetensors, type FloatDtype } from '../engine/formats/safetensors.js';
 import { invalidArgument } from '../domain/index.js';
 
 /** The one tensor a stored prompt file holds (PEFT's key for all three prompt-learning methods). */

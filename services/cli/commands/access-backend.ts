@@ -7,7 +7,7 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { listAudit, listTokens, createToken, recordAudit, registerToken, revokeToken, TokenConflictError, TokenInputError, type AuditRecord, type Role, type TokenRecord } from '../../auth/index.js';
 import { AccessService, TokenRole, type ApiToken } from '../../gen/ptune/v1/access_pb.js';
 import { createClient, RpcError } from '../../grpc/index.js';
-import { openDatabase, type PrismaClient } from '../../storage/index.js';
+import type { PrismaClient } from '../../storage/index.js';
 import { openTransport } from '../client.js';
 
 export interface AccessTarget {
@@ -28,6 +28,8 @@ export interface AccessBackend {
 /** Runs `body` against the chosen backend; failures become "STATUS: message" errors. */
 export async function withAccessBackend<T>(target: AccessTarget, body: (backend: AccessBackend) => Promise<T>): Promise<T> {
   if (target.dataDir !== undefined || target.databaseUrl !== undefined) {
+    // loaded here only: Prisma and PGlite cost most of a second, and the server route needs neither
+    const { openDatabase } = await import('../../storage/index.js');
     const database = await openDatabase({ url: target.databaseUrl, dataDir: target.dataDir, migrate: target.databaseUrl === undefined ? undefined : false });
     try {
       return await body(databaseBackend(database.prisma));

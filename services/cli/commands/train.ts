@@ -4,7 +4,10 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { encoderToProto, initFromEngine, methodToProto } from '../../domain/index.js';
-import { defaultInitFor, methodFromFlags, parsePromptInit, type MethodOptions } from '../../engine/index.js';
+// the engine's flag and init parsers only: its index loads onnxruntime, which a client command never needs
+import { defaultInitFor, methodFromFlags } from '../../engine/methods/method-flags.js';
+import type { MethodOptions } from '../../engine/methods/method.js';
+import { parsePromptInit } from '../../engine/train/prompt-init.js';
 import type { PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
 import { PromptRegistryService } from '../../gen/ptune/v1/registry_pb.js';
 import { JobSchema, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
