@@ -13,7 +13,7 @@ import { modelRoundTrip, type GeneratedSource } from '../../test/streaming/model
 const sources: Record<string, GeneratedSource> = {
   'hf-1g': { kind: 'hf', shape: HF_1_GIB },
   'hf-256m': { kind: 'hf', shape: HF_256_MIB },
-  'gguf-1g': { kind: 'gguf', config: { dim: 2048, hiddenDim: 5632, nLayers: 9, nHeads: 32, nKvHeads: 4, vocabSize: 32000, contextLength: 2048, normEps: 1e-5, ropeTheta: 10000 } },
+  'gguf-1g': { kind: 'gguf', config: { dim: 2048, hiddenDim: 5632, nLayers: 11, nHeads: 32, nKvHeads: 4, vocabSize: 32000, contextLength: 2048, normEps: 1e-5, ropeTheta: 10000 } },
 };
 const choice = process.argv[2] ?? 'hf-1g';
 const source = sources[choice];
@@ -24,7 +24,7 @@ const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
 process.stdout.write(
   [
     `model: ${choice}, ${r.files} file(s), ${(r.modelBytes / 1024 ** 3).toFixed(3)} GiB (${r.modelBytes} bytes); load average ${load}`,
-    `ptune models add --dir: ${(r.addMs / 1000).toFixed(1)} s (${(r.modelBytes / 1024 ** 2 / (r.addMs / 1000)).toFixed(0)} MiB/s), CLI peak RSS ${mb(r.cli.peakMiB)} MiB`,
+    `ptune models add ${source.kind === 'hf' ? '--dir' : '--file'}: ${(r.addMs / 1000).toFixed(1)} s (${(r.modelBytes / 1024 ** 2 / (r.addMs / 1000)).toFixed(0)} MiB/s), CLI peak RSS ${mb(r.cli.peakMiB)} MiB`,
     `  coordinator (ptune serve): idle ${mb(r.coordinator.idleMiB)} MiB, peak during add ${mb(r.coordinator.addPeakMiB)} MiB (+${mb(r.coordinator.addPeakMiB - r.coordinator.idleMiB)})`,
     `worker fetch (GetBlob → cache → folder): ${(r.fetchMs / 1000).toFixed(1)} s (${(r.modelBytes / 1024 ** 2 / (r.fetchMs / 1000)).toFixed(0)} MiB/s)`,
     `  coordinator peak during fetch ${mb(r.coordinator.fetchPeakMiB)} MiB (+${mb(r.coordinator.fetchPeakMiB - r.coordinator.idleMiB)}); worker idle ${mb(r.worker.idleMiB)} MiB, peak ${mb(r.worker.peakMiB)} MiB (+${mb(r.worker.peakMiB - r.worker.idleMiB)})`,

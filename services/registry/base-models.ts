@@ -99,6 +99,9 @@ export async function registerBaseModel(stores: Stores, header: RegisterBaseMode
   try {
     const isFolder = header.files.length > 0;
     const layout = isFolder ? header.files.map((f) => ({ path: f.path, sizeBytes: Number(f.sizeBytes) })) : [{ path: GGUF_FILE, sizeBytes: Number(header.sizeBytes) }];
+    if (header.weightsBlobKey !== '') {
+      for await (const chunk of chunks) throw invalidArgument('chunk', `no chunk may follow a header that names weights_blob_key (got ${chunk.byteLength} bytes)`);
+    }
     const body = header.weightsBlobKey === '' ? chunks : await storedWeights(stores.blobs, header.weightsBlobKey, layout);
     const files = await stageFiles(staging, layout, body);
     if (isFolder) checkFileHashes(header, files);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeightsFormat, TokenizerKind } from '../../services/gen/ptune/v1/registry_pb.js';
-import { modelUpload, type LocalModel } from '../../services/cli/commands/registry/models.js';
+import { modelUpload, type LocalModel } from '../../services/client/index.js';
 import { folderManifest, manifestFingerprint } from '../../services/registry/model-files.js';
 import { SMALL_HF, writeHfFolder } from '../support/hf-folder.js';
 import { BACKENDS, startBackend, type RegistryBackend } from './backends.js';
@@ -63,6 +63,15 @@ describe.each(BACKENDS)('HF folder models on %s', (backendName) => {
     const bytes = await tinyModelBytes();
     const { baseModel } = await backend.client.getBaseModel({ name: 'tiny-gguf' });
     expect(baseModel?.files.map((f) => [f.path, f.sha256, f.sizeBytes, f.blobKey])).toEqual([['model.gguf', sha256(bytes), BigInt(bytes.byteLength), `model/${sha256(bytes)}`]]);
+  });
+
+  it('reads weights already stored (weights_blob_key) streamed from the store, and checks them like an upload', async () => {
+    const key = `model/${sha256(await tinyModelBytes())}`;
+    await expectRpcError(
+      backend.client.registerBaseModel([{ part: { case: 'header', value: { name: 'tiny-again', weightsBlobKey: key } } }]),
+      status.ALREADY_EXISTS,
+      'are already registered as "tiny-gguf"',
+    );
   });
 
   it('refuses a folder missing a shard its index names, and stores nothing', async () => {
