@@ -32,13 +32,6 @@ export const aborted = (message: string, details: Record<string, string> = {}): 
 export const resourceExhausted = (message: string, details: Record<string, string> = {}): RpcError =>
   new RpcError(status.RESOURCE_EXHAUSTED, message, details);
 
-export const permissionDenied = (message: string): RpcError => new RpcError(status.PERMISSION_DENIED, message);
-
-/** A dependency (database, audit log) is down: the client may retry the same call. */
-export const unavailable = (message: string): RpcError => new RpcError(status.UNAVAILABLE, message);
-
-/** Stored bytes no longer match their sha256. */
-export const dataLoss = (message: string, details: Record<string, string> = {}): RpcError => new RpcError(status.DATA_LOSS, message, details);
 
 /** Whether a database write failed on a unique constraint (Prisma's P2002), e.g. a racing idempotent create. */
 export function isUniqueViolation(err: unknown): boolean {

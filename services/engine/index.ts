@@ -56,12 +56,10 @@ export {
 } from './methods/index.js';
 
 // Used by the registry (model and prompt validation, PEFT export) and the coordinator (dataset checks).
-export { loadGgufBytes } from './model/gguf.js';
 export { parseGgufHeader } from './model/gguf-parse.js';
 export { GgufMetadata } from './model/gguf-metadata.js';
 export { tokenizerSpecFromMetadata } from './model/gguf-tokenizer.js';
 export { Tokenizer } from './model/tokenizer.js';
 export { parseExamplesJsonl, type RawExample } from './data/jsonl.js';
 export { encodeExamples } from './data/encode.js';
-export { readSafetensors, tensorToFloat32, writeSafetensors, type FloatDtype } from './formats/safetensors.js';
 export { peftAdapterConfig, type PeftMethodConfig } from './formats/peft.js';

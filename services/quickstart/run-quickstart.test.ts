@@ -2,11 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintProcessWorkerToken, openClientTransport, withAccessControl } from '../auth/index.js';
+import { mintProcessWorkerToken, withAccessControl } from '../auth/index.js';
+import { openClientTransport } from '../client/index.js';
 import { JobState, TrainingService } from '../gen/ptune/v1/training_pb.js';
 import { createClient } from '../grpc/index.js';
 import { createLogger } from '../observability/index.js';
-import { allInOneModules, startServer, type RunningServer } from '../server/index.js';
+import { allInOneModules } from '../cli/commands/all-in-one.js';
+import { startServer, type RunningServer } from '../server/index.js';
 import { mintQuickstartToken, quickstartPlan, runQuickstart, type QuickstartOptions } from './index.js';
 
 /**

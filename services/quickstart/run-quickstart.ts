@@ -6,14 +6,10 @@
  * start interrupted mid-training resubmits the same job (idempotency key) and resumes it.
  */
 import { performance } from 'node:perf_hooks';
-import { openClientTransport, type ClientTransportOptions } from '../auth/index.js';
+import { connect, uploadDataset, type ClientTransportOptions, type RegistryClient, type TrainingClient } from '../client/index.js';
 import { InitMethod } from '../gen/ptune/v1/common_pb.js';
-import { PromptRegistryService, type PromptVersion } from '../gen/ptune/v1/registry_pb.js';
-import { JobState, TrainingService, type Job } from '../gen/ptune/v1/training_pb.js';
-import { createClient } from '../grpc/index.js';
-import type { TrainingClient } from '../cli/commands/jobs.js';
-import type { RegistryClient } from '../cli/commands/registry/client.js';
-import { uploadFile } from '../cli/commands/train.js';
+import type { PromptVersion } from '../gen/ptune/v1/registry_pb.js';
+import { JobState, type Job } from '../gen/ptune/v1/training_pb.js';
 import { GENERATED_PRESET, registerQuickstartModel, type QuickstartModel } from './base-model.js';
 import { followJob, type ProgressOutput } from './follow-job.js';
 import { QUICKSTART_NAMESPACE, quickstartPlan, type QuickstartPlan, type QuickstartTask } from './plan.js';
@@ -47,9 +43,8 @@ export interface QuickstartResult {
 /** Runs the quick-start; resolves undefined when the signal aborted it. */
 export async function runQuickstart(options: QuickstartOptions): Promise<QuickstartResult | undefined> {
   const out = options.out ?? process.stdout;
-  const transport = openClientTransport(options.server, options.connection);
-  const registry = createClient(PromptRegistryService, transport);
-  const training = createClient(TrainingService, transport);
+  const client = connect(options.server, options.connection);
+  const { registry, training } = client;
   try {
     const model = await registerQuickstartModel(registry, options.dataDir, options.modelFile);
     const plan = (options.plan ?? ((kind) => quickstartPlan(kind)))(model.kind);
@@ -82,7 +77,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     if (options.signal?.aborted) return undefined;
     throw err;
   } finally {
-    transport.close();
+    client.close();
   }
 }
 
@@ -109,7 +104,7 @@ async function submit(registry: RegistryClient, training: TrainingClient, model:
   for (const task of tasks) {
     const ref = { namespace: QUICKSTART_NAMESPACE, name: task.name };
     await registry.createTask({ task: ref, description: `quick-start example (examples/${task.name})`, createdBy: 'quickstart' });
-    data.push({ task: ref, train: { source: { case: 'sha256' as const, value: await uploadFile(training, task.train) } }, eval: { source: { case: 'sha256' as const, value: await uploadFile(training, task.eval) } } });
+    data.push({ task: ref, train: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.train) } }, eval: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.eval) } } });
   }
   const { job } = await training.trainPrompt({
     baseModel: model.model.name,

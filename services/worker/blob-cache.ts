@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
 import type { ServiceClient } from '../grpc/index.js';
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   return env.PTUNE_CACHE_DIR || path.join(os.homedir(), '.cache', 'ptune');
 }
 

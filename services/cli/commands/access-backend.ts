@@ -8,7 +8,7 @@ import { listAudit, listTokens, createToken, recordAudit, registerToken, revokeT
 import { AccessService, TokenRole, type ApiToken } from '../../gen/ptune/v1/access_pb.js';
 import { createClient, RpcError } from '../../grpc/index.js';
 import type { PrismaClient } from '../../storage/index.js';
-import { openTransport } from '../client.js';
+import { clientOptionsFromEnv, openClientTransport } from '../../client/index.js';
 
 export interface AccessTarget {
   server: string;
@@ -41,7 +41,7 @@ export async function withAccessBackend<T>(target: AccessTarget, body: (backend:
       await database.close();
     }
   }
-  const transport = openTransport(target.server);
+  const transport = openClientTransport(target.server, clientOptionsFromEnv(process.env));
   try {
     return await body(serverBackend(createClient(AccessService, transport)));
   } catch (err) {

@@ -1,7 +1,9 @@
 /** `ptune serve` (the all-in-one server on embedded defaults) and `ptune migrate`. */
 import { Option, type Command } from 'commander';
-import { createLogger, createMetrics, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
-import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
+import { createLogger, createMetrics, logLevelFromEnv, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
+import { databaseUrlFromEnv } from '../../config/index.js';
+import { DEFAULT_PORT, startServer } from '../../server/index.js';
+import { allInOneModules } from './all-in-one.js';
 import { orchestrationGauges } from '../../coordinator/index.js';
 import { applyMigrations, DEFAULT_DATA_DIR } from '../../storage/index.js';
 import { mintProcessWorkerToken } from '../../auth/index.js';
@@ -41,7 +43,7 @@ export function registerServeCommands(program: Command): void {
   addSecurityOptions(serve, 'default on any interface but loopback')
     .action(async (flags: ServeFlags) => {
       // the quick-start talks to a person: only warnings and errors in JSON unless PTUNE_LOG_LEVEL says otherwise
-      const logger = createLogger({ component: 'server', level: flags.quickstart && !process.env.PTUNE_LOG_LEVEL ? 'warn' : undefined });
+      const logger = createLogger({ component: 'server', level: logLevelFromEnv(process.env) ?? (flags.quickstart ? 'warn' : undefined) });
       const quickstart = flags.quickstart ? quickstartRun() : undefined;
       const metrics = createMetrics();
       const security = serverSecurity(flags, flags.host, authUnlessLoopback, [mintProcessWorkerToken(), ...(quickstart ? [quickstart.token] : [])]);
@@ -50,6 +52,8 @@ export function registerServeCommands(program: Command): void {
         tls: security.tls,
         maxMessageBytes: security.limits.maxMessageBytes,
         dataDir: flags.dataDir,
+        databaseUrl: databaseUrlFromEnv(process.env),
+        env: process.env,
         port: flags.port,
         host: flags.host,
         logger,
@@ -85,7 +89,7 @@ export function registerServeCommands(program: Command): void {
     .description('apply pending database migrations to DATABASE_URL (embedded databases migrate themselves at start)')
     .option('--database-url <url>', 'Postgres URL (default: DATABASE_URL)')
     .action(async (flags: { databaseUrl?: string }) => {
-      const url = flags.databaseUrl ?? process.env.DATABASE_URL;
+      const url = flags.databaseUrl ?? databaseUrlFromEnv(process.env);
       if (url === undefined || url === '') throw new Error('no database: set DATABASE_URL or pass --database-url');
       const result = await applyMigrations(url);
       for (const name of result.edited) process.stderr.write(`warning: migration ${name} was edited after it was applied\n`);

@@ -1,21 +1,18 @@
 /** `ptune train`: upload datasets, submit a (multi-task, optionally swept) job, optionally follow it. */
-import { readFile } from 'node:fs/promises';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { encoderToProto, initFromEngine, methodToProto } from '../../domain/index.js';
 // the engine's flag and init parsers only: its index loads onnxruntime, which a client command never needs
 import { defaultInitFor, methodFromFlags } from '../../engine/methods/method-flags.js';
-import type { MethodOptions } from '../../engine/methods/method.js';
+import type { MethodOptions } from '../../engine/index.js';
 import { parsePromptInit } from '../../engine/train/prompt-init.js';
 import type { PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
-import { PromptRegistryService } from '../../gen/ptune/v1/registry_pb.js';
-import { JobSchema, JobState, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
-import { createClient } from '../../grpc/index.js';
+import { JobSchema, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
+import { jobEvents, uploadDataset, type TrainingClient } from '../../client/index.js';
 import { integerAtLeast, methodOptions, positiveNumber, withOptions, type MethodFlags } from './engine/options.js';
-import { describeEvent, isTerminalJobEvent, printJobResults, shortId, trialStateName, withTraining, type TrainingClient } from './jobs.js';
-import { checkTrainInputs, ensureTask } from './train-preflight.js';
-import { clientCommand, printJson, taskRef, type ClientFlags } from './registry/client.js';
+import { describeEvent, printJobResults, shortId, trialStateName } from './jobs.js';
+import { clientCommand, printJson, taskRef, withClient, type ClientFlags } from './registry/client.js';
 
 interface TrainFlags extends ClientFlags, MethodFlags {
   model: string;
@@ -85,17 +82,6 @@ export function parseSweep(text: string): MessageInitShape<typeof SweepSchema> {
   return sweep;
 }
 
-export async function uploadFile(client: TrainingClient, file: string): Promise<string> {
-  const bytes = await readFile(file).catch(() => {
-    throw new Error(`${file} cannot be read`);
-  });
-  const response = await client.uploadDataset([
-    { part: { case: 'header', value: { name: file, sizeBytes: BigInt(bytes.length) } } },
-    { part: { case: 'chunk', value: bytes } },
-  ]);
-  return response.dataset!.sha256;
-}
-
 export function registerTrainCommands(program: Command): void {
   withOptions(
     clientCommand(program, 'train', 'train soft prompts on the server: one trial per task × sweep point, the best of each task registered')
@@ -118,7 +104,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--max-attempts <n>', 'attempts per trial', integerAtLeast(1))
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
     .option('--created-by <who>', 'identity recorded on the job', process.env.USER ?? '')
-    .option('--wait', 'follow the job with a progress bar per trial, then print the results; exit status 1 when the job ends FAILED or CANCELLED')
+    .option('--wait', 'follow the job with a progress bar per trial, then print the results')
     .action(async (flags: TrainFlags) => {
       if (flags.task.length === 0) throw new Error('give at least one --task with its --train and --eval files (examples: ptune train --help)');
       if (flags.task.length !== flags.train.length || flags.task.length !== flags.eval.length) {
@@ -127,17 +113,13 @@ export function registerTrainCommands(program: Command): void {
       const method = methodFromFlags(flags);
       const init = parseInit(flags.init ?? defaultInitFor(method));
       const higherIsBetter = flags.selection !== 'eval_loss';
-      await withTraining(flags, async (client, transport) => {
-        const registry = createClient(PromptRegistryService, transport);
-        // nothing is created before the files and the model are known to be good
-        const files = [...flags.train.map((path) => ({ flag: '--train', path })), ...flags.eval.map((path) => ({ flag: '--eval', path }))];
-        await checkTrainInputs(registry, flags.model, files);
+      await withClient(flags, async ({ registry, training: client }) => {
         const tasks: MessageInitShape<typeof TaskDataSchema>[] = [];
         for (const [i, name] of flags.task.entries()) {
           const task = taskRef(name);
-          await ensureTask(registry, task, flags.createdBy); // the job needs the task to exist
-          const train = await uploadFile(client, flags.train[i]);
-          const evalSha = await uploadFile(client, flags.eval[i]);
+          await registry.createTask({ task, createdBy: flags.createdBy }); // idempotent: the job needs the task to exist
+          const train = await uploadDataset(client, flags.train[i]);
+          const evalSha = await uploadDataset(client, flags.eval[i]);
           tasks.push({ task, train: { source: { case: 'sha256', value: train } }, eval: { source: { case: 'sha256', value: evalSha } } });
         }
         const { job, created } = await client.trainPrompt({
@@ -167,10 +149,8 @@ export function registerTrainCommands(program: Command): void {
         if (!flags.json) process.stdout.write(`job ${job!.id}: ${job!.trials.length} trial(s)\n`);
         await follow(client, job!.id, !flags.json);
         const final = (await client.getJob({ jobId: job!.id })).job!;
-        if (flags.json) printJson(JobSchema, final);
-        else printJobResults(final);
-        // for scripts: a job that ends FAILED or CANCELLED is a failed command
-        if (final.state !== JobState.SUCCEEDED) process.exitCode = 1;
+        if (flags.json) return printJson(JobSchema, final);
+        printJobResults(final);
       });
     });
 }
@@ -194,8 +174,7 @@ async function follow(client: TrainingClient, jobId: string, show: boolean): Pro
     ]),
   );
   try {
-    for await (const { event } of client.watchJob({ jobId })) {
-      if (!event) continue;
+    for await (const event of jobEvents(client, jobId)) {
       const bar = byTrial.get(event.trialId);
       if (event.kind.case === 'step') bar?.update(event.kind.value.step, { loss: event.kind.value.loss.toFixed(4) });
       else if (event.kind.case === 'trialState') bar?.update({ state: trialStateName(event.kind.value.state) });
@@ -204,7 +183,6 @@ async function follow(client: TrainingClient, jobId: string, show: boolean): Pro
         if (bars) bars.log(`${describeEvent(event)}\n`);
         else process.stdout.write(`${describeEvent(event)}\n`);
       }
-      if (isTerminalJobEvent(event)) break;
     }
   } finally {
     bars?.stop();

@@ -1,13 +1,12 @@
 /** `ptune models add` and `ptune models list` (joining the `models` group the engine commands share). */
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ListBaseModelsResponseSchema, RegisterBaseModelResponseSchema, WeightsFormat, type RegisterBaseModelRequestSchema } from '../../../gen/ptune/v1/registry_pb.js';
-import type { MessageInitShape } from '@bufbuild/protobuf';
+import { ListBaseModelsResponseSchema, RegisterBaseModelResponseSchema, WeightsFormat } from '../../../gen/ptune/v1/registry_pb.js';
+import { modelUpload, type LocalFile, type LocalModel } from '../../../client/index.js';
 import { clientCommand, printJson, printTable, shortSha, withRegistry, type ClientFlags } from './client.js';
 import { uploadProgress } from '../upload-progress.js';
 
-const CHUNK = 1024 * 1024;
 
 export function registerModelCommands(program: Command): void {
   const models = program.commands.find((c) => c.name() === 'models') ?? program.command('models').description('model files');
@@ -56,19 +55,6 @@ export function registerModelCommands(program: Command): void {
   });
 }
 
-interface LocalFile {
-  /** name inside the model (the folder's file name) */
-  path: string;
-  file: string;
-  size: number;
-}
-
-/** A model on local disk: one file, or the regular files of a flat folder (sorted by name). */
-export interface LocalModel {
-  folder: boolean;
-  files: LocalFile[];
-}
-
 async function singleFile(file: string): Promise<LocalModel> {
   const size = (await stat(file).catch(() => undefined))?.size;
   if (size === undefined) throw new Error(`--file ${file} does not exist`);
@@ -86,30 +72,4 @@ async function folderFiles(dir: string): Promise<LocalModel> {
     files.push({ path: entry.name, file, size: (await stat(file)).size });
   }
   return { folder: true, files };
-}
-
-/** The RegisterBaseModel stream: the header, then every file's bytes in order (read 1 MiB at a time, never whole). */
-export async function* modelUpload(name: string, model: LocalModel, createdBy: string, onChunk?: (bytes: number) => void): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
-  const total = model.files.reduce((sum, f) => sum + f.size, 0);
-  const files = model.folder ? model.files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.size) })) : [];
-  yield { part: { case: 'header', value: { name, sizeBytes: BigInt(total), createdBy, files } } };
-  for (const { file, size } of model.files) {
-    const handle = await open(file, 'r');
-    try {
-      for (let at = 0; at < size; at += CHUNK) {
-        const buffer = Buffer.alloc(Math.min(CHUNK, size - at));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
-        if (bytesRead !== buffer.length) throw new Error(`${file} changed while it was uploaded (expected ${size} bytes)`);
-        yield { part: { case: 'chunk', value: buffer } };
-        onChunk?.(bytesRead);
-      }
-    } finally {
-      await handle.close();
-    }
-  }
-}
-
-/** One GGUF file as a RegisterBaseModel stream. */
-export function weightsUpload(name: string, file: string, size: number, createdBy: string, onChunk?: (bytes: number) => void): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
-  return modelUpload(name, { folder: false, files: [{ path: path.basename(file), file, size }] }, createdBy, onChunk);
 }

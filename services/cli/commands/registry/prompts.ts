@@ -11,20 +11,16 @@ import {
   ExportPeftResponseSchema,
   GetPromptStreamHeaderSchema,
   ListPromptVersionsResponseSchema,
-  PayloadFormat,
   PromptVersionOrderBy,
-  type CreatePromptVersionStreamRequestSchema,
   type PromptSelectorSchema,
   type PromptVersion,
   type PromptVersionSpecSchema,
 } from '../../../gen/ptune/v1/registry_pb.js';
 import { RpcError } from '../../../grpc/index.js';
-import { sha256Hex } from '../../../registry/prompt-tensor.js';
+import { downloadPrompt, pushPrompt, sha256Hex, type PromptPayload, type RegistryClient } from '../../../client/index.js';
 import { integerAtLeast } from '../engine/options.js';
-import { clientCommand, printJson, printTable, shortSha, taskRef, withRegistry, type ClientFlags, type RegistryClient } from './client.js';
+import { clientCommand, printJson, printTable, shortSha, taskRef, withRegistry, type ClientFlags } from './client.js';
 
-const UNARY_LIMIT = 4 * 1024 * 1024;
-const CHUNK = 1024 * 1024;
 /** An optional `--method` / `--dtype` flag (commander has checked the choice) → the wire enum, UNSPECIFIED when absent. */
 const methodOf = (flag: string | undefined): TuningMethod => (flag === undefined ? TuningMethod.UNSPECIFIED : methodFromFlag(flag)!);
 const dtypeOf = (flag: string | undefined): Dtype => (flag === undefined ? Dtype.UNSPECIFIED : dtypeFromFlag(flag)!);
@@ -65,7 +61,7 @@ export function registerPromptCommands(program: Command): void {
       const payload = await readPayload(flags.file);
       const result = await withRegistry(flags, async (client) => {
         const createdTask = await ensureTask(client, task, flags.createdBy);
-        const { version, created } = await pushPayload(client, spec, payload);
+        const { version, created } = await pushPrompt(client, spec, payload);
         return { createdTask, response: create(CreatePromptVersionResponseSchema, { version, created }) };
       });
       if (flags.json) return printJson(CreatePromptVersionResponseSchema, result.response);
@@ -125,7 +121,7 @@ export function registerPromptCommands(program: Command): void {
       const prompt = selector(flags);
       const existing = await readFile(flags.out).catch(() => undefined);
       const result = await withRegistry(flags, (client) =>
-        download(client, { prompt, dtype: dtypeOf(flags.dtype), ifNoneMatch: existing === undefined ? '' : sha256Hex(existing) }),
+        downloadPrompt(client, { prompt, dtype: dtypeOf(flags.dtype), ifNoneMatch: existing === undefined ? '' : sha256Hex(existing) }),
       );
       if (!result.header.notModified) await writeAtomically(flags.out, result.bytes);
       if (flags.json) return printJson(GetPromptStreamHeaderSchema, result.header);
@@ -178,9 +174,7 @@ async function ensureTask(client: RegistryClient, task: ReturnType<typeof taskRe
   }
 }
 
-type Payload = { kind: 'safetensors'; bytes: Uint8Array } | { kind: 'peft'; config: Uint8Array; bytes: Uint8Array };
-
-async function readPayload(file: string): Promise<Payload> {
+async function readPayload(file: string): Promise<PromptPayload> {
   const info = await stat(file).catch(() => undefined);
   if (info === undefined) throw new Error(`--file ${file} does not exist`);
   if (!info.isDirectory()) return { kind: 'safetensors', bytes: await readFile(file) };
@@ -189,51 +183,6 @@ async function readPayload(file: string): Promise<Payload> {
       throw new Error(`--file ${file} is a folder but has no ${name}; a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors`);
     });
   return { kind: 'peft', config: await read('adapter_config.json'), bytes: await read('adapter_model.safetensors') };
-}
-
-/** Unary up to the server's default limit, streamed above it. */
-async function pushPayload(client: RegistryClient, spec: Spec, payload: Payload) {
-  if (payload.bytes.byteLength + (payload.kind === 'peft' ? payload.config.byteLength : 0) <= UNARY_LIMIT) {
-    return client.createPromptVersion({
-      spec,
-      payload:
-        payload.kind === 'peft'
-          ? { case: 'peftAdapter', value: { adapterConfigJson: payload.config, adapterModelSafetensors: payload.bytes } }
-          : { case: 'safetensors', value: payload.bytes },
-    });
-  }
-  async function* messages(): AsyncGenerator<MessageInitShape<typeof CreatePromptVersionStreamRequestSchema>> {
-    yield {
-      part: {
-        case: 'header',
-        value: {
-          spec,
-          format: payload.kind === 'peft' ? PayloadFormat.PEFT : PayloadFormat.SAFETENSORS,
-          adapterConfigJson: payload.kind === 'peft' ? payload.config : new Uint8Array(),
-          sizeBytes: BigInt(payload.bytes.byteLength),
-          expectedSha256: sha256Hex(payload.bytes),
-        },
-      },
-    };
-    for (let at = 0; at < payload.bytes.byteLength; at += CHUNK) yield { part: { case: 'chunk', value: payload.bytes.subarray(at, at + CHUNK) } };
-  }
-  return client.createPromptVersionStream(messages());
-}
-
-/** GetPromptStream, reassembled and checked against the header's size and sha256. */
-async function download(client: RegistryClient, request: { prompt: Selector; dtype: Dtype; ifNoneMatch: string }) {
-  let header;
-  const chunks: Uint8Array[] = [];
-  for await (const message of client.getPromptStream(request)) {
-    if (message.part.case === 'header') header = message.part.value;
-    else if (message.part.case === 'chunk') chunks.push(message.part.value);
-  }
-  if (header === undefined) throw new Error('the server sent no header');
-  const bytes = Buffer.concat(chunks);
-  if (!header.notModified && (bytes.byteLength !== Number(header.payloadSizeBytes) || sha256Hex(bytes) !== header.payloadSha256)) {
-    throw new Error(`download damaged: got ${bytes.byteLength} bytes with sha256 ${sha256Hex(bytes)}, expected ${header.payloadSizeBytes} bytes with ${header.payloadSha256}`);
-  }
-  return { header, bytes };
 }
 
 async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
