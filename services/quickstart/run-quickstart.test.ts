@@ -58,6 +58,7 @@ describe.each([{ authenticate: false }, { authenticate: true }])('runQuickstart 
       expect(r.selectionMetricValue).toBe(best);
     }
     expect(text.match(/done: eval_loss/g)).toHaveLength(4);
+    expect(text).toContain(`job ${result!.job!.id}: 4 trials (submitted;`); // a new job, whatever state the workers put it in already
     expect(text).toContain(`npx ptune jobs plot ${result!.job!.id} --out loss.png --server ${server.address}`);
     expect(text).toContain(`npx ptune generate --model ${path.relative(process.cwd(), path.join(dir, 'models', 'demo.gguf')).startsWith('..') ? path.join(dir, 'models', 'demo.gguf') : path.relative(process.cwd(), path.join(dir, 'models', 'demo.gguf'))}`);
   });

@@ -56,8 +56,10 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     } else {
       const started = performance.now();
       out.write(describeStart(model, plan, missing));
-      job = await submit(registry, training, model, plan, missing);
-      out.write(`  job ${job.id}: ${job.trials.length} trials (${job.state === JobState.QUEUED ? 'queued' : 'resuming'}; follow it with: npx ptune jobs watch ${job.id})\n`);
+      const submitted = await submit(registry, training, model, plan, missing);
+      job = submitted.job;
+      // the job's state says nothing here (in-process workers lease it at once); whether it is new does
+      out.write(`  job ${job.id}: ${job.trials.length} trials (${submitted.created ? 'submitted' : 'resuming the job of an earlier start'}; follow it with: npx ptune jobs watch ${job.id})\n`);
       await followJob(training, job, out, options.signal);
       if (options.signal?.aborted) return undefined;
       job = (await training.getJob({ jobId: job.id })).job!;
@@ -99,14 +101,14 @@ function describeStart(model: QuickstartModel, plan: QuickstartPlan, tasks: read
   ].join('\n');
 }
 
-async function submit(registry: RegistryClient, training: TrainingClient, model: QuickstartModel, plan: QuickstartPlan, tasks: readonly QuickstartTask[]): Promise<Job> {
+async function submit(registry: RegistryClient, training: TrainingClient, model: QuickstartModel, plan: QuickstartPlan, tasks: readonly QuickstartTask[]): Promise<{ job: Job; created: boolean }> {
   const data = [];
   for (const task of tasks) {
     const ref = { namespace: QUICKSTART_NAMESPACE, name: task.name };
     await registry.createTask({ task: ref, description: `quick-start example (examples/${task.name})`, createdBy: 'quickstart' });
     data.push({ task: ref, train: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.train) } }, eval: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.eval) } } });
   }
-  const { job } = await training.trainPrompt({
+  const { job, created } = await training.trainPrompt({
     baseModel: model.model.name,
     tasks: data,
     method: { numVirtualTokens: plan.virtualTokens, init: { method: InitMethod.SAMPLE_VOCAB } },
@@ -118,7 +120,7 @@ async function submit(registry: RegistryClient, training: TrainingClient, model:
     idempotencyKey: `quickstart:${model.model.fingerprintSha256.slice(0, 16)}:${tasks.map((t) => t.name).join(',')}:${plan.steps}`,
     createdBy: 'quickstart',
   });
-  return job!;
+  return { job: job!, created };
 }
 
 function formatSeconds(ms: number): string {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { buildProgram, unknownLongOption } from '../main.js';
 import { commandModules, modulesFor } from './index.js';
 
 /** Packages that cost most of a second to load and that only server, engine or storage commands use. */
@@ -18,6 +19,15 @@ describe('command modules', () => {
     expect(modulesFor('models')).toHaveLength(2);
     expect(modulesFor(undefined)).toBe(commandModules);
     expect(modulesFor('taks')).toBe(commandModules);
+  });
+
+  it('names a mistyped long option (commander would first report the required one it misses)', async () => {
+    const train = await buildProgram(modulesFor('train'));
+    expect(unknownLongOption(train, ['node', 'ptune', 'train', '--taks', 'a/b'])).toMatchObject({ flag: '--taks' });
+    expect(unknownLongOption(train, ['node', 'ptune', 'train', '--task', 'a/b', '--lr=0.1', '--wait'])).toBeUndefined();
+    const prompts = await buildProgram(modulesFor('prompts'));
+    expect(unknownLongOption(prompts, ['node', 'ptune', 'prompts', 'list', '--task', 'a/b', '--jsn'])).toMatchObject({ flag: '--jsn' });
+    expect(unknownLongOption(prompts, ['node', 'ptune', 'prompts', 'list', '--task', 'a/b', '--json', '--', '--anything'])).toBeUndefined();
   });
 
   it.each(['prompts', 'alias', 'jobs', 'tokens', 'audit', 'train'])('ptune %s loads none of onnxruntime, Prisma, the AWS SDK or PGlite', (command) => {

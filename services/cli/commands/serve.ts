@@ -28,7 +28,7 @@ interface ServeFlags extends SecurityFlags {
 export function registerServeCommands(program: Command): void {
   const serve = program
     .command('serve')
-    .description('run the all-in-one server: registry (and every component in services/server/all-in-one.ts) with health and reflection')
+    .description('run the all-in-one server: registry, training coordinator, in-process workers and access control, with health and reflection')
     .addOption(new Option('--data-dir <dir>', 'embedded database and blob folder (ignored parts: DATABASE_URL → Postgres, S3_BUCKET → S3)').env('PTUNE_DATA_DIR').default(DEFAULT_DATA_DIR))
     .addOption(new Option('--port <p>', 'gRPC port (0 picks a free one)').env('PTUNE_PORT').argParser(integerAtLeast(0)).default(DEFAULT_PORT))
     .option('--host <h>', 'interface to bind (0.0.0.0 to serve other machines)', '127.0.0.1')
