@@ -13,14 +13,30 @@ import { modelRoundTrip, type GeneratedSource } from '../../test/streaming/model
 const sources: Record<string, GeneratedSource> = {
   'hf-1g': { kind: 'hf', shape: HF_1_GIB },
   'hf-256m': { kind: 'hf', shape: HF_256_MIB },
-  'gguf-1g': { kind: 'gguf', config: { dim: 2048, hiddenDim: 5632, nLayers: 11, nHeads: 32, nKvHeads: 4, vocabSize: 32000, contextLength: 2048, normEps: 1e-5, ropeTheta: 10000 } },
+  'gguf-1g': {
+    kind: 'gguf',
+    config: {
+      dim: 2048,
+      hiddenDim: 5632,
+      nLayers: 11,
+      nHeads: 32,
+      nKvHeads: 4,
+      vocabSize: 32000,
+      contextLength: 2048,
+      normEps: 1e-5,
+      ropeTheta: 10000,
+    },
+  },
 };
 const choice = process.argv[2] ?? 'hf-1g';
 const source = sources[choice];
 if (source === undefined) throw new Error(`unknown model ${choice} (known: ${Object.keys(sources).join(', ')})`);
 const r = await modelRoundTrip(source, 900_000);
 const mb = (n: number): string => n.toFixed(0);
-const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 process.stdout.write(
   [
     `model: ${choice}, ${r.files} file(s), ${(r.modelBytes / 1024 ** 3).toFixed(3)} GiB (${r.modelBytes} bytes); load average ${load}`,

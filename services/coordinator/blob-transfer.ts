@@ -27,7 +27,8 @@ export async function* streamBlob(blobs: BlobStore, key: string, chunkSize: numb
   } catch (err) {
     if (err instanceof InvalidBlobKeyError) throw new RpcError(grpc.status.INVALID_ARGUMENT, err.message, { field: 'key' });
     if (err instanceof BlobNotFoundError) throw new RpcError(grpc.status.NOT_FOUND, `blob ${err.key} does not exist`, { field: 'key' });
-    if (err instanceof BlobIntegrityError) throw new RpcError(grpc.status.DATA_LOSS, `${err.message}: the stored bytes are damaged`, { field: 'key' });
+    if (err instanceof BlobIntegrityError)
+      throw new RpcError(grpc.status.DATA_LOSS, `${err.message}: the stored bytes are damaged`, { field: 'key' });
     throw err;
   }
 }
@@ -43,7 +44,7 @@ export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number):
   let pending = Buffer.allocUnsafe(size);
   let filled = 0;
   for await (const piece of source) {
-    for (let at = 0; at < piece.byteLength; ) {
+    for (let at = 0; at < piece.byteLength;) {
       const n = Math.min(size - filled, piece.byteLength - at);
       pending.set(piece.subarray(at, at + n), filled);
       filled += n;

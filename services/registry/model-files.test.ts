@@ -27,7 +27,15 @@ describe('describeModelSource', () => {
     await writeHfFolder(dir, SMALL_HF);
     expect(await describeModelSource(dir)).toEqual({
       format: 'hf_folder',
-      architecture: { family: 'llama', hiddenSize: 32, numLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, vocabSize: 64, contextLength: 128 },
+      architecture: {
+        family: 'llama',
+        hiddenSize: 32,
+        numLayers: 2,
+        numAttentionHeads: 4,
+        numKeyValueHeads: 2,
+        vocabSize: 64,
+        contextLength: 128,
+      },
       tokenizerKind: 'byte_level_bpe',
     });
   });
@@ -38,27 +46,83 @@ describe('describeModelSource', () => {
     const gguf = path.join(await mkdtemp(path.join(os.tmpdir(), 'ptune-gguf-')), 'tiny.gguf');
     try {
       await writeGeneratedModel('tiny', 7, gguf);
-      expect(await describeModelSource(gguf)).toMatchObject({ format: 'gguf', tokenizerKind: 'sentencepiece', architecture: { family: 'llama', hiddenSize: 32 } });
+      expect(await describeModelSource(gguf)).toMatchObject({
+        format: 'gguf',
+        tokenizerKind: 'sentencepiece',
+        architecture: { family: 'llama', hiddenSize: 32 },
+      });
     } finally {
       await rm(path.dirname(gguf), { recursive: true, force: true });
     }
   });
 
   const refusals: [string, () => Promise<void>, RegExp][] = [
-    ['a shard the index names is missing', () => unlink(file('model-00002-of-00002.safetensors')), /model\.safetensors\.index\.json \(weight_map\."[^"]+"\): names shard model-00002-of-00002\.safetensors, which is not in the folder/],
-    ['an unknown extra file', () => writeFile(file('README.md'), 'hi'), /README\.md \(path\): is not a file of a Hugging Face checkpoint folder/],
-    ['a shard the index does not name', () => writeFile(file('model-00003-of-00002.safetensors'), tinySafetensors('extra.weight')), /model-00003-of-00002\.safetensors \(path\): is not named by model\.safetensors\.index\.json; remove it/],
-    ['a shard that is not safetensors', () => writeFile(file('model-00002-of-00002.safetensors'), Buffer.from('0800000000000000', 'hex')), /model-00002-of-00002\.safetensors \(header\): declares a 8-byte header in a 8-byte file/],
+    [
+      'a shard the index names is missing',
+      () => unlink(file('model-00002-of-00002.safetensors')),
+      /model\.safetensors\.index\.json \(weight_map\."[^"]+"\): names shard model-00002-of-00002\.safetensors, which is not in the folder/,
+    ],
+    [
+      'an unknown extra file',
+      () => writeFile(file('README.md'), 'hi'),
+      /README\.md \(path\): is not a file of a Hugging Face checkpoint folder/,
+    ],
+    [
+      'a shard the index does not name',
+      () => writeFile(file('model-00003-of-00002.safetensors'), tinySafetensors('extra.weight')),
+      /model-00003-of-00002\.safetensors \(path\): is not named by model\.safetensors\.index\.json; remove it/,
+    ],
+    [
+      'a shard that is not safetensors',
+      () => writeFile(file('model-00002-of-00002.safetensors'), Buffer.from('0800000000000000', 'hex')),
+      /model-00002-of-00002\.safetensors \(header\): declares a 8-byte header in a 8-byte file/,
+    ],
     ['config.json is missing', () => unlink(file('config.json')), /config\.json: is missing from the folder/],
     ['tokenizer.json is missing', () => unlink(file('tokenizer.json')), /tokenizer\.json: is missing from the folder/],
-    ['a config without hidden_size', () => editJson('config.json', (c) => delete c.hidden_size), /config\.json \(hidden_size\): is required/],
-    ['a config whose heads do not divide', () => editJson('config.json', (c) => (c.num_key_value_heads = 3)), /config\.json \(num_key_value_heads\): 3 does not divide num_attention_heads 4/],
-    ['a tokenizer of an unknown model kind', () => editJson('tokenizer.json', (t) => ((t.model as Record<string, unknown>).type = 'WordLevel')), /tokenizer\.json \(model\.type\): "WordLevel" is not a tokenizer model ptune reads/],
-    ['an embedding whose shape disagrees with config.json', () => editJson('config.json', (c) => (c.vocab_size = 65)), /model-00001-of-00002\.safetensors \(tensor "model\.embed_tokens\.weight"\): has shape \[64, 32\] but config\.json says vocab_size 65/],
-    ['a tensor the index places in the wrong shard', () => editJson('model.safetensors.index.json', (i) => ((i.weight_map as Record<string, string>)['lm_head.weight'] = 'model-00001-of-00002.safetensors')), /model-00001-of-00002\.safetensors \(tensor "lm_head\.weight"\): is missing, though model\.safetensors\.index\.json places it there/],
-    ['generation_config.json that is not JSON', () => writeFile(file('generation_config.json'), '{'), /generation_config\.json: is not valid JSON/],
-    ['a shard whose header lies about offsets', () => truncateBy('model-00002-of-00002.safetensors', 2), /model-00002-of-00002\.safetensors \(tensor "[^"]+"\): data_offsets end at \d+, past the \d+ data bytes of the file/],
-    ['a shard with an unsupported dtype', () => retypeFirstTensor('model-00001-of-00002.safetensors', 'I8'), /model-00001-of-00002\.safetensors \(tensor "model\.embed_tokens\.weight"\): dtype "I8" is not one ptune reads/],
+    [
+      'a config without hidden_size',
+      () => editJson('config.json', (c) => delete c.hidden_size),
+      /config\.json \(hidden_size\): is required/,
+    ],
+    [
+      'a config whose heads do not divide',
+      () => editJson('config.json', (c) => (c.num_key_value_heads = 3)),
+      /config\.json \(num_key_value_heads\): 3 does not divide num_attention_heads 4/,
+    ],
+    [
+      'a tokenizer of an unknown model kind',
+      () => editJson('tokenizer.json', (t) => ((t.model as Record<string, unknown>).type = 'WordLevel')),
+      /tokenizer\.json \(model\.type\): "WordLevel" is not a tokenizer model ptune reads/,
+    ],
+    [
+      'an embedding whose shape disagrees with config.json',
+      () => editJson('config.json', (c) => (c.vocab_size = 65)),
+      /model-00001-of-00002\.safetensors \(tensor "model\.embed_tokens\.weight"\): has shape \[64, 32\] but config\.json says vocab_size 65/,
+    ],
+    [
+      'a tensor the index places in the wrong shard',
+      () =>
+        editJson(
+          'model.safetensors.index.json',
+          (i) => ((i.weight_map as Record<string, string>)['lm_head.weight'] = 'model-00001-of-00002.safetensors'),
+        ),
+      /model-00001-of-00002\.safetensors \(tensor "lm_head\.weight"\): is missing, though model\.safetensors\.index\.json places it there/,
+    ],
+    [
+      'generation_config.json that is not JSON',
+      () => writeFile(file('generation_config.json'), '{'),
+      /generation_config\.json: is not valid JSON/,
+    ],
+    [
+      'a shard whose header lies about offsets',
+      () => truncateBy('model-00002-of-00002.safetensors', 2),
+      /model-00002-of-00002\.safetensors \(tensor "[^"]+"\): data_offsets end at \d+, past the \d+ data bytes of the file/,
+    ],
+    [
+      'a shard with an unsupported dtype',
+      () => retypeFirstTensor('model-00001-of-00002.safetensors', 'I8'),
+      /model-00001-of-00002\.safetensors \(tensor "model\.embed_tokens\.weight"\): dtype "I8" is not one ptune reads/,
+    ],
   ];
   it.each(refusals)('refuses a folder where %s, naming the file and field', async (_, damage, message) => {
     await writeHfFolder(dir, SMALL_HF);
@@ -96,10 +160,16 @@ describe('folderManifest', () => {
   it('is what `sha256sum` prints for the folder, sorted by path, and fingerprints it', async () => {
     const names = await writeHfFolder(dir, SMALL_HF);
     const sums = execFileSync('sha256sum', names, { cwd: dir, encoding: 'utf8' });
-    const entries = sums.trim().split('\n').map((line) => ({ sha256: line.slice(0, 64), path: line.slice(66) }));
+    const entries = sums
+      .trim()
+      .split('\n')
+      .map((line) => ({ sha256: line.slice(0, 64), path: line.slice(66) }));
     const expected = [...sums.trim().split('\n')].sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1)).join('\n') + '\n';
     expect(folderManifest(entries.reverse())).toBe(expected);
-    const independent = execFileSync('sh', ['-c', 'sha256sum * | LC_ALL=C sort -k2 | sha256sum'], { cwd: dir, encoding: 'utf8' }).slice(0, 64);
+    const independent = execFileSync('sh', ['-c', 'sha256sum * | LC_ALL=C sort -k2 | sha256sum'], { cwd: dir, encoding: 'utf8' }).slice(
+      0,
+      64,
+    );
     expect(manifestFingerprint(folderManifest(entries))).toBe(independent);
   });
 });

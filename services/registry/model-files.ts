@@ -37,7 +37,11 @@ export async function describeModelSource(source: string, label = source): Promi
     model = await loadGguf(source);
   } catch (err) {
     const message = (err as Error).message;
-    throw new ModelSourceError(label, '', message.startsWith(`${source}: `) ? message.slice(source.length + 2) : message.split(source).join(label));
+    throw new ModelSourceError(
+      label,
+      '',
+      message.startsWith(`${source}: `) ? message.slice(source.length + 2) : message.split(source).join(label),
+    );
   }
   const c = model.weights.config;
   return {
@@ -65,7 +69,7 @@ export interface ManifestEntry {
  * `"<sha256 hex>  <path>\n"` (the `sha256sum` format). Its sha256 is the folder's fingerprint.
  */
 export function folderManifest(files: readonly ManifestEntry[]): string {
-  const sorted = [...files].sort((a, b) => (Buffer.compare(Buffer.from(a.path), Buffer.from(b.path))));
+  const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
   return sorted.map((f) => `${f.sha256}  ${f.path}\n`).join('');
 }
 

@@ -26,7 +26,12 @@ const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).di
 describe('stageFiles', () => {
   it('splits chunks that span files (and empty files) by the layout, hashing each file', async () => {
     const all = Buffer.from('aaaabbbbbbcc');
-    const layout = [{ path: 'a', sizeBytes: 4 }, { path: 'empty', sizeBytes: 0 }, { path: 'b', sizeBytes: 6 }, { path: 'c', sizeBytes: 2 }];
+    const layout = [
+      { path: 'a', sizeBytes: 4 },
+      { path: 'empty', sizeBytes: 0 },
+      { path: 'b', sizeBytes: 6 },
+      { path: 'c', sizeBytes: 2 },
+    ];
     const staged = await stageFiles(dir, layout, chunksOf(all, [3, 5, 4]));
     expect(staged).toEqual([
       { path: 'a', sizeBytes: 4, sha256: sha(Buffer.from('aaaa')) },
@@ -34,13 +39,24 @@ describe('stageFiles', () => {
       { path: 'b', sizeBytes: 6, sha256: sha(Buffer.from('bbbbbb')) },
       { path: 'c', sizeBytes: 2, sha256: sha(Buffer.from('cc')) },
     ]);
-    expect((await readFile(path.join(dir, 'b'), 'utf8'))).toBe('bbbbbb');
+    expect(await readFile(path.join(dir, 'b'), 'utf8')).toBe('bbbbbb');
     expect((await readdir(dir)).sort()).toEqual(['a', 'b', 'c', 'empty']);
   });
 
   it('refuses more bytes than the layout declares, and an upload that ends early', async () => {
-    await expect(stageFiles(dir, [{ path: 'a', sizeBytes: 2 }], chunksOf(Buffer.from('abc'), [3]))).rejects.toThrow('more bytes than the 1 files declare');
+    await expect(stageFiles(dir, [{ path: 'a', sizeBytes: 2 }], chunksOf(Buffer.from('abc'), [3]))).rejects.toThrow(
+      'more bytes than the 1 files declare',
+    );
     await rm(path.join(dir, 'a'));
-    await expect(stageFiles(dir, [{ path: 'a', sizeBytes: 2 }, { path: 'b', sizeBytes: 2 }], chunksOf(Buffer.from('abc'), [3]))).rejects.toThrow('b: the upload ended before its 2 bytes');
+    await expect(
+      stageFiles(
+        dir,
+        [
+          { path: 'a', sizeBytes: 2 },
+          { path: 'b', sizeBytes: 2 },
+        ],
+        chunksOf(Buffer.from('abc'), [3]),
+      ),
+    ).rejects.toThrow('b: the upload ended before its 2 bytes');
   });
 });

@@ -37,7 +37,7 @@ export async function stageFiles(dir: string, layout: readonly FileLayout[], chu
   try {
     await advance();
     for await (const chunk of chunks) {
-      for (let at = 0; at < chunk.byteLength; ) {
+      for (let at = 0; at < chunk.byteLength;) {
         if (current === undefined) throw new Error(`more bytes than the ${layout.length} files declare`);
         const n = Math.min(layout[index].sizeBytes - current.written, chunk.byteLength - at);
         const piece = chunk.subarray(at, at + n);

@@ -22,7 +22,8 @@ export async function modelPath(cache: BlobCache, model: BaseModel, signal?: Abo
   await mkdir(building, { recursive: true });
   try {
     for (const file of model.files) {
-      if (file.path.includes('/') || file.path.startsWith('.')) throw new Error(`base model ${model.name}: file path ${JSON.stringify(file.path)} is not a plain file name`);
+      if (file.path.includes('/') || file.path.startsWith('.'))
+        throw new Error(`base model ${model.name}: file path ${JSON.stringify(file.path)} is not a plain file name`);
       const cached = await cache.file(file.blobKey, { signal });
       await link(cached, path.join(building, file.path));
     }

@@ -16,7 +16,9 @@ import { registerTiny, tinyModelBytes } from './fixtures.js';
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 async function localFolder(dir: string, names: string[]): Promise<LocalModel> {
-  const files = await Promise.all(names.map(async (name) => ({ path: name, file: path.join(dir, name), size: (await stat(path.join(dir, name))).size })));
+  const files = await Promise.all(
+    names.map(async (name) => ({ path: name, file: path.join(dir, name), size: (await stat(path.join(dir, name))).size })),
+  );
   return { folder: true, files };
 }
 
@@ -41,10 +43,20 @@ describe.each(BACKENDS)('HF folder models on %s', (backendName) => {
     const model = response.baseModel!;
     expect(model.weightsFormat).toBe(WeightsFormat.HF_FOLDER);
     expect(model.tokenizerKind).toBe(TokenizerKind.BYTE_LEVEL_BPE);
-    expect(model.architecture).toMatchObject({ family: 'llama', hiddenSize: 32, numLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, vocabSize: 64, contextLength: 128 });
+    expect(model.architecture).toMatchObject({
+      family: 'llama',
+      hiddenSize: 32,
+      numLayers: 2,
+      numAttentionHeads: 4,
+      numKeyValueHeads: 2,
+      vocabSize: 64,
+      contextLength: 128,
+    });
 
     const expected = await Promise.all(names.map(async (name) => ({ path: name, bytes: await readFile(path.join(dir, name)) })));
-    expect(model.files.map((f) => [f.path, f.sha256, Number(f.sizeBytes), f.blobKey])).toEqual(expected.map((e) => [e.path, sha256(e.bytes), e.bytes.byteLength, `model/${sha256(e.bytes)}`]));
+    expect(model.files.map((f) => [f.path, f.sha256, Number(f.sizeBytes), f.blobKey])).toEqual(
+      expected.map((e) => [e.path, sha256(e.bytes), e.bytes.byteLength, `model/${sha256(e.bytes)}`]),
+    );
     for (const e of expected) expect(Buffer.from(await backend.blobs.get(`model/${sha256(e.bytes)}`))).toEqual(e.bytes);
 
     const manifest = folderManifest(expected.map((e) => ({ path: e.path, sha256: sha256(e.bytes) })));
@@ -62,7 +74,9 @@ describe.each(BACKENDS)('HF folder models on %s', (backendName) => {
     await registerTiny(backend.client, 'tiny-gguf');
     const bytes = await tinyModelBytes();
     const { baseModel } = await backend.client.getBaseModel({ name: 'tiny-gguf' });
-    expect(baseModel?.files.map((f) => [f.path, f.sha256, f.sizeBytes, f.blobKey])).toEqual([['model.gguf', sha256(bytes), BigInt(bytes.byteLength), `model/${sha256(bytes)}`]]);
+    expect(baseModel?.files.map((f) => [f.path, f.sha256, f.sizeBytes, f.blobKey])).toEqual([
+      ['model.gguf', sha256(bytes), BigInt(bytes.byteLength), `model/${sha256(bytes)}`],
+    ]);
   });
 
   it('reads weights already stored (weights_blob_key) streamed from the store, and checks them like an upload', async () => {
@@ -81,7 +95,16 @@ describe.each(BACKENDS)('HF folder models on %s', (backendName) => {
       await unlink(path.join(other, 'model-00002-of-00002.safetensors'));
       const before = await backend.snapshot();
       await expectRpcError(
-        backend.client.registerBaseModel(modelUpload('broken-hf', await localFolder(other, written.filter((n) => n !== 'model-00002-of-00002.safetensors')), 'test')),
+        backend.client.registerBaseModel(
+          modelUpload(
+            'broken-hf',
+            await localFolder(
+              other,
+              written.filter((n) => n !== 'model-00002-of-00002.safetensors'),
+            ),
+            'test',
+          ),
+        ),
         status.INVALID_ARGUMENT,
         'names shard model-00002-of-00002.safetensors, which is not in the folder',
       );
@@ -93,9 +116,20 @@ describe.each(BACKENDS)('HF folder models on %s', (backendName) => {
 
   it('refuses a listing with an unknown file at the header, and stores nothing', async () => {
     const before = await backend.snapshot();
-    const files = [{ path: 'config.json', sizeBytes: 1n }, { path: 'tokenizer.json', sizeBytes: 1n }, { path: 'notes.txt', sizeBytes: 1n }];
-    const upload = [{ part: { case: 'header' as const, value: { name: 'extra-hf', sizeBytes: 3n, files } } }, { part: { case: 'chunk' as const, value: new Uint8Array(3) } }];
-    await expectRpcError(backend.client.registerBaseModel(upload), status.INVALID_ARGUMENT, 'header.files: notes.txt (path): is not a file of a Hugging Face checkpoint folder');
+    const files = [
+      { path: 'config.json', sizeBytes: 1n },
+      { path: 'tokenizer.json', sizeBytes: 1n },
+      { path: 'notes.txt', sizeBytes: 1n },
+    ];
+    const upload = [
+      { part: { case: 'header' as const, value: { name: 'extra-hf', sizeBytes: 3n, files } } },
+      { part: { case: 'chunk' as const, value: new Uint8Array(3) } },
+    ];
+    await expectRpcError(
+      backend.client.registerBaseModel(upload),
+      status.INVALID_ARGUMENT,
+      'header.files: notes.txt (path): is not a file of a Hugging Face checkpoint folder',
+    );
     expect(await backend.snapshot()).toEqual(before);
   });
 
@@ -108,7 +142,11 @@ describe.each(BACKENDS)('HF folder models on %s', (backendName) => {
         yield message;
       }
     };
-    await expectRpcError(backend.client.registerBaseModel(upload()), status.INVALID_ARGUMENT, `header.files[0].sha256: ${names[0]} hashes to`);
+    await expectRpcError(
+      backend.client.registerBaseModel(upload()),
+      status.INVALID_ARGUMENT,
+      `header.files[0].sha256: ${names[0]} hashes to`,
+    );
     expect(await backend.snapshot()).toEqual(before);
   });
 });

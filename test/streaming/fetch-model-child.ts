@@ -20,5 +20,5 @@ const idle = await readMemory(process.pid);
 await resetPeak(process.pid);
 const folder = await modelPath(new BlobCache(worker, cacheDir), baseModel!);
 const peak = await readMemory(process.pid);
-process.stdout.write(`${JSON.stringify({ idleKb: idle.rssKb, peakKb: peak.hwmKb, folder})}\n`);
+process.stdout.write(`${JSON.stringify({ idleKb: idle.rssKb, peakKb: peak.hwmKb, folder })}\n`);
 transport.close();

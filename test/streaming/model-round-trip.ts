@@ -52,7 +52,17 @@ export async function modelRoundTrip(source: GeneratedSource, timeoutMs: number)
 
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
-    const server = startChild('ptune-cli.ts', ['serve', '--workers', '0', '--port', String(port), '--data-dir', path.join(root, 'data'), '--sweep-interval-seconds', '0']);
+    const server = startChild('ptune-cli.ts', [
+      'serve',
+      '--workers',
+      '0',
+      '--port',
+      String(port),
+      '--data-dir',
+      path.join(root, 'data'),
+      '--sweep-interval-seconds',
+      '0',
+    ]);
     children.push(server);
     const transport = createGrpcTransport(address);
     try {
@@ -66,7 +76,17 @@ export async function modelRoundTrip(source: GeneratedSource, timeoutMs: number)
 
     await resetPeak(serverPid);
     let started = Date.now();
-    const add = startChild('ptune-cli.ts', ['models', 'add', '--name', 'big', source.kind === 'hf' ? '--dir' : '--file', model, '--server', address, '--json']);
+    const add = startChild('ptune-cli.ts', [
+      'models',
+      'add',
+      '--name',
+      'big',
+      source.kind === 'hf' ? '--dir' : '--file',
+      model,
+      '--server',
+      address,
+      '--json',
+    ]);
     children.push(add);
     const cliPeak = sampleUntilExit(add);
     const addCode = await withDeadline('ptune models add', add.exited, timeoutMs, logs);
@@ -106,7 +126,10 @@ async function sampleUntilExit(child: Child): Promise<number> {
   let done = false;
   void child.exited.then(() => (done = true));
   while (!done) {
-    peak = await readMemory(child.process.pid!).then((m) => Math.max(peak, m.hwmKb), () => peak);
+    peak = await readMemory(child.process.pid!).then(
+      (m) => Math.max(peak, m.hwmKb),
+      () => peak,
+    );
     await new Promise((r) => setTimeout(r, 50));
   }
   return peak;
@@ -119,7 +142,8 @@ async function sampleUntilExit(child: Child): Promise<number> {
 async function checkSameFiles(fetched: string, names: string[] | undefined, sizes: number[]): Promise<void> {
   if (names !== undefined) {
     const got = (await readdir(fetched)).sort();
-    if (JSON.stringify(got) !== JSON.stringify(names)) throw new Error(`the worker's folder holds ${got.join(', ')}, not ${names.join(', ')}`);
+    if (JSON.stringify(got) !== JSON.stringify(names))
+      throw new Error(`the worker's folder holds ${got.join(', ')}, not ${names.join(', ')}`);
   }
   const files = names === undefined ? [fetched] : names.map((n) => path.join(fetched, n));
   for (const [i, file] of files.entries()) {

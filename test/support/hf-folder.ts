@@ -20,9 +20,27 @@ export interface HfFolderShape {
 
 export const SMALL_HF: HfFolderShape = { hidden: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, vocab: 64, context: 128, shards: 2 };
 /** ≈ 256 MiB of f16 weights (5 layers of 1024, vocab 32000). */
-export const HF_256_MIB: HfFolderShape = { hidden: 1024, layers: 5, heads: 16, kvHeads: 16, ffn: 2816, vocab: 32000, context: 2048, shards: 2 };
+export const HF_256_MIB: HfFolderShape = {
+  hidden: 1024,
+  layers: 5,
+  heads: 16,
+  kvHeads: 16,
+  ffn: 2816,
+  vocab: 32000,
+  context: 2048,
+  shards: 2,
+};
 /** ≈ 1 GiB of f16 weights: TinyLlama's width (2048 / 5632, 32 / 4 heads, vocab 32000) with 9 of its 22 layers. */
-export const HF_1_GIB: HfFolderShape = { hidden: 2048, layers: 9, heads: 32, kvHeads: 4, ffn: 5632, vocab: 32000, context: 2048, shards: 3 };
+export const HF_1_GIB: HfFolderShape = {
+  hidden: 2048,
+  layers: 9,
+  heads: 32,
+  kvHeads: 4,
+  ffn: 5632,
+  vocab: 32000,
+  context: 2048,
+  shards: 3,
+};
 
 type Tensor = [name: string, shape: number[]];
 
@@ -74,7 +92,13 @@ export async function writeHfFolder(dir: string, shape: HfFolderShape, data: 'ra
 
   const tensors = tensorsOf(shape);
   const perShard = Math.ceil(tensors.length / shape.shards);
-  const names = shape.shards === 1 ? ['model.safetensors'] : Array.from({ length: shape.shards }, (_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shape.shards).padStart(5, '0')}.safetensors`);
+  const names =
+    shape.shards === 1
+      ? ['model.safetensors']
+      : Array.from(
+          { length: shape.shards },
+          (_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shape.shards).padStart(5, '0')}.safetensors`,
+        );
   const weightMap: Record<string, string> = {};
   let seed = 1;
   for (const [i, name] of names.entries()) {
@@ -83,7 +107,13 @@ export async function writeHfFolder(dir: string, shape: HfFolderShape, data: 'ra
     await writeShard(path.join(dir, name), slice, data, seed++);
   }
   if (shape.shards > 1) await json('model.safetensors.index.json', { metadata: { total_size: 0 }, weight_map: weightMap });
-  return ['config.json', 'tokenizer.json', 'generation_config.json', ...names, ...(shape.shards > 1 ? ['model.safetensors.index.json'] : [])].sort();
+  return [
+    'config.json',
+    'tokenizer.json',
+    'generation_config.json',
+    ...names,
+    ...(shape.shards > 1 ? ['model.safetensors.index.json'] : []),
+  ].sort();
 }
 
 async function writeShard(file: string, tensors: Tensor[], data: 'random' | 'sparse', seed: number): Promise<void> {

@@ -26,12 +26,14 @@ describe('--model', () => {
     await expect(requireModelSource(path.join(dir, 'nope.gguf'))).rejects.toThrow(/--model .*nope\.gguf does not exist/);
   });
 
-  it('checks a folder with the registry\'s rules, naming the file and field', async () => {
+  it("checks a folder with the registry's rules, naming the file and field", async () => {
     const folder = path.join(dir, 'hf');
     await mkdir(folder);
     await writeHfFolder(folder, SMALL_HF);
     await unlink(path.join(folder, 'model-00001-of-00002.safetensors'));
     await requireModelSource(folder);
-    await expect(loadModelSource(folder)).rejects.toThrow(/--model .*hf: model\.safetensors\.index\.json \(weight_map\."[^"]+"\): names shard model-00001-of-00002\.safetensors, which is not in the folder/);
+    await expect(loadModelSource(folder)).rejects.toThrow(
+      /--model .*hf: model\.safetensors\.index\.json \(weight_map\."[^"]+"\): names shard model-00001-of-00002\.safetensors, which is not in the folder/,
+    );
   });
 });
