@@ -16,6 +16,7 @@ import { WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
 import type { TaskRef } from '../gen/ptune/v1/common_pb.js';
 import { resourceExhausted } from '../domain/index.js';
 import { methodPath } from '../grpc/index.js';
+import { ALL_NAMESPACES } from './roles.js';
 import type { AnyRule, ServiceRules } from './rule.js';
 
 const ns = (task: TaskRef | undefined): string => task?.namespace ?? '';
@@ -42,7 +43,8 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
     audit: { action: 'task.create', target: (r) => taskName(r.task), details: (_, reply) => ({ created: reply.created }) },
   },
   getTask: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [ns(r.task)] } },
-  listTasks: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [r.namespace] } },
+  // an empty namespace lists every namespace (registry.proto), which only a "*" token covers
+  listTasks: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [r.namespace === '' ? ALL_NAMESPACES : r.namespace] } },
   createPromptVersion: {
     role: (r) => (r.spec?.alias ? 'admin' : 'trainer'),
     scope: { kind: 'namespaces', of: (r) => [ns(r.spec?.task)] },
