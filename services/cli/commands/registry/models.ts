@@ -27,8 +27,9 @@ export function registerModelCommands(program: Command): void {
       const m = response.baseModel;
       const a = m?.architecture;
       process.stdout.write(
-        `${response.created ? 'registered' : 'already registered:'} ${m?.name} — ${WeightsFormat[m?.weightsFormat ?? 0]}, ${m?.files.length} file(s), ${a?.family}, hidden ${a?.hiddenSize}, ${a?.numLayers} layers, ` +
-          `${a?.numAttentionHeads}/${a?.numKeyValueHeads} heads, vocab ${a?.vocabSize}, context ${a?.contextLength}, sha256 ${m?.fingerprintSha256}\n`,
+        `${response.created ? 'registered' : 'already registered:'} ${m?.name} — ${a?.family}, hidden ${a?.hiddenSize}, ${a?.numLayers} layers, ` +
+          `${a?.numAttentionHeads}/${a?.numKeyValueHeads} heads, vocab ${a?.vocabSize}, context ${a?.contextLength}, ` +
+          `${WeightsFormat[m?.weightsFormat ?? 0]} (${m?.files.length} files), sha256 ${m?.fingerprintSha256}\n`,
       );
     });
 
