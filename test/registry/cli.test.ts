@@ -36,8 +36,8 @@ async function ptune(...args: string[]): Promise<Run> {
 }
 
 /** `ptune serve --port 0` on a data directory; resolves with the address it prints. */
-async function serve(dataDir: string): Promise<{ process: ChildProcess; server: string }> {
-  const child = spawn(process.execPath, ['--import', tsx, runner, 'serve', '--data-dir', dataDir, '--port', '0'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+async function serve(dataDir: string, ...extra: string[]): Promise<{ process: ChildProcess; server: string; stderr: string[] }> {
+  const child = spawn(process.execPath, ['--import', tsx, runner, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -47,7 +47,7 @@ async function serve(dataDir: string): Promise<{ process: ChildProcess; server: 
   const [line] = (await Promise.race([once(lines, 'line'), exited])) as [string];
   const match = /serving on (\S+:\d+)/.exec(line);
   if (match === null) throw new Error(`unexpected first line from ptune serve: ${line}`);
-  return { process: child, server: match[1] };
+  return { process: child, server: match[1], stderr };
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -55,6 +55,20 @@ async function stop(child: ChildProcess): Promise<number | null> {
   const [code] = (await once(child, 'exit')) as [number | null];
   return code;
 }
+
+describe('ptune serve --quickstart (what npm start runs)', () => {
+  it('says it is stopping on Ctrl-C (its logs show warnings only)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-cli-quickstart-'));
+    try {
+      const served = await serve(path.join(dir, 'data'), '--quickstart');
+      served.process.kill('SIGINT');
+      await once(served.process, 'exit');
+      expect(served.stderr.join('')).toContain('ptune: stopping: the quick start is interrupted');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
 
 describe('ptune CLI against `ptune serve`', () => {
   let dir: string;

@@ -70,18 +70,21 @@ export function registerServeCommands(program: Command): void {
       metrics.collectOrchestrationState(orchestrationGauges(server.context.prisma));
       metrics.collectChangeNotifications(() => server.context.promptChanges.live);
       const metricsServer = flags.metricsPort === undefined ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
-      const storage = server.context.database.embedded ? `embedded database in ${server.context.dataDir}` : 'Postgres from DATABASE_URL';
-      process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`);
-      logger.info({ port: server.port, host: flags.host, metricsPort: metricsServer?.port }, 'serving');
-      quickstart?.start({ host: flags.host, port: server.port, dataDir: server.context.dataDir, connection: security.inProcessConnection });
+      // handlers first: whoever sees the line below may send a signal at once
       onShutdownSignals(
         async () => {
+          // the quick start runs with warnings-only logs, where the drain's own log line is not shown
+          if (quickstart) process.stderr.write('\nptune: stopping: the quick start is interrupted, running calls drain (Ctrl-C again to exit at once)\n');
           await quickstart?.stop();
           await metricsServer?.close();
           await server.close();
         },
         { logger },
       );
+      const storage = server.context.database.embedded ? `embedded database in ${server.context.dataDir}` : 'Postgres from DATABASE_URL';
+      process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`);
+      logger.info({ port: server.port, host: flags.host, metricsPort: metricsServer?.port }, 'serving');
+      quickstart?.start({ host: flags.host, port: server.port, dataDir: server.context.dataDir, connection: security.inProcessConnection });
     });
 
   program
