@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { RpcError } from '../grpc/index.js';
 import { BlobIntegrityError, BlobNotFoundError, InvalidBlobKeyError, sha256OfKey, type BlobStore } from '../storage/index.js';
 
-export const BLOB_CHUNK_BYTES = 1024 * 1024;
+const BLOB_CHUNK_BYTES = 1024 * 1024;
 const MAX_CHUNK_BYTES = 4 * BLOB_CHUNK_BYTES;
 
 type GetBlobPart = { case: 'header'; value: { sizeBytes: bigint; sha256: string } } | { case: 'chunk'; value: Uint8Array };

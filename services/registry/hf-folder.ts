@@ -6,10 +6,10 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-export const CONFIG = 'config.json';
-export const TOKENIZER = 'tokenizer.json';
-export const SINGLE_WEIGHTS = 'model.safetensors';
-export const SHARD_INDEX = 'model.safetensors.index.json';
+const CONFIG = 'config.json';
+const TOKENIZER = 'tokenizer.json';
+const SINGLE_WEIGHTS = 'model.safetensors';
+const SHARD_INDEX = 'model.safetensors.index.json';
 const OPTIONAL_JSON = ['tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
 const SHARD = /^[A-Za-z0-9][A-Za-z0-9._-]*\.safetensors$/;
 /** JSON files are parsed whole; anything larger than this is not a config. */
@@ -39,7 +39,7 @@ export interface HfArchitecture {
 
 export type HfTokenizerKind = 'sentencepiece' | 'byte_level_bpe';
 
-export interface HfFolder {
+interface HfFolder {
   architecture: HfArchitecture;
   tokenizerKind: HfTokenizerKind;
 }
