@@ -77,7 +77,27 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   };
 }
 
+/**
+ * grpc-js logs a failed bind itself ("E No address added out of total 1 resolved") just before it
+ * throws, and bind() reports that failure with the address: that one line is dropped, grpc-js's
+ * other log lines are written as grpc-js writes them.
+ */
+const BIND_FAILURE_LOG = 'No address added out of total';
+let bindFailureLogDropped = false;
+function dropBindFailureLog(): void {
+  if (bindFailureLogDropped) return;
+  bindFailureLogDropped = true;
+  grpc.setLogger({
+    error: (message?: unknown, ...rest: unknown[]) => {
+      if (!String(message).startsWith(BIND_FAILURE_LOG)) console.error(`E ${String(message)}`, ...rest);
+    },
+    info: (message?: unknown, ...rest: unknown[]) => console.error(`I ${String(message)}`, ...rest),
+    debug: (message?: unknown, ...rest: unknown[]) => console.error(`D ${String(message)}`, ...rest),
+  });
+}
+
 function bind(server: grpc.Server, options: GrpcServerOptions): Promise<number> {
+  dropBindFailureLog();
   const host = options.host ?? '0.0.0.0';
   const address = `${host.includes(':') ? `[${host}]` : host}:${options.port}`;
   const credentials = options.tls
