@@ -7,6 +7,7 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { listAudit, listTokens, createToken, recordAudit, registerToken, revokeToken, TokenConflictError, TokenInputError, type AuditRecord, type Role, type TokenRecord } from '../../auth/index.js';
 import { AccessService, TokenRole, type ApiToken } from '../../gen/ptune/v1/access_pb.js';
 import { createClient, RpcError } from '../../grpc/index.js';
+import { describeRpcFailure } from './rpc-failure.js';
 import type { PrismaClient } from '../../storage/index.js';
 import { clientOptionsFromEnv, openClientTransport } from '../../client/index.js';
 
@@ -47,7 +48,7 @@ export async function withAccessBackend<T>(target: AccessTarget, body: (backend:
   } catch (err) {
     if (err instanceof RpcError) {
       const hint = err.codeName === 'UNAVAILABLE' ? ` (is a ptune server running at ${target.server}?)` : err.codeName === 'UNAUTHENTICATED' ? ' (set PTUNE_TOKEN or the config file to an admin token)' : '';
-      throw new Error(`${err.codeName}: ${err.message}${hint}`, { cause: err });
+      throw new Error(describeRpcFailure(err, target.server, hint), { cause: err });
     }
     throw err;
   } finally {

@@ -7,6 +7,7 @@ import { clientOptionsFromEnv, connect, DEFAULT_SERVER, type PtuneClient, type R
 import { parseTaskName } from '../../../domain/index.js';
 import type { TaskRef } from '../../../gen/ptune/v1/common_pb.js';
 import { RpcError } from '../../../grpc/index.js';
+import { describeRpcFailure } from '../rpc-failure.js';
 
 export interface ClientFlags {
   server: string;
@@ -34,7 +35,7 @@ export async function withClient<T>(flags: ClientFlags, body: (client: PtuneClie
   } catch (err) {
     if (err instanceof RpcError) {
       const hint = err.codeName === 'UNAVAILABLE' ? ` (is \`ptune serve\` running at ${flags.server}?)` : '';
-      throw new Error(`${err.codeName}: ${err.message}${hint}`, { cause: err });
+      throw new Error(describeRpcFailure(err, flags.server, hint), { cause: err });
     }
     throw err;
   } finally {
