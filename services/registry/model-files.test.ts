@@ -159,7 +159,7 @@ async function retypeFirstTensor(name: string, dtype: string): Promise<void> {
 describe('folderManifest', () => {
   it('is what `sha256sum` prints for the folder, sorted by path, and fingerprints it', async () => {
     const names = await writeHfFolder(dir, SMALL_HF);
-    const sums = execFileSync('sha256sum', names, { cwd: dir, encoding: 'utf8' });
+    const sums = execFileSync('sh', ['-c', 'sha256sum "$@"', 'sh', ...names], { cwd: dir, encoding: 'utf8' });
     const entries = sums
       .trim()
       .split('\n')
