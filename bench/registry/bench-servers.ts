@@ -15,7 +15,8 @@ import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../services/grpc/index.js';
-import { registryModule, startServer } from '../../services/server/index.js';
+import { registryModule } from '../../services/registry/server-module.js';
+import { startServer } from '../../services/server/index.js';
 import { LocalBlobStore, S3BlobStore } from '../../services/storage/index.js';
 import { seed } from './seed.js';
 

@@ -4,7 +4,7 @@
  * AccessService (tokens, audit log) is added. Without authentication, only a loopback server is
  * allowed, and it says so in its start log.
  */
-import { limitsFromEnv, type Limits } from '../config/index.js';
+import { DEFAULT_LIMITS, type Limits } from '../config/index.js';
 import type { ServerContext, ServerModule } from '../server/index.js';
 import type { PrismaClient } from '../storage/index.js';
 import { createAccessService } from './access-service.js';
@@ -16,7 +16,7 @@ export interface AccessControlOptions {
   readonly authenticate: boolean;
   /** Interface the server binds (checked against `authenticate: false`). */
   readonly host: string;
-  /** Default: limitsFromEnv(). */
+  /** Default: DEFAULT_LIMITS (the entry point passes limitsFromEnv(process.env), the coordinator's too). */
   readonly limits?: Limits;
   /** How long a resolved token is cached (revocations take this long to bite); default 5 s. */
   readonly tokenCacheMs?: number;
@@ -35,7 +35,7 @@ export function withAccessControl(modules: readonly ServerModule[], options: Acc
   if (!options.authenticate && !isLoopback(options.host)) {
     throw new Error(`refusing to serve on ${options.host} without authentication: only a loopback address (127.0.0.1, ::1) may run with auth off`);
   }
-  const limits = options.limits ?? limitsFromEnv();
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const guards = new WeakMap<PrismaClient, Guard>();
   const guardFor = ({ prisma, logger }: ServerContext): Guard => {
     let guard = guards.get(prisma);

@@ -7,7 +7,6 @@
  * register one, every reader may read them. Anything that moves an alias needs admin, including a
  * push or a TrainPrompt that asks to move one.
  */
-import * as grpc from '@grpc/grpc-js';
 import type { DescService } from '@bufbuild/protobuf';
 import type { Limits } from '../config/index.js';
 import { AccessService } from '../gen/ptune/v1/access_pb.js';
@@ -15,8 +14,9 @@ import { PromptRegistryService } from '../gen/ptune/v1/registry_pb.js';
 import { TrainingService, type TrainPromptRequest } from '../gen/ptune/v1/training_pb.js';
 import { WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
 import type { TaskRef } from '../gen/ptune/v1/common_pb.js';
-import { RpcError } from '../grpc/index.js';
+import { resourceExhausted } from '../domain/index.js';
 import { methodPath } from '../grpc/index.js';
+import { ALL_NAMESPACES } from './roles.js';
 import type { AnyRule, ServiceRules } from './rule.js';
 
 const ns = (task: TaskRef | undefined): string => task?.namespace ?? '';
@@ -43,7 +43,8 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
     audit: { action: 'task.create', target: (r) => taskName(r.task), details: (_, reply) => ({ created: reply.created }) },
   },
   getTask: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [ns(r.task)] } },
-  listTasks: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [r.namespace] } },
+  // an empty namespace lists every namespace (registry.proto), which only a "*" token covers
+  listTasks: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [r.namespace === '' ? ALL_NAMESPACES : r.namespace] } },
   createPromptVersion: {
     role: (r) => (r.spec?.alias ? 'admin' : 'trainer'),
     scope: { kind: 'namespaces', of: (r) => [ns(r.spec?.task)] },
@@ -167,15 +168,13 @@ const access: ServiceRules<typeof AccessService> = {
   listAuditEvents: { role: 'admin', scope: { kind: 'namespaces', of: (r) => [r.namespace] } },
 };
 
-async function trainPromptLimits(r: TrainPromptRequest, context: { limits: Limits; lookup: { activeJobs(namespace: string): Promise<number> }; namespaces: readonly string[] }): Promise<void> {
+/**
+ * The namespace quota on queued + running jobs, which needs a database count. Per-request ranges
+ * (virtual tokens, trials per job) are TrainPrompt's own validation (INVALID_ARGUMENT, as
+ * training.proto says), checked once in services/coordinator/jobs/normalize-request.ts.
+ */
+async function trainPromptLimits(_r: TrainPromptRequest, context: { limits: Limits; lookup: { activeJobs(namespace: string): Promise<number> }; namespaces: readonly string[] }): Promise<void> {
   const { limits } = context;
-  const tokens = [r.method?.numVirtualTokens ?? 0, ...(r.sweep?.numVirtualTokens ?? [])];
-  const most = Math.max(...tokens);
-  if (most > limits.maxVirtualTokens) exhausted(`${most} virtual tokens exceeds the limit of ${limits.maxVirtualTokens} (PTUNE_MAX_VIRTUAL_TOKENS)`);
-  const sweep = r.sweep;
-  const points = [sweep?.numVirtualTokens.length, sweep?.learningRates.length, sweep?.inits.length, sweep?.methods.length].reduce<number>((product, n) => product * Math.max(1, n ?? 0), 1);
-  const trials = points * Math.max(1, r.tasks.length);
-  if (trials > limits.maxTrialsPerJob) exhausted(`${trials} trials (${r.tasks.length} task(s) × ${points} sweep point(s)) exceeds the limit of ${limits.maxTrialsPerJob} per job (PTUNE_MAX_TRIALS_PER_JOB)`);
   for (const namespace of new Set(context.namespaces)) {
     const active = await context.lookup.activeJobs(namespace);
     if (active >= limits.maxActiveJobsPerNamespace) {
@@ -185,7 +184,7 @@ async function trainPromptLimits(r: TrainPromptRequest, context: { limits: Limit
 }
 
 function exhausted(message: string): never {
-  throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, message);
+  throw resourceExhausted(message);
 }
 
 /** Every service the table covers, with its rules keyed by local method name. */

@@ -2,10 +2,10 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { AccessService, TokenRole, type ApiTokenSchema } from '../gen/ptune/v1/access_pb.js';
+import { AccessService, TokenRole, type ApiTokenSchema, type AuditEventSchema } from '../gen/ptune/v1/access_pb.js';
 import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
 import type { PrismaClient } from '../storage/index.js';
-import { listAudit } from './audit-log.js';
+import { listAudit, type AuditRecord } from './audit-log.js';
 import { callPrincipal } from './principal.js';
 import type { Role } from './roles.js';
 import { createToken, listTokens, revokeToken, TokenInputError, type TokenRecord } from './token-store.js';
@@ -37,7 +37,7 @@ export function createAccessService(prisma: PrismaClient): ServiceImplementation
       if (request.pageToken !== '' && !/^[1-9][0-9]{0,18}$/.test(request.pageToken)) throw invalid(`page_token ${JSON.stringify(request.pageToken)} is not one this service handed out`, 'page_token');
       const page = await listAudit(prisma, { namespace: request.namespace, limit, before: request.pageToken === '' ? undefined : BigInt(request.pageToken) });
       return {
-        events: page.events.map((e) => ({ id: e.id, at: timestampFromDate(e.at), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, detailsJson: JSON.stringify(e.details ?? {}), outcome: e.outcome })),
+        events: page.events.map(auditEventToWire),
         nextPageToken: page.nextBefore === undefined ? '' : String(page.nextBefore),
       };
     },
@@ -61,7 +61,8 @@ export function roleToWire(role: Role): TokenRole {
   return [...WIRE_ROLES].find(([, name]) => name === role)?.[0] ?? TokenRole.UNSPECIFIED;
 }
 
-function tokenToWire(token: TokenRecord): MessageInitShape<typeof ApiTokenSchema> {
+/** A token as the wire's ApiToken (also what `ptune tokens --json` prints). */
+export function tokenToWire(token: TokenRecord): MessageInitShape<typeof ApiTokenSchema> {
   return {
     id: token.id,
     namespace: token.namespace,
@@ -72,6 +73,11 @@ function tokenToWire(token: TokenRecord): MessageInitShape<typeof ApiTokenSchema
     revokedAt: token.revokedAt === null ? undefined : timestampFromDate(token.revokedAt),
     lastUsedAt: token.lastUsedAt === null ? undefined : timestampFromDate(token.lastUsedAt),
   };
+}
+
+/** An audit row as the wire's AuditEvent (also what `ptune audit --json` prints). */
+export function auditEventToWire(e: AuditRecord): MessageInitShape<typeof AuditEventSchema> {
+  return { id: e.id, at: timestampFromDate(e.at), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, detailsJson: JSON.stringify(e.details ?? {}), outcome: e.outcome };
 }
 
 function invalid(message: string, field = 'namespace'): RpcError {

@@ -72,8 +72,11 @@ function guardMethod(method: DescMethod, handler: Handler, rule: AnyRule, option
         action: audit.action,
         target: audit.target(audited.request, create(method.output)),
       };
+      // requests reach this point validated (services/grpc/request-check.ts), so a failure here is the
+      // database's, and retrying is right; its cause goes to the log, never to the client
       auditId = await startAudit(options.prisma, entry).catch((err: unknown) => {
-        throw new RpcError(grpc.status.UNAVAILABLE, `the audit log cannot be written, so ${audit.action} was not run; retry: ${err instanceof Error ? err.message : String(err)}`);
+        options.logger.error({ err, audit: entry }, 'audit row could not be written');
+        throw new RpcError(grpc.status.UNAVAILABLE, `the audit log cannot be written, so ${audit.action} was not run; retry later`);
       });
     }
     let value: unknown;

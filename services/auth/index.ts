@@ -1,11 +1,8 @@
 export { withAccessControl, isLoopback, type AccessControlOptions } from './access-control.js';
 export { ACCESS_RULES } from './access-rules.js';
-export { createAccessService } from './access-service.js';
+export { auditEventToWire, tokenToWire } from './access-service.js';
 export { recordAudit, listAudit, type AuditEntry, type AuditOutcome, type AuditRecord, type AuditPage } from './audit-log.js';
-export { createTokenAuthenticator, mintProcessWorkerToken, type Authenticate, type ProcessToken } from './authenticate.js';
-export { createGuard, type Guard, type GuardOptions } from './guard.js';
-export { callPrincipal, LOCAL_PRINCIPAL, type Principal } from './principal.js';
-export { ALL_NAMESPACES, parseRole, roleCovers, ROLES, type Role } from './roles.js';
-export { createToken, registerToken, listTokens, revokeToken, findToken, TokenInputError, TokenConflictError, type TokenRecord } from './token-store.js';
+export { mintProcessWorkerToken, type Authenticate, type ProcessToken } from './authenticate.js';
+export { ALL_NAMESPACES, parseRole, type Role } from './roles.js';
+export { createToken, registerToken, listTokens, revokeToken, TokenInputError, TokenConflictError, type TokenRecord } from './token-store.js';
 export { loadServerTls, tlsFilesFromEnv, type TlsFiles } from './tls-files.js';
-export { openClientTransport, type ClientTls, type ClientTransportOptions } from './client-transport.js';

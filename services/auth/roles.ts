@@ -2,6 +2,8 @@
  * Roles. Within a namespace reader < trainer < admin (each can do what the one before it can);
  * worker stands apart: it opens the worker protocol and nothing else.
  */
+import { namespaceProblem } from '../domain/index.js';
+
 export const ROLES = ['reader', 'trainer', 'admin', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 export type NamespaceRole = Exclude<Role, 'worker'>;
@@ -22,10 +24,5 @@ export function parseRole(text: string): Role {
 /** A token whose namespace is ALL_NAMESPACES holds its role in every namespace. */
 export const ALL_NAMESPACES = '*';
 
-const NAMESPACE = /^[a-z0-9_-]{1,63}$/;
-
-/** Namespaces follow the registry's naming rule (1..63 of a-z 0-9 - _), or are "*". */
-export function checkNamespace(namespace: string): string | undefined {
-  if (namespace === ALL_NAMESPACES || NAMESPACE.test(namespace)) return undefined;
-  return `namespace ${JSON.stringify(namespace)} must be "*" or 1..63 lowercase letters, digits, '-' or '_' (as task namespaces)`;
-}
+/** Namespaces follow the task naming rule (services/domain/names.ts), or are "*". */
+export const checkNamespace = (namespace: string): string | undefined => namespaceProblem(namespace, ALL_NAMESPACES);

@@ -11,7 +11,7 @@ export interface TlsFiles {
 }
 
 /** Flags first, then PTUNE_TLS_CERT / PTUNE_TLS_KEY / PTUNE_TLS_CLIENT_CA. */
-export function tlsFilesFromEnv(flags: TlsFiles, env: NodeJS.ProcessEnv = process.env): TlsFiles {
+export function tlsFilesFromEnv(flags: TlsFiles, env: NodeJS.ProcessEnv): TlsFiles {
   return {
     certFile: flags.certFile ?? (env.PTUNE_TLS_CERT || undefined),
     keyFile: flags.keyFile ?? (env.PTUNE_TLS_KEY || undefined),

@@ -17,7 +17,7 @@ function helpText(command: Command): string {
   return text;
 }
 
-const program = buildProgram();
+const program = await buildProgram();
 const commands = leaves(program).filter((c) => c.path !== 'help');
 
 describe('ptune --help and every command help', () => {
@@ -25,6 +25,7 @@ describe('ptune --help and every command help', () => {
     const text = helpText(program);
     for (const name of ['serve', 'train', 'jobs', 'prompts', 'models']) expect(text).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(text).toContain('$ npm ci && npm start');
+    expect(text, 'no source file names in user-facing help').not.toMatch(/services\/|\.ts\b/);
   });
 
   it.each(commands)('ptune $path --help renders with examples that use only its own flags', ({ path, command }) => {

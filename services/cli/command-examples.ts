@@ -66,11 +66,15 @@ function findCommand(program: Command, commandPath: string): Command | undefined
   return command;
 }
 
-/** Adds the examples under each command's help, and the quick start under `ptune --help`. */
-export function addCommandExamples(program: Command): void {
+/**
+ * Adds the examples under each command's help, and the quick start under `ptune --help`. A partial
+ * program (one command's modules) skips the examples of commands it does not hold.
+ */
+export function addCommandExamples(program: Command, partial = false): void {
   program.addHelpText('after', TOP_LEVEL_HELP);
   for (const [commandPath, examples] of Object.entries(COMMAND_EXAMPLES)) {
     const command = findCommand(program, commandPath);
+    if (command === undefined && partial) continue;
     if (command === undefined) throw new Error(`command-examples.ts: no command "ptune ${commandPath}" (renamed? update COMMAND_EXAMPLES)`);
     command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
   }

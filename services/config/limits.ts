@@ -37,7 +37,7 @@ export const LIMIT_ENV: Readonly<Record<keyof Limits, string>> = {
 };
 
 /** Defaults overridden by the environment; a malformed value is an error naming the variable. */
-export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Limits {
+export function limitsFromEnv(env: NodeJS.ProcessEnv): Limits {
   const limits: Record<string, number> = { ...DEFAULT_LIMITS };
   for (const [key, name] of Object.entries(LIMIT_ENV)) {
     const text = env[name];

@@ -17,9 +17,7 @@ import { poolRunner, prismaRunner } from './queue/query-runner.js';
 import { trainingService } from './training-service.js';
 import { workerService } from './worker-service.js';
 
-export { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig, type CoordinatorLimits } from './context.js';
-export { runMaintenance } from './maintenance.js';
-export { registrationKey } from './jobs/register-best-trial.js';
+export type { CoordinatorConfig } from './context.js';
 export { orchestrationGauges } from './orchestration-gauges.js';
 
 const SEQUENCER_GATHER_MS = 10;

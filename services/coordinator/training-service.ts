@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { DatasetFormat, JobState, TrainingService } from '../gen/ptune/v1/training_pb.js';
 import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
 import type { JobState as JobStateName, Prisma } from '../storage/index.js';
+import { decodePageToken, failedPrecondition, invalidArgument, notFound, pageSize, paginate } from '../domain/index.js';
 import type { CoordinatorContext } from './context.js';
 import { storeDataset } from './datasets/store-dataset.js';
 import { decodeJobEvent, type JobEventRow } from './events/job-event-record.js';
@@ -19,7 +20,7 @@ const TERMINAL_JOB_STATES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLE
 export function trainingService(ctx: CoordinatorContext): ServiceImplementation {
   const getJob = async (jobId: string) => {
     const row = await loadJob(ctx.prisma, checkJobId(jobId));
-    if (!row) throw new RpcError(grpc.status.NOT_FOUND, `job ${jobId} does not exist`, { field: 'job_id' });
+    if (!row) throw notFound(`job ${jobId} does not exist`, { field: 'job_id' });
     return jobView(row);
   };
 
@@ -84,23 +85,23 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
     getJob: async (request) => ({ job: await getJob(request.jobId) }),
 
     async listJobs(request) {
-      const pageSize = Math.min(request.pageSize || 50, 1000);
-      const cursor = request.pageToken === '' ? undefined : decodeCursor(request.pageToken);
+      const size = pageSize(request.pageSize);
+      const scope = `jobs:${request.state}`;
+      const cursor = decodePageToken(request.pageToken, scope, isJobKey);
       const where: Prisma.JobWhereInput = {};
       if (request.state !== JobState.UNSPECIFIED) where.state = JobState[request.state] as JobStateName;
-      if (cursor) where.OR = [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }];
+      if (cursor) {
+        const [createdAt, id] = [new Date(cursor[0] as string), cursor[1] as string];
+        where.OR = [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }];
+      }
       const rows = await ctx.prisma.job.findMany({
         where,
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: pageSize + 1,
+        take: size + 1,
         include: JOB_VIEW_INCLUDE,
       });
-      const page = rows.slice(0, pageSize);
-      const last = page.at(-1);
-      return {
-        jobs: page.map(jobView),
-        nextPageToken: rows.length > pageSize && last ? encodeCursor(last.createdAt, last.id) : '',
-      };
+      const { page, nextPageToken } = paginate(rows, size, scope, (job) => [job.createdAt.toISOString(), job.id]);
+      return { jobs: page.map(jobView), nextPageToken };
     },
 
     async *watchJob(request, context) {
@@ -127,11 +128,9 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
 
     async cancelJob(request) {
       const outcome = await cancelJob(ctx.queue, checkJobId(request.jobId), request.reason || 'cancelled by user');
-      if (outcome === 'not_found') throw new RpcError(grpc.status.NOT_FOUND, `job ${request.jobId} does not exist`, { field: 'job_id' });
+      if (outcome === 'not_found') throw notFound(`job ${request.jobId} does not exist`, { field: 'job_id' });
       if (outcome === 'finished') {
-        throw new RpcError(grpc.status.FAILED_PRECONDITION, `job ${request.jobId} has already finished; only queued or running jobs can be cancelled`, {
-          field: 'job_id',
-        });
+        throw failedPrecondition(`job ${request.jobId} has already finished; only queued or running jobs can be cancelled`, { field: 'job_id' });
       }
       return { job: await getJob(request.jobId) };
     },
@@ -143,22 +142,13 @@ const isUuid = (value: string): boolean => UUID.test(value);
 
 /** A job id is a UUID (as TrainPrompt returns it); anything else cannot name a job. */
 function checkJobId(jobId: string): string {
-  if (jobId === '') throw new RpcError(grpc.status.INVALID_ARGUMENT, 'job_id is required', { field: 'job_id' });
-  if (!isUuid(jobId)) throw new RpcError(grpc.status.INVALID_ARGUMENT, `job_id "${jobId}" is not a job id (a UUID, as TrainPrompt and ListJobs return it)`, { field: 'job_id' });
+  if (jobId === '') throw invalidArgument('job_id', 'is required');
+  if (!isUuid(jobId)) throw invalidArgument('job_id', `"${jobId}" is not a job id (a UUID, as TrainPrompt and ListJobs return it)`);
   return jobId;
 }
 
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify({ t: createdAt.toISOString(), id })).toString('base64url');
-}
-
-function decodeCursor(token: string): { createdAt: Date; id: string } {
-  try {
-    const raw = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { t: string; id: string };
-    const createdAt = new Date(raw.t);
-    if (Number.isNaN(createdAt.getTime()) || !isUuid(raw.id)) throw new Error('bad cursor');
-    return { createdAt, id: raw.id };
-  } catch {
-    throw new RpcError(grpc.status.INVALID_ARGUMENT, 'page_token is not a token this server issued', { field: 'page_token' });
-  }
+/** A ListJobs page key: the last job's creation time and id. */
+function isJobKey(key: unknown[]): boolean {
+  const [createdAt, id] = key;
+  return key.length === 2 && typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && isUuid(id);
 }

@@ -1,13 +1,13 @@
 /** WorkerProtocolService: the fenced lease protocol between the coordinator and its workers. */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
-import { TokenizerKind, WeightsFormat, type BaseModel } from '../gen/ptune/v1/registry_pb.js';
 import { SelectionMetricSchema } from '../gen/ptune/v1/training_pb.js';
 import { LeaseStatus, WorkerCapabilitiesSchema, WorkerProtocolService, type LeaseToken } from '../gen/ptune/v1/worker_pb.js';
 import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
-import { BlobIntegrityError, BlobNotFoundError, contentKey, InvalidBlobKeyError, isSha256Hex, type BaseModel as BaseModelRow, type Prisma } from '../storage/index.js';
+import { contentKey, isSha256Hex, type Prisma } from '../storage/index.js';
+import { toBaseModel, withFiles, type BaseModelInit } from '../registry/base-models.js';
 import type { CoordinatorContext } from './context.js';
 import { finalizeJob } from './jobs/finalize-job.js';
 import { decodeTrialPlan } from './jobs/trial-plan.js';
@@ -27,24 +27,31 @@ import {
   type LeaseRef,
 } from './queue/trial-calls.js';
 import { mapErrors } from './rpc-errors.js';
+import { streamBlob } from './blob-transfer.js';
+import { openUpload } from '../registry/upload.js';
 
 const MAX_STARTING_JOBS = 256;
 const MAX_BATCH = 64;
-const BLOB_CHUNK_BYTES = 1024 * 1024;
 const MAX_PUT_BLOB_BYTES = 1024 * 1024 * 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** lease_epoch is a Postgres integer column: no epoch above this was ever granted */
+const MAX_EPOCH = 2 ** 31 - 1;
 
 function leaseRef(token: LeaseToken | undefined): LeaseRef {
   if (!token || token.leaseId === '') throw new RpcError(grpc.status.INVALID_ARGUMENT, 'lease is required', { field: 'lease' });
+  if (!UUID.test(token.leaseId)) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'lease.lease_id is not a lease id (a UUID, as LeaseTrial returns it)', { field: 'lease.lease_id' });
+  if (token.epoch > MAX_EPOCH) throw new RpcError(grpc.status.FAILED_PRECONDITION, `lease ${token.leaseId} epoch ${token.epoch} was never granted`, { field: 'lease.epoch' });
   return { trialId: token.leaseId, epoch: Number(token.epoch) };
 }
 
 export function workerService(ctx: CoordinatorContext): ServiceImplementation {
   // Base models are immutable rows, so caching them by id is safe across replicas and restarts.
-  const models = new Map<string, Promise<BaseModelRow>>();
-  const baseModel = (id: string): Promise<BaseModelRow> => {
+  const models = new Map<string, Promise<BaseModelInit>>();
+  const baseModel = (id: string): Promise<BaseModelInit> => {
     let model = models.get(id);
     if (!model) {
-      model = ctx.prisma.baseModel.findUniqueOrThrow({ where: { id } });
+      model = ctx.prisma.baseModel.findUniqueOrThrow({ where: { id }, include: withFiles }).then(toBaseModel);
       models.set(id, model);
       model.catch(() => models.delete(id));
     }
@@ -143,7 +150,7 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
             jobId: leased.jobId,
             trialId: leased.trialId,
             attempt: leased.attempts,
-            baseModel: baseModelMessage(model),
+            baseModel: model,
             task: { namespace: leased.taskNamespace, name: leased.taskName },
             trainDatasetKey: plan.trainKey,
             evalDatasetKey: plan.evalKey,
@@ -215,83 +222,37 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
         return {};
       }),
 
-    async *getBlob(request) {
-      let bytes: Uint8Array;
-      try {
-        bytes = await ctx.blobs.get(request.key);
-      } catch (err) {
-        if (err instanceof InvalidBlobKeyError) throw new RpcError(grpc.status.INVALID_ARGUMENT, err.message, { field: 'key' });
-        if (err instanceof BlobNotFoundError) throw new RpcError(grpc.status.NOT_FOUND, `blob ${err.key} does not exist`, { field: 'key' });
-        if (err instanceof BlobIntegrityError) throw new RpcError(grpc.status.DATA_LOSS, `${err.message}: the stored bytes are damaged`, { field: 'key' });
-        throw err;
-      }
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      yield { part: { case: 'header', value: { sizeBytes: BigInt(bytes.length), sha256 } } };
-      const chunk = Math.min(request.chunkSize || BLOB_CHUNK_BYTES, 4 * BLOB_CHUNK_BYTES);
-      for (let offset = 0; offset < bytes.length; offset += chunk) {
-        yield { part: { case: 'chunk', value: bytes.subarray(offset, offset + chunk) } };
-      }
-    },
+    getBlob: (request) => streamBlob(ctx.blobs, request.key, request.chunkSize),
 
     putBlob: (requests) =>
       mapErrors(async () => {
-        let header: { sha256: string; size: bigint; kind: 'checkpoint' | 'prompt'; lease: LeaseRef } | undefined;
-        const chunks: Uint8Array[] = [];
-        let size = 0;
-        for await (const request of requests) {
-          if (request.part.case === 'header') {
-            if (header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'the header must be sent once, first', { field: 'header' });
-            const h = request.part.value;
+        let fenced: { sha256: string; kind: 'checkpoint' | 'prompt' } | undefined;
+        const upload = await openUpload(requests, {
+          what: 'blob',
+          maxBytes: MAX_PUT_BLOB_BYTES,
+          async checkHeader(h) {
+            if (!h) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'no header was sent', { field: 'header' });
             const kind = h.kind === '' ? 'checkpoint' : h.kind;
             if (kind !== 'checkpoint' && kind !== 'prompt') {
               throw new RpcError(grpc.status.INVALID_ARGUMENT, `kind "${h.kind}" must be "checkpoint" or "prompt"`, { field: 'header.kind' });
             }
             if (!isSha256Hex(h.sha256)) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'sha256 must be 64 lower-case hex digits', { field: 'header.sha256' });
-            header = { sha256: h.sha256, size: h.sizeBytes, kind, lease: leaseRef(h.lease) };
             // fenced before any byte is accepted, so a taken-over worker cannot even upload
-            await assertCurrentLease(ctx.queue, header.lease);
-          } else if (request.part.case === 'chunk') {
-            if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'send the header before any chunk', { field: 'header' });
-            size += request.part.value.length;
-            if (size > MAX_PUT_BLOB_BYTES) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `blob is larger than ${MAX_PUT_BLOB_BYTES} bytes`);
-            chunks.push(request.part.value);
-          }
-        }
-        if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'no header was sent', { field: 'header' });
-        if (BigInt(size) !== header.size) {
-          throw new RpcError(grpc.status.INVALID_ARGUMENT, `received ${size} bytes but the header announced ${header.size}`, { field: 'header.size_bytes' });
-        }
-        const key = contentKey(header.kind, header.sha256);
+            await assertCurrentLease(ctx.queue, leaseRef(h.lease));
+            fenced = { sha256: h.sha256, kind };
+            return Number(h.sizeBytes);
+          },
+        });
+        const { sha256, kind } = fenced!;
+        const key = contentKey(kind, sha256);
         try {
-          await ctx.blobs.put(key, Buffer.concat(chunks), { sha256: header.sha256 });
+          // the store hashes while it writes and keeps nothing unless the digest matches
+          await ctx.blobs.put(key, upload.chunks, { sha256 });
         } catch (err) {
+          if (err instanceof RpcError) throw err;
           throw new RpcError(grpc.status.INVALID_ARGUMENT, `blob rejected: ${(err as Error).message}`, { field: 'header.sha256' });
         }
-        return { key, sizeBytes: BigInt(size) };
+        return { key, sizeBytes: BigInt(upload.declared) };
       }),
   });
-}
-
-function baseModelMessage(row: BaseModelRow): BaseModel {
-  return {
-    $typeName: 'ptune.v1.BaseModel',
-    name: row.name,
-    fingerprintSha256: row.fingerprint,
-    architecture: {
-      $typeName: 'ptune.v1.ModelArchitecture',
-      family: row.family,
-      hiddenSize: row.hiddenSize,
-      numLayers: row.numLayers,
-      numAttentionHeads: row.numHeads,
-      numKeyValueHeads: row.numKvHeads,
-      vocabSize: row.vocabSize,
-      contextLength: row.contextLength,
-    },
-    tokenizerKind: TokenizerKind.SENTENCEPIECE,
-    weightsFormat: row.weightsFormat === 'gguf' ? WeightsFormat.GGUF : row.weightsFormat === 'onnx' ? WeightsFormat.ONNX : WeightsFormat.SAFETENSORS,
-    weightsBlobKey: row.weightsBlobKey,
-    weightsSizeBytes: BigInt(row.weightsSizeBytes),
-    createdBy: row.createdBy,
-    createdAt: timestampFromDate(row.createdAt),
-  };
 }

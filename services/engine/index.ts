@@ -56,3 +56,13 @@ export {
   type MethodSpec,
   type StoredPrompt,
 } from './methods/index.js';
+
+// Used by the registry (model and prompt validation, PEFT export) and the coordinator (dataset checks).
+export { describeModel, ggufModelText, hfModelText, type ModelDescription, type ModelText } from './model/describe-model.js';
+export { readGgufHeaderStream } from './model/gguf-header-stream.js';
+export { folderManifest, hfFolderFingerprint, manifestFingerprint, type ManifestEntry } from './model/hf/fingerprint.js';
+export { isHfFolderFile } from './model/hf/load-hf.js';
+export type { TextTokenizer, TokenizerKind } from './tokenizer/text-tokenizer.js';
+export { parseExamplesJsonl, type RawExample } from './data/jsonl.js';
+export { encodeExamples } from './data/encode.js';
+export { peftAdapterConfig, type PeftMethodConfig } from './formats/peft.js';

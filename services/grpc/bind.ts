@@ -8,6 +8,7 @@ import type { CallContext } from './handler.js';
 import type { ErrorLogger, ServerCall, ServerHooks } from './hooks.js';
 import type { ServiceImplementation } from './implement.js';
 import { PreEncoded } from './pre-encoded.js';
+import { checkRequest, type IntegerCeilings } from './request-check.js';
 import { RpcError } from './rpc-error.js';
 import { methodPath } from './service-definition.js';
 
@@ -15,9 +16,10 @@ const END_CONFIRMATION_TURNS = 8;
 
 type UntypedHandler = (input: unknown, context: CallContext) => unknown;
 type Reply = MessageInitShape<DescMessage>;
-type Run = <T>(call: ServerCall, body: (context: CallContext) => Promise<T>) => Promise<T>;
+/** precheck: the request's validation, run before the interceptors (request streams check each message as it is read) */
+type Run = <T>(call: ServerCall, body: (context: CallContext) => Promise<T>, precheck?: () => void) => Promise<T>;
 
-export type ResolvedHooks = ServerHooks & { readonly logger: ErrorLogger };
+export type ResolvedHooks = ServerHooks & { readonly logger: ErrorLogger; readonly integerCeilings?: IntegerCeilings };
 
 /** grpc-js handlers for every method of a service implementation, keyed like its ServiceDefinition. */
 export function bindService(implementation: ServiceImplementation, hooks: ResolvedHooks): grpc.UntypedServiceImplementation {
@@ -34,6 +36,7 @@ export function bindService(implementation: ServiceImplementation, hooks: Resolv
 
 function bindMethod(method: DescMethod, handler: UntypedHandler, hooks: ResolvedHooks): grpc.UntypedHandleCall {
   const run = callRunner(method, hooks);
+  const check = (request: unknown): void => checkRequest(method.input, request as Message, hooks.integerCeilings);
   const reply = (value: unknown): Message => create(method.output, value as Reply);
   const streamReplies = async (call: grpc.ServerWritableStream<Message, Message> | grpc.ServerDuplexStream<Message, Message>, input: unknown, context: CallContext) => {
     for await (const value of handler(input, context) as AsyncIterable<unknown>) {
@@ -43,28 +46,28 @@ function bindMethod(method: DescMethod, handler: UntypedHandler, hooks: Resolved
   switch (method.methodKind) {
     case 'unary':
       return (call: grpc.ServerUnaryCall<Message, Message | PreEncoded>, callback: grpc.sendUnaryData<Message | PreEncoded>) => {
-        run(call, async (context) => unaryReply(method, await handler(call.request, context))).then(
+        run(call, async (context) => unaryReply(method, await handler(call.request, context)), () => check(call.request)).then(
           (message) => callback(null, message),
           (status: grpc.StatusObject) => callback(status),
         );
       };
     case 'server_streaming':
       return (call: grpc.ServerWritableStream<Message, Message>) => {
-        run(call, (context) => streamReplies(call, call.request, context)).then(
+        run(call, (context) => streamReplies(call, call.request, context), () => check(call.request)).then(
           () => call.end(),
           (status: grpc.StatusObject) => call.emit('error', status),
         );
       };
     case 'client_streaming':
       return (call: grpc.ServerReadableStream<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
-        run(call, async (context) => reply(await handler(readMessages(call, context.signal), context))).then(
+        run(call, async (context) => reply(await handler(readMessages(call, context.signal, check), context))).then(
           (message) => callback(null, message),
           (status: grpc.StatusObject) => callback(status),
         );
       };
     case 'bidi_streaming':
       return (call: grpc.ServerDuplexStream<Message, Message>) => {
-        run(call, (context) => streamReplies(call, readMessages(call, context.signal), context)).then(
+        run(call, (context) => streamReplies(call, readMessages(call, context.signal, check), context)).then(
           () => call.end(),
           (status: grpc.StatusObject) => call.emit('error', status),
         );
@@ -82,12 +85,12 @@ function unaryReply(method: DescMethod, value: unknown): Message | PreEncoded {
 }
 
 /**
- * Runs interceptors then the handler body with a CallContext; turns any failure into the status to
- * send, and reports the outcome to the observer.
+ * Validates the request, runs interceptors then the handler body with a CallContext; turns any
+ * failure into the status to send, and reports the outcome to the observer.
  */
 function callRunner(method: DescMethod, hooks: ResolvedHooks): Run {
   const path = methodPath(method);
-  return async (call, body) => {
+  return async (call, body, precheck) => {
     const started = performance.now();
     const controller = new AbortController();
     // grpc-js also emits 'cancelled' when a finished call's stream closes: stop listening once the
@@ -103,6 +106,7 @@ function callRunner(method: DescMethod, hooks: ResolvedHooks): Run {
     };
     let code = grpc.status.OK;
     try {
+      precheck?.();
       for (const intercept of hooks.interceptors ?? []) await intercept(call, path);
       return await body(context);
     } catch (error) {
@@ -126,17 +130,20 @@ function toStatus(error: unknown, signal: AbortSignal, path: string, logger: Err
 }
 
 /**
- * The request stream; after a cancel, iteration fails with the CANCELLED RpcError.
+ * The request stream, each message checked; after a cancel, iteration fails with the CANCELLED RpcError.
  *
  * Node's http2 turns a client's cancel (RST_STREAM) into a normal end of the request stream, and
  * grpc-js reports the cancel itself a couple of event-loop turns later (2 measured on Node 20). So an
  * end is confirmed only after a few turns without a cancel, lest a cut-off upload look complete.
  * Upload protocols still declare their size and sha256 up front, which catches any remaining case.
  */
-async function* readMessages(stream: Readable, signal: AbortSignal): AsyncGenerator<Message> {
+async function* readMessages(stream: Readable, signal: AbortSignal, check: (message: unknown) => void): AsyncGenerator<Message> {
   addAbortSignal(signal, stream);
   try {
-    for await (const message of stream.iterator({ destroyOnReturn: false })) yield message as Message;
+    for await (const message of stream.iterator({ destroyOnReturn: false })) {
+      check(message);
+      yield message as Message;
+    }
     for (let turn = 0; turn < END_CONFIRMATION_TURNS && !signal.aborted; turn++) await setImmediate();
   } catch (error) {
     if (!signal.aborted) throw error;

@@ -26,5 +26,6 @@ export {
   type ServiceClient,
   type UnaryCall,
 } from './client.js';
-export { createServiceDefinition, methodPath } from './service-definition.js';
+export { methodPath } from './service-definition.js';
 export { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
+export type { IntegerCeilings } from './request-check.js';

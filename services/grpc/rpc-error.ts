@@ -2,6 +2,14 @@ import * as grpc from '@grpc/grpc-js';
 
 /** Trailing-metadata key carrying RpcError.details as UTF-8 JSON. */
 const DETAILS_KEY = 'ptune-error-details-bin';
+/**
+ * Longest status message and detail value sent, in characters. Messages quote request values (a
+ * name that is not valid), and the status travels in HTTP/2 headers, which a client refuses past
+ * 16 KiB (grpc-js then reports a protocol error instead of the status).
+ */
+const MAX_SENT_TEXT = 1024;
+
+const clip = (text: string): string => (text.length <= MAX_SENT_TEXT ? text : `${text.slice(0, MAX_SENT_TEXT)}… (${text.length - MAX_SENT_TEXT} more characters)`);
 
 /**
  * An error with a gRPC status. Thrown by handlers to answer with that status and message; thrown by
@@ -24,13 +32,14 @@ export class RpcError extends Error {
     return grpc.status[this.code] ?? `CODE_${this.code}`;
   }
 
-  /** The status object grpc-js sends for this error. */
+  /** The status object grpc-js sends for this error (long texts clipped). */
   toStatus(): grpc.StatusObject {
     const metadata = new grpc.Metadata();
     if (Object.keys(this.details).length > 0) {
-      metadata.set(DETAILS_KEY, Buffer.from(JSON.stringify(this.details), 'utf8'));
+      const details = Object.fromEntries(Object.entries(this.details).map(([key, value]) => [key, clip(value)]));
+      metadata.set(DETAILS_KEY, Buffer.from(JSON.stringify(details), 'utf8'));
     }
-    return { code: this.code, details: this.message, metadata };
+    return { code: this.code, details: clip(this.message), metadata };
   }
 
   /** Converts a grpc-js client error (or anything thrown by a call) into an RpcError. */

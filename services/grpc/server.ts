@@ -1,11 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { pino } from 'pino';
 import { bindService } from './bind.js';
-import { createHealth, type ServingStatus } from './health.js';
+import type { ServingStatus } from './health.js';
 import type { ServerHooks } from './hooks.js';
 import type { ServiceImplementation } from './implement.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
-import { createReflection } from './reflection.js';
+import type { IntegerCeilings } from './request-check.js';
 import { createServiceDefinition } from './service-definition.js';
 
 /** PEM-encoded server TLS material. */
@@ -30,6 +29,8 @@ export interface GrpcServerOptions extends ServerHooks {
   readonly maxReceiveMessageBytes?: number;
   /** Largest message sent; default DEFAULT_MAX_MESSAGE_BYTES. */
   readonly maxSendMessageBytes?: number;
+  /** Integers above these are refused with INVALID_ARGUMENT before any handler runs (see request-check.ts). */
+  readonly integerCeilings?: IntegerCeilings;
 }
 
 export interface GrpcServer {
@@ -44,9 +45,15 @@ export interface GrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts a grpc-js server with the given services plus health checking and reflection. */
+/**
+ * Starts a grpc-js server with the given services plus health checking and reflection. The server
+ * side's own packages (pino, health, reflection and its protobufjs) load here, so that importing
+ * this folder for a client (every CLI command) does not load them.
+ */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const hooks = { ...options, logger: options.logger ?? pino({ name: 'grpc' }) };
+  const [{ createHealth }, { createReflection }] = await Promise.all([import('./health.js'), import('./reflection.js')]);
+  const logger = options.logger ?? (await import('pino')).pino({ name: 'grpc' });
+  const hooks = { ...options, logger };
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
@@ -70,7 +77,27 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   };
 }
 
+/**
+ * grpc-js logs a failed bind itself ("E No address added out of total 1 resolved") just before it
+ * throws, and bind() reports that failure with the address: that one line is dropped, grpc-js's
+ * other log lines are written as grpc-js writes them.
+ */
+const BIND_FAILURE_LOG = 'No address added out of total';
+let bindFailureLogDropped = false;
+function dropBindFailureLog(): void {
+  if (bindFailureLogDropped) return;
+  bindFailureLogDropped = true;
+  grpc.setLogger({
+    error: (message?: unknown, ...rest: unknown[]) => {
+      if (!String(message).startsWith(BIND_FAILURE_LOG)) console.error(`E ${String(message)}`, ...rest);
+    },
+    info: (message?: unknown, ...rest: unknown[]) => console.error(`I ${String(message)}`, ...rest),
+    debug: (message?: unknown, ...rest: unknown[]) => console.error(`D ${String(message)}`, ...rest),
+  });
+}
+
 function bind(server: grpc.Server, options: GrpcServerOptions): Promise<number> {
+  dropBindFailureLog();
   const host = options.host ?? '0.0.0.0';
   const address = `${host.includes(':') ? `[${host}]` : host}:${options.port}`;
   const credentials = options.tls

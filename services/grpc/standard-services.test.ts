@@ -7,7 +7,7 @@ import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PromptRegistryService } from '../gen/ptune/v1/registry_pb.js';
 import { EchoService } from '../gen/ptune/testing/v1/echo_pb.js';
 import { createClient, createGrpcTransport, implement, RpcError, startGrpcServer, type GrpcServer, type ServiceHandlers } from './index.js';
@@ -129,6 +129,22 @@ describe('standard services over loopback', () => {
       expect(error).toMatchObject({ code: grpc.status.UNIMPLEMENTED, message: 'GetPrompt is a test stub' });
     } finally {
       transport.close();
+    }
+  });
+});
+
+describe('a port in use', () => {
+  it('fails with the address and writes no grpc-js log line of its own', async () => {
+    const services = [implement(EchoService, stubHandlers(EchoService))];
+    const first = await startGrpcServer({ port: 0, host: '127.0.0.1', services });
+    const written: unknown[][] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void written.push(args));
+    try {
+      await expect(startGrpcServer({ port: first.port, host: '127.0.0.1', services })).rejects.toThrow(`gRPC server cannot listen on 127.0.0.1:${first.port}`);
+      expect(written).toEqual([]);
+    } finally {
+      spy.mockRestore();
+      await first.close(0);
     }
   });
 });

@@ -8,5 +8,5 @@ export {
 } from './metrics.js';
 export { rpcMetricsObserver } from './rpc-observer.js';
 export { DEFAULT_METRICS_PORT, startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
-export { createLogger, withIds, type LogIds, type LogLevel, type Logger, type LoggerOptions } from './logger.js';
+export { createLogger, logLevelFromEnv, withIds, type LogIds, type LogLevel, type Logger, type LoggerOptions } from './logger.js';
 export { onShutdownSignals, type ShutdownOptions } from './shutdown.js';

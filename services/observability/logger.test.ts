@@ -1,16 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, withIds } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { createLogger, logLevelFromEnv, withIds } from './index.js';
 
 function capture(): { lines: Record<string, unknown>[]; destination: { write(line: string): void } } {
   const lines: Record<string, unknown>[] = [];
   return { lines, destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } };
 }
 
-const savedLevel = process.env.PTUNE_LOG_LEVEL;
-afterEach(() => {
-  if (savedLevel === undefined) delete process.env.PTUNE_LOG_LEVEL;
-  else process.env.PTUNE_LOG_LEVEL = savedLevel;
-});
 
 describe('createLogger', () => {
   it('writes JSON lines with component, level name and ISO time; child lines carry the ids', () => {
@@ -52,10 +47,9 @@ describe('createLogger', () => {
 
   it('takes its level from PTUNE_LOG_LEVEL and names a bad value', () => {
     const { lines, destination } = capture();
-    process.env.PTUNE_LOG_LEVEL = 'debug';
-    createLogger({ component: 'cli', destination }).debug('visible');
+    createLogger({ component: 'cli', destination, level: logLevelFromEnv({ PTUNE_LOG_LEVEL: 'debug' }) }).debug('visible');
     expect(lines.map((line) => line.msg)).toEqual(['visible']);
-    process.env.PTUNE_LOG_LEVEL = 'loud';
-    expect(() => createLogger({ component: 'cli', destination })).toThrow('PTUNE_LOG_LEVEL=loud is not a log level; use one of fatal, error, warn, info, debug, trace, silent');
+    expect(logLevelFromEnv({})).toBeUndefined();
+    expect(() => logLevelFromEnv({ PTUNE_LOG_LEVEL: 'loud' })).toThrow('PTUNE_LOG_LEVEL=loud is not a log level; use one of fatal, error, warn, info, debug, trace, silent');
   });
 });

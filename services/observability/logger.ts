@@ -8,7 +8,7 @@ export type LogLevel = (typeof LEVELS)[number];
 export interface LoggerOptions {
   /** Process part writing the lines ("coordinator", "worker", "registry", …); on every line. */
   readonly component: string;
-  /** Default: PTUNE_LOG_LEVEL, else "info". */
+  /** Default "info"; entry points pass logLevelFromEnv(process.env). */
   readonly level?: LogLevel;
   /** Where JSON lines go; default stderr. */
   readonly destination?: DestinationStream;
@@ -29,7 +29,7 @@ const REDACT_PATHS = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
-      level: options.level ?? levelFromEnvironment(),
+      level: options.level ?? 'info',
       base: { component: options.component },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
@@ -44,9 +44,10 @@ export function withIds(logger: Logger, ids: LogIds): Logger {
   return logger.child(Object.fromEntries(Object.entries(ids).filter(([, value]) => value !== undefined)));
 }
 
-function levelFromEnvironment(): LogLevel {
-  const value = process.env.PTUNE_LOG_LEVEL;
-  if (value === undefined || value === '') return 'info';
+/** PTUNE_LOG_LEVEL, or undefined when unset; an unknown level is an error naming the variable. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv): LogLevel | undefined {
+  const value = env.PTUNE_LOG_LEVEL;
+  if (value === undefined || value === '') return undefined;
   if (!(LEVELS as readonly string[]).includes(value)) {
     throw new Error(`PTUNE_LOG_LEVEL=${value} is not a log level; use one of ${LEVELS.join(', ')}`);
   }

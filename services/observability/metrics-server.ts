@@ -11,10 +11,17 @@ export interface MetricsServerOptions {
   /** Default "0.0.0.0". */
   readonly host?: string;
   readonly registry: Registry;
+  /**
+   * When the port is taken: "fail" (default; a coordinator's port is declared in its manifests) or
+   * "free-port", listen on any free port instead (several workers on one host; the caller logs it).
+   */
+  readonly whenBusy?: 'fail' | 'free-port';
 }
 
 export interface MetricsServer {
   readonly port: number;
+  /** true when the requested port was taken and `port` is a free one picked instead */
+  readonly movedFromBusyPort: boolean;
   /** Stops listening and closes idle keep-alive connections. */
   close(): Promise<void>;
 }
@@ -37,12 +44,26 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   });
 
   const host = options.host ?? '0.0.0.0';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(new Error(`metrics server cannot listen on ${host}:${options.port}: ${error.message}`, { cause: error })));
-    server.listen(options.port, host, resolve);
-  });
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const fail = (error: NodeJS.ErrnoException): void => reject(Object.assign(new Error(`metrics server cannot listen on ${host}:${port}: ${error.message}`, { cause: error }), { code: error.code }));
+      server.once('error', fail);
+      server.listen(port, host, () => {
+        server.removeListener('error', fail);
+        resolve();
+      });
+    });
+  let movedFromBusyPort = false;
+  try {
+    await listen(options.port);
+  } catch (error) {
+    if (options.whenBusy !== 'free-port' || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    await listen(0);
+    movedFromBusyPort = true;
+  }
   return {
     port: (server.address() as AddressInfo).port,
+    movedFromBusyPort,
     close: () =>
       new Promise((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

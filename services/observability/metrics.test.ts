@@ -141,6 +141,18 @@ describe('/metrics endpoint', () => {
     servers.push(first);
     await expect(startMetricsServer({ port: first.port, host: '127.0.0.1', registry })).rejects.toThrow(`metrics server cannot listen on 127.0.0.1:${first.port}`);
   });
+
+  it('moves to a free port when asked to and the port is taken (two workers on one host)', async () => {
+    const registry = createMetrics({ defaultMetrics: false }).registry;
+    const first = await startMetricsServer({ port: 0, host: '127.0.0.1', registry });
+    servers.push(first);
+    const second = await startMetricsServer({ port: first.port, host: '127.0.0.1', registry, whenBusy: 'free-port' });
+    servers.push(second);
+    expect(first.movedFromBusyPort).toBe(false);
+    expect(second).toMatchObject({ movedFromBusyPort: true });
+    expect(second.port).not.toBe(first.port);
+    expect((await fetch(`http://127.0.0.1:${second.port}/healthz`)).status).toBe(200);
+  });
 });
 
 describe('rpcMetricsObserver', () => {

@@ -3,8 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeGeneratedModel } from '../engine/index.js';
 import type { BaseModel } from '../gen/ptune/v1/registry_pb.js';
-import type { RegistryClient } from '../cli/commands/registry/client.js';
-import { weightsUpload } from '../cli/commands/registry/models.js';
+import { weightsUpload, type RegistryClient } from '../client/index.js';
 
 /** Random weights, but trains the examples' fixed outputs in ~150 steps and ~40 ms a step on one core. */
 export const GENERATED_PRESET = 'demo';

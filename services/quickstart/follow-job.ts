@@ -4,9 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import { TrialState, type Job, type JobEvent } from '../gen/ptune/v1/training_pb.js';
-import type { TrainingClient } from '../cli/commands/jobs.js';
-import { isTerminalJobEvent } from '../cli/commands/jobs.js';
-import { trialLabel } from '../cli/commands/trial-label.js';
+import { jobEvents, trialLabel, type TrainingClient } from '../client/index.js';
 
 export interface ProgressOutput {
   write(text: string): unknown;
@@ -47,12 +45,10 @@ export async function followJob(client: TrainingClient, job: Job, out: ProgressO
   // a job nobody leases (no worker, or workers that could not register) would otherwise wait in silence
   const idle = setTimeout(() => line(`no worker has started a trial after ${IDLE_HINT_MS / 1000} s: \`ptune serve\` needs --workers ≥ 1 (PTUNE_WORKERS), or run \`ptune worker --coordinator <address>\``), IDLE_HINT_MS);
   try {
-    for await (const { event } of client.watchJob({ jobId: job.id }, { signal })) {
-      if (!event) continue;
+    for await (const event of jobEvents(client, job.id, { signal })) {
       const trial = trials.get(event.trialId);
       if (event.kind.case === 'trialState' && event.kind.value.state === TrialState.RUNNING) clearTimeout(idle);
       if (trial) showTrialEvent(trial, event, line);
-      if (isTerminalJobEvent(event)) break;
     }
   } catch (err) {
     if (!signal?.aborted) throw err;

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { PromptVersion } from '../gen/ptune/v1/registry_pb.js';
 import { RpcError } from '../grpc/index.js';
-import type { RegistryClient } from '../cli/commands/registry/client.js';
+import type { RegistryClient } from '../client/index.js';
 import { QUICKSTART_NAMESPACE } from './plan.js';
 
 /** The version a task's alias points at, or undefined when the task or the alias does not exist. */

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import Table from 'cli-table3';
 import type { PromptVersion } from '../gen/ptune/v1/registry_pb.js';
-import { DEFAULT_SERVER } from '../cli/commands/registry/client.js';
+import { DEFAULT_SERVER } from '../client/index.js';
 import type { QuickstartPlan } from './plan.js';
 
 const metric = (v: PromptVersion, name: string, digits: number): string => (v.metrics[name] === undefined ? '' : v.metrics[name].toFixed(digits));

@@ -2,11 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintProcessWorkerToken, openClientTransport, withAccessControl } from '../auth/index.js';
+import { mintProcessWorkerToken, withAccessControl } from '../auth/index.js';
+import { openClientTransport } from '../client/index.js';
 import { JobState, TrainingService } from '../gen/ptune/v1/training_pb.js';
 import { createClient } from '../grpc/index.js';
 import { createLogger } from '../observability/index.js';
-import { allInOneModules, startServer, type RunningServer } from '../server/index.js';
+import { allInOneModules } from '../cli/commands/all-in-one.js';
+import { startServer, type RunningServer } from '../server/index.js';
 import { mintQuickstartToken, quickstartPlan, runQuickstart, type QuickstartOptions } from './index.js';
 
 /**
@@ -56,6 +58,7 @@ describe.each([{ authenticate: false }, { authenticate: true }])('runQuickstart 
       expect(r.selectionMetricValue).toBe(best);
     }
     expect(text.match(/done: eval_loss/g)).toHaveLength(4);
+    expect(text).toContain(`job ${result!.job!.id}: 4 trials (submitted;`); // a new job, whatever state the workers put it in already
     expect(text).toContain(`npx ptune jobs plot ${result!.job!.id} --out loss.png --server ${server.address}`);
     expect(text).toContain(`npx ptune generate --model ${path.relative(process.cwd(), path.join(dir, 'models', 'demo.gguf')).startsWith('..') ? path.join(dir, 'models', 'demo.gguf') : path.relative(process.cwd(), path.join(dir, 'models', 'demo.gguf'))}`);
   });

@@ -6,14 +6,10 @@
  * start interrupted mid-training resubmits the same job (idempotency key) and resumes it.
  */
 import { performance } from 'node:perf_hooks';
-import { openClientTransport, type ClientTransportOptions } from '../auth/index.js';
+import { connect, uploadDataset, type ClientTransportOptions, type RegistryClient, type TrainingClient } from '../client/index.js';
 import { InitMethod } from '../gen/ptune/v1/common_pb.js';
-import { PromptRegistryService, type PromptVersion } from '../gen/ptune/v1/registry_pb.js';
-import { JobState, TrainingService, type Job } from '../gen/ptune/v1/training_pb.js';
-import { createClient } from '../grpc/index.js';
-import type { TrainingClient } from '../cli/commands/jobs.js';
-import type { RegistryClient } from '../cli/commands/registry/client.js';
-import { uploadFile } from '../cli/commands/train.js';
+import type { PromptVersion } from '../gen/ptune/v1/registry_pb.js';
+import { JobState, type Job } from '../gen/ptune/v1/training_pb.js';
 import { GENERATED_PRESET, registerQuickstartModel, type QuickstartModel } from './base-model.js';
 import { followJob, type ProgressOutput } from './follow-job.js';
 import { QUICKSTART_NAMESPACE, quickstartPlan, type QuickstartPlan, type QuickstartTask } from './plan.js';
@@ -47,9 +43,8 @@ export interface QuickstartResult {
 /** Runs the quick-start; resolves undefined when the signal aborted it. */
 export async function runQuickstart(options: QuickstartOptions): Promise<QuickstartResult | undefined> {
   const out = options.out ?? process.stdout;
-  const transport = openClientTransport(options.server, options.connection);
-  const registry = createClient(PromptRegistryService, transport);
-  const training = createClient(TrainingService, transport);
+  const client = connect(options.server, options.connection);
+  const { registry, training } = client;
   try {
     const model = await registerQuickstartModel(registry, options.dataDir, options.modelFile);
     const plan = (options.plan ?? ((kind) => quickstartPlan(kind)))(model.kind);
@@ -61,8 +56,10 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     } else {
       const started = performance.now();
       out.write(describeStart(model, plan, missing));
-      job = await submit(registry, training, model, plan, missing);
-      out.write(`  job ${job.id}: ${job.trials.length} trials (${job.state === JobState.QUEUED ? 'queued' : 'resuming'}; follow it with: npx ptune jobs watch ${job.id})\n`);
+      const submitted = await submit(registry, training, model, plan, missing);
+      job = submitted.job;
+      // the job's state says nothing here (in-process workers lease it at once); whether it is new does
+      out.write(`  job ${job.id}: ${job.trials.length} trials (${submitted.created ? 'submitted' : 'resuming the job of an earlier start'}; follow it with: npx ptune jobs watch ${job.id})\n`);
       await followJob(training, job, out, options.signal);
       if (options.signal?.aborted) return undefined;
       job = (await training.getJob({ jobId: job.id })).job!;
@@ -82,7 +79,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     if (options.signal?.aborted) return undefined;
     throw err;
   } finally {
-    transport.close();
+    client.close();
   }
 }
 
@@ -104,14 +101,14 @@ function describeStart(model: QuickstartModel, plan: QuickstartPlan, tasks: read
   ].join('\n');
 }
 
-async function submit(registry: RegistryClient, training: TrainingClient, model: QuickstartModel, plan: QuickstartPlan, tasks: readonly QuickstartTask[]): Promise<Job> {
+async function submit(registry: RegistryClient, training: TrainingClient, model: QuickstartModel, plan: QuickstartPlan, tasks: readonly QuickstartTask[]): Promise<{ job: Job; created: boolean }> {
   const data = [];
   for (const task of tasks) {
     const ref = { namespace: QUICKSTART_NAMESPACE, name: task.name };
     await registry.createTask({ task: ref, description: `quick-start example (examples/${task.name})`, createdBy: 'quickstart' });
-    data.push({ task: ref, train: { source: { case: 'sha256' as const, value: await uploadFile(training, task.train) } }, eval: { source: { case: 'sha256' as const, value: await uploadFile(training, task.eval) } } });
+    data.push({ task: ref, train: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.train) } }, eval: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.eval) } } });
   }
-  const { job } = await training.trainPrompt({
+  const { job, created } = await training.trainPrompt({
     baseModel: model.model.name,
     tasks: data,
     method: { numVirtualTokens: plan.virtualTokens, init: { method: InitMethod.SAMPLE_VOCAB } },
@@ -123,7 +120,7 @@ async function submit(registry: RegistryClient, training: TrainingClient, model:
     idempotencyKey: `quickstart:${model.model.fingerprintSha256.slice(0, 16)}:${tasks.map((t) => t.name).join(',')}:${plan.steps}`,
     createdBy: 'quickstart',
   });
-  return job!;
+  return { job: job!, created };
 }
 
 function formatSeconds(ms: number): string {

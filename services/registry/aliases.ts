@@ -8,9 +8,7 @@ import type {
   SetAliasResponseSchema,
 } from '../gen/ptune/v1/registry_pb.js';
 import type { Prisma, PrismaClient } from '../storage/index.js';
-import { checkAliasName, checkTaskRef, formatTaskName, type TaskName } from './names.js';
-import { decodePageToken, pageSize, paginate } from './page-token.js';
-import { aborted, invalidArgument, notFound } from './status.js';
+import { aborted, checkAliasName, checkTaskRef, decodePageToken, formatTaskName, invalidArgument, notFound, pageSize, paginate, type TaskName } from '../domain/index.js';
 
 /**
  * Alias rules. Every change to a task's aliases runs in a transaction that first locks the task row

@@ -2,14 +2,12 @@ import { InitMethod, TuningMethod, type PromptInit } from '../gen/ptune/v1/commo
 import type { PromptVersion, PromptVersionSpec } from '../gen/ptune/v1/registry_pb.js';
 import { allocateVersion, contentKey, type BaseModel, type BlobStore, type PrismaClient, type Task } from '../storage/index.js';
 import { lockTask, moveAlias } from './aliases.js';
-import { methodName, methodToDb } from './enums.js';
+import { alreadyExists, checkAliasName, checkModelName, checkTaskRef, formatTaskName, invalidArgument, isUniqueViolation, methodName, methodToDb, notFound, type TaskName } from '../domain/index.js';
 import { initToColumns } from './init-columns.js';
-import { checkAliasName, checkModelName, checkTaskRef, formatTaskName, type TaskName } from './names.js';
 import { readPeftConfig } from './peft-config.js';
 import { readPromptFile, type PromptFile } from './prompt-tensor.js';
 import { findTask, resolveSelection, loadVersionById } from './resolve.js';
 import { checkPromptShape } from './shape-rules.js';
-import { alreadyExists, invalidArgument, isUniqueViolation, notFound } from './status.js';
 import { toPromptVersion, type VersionRow } from './version-rows.js';
 
 /** The tensor of a new version: a safetensors file, or a PEFT adapter's two files. */

@@ -1,8 +1,7 @@
 import type { DeletePromptVersionRequest } from '../gen/ptune/v1/registry_pb.js';
 import type { PrismaClient } from '../storage/index.js';
 import { lockTask } from './aliases.js';
-import { checkTaskRef, formatTaskName } from './names.js';
-import { failedPrecondition, invalidArgument, notFound } from './status.js';
+import { checkTaskRef, failedPrecondition, formatTaskName, invalidArgument, notFound } from '../domain/index.js';
 
 /**
  * Deletes a version: a tombstone (deleted_at) so its number is never reused and its lineage stays

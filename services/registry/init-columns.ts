@@ -1,6 +1,5 @@
 import { InitMethod, type PromptInit } from '../gen/ptune/v1/common_pb.js';
-import type { InitMethod as DbInitMethod } from '../storage/index.js';
-import { initFromDb, initToDb } from './enums.js';
+import { initFromDb, initToDb, type DbInitMethod } from '../domain/index.js';
 
 /**
  * How a prompt's initialisation is stored. The `init_method` column is NOT NULL, yet an imported

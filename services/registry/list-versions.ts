@@ -1,11 +1,8 @@
 import { TuningMethod } from '../gen/ptune/v1/common_pb.js';
 import { PromptVersionOrderBy, type ListPromptVersionsRequest, type PromptVersion } from '../gen/ptune/v1/registry_pb.js';
 import { Prisma, type PrismaClient } from '../storage/index.js';
-import { methodToDb } from './enums.js';
-import { checkModelName, checkTaskRef } from './names.js';
-import { decodePageToken, pageSize, paginate } from './page-token.js';
+import { checkModelName, checkTaskRef, decodePageToken, invalidArgument, methodToDb, pageSize, paginate } from '../domain/index.js';
 import { findTask } from './resolve.js';
-import { invalidArgument } from './status.js';
 import { toPromptVersion, VERSION_SELECT, type VersionRow } from './version-rows.js';
 
 const METRIC_NAME = /^[A-Za-z0-9_.:/-]{1,128}$/;

@@ -4,20 +4,9 @@
  * when `inference_mode` is true, so an exported version needs no prompt encoder.
  */
 import { InitMethod, TuningMethod } from '../gen/ptune/v1/common_pb.js';
-import { peftAdapterConfig, type PeftMethodConfig, type PromptTuningInit } from '../engine/formats/peft.js';
+import { peftAdapterConfig, type PeftMethodConfig } from '../engine/index.js';
 import type { BaseModel } from '../storage/index.js';
-import { invalidArgument } from './status.js';
-
-const PEFT_TYPES: [string, TuningMethod][] = [
-  ['PROMPT_TUNING', TuningMethod.PROMPT_TUNING],
-  ['P_TUNING', TuningMethod.P_TUNING],
-  ['PREFIX_TUNING', TuningMethod.PREFIX_TUNING],
-];
-const PEFT_INITS: [PromptTuningInit, InitMethod][] = [
-  ['RANDOM', InitMethod.RANDOM],
-  ['SAMPLE_VOCAB', InitMethod.SAMPLE_VOCAB],
-  ['TEXT', InitMethod.TEXT],
-];
+import { initFromPeft, initToPeft, invalidArgument, methodFromPeft, methodProtoNames } from '../domain/index.js';
 
 /** What an imported adapter_config.json says about the prompt. */
 export interface PeftConfigInfo {
@@ -36,9 +25,9 @@ export function readPeftConfig(bytes: Uint8Array, field: string): PeftConfigInfo
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalidArgument(field, 'must be a JSON object');
   const c = config as Record<string, unknown>;
-  const method = PEFT_TYPES.find(([name]) => name === c.peft_type)?.[1];
+  const method = methodFromPeft(c.peft_type);
   if (method === undefined) {
-    throw invalidArgument(`${field}.peft_type`, `${JSON.stringify(c.peft_type)} is not a prompt-learning type; use PROMPT_TUNING, P_TUNING or PREFIX_TUNING`);
+    throw invalidArgument(`${field}.peft_type`, `${JSON.stringify(c.peft_type)} is not a prompt-learning type; use ${methodProtoNames.join(', ')}`);
   }
   const tokens = c.num_virtual_tokens;
   if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens <= 0) {
@@ -48,7 +37,7 @@ export function readPeftConfig(bytes: Uint8Array, field: string): PeftConfigInfo
   if (submodules !== 1) {
     throw invalidArgument(`${field}.num_transformer_submodules`, `is ${JSON.stringify(submodules)}; only decoder-only models (1) are supported`);
   }
-  const init = PEFT_INITS.find(([name]) => name === c.prompt_tuning_init)?.[1];
+  const init = initFromPeft(c.prompt_tuning_init);
   const info: PeftConfigInfo = { method, numVirtualTokens: tokens };
   if (init !== undefined) info.init = { method: init, text: typeof c.prompt_tuning_init_text === 'string' ? c.prompt_tuning_init_text : '' };
   return info;
@@ -87,7 +76,7 @@ function peftMethod(input: PeftExportInput): PeftMethodConfig {
     case TuningMethod.PREFIX_TUNING:
       return { peftType: 'PREFIX_TUNING', prefixProjection: false, encoderHiddenSize: input.model.hiddenSize };
     default: {
-      const init = PEFT_INITS.find(([, m]) => m === input.init.method)?.[0] ?? 'RANDOM';
+      const init = initToPeft(input.init.method) ?? 'RANDOM';
       return { peftType: 'PROMPT_TUNING', init, ...(init === 'TEXT' ? { initText: input.init.text } : {}) };
     }
   }

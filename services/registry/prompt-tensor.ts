@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readSafetensors, tensorToFloat32, writeSafetensors, type FloatDtype } from '../engine/formats/safetensors.js';
-import { invalidArgument } from './status.js';
+import { invalidArgument } from '../domain/index.js';
 
 /** The one tensor a stored prompt file holds (PEFT's key for all three prompt-learning methods). */
 export const PROMPT_TENSOR = 'prompt_embeddings';

@@ -3,14 +3,14 @@ import { PayloadFormat, PromptRegistryService } from '../gen/ptune/v1/registry_p
 import { implement, type ServiceImplementation } from '../grpc/index.js';
 import { isSha256Hex, type BlobStore, type PrismaClient } from '../storage/index.js';
 import { aliasHistory, deleteAlias, setAlias } from './aliases.js';
-import { checkModelHeader, getBaseModel, listBaseModels, readStoredWeights, registerBaseModel } from './base-models.js';
+import { checkModelHeader, getBaseModel, listBaseModels, registerBaseModel } from './base-models.js';
 import { ReadCoalescer } from './coalesce-reads.js';
 import { createPromptVersion, type PromptPayload } from './create-version.js';
 import { deletePromptVersion } from './delete-version.js';
 import { exportPeft } from './export-peft.js';
 import { GetPromptResponses } from './get-prompt-response.js';
 import { listPromptVersions } from './list-versions.js';
-import { checkTaskRef, formatTaskName } from './names.js';
+import { checkTaskRef, formatTaskName, invalidArgument, resourceExhausted } from '../domain/index.js';
 import { PromptCache } from './prompt-cache.js';
 import type { PromptChanges } from './prompt-changes.js';
 import { ResolutionCache } from './resolution-cache.js';
@@ -18,11 +18,10 @@ import { sha256Hex } from './prompt-tensor.js';
 import { checkSelector } from './resolve.js';
 import { pgRowReader, prismaRowReader } from './row-reader.js';
 import { checkDtype, checkIfNoneMatch, servePrompt } from './serve-prompt.js';
-import { invalidArgument, resourceExhausted } from './status.js';
 import { createTask, getTask, listTasks } from './tasks.js';
 import { VersionResolver } from './version-resolver.js';
 import type { VersionRow } from './version-rows.js';
-import { receiveUpload } from './upload.js';
+import { openUpload, receiveUpload } from './upload.js';
 
 const MiB = 1024 * 1024;
 
@@ -49,7 +48,7 @@ export interface PromptRegistryOptions {
   unaryLimitBytes?: number;
   /** Largest prompt file accepted by CreatePromptVersionStream. Default 256 MiB. */
   maxPromptBytes?: number;
-  /** Largest weights file accepted by RegisterBaseModel (held in memory while it is checked). Default 2 GiB. */
+  /** Largest model (all its files) accepted by RegisterBaseModel; staged on local disk while it is checked. Default 64 GiB. */
   maxModelBytes?: number;
   /** Largest chunk GetPromptStream sends. Default 4 MiB (the default chunk is 1 MiB). */
   maxChunkBytes?: number;
@@ -89,13 +88,12 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
 
   const service = implement(PromptRegistryService, {
     async registerBaseModel(requests) {
-      const upload = await receiveUpload(requests, {
-        what: 'weights file',
-        maxBytes: options.maxModelBytes ?? 2 * 1024 * MiB,
-        checkHeader: (header) => Number(checkModelHeader(header).sizeBytes),
+      const upload = await openUpload(requests, {
+        what: 'model',
+        maxBytes: options.maxModelBytes ?? 64 * 1024 * MiB,
+        checkHeader: checkModelHeader,
       });
-      const weights = upload.header.weightsBlobKey === '' ? upload.bytes : await readStoredWeights(blobs, upload.header.weightsBlobKey);
-      return registerBaseModel({ prisma, blobs }, upload.header, weights);
+      return registerBaseModel({ prisma, blobs }, upload.header, upload.chunks);
     },
     async getBaseModel(request) {
       return { baseModel: await getBaseModel(prisma, request.name) };

@@ -1,8 +1,7 @@
 import type { PromptSelector } from '../gen/ptune/v1/registry_pb.js';
 import { Prisma, type PrismaClient, type Task } from '../storage/index.js';
-import { checkAliasName, checkTaskRef, formatTaskName, type TaskName } from './names.js';
+import { checkAliasName, checkTaskRef, formatTaskName, invalidArgument, notFound, type TaskName } from '../domain/index.js';
 import type { RowReader } from './row-reader.js';
-import { invalidArgument, notFound } from './status.js';
 import { VERSION_SELECT, type VersionRow } from './version-rows.js';
 
 type Db = PrismaClient | Prisma.TransactionClient;

@@ -1,14 +1,12 @@
 import { Dtype } from '../gen/ptune/v1/common_pb.js';
 import type { PromptVersion } from '../gen/ptune/v1/registry_pb.js';
 import type { BlobStore, PrismaClient } from '../storage/index.js';
-import { dtypeToFile } from './enums.js';
+import { dtypeToFile, formatTaskName, invalidArgument } from '../domain/index.js';
 import { PromptCache, type CachedPayload } from './prompt-cache.js';
 import { convertPromptFile, sha256Hex } from './prompt-tensor.js';
 import type { ReadCoalescer } from './coalesce-reads.js';
 import type { Selection } from './resolve.js';
-import { formatTaskName } from './names.js';
 import type { ResolutionCache } from './resolution-cache.js';
-import { invalidArgument } from './status.js';
 import type { VersionResolver } from './version-resolver.js';
 import { toPromptVersion, type VersionRow } from './version-rows.js';
 

@@ -1,7 +1,6 @@
 import { TuningMethod } from '../gen/ptune/v1/common_pb.js';
 import type { BaseModel } from '../storage/index.js';
-import { methodName } from './enums.js';
-import { invalidArgument } from './status.js';
+import { invalidArgument, methodName } from '../domain/index.js';
 
 /** Width of one row of `prompt_embeddings` for a method on a model (PEFT's layouts). */
 export function expectedWidth(method: TuningMethod, model: BaseModel): number {

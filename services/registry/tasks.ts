@@ -2,10 +2,8 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { CreateTaskRequest, ListTasksRequest, TaskSchema } from '../gen/ptune/v1/registry_pb.js';
 import { Prisma, type PrismaClient } from '../storage/index.js';
-import { checkNamespace, checkTaskRef, formatTaskName, type TaskName } from './names.js';
-import { decodePageToken, pageSize, paginate, stringKey } from './page-token.js';
+import { alreadyExists, checkNamespace, checkTaskRef, decodePageToken, formatTaskName, invalidArgument, isUniqueViolation, pageSize, paginate, stringKey, type TaskName } from '../domain/index.js';
 import { findTask } from './resolve.js';
-import { alreadyExists, invalidArgument, isUniqueViolation } from './status.js';
 
 type TaskMessage = MessageInitShape<typeof TaskSchema>;
 const MAX_DESCRIPTION = 4096;

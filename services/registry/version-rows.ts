@@ -3,7 +3,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { InitMethod } from '../gen/ptune/v1/common_pb.js';
 import { PromptVersionSchema, type PromptVersion } from '../gen/ptune/v1/registry_pb.js';
 import { Prisma } from '../storage/index.js';
-import { dtypeFromFile, methodFromDb } from './enums.js';
+import { dtypeFromFile, methodFromDb } from '../domain/index.js';
 import { initMethodFromColumns } from './init-columns.js';
 
 /** One prompt version with everything its wire form needs, as read by VERSION_SELECT. */

@@ -1,5 +1,3 @@
 export { startServer, DEFAULT_PORT, type RunningServer, type StartServerOptions } from './start-server.js';
 export type { ModuleInstance, ServerContext, ServerModule } from './server-module.js';
-export { registryModule, type RegistryModuleOptions } from './registry-module.js';
 export { sweeperModule, type SweeperOptions } from './sweeper-module.js';
-export { allInOneModules, type AllInOneOptions } from './all-in-one.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { startGrpcServer, type GrpcServer, type ServerHooks, type ServiceImplementation, type TlsOptions } from '../grpc/index.js';
-import { DEFAULT_DATA_DIR, openBlobStore, openDatabase, type BlobStore } from '../storage/index.js';
+import { COLUMN_INTEGER_CEILINGS, DEFAULT_DATA_DIR, openBlobStore, openDatabase, type BlobStore } from '../storage/index.js';
 import { openPromptChanges } from '../registry/index.js';
 import type { ModuleInstance, ServerContext, ServerModule } from './server-module.js';
 
@@ -10,12 +10,14 @@ export interface StartServerOptions {
   modules: readonly ServerModule[];
   /** Embedded data directory; default `./.ptune`. */
   dataDir?: string;
-  /** Postgres URL; default `DATABASE_URL`; without either, embedded PGlite in `<dataDir>/pg`. */
+  /** Postgres URL (the entry point reads DATABASE_URL); without one, embedded PGlite in `<dataDir>/pg`. */
   databaseUrl?: string;
   /** Apply pending migrations at start. Default: yes when embedded, no with a URL (`ptune migrate` does it). */
   migrate?: boolean;
-  /** Blob store; default S3 when `S3_BUCKET` is set, else `<dataDir>/blobs`. */
+  /** Blob store; default S3 when `env.S3_BUCKET` is set, else `<dataDir>/blobs`. */
   blobs?: BlobStore;
+  /** The environment the default blob store reads `S3_*` from (the entry point passes process.env); default none. */
+  env?: NodeJS.ProcessEnv;
   /** TCP port; 0 picks a free one. Default 50051. */
   port?: number;
   /** Interface to bind. Default 127.0.0.1 (pass 0.0.0.0 to serve other machines). */
@@ -49,7 +51,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const dataDir = path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const logger = options.logger ?? pino({ name: 'ptune' });
   const database = await openDatabase({ url: options.databaseUrl, dataDir, migrate: options.migrate });
-  const blobs = options.blobs ?? openBlobStore({ dataDir });
+  const blobs = options.blobs ?? openBlobStore({ dataDir, env: options.env ?? {} });
   const promptChanges = openPromptChanges(database);
   const context: ServerContext = { database, prisma: database.prisma, blobs, promptChanges: promptChanges.changes, dataDir, logger };
   const instances: { name: string; instance: ModuleInstance }[] = [];
@@ -77,6 +79,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       maxReceiveMessageBytes: options.maxMessageBytes,
       maxSendMessageBytes: options.maxMessageBytes,
       tls: options.tls,
+      integerCeilings: COLUMN_INTEGER_CEILINGS,
     });
     const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const address = `${host.includes(':') ? `[${host}]` : host}:${grpc.port}`;

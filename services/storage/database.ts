@@ -6,7 +6,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { startPgliteServer, type PgliteServer } from './pglite-server.js';
 
 export interface OpenDatabaseOptions {
-  /** Postgres URL; defaults to `DATABASE_URL`. Without either, an embedded PGlite database is used. */
+  /** Postgres URL (the entry point reads DATABASE_URL); without one, an embedded PGlite database is used. */
   url?: string;
   /** Embedded mode only: the database lives in `<dataDir>/pg`. Default `./.ptune`. */
   dataDir?: string;
@@ -32,7 +32,7 @@ export const DEFAULT_DATA_DIR = './.ptune';
 const EMBEDDED_TRANSACTION_OPTIONS = { maxWait: 60_000, timeout: 60_000 };
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
-  const url = options.url ?? process.env.DATABASE_URL;
+  const url = options.url;
   if (url !== undefined && url !== '') {
     if (options.migrate === true) await applyMigrations(url);
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: options.poolSize ?? 10 }) });

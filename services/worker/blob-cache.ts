@@ -2,14 +2,14 @@
  * Blobs fetched from the coordinator (GetBlob), cached on disk by sha256 so that a worker downloads a
  * base model or dataset once. A cached file is trusted only after its content was verified.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
 import type { ServiceClient } from '../grpc/index.js';
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   return env.PTUNE_CACHE_DIR || path.join(os.homedir(), '.cache', 'ptune');
 }
 
@@ -25,25 +25,49 @@ export class BlobCache {
     const cached = path.join(this.dir, 'sha256', promised);
     if (/^[0-9a-f]{64}$/.test(promised) && (await exists(cached))) return cached;
 
+    const dir = path.join(this.dir, 'sha256');
+    await mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.${process.pid}.${randomBytes(6).toString('hex')}.part`);
+    try {
+      const { sha256 } = await this.download(key, tmp, options.signal);
+      const target = path.join(dir, sha256);
+      await rename(tmp, target);
+      return target;
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /** Streams GetBlob into `file`, hashing as it writes; fails unless size and sha256 match the header. */
+  private async download(key: string, file: string, signal: AbortSignal | undefined): Promise<{ sha256: string }> {
     let expected: { size: bigint; sha256: string } | undefined;
-    const chunks: Uint8Array[] = [];
-    for await (const message of this.client.getBlob({ key }, { signal: options.signal })) {
-      if (message.part.case === 'header') expected = { size: message.part.value.sizeBytes, sha256: message.part.value.sha256 };
-      else if (message.part.case === 'chunk') chunks.push(message.part.value);
+    const hash = createHash('sha256');
+    let size = 0n;
+    const out = await open(file, 'wx', 0o644);
+    try {
+      for await (const message of this.client.getBlob({ key }, { signal })) {
+        if (message.part.case === 'header') expected = { size: message.part.value.sizeBytes, sha256: message.part.value.sha256 };
+        else if (message.part.case === 'chunk') {
+          hash.update(message.part.value);
+          size += BigInt(message.part.value.byteLength);
+          await out.write(message.part.value);
+        }
+      }
+      await out.sync();
+    } finally {
+      await out.close();
     }
-    const bytes = Buffer.concat(chunks);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (!expected || BigInt(bytes.length) !== expected.size || sha256 !== expected.sha256) {
-      throw new Error(`blob ${key}: received ${bytes.length} bytes with sha256 ${sha256}, expected ${expected?.size ?? '?'} bytes with ${expected?.sha256 ?? '?'}`);
+    const sha256 = hash.digest('hex');
+    if (!expected || size !== expected.size || sha256 !== expected.sha256) {
+      throw new Error(`blob ${key}: received ${size} bytes with sha256 ${sha256}, expected ${expected?.size ?? '?'} bytes with ${expected?.sha256 ?? '?'}`);
     }
-    const target = path.join(this.dir, 'sha256', sha256);
-    await mkdir(path.dirname(target), { recursive: true });
-    const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, target);
-    return target;
+    const promised = key.slice(key.lastIndexOf('/') + 1);
+    if (/^[0-9a-f]{64}$/.test(promised) && promised !== sha256) throw new Error(`blob ${key}: the coordinator sent content with sha256 ${sha256}`);
+    return { sha256 };
   }
 }
+
 
 async function exists(file: string): Promise<boolean> {
   try {

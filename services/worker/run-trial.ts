@@ -9,7 +9,7 @@ import {
   decodeCheckpoint,
   encodePromptFile,
   loadExampleSet,
-  loadGguf,
+  loadModel,
   promptMetadata,
   train,
   TrainingAbortedError,
@@ -19,6 +19,7 @@ import {
 import type { TrialLease, WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
 import type { ServiceClient } from '../grpc/index.js';
 import type { BlobCache } from './blob-cache.js';
+import { modelPath } from './model-files.js';
 import { LeaseSession } from './lease-session.js';
 import { evalMetricNames, trialTrainSettings } from './trial-options.js';
 
@@ -47,10 +48,9 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
   const label = `trial ${spec.trialId} (attempt ${spec.attempt}, epoch ${lease.epoch})`;
   try {
     const settings = trialTrainSettings(spec);
-    const modelKey = spec.baseModel!.weightsBlobKey;
     if (runner.model?.fingerprint !== spec.baseModel!.fingerprintSha256) {
       runner.model = undefined;
-      runner.model = await loadGguf(await runner.cache.file(modelKey, { signal: abort }));
+      runner.model = await loadModel(await modelPath(runner.cache, spec.baseModel!, abort));
     }
     const model = runner.model;
     const trainSet = await loadExampleSet(await runner.cache.file(spec.trainDatasetKey, { signal: abort }), model, settings.virtualTokens);

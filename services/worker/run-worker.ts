@@ -3,9 +3,9 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionProvider } from '../engine/index.js';
 import { ExecutionProvider as WireExecutionProvider, WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
-import { openClientTransport, type ClientTransportOptions } from '../auth/client-transport.js';
+import { openClientTransport, type ClientTransportOptions } from '../client/index.js';
 import { createClient } from '../grpc/index.js';
-import { BlobCache, defaultCacheDir } from './blob-cache.js';
+import { BlobCache } from './blob-cache.js';
 import { runTrial, type TrialRunner } from './run-trial.js';
 import { isTransient, withRetry } from './with-retry.js';
 
@@ -18,7 +18,8 @@ export interface WorkerOptions {
   executionProvider?: ExecutionProvider;
   /** keep onnxruntime's idle threads spinning between kernels: for dedicated cores only */
   spinning?: boolean;
-  cacheDir?: string;
+  /** where fetched blobs are kept (`ptune worker`: --cache-dir, PTUNE_CACHE_DIR, else ~/.cache/ptune) */
+  cacheDir: string;
   /** stop: finish with a checkpoint, release the lease, return */
   signal?: AbortSignal;
   log?: (message: string) => void;
@@ -55,7 +56,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const heartbeatMs = Number(registered.heartbeatInterval?.seconds ?? 5n) * 1000 + (registered.heartbeatInterval?.nanos ?? 0) / 1e6;
     const runner: TrialRunner = {
       client,
-      cache: new BlobCache(client, options.cacheDir ?? defaultCacheDir()),
+      cache: new BlobCache(client, options.cacheDir),
       workerId: registered.workerId,
       heartbeatMs,
       threads: options.threads,

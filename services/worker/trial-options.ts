@@ -1,6 +1,7 @@
 /** A leased trial's settings → the engine's training options. */
-import { InitMethod, TuningMethod } from '../gen/ptune/v1/common_pb.js';
-import { PromptEncoderType, type MethodSettings } from '../gen/ptune/v1/training_pb.js';
+import { InitMethod } from '../gen/ptune/v1/common_pb.js';
+import type { MethodSettings } from '../gen/ptune/v1/training_pb.js';
+import { encoderFromProto, initToEngine, methodFromProto } from '../domain/index.js';
 import type { TrialSpec } from '../gen/ptune/v1/worker_pb.js';
 import type { MethodOptions, PromptInit, TrainOptions } from '../engine/index.js';
 
@@ -32,27 +33,26 @@ export function trialTrainSettings(spec: TrialSpec): TrialTrainSettings {
 
 /** Only the fields of the chosen method: a sweep point carries every field of the base settings. */
 function trialMethod(m: MethodSettings): MethodOptions {
-  switch (m.method) {
-    case TuningMethod.P_TUNING:
-      return { method: 'p_tuning', encoder: m.encoderType === PromptEncoderType.LSTM ? 'lstm' : 'mlp', encoderHiddenSize: m.encoderHiddenSize || undefined };
-    case TuningMethod.PREFIX_TUNING:
+  switch (methodFromProto(m.method)) {
+    case 'p_tuning':
+      return { method: 'p_tuning', encoder: encoderFromProto(m.encoderType), encoderHiddenSize: m.encoderHiddenSize || undefined };
+    case 'prefix_tuning':
       return { method: 'prefix_tuning', prefixProjection: m.prefixProjection, encoderHiddenSize: m.encoderHiddenSize || undefined };
     default:
       return { method: 'prompt_tuning' };
   }
 }
 
+/** UNSPECIFIED is the documented default, sample-vocab; FROM_PROMPT has no engine form yet. */
 function promptInit(method: InitMethod, text: string): PromptInit {
-  switch (method) {
-    case InitMethod.RANDOM:
-      return { kind: 'random' };
-    case InitMethod.TEXT:
-      return { kind: 'text', text };
-    case InitMethod.UNSPECIFIED:
-    case InitMethod.SAMPLE_VOCAB:
-      return { kind: 'sample-vocab' };
-    default:
+  const kind = method === InitMethod.UNSPECIFIED ? 'sample-vocab' : initToEngine(method);
+  switch (kind) {
+    case undefined:
       throw new Error(`init ${InitMethod[method] ?? method} is not supported by this worker`);
+    case 'text':
+      return { kind, text };
+    default:
+      return { kind };
   }
 }
 

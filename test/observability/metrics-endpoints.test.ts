@@ -9,7 +9,8 @@ import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.j
 import { JobState, TrainingService } from '../../services/gen/ptune/v1/training_pb.js';
 import { createClient, createGrpcTransport } from '../../services/grpc/index.js';
 import { createMetrics, rpcMetricsObserver, startMetricsServer, type MetricsServer } from '../../services/observability/index.js';
-import { allInOneModules, startServer, type RunningServer } from '../../services/server/index.js';
+import { allInOneModules } from '../../services/cli/commands/all-in-one.js';
+import { startServer, type RunningServer } from '../../services/server/index.js';
 import { uploadDataset } from '../orchestration/support/protocol.js';
 import { datasetText, seedTask, seedTinyModel } from '../orchestration/support/seed.js';
 

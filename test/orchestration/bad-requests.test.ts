@@ -71,7 +71,9 @@ describe('TrainPrompt refuses bad requests and creates nothing (PGlite)', () => 
     ['projected prefix with SAMPLE_VOCAB init', () => ({ ...valid(), method: { method: TuningMethod.PREFIX_TUNING, prefixProjection: true, init: { method: InitMethod.SAMPLE_VOCAB } } }), grpc.status.INVALID_ARGUMENT, /method\.init: SAMPLE_VOCAB init does not apply to PREFIX_TUNING with prefix_projection: use RANDOM init/],
     ['projected prefix swept over TEXT init', () => ({ ...valid(), method: { method: TuningMethod.PREFIX_TUNING, prefixProjection: true }, sweep: { inits: [{ method: InitMethod.RANDOM }, { method: InitMethod.TEXT, text: 'hi' }] } }), grpc.status.INVALID_ARGUMENT, /sweep\.inits\[1\]: TEXT init .*use RANDOM init/],
     ['max attempts out of range', () => ({ ...valid(), maxAttempts: 11 }), grpc.status.INVALID_ARGUMENT, /max_attempts: 11 is out of range/],
-    ['bad alias', () => ({ ...valid(), alias: 'Not An Alias' }), grpc.status.INVALID_ARGUMENT, /alias: "Not An Alias"/],
+    ['bad alias', () => ({ ...valid(), alias: 'Not An Alias' }), grpc.status.INVALID_ARGUMENT, /alias: alias "Not An Alias" must be/],
+    // the registry's alias rule, checked up front: a job with this alias would train and then fail to register (#13 item 7)
+    ['alias the registry refuses', () => ({ ...valid(), alias: 'v1.2' }), grpc.status.INVALID_ARGUMENT, /alias: alias "v1\.2" must be/],
   ];
 
   it.each(cases)('%s', async (_name, request, code, message) => {

@@ -141,6 +141,12 @@ describe('coordinator lease protocol (PGlite)', () => {
     const failed = (await h.training.getJob({ jobId: job!.id })).job!;
     expect(failed.state).toBe(JobState.FAILED);
     expect(failed.trials[0]).toMatchObject({ state: TrialState.FAILED, error: 'boom again', attempt: 2 });
+    // every state event names the attempt it belongs to: RUNNING the attempt that starts (issue #13 item 8)
+    const attempts: string[] = [];
+    for await (const { event } of h.training.watchJob({ jobId: job!.id })) {
+      if (event?.kind.case === 'trialState') attempts.push(`${TrialState[event.kind.value.state]} ${event.kind.value.attempt}`);
+    }
+    expect(attempts.filter((a) => a.startsWith('RUNNING'))).toEqual(['RUNNING 1', 'RUNNING 2']);
     expect(await h.db.prisma.promptVersion.count({ where: { jobId: job!.id } })).toBe(0);
   });
 

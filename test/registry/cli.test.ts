@@ -9,6 +9,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, tensorToFloat32 } from '../../services/engine/formats/safetensors.js';
 import { f32FromF16Bytes, f32ToF16Bytes } from '../../services/engine/formats/half.js';
+import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
+import { TrainingService } from '../../services/gen/ptune/v1/training_pb.js';
+import { createClient, createGrpcTransport } from '../../services/grpc/index.js';
 import { promptFile, promptValues, TINY, tinyModelBytes } from './fixtures.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -33,8 +36,8 @@ async function ptune(...args: string[]): Promise<Run> {
 }
 
 /** `ptune serve --port 0` on a data directory; resolves with the address it prints. */
-async function serve(dataDir: string): Promise<{ process: ChildProcess; server: string }> {
-  const child = spawn(process.execPath, ['--import', tsx, runner, 'serve', '--data-dir', dataDir, '--port', '0'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+async function serve(dataDir: string, ...extra: string[]): Promise<{ process: ChildProcess; server: string; stderr: string[] }> {
+  const child = spawn(process.execPath, ['--import', tsx, runner, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -44,7 +47,7 @@ async function serve(dataDir: string): Promise<{ process: ChildProcess; server: 
   const [line] = (await Promise.race([once(lines, 'line'), exited])) as [string];
   const match = /serving on (\S+:\d+)/.exec(line);
   if (match === null) throw new Error(`unexpected first line from ptune serve: ${line}`);
-  return { process: child, server: match[1] };
+  return { process: child, server: match[1], stderr };
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -52,6 +55,20 @@ async function stop(child: ChildProcess): Promise<number | null> {
   const [code] = (await once(child, 'exit')) as [number | null];
   return code;
 }
+
+describe('ptune serve --quickstart (what npm start runs)', () => {
+  it('says it is stopping on Ctrl-C (its logs show warnings only)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-cli-quickstart-'));
+    try {
+      const served = await serve(path.join(dir, 'data'), '--quickstart');
+      served.process.kill('SIGINT');
+      await once(served.process, 'exit');
+      expect(served.stderr.join('')).toContain('ptune: stopping: the quick start is interrupted');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
 
 describe('ptune CLI against `ptune serve`', () => {
   let dir: string;
@@ -123,6 +140,46 @@ describe('ptune CLI against `ptune serve`', () => {
       [0, 1, expect.any(String)],
     ]);
   });
+
+  it('train: refuses an unreadable file or an unknown model before creating anything, trains an existing task as it is, exits 1 when the job does not succeed', async () => {
+    const words = ['red', 'blue', 'green', 'cat', 'dog', 'sun', 'moon', 'tree'];
+    const data = path.join(dir, 'data.jsonl');
+    await writeFile(data, words.map((w, i) => JSON.stringify({ input: `the ${w} and`, output: ` ${words[(i * 3 + 1) % 8]}` })).join('\n'));
+    const transport = createGrpcTransport(served.server);
+    try {
+      const registry = createClient(PromptRegistryService, transport);
+      const training = createClient(TrainingService, transport);
+      const fresh = { namespace: 'demo', name: 'fresh' };
+      const missing = await ptune('train', '--task', 'demo/fresh', '--model', 'tiny', '--train', path.join(dir, 'nope.jsonl'), '--eval', data, ...s);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/--train \S*nope\.jsonl cannot be read \(ENOENT\)/);
+      const unknownModel = await ptune('train', '--task', 'demo/fresh', '--model', 'nope', '--train', data, '--eval', data, ...s);
+      expect(unknownModel.stderr).toMatch(/NOT_FOUND: .*nope/);
+      await expect(registry.getTask({ task: fresh })).rejects.toMatchObject({ codeName: 'NOT_FOUND' });
+
+      // a task created elsewhere with a description (as the quick start does) trains as it is
+      await registry.createTask({ task: { namespace: 'demo', name: 'feelings' }, description: 'how a story character feels' });
+      const small = ['--model', 'tiny', '--train', data, '--eval', data, '--virtual-tokens', '2', '--batch-size', '2', ...s];
+      const trained = await ptune('train', '--task', 'demo/feelings', ...small, '--steps', '2', '--wait', '--json');
+      expect(trained.code, trained.stderr).toBe(0);
+      expect(trained.stdout).toMatch(/SUCCEEDED/);
+
+      // a job cancelled while `train --wait --json` follows it: the JSON says so and the exit status is 1
+      const running = ptune('train', '--task', 'demo/feelings', ...small, '--steps', '500000', '--idempotency-key', 'to-cancel', '--wait', '--json');
+      let jobId: string | undefined;
+      for (let tries = 0; jobId === undefined && tries < 200; tries++) {
+        jobId = (await training.listJobs({})).jobs.find((job) => job.spec?.idempotencyKey === 'to-cancel')?.id;
+        if (jobId === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(jobId).toBeDefined();
+      await training.cancelJob({ jobId: jobId! });
+      const cancelled = await running;
+      expect(cancelled.code).toBe(1);
+      expect(cancelled.stdout).toMatch(/CANCELLED/);
+    } finally {
+      transport.close();
+    }
+  }, 120_000);
 
   it('keeps everything across a restart of `ptune serve`, and says when no server answers', async () => {
     expect(await stop(served.process)).toBe(0);

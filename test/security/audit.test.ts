@@ -94,7 +94,7 @@ describe('audit log', () => {
       cwd: repoRoot,
       env: { ...process.env, PTUNE_TOKEN: admin, PTUNE_CONFIG: '' },
     });
-    const events = JSON.parse(stdout) as { action: string; actor: string }[];
+    const { events } = JSON.parse(stdout) as { events: { action: string; actor: string }[] };
     expect(events).toHaveLength(13);
     expect(events[0]).toMatchObject({ action: 'token.revoke', actor: id(admin) });
   }, 60_000);

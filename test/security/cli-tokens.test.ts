@@ -43,8 +43,9 @@ describe('ptune tokens', () => {
     expect((await invoke(env.transport, PromptRegistryService, listModels, [{}], secret)).ok).toBe(true);
 
     const listed = await ptune(['tokens', 'list', '--namespace', 'team-a', '--json', ...server], { PTUNE_TOKEN: admin });
-    const tokens = JSON.parse(listed.stdout) as { id: string; role: string; description: string }[];
-    expect(tokens.find((t) => t.id === secret.slice(4, 16))).toMatchObject({ role: 'reader', description: 'dashboards' });
+    // --json is protobuf's JSON mapping of the RPC's response (ListTokensResponse), as for every command
+    const { tokens } = JSON.parse(listed.stdout) as { tokens: { id: string; role: string; description: string; createdBy: string }[] };
+    expect(tokens.find((t) => t.id === secret.slice(4, 16))).toMatchObject({ role: 'TOKEN_ROLE_READER', description: 'dashboards', createdBy: expect.any(String) });
     expect(listed.stdout).not.toContain(secret.slice(17));
 
     expect((await ptune(['tokens', 'revoke', secret.slice(4, 16), ...server], { PTUNE_TOKEN: admin })).stdout).toMatch(/^revoked /);
@@ -68,7 +69,7 @@ describe('ptune tokens', () => {
       expect(created.code).toBe(0);
       expect(created.stdout.trim()).toMatch(/^ptk_/);
       const audit = await ptune(['audit', '--namespace', '*', '--data-dir', dir, '--json']);
-      expect(JSON.parse(audit.stdout)).toEqual([expect.objectContaining({ actor: 'local', action: 'token.create', target: created.stdout.trim().slice(4, 16) })]);
+      expect(JSON.parse(audit.stdout).events).toEqual([expect.objectContaining({ actor: 'local', action: 'token.create', target: created.stdout.trim().slice(4, 16) })]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -93,7 +94,8 @@ describe('ptune tokens', () => {
 
       const first = await ptune([...worker, '--json'], { WORKER_TOKEN: `${token}\n` });
       expect(first.code, first.stderr).toBe(0);
-      expect(JSON.parse(first.stdout)).toMatchObject({ id: token.slice(4, 16), role: 'worker', namespace: '*', created: true });
+      expect(JSON.parse(first.stdout)).toMatchObject({ token: { id: token.slice(4, 16), role: 'TOKEN_ROLE_WORKER', namespace: '*', createdBy: 'local' }, created: true });
+      expect(first.stdout).not.toMatch(/"[a-z]+_[a-z_]+":/); // lowerCamelCase keys only (was snake_case)
       expect(first.stdout).not.toContain(token.slice(17));
       const again = await ptune(worker, { WORKER_TOKEN: token });
       expect(again.code, again.stderr).toBe(0);
@@ -106,10 +108,10 @@ describe('ptune tokens', () => {
       const otherRole = await ptune(['tokens', 'create', '--namespace', '*', '--role', 'admin', '--from-env', 'WORKER_TOKEN', '--data-dir', dir], { WORKER_TOKEN: token });
       expect(otherRole.stderr).toMatch(/ALREADY_EXISTS: .* already exists as role worker in namespace "\*"/);
 
-      const listed = JSON.parse((await ptune(['tokens', 'list', '--data-dir', dir, '--json'])).stdout) as { id: string }[];
-      expect(listed.map((t) => t.id)).toEqual([token.slice(4, 16)]);
-      const audit = JSON.parse((await ptune(['audit', '--namespace', '*', '--data-dir', dir, '--json'])).stdout) as { action: string }[];
-      expect(audit.map((e) => e.action)).toEqual(['token.create']);
+      const listed = JSON.parse((await ptune(['tokens', 'list', '--data-dir', dir, '--json'])).stdout) as { tokens: { id: string }[] };
+      expect(listed.tokens.map((t) => t.id)).toEqual([token.slice(4, 16)]);
+      const audit = JSON.parse((await ptune(['audit', '--namespace', '*', '--data-dir', dir, '--json'])).stdout) as { events: { action: string }[] };
+      expect(audit.events.map((e) => e.action)).toEqual(['token.create']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

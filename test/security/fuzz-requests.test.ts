@@ -9,7 +9,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACCESS_RULES } from '../../services/auth/index.js';
 import { DEFAULT_LIMITS } from '../../services/config/index.js';
-import { InvalidRequestError } from '../../services/coordinator/jobs/invalid-request.js';
 import { normalizeRequest } from '../../services/coordinator/jobs/normalize-request.js';
 import { AccessService } from '../../services/gen/ptune/v1/access_pb.js';
 import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
@@ -17,7 +16,7 @@ import { TrainingService, TrainPromptRequestSchema } from '../../services/gen/pt
 import { WorkerProtocolService } from '../../services/gen/ptune/v1/worker_pb.js';
 import { methodPath, RpcError } from '../../services/grpc/index.js';
 import { readPeftConfig } from '../../services/registry/peft-config.js';
-import { decodePageToken, stringKey } from '../../services/registry/page-token.js';
+import { decodePageToken, stringKey } from '../../services/domain/index.js';
 import { readPromptFile } from '../../services/registry/prompt-tensor.js';
 import { promptBytes } from './fixtures.js';
 import { mutated, type Verdicts } from './support/fuzz.js';
@@ -65,7 +64,7 @@ describe('TrainPrompt validation (coordinator normalizeRequest)', () => {
     .map((init) => create(TrainPromptRequestSchema, init as never));
   const random = fc.uint8Array({ maxLength: 200 }).map((bytes) => decodeOrUndefined(TrainPromptRequestSchema, bytes));
 
-  it(`accepts or refuses ${RUNS} requests with InvalidRequestError naming the field`, () => {
+  it(`accepts or refuses ${RUNS} requests with INVALID_ARGUMENT naming the field`, () => {
     const verdicts: Verdicts = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(fc.oneof({ weight: 3, arbitrary: structured }, { weight: 1, arbitrary: random }), (request) => {
@@ -77,8 +76,9 @@ describe('TrainPrompt validation (coordinator normalizeRequest)', () => {
           normalizeRequest(request, DEFAULT_LIMITS);
           verdicts.accepted++;
         } catch (err) {
-          if (!(err instanceof InvalidRequestError)) throw new Error(`threw ${(err as Error)?.constructor?.name}: ${String(err)}`, { cause: err });
-          if (err.field === '' || err.reason.length < 5 || err.message !== `${err.field}: ${err.reason}`) throw new Error(`unclear refusal: ${err.message}`, { cause: err });
+          if (!(err instanceof RpcError) || err.code !== status.INVALID_ARGUMENT) throw new Error(`threw ${(err as Error)?.constructor?.name}: ${String(err)}`, { cause: err });
+          const field = err.details.field ?? '';
+          if (field === '' || !err.message.startsWith(`${field}: `) || err.message.length < field.length + 7) throw new Error(`unclear refusal: ${err.message}`, { cause: err });
           verdicts.refused++;
         }
       }),

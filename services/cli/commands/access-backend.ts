@@ -7,8 +7,9 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { listAudit, listTokens, createToken, recordAudit, registerToken, revokeToken, TokenConflictError, TokenInputError, type AuditRecord, type Role, type TokenRecord } from '../../auth/index.js';
 import { AccessService, TokenRole, type ApiToken } from '../../gen/ptune/v1/access_pb.js';
 import { createClient, RpcError } from '../../grpc/index.js';
-import { openDatabase, type PrismaClient } from '../../storage/index.js';
-import { openTransport } from '../client.js';
+import { describeRpcFailure } from './rpc-failure.js';
+import type { PrismaClient } from '../../storage/index.js';
+import { clientOptionsFromEnv, openClientTransport } from '../../client/index.js';
 
 export interface AccessTarget {
   server: string;
@@ -28,6 +29,8 @@ export interface AccessBackend {
 /** Runs `body` against the chosen backend; failures become "STATUS: message" errors. */
 export async function withAccessBackend<T>(target: AccessTarget, body: (backend: AccessBackend) => Promise<T>): Promise<T> {
   if (target.dataDir !== undefined || target.databaseUrl !== undefined) {
+    // loaded here only: Prisma and PGlite cost most of a second, and the server route needs neither
+    const { openDatabase } = await import('../../storage/index.js');
     const database = await openDatabase({ url: target.databaseUrl, dataDir: target.dataDir, migrate: target.databaseUrl === undefined ? undefined : false });
     try {
       return await body(databaseBackend(database.prisma));
@@ -39,13 +42,13 @@ export async function withAccessBackend<T>(target: AccessTarget, body: (backend:
       await database.close();
     }
   }
-  const transport = openTransport(target.server);
+  const transport = openClientTransport(target.server, clientOptionsFromEnv(process.env));
   try {
     return await body(serverBackend(createClient(AccessService, transport)));
   } catch (err) {
     if (err instanceof RpcError) {
       const hint = err.codeName === 'UNAVAILABLE' ? ` (is a ptune server running at ${target.server}?)` : err.codeName === 'UNAUTHENTICATED' ? ' (set PTUNE_TOKEN or the config file to an admin token)' : '';
-      throw new Error(`${err.codeName}: ${err.message}${hint}`, { cause: err });
+      throw new Error(describeRpcFailure(err, target.server, hint), { cause: err });
     }
     throw err;
   } finally {

@@ -1,9 +1,10 @@
 /** `ptune coordinator`: the production server (DATABASE_URL + S3 from the environment), no in-process workers. */
 import type { Command } from 'commander';
-import { DEFAULT_LIMITS, limitsFromEnv, type Limits } from '../../config/index.js';
+import { databaseUrlFromEnv, DEFAULT_LIMITS, limitsFromEnv, type Limits } from '../../config/index.js';
 import { orchestrationGauges } from '../../coordinator/index.js';
-import { createLogger, createMetrics, DEFAULT_METRICS_PORT, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
-import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
+import { createLogger, createMetrics, DEFAULT_METRICS_PORT, logLevelFromEnv, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
+import { DEFAULT_PORT, startServer } from '../../server/index.js';
+import { allInOneModules } from './all-in-one.js';
 import { integerAtLeast } from './engine/options.js';
 import { addSecurityOptions, authAlways, serverSecurity, type SecurityFlags } from './server-security.js';
 
@@ -28,17 +29,18 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--max-trials-per-job <n>', `largest job (tasks × sweep points) accepted (overrides PTUNE_MAX_TRIALS_PER_JOB; default ${DEFAULT_LIMITS.maxTrialsPerJob})`, integerAtLeast(1));
   addSecurityOptions(command, 'default; --no-auth is allowed on loopback only')
     .action(async (flags: CoordinatorFlags) => {
-      const databaseUrl = process.env.DATABASE_URL;
+      const databaseUrl = databaseUrlFromEnv(process.env);
       if (!databaseUrl) throw new Error('ptune coordinator needs DATABASE_URL (Postgres); for a single machine use `ptune serve`');
-      const logger = createLogger({ component: 'coordinator' });
+      const logger = createLogger({ component: 'coordinator', level: logLevelFromEnv(process.env) });
       const ttl = flags.leaseTtlSeconds * 1000;
-      const limits: Limits = { ...limitsFromEnv(), ...(flags.maxTrialsPerJob === undefined ? {} : { maxTrialsPerJob: flags.maxTrialsPerJob }) };
+      const limits: Limits = { ...limitsFromEnv(process.env), ...(flags.maxTrialsPerJob === undefined ? {} : { maxTrialsPerJob: flags.maxTrialsPerJob }) };
       const security = serverSecurity(flags, flags.host, authAlways, [], limits);
       const metrics = createMetrics();
       const server = await startServer({
         tls: security.tls,
         maxMessageBytes: security.limits.maxMessageBytes,
         databaseUrl,
+        env: process.env,
         migrate: flags.migrate ?? false,
         port: flags.port,
         host: flags.host,

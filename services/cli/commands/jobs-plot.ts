@@ -5,9 +5,10 @@ import type { Command } from 'commander';
 import { renderLossCurvesPng, renderLossCurvesSvg, type LossSeries } from '../../plot/index.js';
 import type { Job } from '../../gen/ptune/v1/training_pb.js';
 import { integerAtLeast } from './engine/options.js';
-import { jobStateName, shortId, withTraining, type TrainingClient } from './jobs.js';
+import type { TrainingClient } from '../../client/index.js';
+import { jobStateName, shortId, withTraining } from './jobs.js';
 import { clientCommand, type ClientFlags } from './registry/client.js';
-import { trialLabel } from './trial-label.js';
+import { trialLabel } from '../../client/index.js';
 
 interface PlotFlags extends ClientFlags {
   out: string;

@@ -1,37 +1,16 @@
-/** `ptune jobs list|watch|cancel`, and the TrainingService client the training commands share. */
+/** `ptune jobs list|watch|cancel`, and the job views the training commands share. */
 import { toJson } from '@bufbuild/protobuf';
 import type { Command } from 'commander';
-import { JobEventSchema, JobState, ListJobsResponseSchema, CancelJobResponseSchema, TrainingService, TrialState, type Job, type JobEvent } from '../../gen/ptune/v1/training_pb.js';
-import { createClient, RpcError, type GrpcTransport, type ServiceClient } from '../../grpc/index.js';
-import { openTransport } from '../client.js';
+import { JobEventSchema, JobState, ListJobsResponseSchema, CancelJobResponseSchema, TrialState, type Job, type JobEvent } from '../../gen/ptune/v1/training_pb.js';
+import { jobEvents, type TrainingClient } from '../../client/index.js';
 import { sparkline } from './engine/sparkline.js';
-import { clientCommand, printJson, printTable, type ClientFlags } from './registry/client.js';
+import { clientCommand, printJson, printTable, withClient, type ClientFlags } from './registry/client.js';
 
-export type TrainingClient = ServiceClient<typeof TrainingService>;
-
-/** Runs `body` with a TrainingService client; failed calls become "STATUS: message" errors. */
-export async function withTraining<T>(flags: ClientFlags, body: (client: TrainingClient, transport: GrpcTransport) => Promise<T>): Promise<T> {
-  const transport = openTransport(flags.server);
-  try {
-    return await body(createClient(TrainingService, transport), transport);
-  } catch (err) {
-    if (err instanceof RpcError) {
-      const hint = err.codeName === 'UNAVAILABLE' ? ` (is \`ptune serve\` running at ${flags.server}?)` : '';
-      throw new Error(`${err.codeName}: ${err.message}${hint}`, { cause: err });
-    }
-    throw err;
-  } finally {
-    transport.close();
-  }
-}
+export const withTraining = <T>(flags: ClientFlags, body: (client: TrainingClient) => Promise<T>): Promise<T> => withClient(flags, (c) => body(c.training));
 
 export const jobStateName = (state: JobState): string => JobState[state] ?? String(state);
 export const trialStateName = (state: TrialState): string => TrialState[state] ?? String(state);
 export const shortId = (id: string): string => id.slice(0, 8);
-
-export function isTerminalJobEvent(event: JobEvent): boolean {
-  return event.kind.case === 'jobState' && [JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED].includes(event.kind.value.state);
-}
 
 /** One readable line per event (step events are summarised by the caller). */
 export function describeEvent(event: JobEvent): string {
@@ -104,8 +83,7 @@ export function registerJobsCommands(program: Command): void {
     .action(async (jobId: string, flags: ClientFlags & { after: string }) => {
       const losses = new Map<string, number[]>();
       await withTraining(flags, async (client) => {
-        for await (const { event } of client.watchJob({ jobId, afterSequence: BigInt(flags.after) })) {
-          if (!event) continue;
+        for await (const event of jobEvents(client, jobId, { afterSequence: BigInt(flags.after) })) {
           if (flags.json) {
             process.stdout.write(`${JSON.stringify(toJson(JobEventSchema, event))}\n`);
             continue;

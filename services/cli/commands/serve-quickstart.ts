@@ -2,7 +2,8 @@
  * `ptune serve --quickstart` (what `npm start` runs): once the server listens, run the quick-start
  * job (services/quickstart) against it in the background; the server keeps serving whatever happens.
  */
-import type { ClientTransportOptions, ProcessToken } from '../../auth/index.js';
+import type { ProcessToken } from '../../auth/index.js';
+import type { ClientTransportOptions } from '../../client/index.js';
 import { mintQuickstartToken, runQuickstart } from '../../quickstart/index.js';
 
 export interface QuickstartRun {

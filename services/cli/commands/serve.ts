@@ -1,7 +1,9 @@
 /** `ptune serve` (the all-in-one server on embedded defaults) and `ptune migrate`. */
 import { Option, type Command } from 'commander';
-import { createLogger, createMetrics, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
-import { allInOneModules, DEFAULT_PORT, startServer } from '../../server/index.js';
+import { createLogger, createMetrics, logLevelFromEnv, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
+import { databaseUrlFromEnv } from '../../config/index.js';
+import { DEFAULT_PORT, startServer } from '../../server/index.js';
+import { allInOneModules } from './all-in-one.js';
 import { orchestrationGauges } from '../../coordinator/index.js';
 import { applyMigrations, DEFAULT_DATA_DIR } from '../../storage/index.js';
 import { mintProcessWorkerToken } from '../../auth/index.js';
@@ -26,7 +28,7 @@ interface ServeFlags extends SecurityFlags {
 export function registerServeCommands(program: Command): void {
   const serve = program
     .command('serve')
-    .description('run the all-in-one server: registry (and every component in services/server/all-in-one.ts) with health and reflection')
+    .description('run the all-in-one server: registry, training coordinator, in-process workers and access control, with health and reflection')
     .addOption(new Option('--data-dir <dir>', 'embedded database and blob folder (ignored parts: DATABASE_URL → Postgres, S3_BUCKET → S3)').env('PTUNE_DATA_DIR').default(DEFAULT_DATA_DIR))
     .addOption(new Option('--port <p>', 'gRPC port (0 picks a free one)').env('PTUNE_PORT').argParser(integerAtLeast(0)).default(DEFAULT_PORT))
     .option('--host <h>', 'interface to bind (0.0.0.0 to serve other machines)', '127.0.0.1')
@@ -41,7 +43,7 @@ export function registerServeCommands(program: Command): void {
   addSecurityOptions(serve, 'default on any interface but loopback')
     .action(async (flags: ServeFlags) => {
       // the quick-start talks to a person: only warnings and errors in JSON unless PTUNE_LOG_LEVEL says otherwise
-      const logger = createLogger({ component: 'server', level: flags.quickstart && !process.env.PTUNE_LOG_LEVEL ? 'warn' : undefined });
+      const logger = createLogger({ component: 'server', level: logLevelFromEnv(process.env) ?? (flags.quickstart ? 'warn' : undefined) });
       const quickstart = flags.quickstart ? quickstartRun() : undefined;
       const metrics = createMetrics();
       const security = serverSecurity(flags, flags.host, authUnlessLoopback, [mintProcessWorkerToken(), ...(quickstart ? [quickstart.token] : [])]);
@@ -50,6 +52,8 @@ export function registerServeCommands(program: Command): void {
         tls: security.tls,
         maxMessageBytes: security.limits.maxMessageBytes,
         dataDir: flags.dataDir,
+        databaseUrl: databaseUrlFromEnv(process.env),
+        env: process.env,
         port: flags.port,
         host: flags.host,
         logger,
@@ -66,18 +70,21 @@ export function registerServeCommands(program: Command): void {
       metrics.collectOrchestrationState(orchestrationGauges(server.context.prisma));
       metrics.collectChangeNotifications(() => server.context.promptChanges.live);
       const metricsServer = flags.metricsPort === undefined ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
-      const storage = server.context.database.embedded ? `embedded database in ${server.context.dataDir}` : 'Postgres from DATABASE_URL';
-      process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`);
-      logger.info({ port: server.port, host: flags.host, metricsPort: metricsServer?.port }, 'serving');
-      quickstart?.start({ host: flags.host, port: server.port, dataDir: server.context.dataDir, connection: security.inProcessConnection });
+      // handlers first: whoever sees the line below may send a signal at once
       onShutdownSignals(
         async () => {
+          // the quick start runs with warnings-only logs, where the drain's own log line is not shown
+          if (quickstart) process.stderr.write('\nptune: stopping: the quick start is interrupted, running calls drain (Ctrl-C again to exit at once)\n');
           await quickstart?.stop();
           await metricsServer?.close();
           await server.close();
         },
         { logger },
       );
+      const storage = server.context.database.embedded ? `embedded database in ${server.context.dataDir}` : 'Postgres from DATABASE_URL';
+      process.stdout.write(`ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`);
+      logger.info({ port: server.port, host: flags.host, metricsPort: metricsServer?.port }, 'serving');
+      quickstart?.start({ host: flags.host, port: server.port, dataDir: server.context.dataDir, connection: security.inProcessConnection });
     });
 
   program
@@ -85,7 +92,7 @@ export function registerServeCommands(program: Command): void {
     .description('apply pending database migrations to DATABASE_URL (embedded databases migrate themselves at start)')
     .option('--database-url <url>', 'Postgres URL (default: DATABASE_URL)')
     .action(async (flags: { databaseUrl?: string }) => {
-      const url = flags.databaseUrl ?? process.env.DATABASE_URL;
+      const url = flags.databaseUrl ?? databaseUrlFromEnv(process.env);
       if (url === undefined || url === '') throw new Error('no database: set DATABASE_URL or pass --database-url');
       const result = await applyMigrations(url);
       for (const name of result.edited) process.stderr.write(`warning: migration ${name} was edited after it was applied\n`);

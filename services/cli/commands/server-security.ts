@@ -4,7 +4,8 @@
  * environment. One call turns the flags into what startServer takes.
  */
 import type { Command } from 'commander';
-import { isLoopback, loadServerTls, tlsFilesFromEnv, withAccessControl, type ClientTransportOptions, type ProcessToken } from '../../auth/index.js';
+import { isLoopback, loadServerTls, tlsFilesFromEnv, withAccessControl, type ProcessToken } from '../../auth/index.js';
+import type { ClientTransportOptions } from '../../client/index.js';
 import { limitsFromEnv, type Limits } from '../../config/index.js';
 import type { TlsOptions } from '../../grpc/index.js';
 import type { ServerModule } from '../../server/index.js';
@@ -38,11 +39,11 @@ export interface ServerSecurity {
 
 /**
  * `authByDefault(host)`: whether tokens are required when neither --auth nor --no-auth is given.
- * `limits`: what the guard enforces (default limitsFromEnv()); pass the same to the coordinator.
+ * `limits`: what the guard enforces (default limitsFromEnv(process.env)); pass the same to the coordinator.
  */
-export function serverSecurity(flags: SecurityFlags, host: string, authByDefault: (host: string) => boolean, processTokens: readonly ProcessToken[] = [], limits: Limits = limitsFromEnv()): ServerSecurity {
+export function serverSecurity(flags: SecurityFlags, host: string, authByDefault: (host: string) => boolean, processTokens: readonly ProcessToken[] = [], limits: Limits = limitsFromEnv(process.env)): ServerSecurity {
   const authenticate = flags.auth ?? (process.env.PTUNE_AUTH === 'off' ? false : process.env.PTUNE_AUTH === 'on' ? true : authByDefault(host));
-  const files = tlsFilesFromEnv({ certFile: flags.tlsCert, keyFile: flags.tlsKey, clientCaFile: flags.tlsClientCa });
+  const files = tlsFilesFromEnv({ certFile: flags.tlsCert, keyFile: flags.tlsKey, clientCaFile: flags.tlsClientCa }, process.env);
   const tls = loadServerTls(files);
   return {
     authenticate,

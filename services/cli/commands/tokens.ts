@@ -1,8 +1,10 @@
 /** `ptune tokens create|list|revoke`: API tokens, through a server or directly on its database. */
+import { create, toJson } from '@bufbuild/protobuf';
 import type { Command } from 'commander';
-import { parseRole, type Role, type TokenRecord } from '../../auth/index.js';
+import { parseRole, tokenToWire, type Role } from '../../auth/index.js';
+import { ApiTokenSchema, CreateTokenResponseSchema, ListTokensResponseSchema, RevokeTokenResponseSchema } from '../../gen/ptune/v1/access_pb.js';
 import { withAccessBackend, type AccessTarget } from './access-backend.js';
-import { clientCommand, printTable } from './registry/client.js';
+import { clientCommand, printJson, printTable } from './registry/client.js';
 
 interface TokenFlags extends AccessTarget {
   json?: boolean;
@@ -33,7 +35,7 @@ export function registerTokensCommands(program: Command): void {
     .action(async (flags: CreateFlags) => {
       if (flags.fromEnv !== undefined) return registerFromEnv(flags.fromEnv, flags);
       const { token, text } = await withAccessBackend(flags, (backend) => backend.createToken(flags.namespace, flags.role, flags.description));
-      if (flags.json) process.stdout.write(`${JSON.stringify({ ...record(token), secret: text }, null, 2)}\n`);
+      if (flags.json) printJson(CreateTokenResponseSchema, create(CreateTokenResponseSchema, { token: tokenToWire(token), secret: text }));
       else {
         process.stdout.write(`${text}\n`);
         process.stderr.write(`token ${token.id} (${token.role} in ${token.namespace}); the secret above is shown only once: store it (PTUNE_TOKEN or the "token" key of the config file)\n`);
@@ -45,7 +47,7 @@ export function registerTokensCommands(program: Command): void {
     .option('--all', 'include revoked tokens')
     .action(async (flags: TokenFlags & { namespace?: string; all?: boolean }) => {
       const list = await withAccessBackend(flags, (backend) => backend.listTokens(flags.namespace, flags.all === true));
-      if (flags.json) process.stdout.write(`${JSON.stringify(list.map(record), null, 2)}\n`);
+      if (flags.json) printJson(ListTokensResponseSchema, create(ListTokensResponseSchema, { tokens: list.map(tokenToWire) }));
       else printTable(['id', 'namespace', 'role', 'description', 'created', 'last used', 'revoked'], list.map((t) => [t.id, t.namespace, t.role, t.description, iso(t.createdAt), iso(t.lastUsedAt), iso(t.revokedAt)]));
     });
 
@@ -53,7 +55,7 @@ export function registerTokensCommands(program: Command): void {
     .argument('<id>', 'token id (the part after ptk_, before the secret)')
     .action(async (id: string, flags: TokenFlags) => {
       const token = await withAccessBackend(flags, (backend) => backend.revokeToken(id));
-      if (flags.json) process.stdout.write(`${JSON.stringify(record(token), null, 2)}\n`);
+      if (flags.json) printJson(RevokeTokenResponseSchema, create(RevokeTokenResponseSchema, { token: tokenToWire(token) }));
       else process.stdout.write(`revoked ${token.id} (${token.role} in ${token.namespace}) at ${iso(token.revokedAt)}\n`);
     });
 }
@@ -64,12 +66,9 @@ async function registerFromEnv(variable: string, flags: CreateFlags): Promise<vo
   const text = process.env[variable];
   if (text === undefined || text.trim() === '') throw new Error(`${source}: the environment variable ${variable} is not set or empty`);
   const { token, created } = await withAccessBackend(flags, (backend) => backend.registerToken(text, source, flags.namespace, flags.role, flags.description));
-  if (flags.json) process.stdout.write(`${JSON.stringify({ ...record(token), created }, null, 2)}\n`);
+  // no RPC registers a token: the same shape as CreateTokenResponse, with `created` for the secret
+  if (flags.json) process.stdout.write(`${JSON.stringify({ token: toJson(ApiTokenSchema, create(ApiTokenSchema, tokenToWire(token))), created }, null, 2)}\n`);
   else process.stdout.write(`${created ? 'registered' : 'already registered, unchanged:'} token ${token.id} (${token.role} in ${token.namespace})\n`);
 }
 
 const iso = (date: Date | null): string => date?.toISOString() ?? '';
-
-function record(token: TokenRecord): Record<string, string> {
-  return { id: token.id, namespace: token.namespace, role: token.role, description: token.description, created_by: token.createdBy, created_at: iso(token.createdAt), last_used_at: iso(token.lastUsedAt), revoked_at: iso(token.revokedAt) };
-}

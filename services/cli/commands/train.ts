@@ -1,16 +1,18 @@
 /** `ptune train`: upload datasets, submit a (multi-task, optionally swept) job, optionally follow it. */
-import { readFile } from 'node:fs/promises';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { defaultInitFor, methodFromFlags, type MethodOptions } from '../../engine/index.js';
-import { InitMethod, TuningMethod, type PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
-import { PromptRegistryService } from '../../gen/ptune/v1/registry_pb.js';
-import { JobSchema, PromptEncoderType, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
-import { createClient } from '../../grpc/index.js';
+import { encoderToProto, initFromEngine, methodToProto } from '../../domain/index.js';
+// the engine's flag and init parsers only: its index loads onnxruntime, which a client command never needs
+import { defaultInitFor, methodFromFlags } from '../../engine/methods/method-flags.js';
+import type { MethodOptions } from '../../engine/index.js';
+import { parsePromptInit } from '../../engine/train/prompt-init.js';
+import type { PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
+import { JobSchema, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
+import { jobEvents, uploadDataset, type TrainingClient } from '../../client/index.js';
 import { integerAtLeast, methodOptions, positiveNumber, withOptions, type MethodFlags } from './engine/options.js';
-import { describeEvent, isTerminalJobEvent, printJobResults, shortId, trialStateName, withTraining, type TrainingClient } from './jobs.js';
-import { clientCommand, printJson, taskRef, type ClientFlags } from './registry/client.js';
+import { describeEvent, printJobResults, shortId, trialStateName } from './jobs.js';
+import { clientCommand, printJson, taskRef, withClient, type ClientFlags } from './registry/client.js';
 
 interface TrainFlags extends ClientFlags, MethodFlags {
   model: string;
@@ -35,11 +37,11 @@ interface TrainFlags extends ClientFlags, MethodFlags {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** `--init` in the engine's spelling → the wire form; a prompt file (`from:`) has no wire form yet. */
 export function parseInit(spec: string): MessageInitShape<typeof PromptInitSchema> {
-  if (spec === 'random') return { method: InitMethod.RANDOM };
-  if (spec === 'sample-vocab') return { method: InitMethod.SAMPLE_VOCAB };
-  if (spec.startsWith('text:') && spec.length > 5) return { method: InitMethod.TEXT, text: spec.slice(5) };
-  throw new Error(`--init ${spec}: use random, sample-vocab or text:<words>`);
+  const init = parsePromptInit(spec);
+  if (init.kind === 'from') throw new Error(`--init ${spec}: use random, sample-vocab or text:<words> (a prompt file cannot be sent to the server)`);
+  return { method: initFromEngine(init.kind), text: init.kind === 'text' ? init.text : '' };
 }
 
 /** The engine's method options → the proto settings (0 hidden size = the server's default). */
@@ -48,15 +50,14 @@ export function methodSettingsOf(
   numVirtualTokens: number,
   init: MessageInitShape<typeof PromptInitSchema>,
 ): MessageInitShape<typeof MethodSettingsSchema> {
+  const method = methodToProto(m.method);
   switch (m.method) {
     case 'prompt_tuning':
-      return { method: TuningMethod.PROMPT_TUNING, numVirtualTokens, init };
-    case 'p_tuning': {
-      const encoderType = m.encoder === 'lstm' ? PromptEncoderType.LSTM : PromptEncoderType.MLP;
-      return { method: TuningMethod.P_TUNING, numVirtualTokens, init, encoderType, encoderHiddenSize: m.encoderHiddenSize ?? 0 };
-    }
+      return { method, numVirtualTokens, init };
+    case 'p_tuning':
+      return { method, numVirtualTokens, init, encoderType: encoderToProto(m.encoder), encoderHiddenSize: m.encoderHiddenSize ?? 0 };
     case 'prefix_tuning':
-      return { method: TuningMethod.PREFIX_TUNING, numVirtualTokens, init, prefixProjection: m.prefixProjection ?? false, encoderHiddenSize: m.encoderHiddenSize ?? 0 };
+      return { method, numVirtualTokens, init, prefixProjection: m.prefixProjection ?? false, encoderHiddenSize: m.encoderHiddenSize ?? 0 };
   }
 }
 
@@ -79,17 +80,6 @@ export function parseSweep(text: string): MessageInitShape<typeof SweepSchema> {
     else throw new Error(`--sweep: unknown key "${key}" (use virtual_tokens, lr, init)`);
   }
   return sweep;
-}
-
-export async function uploadFile(client: TrainingClient, file: string): Promise<string> {
-  const bytes = await readFile(file).catch(() => {
-    throw new Error(`${file} cannot be read`);
-  });
-  const response = await client.uploadDataset([
-    { part: { case: 'header', value: { name: file, sizeBytes: BigInt(bytes.length) } } },
-    { part: { case: 'chunk', value: bytes } },
-  ]);
-  return response.dataset!.sha256;
 }
 
 export function registerTrainCommands(program: Command): void {
@@ -123,14 +113,13 @@ export function registerTrainCommands(program: Command): void {
       const method = methodFromFlags(flags);
       const init = parseInit(flags.init ?? defaultInitFor(method));
       const higherIsBetter = flags.selection !== 'eval_loss';
-      await withTraining(flags, async (client, transport) => {
-        const registry = createClient(PromptRegistryService, transport);
+      await withClient(flags, async ({ registry, training: client }) => {
         const tasks: MessageInitShape<typeof TaskDataSchema>[] = [];
         for (const [i, name] of flags.task.entries()) {
           const task = taskRef(name);
           await registry.createTask({ task, createdBy: flags.createdBy }); // idempotent: the job needs the task to exist
-          const train = await uploadFile(client, flags.train[i]);
-          const evalSha = await uploadFile(client, flags.eval[i]);
+          const train = await uploadDataset(client, flags.train[i]);
+          const evalSha = await uploadDataset(client, flags.eval[i]);
           tasks.push({ task, train: { source: { case: 'sha256', value: train } }, eval: { source: { case: 'sha256', value: evalSha } } });
         }
         const { job, created } = await client.trainPrompt({
@@ -185,8 +174,7 @@ async function follow(client: TrainingClient, jobId: string, show: boolean): Pro
     ]),
   );
   try {
-    for await (const { event } of client.watchJob({ jobId })) {
-      if (!event) continue;
+    for await (const event of jobEvents(client, jobId)) {
       const bar = byTrial.get(event.trialId);
       if (event.kind.case === 'step') bar?.update(event.kind.value.step, { loss: event.kind.value.loss.toFixed(4) });
       else if (event.kind.case === 'trialState') bar?.update({ state: trialStateName(event.kind.value.state) });
@@ -195,7 +183,6 @@ async function follow(client: TrainingClient, jobId: string, show: boolean): Pro
         if (bars) bars.log(`${describeEvent(event)}\n`);
         else process.stdout.write(`${describeEvent(event)}\n`);
       }
-      if (isTerminalJobEvent(event)) break;
     }
   } finally {
     bars?.stop();

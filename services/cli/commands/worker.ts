@@ -1,8 +1,8 @@
 /** `ptune worker`: a training worker for a coordinator. */
 import type { Command } from 'commander';
 import { createMetrics, DEFAULT_METRICS_PORT, startMetricsServer } from '../../observability/index.js';
-import { runWorker } from '../../worker/index.js';
-import { clientOptionsFromEnv } from '../client.js';
+import { defaultCacheDir, runWorker } from '../../worker/index.js';
+import { clientOptionsFromEnv } from '../../client/index.js';
 import { integerAtLeast, runtimeOptions, runtimeSettings, withOptions, type RuntimeFlags } from './engine/options.js';
 
 interface WorkerFlags extends RuntimeFlags {
@@ -36,9 +36,9 @@ export function registerWorkerCommands(program: Command): void {
           coordinator: flags.coordinator,
           ...runtimeSettings(flags),
           name: flags.name,
-          cacheDir: flags.cacheDir,
+          cacheDir: flags.cacheDir ?? defaultCacheDir(process.env),
           signal: stop.signal,
-          connection: clientOptionsFromEnv(),
+          connection: clientOptionsFromEnv(process.env),
           onStep: () => metrics.recordTrainingSteps(),
         });
       } finally {

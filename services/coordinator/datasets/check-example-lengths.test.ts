@@ -12,7 +12,7 @@ import { modelChatTemplate } from '../../engine/chat/model-template.js';
 import { vocabFixtures } from '../../engine/tokenizer/vocab-fixtures.js';
 import { contentKey, LocalBlobStore } from '../../storage/index.js';
 import { checkExampleLengths } from './check-example-lengths.js';
-import { modelText } from './model-tokenizer.js';
+import { modelText } from './model-text.js';
 
 const work = await mkdtemp(join(tmpdir(), 'ptune-chatcheck-'));
 afterAll(() => rm(work, { recursive: true, force: true }));
@@ -28,7 +28,7 @@ describe.skipIf(!vocabFixtures.available)('checkExampleLengths on chat datasets'
   it('renders messages lines with the GGUF chat template and names the line of a rejected conversation', async () => {
     const blobs = new LocalBlobStore(work);
     const modelKey = await put(blobs, 'model', await readFile(vocabFixtures.ggufPath('phi-3')));
-    const { tokenizer, chatTemplate } = await modelText(blobs, modelKey);
+    const { tokenizer, chatTemplate } = await modelText(blobs, { fingerprint: modelKey.slice(-64), weightsFormat: 'gguf', weightsBlobKey: modelKey });
     expect(chatTemplate).toBeDefined();
     const line = (messages: unknown): string => JSON.stringify({ messages }) + '\n';
     const good = line([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }]);

@@ -1,16 +1,14 @@
-import type { ChatTemplate } from '../../engine/chat/template.js';
-import { encodeExamples } from '../../engine/data/encode.js';
-import type { TextTokenizer } from '../../engine/tokenizer/text-tokenizer.js';
+import { encodeExamples, type ModelText } from '../../engine/index.js';
 import type { BlobStore } from '../../storage/index.js';
-import { InvalidRequestError } from '../jobs/invalid-request.js';
+import { invalidArgument } from '../../domain/index.js';
 import { parseDataset } from './parse-dataset.js';
 
 export interface LengthCheck {
   field: string;
   blobKey: string;
-  tokenizer: TextTokenizer;
+  tokenizer: ModelText['tokenizer'];
   /** renders `messages` lines; absent: the model has no chat template (such lines are refused) */
-  chatTemplate?: ChatTemplate | undefined;
+  chatTemplate?: ModelText['chatTemplate'] | undefined;
   contextLength: number;
   /** the most virtual tokens any trial of the job prepends */
   virtualTokens: number;
@@ -23,6 +21,6 @@ export async function checkExampleLengths(blobs: BlobStore, check: LengthCheck):
     const examples = parseDataset(await blobs.get(check.blobKey), source);
     encodeExamples(check.tokenizer, examples, source, { contextLength: check.contextLength, virtualTokens: check.virtualTokens }, check.chatTemplate);
   } catch (err) {
-    throw new InvalidRequestError(check.field, (err as Error).message);
+    throw invalidArgument(check.field, (err as Error).message);
   }
 }

@@ -1,4 +1,4 @@
-import { parseExamplesJsonl, type RawExample } from '../../engine/data/jsonl.js';
+import { parseExamplesJsonl, type RawExample } from '../../engine/index.js';
 
 /** Decodes and parses a JSONL dataset; errors name `source` and the line (engine DataError). */
 export function parseDataset(bytes: Uint8Array, source: string): RawExample[] {

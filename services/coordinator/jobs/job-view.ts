@@ -1,7 +1,8 @@
 /** Database rows → the wire's Job (with trials and per-task results). */
 import { create, fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { JobSchema, JobState, TrainPromptRequestSchema, TrialState, type Job } from '../../gen/ptune/v1/training_pb.js';
+import { jobStateFromDb, trialStateFromDb } from '../../domain/index.js';
+import { JobSchema, TrainPromptRequestSchema, type Job } from '../../gen/ptune/v1/training_pb.js';
 import type { Prisma, PrismaClient } from '../../storage/index.js';
 import { decodeTrialPlan } from './trial-plan.js';
 
@@ -20,7 +21,7 @@ export function jobView(row: JobWithTrials): Job {
   const spec = fromJson(TrainPromptRequestSchema, row.spec as JsonValue);
   return create(JobSchema, {
     id: row.id,
-    state: JobState[row.state],
+    state: jobStateFromDb(row.state),
     spec,
     trials: row.trials.map((t) => {
       const point = decodeTrialPlan(t.sweepPoint).point;
@@ -28,7 +29,7 @@ export function jobView(row: JobWithTrials): Job {
         id: t.id,
         task: { namespace: t.task.namespace, name: t.task.name },
         point,
-        state: TrialState[t.state],
+        state: trialStateFromDb(t.state),
         attempt: t.attempts,
         step: t.step,
         totalSteps: point.optimizer?.steps ?? 0,

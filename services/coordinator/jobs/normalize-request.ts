@@ -1,6 +1,8 @@
 /**
  * Checks a TrainPrompt request's settings (everything that needs no database) and fills in the
- * documented defaults. Throws InvalidRequestError naming the field and the allowed range.
+ * documented defaults. Refuses with INVALID_ARGUMENT naming the field and the allowed range; names
+ * follow the registry's rules (services/domain/names.ts), so whatever registration would refuse is
+ * refused here, before any trial runs.
  */
 import { clone, create } from '@bufbuild/protobuf';
 import { InitMethod, PromptInitSchema, TuningMethod, type PromptInit } from '../../gen/ptune/v1/common_pb.js';
@@ -14,17 +16,13 @@ import {
   type OptimizerSettings,
   type TrainPromptRequest,
 } from '../../gen/ptune/v1/training_pb.js';
-import { sweepSize } from './expand-sweep.js';
-import { InvalidRequestError } from './invalid-request.js';
+import { checkAliasName, checkTaskRef, formatTaskName, invalidArgument, methodFromProto, methodProtoNames, sweepSize } from '../../domain/index.js';
 import type { CoordinatorLimits } from '../context.js';
 import { JOB_DEFAULTS, RANGES, SELECTION_METRICS } from './job-limits.js';
 
-const NAME = /^[a-z0-9_-]{1,63}$/;
-const ALIAS = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
 function inRange(field: string, value: number, [min, max]: readonly [number, number], why = ''): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidRequestError(field, `${value} is out of range: use an integer in ${min}..${max}${why}`);
+    throw invalidArgument(field, `${value} is out of range: use an integer in ${min}..${max}${why}`);
   }
 }
 
@@ -34,15 +32,13 @@ function checkVirtualTokens(field: string, value: number, max: number): void {
 }
 
 function checkLearningRate(field: string, lr: number): void {
-  if (!Number.isFinite(lr) || lr <= 0 || lr > 10) throw new InvalidRequestError(field, `${lr} is out of range: use 0 < lr <= 10`);
+  if (!Number.isFinite(lr) || lr <= 0 || lr > 10) throw invalidArgument(field, `${lr} is out of range: use 0 < lr <= 10`);
 }
-
-const SUPPORTED_METHODS = [TuningMethod.PROMPT_TUNING, TuningMethod.P_TUNING, TuningMethod.PREFIX_TUNING];
 
 function checkMethod(field: string, method: TuningMethod): TuningMethod {
   const m = method === TuningMethod.UNSPECIFIED ? TuningMethod.PROMPT_TUNING : method;
-  if (!SUPPORTED_METHODS.includes(m)) {
-    throw new InvalidRequestError(field, `${TuningMethod[m] ?? m} is not supported (use PROMPT_TUNING, P_TUNING or PREFIX_TUNING)`);
+  if (methodFromProto(m) === undefined) {
+    throw invalidArgument(field, `${TuningMethod[m] ?? m} is not supported (use ${methodProtoNames.join(', ')})`);
   }
   return m;
 }
@@ -54,7 +50,7 @@ function checkMethod(field: string, method: TuningMethod): TuningMethod {
 function checkInit(field: string, init: PromptInit | undefined, projectedPrefix: boolean): PromptInit {
   const method = init?.method ?? InitMethod.UNSPECIFIED;
   if (projectedPrefix && (method === InitMethod.SAMPLE_VOCAB || method === InitMethod.TEXT)) {
-    throw new InvalidRequestError(field, `${InitMethod[method]} init does not apply to PREFIX_TUNING with prefix_projection: use RANDOM init`);
+    throw invalidArgument(field, `${InitMethod[method]} init does not apply to PREFIX_TUNING with prefix_projection: use RANDOM init`);
   }
   switch (method) {
     case InitMethod.UNSPECIFIED:
@@ -64,10 +60,10 @@ function checkInit(field: string, init: PromptInit | undefined, projectedPrefix:
     case InitMethod.RANDOM:
       return create(PromptInitSchema, { method });
     case InitMethod.TEXT:
-      if (!init?.text.trim()) throw new InvalidRequestError(`${field}.text`, 'TEXT init needs a non-empty text');
+      if (!init?.text.trim()) throw invalidArgument(`${field}.text`, 'TEXT init needs a non-empty text');
       return create(PromptInitSchema, { method, text: init.text });
     default:
-      throw new InvalidRequestError(field, `init ${InitMethod[method] ?? method} is not supported by this server yet (use RANDOM, SAMPLE_VOCAB or TEXT)`);
+      throw invalidArgument(field, `init ${InitMethod[method] ?? method} is not supported by this server yet (use RANDOM, SAMPLE_VOCAB or TEXT)`);
   }
 }
 
@@ -78,7 +74,7 @@ function normalizeMethod(m: MethodSettings | undefined, sweptMethods: readonly T
   const method = checkMethod('method.method', m?.method ?? TuningMethod.UNSPECIFIED);
   const used = sweptMethods.length > 0 ? sweptMethods : [method];
   const encoderType = m?.encoderType ?? PromptEncoderType.UNSPECIFIED;
-  if (!(encoderType in PromptEncoderType)) throw new InvalidRequestError('method.encoder_type', `${encoderType} is unknown (use MLP or LSTM)`);
+  if (!(encoderType in PromptEncoderType)) throw invalidArgument('method.encoder_type', `${encoderType} is unknown (use MLP or LSTM)`);
   const prefixProjection = used.includes(TuningMethod.PREFIX_TUNING) && (m?.prefixProjection ?? false);
   return create(MethodSettingsSchema, {
     method,
@@ -98,15 +94,15 @@ function normalizeOptimizer(o: OptimizerSettings | undefined): OptimizerSettings
   const batchSize = o?.batchSize || JOB_DEFAULTS.batchSize;
   inRange('optimizer.batch_size', batchSize, RANGES.batchSize);
   const warmup = o?.warmupSteps ?? 0;
-  if (warmup >= steps && warmup > 0) throw new InvalidRequestError('optimizer.warmup_steps', `${warmup} must be less than steps (${steps})`);
+  if (warmup >= steps && warmup > 0) throw invalidArgument('optimizer.warmup_steps', `${warmup} must be less than steps (${steps})`);
   const weightDecay = o?.weightDecay ?? 0;
   if (!Number.isFinite(weightDecay) || weightDecay < 0 || weightDecay > 1) {
-    throw new InvalidRequestError('optimizer.weight_decay', `${weightDecay} is out of range: use 0..1`);
+    throw invalidArgument('optimizer.weight_decay', `${weightDecay} is out of range: use 0..1`);
   }
   const clip = o?.maxGradNorm ?? 0;
-  if (!Number.isFinite(clip) || clip < 0) throw new InvalidRequestError('optimizer.max_grad_norm', `${clip} must be >= 0 (0 disables clipping)`);
+  if (!Number.isFinite(clip) || clip < 0) throw invalidArgument('optimizer.max_grad_norm', `${clip} must be >= 0 (0 disables clipping)`);
   const seed = o?.seed ?? 0n;
-  if (seed > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidRequestError('optimizer.seed', `${seed} is too large (max ${Number.MAX_SAFE_INTEGER})`);
+  if (seed > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument('optimizer.seed', `${seed} is too large (max ${Number.MAX_SAFE_INTEGER})`);
   return create(OptimizerSettingsSchema, {
     learningRate: lr,
     steps,
@@ -120,22 +116,19 @@ function normalizeOptimizer(o: OptimizerSettings | undefined): OptimizerSettings
   });
 }
 
-/** The request with defaults filled in, or InvalidRequestError. */
+/** The request with defaults filled in, or an INVALID_ARGUMENT RpcError. */
 export function normalizeRequest(request: TrainPromptRequest, limits: Pick<CoordinatorLimits, 'maxTrialsPerJob' | 'maxVirtualTokens'>): TrainPromptRequest {
-  if (request.baseModel.trim() === '') throw new InvalidRequestError('base_model', 'is required');
-  if (request.tasks.length === 0) throw new InvalidRequestError('tasks', 'give at least one task with train and eval data');
+  if (request.baseModel.trim() === '') throw invalidArgument('base_model', 'is required');
+  if (request.tasks.length === 0) throw invalidArgument('tasks', 'give at least one task with train and eval data');
   const seen = new Set<string>();
   request.tasks.forEach((t, i) => {
     const field = `tasks[${i}]`;
-    if (!t.task || !NAME.test(t.task.namespace) || !NAME.test(t.task.name)) {
-      throw new InvalidRequestError(`${field}.task`, 'namespace and name must be 1..63 of [a-z0-9_-]');
-    }
-    const key = `${t.task.namespace}/${t.task.name}`;
-    if (seen.has(key)) throw new InvalidRequestError(`${field}.task`, `${key} is listed twice`);
+    const key = formatTaskName(checkTaskRef(t.task, `${field}.task`));
+    if (seen.has(key)) throw invalidArgument(`${field}.task`, `${key} is listed twice`);
     seen.add(key);
     for (const part of ['train', 'eval'] as const) {
       if (!t[part] || t[part].source.case === undefined || t[part].source.value === '') {
-        throw new InvalidRequestError(`${field}.${part}`, 'give a dataset sha256 (from UploadDataset) or a blob key');
+        throw invalidArgument(`${field}.${part}`, 'give a dataset sha256 (from UploadDataset) or a blob key');
       }
     }
   });
@@ -148,19 +141,17 @@ export function normalizeRequest(request: TrainPromptRequest, limits: Pick<Coord
   const inits = sweep?.inits.map((init, i) => checkInit(`sweep.inits[${i}]`, init, method.prefixProjection)) ?? [];
   const trials = request.tasks.length * sweepSize(sweep);
   if (trials > limits.maxTrialsPerJob) {
-    throw new InvalidRequestError(
+    throw invalidArgument(
       'sweep',
       `${request.tasks.length} task(s) × ${sweepSize(sweep)} sweep point(s) = ${trials} trials is more than this server's limit of ${limits.maxTrialsPerJob} per job`,
     );
   }
   const selectionName = request.selection?.name || JOB_DEFAULTS.selection;
   if (!(selectionName in SELECTION_METRICS)) {
-    throw new InvalidRequestError('selection.name', `unknown metric "${selectionName}" (use one of ${Object.keys(SELECTION_METRICS).join(', ')})`);
+    throw invalidArgument('selection.name', `unknown metric "${selectionName}" (use one of ${Object.keys(SELECTION_METRICS).join(', ')})`);
   }
   const higherIsBetter = request.selection?.name ? request.selection.higherIsBetter : SELECTION_METRICS[selectionName];
-  if (request.alias !== '' && !ALIAS.test(request.alias)) {
-    throw new InvalidRequestError('alias', `"${request.alias}" must be 1..63 of [a-z0-9._-], starting with a letter or digit`);
-  }
+  if (request.alias !== '') checkAliasName(request.alias, 'alias');
   const maxAttempts = request.maxAttempts || JOB_DEFAULTS.maxAttempts;
   inRange('max_attempts', maxAttempts, RANGES.maxAttempts);
 

@@ -8,8 +8,9 @@
 import { create } from '@bufbuild/protobuf';
 import { PromptVersionSpecSchema, type PromptVersion } from '../../gen/ptune/v1/registry_pb.js';
 import { TuningMethod } from '../../gen/ptune/v1/common_pb.js';
-import { PromptEncoderType, type MethodSettings, type TrialPoint } from '../../gen/ptune/v1/training_pb.js';
-import { createPromptVersion, formatTaskName } from '../../registry/index.js';
+import type { MethodSettings, TrialPoint } from '../../gen/ptune/v1/training_pb.js';
+import { encoderFromProto, formatTaskName } from '../../domain/index.js';
+import { createPromptVersion } from '../../registry/index.js';
 import type { CoordinatorContext } from '../context.js';
 import { appendTrialEventOnce } from '../queue/job-events.js';
 
@@ -32,7 +33,7 @@ export const registrationKey = (jobId: string, taskId: string): string => `job:$
 function methodHyperparameters(m: MethodSettings): Record<string, string> {
   switch (m.method) {
     case TuningMethod.P_TUNING:
-      return { encoder_type: m.encoderType === PromptEncoderType.LSTM ? 'lstm' : 'mlp', encoder_hidden_size: String(m.encoderHiddenSize) };
+      return { encoder_type: encoderFromProto(m.encoderType), encoder_hidden_size: String(m.encoderHiddenSize) };
     case TuningMethod.PREFIX_TUNING:
       return m.prefixProjection ? { prefix_projection: 'true', encoder_hidden_size: String(m.encoderHiddenSize) } : { prefix_projection: 'false' };
     default:

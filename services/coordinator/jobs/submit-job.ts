@@ -5,15 +5,14 @@
  */
 import { toJson } from '@bufbuild/protobuf';
 import { JobState, TrainPromptRequestSchema, type DatasetRef, type TrainPromptRequest } from '../../gen/ptune/v1/training_pb.js';
+import { expandSweep, invalidArgument, isUniqueViolation, notFoundAt } from '../../domain/index.js';
 import type { Job as JobRow, Prisma } from '../../storage/index.js';
 import type { CoordinatorContext } from '../context.js';
 import { checkExampleLengths } from '../datasets/check-example-lengths.js';
-import { modelText } from '../datasets/model-tokenizer.js';
+import { modelText } from '../datasets/model-text.js';
 import { storeDataset } from '../datasets/store-dataset.js';
 import { appendJobEvents } from '../queue/job-events.js';
 import { prismaRunner } from '../queue/query-runner.js';
-import { expandSweep } from './expand-sweep.js';
-import { InvalidRequestError } from './invalid-request.js';
 import { normalizeRequest } from './normalize-request.js';
 import { encodeTrialPlan } from './trial-plan.js';
 
@@ -30,22 +29,22 @@ export async function submitJob(ctx: CoordinatorContext, request: TrainPromptReq
     if (existing) return { jobId: existing.id, created: false };
   }
 
-  const model = await ctx.prisma.baseModel.findUnique({ where: { name: spec.baseModel } });
-  if (!model) throw new InvalidRequestError('base_model', `no base model named "${spec.baseModel}" is registered`, 'not_found');
-  if (model.weightsFormat !== 'gguf') {
-    throw new InvalidRequestError('base_model', `"${spec.baseModel}" is ${model.weightsFormat}; the engine trains GGUF models only`);
+  const model = await ctx.prisma.baseModel.findUnique({ where: { name: spec.baseModel }, include: { files: true } });
+  if (!model) throw notFoundAt('base_model', `no base model named "${spec.baseModel}" is registered`);
+  if (model.weightsFormat !== 'gguf' && model.weightsFormat !== 'hf_folder') {
+    throw invalidArgument('base_model', `"${spec.baseModel}" is ${model.weightsFormat}; the engine trains GGUF files and Hugging Face folders`);
   }
   const tasks = await Promise.all(
     spec.tasks.map(async (t, i) => {
       const ref = t.task!;
       const task = await ctx.prisma.task.findUnique({ where: { namespace_name: { namespace: ref.namespace, name: ref.name } } });
-      if (!task) throw new InvalidRequestError(`tasks[${i}].task`, `task ${ref.namespace}/${ref.name} does not exist; create it first`, 'not_found');
+      if (!task) throw notFoundAt(`tasks[${i}].task`, `task ${ref.namespace}/${ref.name} does not exist; create it first`);
       return task;
     }),
   );
   const points = expandSweep(spec.method!, spec.optimizer!, spec.sweep);
   const maxVirtualTokens = Math.max(...points.map((p) => p.method!.numVirtualTokens));
-  const { tokenizer, chatTemplate } = await modelText(ctx.blobs, model.weightsBlobKey);
+  const { tokenizer, chatTemplate } = await modelText(ctx.blobs, model);
   const dataKeys: { train: string; eval: string }[] = [];
   for (const [i, t] of spec.tasks.entries()) {
     const keys = { train: '', eval: '' };
@@ -103,7 +102,7 @@ function findByKey(ctx: CoordinatorContext, namespace: string, key: string): Pro
 async function resolveDataset(ctx: CoordinatorContext, ref: DatasetRef, field: string, createdBy: string): Promise<string> {
   if (ref.source.case === 'sha256') {
     const row = await ctx.prisma.dataset.findUnique({ where: { sha256: ref.source.value } });
-    if (!row) throw new InvalidRequestError(field, `dataset ${ref.source.value} was not uploaded (use UploadDataset)`, 'not_found');
+    if (!row) throw notFoundAt(field, `dataset ${ref.source.value} was not uploaded (use UploadDataset)`);
     return row.blobKey;
   }
   const key = ref.source.value ?? '';
@@ -111,15 +110,11 @@ async function resolveDataset(ctx: CoordinatorContext, ref: DatasetRef, field: s
   try {
     bytes = await ctx.blobs.get(key);
   } catch (err) {
-    throw new InvalidRequestError(field, `blob ${key} cannot be read: ${(err as Error).message}`, 'not_found');
+    throw notFoundAt(field, `blob ${key} cannot be read: ${(err as Error).message}`);
   }
   try {
     return (await storeDataset(ctx, bytes, `${field} (${key})`, createdBy || 'anonymous')).blobKey;
   } catch (err) {
-    throw new InvalidRequestError(field, (err as Error).message);
+    throw invalidArgument(field, (err as Error).message);
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
 }

@@ -89,7 +89,7 @@ const LEASE: QueueSql = {
     ),
     ev AS (
       INSERT INTO job_event (job_id, trial_id, type, payload)
-      SELECT l.job_id, l.id, x.e->>'type', x.e->'payload' || jsonb_build_object('workerId', l.lease_owner)
+      SELECT l.job_id, l.id, x.e->>'type', x.e->'payload' || jsonb_build_object('workerId', l.lease_owner, 'attempt', l.attempts)
       FROM leased l, jsonb_array_elements($3::jsonb) AS x(e)
       RETURNING 1
     )

@@ -70,6 +70,7 @@ describe.each(Object.keys(harnesses))('%s blob store', (name) => {
     expect(await store.has(key)).toBe(false);
     expect(await store.put(key, bytes, { sha256: sha(bytes) })).toEqual({ key, sha256: sha(bytes), sizeBytes: bytes.byteLength });
     expect(await store.has(key)).toBe(true);
+    expect(await store.size(key)).toBe(bytes.byteLength);
     expect(Buffer.from(await store.get(key))).toEqual(Buffer.from(bytes));
     expect(await readAll(await store.getStream(key))).toEqual(Buffer.from(bytes));
 
@@ -81,6 +82,7 @@ describe.each(Object.keys(harnesses))('%s blob store', (name) => {
     expect(await store.has(key)).toBe(false);
     await expect(store.get(key)).rejects.toThrow(BlobNotFoundError);
     await expect(store.getStream(key)).rejects.toThrow(BlobNotFoundError);
+    await expect(store.size(key)).rejects.toThrow(BlobNotFoundError);
     await store.delete(key); // deleting a missing blob is fine
   });
 
@@ -121,6 +123,7 @@ describe.each(Object.keys(harnesses))('%s blob store', (name) => {
     await expect(store.get(key)).rejects.toThrow(InvalidBlobKeyError);
     await expect(store.getStream(key)).rejects.toThrow(InvalidBlobKeyError);
     await expect(store.has(key)).rejects.toThrow(InvalidBlobKeyError);
+    await expect(store.size(key)).rejects.toThrow(InvalidBlobKeyError);
     await expect(store.delete(key)).rejects.toThrow(InvalidBlobKeyError);
     await expect(collect(store.list(key))).rejects.toThrow(InvalidBlobKeyError);
   });

@@ -35,6 +35,8 @@ export interface BlobStore {
   get(key: string): Promise<Uint8Array>;
   /** The blob as a stream; for content-addressed keys the stream errors at its end if the bytes do not match. */
   getStream(key: string): Promise<Readable>;
+  /** Size of the stored blob in bytes, without reading it. Throws BlobNotFoundError. */
+  size(key: string): Promise<number>;
   has(key: string): Promise<boolean>;
   /** Removes the blob; removing a missing blob is not an error. */
   delete(key: string): Promise<void>;

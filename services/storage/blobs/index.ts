@@ -3,6 +3,5 @@ export { BlobIntegrityError, BlobNotFoundError, InvalidBlobKeyError } from './bl
 export { type BlobKind, contentKey, isSha256Hex, sha256OfKey, validateBlobKey } from './blob-key.js';
 export { LocalBlobStore } from './local-blob-store.js';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
-export { openBlobStore, s3OptionsFromEnv } from './open-blob-store.js';
-export { referencedBlobKeys } from './referenced-keys.js';
+export { openBlobStore } from './open-blob-store.js';
 export { sweepOrphanBlobs, type SweepOptions, type SweepResult } from './sweep-orphan-blobs.js';

@@ -70,6 +70,11 @@ export class LocalBlobStore implements BlobStore {
     return expected === undefined ? stream : verifyingStream(stream, key, expected);
   }
 
+  async size(key: string): Promise<number> {
+    const s = await stat(this.pathOf(key)).catch((err: unknown) => this.rethrow(err, key));
+    return s.size;
+  }
+
   async has(key: string): Promise<boolean> {
     return stat(this.pathOf(key)).then(
       (s) => s.isFile(),

@@ -8,9 +8,8 @@ import { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
  * `S3_KEY_PREFIX`, and the AWS SDK's usual credential chain, e.g. `AWS_ACCESS_KEY_ID` /
  * `AWS_SECRET_ACCESS_KEY`); otherwise the local folder `<dataDir>/blobs`.
  */
-export function openBlobStore(options: { dataDir: string; env?: NodeJS.ProcessEnv }): BlobStore {
-  const env = options.env ?? process.env;
-  const s3 = s3OptionsFromEnv(env);
+export function openBlobStore(options: { dataDir: string; env: NodeJS.ProcessEnv }): BlobStore {
+  const s3 = s3OptionsFromEnv(options.env);
   return s3 === undefined ? new LocalBlobStore(path.resolve(options.dataDir, 'blobs')) : new S3BlobStore(s3);
 }
 

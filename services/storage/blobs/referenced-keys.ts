@@ -10,6 +10,7 @@ export async function referencedBlobKeys(prisma: PrismaClient, keys: string[]): 
     SELECT key FROM (
       SELECT blob_key AS key FROM prompt_version WHERE deleted_at IS NULL
       UNION ALL SELECT weights_blob_key FROM base_model
+      UNION ALL SELECT blob_key FROM base_model_file
       UNION ALL SELECT blob_key FROM dataset
       UNION ALL SELECT checkpoint_key FROM trial WHERE checkpoint_key IS NOT NULL
       UNION ALL SELECT result_blob_key FROM trial WHERE result_blob_key IS NOT NULL

@@ -94,6 +94,16 @@ export class S3BlobStore implements BlobStore {
     return expected === undefined ? stream : verifyingStream(stream, key, expected);
   }
 
+  async size(key: string): Promise<number> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }));
+      return head.ContentLength ?? 0;
+    } catch (err) {
+      if (isNotFound(err)) throw new BlobNotFoundError(key, this.where);
+      throw err;
+    }
+  }
+
   async has(key: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }));

@@ -16,5 +16,7 @@ export function verifyingStream(source: Readable, key: string, expected: string)
     },
   });
   source.on('error', (err) => check.destroy(err));
+  // a reader that stops early destroys `check`: release the file or connection behind it too
+  check.on('close', () => source.destroy());
   return source.pipe(check);
 }

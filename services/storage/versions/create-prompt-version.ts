@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient, PromptVersion } from '../generated/client.js';
+import { isUniqueViolation } from '../../domain/index.js';
 import { allocateVersion } from './allocate-version.js';
 
 /** Everything a version row holds except what the database assigns (id, version, createdAt). */
@@ -35,8 +36,4 @@ export async function createPromptVersion(prisma: PrismaClient, data: NewPromptV
 async function findByRequestId(prisma: PrismaClient, data: NewPromptVersion): Promise<PromptVersion | null> {
   if (data.requestId === undefined || data.requestId === null) return null;
   return prisma.promptVersion.findUnique({ where: { taskId_requestId: { taskId: data.taskId, requestId: data.requestId } } });
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
 }

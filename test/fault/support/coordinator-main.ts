@@ -5,7 +5,8 @@
  */
 import { pino } from 'pino';
 import { coordinatorModule } from '../../../services/coordinator/server-module.js';
-import { registryModule, startServer } from '../../../services/server/index.js';
+import { registryModule } from '../../../services/registry/server-module.js';
+import { startServer } from '../../../services/server/index.js';
 import { LocalBlobStore } from '../../../services/storage/index.js';
 
 const [port, dataDir] = process.argv.slice(2);

@@ -8,7 +8,8 @@ import { createToken, withAccessControl, type ProcessToken, type Role } from '..
 import { DEFAULT_LIMITS, type Limits } from '../../../services/config/index.js';
 import * as grpc from '@grpc/grpc-js';
 import { createClient, createGrpcTransport, RpcError, type GrpcTransport, type TlsOptions } from '../../../services/grpc/index.js';
-import { allInOneModules, startServer, type RunningServer } from '../../../services/server/index.js';
+import { allInOneModules } from '../../../services/cli/commands/all-in-one.js';
+import { startServer, type RunningServer } from '../../../services/server/index.js';
 import type { PrismaClient } from '../../../services/storage/index.js';
 
 export interface SecureServer {
@@ -26,10 +27,12 @@ const silent = pino({ level: 'silent' });
 
 export async function startSecureServer(options: { limits?: Partial<Limits>; authenticate?: boolean; tls?: TlsOptions; processTokens?: readonly ProcessToken[]; logger?: Logger; tokenCacheMs?: number } = {}): Promise<SecureServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-security-'));
-  const modules = withAccessControl(allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 } }), {
+  // the guard and the coordinator enforce one set of limits, as `ptune serve` passes them
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const modules = withAccessControl(allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 }, coordinator: { limits } }), {
     authenticate: options.authenticate ?? true,
     host: '127.0.0.1',
-    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    limits,
     tokenCacheMs: options.tokenCacheMs ?? 0,
     processTokens: options.processTokens,
   });

@@ -2,7 +2,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { encoderFlagNames, methodFlagNames, type MethodFlag } from '../../../engine/index.js';
+// the flag vocabulary only: the engine's index would load onnxruntime into every command that parses options
+import { encoderFlagNames, methodFlagNames, type MethodFlag } from '../../../engine/methods/method-flags.js';
 
 export function integerAtLeast(min: number): (value: string) => number {
   return (value) => {

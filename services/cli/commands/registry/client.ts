@@ -3,20 +3,16 @@ import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { toJson } from '@bufbuild/protobuf';
 import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
-import { PromptRegistryService } from '../../../gen/ptune/v1/registry_pb.js';
-import { createClient, RpcError, type ServiceClient } from '../../../grpc/index.js';
-import { openTransport } from '../../client.js';
-import { parseTaskName } from '../../../registry/index.js';
+import { clientOptionsFromEnv, connect, DEFAULT_SERVER, type PtuneClient, type RegistryClient } from '../../../client/index.js';
+import { parseTaskName } from '../../../domain/index.js';
 import type { TaskRef } from '../../../gen/ptune/v1/common_pb.js';
-
-export const DEFAULT_SERVER = '127.0.0.1:50051';
+import { RpcError } from '../../../grpc/index.js';
+import { describeRpcFailure } from '../rpc-failure.js';
 
 export interface ClientFlags {
   server: string;
   json?: boolean;
 }
-
-export type RegistryClient = ServiceClient<typeof PromptRegistryService>;
 
 /** Adds --server and --json to a client command. */
 export function clientCommand(parent: Command, name: string, description: string): Command {
@@ -28,24 +24,26 @@ export function clientCommand(parent: Command, name: string, description: string
 }
 
 /**
- * Runs `body` with a registry client; a failed call becomes an error whose message starts with the
- * gRPC status name ("NOT_FOUND: task default/x does not exist; …"), which the bin prints before
- * exiting non-zero.
+ * Runs `body` with clients of every service at --server (token and TLS from the environment or the
+ * config file); a failed call becomes an error whose message starts with the gRPC status name
+ * ("NOT_FOUND: task default/x does not exist; …"), which the bin prints before exiting non-zero.
  */
-export async function withRegistry<T>(flags: ClientFlags, body: (client: RegistryClient) => Promise<T>): Promise<T> {
-  const transport = openTransport(flags.server);
+export async function withClient<T>(flags: ClientFlags, body: (client: PtuneClient) => Promise<T>): Promise<T> {
+  const client = connect(flags.server, clientOptionsFromEnv(process.env));
   try {
-    return await body(createClient(PromptRegistryService, transport));
+    return await body(client);
   } catch (err) {
     if (err instanceof RpcError) {
       const hint = err.codeName === 'UNAVAILABLE' ? ` (is \`ptune serve\` running at ${flags.server}?)` : '';
-      throw new Error(`${err.codeName}: ${err.message}${hint}`, { cause: err });
+      throw new Error(describeRpcFailure(err, flags.server, hint), { cause: err });
     }
     throw err;
   } finally {
-    transport.close();
+    client.close();
   }
 }
+
+export const withRegistry = <T>(flags: ClientFlags, body: (client: RegistryClient) => Promise<T>): Promise<T> => withClient(flags, (c) => body(c.registry));
 
 /** `namespace/name` or a bare `name` (namespace "default"). */
 export function taskRef(text: string): TaskRef {

@@ -1,31 +1,35 @@
 /** `ptune models add` and `ptune models list` (joining the `models` group the engine commands share). */
-import { open, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { ListBaseModelsResponseSchema, RegisterBaseModelResponseSchema, WeightsFormat, type RegisterBaseModelRequestSchema } from '../../../gen/ptune/v1/registry_pb.js';
-import type { MessageInitShape } from '@bufbuild/protobuf';
+import { ListBaseModelsResponseSchema, RegisterBaseModelResponseSchema, WeightsFormat } from '../../../gen/ptune/v1/registry_pb.js';
+import { modelUpload, type LocalFile, type LocalModel } from '../../../client/index.js';
 import { clientCommand, printJson, printTable, shortSha, withRegistry, type ClientFlags } from './client.js';
 import { uploadProgress } from '../upload-progress.js';
 
-const CHUNK = 1024 * 1024;
 
 export function registerModelCommands(program: Command): void {
   const models = program.commands.find((c) => c.name() === 'models') ?? program.command('models').description('model files');
 
-  clientCommand(models, 'add', 'register a base model from a GGUF file (architecture and tokenizer are read from it)')
+  clientCommand(models, 'add', 'register a base model: a GGUF file, or a Hugging Face checkpoint folder (every file is uploaded and checked)')
     .requiredOption('--name <name>', 'model name, e.g. stories260k')
-    .requiredOption('--file <file.gguf>', 'weights file')
+    .option('--file <file.gguf>', 'a GGUF file (architecture and tokenizer are read from it)')
+    .option('--dir <folder>', 'a Hugging Face folder: config.json, tokenizer.json, model.safetensors or shards + model.safetensors.index.json, [tokenizer_config.json, generation_config.json]')
     .option('--created-by <who>', 'identity recorded with the model', process.env.USER ?? '')
-    .action(async (flags: ClientFlags & { name: string; file: string; createdBy: string }) => {
-      const size = (await stat(flags.file).catch(() => undefined))?.size;
-      if (size === undefined) throw new Error(`--file ${flags.file} does not exist`);
-      const progress = flags.json ? undefined : uploadProgress(`uploading ${flags.file}`, size);
-      const response = await withRegistry(flags, (client) => client.registerBaseModel(weightsUpload(flags.name, flags.file, size, flags.createdBy, (n) => progress?.advance(n)))).finally(() => progress?.stop());
+    .action(async (flags: ClientFlags & { name: string; file?: string; dir?: string; createdBy: string }) => {
+      if ((flags.file === undefined) === (flags.dir === undefined)) throw new Error('give exactly one of --file FILE.gguf or --dir FOLDER');
+      const source = flags.dir !== undefined ? await folderFiles(flags.dir) : await singleFile(flags.file!);
+      const size = source.files.reduce((sum, f) => sum + f.size, 0);
+      const progress = flags.json ? undefined : uploadProgress(`uploading ${flags.dir ?? flags.file}`, size);
+      const upload = modelUpload(flags.name, source, flags.createdBy, (n) => progress?.advance(n));
+      const response = await withRegistry(flags, (client) => client.registerBaseModel(upload)).finally(() => progress?.stop());
       if (flags.json) return printJson(RegisterBaseModelResponseSchema, response);
       const m = response.baseModel;
       const a = m?.architecture;
       process.stdout.write(
         `${response.created ? 'registered' : 'already registered:'} ${m?.name} — ${a?.family}, hidden ${a?.hiddenSize}, ${a?.numLayers} layers, ` +
-          `${a?.numAttentionHeads}/${a?.numKeyValueHeads} heads, vocab ${a?.vocabSize}, context ${a?.contextLength}, sha256 ${m?.fingerprintSha256}\n`,
+          `${a?.numAttentionHeads}/${a?.numKeyValueHeads} heads, vocab ${a?.vocabSize}, context ${a?.contextLength}, ` +
+          `${WeightsFormat[m?.weightsFormat ?? 0]} (${m?.files.length} files), sha256 ${m?.fingerprintSha256}\n`,
       );
     });
 
@@ -52,17 +56,21 @@ export function registerModelCommands(program: Command): void {
   });
 }
 
-export async function* weightsUpload(name: string, file: string, size: number, createdBy: string, onChunk?: (bytes: number) => void): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
-  yield { part: { case: 'header', value: { name, sizeBytes: BigInt(size), createdBy } } };
-  const handle = await open(file, 'r');
-  try {
-    for (let at = 0; at < size; at += CHUNK) {
-      const buffer = Buffer.alloc(Math.min(CHUNK, size - at));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
-      yield { part: { case: 'chunk', value: buffer.subarray(0, bytesRead) } };
-      onChunk?.(bytesRead);
-    }
-  } finally {
-    await handle.close();
+async function singleFile(file: string): Promise<LocalModel> {
+  const size = (await stat(file).catch(() => undefined))?.size;
+  if (size === undefined) throw new Error(`--file ${file} does not exist`);
+  return { folder: false, files: [{ path: path.basename(file), file, size }] };
+}
+
+async function folderFiles(dir: string): Promise<LocalModel> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => {
+    throw new Error(`--dir ${dir} is not a readable folder`);
+  });
+  const files: LocalFile[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const file = path.join(dir, entry.name);
+    if (!entry.isFile()) throw new Error(`--dir ${dir}: ${entry.name} is not a regular file (a checkpoint folder is flat)`);
+    files.push({ path: entry.name, file, size: (await stat(file)).size });
   }
+  return { folder: true, files };
 }

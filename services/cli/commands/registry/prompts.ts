@@ -4,28 +4,26 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { dtypeFlagNames, dtypeFromFlag, methodFlagNames, methodFromFlag } from '../../../domain/index.js';
 import { Dtype, TuningMethod } from '../../../gen/ptune/v1/common_pb.js';
 import {
   CreatePromptVersionResponseSchema,
   ExportPeftResponseSchema,
   GetPromptStreamHeaderSchema,
   ListPromptVersionsResponseSchema,
-  PayloadFormat,
   PromptVersionOrderBy,
-  type CreatePromptVersionStreamRequestSchema,
   type PromptSelectorSchema,
   type PromptVersion,
   type PromptVersionSpecSchema,
 } from '../../../gen/ptune/v1/registry_pb.js';
 import { RpcError } from '../../../grpc/index.js';
-import { sha256Hex } from '../../../registry/prompt-tensor.js';
+import { downloadPrompt, pushPrompt, sha256Hex, type PromptPayload, type RegistryClient } from '../../../client/index.js';
 import { integerAtLeast } from '../engine/options.js';
-import { clientCommand, printJson, printTable, shortSha, taskRef, withRegistry, type ClientFlags, type RegistryClient } from './client.js';
+import { clientCommand, printJson, printTable, shortSha, taskRef, withRegistry, type ClientFlags } from './client.js';
 
-const UNARY_LIMIT = 4 * 1024 * 1024;
-const CHUNK = 1024 * 1024;
-const METHODS: Record<string, TuningMethod> = { prompt: TuningMethod.PROMPT_TUNING, 'p-tuning': TuningMethod.P_TUNING, prefix: TuningMethod.PREFIX_TUNING };
-const DTYPES: Record<string, Dtype> = { f32: Dtype.F32, f16: Dtype.F16, bf16: Dtype.BF16 };
+/** An optional `--method` / `--dtype` flag (commander has checked the choice) → the wire enum, UNSPECIFIED when absent. */
+const methodOf = (flag: string | undefined): TuningMethod => (flag === undefined ? TuningMethod.UNSPECIFIED : methodFromFlag(flag)!);
+const dtypeOf = (flag: string | undefined): Dtype => (flag === undefined ? Dtype.UNSPECIFIED : dtypeFromFlag(flag)!);
 
 type Spec = MessageInitShape<typeof PromptVersionSpecSchema>;
 type Selector = MessageInitShape<typeof PromptSelectorSchema>;
@@ -45,7 +43,7 @@ export function registerPromptCommands(program: Command): void {
     .requiredOption('--model <name>', 'registered base model the prompt was trained for')
     .requiredOption('--file <path>', 'a .safetensors file with "prompt_embeddings", or a PEFT adapter folder')
     .option('--alias <alias>', 'point this alias at the new version')
-    .addOption(new Option('--method <method>', 'tuning method (default: prompt, or the adapter\'s peft_type)').choices(Object.keys(METHODS)))
+    .addOption(new Option('--method <method>', 'tuning method (default: prompt, or the adapter\'s peft_type)').choices(methodFlagNames))
     .option('--metric <name=value>', 'evaluation metric to record (repeatable)', metricOption)
     .option('--request-id <id>', 'idempotency key: pushing again with it returns the same version', randomUUID())
     .option('--created-by <who>', 'identity recorded with the version', process.env.USER ?? '')
@@ -54,7 +52,7 @@ export function registerPromptCommands(program: Command): void {
       const spec: Spec = {
         task,
         baseModel: flags.model,
-        method: flags.method === undefined ? TuningMethod.UNSPECIFIED : METHODS[flags.method],
+        method: methodOf(flags.method),
         metrics: flags.metric ?? {},
         alias: flags.alias ?? '',
         requestId: flags.requestId,
@@ -63,7 +61,7 @@ export function registerPromptCommands(program: Command): void {
       const payload = await readPayload(flags.file);
       const result = await withRegistry(flags, async (client) => {
         const createdTask = await ensureTask(client, task, flags.createdBy);
-        const { version, created } = await pushPayload(client, spec, payload);
+        const { version, created } = await pushPrompt(client, spec, payload);
         return { createdTask, response: create(CreatePromptVersionResponseSchema, { version, created }) };
       });
       if (flags.json) return printJson(CreatePromptVersionResponseSchema, result.response);
@@ -76,7 +74,7 @@ export function registerPromptCommands(program: Command): void {
   clientCommand(prompts, 'list', "list a task's versions")
     .requiredOption('--task <task>', 'namespace/name, or name')
     .option('--model <name>', 'only versions for this base model')
-    .addOption(new Option('--method <method>', 'only this tuning method').choices(Object.keys(METHODS)))
+    .addOption(new Option('--method <method>', 'only this tuning method').choices(methodFlagNames))
     .option('--order-by <key>', 'version | created | metric:NAME (e.g. metric:eval_loss)', 'version')
     .option('--desc', 'descending order')
     .option('--limit <n>', 'at most this many rows', integerAtLeast(1), 1000)
@@ -88,7 +86,7 @@ export function registerPromptCommands(program: Command): void {
         client.listPromptVersions({
           task: taskRef(flags.task),
           baseModel: flags.model ?? '',
-          method: flags.method === undefined ? TuningMethod.UNSPECIFIED : METHODS[flags.method],
+          method: methodOf(flags.method),
           orderBy,
           orderMetric: metric,
           descending: flags.desc === true,
@@ -118,12 +116,12 @@ export function registerPromptCommands(program: Command): void {
     .option('--version <v>', 'version number', integerAtLeast(1))
     .option('--alias <alias>', 'alias to resolve, e.g. production')
     .requiredOption('--out <file>', 'safetensors file to write')
-    .addOption(new Option('--dtype <dtype>', 'element type of the file').choices(Object.keys(DTYPES)))
+    .addOption(new Option('--dtype <dtype>', 'element type of the file').choices(dtypeFlagNames))
     .action(async (flags: ClientFlags & { task: string; version?: number; alias?: string; out: string; dtype?: string }) => {
       const prompt = selector(flags);
       const existing = await readFile(flags.out).catch(() => undefined);
       const result = await withRegistry(flags, (client) =>
-        download(client, { prompt, dtype: flags.dtype === undefined ? Dtype.UNSPECIFIED : DTYPES[flags.dtype], ifNoneMatch: existing === undefined ? '' : sha256Hex(existing) }),
+        downloadPrompt(client, { prompt, dtype: dtypeOf(flags.dtype), ifNoneMatch: existing === undefined ? '' : sha256Hex(existing) }),
       );
       if (!result.header.notModified) await writeAtomically(flags.out, result.bytes);
       if (flags.json) return printJson(GetPromptStreamHeaderSchema, result.header);
@@ -136,10 +134,10 @@ export function registerPromptCommands(program: Command): void {
     .requiredOption('--task <task>', 'namespace/name, or name')
     .requiredOption('--version <v>', 'version number', integerAtLeast(1))
     .requiredOption('--peft <dir>', 'folder to write (created if needed)')
-    .addOption(new Option('--dtype <dtype>', 'element type of the weights').choices(Object.keys(DTYPES)))
+    .addOption(new Option('--dtype <dtype>', 'element type of the weights').choices(dtypeFlagNames))
     .action(async (flags: ClientFlags & { task: string; version: number; peft: string; dtype?: string }) => {
       const response = await withRegistry(flags, (client) =>
-        client.exportPeft({ prompt: selector(flags), dtype: flags.dtype === undefined ? Dtype.UNSPECIFIED : DTYPES[flags.dtype] }),
+        client.exportPeft({ prompt: selector(flags), dtype: dtypeOf(flags.dtype) }),
       );
       await mkdir(flags.peft, { recursive: true });
       await writeAtomically(path.join(flags.peft, 'adapter_model.safetensors'), response.adapterModelSafetensors);
@@ -176,9 +174,7 @@ async function ensureTask(client: RegistryClient, task: ReturnType<typeof taskRe
   }
 }
 
-type Payload = { kind: 'safetensors'; bytes: Uint8Array } | { kind: 'peft'; config: Uint8Array; bytes: Uint8Array };
-
-async function readPayload(file: string): Promise<Payload> {
+async function readPayload(file: string): Promise<PromptPayload> {
   const info = await stat(file).catch(() => undefined);
   if (info === undefined) throw new Error(`--file ${file} does not exist`);
   if (!info.isDirectory()) return { kind: 'safetensors', bytes: await readFile(file) };
@@ -187,51 +183,6 @@ async function readPayload(file: string): Promise<Payload> {
       throw new Error(`--file ${file} is a folder but has no ${name}; a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors`);
     });
   return { kind: 'peft', config: await read('adapter_config.json'), bytes: await read('adapter_model.safetensors') };
-}
-
-/** Unary up to the server's default limit, streamed above it. */
-async function pushPayload(client: RegistryClient, spec: Spec, payload: Payload) {
-  if (payload.bytes.byteLength + (payload.kind === 'peft' ? payload.config.byteLength : 0) <= UNARY_LIMIT) {
-    return client.createPromptVersion({
-      spec,
-      payload:
-        payload.kind === 'peft'
-          ? { case: 'peftAdapter', value: { adapterConfigJson: payload.config, adapterModelSafetensors: payload.bytes } }
-          : { case: 'safetensors', value: payload.bytes },
-    });
-  }
-  async function* messages(): AsyncGenerator<MessageInitShape<typeof CreatePromptVersionStreamRequestSchema>> {
-    yield {
-      part: {
-        case: 'header',
-        value: {
-          spec,
-          format: payload.kind === 'peft' ? PayloadFormat.PEFT : PayloadFormat.SAFETENSORS,
-          adapterConfigJson: payload.kind === 'peft' ? payload.config : new Uint8Array(),
-          sizeBytes: BigInt(payload.bytes.byteLength),
-          expectedSha256: sha256Hex(payload.bytes),
-        },
-      },
-    };
-    for (let at = 0; at < payload.bytes.byteLength; at += CHUNK) yield { part: { case: 'chunk', value: payload.bytes.subarray(at, at + CHUNK) } };
-  }
-  return client.createPromptVersionStream(messages());
-}
-
-/** GetPromptStream, reassembled and checked against the header's size and sha256. */
-async function download(client: RegistryClient, request: { prompt: Selector; dtype: Dtype; ifNoneMatch: string }) {
-  let header;
-  const chunks: Uint8Array[] = [];
-  for await (const message of client.getPromptStream(request)) {
-    if (message.part.case === 'header') header = message.part.value;
-    else if (message.part.case === 'chunk') chunks.push(message.part.value);
-  }
-  if (header === undefined) throw new Error('the server sent no header');
-  const bytes = Buffer.concat(chunks);
-  if (!header.notModified && (bytes.byteLength !== Number(header.payloadSizeBytes) || sha256Hex(bytes) !== header.payloadSha256)) {
-    throw new Error(`download damaged: got ${bytes.byteLength} bytes with sha256 ${sha256Hex(bytes)}, expected ${header.payloadSizeBytes} bytes with ${header.payloadSha256}`);
-  }
-  return { header, bytes };
 }
 
 async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {

@@ -61,7 +61,7 @@ function namingOf(spec: ModelSpec, stored: Map<string, StoredHfTensor>): HfNamin
   return DEFAULT_NAMING.llama;
 }
 
-function chatTemplateOf(config: unknown, jinja: string | undefined, source: string): string | undefined {
+export function hfChatTemplate(config: unknown, jinja: string | undefined, source: string): string | undefined {
   if (jinja !== undefined) return jinja;
   const t = (config as { chat_template?: unknown } | undefined)?.chat_template;
   if (t === undefined || t === null) return undefined;
@@ -72,6 +72,11 @@ function chatTemplateOf(config: unknown, jinja: string | undefined, source: stri
     if (typeof d?.template === 'string') return d.template;
   }
   throw new Error(`${source}: chat_template must be a string or a list with a "default" entry`);
+}
+
+/** Whether a file of this name may be part of a checkpoint folder (before any byte is read). */
+export function isHfFolderFile(name: string): boolean {
+  return name === 'config.json' || name === 'tokenizer.json' || name === INDEX_FILE || KNOWN_FILES.has(name) || /^[A-Za-z0-9][A-Za-z0-9._-]*\.safetensors$/.test(name);
 }
 
 export async function loadHfFolder(dir: string): Promise<HfFolder> {
@@ -143,7 +148,9 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
   const tokenizerConfigPath = join(dir, 'tokenizer_config.json');
   const tokenizerConfig = names.has('tokenizer_config.json') ? await readJson(tokenizerConfigPath) : undefined;
   const jinja = names.has('chat_template.jinja') ? await readFile(join(dir, 'chat_template.jinja'), 'utf8') : undefined;
-  const chatTemplate = chatTemplateOf(tokenizerConfig, jinja, tokenizerConfigPath);
+  const chatTemplate = hfChatTemplate(tokenizerConfig, jinja, tokenizerConfigPath);
+  // generation_config.json changes no math, but a damaged one means a damaged folder
+  for (const name of ['generation_config.json', 'special_tokens_map.json']) if (names.has(name)) await readJson(join(dir, name));
   const files = entries.filter((e) => e.isFile()).map((e) => e.name).sort();
   return {
     dir,

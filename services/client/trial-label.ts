@@ -1,4 +1,4 @@
-import type { Trial } from '../../gen/ptune/v1/training_pb.js';
+import type { Trial } from '../gen/ptune/v1/training_pb.js';
 
 /** "feelings lr=0.03 vt=8": a trial named by its task and sweep point (the namespace only when not "default"). */
 export function trialLabel(trial: Trial): string {

@@ -1,3 +1,7 @@
+/**
+ * A TrainPrompt sweep: its size (the trial count the coordinator and the access guard limit) and its
+ * grid of trial points.
+ */
 import { create } from '@bufbuild/protobuf';
 import {
   MethodSettingsSchema,
@@ -7,7 +11,7 @@ import {
   type OptimizerSettings,
   type Sweep,
   type TrialPoint,
-} from '../../gen/ptune/v1/training_pb.js';
+} from '../gen/ptune/v1/training_pb.js';
 
 /** Number of grid points of a sweep (1 for no sweep). */
 export function sweepSize(sweep: Sweep | undefined): number {

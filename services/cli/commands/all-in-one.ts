@@ -1,9 +1,9 @@
-import { coordinatorModule } from '../coordinator/server-module.js';
-import type { CoordinatorConfig } from '../coordinator/index.js';
-import { inProcessWorkersModule, type InProcessWorkersOptions } from '../worker/server-module.js';
-import { registryModule } from './registry-module.js';
-import type { ServerModule } from './server-module.js';
-import { sweeperModule, type SweeperOptions } from './sweeper-module.js';
+/** The composition root of `ptune serve` and `ptune coordinator`: which modules one process runs. */
+import type { CoordinatorConfig } from '../../coordinator/index.js';
+import { coordinatorModule } from '../../coordinator/server-module.js';
+import { registryModule } from '../../registry/server-module.js';
+import { sweeperModule, type ServerModule, type SweeperOptions } from '../../server/index.js';
+import { inProcessWorkersModule, type InProcessWorkersOptions } from '../../worker/server-module.js';
 
 export interface AllInOneOptions {
   sweeper?: SweeperOptions;

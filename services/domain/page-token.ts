@@ -1,4 +1,4 @@
-import { invalidArgument } from './status.js';
+import { invalidArgument } from './errors.js';
 
 /**
  * Opaque keyset cursors: base64url JSON of the last row's sort key plus a `scope` string naming the

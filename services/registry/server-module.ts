@@ -1,5 +1,5 @@
-import { createPromptRegistry, type PromptRegistryOptions } from '../registry/index.js';
-import type { ServerModule } from './server-module.js';
+import type { ServerModule } from '../server/index.js';
+import { createPromptRegistry, type PromptRegistryOptions } from './registry-service.js';
 
 export interface RegistryModuleOptions extends Omit<PromptRegistryOptions, 'prisma' | 'blobs' | 'hotReadUrl' | 'changes'> {
   /**

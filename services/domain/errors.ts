@@ -1,15 +1,19 @@
 import { status } from '@grpc/grpc-js';
-import { RpcError } from '../grpc/index.js';
+import { RpcError } from '../grpc/rpc-error.js';
 
 /**
- * The registry's error vocabulary. Every refusal names what to fix; `field` (a request field path such
- * as "spec.task.name") travels in the error details so clients can point at it.
+ * The one way a service refuses a call: registry, coordinator and auth raise a gRPC status through
+ * these helpers. Every refusal names what to fix; `field` (a request field path such as
+ * "spec.task.name") travels in the error details so clients can point at it.
  */
 export const invalidArgument = (field: string, message: string): RpcError =>
   new RpcError(status.INVALID_ARGUMENT, `${field}: ${message}`, { field });
 
 export const notFound = (message: string, details: Record<string, string> = {}): RpcError =>
   new RpcError(status.NOT_FOUND, message, details);
+
+/** A request field names something that does not exist (a task, a dataset, a base model). */
+export const notFoundAt = (field: string, message: string): RpcError => new RpcError(status.NOT_FOUND, `${field}: ${message}`, { field });
 
 export const alreadyExists = (message: string, details: Record<string, string> = {}): RpcError =>
   new RpcError(status.ALREADY_EXISTS, message, details);
@@ -28,7 +32,8 @@ export const aborted = (message: string, details: Record<string, string> = {}): 
 export const resourceExhausted = (message: string, details: Record<string, string> = {}): RpcError =>
   new RpcError(status.RESOURCE_EXHAUSTED, message, details);
 
-/** Prisma's error code for a unique-constraint violation. */
+
+/** Whether a database write failed on a unique constraint (Prisma's P2002), e.g. a racing idempotent create. */
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
 }

@@ -1,9 +1,11 @@
 import type { TaskRef } from '../gen/ptune/v1/common_pb.js';
-import { invalidArgument } from './status.js';
+import { invalidArgument } from './errors.js';
 
 /**
- * Naming rules. A task is `namespace/name`; the CLI accepts a bare `name` for the `default`
- * namespace. On the wire both parts are required (the contract says 1..63 characters each).
+ * Naming rules, the only definition: the registry, TrainPrompt, the access guard and the CLI check
+ * names here. A task is `namespace/name`; the CLI accepts a bare `name` for the `default` namespace.
+ * On the wire both parts are required (the contract says 1..63 characters each). An alias may not
+ * start with a digit, so `task@3` is always a version number and never an alias.
  */
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -25,6 +27,12 @@ export function checkTaskRef(ref: TaskRef | undefined, field: string): TaskName 
 
 export function checkNamespace(value: string, field: string): void {
   checkSegment(value, field);
+}
+
+/** A token's namespace: a task namespace or ALL_NAMESPACES; the reason it is not, or undefined. */
+export function namespaceProblem(namespace: string, allNamespaces: string): string | undefined {
+  if (namespace === allNamespaces || SEGMENT.test(namespace)) return undefined;
+  return `namespace ${JSON.stringify(namespace)} must be "${allNamespaces}" or 1..63 lowercase letters, digits, '-' or '_' (as task namespaces)`;
 }
 
 function checkSegment(value: string, field: string): void {

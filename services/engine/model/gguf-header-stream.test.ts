@@ -1,0 +1,36 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeGeneratedModel } from './generate.js';
+import { readGgufHeaderStream } from './gguf-header-stream.js';
+import { parseGgufHeader } from './gguf-parse.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-gguf-prefix-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('readGgufHeaderStream', () => {
+  it('reads the same header as parsing the whole file, from a prefix of a model larger than its first attempt', async () => {
+    const file = path.join(dir, 'demo.gguf');
+    await writeGeneratedModel('demo', 2, file); // ≈ 3 MiB: more than the first 1 MiB attempt
+    const bytes = new Uint8Array(await readFile(file));
+    let read = 0;
+    const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
+    stream.on('data', (chunk) => (read += chunk.length));
+    const { header } = await readGgufHeaderStream(stream, bytes.byteLength, file);
+    expect(header).toEqual(parseGgufHeader(bytes, file));
+    expect(read).toBeLessThan(bytes.byteLength);
+  });
+
+  it('reports what the parser reports for a damaged file', async () => {
+    const cut = path.join(dir, 'cut.gguf');
+    await writeFile(cut, (await readFile(path.join(dir, 'demo.gguf'))).subarray(0, 4000));
+    await expect(readGgufHeaderStream(createReadStream(cut), 4000, cut)).rejects.toThrow(/past the end|too short|truncated|exceeds|bytes/);
+  });
+});
