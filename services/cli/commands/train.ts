@@ -8,10 +8,11 @@ import { defaultInitFor, methodFromFlags } from '../../engine/methods/method-fla
 import type { MethodOptions } from '../../engine/index.js';
 import { parsePromptInit } from '../../engine/train/prompt-init.js';
 import type { PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
-import { JobSchema, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
+import { JobSchema, JobState, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
 import { jobEvents, uploadDataset, type TrainingClient } from '../../client/index.js';
 import { integerAtLeast, methodOptions, positiveNumber, withOptions, type MethodFlags } from './engine/options.js';
 import { describeEvent, printJobResults, shortId, trialStateName } from './jobs.js';
+import { checkTrainInputs, ensureTask } from './train-preflight.js';
 import { clientCommand, printJson, taskRef, withClient, type ClientFlags } from './registry/client.js';
 
 interface TrainFlags extends ClientFlags, MethodFlags {
@@ -104,7 +105,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--max-attempts <n>', 'attempts per trial', integerAtLeast(1))
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
     .option('--created-by <who>', 'identity recorded on the job', process.env.USER ?? '')
-    .option('--wait', 'follow the job with a progress bar per trial, then print the results')
+    .option('--wait', 'follow the job with a progress bar per trial, then print the results; exit status 1 when the job ends FAILED or CANCELLED')
     .action(async (flags: TrainFlags) => {
       if (flags.task.length === 0) throw new Error('give at least one --task with its --train and --eval files (examples: ptune train --help)');
       if (flags.task.length !== flags.train.length || flags.task.length !== flags.eval.length) {
@@ -114,10 +115,13 @@ export function registerTrainCommands(program: Command): void {
       const init = parseInit(flags.init ?? defaultInitFor(method));
       const higherIsBetter = flags.selection !== 'eval_loss';
       await withClient(flags, async ({ registry, training: client }) => {
+        // nothing is created before the files and the model are known to be good
+        const files = [...flags.train.map((path) => ({ flag: '--train', path })), ...flags.eval.map((path) => ({ flag: '--eval', path }))];
+        await checkTrainInputs(registry, flags.model, files);
         const tasks: MessageInitShape<typeof TaskDataSchema>[] = [];
         for (const [i, name] of flags.task.entries()) {
           const task = taskRef(name);
-          await registry.createTask({ task, createdBy: flags.createdBy }); // idempotent: the job needs the task to exist
+          await ensureTask(registry, task, flags.createdBy); // the job needs the task to exist
           const train = await uploadDataset(client, flags.train[i]);
           const evalSha = await uploadDataset(client, flags.eval[i]);
           tasks.push({ task, train: { source: { case: 'sha256', value: train } }, eval: { source: { case: 'sha256', value: evalSha } } });
@@ -149,8 +153,10 @@ export function registerTrainCommands(program: Command): void {
         if (!flags.json) process.stdout.write(`job ${job!.id}: ${job!.trials.length} trial(s)\n`);
         await follow(client, job!.id, !flags.json);
         const final = (await client.getJob({ jobId: job!.id })).job!;
-        if (flags.json) return printJson(JobSchema, final);
-        printJobResults(final);
+        if (flags.json) printJson(JobSchema, final);
+        else printJobResults(final);
+        // for scripts: a job that ends FAILED or CANCELLED is a failed command
+        if (final.state !== JobState.SUCCEEDED) process.exitCode = 1;
       });
     });
 }
