@@ -6,7 +6,7 @@ import { generatedTokenizerSpec } from '../tokenizer/generated-tokenizer.js';
 import { tokenizerMetadata } from '../tokenizer/gguf-tokenizer.js';
 import { loadGgufBytes } from './gguf.js';
 import { serializeGguf, type GgufTensorToWrite } from './gguf-serialize.js';
-import { ggufArchitectureOf, ggufMetadataFromSpec, specFromGguf } from './gguf-spec.js';
+import { ggufArchitectureOf, ggufMetadataFromSpec } from './gguf-spec.js';
 import { ggufTensorsFromCanonical } from './gguf-tensors.js';
 import { GgmlType, type GgufValue } from './gguf-types.js';
 import { dequantize, ggmlCodeOf, quantize } from './quant/index.js';
@@ -109,7 +109,7 @@ describe('GGUF refusals name the key or tensor', () => {
     },
   ];
   it.each(cases)('$name', async ({ family, edit, error }) => {
-    const { bytes, spec } = ggufOf(family, edit);
+    const { bytes } = ggufOf(family, edit);
     await expect(readGguf(bytes, 'bad.gguf')).rejects.toThrow(error);
     await expect(readGguf(bytes, 'bad.gguf')).rejects.toThrow(/^bad\.gguf: /);
   });
