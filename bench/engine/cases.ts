@@ -7,7 +7,7 @@ import { llamaWeightsFromDecoder } from '../../services/engine/model/llama.js';
 import { Rng } from '../../services/engine/model/rng.js';
 import { stories260K } from '../../services/engine/model/stories260k-fixture.js';
 import { loadExampleSet } from '../../services/engine/train/example-set.js';
-import { promptFromTokenRows, sampleVocabTokenIds } from '../../services/engine/train/prompt-init.js';
+import { promptFromTokenRows, sampleVocabTokenIds } from '../../services/engine/prompt/prompt-init.js';
 import { writeHfModel } from '../../services/engine/model/hf/generate-hf.js';
 import type { Family } from '../../services/engine/model/spec.js';
 import { weightName, type F32Tensor } from '../../services/engine/model/weights.js';

@@ -11,7 +11,7 @@ export type { LlamaConfig } from './model/llama.js';
 export type { ExecutionProvider } from './graph/run.js';
 export { DataError } from './data/jsonl.js';
 
-export { loadExampleSet, exampleSet, type ExampleSet } from './train/example-set.js';
+export { loadExampleSet, type ExampleSet } from './train/example-set.js';
 export {
   train,
   type TrainOptions,
@@ -20,36 +20,27 @@ export {
   type TrainResult,
   type CheckpointEvent,
 } from './train/train.js';
-export { TrainingAbortedError, TrainingDivergedError } from './train/errors.js';
-export type { TrainCheckpoint, RunIdentity } from './train/checkpoint.js';
-export { encodeCheckpoint, decodeCheckpoint, readCheckpointFile, writeCheckpointFile, CHECKPOINT_FILE } from './train/checkpoint-file.js';
-export { parsePromptInit, formatPromptInit, promptInitForms, type PromptInit } from './train/prompt-init.js';
-export { scheduleNames, type ScheduleName } from './train/schedule.js';
-export { evaluatePrompt, type EvalMetrics, type EvaluatePromptOptions } from './train/evaluate.js';
+export { TrainingAbortedError } from './train/errors.js';
+export type { TrainCheckpoint } from './train/checkpoint.js';
+export type { RunIdentity } from './prompt/run-identity.js';
+export { decodeCheckpoint, readCheckpointFile } from './train/checkpoint-file.js';
+export { parsePromptInit, type PromptInit } from './prompt/prompt-init.js';
+export { scheduleNames, type ScheduleName } from './prompt/vocabulary.js';
+export { evaluatePrompt, type EvaluatePromptOptions } from './train/evaluate.js';
+export { type EvalMetrics } from './prompt/vocabulary.js';
 export { generateText, type GenerateTextOptions, type GeneratedText } from './train/generate-text.js';
 export {
-  PROMPT_TENSOR,
   promptMetadata,
   encodePromptFile,
   decodePromptFile,
-  readPromptFile,
-  readPromptFor,
   type PromptFile,
-} from './train/prompt-file.js';
+} from './prompt/prompt-file.js';
 export { writePromptOutputs, type PromptOutputs } from './train/write-outputs.js';
-export type { ParameterSet } from './train/adamw.js';
+export type { ParameterSet } from './prompt/vocabulary.js';
 export {
-  createMethod,
   defaultInitFor,
-  encoderFlagNames,
-  methodFlagNames,
   methodFromFlags,
-  methodNames,
-  methodSettings,
   readStoredPrompt,
-  decodeStoredPrompt,
-  prefixWidth,
-  kvDim,
   type MethodFlag,
   type MethodName,
   type MethodOptions,
@@ -60,7 +51,7 @@ export {
 // Used by the registry (model and prompt validation, PEFT export) and the coordinator (dataset checks).
 export { describeModel, ggufModelText, hfModelText, type ModelDescription, type ModelText } from './model/describe-model.js';
 export { readGgufHeaderStream } from './model/gguf-header-stream.js';
-export { folderManifest, hfFolderFingerprint, manifestFingerprint, type ManifestEntry } from './model/hf/fingerprint.js';
+export { folderManifest, manifestFingerprint, type ManifestEntry } from './model/hf/fingerprint.js';
 export { isHfFolderFile } from './model/hf/load-hf.js';
 export type { TextTokenizer, TokenizerKind } from './tokenizer/text-tokenizer.js';
 export { parseExamplesJsonl, type RawExample } from './data/jsonl.js';

@@ -6,7 +6,7 @@ import { encoderToProto, initFromEngine, methodToProto } from '../../domain/inde
 // the engine's flag and init parsers only: its index loads onnxruntime, which a client command never needs
 import { defaultInitFor, methodFromFlags } from '../../engine/methods/method-flags.js';
 import type { MethodOptions } from '../../engine/index.js';
-import { parsePromptInit } from '../../engine/train/prompt-init.js';
+import { parsePromptInit } from '../../engine/prompt/prompt-init.js';
 import type { PromptInitSchema } from '../../gen/ptune/v1/common_pb.js';
 import { JobSchema, JobState, type MethodSettingsSchema, type SweepSchema, type TaskDataSchema } from '../../gen/ptune/v1/training_pb.js';
 import { jobEvents, uploadDataset, type TrainingClient } from '../../client/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../model/rng.js';
-import type { ParameterSet } from '../train/adamw.js';
+import type { ParameterSet } from '../prompt/vocabulary.js';
 import { createMethod } from './create.js';
 import type { MethodOptions } from './method.js';
 import { computeStoredTensor } from './stored-tensor.js';

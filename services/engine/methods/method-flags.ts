@@ -3,7 +3,8 @@
  * `--encoder-hidden-size N`, `--prefix-projection`) as MethodOptions; settings that do not belong
  * to the chosen method are refused by name.
  */
-import type { MethodName, MethodOptions, EncoderType } from './method.js';
+import type { MethodOptions, EncoderType } from './method.js';
+import type { MethodName } from '../prompt/vocabulary.js';
 
 export const methodFlagNames = ['prompt', 'p-tuning', 'prefix'] as const;
 export type MethodFlag = (typeof methodFlagNames)[number];

@@ -4,17 +4,16 @@
  * `prompt_embeddings`) and where that tensor enters the model (virtual-token embeddings before
  * BOS, or per-layer key/value prefixes).
  */
+import { methodNames } from '../prompt/vocabulary.js';
 import type { GraphBuilder, Value } from '../graph/builder.js';
 import type { LoadedModel } from '../model/load-model.js';
 import type { ModelShape } from '../model/spec.js';
 import type { Rng } from '../model/rng.js';
-import type { ParameterSet } from '../train/adamw.js';
-import type { PromptInit } from '../train/prompt-init.js';
+import type { ParameterSet } from '../prompt/vocabulary.js';
+import type { PromptInit } from '../prompt/prompt-init.js';
 import type { ParameterShape } from './parameters.js';
 
 /** PEFT's names for the methods, lower-cased (also the `method` metadata of a prompt file). */
-export type MethodName = 'prompt_tuning' | 'p_tuning' | 'prefix_tuning';
-export const methodNames: readonly MethodName[] = ['prompt_tuning', 'p_tuning', 'prefix_tuning'];
 export type EncoderType = 'mlp' | 'lstm';
 
 /** A method as a user chooses it; omitted hidden sizes take PEFT's default (the method's token_dim). */

@@ -9,8 +9,8 @@
  * layers start as PyTorch initializes them.
  */
 import { relu } from '../graph/ops/index.js';
-import type { ParameterSet } from '../train/adamw.js';
-import { initialPrompt } from '../train/prompt-init.js';
+import type { ParameterSet } from '../prompt/vocabulary.js';
+import { initialPrompt } from '../prompt/prompt-init.js';
 import { bidirectionalLstm, initLstm, lstmParameters } from './lstm.js';
 import type { EncoderType, TrainingMethod } from './method.js';
 import { dense, initLinear, linearParameters, type ParameterShape } from './parameters.js';

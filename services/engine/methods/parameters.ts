@@ -14,7 +14,6 @@ export interface ParameterShape {
   readonly shape: readonly number[];
 }
 
-export const parameterSize = (p: ParameterShape): number => p.shape.reduce((a, b) => a * b, 1);
 
 /** One graph input per parameter, in declaration order. */
 export function parameterInputs(g: GraphBuilder, params: readonly ParameterShape[], dtype: FloatDType): Value[] {

@@ -1,6 +1,6 @@
 /** Prompt tuning: the stored tensor is itself the trainable parameter, `prompt_embeddings` [P, dim]. */
-import { initialPrompt } from '../train/prompt-init.js';
-import { PROMPT_TENSOR } from '../train/prompt-file.js';
+import { initialPrompt } from '../prompt/prompt-init.js';
+import { PROMPT_TENSOR } from '../prompt/prompt-file.js';
 import type { TrainingMethod } from './method.js';
 
 export function promptTuningMethod(numVirtualTokens: number, dim: number): TrainingMethod {

@@ -5,9 +5,10 @@
  * inference mode. The file's `method` metadata decides; files without it are told apart by width.
  */
 import type { ModelShape } from '../model/spec.js';
-import { decodePromptFile } from '../train/prompt-file.js';
+import { decodePromptFile } from '../prompt/prompt-file.js';
 import { graphSource, type GraphSource } from './graph-source.js';
-import { methodNames, type MethodName, type Placement, type TrainingMethod } from './method.js';
+import { type Placement, type TrainingMethod } from './method.js';
+import { methodNames, type MethodName } from '../prompt/vocabulary.js';
 import { kvDim, prefixWidth } from './prefix-layout.js';
 import { prefixTuningMethod } from './prefix-tuning.js';
 import { promptTuningMethod } from './prompt-tuning.js';
@@ -73,4 +74,3 @@ export function servedTensor(placement: Placement, tensor: Float32Array, c: Mode
   return { ...graphSource(m), name: param.name, dims: param.shape, data: tensor, length };
 }
 
-export const servedPrompt = (p: StoredPrompt, c: ModelShape): ServedTensor => servedTensor(p.placement, p.tensor, c);

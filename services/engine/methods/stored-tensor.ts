@@ -4,7 +4,7 @@
  */
 import { GraphBuilder } from '../graph/builder.js';
 import { GraphSession, type HostTensor, type SessionOptions } from '../graph/run.js';
-import type { ParameterSet } from '../train/adamw.js';
+import type { ParameterSet } from '../prompt/vocabulary.js';
 import type { TrainingMethod } from './method.js';
 import { parameterInputs } from './parameters.js';
 

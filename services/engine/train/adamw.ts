@@ -4,7 +4,7 @@
  * Arithmetic runs in float64 per element and is stored back as float32, element by element
  * in a fixed order, so the same inputs always give the same bytes.
  */
-export type ParameterSet = Record<string, Float32Array>;
+import type { ParameterSet } from '../prompt/vocabulary.js';
 
 export interface AdamWConfig {
   beta1: number;

@@ -7,7 +7,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../formats/safetensors.js';
-import type { ParameterSet } from './adamw.js';
+import type { ParameterSet } from '../prompt/vocabulary.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { TrainCheckpoint } from './checkpoint.js';
 

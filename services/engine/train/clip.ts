@@ -1,4 +1,4 @@
-import type { ParameterSet } from './adamw.js';
+import type { ParameterSet } from '../prompt/vocabulary.js';
 
 /** L2 norm of all gradients taken together, accumulated in float64 in a fixed order. */
 export function globalNorm(grads: ParameterSet): number {

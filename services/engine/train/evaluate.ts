@@ -8,19 +8,13 @@
  *    argmax along the reference equals the reference token, greedy decoding walks exactly that path,
  *    and at the first position where they differ greedy decoding leaves it.
  */
+import type { EvalMetrics } from '../prompt/vocabulary.js';
 import { servedTensor } from '../methods/serving.js';
 import type { LoadedModel } from '../model/load-model.js';
-import type { ParameterSet } from './adamw.js';
+import type { ParameterSet } from '../prompt/vocabulary.js';
 import type { ExampleSet } from './example-set.js';
 import { PromptRunner, type RunnerOptions, type TokenBatch } from './prompt-runner.js';
 
-export interface EvalMetrics {
-  loss: number;
-  firstTokenAccuracy: number;
-  exactMatch: number;
-  examples: number;
-  outputTokens: number;
-}
 
 /** The batches of an eval set; rows with an all-zero loss mask are padding and are not counted. */
 export type EvalBatches = Iterable<TokenBatch>;

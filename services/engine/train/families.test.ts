@@ -13,7 +13,7 @@ import { families, type Family } from '../model/spec.js';
 import { buildInferenceGraph, GRAPH_IO, promptTuning } from '../graph/decoder-graph.js';
 import { GraphSession, type HostTensor } from '../graph/run.js';
 import { exampleSet, type ExampleSet } from './example-set.js';
-import { initialPrompt, textTokenIds } from './prompt-init.js';
+import { initialPrompt, textTokenIds } from '../prompt/prompt-init.js';
 import { train } from './train.js';
 import { writePromptOutputs } from './write-outputs.js';
 

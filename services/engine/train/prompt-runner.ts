@@ -8,7 +8,7 @@
 import { GRAPH_IO, buildTrainingGraph, type PastKeyValues, type VirtualTokens } from '../graph/decoder-graph.js';
 import { GraphSession, type HostTensor, type SessionOptions } from '../graph/run.js';
 import type { DecoderModel } from '../model/weights.js';
-import type { ParameterSet } from './adamw.js';
+import type { ParameterSet } from '../prompt/vocabulary.js';
 
 /** A right-padded batch: token ids and the mask of predicted tokens, both [batch, seqLen]. */
 export interface TokenBatch {

@@ -4,9 +4,8 @@
  * warmupSteps-1 (so no step is spent at lr 0). `linear` then decays linearly so that the
  * rate would be 0 at step `totalSteps` (the step after the last one); `constant` stays flat.
  */
-export type ScheduleName = 'constant' | 'linear';
+import type { ScheduleName } from '../prompt/vocabulary.js';
 
-export const scheduleNames: readonly ScheduleName[] = ['constant', 'linear'];
 
 export interface ScheduleConfig {
   schedule: ScheduleName;

@@ -10,7 +10,7 @@ import { CHECKPOINT_FILE, readCheckpointFile } from './checkpoint-file.js';
 import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
 import { promptAndOutput, type EncodedExample } from '../data/encode.js';
 import { exampleSet, type ExampleSet } from './example-set.js';
-import { encodePromptFile } from './prompt-file.js';
+import { encodePromptFile } from '../prompt/prompt-file.js';
 import { train, type TrainOptions } from './train.js';
 
 let dir: string;

@@ -8,17 +8,21 @@ import { ExampleSampler } from '../data/sampler.js';
 import type { ExecutionProvider } from '../graph/run.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { Rng } from '../model/rng.js';
-import { adamwStep, createAdamWState, defaultAdamWConfig, type ParameterSet } from './adamw.js';
+import { adamwStep, createAdamWState, defaultAdamWConfig} from './adamw.js';
+import { type ParameterSet } from '../prompt/vocabulary.js';
 import { encodeCheckpoint, writeCheckpointFile } from './checkpoint-file.js';
-import { assertSameRun, type RunIdentity, type TrainCheckpoint } from './checkpoint.js';
+import { assertSameRun, type RunIdentity } from '../prompt/run-identity.js';
+import type { TrainCheckpoint } from './checkpoint.js';
 import { clipGlobalNorm } from './clip.js';
 import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
-import { evaluate, type EvalMetrics } from './evaluate.js';
+import { evaluate} from './evaluate.js';
+import { type EvalMetrics } from '../prompt/vocabulary.js';
 import type { ExampleSet } from './example-set.js';
 import { computeStoredTensor, createMethod, graphSource, methodSettings, type MethodOptions, type MethodSpec } from '../methods/index.js';
-import { formatPromptInit, type PromptInit } from './prompt-init.js';
+import { formatPromptInit, type PromptInit } from '../prompt/prompt-init.js';
 import { PromptRunner } from './prompt-runner.js';
-import { learningRateAt, type ScheduleName } from './schedule.js';
+import { learningRateAt} from './schedule.js';
+import { type ScheduleName } from '../prompt/vocabulary.js';
 import { validateTrainOptions } from './validate.js';
 
 export interface TrainOptions {

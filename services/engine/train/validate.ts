@@ -1,4 +1,4 @@
-import { scheduleNames } from './schedule.js';
+import { scheduleNames } from '../prompt/vocabulary.js';
 import type { TrainOptions } from './train.js';
 
 /** Checks every numeric option and the sequence lengths; the message names the option and what to fix. */

@@ -10,7 +10,7 @@ import { decodeCheckpoint } from './checkpoint-file.js';
 import { exampleSet } from './example-set.js';
 import { train } from './train.js';
 import { writePromptOutputs } from './write-outputs.js';
-import { encodePromptFile, readPromptFile } from './prompt-file.js';
+import { encodePromptFile, readPromptFile } from '../prompt/prompt-file.js';
 
 let dir: string;
 let model: LoadedModel;

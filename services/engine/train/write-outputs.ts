@@ -3,8 +3,8 @@ import { writePeftExport, type PeftMethodConfig } from '../formats/peft.js';
 import { peftMethodFields } from '../methods/peft-fields.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { encodePromptFile, promptMetadata } from './prompt-file.js';
-import { parsePromptInit } from './prompt-init.js';
+import { encodePromptFile, promptMetadata } from '../prompt/prompt-file.js';
+import { parsePromptInit } from '../prompt/prompt-init.js';
 import type { TrainResult } from './train.js';
 
 export interface PromptOutputs {

@@ -1,6 +1,6 @@
 /** Helpers that speak the worker protocol by hand (no engine): upload datasets, store blobs, complete trials. */
 import { createHash } from 'node:crypto';
-import { encodePromptFile } from '../../../services/engine/train/prompt-file.js';
+import { encodePromptFile } from '../../../services/engine/prompt/prompt-file.js';
 import type { TrainingService } from '../../../services/gen/ptune/v1/training_pb.js';
 import type { LeaseToken, WorkerProtocolService } from '../../../services/gen/ptune/v1/worker_pb.js';
 import { RpcError, type ServiceClient } from '../../../services/grpc/index.js';

@@ -1,7 +1,7 @@
 import type { GraphBuilder, Value } from '../builder.js';
 import { attr } from '../builder.js';
 import { normalizeAxis } from './broadcast.js';
-import { slice } from './slice.js';
+import { slice } from './pad-slice.js';
 
 /** Concatenates along `axis`; all other dims must match. */
 export function concat(g: GraphBuilder, xs: readonly Value[], axis: number): Value {

@@ -9,8 +9,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { readSafetensors, tensorToFloat32, writeSafetensors } from '../formats/safetensors.js';
-import type { EvalMetrics } from './evaluate.js';
-import type { RunIdentity } from './checkpoint.js';
+import type { EvalMetrics } from './vocabulary.js';
+import type { RunIdentity } from './run-identity.js';
 
 export const PROMPT_TENSOR = 'prompt_embeddings';
 
