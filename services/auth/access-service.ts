@@ -1,17 +1,14 @@
 /** AccessService: API tokens and the audit log over gRPC (served behind the access guard). */
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import * as grpc from '@grpc/grpc-js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { AccessService, TokenRole, type ApiTokenSchema, type AuditEventSchema } from '../gen/ptune/v1/access_pb.js';
-import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
+import { decodePageToken, encodePageToken, invalidArgument, notFound, pageSize } from '../domain/index.js';
+import { implement, type ServiceImplementation } from '../grpc/index.js';
 import type { PrismaClient } from '../storage/index.js';
 import { listAudit, type AuditRecord } from './audit-log.js';
 import { callPrincipal } from './principal.js';
 import type { Role } from './roles.js';
 import { createToken, listTokens, revokeToken, TokenInputError, type TokenRecord } from './token-store.js';
-
-const MAX_PAGE = 500;
-const DEFAULT_PAGE = 100;
 
 export function createAccessService(prisma: PrismaClient): ServiceImplementation {
   return implement(AccessService, {
@@ -21,7 +18,7 @@ export function createAccessService(prisma: PrismaClient): ServiceImplementation
         const created = await createToken(prisma, { namespace: request.namespace, role, description: request.description, createdBy: callPrincipal(context).actor });
         return { token: tokenToWire(created.token), secret: created.text };
       } catch (err) {
-        throw err instanceof TokenInputError ? invalid(err.message) : err;
+        throw err instanceof TokenInputError ? invalidArgument(err.field, err.problem) : err;
       }
     },
     async listTokens(request) {
@@ -29,16 +26,16 @@ export function createAccessService(prisma: PrismaClient): ServiceImplementation
     },
     async revokeToken(request) {
       const token = await revokeToken(prisma, request.id);
-      if (token === null) throw new RpcError(grpc.status.NOT_FOUND, `token ${JSON.stringify(request.id)} does not exist`, { field: 'id' });
+      if (token === null) throw notFound(`token ${JSON.stringify(request.id)} does not exist`, { field: 'id' });
       return { token: tokenToWire(token) };
     },
     async listAuditEvents(request) {
-      const limit = Math.min(request.pageSize || DEFAULT_PAGE, MAX_PAGE);
-      if (request.pageToken !== '' && !/^[1-9][0-9]{0,18}$/.test(request.pageToken)) throw invalid(`page_token ${JSON.stringify(request.pageToken)} is not one this service handed out`, 'page_token');
-      const page = await listAudit(prisma, { namespace: request.namespace, limit, before: request.pageToken === '' ? undefined : BigInt(request.pageToken) });
+      const scope = `audit:${request.namespace}`;
+      const before = decodePageToken(request.pageToken, scope, isAuditKey)?.[0] as string | undefined;
+      const page = await listAudit(prisma, { namespace: request.namespace, limit: pageSize(request.pageSize), before: before === undefined ? undefined : BigInt(before) });
       return {
         events: page.events.map(auditEventToWire),
-        nextPageToken: page.nextBefore === undefined ? '' : String(page.nextBefore),
+        nextPageToken: page.nextBefore === undefined ? '' : encodePageToken(scope, [String(page.nextBefore)]),
       };
     },
   });
@@ -53,7 +50,7 @@ const WIRE_ROLES: ReadonlyMap<TokenRole, Role> = new Map([
 
 export function roleFromWire(role: TokenRole): Role {
   const name = WIRE_ROLES.get(role);
-  if (name === undefined) throw invalid(`role ${role} is not one of reader, trainer, admin, worker`, 'role');
+  if (name === undefined) throw invalidArgument('role', `${role} is not one of reader, trainer, admin, worker`);
   return name;
 }
 
@@ -80,6 +77,8 @@ export function auditEventToWire(e: AuditRecord): MessageInitShape<typeof AuditE
   return { id: e.id, at: timestampFromDate(e.at), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, detailsJson: JSON.stringify(e.details ?? {}), outcome: e.outcome };
 }
 
-function invalid(message: string, field = 'namespace'): RpcError {
-  return new RpcError(grpc.status.INVALID_ARGUMENT, message, { field });
+/** An audit page's key: the id of its last event (a positive bigint, as a decimal string). */
+const MAX_AUDIT_ID = 2n ** 63n - 1n;
+function isAuditKey(key: unknown[]): boolean {
+  return key.length === 1 && typeof key[0] === 'string' && /^[1-9][0-9]{0,18}$/.test(key[0]) && BigInt(key[0]) <= MAX_AUDIT_ID;
 }

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
-import { RpcError } from '../grpc/index.js';
+import type * as grpc from '@grpc/grpc-js';
+import { unauthenticated } from '../domain/index.js';
 import type { PrismaClient } from '../storage/index.js';
 import type { Principal } from './principal.js';
 import { ALL_NAMESPACES } from './roles.js';
@@ -57,10 +57,6 @@ export function createTokenAuthenticator(prisma: PrismaClient, options: TokenAut
     }
     return resolved;
   };
-}
-
-function unauthenticated(message: string): RpcError {
-  return new RpcError(grpc.status.UNAUTHENTICATED, message);
 }
 
 /** Constant-time equality of two token texts (compared as sha256 digests, so lengths may differ). */

@@ -7,10 +7,10 @@
  * request, which interceptors do not see.
  */
 import { create, fromBinary, type DescMessage, type DescMethod, type Message, type MessageInitShape } from '@bufbuild/protobuf';
-import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Limits } from '../config/index.js';
-import { methodPath, PreEncoded, RpcError, type CallContext, type ServiceImplementation } from '../grpc/index.js';
+import { invalidRequest, permissionDenied, resourceExhausted, unavailable } from '../domain/index.js';
+import { methodPath, PreEncoded, type CallContext, type ServiceImplementation } from '../grpc/index.js';
 import type { PrismaClient } from '../storage/index.js';
 import { ACCESS_RULES } from './access-rules.js';
 import { completeAudit, discardAudit, startAudit } from './audit-log.js';
@@ -76,7 +76,7 @@ function guardMethod(method: DescMethod, handler: Handler, rule: AnyRule, option
       // database's, and retrying is right; its cause goes to the log, never to the client
       auditId = await startAudit(options.prisma, entry).catch((err: unknown) => {
         options.logger.error({ err, audit: entry }, 'audit row could not be written');
-        throw new RpcError(grpc.status.UNAVAILABLE, `the audit log cannot be written, so ${audit.action} was not run; retry later`);
+        throw unavailable(`the audit log cannot be written, so ${audit.action} was not run; retry later`);
       });
     }
     let value: unknown;
@@ -140,15 +140,15 @@ async function authorize(method: DescMethod, rule: AnyRule, request: Message | u
   const needed = typeof rule.role === 'function' ? (request === undefined ? 'reader' : rule.role(request)) : rule.role;
   // without authentication (loopback only) every local process may call every RPC, the worker protocol included
   if (principal !== LOCAL_PRINCIPAL && !roleCovers(principal.role, needed)) {
-    throw denied(`${path} needs role ${needed}${needed === 'worker' ? '' : ' or higher'}; token ${principal.actor} has role ${principal.role}`);
+    throw permissionDenied(`${path} needs role ${needed}${needed === 'worker' ? '' : ' or higher'}; token ${principal.actor} has role ${principal.role}`);
   }
   const scope = rule.scope;
   let namespaces: readonly string[] = [];
   if (scope.kind === 'namespaces') {
-    if (request === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, `${path}: the request stream is empty; send the header first`);
+    if (request === undefined) throw invalidRequest(`${path}: the request stream is empty; send the header first`);
     namespaces = scope.of(request);
     if (namespaces.length === 0 || namespaces.includes('')) {
-      throw new RpcError(grpc.status.INVALID_ARGUMENT, `${path}: the request names no namespace (a task reference with a namespace is required)`);
+      throw invalidRequest(`${path}: the request names no namespace (a task reference with a namespace is required)`);
     }
   } else if (scope.kind === 'lookup' && request !== undefined) {
     const namespace = await scope.of(request, lookup);
@@ -156,14 +156,10 @@ async function authorize(method: DescMethod, rule: AnyRule, request: Message | u
   }
   for (const namespace of namespaces) {
     if (!coversNamespace(principal, namespace)) {
-      throw denied(`${path}: token ${principal.actor} is scoped to namespace ${principal.namespace}, not ${namespace}`);
+      throw permissionDenied(`${path}: token ${principal.actor} is scoped to namespace ${principal.namespace}, not ${namespace}`);
     }
   }
   return { principal, namespaces };
-}
-
-function denied(message: string): RpcError {
-  return new RpcError(grpc.status.PERMISSION_DENIED, message);
 }
 
 /** The stream, failing with RESOURCE_EXHAUSTED once its payload passes the rule's cap. */
@@ -174,7 +170,7 @@ async function* capped(messages: AsyncIterable<Message>, rule: AnyRule, limits: 
   let total = 0;
   for await (const message of messages) {
     total += cap.bytes(message);
-    if (total > max) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `${cap.what}: the stream carried more than the limit of ${max} bytes`);
+    if (total > max) throw resourceExhausted(`${cap.what}: the stream carried more than the limit of ${max} bytes`);
     yield message;
   }
 }

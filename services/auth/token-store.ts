@@ -23,8 +23,16 @@ export interface CreateTokenInput {
   readonly createdBy: string;
 }
 
+/** A refused token input: `field` is what to fix (namespace, role, description, or where a token text came from). */
 export class TokenInputError extends Error {
   override readonly name = 'TokenInputError';
+
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
 }
 
 /** A token id that already exists with another secret, role, namespace, or revoked. */
@@ -61,7 +69,7 @@ export async function registerToken(prisma: PrismaClient, input: RegisterTokenIn
   const description = checkTokenInput(input);
   const parts = parseToken(input.text.trim());
   if (parts === undefined) {
-    throw new TokenInputError(`${input.source}: not a well-formed token (expected ptk_<12 characters a-z0-9>_<43 characters base64url>, ${input.text.trim().length} characters given), e.g. the output of \`ptune tokens create\``);
+    throw new TokenInputError(input.source, `not a well-formed token (expected ptk_<12 characters a-z0-9>_<43 characters base64url>, ${input.text.trim().length} characters given), e.g. the output of \`ptune tokens create\``);
   }
   // ON CONFLICT DO NOTHING, then read back: two concurrent registrations cannot both fail.
   const { count } = await prisma.apiToken.createMany({
@@ -87,12 +95,12 @@ export async function registerToken(prisma: PrismaClient, input: RegisterTokenIn
 /** Checks namespace, role and description of a new token; returns the description. */
 function checkTokenInput(input: CreateTokenInput): string {
   const problem = checkNamespace(input.namespace);
-  if (problem !== undefined) throw new TokenInputError(problem);
+  if (problem !== undefined) throw new TokenInputError('namespace', problem);
   if (input.role === 'worker' && input.namespace !== ALL_NAMESPACES) {
-    throw new TokenInputError(`role worker: worker tokens serve every namespace, so their namespace must be "${ALL_NAMESPACES}" (got ${JSON.stringify(input.namespace)})`);
+    throw new TokenInputError('role', `worker tokens serve every namespace, so their namespace must be "${ALL_NAMESPACES}" (got ${JSON.stringify(input.namespace)})`);
   }
   const description = input.description ?? '';
-  if (description.length > 200) throw new TokenInputError(`description is ${description.length} characters; at most 200`);
+  if (description.length > 200) throw new TokenInputError('description', `is ${description.length} characters; at most 200`);
   return description;
 }
 

@@ -1,2 +1,2 @@
-export { DEFAULT_LIMITS, limitsFromEnv, type Limits } from './limits.js';
+export { DEFAULT_LIMITS, LIMIT_ENV, limitsFromEnv, type Limits } from './limits.js';
 export { databaseUrlFromEnv } from './environment.js';

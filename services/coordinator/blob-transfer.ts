@@ -1,8 +1,7 @@
 /** GetBlob and PutBlob bodies: blobs stream between the store and the wire, never held whole. */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import * as grpc from '@grpc/grpc-js';
-import { RpcError } from '../grpc/index.js';
+import { dataLoss, invalidArgument, notFound } from '../domain/index.js';
 import { BlobIntegrityError, BlobNotFoundError, InvalidBlobKeyError, sha256OfKey, type BlobStore } from '../storage/index.js';
 
 const BLOB_CHUNK_BYTES = 1024 * 1024;
@@ -25,10 +24,9 @@ export async function* streamBlob(blobs: BlobStore, key: string, chunkSize: numb
       yield { part: { case: 'chunk', value: chunk } };
     }
   } catch (err) {
-    if (err instanceof InvalidBlobKeyError) throw new RpcError(grpc.status.INVALID_ARGUMENT, err.message, { field: 'key' });
-    if (err instanceof BlobNotFoundError) throw new RpcError(grpc.status.NOT_FOUND, `blob ${err.key} does not exist`, { field: 'key' });
-    if (err instanceof BlobIntegrityError)
-      throw new RpcError(grpc.status.DATA_LOSS, `${err.message}: the stored bytes are damaged`, { field: 'key' });
+    if (err instanceof InvalidBlobKeyError) throw invalidArgument('key', err.message);
+    if (err instanceof BlobNotFoundError) throw notFound(`blob ${err.key} does not exist`, { field: 'key' });
+    if (err instanceof BlobIntegrityError) throw dataLoss(`${err.message}: the stored bytes are damaged`, { field: 'key' });
     throw err;
   }
 }

@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import * as grpc from '@grpc/grpc-js';
 import { DatasetFormat, JobState, TrainingService } from '../gen/ptune/v1/training_pb.js';
-import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
+import { LIMIT_ENV } from '../config/index.js';
+import { implement, type ServiceImplementation } from '../grpc/index.js';
 import type { JobState as JobStateName, Prisma } from '../storage/index.js';
 import { decodePageToken, failedPrecondition, invalidArgument, notFound, pageSize, paginate } from '../domain/index.js';
 import type { CoordinatorContext } from './context.js';
@@ -14,6 +14,7 @@ import { jobView, loadJob, JOB_VIEW_INCLUDE } from './jobs/job-view.js';
 import { submitJob } from './jobs/submit-job.js';
 import { cancelJob } from './queue/cancel-job.js';
 import { mapErrors } from './rpc-errors.js';
+import { receiveUpload } from '../registry/upload.js';
 
 const TERMINAL_JOB_STATES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
@@ -26,42 +27,28 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
 
   return implement(TrainingService, {
     async uploadDataset(requests) {
-      let header: { name: string; size: bigint; sha256: string } | undefined;
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      for await (const request of requests) {
-        if (request.part.case === 'header') {
-          if (header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'the header must be sent once, first', { field: 'header' });
-          const h = request.part.value;
+      const { header, bytes } = await receiveUpload(requests, {
+        what: 'dataset',
+        maxBytes: ctx.config.limits.maxDatasetBytes,
+        limitSetting: LIMIT_ENV.maxDatasetBytes,
+        checkHeader(h) {
+          if (h === undefined) throw invalidArgument('header', 'is required');
           if (h.format !== DatasetFormat.UNSPECIFIED && h.format !== DatasetFormat.JSONL_INPUT_OUTPUT) {
-            throw new RpcError(grpc.status.INVALID_ARGUMENT, `unsupported dataset format ${h.format}`, { field: 'header.format' });
+            throw invalidArgument('header.format', `unsupported dataset format ${h.format}`);
           }
-          header = { name: h.name || 'dataset.jsonl', size: h.sizeBytes, sha256: h.expectedSha256 };
-        } else if (request.part.case === 'chunk') {
-          if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'send the header before any chunk', { field: 'header' });
-          size += request.part.value.length;
-          if (size > ctx.config.limits.maxDatasetBytes) {
-            throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `dataset is larger than ${ctx.config.limits.maxDatasetBytes} bytes (PTUNE_MAX_DATASET_BYTES)`, { field: 'chunk' });
-          }
-          chunks.push(request.part.value);
-        }
-      }
-      if (!header) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'no header was sent', { field: 'header' });
-      if (BigInt(size) !== header.size) {
-        throw new RpcError(grpc.status.INVALID_ARGUMENT, `received ${size} bytes but the header announced ${header.size}`, { field: 'header.size_bytes' });
-      }
-      const bytes = Buffer.concat(chunks);
-      if (header.sha256 !== '') {
+          return Number(h.sizeBytes);
+        },
+      });
+      const name = header.name || 'dataset.jsonl';
+      if (header.expectedSha256 !== '') {
         const actual = createHash('sha256').update(bytes).digest('hex');
-        if (actual !== header.sha256) {
-          throw new RpcError(grpc.status.INVALID_ARGUMENT, `content sha256 ${actual} differs from expected ${header.sha256}`, { field: 'header.expected_sha256' });
-        }
+        if (actual !== header.expectedSha256) throw invalidArgument('header.expected_sha256', `content sha256 ${actual} differs from expected ${header.expectedSha256}`);
       }
       let stored;
       try {
-        stored = await storeDataset(ctx, bytes, header.name, 'anonymous');
+        stored = await storeDataset(ctx, bytes, name, 'anonymous');
       } catch (err) {
-        throw new RpcError(grpc.status.INVALID_ARGUMENT, (err as Error).message, { field: 'chunk' });
+        throw invalidArgument('chunk', (err as Error).message);
       }
       return {
         dataset: {
@@ -69,7 +56,7 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
           sizeBytes: BigInt(stored.sizeBytes),
           exampleCount: BigInt(stored.exampleCount),
           format: DatasetFormat.JSONL_INPUT_OUTPUT,
-          name: header.name,
+          name,
           createdAt: timestampFromDate(stored.createdAt),
         },
         created: stored.created,

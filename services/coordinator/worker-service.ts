@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromDate } from '@bufbuild/protobuf/wkt';
-import * as grpc from '@grpc/grpc-js';
 import { SelectionMetricSchema } from '../gen/ptune/v1/training_pb.js';
 import { LeaseStatus, WorkerCapabilitiesSchema, WorkerProtocolService, type LeaseToken } from '../gen/ptune/v1/worker_pb.js';
+import { failedPrecondition, invalidArgument, notFound } from '../domain/index.js';
 import { implement, RpcError, type ServiceImplementation } from '../grpc/index.js';
 import { contentKey, isSha256Hex, type Prisma } from '../storage/index.js';
 import { toBaseModel, withFiles, type BaseModelInit } from '../registry/base-models.js';
@@ -39,9 +39,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_EPOCH = 2 ** 31 - 1;
 
 function leaseRef(token: LeaseToken | undefined): LeaseRef {
-  if (!token || token.leaseId === '') throw new RpcError(grpc.status.INVALID_ARGUMENT, 'lease is required', { field: 'lease' });
-  if (!UUID.test(token.leaseId)) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'lease.lease_id is not a lease id (a UUID, as LeaseTrial returns it)', { field: 'lease.lease_id' });
-  if (token.epoch > MAX_EPOCH) throw new RpcError(grpc.status.FAILED_PRECONDITION, `lease ${token.leaseId} epoch ${token.epoch} was never granted`, { field: 'lease.epoch' });
+  if (!token || token.leaseId === '') throw invalidArgument('lease', 'is required');
+  if (!UUID.test(token.leaseId)) throw invalidArgument('lease.lease_id', 'is not a lease id (a UUID, as LeaseTrial returns it)');
+  if (token.epoch > MAX_EPOCH) throw failedPrecondition(`lease ${token.leaseId} epoch ${token.epoch} was never granted`, { field: 'lease.epoch' });
   return { trialId: token.leaseId, epoch: Number(token.epoch) };
 }
 
@@ -100,7 +100,7 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
     // an unknown worker fails the lease's foreign key; only then is the worker looked up (off the hot path)
     const leased = await leases.run(workerId).catch(async (err: unknown) => {
       const known = await ctx.prisma.worker.count({ where: { id: workerId } });
-      throw known === 0 ? new RpcError(grpc.status.NOT_FOUND, `worker ${workerId} is not registered (call RegisterWorker)`, { field: 'worker_id' }) : err;
+      throw known === 0 ? notFound(`worker ${workerId} is not registered (call RegisterWorker)`, { field: 'worker_id' }) : err;
     });
     if (!leased) return undefined;
     if (leased.jobState === 'QUEUED') await markStarted(leased.jobId);
@@ -121,7 +121,7 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
     },
 
     async leaseTrial(request, context) {
-      if (request.workerId === '') throw new RpcError(grpc.status.INVALID_ARGUMENT, 'worker_id is required (call RegisterWorker)', { field: 'worker_id' });
+      if (request.workerId === '') throw invalidArgument('worker_id', 'is required (call RegisterWorker)');
       const waitMs = Math.min(ctx.config.maxLeaseWaitMs, request.waitTimeout ? Number(request.waitTimeout.seconds) * 1000 + request.waitTimeout.nanos / 1e6 : 0);
       const deadline = Date.now() + waitMs;
       let leased = await tryLease(request.workerId);
@@ -178,7 +178,7 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
     reportCheckpoint: (request) =>
       mapErrors(async () => {
         if (!(await ctx.blobs.has(request.blobKey))) {
-          throw new RpcError(grpc.status.FAILED_PRECONDITION, `checkpoint blob ${request.blobKey} is not stored (PutBlob it first)`, { field: 'blob_key' });
+          throw failedPrecondition(`checkpoint blob ${request.blobKey} is not stored (PutBlob it first)`, { field: 'blob_key' });
         }
         await reportCheckpoint(ctx.queue, leaseRef(request.lease), request.blobKey, request.step, ctx.config.leaseTtlMs);
         ctx.events.nudge();
@@ -188,11 +188,11 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
     completeTrial: (request) =>
       mapErrors(async () => {
         if (!isSha256Hex(request.resultBlobSha256)) {
-          throw new RpcError(grpc.status.INVALID_ARGUMENT, 'result_blob_sha256 must be 64 lower-case hex digits', { field: 'result_blob_sha256' });
+          throw invalidArgument('result_blob_sha256', 'must be 64 lower-case hex digits');
         }
         const key = contentKey('prompt', request.resultBlobSha256);
         if (!(await ctx.blobs.has(key))) {
-          throw new RpcError(grpc.status.FAILED_PRECONDITION, `result blob ${key} is not stored (PutBlob it first)`, { field: 'result_blob_sha256' });
+          throw failedPrecondition(`result blob ${key} is not stored (PutBlob it first)`, { field: 'result_blob_sha256' });
         }
         const completion: Completion = { lease: leaseRef(request.lease), result: { blobKey: key, sha256: request.resultBlobSha256, metrics: request.metrics } };
         const done = (await completions.run(completion)) ?? (await missedCompletion(ctx.queue, completion));
@@ -231,12 +231,12 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
           what: 'blob',
           maxBytes: MAX_PUT_BLOB_BYTES,
           async checkHeader(h) {
-            if (!h) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'no header was sent', { field: 'header' });
+            if (!h) throw invalidArgument('header', 'is required');
             const kind = h.kind === '' ? 'checkpoint' : h.kind;
             if (kind !== 'checkpoint' && kind !== 'prompt') {
-              throw new RpcError(grpc.status.INVALID_ARGUMENT, `kind "${h.kind}" must be "checkpoint" or "prompt"`, { field: 'header.kind' });
+              throw invalidArgument('header.kind', `"${h.kind}" must be "checkpoint" or "prompt"`);
             }
-            if (!isSha256Hex(h.sha256)) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'sha256 must be 64 lower-case hex digits', { field: 'header.sha256' });
+            if (!isSha256Hex(h.sha256)) throw invalidArgument('header.sha256', 'must be 64 lower-case hex digits');
             // fenced before any byte is accepted, so a taken-over worker cannot even upload
             await assertCurrentLease(ctx.queue, leaseRef(h.lease));
             fenced = { sha256: h.sha256, kind };
@@ -250,7 +250,7 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
           await ctx.blobs.put(key, upload.chunks, { sha256 });
         } catch (err) {
           if (err instanceof RpcError) throw err;
-          throw new RpcError(grpc.status.INVALID_ARGUMENT, `blob rejected: ${(err as Error).message}`, { field: 'header.sha256' });
+          throw invalidArgument('header.sha256', `blob rejected: ${(err as Error).message}`);
         }
         return { key, sizeBytes: BigInt(upload.declared) };
       }),

@@ -9,6 +9,9 @@ import { RpcError } from '../grpc/rpc-error.js';
 export const invalidArgument = (field: string, message: string): RpcError =>
   new RpcError(status.INVALID_ARGUMENT, `${field}: ${message}`, { field });
 
+/** A request refused as a whole, no one field at fault (e.g. an empty request stream); the message says why. */
+export const invalidRequest = (message: string): RpcError => new RpcError(status.INVALID_ARGUMENT, message);
+
 export const notFound = (message: string, details: Record<string, string> = {}): RpcError =>
   new RpcError(status.NOT_FOUND, message, details);
 
@@ -32,6 +35,17 @@ export const aborted = (message: string, details: Record<string, string> = {}): 
 export const resourceExhausted = (message: string, details: Record<string, string> = {}): RpcError =>
   new RpcError(status.RESOURCE_EXHAUSTED, message, details);
 
+/** No credential, or one that is malformed, unknown or revoked. */
+export const unauthenticated = (message: string): RpcError => new RpcError(status.UNAUTHENTICATED, message);
+
+/** A known caller whose role or namespace does not cover the call. */
+export const permissionDenied = (message: string): RpcError => new RpcError(status.PERMISSION_DENIED, message);
+
+/** Something the call needs is down for now; retrying later may succeed (nothing was done). */
+export const unavailable = (message: string): RpcError => new RpcError(status.UNAVAILABLE, message);
+
+/** Stored bytes that no longer match their digest: the data is damaged, retrying will not help. */
+export const dataLoss = (message: string, details: Record<string, string> = {}): RpcError => new RpcError(status.DATA_LOSS, message, details);
 
 /** Whether a database write failed on a unique constraint (Prisma's P2002), e.g. a racing idempotent create. */
 export function isUniqueViolation(err: unknown): boolean {

@@ -32,7 +32,7 @@ export function checkNamespace(value: string, field: string): void {
 /** A token's namespace: a task namespace or ALL_NAMESPACES; the reason it is not, or undefined. */
 export function namespaceProblem(namespace: string, allNamespaces: string): string | undefined {
   if (namespace === allNamespaces || SEGMENT.test(namespace)) return undefined;
-  return `namespace ${JSON.stringify(namespace)} must be "${allNamespaces}" or 1..63 lowercase letters, digits, '-' or '_' (as task namespaces)`;
+  return `${JSON.stringify(namespace)} must be "${allNamespaces}" or 1..63 lowercase letters, digits, '-' or '_' (as task namespaces)`;
 }
 
 function checkSegment(value: string, field: string): void {

@@ -10,6 +10,8 @@ export interface UploadRules<H> {
   maxBytes: number;
   /** What is uploaded, for messages ("prompt", "weights"). */
   what: string;
+  /** The setting that raises `maxBytes` (e.g. "PTUNE_MAX_DATASET_BYTES"), named when the limit refuses an upload. */
+  limitSetting?: string;
 }
 
 export interface OpenedUpload<H> {
@@ -36,7 +38,8 @@ export async function openUpload<H>(messages: AsyncIterable<{ part: Part<H> }>, 
   const header = part.value;
   const declared = await rules.checkHeader(header);
   if (declared > rules.maxBytes) {
-    throw resourceExhausted(`${rules.what} of ${declared} bytes is above this server's limit of ${rules.maxBytes} bytes`);
+    const setting = rules.limitSetting === undefined ? '' : ` (${rules.limitSetting})`;
+    throw resourceExhausted(`${rules.what} of ${declared} bytes is above this server's limit of ${rules.maxBytes} bytes${setting}`);
   }
   async function* chunks(): AsyncGenerator<Uint8Array> {
     let received = 0;

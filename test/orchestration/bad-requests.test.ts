@@ -95,7 +95,7 @@ describe('TrainPrompt refuses bad requests and creates nothing (PGlite)', () => 
     const datasets = await h.db.prisma.dataset.count();
     const error = await rpcError(uploadDataset(h.training, 'x'.repeat(MAX_DATASET_BYTES + 1), 'huge.jsonl'));
     expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-    expect(error.message).toMatch(new RegExp(`larger than ${MAX_DATASET_BYTES} bytes \\(PTUNE_MAX_DATASET_BYTES\\)`));
+    expect(error.message).toMatch(new RegExp(`limit of ${MAX_DATASET_BYTES} bytes \\(PTUNE_MAX_DATASET_BYTES\\)`));
     expect(await h.db.prisma.dataset.count()).toBe(datasets);
   });
 

@@ -132,7 +132,7 @@ describe('bad requests across all services (real server, auth on)', () => {
     { name: 'TrainPrompt with a NaN in the learning-rate sweep', send: () => train({ sweep: { learningRates: [0.01, Number.NaN] } }), code: 'INVALID_ARGUMENT', says: /sweep\.learning_rates\[1\]: is NaN/ },
     { name: 'TrainPrompt with an unknown tuning method number', send: () => train({ method: { method: 77 } }), code: 'INVALID_ARGUMENT', says: /method\.method: 77 is not a value of ptune\.v1\.TuningMethod/ },
     { name: 'ReportProgress with epoch 2^40 (above the epoch column)', send: () => worker('ReportProgress', { lease: { ...lease, epoch: 2n ** 40n }, steps: [{ step: 1, loss: 1 }] }), code: 'FAILED_PRECONDITION', says: /never granted/ },
-    { name: 'Heartbeat with a lease id that is not a UUID', send: () => worker('Heartbeat', { lease: { leaseId: 'x'.repeat(40), epoch: 1n } }), code: 'INVALID_ARGUMENT', says: /lease\.lease_id is not a lease id/ },
+    { name: 'Heartbeat with a lease id that is not a UUID', send: () => worker('Heartbeat', { lease: { leaseId: 'x'.repeat(40), epoch: 1n } }), code: 'INVALID_ARGUMENT', says: /lease\.lease_id: is not a lease id/ },
     // access
     { name: 'worker token bound to one namespace', send: () => access('CreateToken', { namespace: 'alpha', role: TokenRole.WORKER }), code: 'INVALID_ARGUMENT', says: /every namespace/ },
     { name: 'token for a malformed namespace', send: () => access('CreateToken', { namespace: 'Not OK', role: TokenRole.READER }), code: 'INVALID_ARGUMENT', says: /Not OK/ },

@@ -90,7 +90,7 @@ describe('ptune tokens', () => {
         expect(malformed.stderr, bad).not.toContain(bad);
       }
       const notWorkerNamespace = await ptune(['tokens', 'create', '--namespace', 'team-a', '--role', 'worker', '--from-env', 'WORKER_TOKEN', '--data-dir', dir], { WORKER_TOKEN: token });
-      expect(notWorkerNamespace.stderr).toMatch(/INVALID_ARGUMENT: role worker: .*namespace must be "\*"/);
+      expect(notWorkerNamespace.stderr).toMatch(/INVALID_ARGUMENT: role: worker tokens .*namespace must be "\*"/);
 
       const first = await ptune([...worker, '--json'], { WORKER_TOKEN: `${token}\n` });
       expect(first.code, first.stderr).toBe(0);

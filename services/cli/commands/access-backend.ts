@@ -5,11 +5,10 @@
  */
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { listAudit, listTokens, createToken, recordAudit, registerToken, revokeToken, TokenConflictError, TokenInputError, type AuditRecord, type Role, type TokenRecord } from '../../auth/index.js';
-import { AccessService, TokenRole, type ApiToken } from '../../gen/ptune/v1/access_pb.js';
-import { createClient, RpcError } from '../../grpc/index.js';
-import { describeRpcFailure } from './rpc-failure.js';
+import { TokenRole, type ApiToken } from '../../gen/ptune/v1/access_pb.js';
 import type { PrismaClient } from '../../storage/index.js';
-import { clientOptionsFromEnv, openClientTransport } from '../../client/index.js';
+import type { AccessClient } from '../../client/index.js';
+import { withClient } from './registry/client.js';
 
 export interface AccessTarget {
   server: string;
@@ -42,18 +41,7 @@ export async function withAccessBackend<T>(target: AccessTarget, body: (backend:
       await database.close();
     }
   }
-  const transport = openClientTransport(target.server, clientOptionsFromEnv(process.env));
-  try {
-    return await body(serverBackend(createClient(AccessService, transport)));
-  } catch (err) {
-    if (err instanceof RpcError) {
-      const hint = err.codeName === 'UNAVAILABLE' ? ` (is a ptune server running at ${target.server}?)` : err.codeName === 'UNAUTHENTICATED' ? ' (set PTUNE_TOKEN or the config file to an admin token)' : '';
-      throw new Error(describeRpcFailure(err, target.server, hint), { cause: err });
-    }
-    throw err;
-  } finally {
-    transport.close();
-  }
+  return withClient(target, (client) => body(serverBackend(client.access)));
 }
 
 /** Actor of changes made directly on the database. */
@@ -86,7 +74,7 @@ function databaseBackend(prisma: PrismaClient): AccessBackend {
 
 const ROLE_OF: Record<Role, TokenRole> = { reader: TokenRole.READER, trainer: TokenRole.TRAINER, admin: TokenRole.ADMIN, worker: TokenRole.WORKER };
 
-function serverBackend(client: ReturnType<typeof createClient<typeof AccessService>>): AccessBackend {
+function serverBackend(client: AccessClient): AccessBackend {
   return {
     async createToken(namespace, role, description) {
       const reply = await client.createToken({ namespace, role: ROLE_OF[role], description });

@@ -34,7 +34,10 @@ export async function withClient<T>(flags: ClientFlags, body: (client: PtuneClie
     return await body(client);
   } catch (err) {
     if (err instanceof RpcError) {
-      const hint = err.codeName === 'UNAVAILABLE' ? ` (is \`ptune serve\` running at ${flags.server}?)` : '';
+      const hint =
+        err.codeName === 'UNAVAILABLE' ? ` (is \`ptune serve\` running at ${flags.server}?)`
+        : err.codeName === 'UNAUTHENTICATED' ? ' (set PTUNE_TOKEN or the config file to a valid token)'
+        : '';
       throw new Error(describeRpcFailure(err, flags.server, hint), { cause: err });
     }
     throw err;
