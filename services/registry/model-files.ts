@@ -28,6 +28,7 @@ export interface ModelArchitectureSummary {
   numKeyValueHeads: number;
   vocabSize: number;
   contextLength: number;
+  headDim: number;
 }
 
 export interface ModelSourceDescription {
@@ -86,6 +87,7 @@ export async function describeModelSource(source: string, label = source): Promi
       numKeyValueHeads: s.nKvHeads,
       vocabSize: s.vocabSize,
       contextLength: s.contextLength,
+      headDim: s.headDim,
     },
     tokenizerKind: d.tokenizerKind === 'bpe' ? 'byte_level_bpe' : 'sentencepiece',
   };
