@@ -1,12 +1,13 @@
 /**
- * Bring your own model, end to end: a generated Hugging Face folder (Qwen2, byte-level BPE, f16
- * shards) and a generated Q8_0 GGUF are registered with the real `ptune models add --dir/--file`
+ * Bring your own model, end to end: a generated Hugging Face folder (Qwen3: byte-level BPE, f16
+ * shards, head_dim 16 where hidden_size / heads is 8) and a generated Q8_0 GGUF are registered with the real `ptune models add --dir/--file`
  * against an all-in-one server (what `ptune serve` runs: registry, coordinator, one in-process
  * worker, PGlite), trained with TrainPrompt through the client SDK, and the registered versions are
  * read back with GetPrompt and ExportPeft. The folder carries Qwen2.5's real chat template as
  * chat_template.jinja (the generator writes none), so its job also trains a `messages` dataset.
  * Each input/output prompt must equal the engine's own run on the file the user has on disk: the
  * worker trained that very model (fetched, assembled, loaded, tokenized as the user's copy).
+ * A prefix-tuning job on each then checks the key/value width (layers × 2 × kv heads × head_dim).
  */
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +23,8 @@ import { writeGeneratedModel } from '../../services/engine/model/generate.js';
 import { writeHfModel } from '../../services/engine/model/hf/generate-hf.js';
 import { InitMethod, TuningMethod } from '../../services/gen/ptune/v1/common_pb.js';
 import { TokenizerKind, WeightsFormat } from '../../services/gen/ptune/v1/registry_pb.js';
-import { JobState } from '../../services/gen/ptune/v1/training_pb.js';
+import { JobState, type Job, type MethodSettingsSchema } from '../../services/gen/ptune/v1/training_pb.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import { startServer, type RunningServer } from '../../services/server/index.js';
 import { ptune, repoRoot } from '../support/ptune-cli.js';
 import { uploadDataset } from './support/protocol.js';
@@ -34,6 +36,7 @@ interface Architecture {
   numLayers: number;
   numAttentionHeads: number;
   numKeyValueHeads: number;
+  headDim: number;
 }
 
 const CHAT_TEMPLATE = path.join(repoRoot, 'services/engine/chat/fixtures/Qwen-Qwen2.5-7B-Instruct.jinja');
@@ -75,8 +78,8 @@ describe('an HF folder and a quantized GGUF: models add → TrainPrompt → GetP
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-model-sources-'));
-    models.hfDir = path.join(dir, 'qwen2-tiny');
-    await writeHfModel(models.hfDir, { family: 'qwen2', preset: 'tiny', seed: 11, dtype: 'f16', shards: 2 });
+    models.hfDir = path.join(dir, 'qwen3-tiny');
+    await writeHfModel(models.hfDir, { family: 'qwen3', preset: 'tiny', seed: 11, dtype: 'f16', shards: 2 });
     await copyFile(CHAT_TEMPLATE, path.join(models.hfDir, 'chat_template.jinja'));
     const gguf = await writeGeneratedModel('tiny', 7, path.join(dir, 'tiny-q8_0.gguf'), { dtype: 'q8_0' });
     [models.gguf, models.ggufSha256] = [gguf.path, gguf.fingerprint];
@@ -98,17 +101,46 @@ describe('an HF folder and a quantized GGUF: models add → TrainPrompt → GetP
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  type TaskData = { task: { namespace: string; name: string }; train: string; eval: string };
+
+  /** TrainPrompt (3 steps, alias production) → its terminal state, which must be SUCCEEDED; the job's view. */
+  async function trainToEnd(baseModel: string, tasks: TaskData[], method: MessageInitShape<typeof MethodSettingsSchema>): Promise<Job> {
+    const { job } = await client.training.trainPrompt({
+      baseModel,
+      tasks: await Promise.all(
+        tasks.map(async (t) => ({
+          task: t.task,
+          train: { source: { case: 'sha256' as const, value: await uploadDataset(client.training, t.train) } },
+          eval: { source: { case: 'sha256' as const, value: await uploadDataset(client.training, t.eval) } },
+        })),
+      ),
+      method,
+      optimizer: { steps: 3, batchSize: 4, seed: 1n, learningRate: 0.01 },
+      alias: 'production',
+    });
+    let finished: JobState | undefined;
+    let why = '';
+    for await (const event of jobEvents(client.training, job!.id)) {
+      if (event.kind.case === 'jobState') [finished, why] = [event.kind.value.state, event.kind.value.reason];
+    }
+    const view = (await client.training.getJob({ jobId: job!.id })).job!;
+    expect(finished, `${why} ${JSON.stringify(view.trials.map((t) => t.error))}`).toBe(JobState.SUCCEEDED);
+    expect(view.results.map((r) => r.task?.name).sort()).toEqual(tasks.map((t) => t.task.name).sort());
+    return view;
+  }
+
   const cases: ModelCase[] = [
     {
-      name: 'qwen2-tiny',
+      name: 'qwen3-tiny',
       chat: true,
       local: () => models.hfDir,
       source: () => ['--dir', models.hfDir],
       // the manifest fingerprint as the wire contract defines it, by coreutils
-      fingerprint: () => execFileSync('sh', ['-c', 'sha256sum * | LC_ALL=C sort -k2 | sha256sum'], { cwd: models.hfDir, encoding: 'utf8' }).split(' ')[0],
+      fingerprint: () =>
+        execFileSync('sh', ['-c', 'sha256sum * | LC_ALL=C sort -k2 | sha256sum'], { cwd: models.hfDir, encoding: 'utf8' }).split(' ')[0],
       format: WeightsFormat.HF_FOLDER,
       tokenizer: TokenizerKind.BYTE_LEVEL_BPE,
-      architecture: { family: 'qwen2', hiddenSize: 32, numLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2 },
+      architecture: { family: 'qwen3', hiddenSize: 32, numLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 16 },
     },
     {
       name: 'tiny-q8-0',
@@ -118,89 +150,95 @@ describe('an HF folder and a quantized GGUF: models add → TrainPrompt → GetP
       fingerprint: () => models.ggufSha256,
       format: WeightsFormat.GGUF,
       tokenizer: TokenizerKind.SENTENCEPIECE,
-      architecture: { family: 'llama', hiddenSize: 32, numLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2 },
+      architecture: { family: 'llama', hiddenSize: 32, numLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 8 },
     },
   ];
 
-  it.each(cases)('$name: registered by the CLI, trained (chat data too: $chat), and served with its PEFT fields', async (c) => {
-    const added = await ptune('models', 'add', '--name', c.name, ...c.source(), '--json', '--server', server.address);
-    expect(added.code, added.stderr).toBe(0);
-    const { baseModel } = (await client.registry.getBaseModel({ name: c.name }));
-    expect(baseModel?.fingerprintSha256).toBe(c.fingerprint());
-    expect([baseModel?.weightsFormat, baseModel?.tokenizerKind]).toEqual([c.format, c.tokenizer]);
-    expect(baseModel?.architecture).toMatchObject(c.architecture);
+  it.each(cases)(
+    '$name: registered by the CLI, trained (chat data too: $chat), and served with its PEFT fields',
+    async (c) => {
+      const added = await ptune('models', 'add', '--name', c.name, ...c.source(), '--json', '--server', server.address);
+      expect(added.code, added.stderr).toBe(0);
+      const { baseModel } = await client.registry.getBaseModel({ name: c.name });
+      expect(baseModel?.fingerprintSha256).toBe(c.fingerprint());
+      expect([baseModel?.weightsFormat, baseModel?.tokenizerKind]).toEqual([c.format, c.tokenizer]);
+      expect(baseModel?.architecture).toMatchObject(c.architecture);
 
-    const text = { task: { namespace: 'byom', name: c.name }, train: datasetText(8), eval: datasetText(4, 5) };
-    const chat = { task: { namespace: 'byom', name: `${c.name}-chat` }, train: chatText(8), eval: chatText(4, 5) };
-    const tasks = [text, ...(c.chat ? [chat] : [])];
-    for (const t of tasks) await client.registry.createTask({ task: t.task });
-    const { job } = await client.training.trainPrompt({
-      baseModel: c.name,
-      tasks: await Promise.all(
-        tasks.map(async (t) => ({
-          task: t.task,
-          train: { source: { case: 'sha256' as const, value: await uploadDataset(client.training, t.train) } },
-          eval: { source: { case: 'sha256' as const, value: await uploadDataset(client.training, t.eval) } },
-        })),
-      ),
-      method: { numVirtualTokens: 4, init: { method: InitMethod.SAMPLE_VOCAB } },
-      optimizer: { steps: 3, batchSize: 4, seed: 1n, learningRate: 0.01 },
-      alias: 'production',
-    });
-    let finished: JobState | undefined;
-    for await (const event of jobEvents(client.training, job!.id)) if (event.kind.case === 'jobState') finished = event.kind.value.state;
-    const view = (await client.training.getJob({ jobId: job!.id })).job!;
-    expect(finished, JSON.stringify(view.trials.map((t) => t.error))).toBe(JobState.SUCCEEDED);
-    expect(view.results.map((r) => r.task?.name).sort()).toEqual(tasks.map((t) => t.task.name).sort());
+      const text = { task: { namespace: 'byom', name: c.name }, train: datasetText(8), eval: datasetText(4, 5) };
+      const chat = { task: { namespace: 'byom', name: `${c.name}-chat` }, train: chatText(8), eval: chatText(4, 5) };
+      const tasks = [text, ...(c.chat ? [chat] : [])];
+      for (const t of tasks) await client.registry.createTask({ task: t.task });
+      const view = await trainToEnd(c.name, tasks, { numVirtualTokens: 4, init: { method: InitMethod.SAMPLE_VOCAB } });
+      const hidden = c.architecture.hiddenSize;
+      const served = [];
+      for (const { task } of tasks) {
+        const { version, safetensors } = await client.registry.getPrompt({
+          prompt: { task, selector: { case: 'alias', value: 'production' } },
+        });
+        expect(version?.baseModel).toMatchObject({ name: c.name, fingerprintSha256: c.fingerprint() });
+        expect(version?.lineage?.jobId).toBe(view.id);
+        expect([version?.method, version?.shape]).toEqual([TuningMethod.PROMPT_TUNING, [4n, BigInt(hidden)]]);
+        const embeddings = readSafetensors(safetensors).tensors.prompt_embeddings;
+        expect(embeddings.shape).toEqual([4, hidden]);
+        served.push(tensorToFloat32(embeddings));
 
-    const hidden = c.architecture.hiddenSize;
-    const served = [];
-    for (const { task } of tasks) {
-      const { version, safetensors } = await client.registry.getPrompt({ prompt: { task, selector: { case: 'alias', value: 'production' } } });
-      expect(version?.baseModel).toMatchObject({ name: c.name, fingerprintSha256: c.fingerprint() });
-      expect(version?.lineage?.jobId).toBe(job!.id);
-      expect([version?.method, version?.shape]).toEqual([TuningMethod.PROMPT_TUNING, [4n, BigInt(hidden)]]);
-      const embeddings = readSafetensors(safetensors).tensors.prompt_embeddings;
-      expect(embeddings.shape).toEqual([4, hidden]);
-      served.push(tensorToFloat32(embeddings));
+        const exported = await client.registry.exportPeft({ prompt: { task, selector: { case: 'version', value: version!.version } } });
+        const config = JSON.parse(Buffer.from(exported.adapterConfigJson).toString('utf8')) as Record<string, unknown>;
+        expect(config).toMatchObject({
+          peft_type: 'PROMPT_TUNING',
+          task_type: 'CAUSAL_LM',
+          num_virtual_tokens: 4,
+          token_dim: hidden,
+          num_layers: c.architecture.numLayers,
+          num_attention_heads: c.architecture.numAttentionHeads,
+          num_transformer_submodules: 1,
+        });
+        expect(readSafetensors(exported.adapterModelSafetensors).tensors.prompt_embeddings.shape).toEqual([4, hidden]);
+      }
 
-      const exported = await client.registry.exportPeft({ prompt: { task, selector: { case: 'version', value: version!.version } } });
-      const config = JSON.parse(Buffer.from(exported.adapterConfigJson).toString('utf8')) as Record<string, unknown>;
-      expect(config).toMatchObject({
-        peft_type: 'PROMPT_TUNING',
-        task_type: 'CAUSAL_LM',
-        num_virtual_tokens: 4,
-        token_dim: hidden,
-        num_layers: c.architecture.numLayers,
-        num_attention_heads: c.architecture.numAttentionHeads,
-        num_transformer_submodules: 1,
+      // the engine trains the user's own copy with the trial's settings: the same bytes
+      const point = view.trials.find((t) => t.task?.name === text.task.name)!.point!.optimizer!;
+      const model = await loadModel(c.local());
+      const file = async (name: string, content: string): Promise<string> => {
+        await writeFile(path.join(dir, name), content);
+        return path.join(dir, name);
+      };
+      const direct = await train({
+        model,
+        train: await loadExampleSet(await file(`${c.name}-train.jsonl`, text.train), model, 4),
+        eval: await loadExampleSet(await file(`${c.name}-eval.jsonl`, text.eval), model, 4),
+        virtualTokens: 4,
+        init: { kind: 'sample-vocab' },
+        steps: 3,
+        lr: point.learningRate,
+        batchSize: point.batchSize,
+        seed: Number(point.seed),
+        gradClip: point.maxGradNorm,
+        weightDecay: point.weightDecay,
+        warmupSteps: point.warmupSteps,
+        schedule: 'constant',
+        threads: 1,
       });
-      expect(readSafetensors(exported.adapterModelSafetensors).tensors.prompt_embeddings.shape).toEqual([4, hidden]);
-    }
+      expect(Array.from(served[0])).toEqual(Array.from(direct.promptEmbeddings));
 
-    // the engine trains the user's own copy with the trial's settings: the same bytes
-    const point = view.trials.find((t) => t.task?.name === text.task.name)!.point!.optimizer!;
-    const model = await loadModel(c.local());
-    const file = async (name: string, content: string): Promise<string> => {
-      await writeFile(path.join(dir, name), content);
-      return path.join(dir, name);
-    };
-    const direct = await train({
-      model,
-      train: await loadExampleSet(await file(`${c.name}-train.jsonl`, text.train), model, 4),
-      eval: await loadExampleSet(await file(`${c.name}-eval.jsonl`, text.eval), model, 4),
-      virtualTokens: 4,
-      init: { kind: 'sample-vocab' },
-      steps: 3,
-      lr: point.learningRate,
-      batchSize: point.batchSize,
-      seed: Number(point.seed),
-      gradClip: point.maxGradNorm,
-      weightDecay: point.weightDecay,
-      warmupSteps: point.warmupSteps,
-      schedule: 'constant',
-      threads: 1,
-    });
-    expect(Array.from(served[0])).toEqual(Array.from(direct.promptEmbeddings));
-  }, 60_000);
+      // prefix tuning: a key and a value row per layer and key/value head, each head_dim wide
+      const kvWidth = c.architecture.numKeyValueHeads * c.architecture.headDim;
+      const prefixJob = await trainToEnd(c.name, [text], { method: TuningMethod.PREFIX_TUNING, numVirtualTokens: 4 });
+      const prefix = await client.registry.exportPeft({
+        prompt: { task: text.task, selector: { case: 'version', value: prefixJob.results[0].version } },
+      });
+      expect([prefix.version?.method, prefix.version?.shape]).toEqual([
+        TuningMethod.PREFIX_TUNING,
+        [4n, BigInt(c.architecture.numLayers * 2 * kvWidth)],
+      ]);
+      expect(JSON.parse(Buffer.from(prefix.adapterConfigJson).toString('utf8'))).toMatchObject({
+        peft_type: 'PREFIX_TUNING',
+        num_virtual_tokens: 4,
+        token_dim: kvWidth,
+        num_layers: c.architecture.numLayers,
+        num_attention_heads: c.architecture.numKeyValueHeads,
+      });
+    },
+    60_000,
+  );
 });

@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** node's arguments before the CLI's own: the tsx loader and the development runner */
-export const ptuneNodeArgs = ['--import', pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, path.join(repoRoot, 'services/cli/commands/engine/run-cli.ts')];
+export const ptuneNodeArgs = [
+  '--import',
+  pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href,
+  path.join(repoRoot, 'services/cli/commands/engine/run-cli.ts'),
+];
 
 export interface CliRun {
   code: number;
