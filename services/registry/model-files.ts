@@ -65,7 +65,8 @@ export function checkHfListing(names: readonly string[]): void {
 export async function describeModelSource(source: string, label = source): Promise<ModelSourceDescription> {
   const isFolder = (await stat(source)).isDirectory();
   if (isFolder) {
-    const entries = await readdir(source, { withFileTypes: true });
+    // dot entries are not the model (a hub download's .gitattributes, .cache/), as for the engine and the CLI
+    const entries = (await readdir(source, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
     const notFile = entries.find((e) => !e.isFile());
     if (notFile) throw new ModelSourceError(notFile.name, 'path', 'is not a regular file (HF folders are flat)');
     checkHfListing(entries.map((e) => e.name));

@@ -8,9 +8,11 @@
  * Each input/output prompt must equal the engine's own run on the file the user has on disk: the
  * worker trained that very model (fetched, assembled, loaded, tokenized as the user's copy).
  * A prefix-tuning job on each then checks the key/value width (layers × 2 × kv heads × head_dim).
+ * The folder also holds what a hub download leaves beside a model (.gitattributes, .cache/): not
+ * part of the model, nor of its fingerprint, for the CLI, the registry and the engine alike.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -81,6 +83,10 @@ describe('an HF folder and a quantized GGUF: models add → TrainPrompt → GetP
     models.hfDir = path.join(dir, 'qwen3-tiny');
     await writeHfModel(models.hfDir, { family: 'qwen3', preset: 'tiny', seed: 11, dtype: 'f16', shards: 2 });
     await copyFile(CHAT_TEMPLATE, path.join(models.hfDir, 'chat_template.jinja'));
+    // what `huggingface-cli download --local-dir` leaves beside the model: hub bookkeeping, not the model
+    await writeFile(path.join(models.hfDir, '.gitattributes'), '*.safetensors filter=lfs diff=lfs merge=lfs -text\n');
+    await mkdir(path.join(models.hfDir, '.cache', 'huggingface'), { recursive: true });
+    await writeFile(path.join(models.hfDir, '.cache', 'huggingface', '.gitignore'), '*\n');
     const gguf = await writeGeneratedModel('tiny', 7, path.join(dir, 'tiny-q8_0.gguf'), { dtype: 'q8_0' });
     [models.gguf, models.ggufSha256] = [gguf.path, gguf.fingerprint];
     server = await startServer({
@@ -199,6 +205,7 @@ describe('an HF folder and a quantized GGUF: models add → TrainPrompt → GetP
       // the engine trains the user's own copy with the trial's settings: the same bytes
       const point = view.trials.find((t) => t.task?.name === text.task.name)!.point!.optimizer!;
       const model = await loadModel(c.local());
+      expect(model.fingerprint).toBe(c.fingerprint());
       const file = async (name: string, content: string): Promise<string> => {
         await writeFile(path.join(dir, name), content);
         return path.join(dir, name);
