@@ -61,6 +61,8 @@ interface ModelCase {
   name: string;
   /** also train a `messages` dataset (the model has a chat template) */
   chat: boolean;
+  /** the prompt's init text (rows read through the model's own tokenizer); none: sampled vocabulary rows */
+  initText?: string;
   /** the model file or folder on disk */
   local: () => string;
   /** `models add` arguments that point at the model on disk */
@@ -139,6 +141,7 @@ describe('an HF folder and a quantized GGUF: models add → TrainPrompt → GetP
     {
       name: 'qwen3-tiny',
       chat: true,
+      initText: 'the red cat',
       local: () => models.hfDir,
       source: () => ['--dir', models.hfDir],
       // the manifest fingerprint as the wire contract defines it, by coreutils
@@ -174,7 +177,10 @@ describe('an HF folder and a quantized GGUF: models add → TrainPrompt → GetP
       const chat = { task: { namespace: 'byom', name: `${c.name}-chat` }, train: chatText(8), eval: chatText(4, 5) };
       const tasks = [text, ...(c.chat ? [chat] : [])];
       for (const t of tasks) await client.registry.createTask({ task: t.task });
-      const view = await trainToEnd(c.name, tasks, { numVirtualTokens: 4, init: { method: InitMethod.SAMPLE_VOCAB } });
+      const view = await trainToEnd(c.name, tasks, {
+        numVirtualTokens: 4,
+        init: c.initText === undefined ? { method: InitMethod.SAMPLE_VOCAB } : { method: InitMethod.TEXT, text: c.initText },
+      });
       const hidden = c.architecture.hiddenSize;
       const served = [];
       for (const { task } of tasks) {
@@ -198,7 +204,11 @@ describe('an HF folder and a quantized GGUF: models add → TrainPrompt → GetP
           num_layers: c.architecture.numLayers,
           num_attention_heads: c.architecture.numAttentionHeads,
           num_transformer_submodules: 1,
+          base_model_name_or_path: c.name,
         });
+        if (c.initText !== undefined) {
+          expect(config).toMatchObject({ prompt_tuning_init: 'TEXT', prompt_tuning_init_text: c.initText, tokenizer_name_or_path: c.name });
+        }
         expect(readSafetensors(exported.adapterModelSafetensors).tensors.prompt_embeddings.shape).toEqual([4, hidden]);
       }
 
@@ -215,7 +225,7 @@ describe('an HF folder and a quantized GGUF: models add → TrainPrompt → GetP
         train: await loadExampleSet(await file(`${c.name}-train.jsonl`, text.train), model, 4),
         eval: await loadExampleSet(await file(`${c.name}-eval.jsonl`, text.eval), model, 4),
         virtualTokens: 4,
-        init: { kind: 'sample-vocab' },
+        init: c.initText === undefined ? { kind: 'sample-vocab' } : { kind: 'text', text: c.initText },
         steps: 3,
         lr: point.learningRate,
         batchSize: point.batchSize,
