@@ -37,6 +37,7 @@ export function toBaseModel(row: BaseModelWithFiles): BaseModelMessage {
       numKeyValueHeads: row.numKvHeads,
       vocabSize: row.vocabSize,
       contextLength: row.contextLength,
+      headDim: row.headDim,
     },
     tokenizerKind: tokenizerFromDb(row.tokenizerKind),
     weightsFormat: formatFromDb(row.weightsFormat),
@@ -166,6 +167,7 @@ async function storeModel(stores: Stores, header: RegisterBaseModelHeader, model
         numKvHeads: a.numKeyValueHeads,
         vocabSize: a.vocabSize,
         contextLength: a.contextLength,
+        headDim: a.headDim,
         tokenizerKind: tokenizerToDb(model.described.tokenizerKind) ?? 'sentencepiece',
         weightsFormat: formatToDb(model.described.format) ?? 'gguf',
         weightsBlobKey: key,
@@ -214,7 +216,7 @@ async function describeFile(header: RegisterBaseModelHeader, file: string): Prom
     throw invalidArgument('header.architecture', 'hidden_size must be a multiple of num_attention_heads, and that of num_key_value_heads');
   }
   if (header.tokenizerKind === TokenizerKind.UNSPECIFIED) throw invalidArgument('header.tokenizer_kind', `is required for ${WeightsFormat[format]} weights`);
-  return { architecture: { ...a }, tokenizerKind: header.tokenizerKind, format };
+  return { architecture: { ...a, headDim: a.headDim || a.hiddenSize / a.numAttentionHeads }, tokenizerKind: header.tokenizerKind, format };
 }
 
 async function ggufArchitecture(file: string, label: string): Promise<Described> {
@@ -236,6 +238,7 @@ function checkAgrees(given: ModelArchitecture, file: Described['architecture']):
     ['num_key_value_heads', given.numKeyValueHeads, file.numKeyValueHeads],
     ['vocab_size', given.vocabSize, file.vocabSize],
     ['context_length', given.contextLength, file.contextLength],
+    ...(given.headDim === 0 ? [] : [['head_dim', given.headDim, file.headDim] as [string, unknown, unknown]]),
   ];
   for (const [field, a, b] of pairs) {
     if (a !== b) throw invalidArgument(`header.architecture.${field}`, `is ${String(a)} but the GGUF file says ${String(b)}; leave architecture unset to take it from the file`);

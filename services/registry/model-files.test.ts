@@ -35,6 +35,7 @@ describe('describeModelSource', () => {
         numKeyValueHeads: 2,
         vocabSize: 320,
         contextLength: 128,
+        headDim: 8,
       },
       tokenizerKind: 'byte_level_bpe',
     });

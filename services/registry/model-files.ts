@@ -28,6 +28,7 @@ export interface ModelArchitectureSummary {
   numKeyValueHeads: number;
   vocabSize: number;
   contextLength: number;
+  headDim: number;
 }
 
 export interface ModelSourceDescription {
@@ -64,7 +65,8 @@ export function checkHfListing(names: readonly string[]): void {
 export async function describeModelSource(source: string, label = source): Promise<ModelSourceDescription> {
   const isFolder = (await stat(source)).isDirectory();
   if (isFolder) {
-    const entries = await readdir(source, { withFileTypes: true });
+    // dot entries are not the model (a hub download's .gitattributes, .cache/), as for the engine and the CLI
+    const entries = (await readdir(source, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
     const notFile = entries.find((e) => !e.isFile());
     if (notFile) throw new ModelSourceError(notFile.name, 'path', 'is not a regular file (HF folders are flat)');
     checkHfListing(entries.map((e) => e.name));
@@ -86,6 +88,7 @@ export async function describeModelSource(source: string, label = source): Promi
       numKeyValueHeads: s.nKvHeads,
       vocabSize: s.vocabSize,
       contextLength: s.contextLength,
+      headDim: s.headDim,
     },
     tokenizerKind: d.tokenizerKind === 'bpe' ? 'byte_level_bpe' : 'sentencepiece',
   };

@@ -55,13 +55,12 @@ export interface PeftExportInput {
 export function peftConfigFor(input: PeftExportInput): Record<string, unknown> {
   const { model } = input;
   const prefix = input.method === TuningMethod.PREFIX_TUNING;
-  const headDim = model.hiddenSize / model.numHeads;
   return peftAdapterConfig({
     baseModelNameOrPath: model.name,
     method: peftMethod(input),
     numVirtualTokens: input.numVirtualTokens,
     // PEFT sizes prefix key/values by the key/value heads (grouped-query attention).
-    tokenDim: prefix ? headDim * model.numKvHeads : model.hiddenSize,
+    tokenDim: prefix ? model.headDim * model.numKvHeads : model.hiddenSize,
     numAttentionHeads: prefix ? model.numKvHeads : model.numHeads,
     numLayers: model.numLayers,
     promptEmbeddings: input.promptEmbeddings,

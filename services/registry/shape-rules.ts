@@ -5,7 +5,7 @@ import { invalidArgument, methodName } from '../domain/index.js';
 /** Width of one row of `prompt_embeddings` for a method on a model (PEFT's layouts). */
 export function expectedWidth(method: TuningMethod, model: BaseModel): number {
   if (method === TuningMethod.PREFIX_TUNING) {
-    const kvDim = (model.hiddenSize / model.numHeads) * model.numKvHeads;
+    const kvDim = model.headDim * model.numKvHeads;
     return model.numLayers * 2 * kvDim;
   }
   return model.hiddenSize;

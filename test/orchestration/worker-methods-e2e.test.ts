@@ -41,7 +41,7 @@ describe('P-tuning and prefix tuning jobs train, register and serve (PGlite, in-
     await h?.close();
   });
 
-  const kvDim = (): number => (model.hiddenSize / model.numHeads) * model.numKvHeads;
+  const kvDim = (): number => model.headDim * model.numKvHeads;
 
   it.each([
     { name: 'P-tuning with an MLP encoder', method: { method: TuningMethod.P_TUNING, encoderType: PromptEncoderType.MLP, encoderHiddenSize: 16 }, width: () => model.hiddenSize, metadata: 'p_tuning' },

@@ -1,43 +1,21 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, tensorToFloat32 } from '../../services/engine/formats/safetensors.js';
 import { f32FromF16Bytes, f32ToF16Bytes } from '../../services/engine/formats/half.js';
 import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
 import { TrainingService } from '../../services/gen/ptune/v1/training_pb.js';
 import { createClient, createGrpcTransport } from '../../services/grpc/index.js';
+import { ptune, ptuneNodeArgs, repoRoot } from '../support/ptune-cli.js';
 import { promptFile, promptValues, TINY, tinyModelBytes } from './fixtures.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const runner = path.join(repo, 'services/cli/commands/engine/run-cli.ts');
-const tsx = pathToFileURL(path.join(repo, 'node_modules/tsx/dist/loader.mjs')).href;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real `ptune` CLI (from source, as bin/ptune.js runs it from dist). */
-async function ptune(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', tsx, runner, ...args], { cwd: repo });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /** `ptune serve --port 0` on a data directory; resolves with the address it prints. */
 async function serve(dataDir: string, ...extra: string[]): Promise<{ process: ChildProcess; server: string; stderr: string[] }> {
-  const child = spawn(process.execPath, ['--import', tsx, runner, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...ptuneNodeArgs, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });

@@ -16,6 +16,7 @@ export function seedBaseModel(prisma: PrismaClient, overrides: { weightsBlobKey?
       numLayers: 5,
       numHeads: 8,
       numKvHeads: 4,
+      headDim: 8,
       vocabSize: 512,
       contextLength: 512,
       tokenizerKind: 'llama-spm',

@@ -25,6 +25,7 @@ export async function seedTinyModel(prisma: PrismaClient, blobs: BlobStore, name
       numLayers: c.nLayers,
       numHeads: c.nHeads,
       numKvHeads: c.nKvHeads,
+      headDim: c.dim / c.nHeads,
       vocabSize: c.vocabSize,
       contextLength: c.contextLength,
       tokenizerKind: 'sentencepiece',

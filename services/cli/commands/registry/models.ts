@@ -67,7 +67,8 @@ async function folderFiles(dir: string): Promise<LocalModel> {
     throw new Error(`--dir ${dir} is not a readable folder`);
   });
   const files: LocalFile[] = [];
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  // dot entries are not the model: `huggingface-cli download --local-dir` leaves .gitattributes and .cache/ (the engine skips them too)
+  for (const entry of entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const file = path.join(dir, entry.name);
     if (!entry.isFile()) throw new Error(`--dir ${dir}: ${entry.name} is not a regular file (a checkpoint folder is flat)`);
     files.push({ path: entry.name, file, size: (await stat(file)).size });

@@ -151,7 +151,8 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
   const chatTemplate = hfChatTemplate(tokenizerConfig, jinja, tokenizerConfigPath);
   // generation_config.json changes no math, but a damaged one means a damaged folder
   for (const name of ['generation_config.json', 'special_tokens_map.json']) if (names.has(name)) await readJson(join(dir, name));
-  const files = entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+  // dot entries (a hub download's .gitattributes, .cache/) are not part of the model, nor of its fingerprint
+  const files = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
   return {
     dir,
     spec,
