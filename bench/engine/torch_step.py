@@ -8,7 +8,7 @@ is predicted), the initial `prompt_embeddings` [P, dim], and a `__metadata__` wi
 and step settings. Runs warmup + timed steps of forward + backward (w.r.t. the prompt only) +
 global-norm clipping + AdamW, and prints one JSON line with the median step time, the step-0 loss
 (to check both sides compute the same thing), a 512^3 MatMul GFLOP/s figure, the BLAS torch was
-built with (torch.__config__.show()'s BLAS_INFO), and peak RSS.
+in use (see blas()), and peak RSS.
 
 Usage: PYTHON torch_step.py FILE.safetensors
 """
@@ -106,6 +106,17 @@ def reference_loss(folder):
     return loss
 
 
+def blas():
+    """torch.__config__.show()'s BLAS_INFO ("mkl", "open"); Debian's torch says "generic" and uses whichever
+    libblas.so.3 the alternatives system names, so the BLAS library this process has mapped is added"""
+    info = (re.search(r"BLAS_INFO=(\w+)", torch.__config__.show()) or [None, "unknown"])[1]
+    if info != "generic":
+        return info
+    with open("/proc/self/maps") as f:
+        libs = sorted({os.path.basename(line.split()[-1]) for line in f if re.search(r"blas|mkl", line.split()[-1].rsplit("/", 1)[-1])})
+    return f"{info}: {', '.join(libs)}" if libs else info
+
+
 def matmul_gflops():
     a, b = torch.randn(512, 512), torch.randn(512, 512)
     for _ in range(5):
@@ -146,7 +157,7 @@ def main():
     times.sort()
     print(json.dumps({
         "torch": torch.__version__,
-        "blas": (re.search(r"BLAS_INFO=(\w+)", torch.__config__.show()) or [None, "unknown"])[1],
+        "blas": blas(),
         "threads": torch.get_num_threads(),
         "step_ms_median": times[len(times) // 2],
         "first_loss": first_loss,

@@ -70,10 +70,13 @@ function runJson(command: string, args: string[]): SideResult {
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as SideResult;
 }
 
-/** torch.__config__.show()'s BLAS_INFO of a run: "mkl", or "open" for OpenBLAS; anything else would make PyTorch's figures meaningless */
+/**
+ * The BLAS a PyTorch run used (torch_step.py's blas(): BLAS_INFO, plus the BLAS library it mapped):
+ * MKL or OpenBLAS, else PyTorch's figures would mean nothing (a reference BLAS is many times slower).
+ */
 function checkBlas(python: string, r: SideResult): SideResult {
-  if (r.blas !== 'mkl' && r.blas !== 'open' && r.blas !== 'openblas') {
-    throw new Error(`${python}: torch ${r.torch} is built with BLAS_INFO=${r.blas} (torch.__config__.show()), not OpenBLAS or MKL`);
+  if (!/^(mkl|open)\b|openblas|mkl/i.test(r.blas ?? '')) {
+    throw new Error(`${python}: torch ${r.torch} uses BLAS "${r.blas}" (torch.__config__.show()'s BLAS_INFO and the mapped library), not OpenBLAS or MKL`);
   }
   return r;
 }
@@ -104,7 +107,7 @@ const ratio = (m: Measured): number => m.ours.step_ms_median / m.torch.step_ms_m
 const parity = (m: Measured): string =>
   `${m.ours.first_loss.toFixed(4)} / ${m.torch.first_loss.toFixed(4)} | ${m.ours.first_grad_norm.toFixed(5)} / ${m.torch.first_grad_norm.toFixed(5)}`;
 const torchLine = (m: Measured | undefined, python: string): string =>
-  `PyTorch ${m?.torch.torch ?? '-'} (${python}, BLAS_INFO=${m?.torch.blas ?? '-'}) 512³ MatMul ${m?.torch.matmul512_gflops?.toFixed(1) ?? '-'} GFLOP/s`;
+  `PyTorch ${m?.torch.torch ?? '-'} (${python}, BLAS ${m?.torch.blas ?? '-'}) 512³ MatMul ${m?.torch.matmul512_gflops?.toFixed(1) ?? '-'} GFLOP/s`;
 
 const { values, positionals } = parseArgs({
   options: { families: { type: 'boolean', default: false }, family: { type: 'string', multiple: true }, rounds: { type: 'string' } },
@@ -184,7 +187,9 @@ async function familyTable(chosen: Family[]): Promise<string[]> {
   for (const family of chosen) {
     process.stderr.write(`${family}: writing the bench preset…\n`);
     const c = await familyCase(family, dir, 3);
-    rows.push({ family, m: measure(family, c, dir, REFERENCE_PYTHON, rounds ?? 1) });
+    const m = measure(family, c, dir, REFERENCE_PYTHON, rounds ?? 1);
+    process.stderr.write(`${family}: ours ${m.ours.step_ms_median.toFixed(0)} ms, PyTorch ${m.torch.step_ms_median.toFixed(0)} ms → ${ratio(m).toFixed(2)}\n`);
+    rows.push({ family, m });
     rmSync(c.hfFolder, { recursive: true, force: true });
   }
   const llama = rows.find((r) => r.family === 'llama');
