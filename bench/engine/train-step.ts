@@ -11,7 +11,7 @@
  * with apt when missing (without OpenBLAS, Debian's torch uses the reference BLAS and the
  * comparison would mean nothing). The families run test/reference/reference.py's forward, which
  * needs transformers and safetensors: PyTorch from the venv test/reference/README.md sets up
- * ($PTUNE_REFERENCE_PYTHON, default /work/venv/bin/python). Either way the run refuses a torch
+ * ($PTUNE_REFERENCE_PYTHON, default .venv-reference/bin/python, created on first use). Either way the run refuses a torch
  * whose torch.__config__.show() names a BLAS other than OpenBLAS or MKL, and prints both sides'
  * 512³ MatMul GFLOP/s so the set-up can be judged. Each side runs in its own process (so peak RSS
  * is its own), alternating; each keeps its best median over the rounds.
@@ -31,7 +31,9 @@ import { ortMatmulGflops } from './ort-matmul.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
-const REFERENCE_PYTHON = process.env.PTUNE_REFERENCE_PYTHON ?? '/work/venv/bin/python';
+/** a venv inside the repository (git-ignored) unless $PTUNE_REFERENCE_PYTHON names another Python */
+const REFERENCE_VENV = '.venv-reference';
+const REFERENCE_PYTHON = process.env.PTUNE_REFERENCE_PYTHON ?? `${REFERENCE_VENV}/bin/python`;
 
 function ensurePyTorch(): void {
   const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -50,7 +52,13 @@ function ensurePyTorch(): void {
  * threads (and any other load) that spinning steals the cores and made its step up to 20× slower
  * here, so both children run with passive OpenMP waiting, PyTorch's best setting here (onnxruntime does not use OpenMP).
  */
-const childEnv = { ...process.env, OMP_NUM_THREADS: String(THREADS), OPENBLAS_NUM_THREADS: String(THREADS), MKL_NUM_THREADS: String(THREADS), OMP_WAIT_POLICY: 'PASSIVE' };
+const childEnv = {
+  ...process.env,
+  OMP_NUM_THREADS: String(THREADS),
+  OPENBLAS_NUM_THREADS: String(THREADS),
+  MKL_NUM_THREADS: String(THREADS),
+  OMP_WAIT_POLICY: 'PASSIVE',
+};
 
 /** one side's JSON line (our-step.ts, torch_step.py) */
 interface SideResult {
@@ -76,7 +84,9 @@ function runJson(command: string, args: string[]): SideResult {
  */
 function checkBlas(python: string, r: SideResult): SideResult {
   if (!/^(mkl|open)\b|openblas|mkl/i.test(r.blas ?? '')) {
-    throw new Error(`${python}: torch ${r.torch} uses BLAS "${r.blas}" (torch.__config__.show()'s BLAS_INFO and the mapped library), not OpenBLAS or MKL`);
+    throw new Error(
+      `${python}: torch ${r.torch} uses BLAS "${r.blas}" (torch.__config__.show()'s BLAS_INFO and the mapped library), not OpenBLAS or MKL`,
+    );
   }
   return r;
 }
@@ -118,7 +128,8 @@ for (const f of values.family ?? []) {
 }
 for (const p of positionals) if (p !== '260k' && p !== '85m') throw new Error(`${p}: not a case (260k or 85m)`);
 const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
-if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds ${values.rounds}: not a positive integer`);
+if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1))
+  throw new Error(`--rounds ${values.rounds}: not a positive integer`);
 const familiesOnly = values.families || values.family !== undefined;
 const llamaCases = familiesOnly ? [] : positionals.length > 0 ? positionals : ['260k', '85m'];
 const chosenFamilies: Family[] = (values.family as Family[] | undefined) ?? (familiesOnly || positionals.length === 0 ? [...families] : []);
@@ -130,7 +141,12 @@ try {
   const lines = [`threads ${THREADS}; onnxruntime 512³ MatMul ${ortPeak.toFixed(1)} GFLOP/s`];
   if (llamaCases.length > 0) lines.push(...(await llamaTable(llamaCases, ortPeak)));
   if (chosenFamilies.length > 0) lines.push(...(await familyTable(chosenFamilies)));
-  lines.push('', `load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (timings are only meaningful on an idle machine)`);
+  lines.push(
+    '',
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (timings are only meaningful on an idle machine)`,
+  );
   process.stdout.write(lines.join('\n') + '\n');
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -142,7 +158,12 @@ async function llamaTable(cases: string[], ortPeak: number): Promise<string[]> {
   const run = async (name: string, make: () => StepCase | Promise<StepCase>): Promise<void> => {
     const c = await make();
     const m = measure(name, c, dir, PYTHON, rounds ?? 3);
-    rows.push({ name, shape: `B=${c.batch} T=${c.seqLen} P=${VIRTUAL_TOKENS}`, m, flops: promptStepFlops(c.weights.config, c.batch, c.seqLen, VIRTUAL_TOKENS) });
+    rows.push({
+      name,
+      shape: `B=${c.batch} T=${c.seqLen} P=${VIRTUAL_TOKENS}`,
+      m,
+      flops: promptStepFlops(c.weights.config, c.batch, c.seqLen, VIRTUAL_TOKENS),
+    });
   };
   if (cases.includes('260k')) {
     if (stories260K.available) await run('stories260K', stories260KCase);
@@ -171,7 +192,15 @@ async function llamaTable(cases: string[], ortPeak: number): Promise<string[]> {
 }
 
 function ensureReferencePython(): void {
-  const r = spawnSync(REFERENCE_PYTHON, ['-c', 'import torch, transformers, safetensors'], { encoding: 'utf8' });
+  const probe = () => spawnSync(REFERENCE_PYTHON, ['-c', 'import torch, transformers, safetensors'], { encoding: 'utf8' });
+  let r = probe();
+  if (r.status !== 0 && process.env.PTUNE_REFERENCE_PYTHON === undefined) {
+    // pip installs from the package index this machine is configured with (`pip config list`)
+    process.stderr.write(`creating ${REFERENCE_VENV} (torch, transformers, safetensors from the configured pip index)…\n`);
+    spawnSync('python3', ['-m', 'venv', REFERENCE_VENV], { stdio: 'inherit' });
+    spawnSync(`${REFERENCE_VENV}/bin/pip`, ['install', '--quiet', 'torch', 'numpy', 'safetensors', 'transformers'], { stdio: 'inherit' });
+    r = probe();
+  }
   if (r.status !== 0) {
     throw new Error(
       `${REFERENCE_PYTHON} cannot import torch, transformers and safetensors (${(r.stderr ?? String(r.error)).trim().split('\n').at(-1)}); ` +
@@ -188,7 +217,9 @@ async function familyTable(chosen: Family[]): Promise<string[]> {
     process.stderr.write(`${family}: writing the bench preset…\n`);
     const c = await familyCase(family, dir, 3);
     const m = measure(family, c, dir, REFERENCE_PYTHON, rounds ?? 1);
-    process.stderr.write(`${family}: ours ${m.ours.step_ms_median.toFixed(0)} ms, PyTorch ${m.torch.step_ms_median.toFixed(0)} ms → ${ratio(m).toFixed(2)}\n`);
+    process.stderr.write(
+      `${family}: ours ${m.ours.step_ms_median.toFixed(0)} ms, PyTorch ${m.torch.step_ms_median.toFixed(0)} ms → ${ratio(m).toFixed(2)}\n`,
+    );
     rows.push({ family, m });
     rmSync(c.hfFolder, { recursive: true, force: true });
   }
@@ -199,13 +230,17 @@ async function familyTable(chosen: Family[]): Promise<string[]> {
     '',
     '| family | ours ms | PyTorch ms | ours/PyTorch | ours peak RSS MB | PyTorch peak RSS MB | step-0 loss ours / PyTorch | step-0 grad norm ours / PyTorch |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
-    ...rows.map(({ family, m }) =>
-      `| ${family} | ${m.ours.step_ms_median.toFixed(0)} | ${m.torch.step_ms_median.toFixed(0)} | ${ratio(m).toFixed(2)} | ` +
-        `${m.ours.peak_rss_mb.toFixed(0)} | ${m.torch.peak_rss_mb.toFixed(0)} | ${parity(m)} |`),
+    ...rows.map(
+      ({ family, m }) =>
+        `| ${family} | ${m.ours.step_ms_median.toFixed(0)} | ${m.torch.step_ms_median.toFixed(0)} | ${ratio(m).toFixed(2)} | ` +
+        `${m.ours.peak_rss_mb.toFixed(0)} | ${m.torch.peak_rss_mb.toFixed(0)} | ${parity(m)} |`,
+    ),
   ];
   // the issue's target: no family above the Llama case's ratio (and that one ≤ 0.5)
   const target = Math.min(0.5, llama ? ratio(llama.m) : 0.5);
   const above = rows.filter((r) => ratio(r.m) > target).map((r) => `${r.family} ${ratio(r.m).toFixed(2)}`);
-  lines.push(`target ours/PyTorch ≤ ${target.toFixed(2)} (${llama ? "llama's ratio, at most 0.5" : '0.5'}): ${above.length === 0 ? 'met by every family' : `above: ${above.join(', ')}`}`);
+  lines.push(
+    `target ours/PyTorch ≤ ${target.toFixed(2)} (${llama ? "llama's ratio, at most 0.5" : '0.5'}): ${above.length === 0 ? 'met by every family' : `above: ${above.join(', ')}`}`,
+  );
   return lines;
 }

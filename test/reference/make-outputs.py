@@ -2,7 +2,7 @@
 Regenerates test/reference/outputs/<family>.json: the reference logits the engine's parity test
 compares against (CI never runs Python).
 
-  /work/venv/bin/python test/reference/make-outputs.py        (from the repository root)
+  .venv-reference/bin/python test/reference/make-outputs.py        (from the repository root)
 
 For each family: the TypeScript generator writes the tiny model (seed SEED) as a Hugging Face
 folder; reference.py computes float64 logits at every position for the token ids alone (plain),

@@ -4,7 +4,7 @@ generated model loaded by transformers and written back with save_pretrained, wh
 uses transformers 5's own field layout (rope_parameters, layer_types, …). The loader must read it
 as the same spec as the generator's legacy-style config.
 
-  /work/venv/bin/python test/reference/save-with-transformers.py       (from the repository root)
+  .venv-reference/bin/python test/reference/save-with-transformers.py       (from the repository root)
 """
 import json
 import os
