@@ -17,7 +17,18 @@ const layers = [
   // The client SDK is what a TypeScript user imports: no server stack.
   {
     target: './services/client',
-    from: ['./services/storage', './services/registry', './services/coordinator', './services/worker', './services/server', './services/auth', './services/cli', './services/quickstart', './services/engine', './services/observability'],
+    from: [
+      './services/storage',
+      './services/registry',
+      './services/coordinator',
+      './services/worker',
+      './services/server',
+      './services/auth',
+      './services/cli',
+      './services/quickstart',
+      './services/engine',
+      './services/observability',
+    ],
     message: 'services/client must not load the server stack; keep it to gen, grpc, domain and config.',
   },
   // Only the CLI's own modules import the CLI.
@@ -36,7 +47,15 @@ const layers = [
   // Library layers below the services do not reach up.
   {
     target: ['./services/storage', './services/grpc', './services/observability', './services/config'],
-    from: ['./services/registry', './services/coordinator', './services/worker', './services/auth', './services/server', './services/quickstart', './services/client'],
+    from: [
+      './services/registry',
+      './services/coordinator',
+      './services/worker',
+      './services/auth',
+      './services/server',
+      './services/quickstart',
+      './services/client',
+    ],
     message: 'a library layer must not import the services built on it.',
   },
   // The engine's public surface is its facade.

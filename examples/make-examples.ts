@@ -100,7 +100,11 @@ function names(): Row[] {
 function split(rows: Row[], maxTrain: number): { train: Example[]; eval: Example[] } {
   const train: Example[] = [];
   const evalRows: Example[] = [];
-  for (const { example, key: [a, b, c] } of rows) ((a * 3 + b * 5 + c) % 7 === 0 ? evalRows : train).push(example);
+  for (const {
+    example,
+    key: [a, b, c],
+  } of rows)
+    ((a * 3 + b * 5 + c) % 7 === 0 ? evalRows : train).push(example);
   // keep every k-th training line to stay near maxTrain; order is irrelevant (the trainer shuffles)
   const stride = Math.max(1, Math.ceil(train.length / maxTrain));
   return { train: train.filter((_, i) => i % stride === 0), eval: evalRows };

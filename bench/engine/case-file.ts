@@ -39,7 +39,15 @@ export interface FolderStepCase extends StepBatch {
 }
 
 const layerNames = {
-  attnNorm: 'attention_norm', wq: 'wq', wk: 'wk', wv: 'wv', wo: 'wo', ffnNorm: 'ffn_norm', w1: 'w1', w2: 'w2', w3: 'w3',
+  attnNorm: 'attention_norm',
+  wq: 'wq',
+  wk: 'wk',
+  wv: 'wv',
+  wo: 'wo',
+  ffnNorm: 'ffn_norm',
+  w1: 'w1',
+  w2: 'w2',
+  w3: 'w3',
 } as const;
 
 export function encodeCase(c: StepCase | FolderStepCase): Uint8Array {

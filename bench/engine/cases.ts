@@ -25,20 +25,40 @@ const B = 4;
 const T = 128;
 /** batch B × T of random ids (from 3 up; `bos` first when given), the last 16 tokens predicted */
 function randomBatch(vocabSize: number, bos: number | undefined, rng: Rng): Pick<StepCase, 'batch' | 'seqLen' | 'tokens' | 'lossMask'> {
-  const tokens = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T === 0 && bos !== undefined ? bos : 3 + rng.nextInt(vocabSize - 3)));
+  const tokens = BigInt64Array.from({ length: B * T }, (_, i) =>
+    BigInt(i % T === 0 && bos !== undefined ? bos : 3 + rng.nextInt(vocabSize - 3)),
+  );
   const lossMask = Float32Array.from({ length: B * T }, (_, i) => (i % T >= T - 16 ? 1 : 0));
   return { batch: B, seqLen: T, tokens, lossMask };
 }
 
-const settings = (repeats: number, warmup: number): StepSettings => ({ threads: THREADS, lr: 0.03, weightDecay: 0, gradClip: 1, warmup, repeats });
+const settings = (repeats: number, warmup: number): StepSettings => ({
+  threads: THREADS,
+  lr: 0.03,
+  weightDecay: 0,
+  gradClip: 1,
+  warmup,
+  repeats,
+});
 
 /** stories260K, batch 16 of the feelings example task (its real lengths, padded per the data layer) */
 export async function stories260KCase(): Promise<StepCase> {
   const model = await loadGguf(stories260K.ggufPath);
   const set = await loadExampleSet(path.join(repo, 'examples/feelings/train.jsonl'), model, VIRTUAL_TOKENS);
-  const b = set.batch(Array.from({ length: 16 }, (_, i) => i * 7), 16);
+  const b = set.batch(
+    Array.from({ length: 16 }, (_, i) => i * 7),
+    16,
+  );
   const weights = llamaWeightsFromDecoder(model);
-  return { weights, batch: 16, seqLen: b.seqLen, tokens: b.tokens, lossMask: b.lossMask, prompt: prompt(weights.config.vocabSize, weights.tokenEmbedding, Rng.fromSeed(0)), step: settings(30, 5) };
+  return {
+    weights,
+    batch: 16,
+    seqLen: b.seqLen,
+    tokens: b.tokens,
+    lossMask: b.lossMask,
+    prompt: prompt(weights.config.vocabSize, weights.tokenEmbedding, Rng.fromSeed(0)),
+    step: settings(30, 5),
+  };
 }
 
 /** the generated bench85m preset, batch 4 × 128 tokens (BOS + random ids), the last 16 tokens predicted */

@@ -28,7 +28,12 @@ const folders = mkdtempSync(path.join(tmpdir(), 'ptune-profile-model-'));
 const c = which === '85m' ? bench85mCase() : which === '260k' ? await stories260KCase() : await familyCase(which as Family, folders, 0);
 const model: DecoderModel = 'hfFolder' in c ? await loadModel(c.hfFolder) : decoderModelFromLlama(c.weights);
 rmSync(folders, { recursive: true, force: true });
-const built = buildTrainingGraph(model, { batch: c.batch, seqLen: c.seqLen, virtualTokens: promptTuning(VIRTUAL_TOKENS), withPredictions: false }); // as PromptRunner.train
+const built = buildTrainingGraph(model, {
+  batch: c.batch,
+  seqLen: c.seqLen,
+  virtualTokens: promptTuning(VIRTUAL_TOKENS),
+  withPredictions: false,
+}); // as PromptRunner.train
 const session = await ort.InferenceSession.create(serializeModel(built.graph), {
   intraOpNumThreads: THREADS,
   interOpNumThreads: 1,
@@ -51,10 +56,15 @@ for (let i = 0; i < runs; i++) {
 }
 session.endProfiling(); // writes <prefix>_<timestamp>.json
 const prefix = `ptune-profile-${which}`;
-const name = readdirSync(tmpdir()).filter((f) => f.startsWith(prefix) && f.endsWith('.json')).sort().at(-1);
+const name = readdirSync(tmpdir())
+  .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
+  .sort()
+  .at(-1);
 if (!name) throw new Error(`onnxruntime wrote no profile ${prefix}*.json in ${tmpdir()}`);
 const file = path.join(tmpdir(), name);
-const events = (JSON.parse(readFileSync(file, 'utf8')) as ProfileEvent[]).filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+const events = (JSON.parse(readFileSync(file, 'utf8')) as ProfileEvent[]).filter(
+  (e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'),
+);
 rmSync(file, { force: true });
 
 const byOp = new Map<string, number>();
@@ -69,8 +79,15 @@ for (const e of events) {
 }
 const total = [...byOp.values()].reduce((a, b) => a + b, 0);
 const table = (m: Map<string, number>, n: number): string =>
-  [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
-    .map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / runs / 1000).toFixed(2).padStart(8)} ms/step  ${k}${kernels.has(k) ? ` (${kernels.get(k)!.size} kernels)` : ''}`)
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(
+      ([k, us]) =>
+        `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / runs / 1000).toFixed(2).padStart(8)} ms/step  ${k}${kernels.has(k) ? ` (${kernels.get(k)!.size} kernels)` : ''}`,
+    )
     .join('\n');
-process.stdout.write(`${which}: ${(total / runs / 1000).toFixed(1)} ms of kernel time per step in ${[...kernels.values()].reduce((n, k) => n + k.size, 0)} kernels, wall ${wall.map((w) => w.toFixed(0)).join(', ')} ms (${runs} runs)\n\nby op type:\n${table(byOp, 15)}\n\ntop nodes:\n${table(byNode, 12)}\n`);
+process.stdout.write(
+  `${which}: ${(total / runs / 1000).toFixed(1)} ms of kernel time per step in ${[...kernels.values()].reduce((n, k) => n + k.size, 0)} kernels, wall ${wall.map((w) => w.toFixed(0)).join(', ')} ms (${runs} runs)\n\nby op type:\n${table(byOp, 15)}\n\ntop nodes:\n${table(byNode, 12)}\n`,
+);
 await session.release();

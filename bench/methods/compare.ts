@@ -89,8 +89,16 @@ async function stepTimes(trainSet: Awaited<ReturnType<typeof loadExampleSet>>): 
   for (let round = 0; round < Number(args.rounds); round++) {
     for (const [i, c] of contenders.entries()) {
       const r = await train({
-        model, train: trainSet, virtualTokens: P, method: c.method, init: parsePromptInit(defaultInitFor(c.method)),
-        steps: 21, lr: c.lr, batchSize, seed: seed + round, threads,
+        model,
+        train: trainSet,
+        virtualTokens: P,
+        method: c.method,
+        init: parsePromptInit(defaultInitFor(c.method)),
+        steps: 21,
+        lr: c.lr,
+        batchSize,
+        seed: seed + round,
+        threads,
       });
       best[i] = Math.min(best[i], median(r.stepMs.slice(1))); // the first step also builds the session
     }
@@ -103,11 +111,24 @@ for (const task of tasks) {
   const times = await stepTimes(trainSet);
   for (const [i, c] of contenders.entries()) {
     const r: TrainResult = await train({
-      model, train: trainSet, eval: evalSet, virtualTokens: P, method: c.method, init: parsePromptInit(defaultInitFor(c.method)),
-      steps, lr: c.lr, batchSize, seed, threads,
+      model,
+      train: trainSet,
+      eval: evalSet,
+      virtualTokens: P,
+      method: c.method,
+      init: parsePromptInit(defaultInitFor(c.method)),
+      steps,
+      lr: c.lr,
+      batchSize,
+      seed,
+      threads,
     });
     const trainable = Object.values(r.params).reduce((n, p) => n + p.length, 0);
-    const storedBytes = encodePromptFile(r.promptEmbeddings, r.dim, promptMetadata(r.identity, r.dim, r.evalBefore, r.evalAfter)).byteLength;
+    const storedBytes = encodePromptFile(
+      r.promptEmbeddings,
+      r.dim,
+      promptMetadata(r.identity, r.dim, r.evalBefore, r.evalAfter),
+    ).byteLength;
     const b = r.evalBefore!;
     const a = r.evalAfter!;
     rows.push(

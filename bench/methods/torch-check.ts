@@ -19,7 +19,17 @@ import type { LlamaConfig } from '../../services/engine/model/llama.js';
 import { Rng } from '../../services/engine/model/rng.js';
 
 // stories260K's shape: GQA with 8 query heads over 4 KV heads of size 8, five layers
-const config: LlamaConfig = { dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, contextLength: 512, normEps: 1e-5, ropeTheta: 10000 };
+const config: LlamaConfig = {
+  dim: 64,
+  hiddenDim: 172,
+  nLayers: 5,
+  nHeads: 8,
+  nKvHeads: 4,
+  vocabSize: 512,
+  contextLength: 512,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+};
 const P = 6;
 const cases: [string, MethodOptions][] = [
   ['mlp', { method: 'p_tuning', encoder: 'mlp', encoderHiddenSize: 24 }],
@@ -50,7 +60,8 @@ const session = await GraphSession.create(g);
 const split = await session.run({ stored: { data: prefix, dims: [P, prefixWidth(config)] } });
 await session.release();
 tensors['prefix/stored'] = { dtype: 'F32', shape: [P, prefixWidth(config)], data: prefix };
-for (const [name, t] of Object.entries(split)) tensors[`prefix/${name}`] = { dtype: 'F32', shape: [...t.dims], data: t.data as Float32Array };
+for (const [name, t] of Object.entries(split))
+  tensors[`prefix/${name}`] = { dtype: 'F32', shape: [...t.dims], data: t.data as Float32Array };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ptune-torch-check-'));
 try {

@@ -27,7 +27,10 @@ const env = (name: string): string => {
 };
 
 async function startBare(response: Uint8Array): Promise<number> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES,
+  });
   const reply = Buffer.from(response);
   const passThrough = (b: Buffer): Buffer => b;
   server.addService(
@@ -85,5 +88,7 @@ const cold = await startServer({
 const response = await seed(warm);
 await seed(cold);
 const bare = await startBare(response);
-process.stdout.write(`${JSON.stringify({ warm: warm.port, uncached: uncached.port, cold: cold.port, bare, responseBytes: response.byteLength })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ warm: warm.port, uncached: uncached.port, cold: cold.port, bare, responseBytes: response.byteLength })}\n`,
+);
 process.on('SIGTERM', () => process.exit(0));

@@ -33,16 +33,20 @@ const COLD_CALLS = 300;
 
 const postgres = await startPostgres();
 const s3 = await startS3('ptune-bench');
-const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', path.join(here, 'bench-servers.ts')], {
-  env: {
-    ...process.env,
-    BENCH_WARM_DATABASE_URL: await postgres.newDatabase(),
-    BENCH_COLD_DATABASE_URL: await postgres.newDatabase(),
-    BENCH_S3_BUCKET: s3.bucket,
-    BENCH_S3_ENDPOINT: s3.endpoint,
+const child = spawn(
+  process.execPath,
+  [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', path.join(here, 'bench-servers.ts')],
+  {
+    env: {
+      ...process.env,
+      BENCH_WARM_DATABASE_URL: await postgres.newDatabase(),
+      BENCH_COLD_DATABASE_URL: await postgres.newDatabase(),
+      BENCH_S3_BUCKET: s3.bucket,
+      BENCH_S3_ENDPOINT: s3.endpoint,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
   },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+);
 try {
   const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
   const ports = JSON.parse(line) as { warm: number; uncached: number; cold: number; bare: number; responseBytes: number };
@@ -53,7 +57,8 @@ try {
   const check = await registry.getPrompt(GET_PROMPT_REQUEST);
 
   const rows: string[] = [];
-  const fmt = (r: LoadResult): string => `${r.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(6)} ms  p99 ${r.p99Ms.toFixed(2).padStart(6)} ms`;
+  const fmt = (r: LoadResult): string =>
+    `${r.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(6)} ms  p99 ${r.p99Ms.toFixed(2).padStart(6)} ms`;
   process.stdout.write(
     `GetPrompt, 20×4096 f32 (${check.safetensors.byteLength} B payload, ${ports.responseBytes} B response), best of ${ROUNDS} alternating ${DURATION_MS} ms rounds per side, load average ${loadavg()[0].toFixed(2)}\n`,
   );
@@ -90,7 +95,9 @@ try {
     latencies.push(performance.now() - t);
   }
   const p = percentiles(latencies);
-  process.stdout.write(`\ncold GetPrompt (cache off; Postgres + s3rver; ${COLD_CALLS} sequential calls): p50 ${p.p50Ms.toFixed(2)} ms, p99 ${p.p99Ms.toFixed(2)} ms\n`);
+  process.stdout.write(
+    `\ncold GetPrompt (cache off; Postgres + s3rver; ${COLD_CALLS} sequential calls): p50 ${p.p50Ms.toFixed(2)} ms, p99 ${p.p99Ms.toFixed(2)} ms\n`,
+  );
 } finally {
   child.kill('SIGTERM');
   await s3.stop();

@@ -8,19 +8,23 @@ export interface LoadResult {
 
 export async function runLoad(call: () => Promise<unknown>, concurrency: number, durationMs: number, warmupMs = 500): Promise<LoadResult> {
   const warmupEnd = performance.now() + warmupMs;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < warmupEnd) await call();
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < warmupEnd) await call();
+    }),
+  );
   const latencies: number[] = [];
   const start = performance.now();
   const end = start + durationMs;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await call();
-      latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
   const elapsed = performance.now() - start;
   return { calls: latencies.length, requestsPerSecond: (latencies.length / elapsed) * 1000, ...percentiles(latencies) };
 }

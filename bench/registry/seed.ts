@@ -18,7 +18,15 @@ export async function seed(server: RunningServer): Promise<Uint8Array> {
           name: BENCH_PROMPT.model,
           weightsFormat: WeightsFormat.SAFETENSORS,
           tokenizerKind: TokenizerKind.SENTENCEPIECE,
-          architecture: { family: 'llama', hiddenSize: BENCH_PROMPT.width, numLayers: 32, numAttentionHeads: 32, numKeyValueHeads: 8, vocabSize: 32000, contextLength: 4096 },
+          architecture: {
+            family: 'llama',
+            hiddenSize: BENCH_PROMPT.width,
+            numLayers: 32,
+            numAttentionHeads: 32,
+            numKeyValueHeads: 8,
+            vocabSize: 32000,
+            contextLength: 4096,
+          },
           sizeBytes: BigInt(weights.byteLength),
         },
       },
@@ -28,7 +36,10 @@ export async function seed(server: RunningServer): Promise<Uint8Array> {
   await client.createTask({ task: GET_PROMPT_REQUEST.prompt.task });
   const values = Float32Array.from({ length: BENCH_PROMPT.rows * BENCH_PROMPT.width }, (_, i) => Math.sin(i) / 10);
   const file = writeSafetensors({ prompt_embeddings: { dtype: 'F32', shape: [BENCH_PROMPT.rows, BENCH_PROMPT.width], data: values } });
-  await client.createPromptVersion({ spec: { task: GET_PROMPT_REQUEST.prompt.task, baseModel: BENCH_PROMPT.model, alias: 'production' }, payload: { case: 'safetensors', value: file } });
+  await client.createPromptVersion({
+    spec: { task: GET_PROMPT_REQUEST.prompt.task, baseModel: BENCH_PROMPT.model, alias: 'production' },
+    payload: { case: 'safetensors', value: file },
+  });
   const response = await client.getPrompt(GET_PROMPT_REQUEST);
   transport.close();
   return toBinary(GetPromptResponseSchema, response);

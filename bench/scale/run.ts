@@ -22,7 +22,11 @@ import { postgresCpuMs } from './postgres-cpu.js';
 import { prepareWorkers, type SimulationResult } from './simulated-workers.js';
 
 const { values } = parseArgs({
-  options: { workers: { type: 'string', default: '100' }, trials: { type: 'string', default: '1000' }, 'hold-ms': { type: 'string', default: '1000' } },
+  options: {
+    workers: { type: 'string', default: '100' },
+    trials: { type: 'string', default: '1000' },
+    'hold-ms': { type: 'string', default: '1000' },
+  },
 });
 const WORKERS = Number(values.workers);
 const TRIALS = Number(values.trials);
@@ -36,7 +40,10 @@ const percentile = (xs: number[], p: number): number => {
 const pg = await startPostgres();
 const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-bench-scale-'));
 const url = await pg.newDatabase();
-const child = fork(path.join(import.meta.dirname, 'coordinator-main.ts'), [url, path.join(dir, 'blobs')], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], stdio: 'inherit' });
+const child = fork(path.join(import.meta.dirname, 'coordinator-main.ts'), [url, path.join(dir, 'blobs')], {
+  execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+  stdio: 'inherit',
+});
 try {
   const db = await openDatabase({ url, migrate: true, poolSize: 2 });
   const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
@@ -71,10 +78,19 @@ try {
     postgres: number;
     workers: number;
   }
-  const runPhase = async (label: string, holdMs: number): Promise<{ sim: SimulationResult; queries: number; cpu: CpuPerTrial; jobId: string }> => {
+  const runPhase = async (
+    label: string,
+    holdMs: number,
+  ): Promise<{ sim: SimulationResult; queries: number; cpu: CpuPerTrial; jobId: string }> => {
     const { job } = await training.trainPrompt({
       baseModel: model.name,
-      tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: trainSha } }, eval: { source: { case: 'sha256', value: evalSha } } }],
+      tasks: [
+        {
+          task: { namespace: task.namespace, name: task.name },
+          train: { source: { case: 'sha256', value: trainSha } },
+          eval: { source: { case: 'sha256', value: evalSha } },
+        },
+      ],
       method: { numVirtualTokens: 4, init: { method: InitMethod.RANDOM } },
       optimizer: { steps: 10, batchSize: 2 },
       sweep: { learningRates: Array.from({ length: TRIALS }, (_, i) => (i + 1) / 1000) },
@@ -94,7 +110,9 @@ try {
       postgres: perTrial((await postgresCpuMs(pgPort)) - pgCpu),
       workers: perTrial((usedByClients.user + usedByClients.system) / 1000),
     };
-    process.stderr.write(`${label}: CPU ms per trial ${JSON.stringify(cpu)}; coordinator waited ${perTrial(messages.at(-1)!.queryMs! - beforeMs)} ms on queries per trial\n`);
+    process.stderr.write(
+      `${label}: CPU ms per trial ${JSON.stringify(cpu)}; coordinator waited ${perTrial(messages.at(-1)!.queryMs! - beforeMs)} ms on queries per trial\n`,
+    );
     for (;;) {
       const view = (await training.getJob({ jobId: job!.id })).job!;
       if (view.state !== JobState.RUNNING && view.state !== JobState.QUEUED) {
@@ -106,9 +124,12 @@ try {
     // no double assignment: every trial granted exactly once, at epoch 1, and the database agrees
     const ids = new Set(sim.grants.map((g) => g.trialId));
     const rows = await db.prisma.trial.groupBy({ by: ['state', 'leaseEpoch', 'attempts'], where: { jobId: job!.id }, _count: true });
-    const clean = rows.length === 1 && rows[0].state === 'SUCCEEDED' && rows[0].leaseEpoch === 1 && rows[0].attempts === 1 && rows[0]._count === TRIALS;
+    const clean =
+      rows.length === 1 && rows[0].state === 'SUCCEEDED' && rows[0].leaseEpoch === 1 && rows[0].attempts === 1 && rows[0]._count === TRIALS;
     if (sim.grants.length !== TRIALS || ids.size !== TRIALS || sim.grants.some((g) => g.epoch !== 1n) || !clean) {
-      throw new Error(`${label}: DOUBLE OR MISSING ASSIGNMENT: ${sim.grants.length} grants, ${ids.size} distinct trials, rows ${JSON.stringify(rows)}`);
+      throw new Error(
+        `${label}: DOUBLE OR MISSING ASSIGNMENT: ${sim.grants.length} grants, ${ids.size} distinct trials, rows ${JSON.stringify(rows)}`,
+      );
     }
     const versions = await db.prisma.promptVersion.count({ where: { jobId: job!.id } });
     if (versions !== 1) throw new Error(`${label}: ${versions} versions registered, expected 1`);

@@ -37,7 +37,9 @@ export async function prepareWorkers(options: {
 }): Promise<SimulatedFleet> {
   const transports = Array.from({ length: Math.min(options.workers, 10) }, () => createGrpcTransport(options.address));
   const clients = Array.from({ length: options.workers }, (_, i) => createClient(WorkerProtocolService, transports[i % transports.length]));
-  const ids = await Promise.all(clients.map(async (client, i) => (await client.registerWorker({ name: `${options.label}-${i}` })).workerId));
+  const ids = await Promise.all(
+    clients.map(async (client, i) => (await client.registerWorker({ name: `${options.label}-${i}` })).workerId),
+  );
   return { run: () => runWorkers(options, clients, ids, transports) };
 }
 

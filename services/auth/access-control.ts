@@ -33,14 +33,18 @@ export function isLoopback(host: string): boolean {
 /** The server's modules with every service behind the access guard, plus the AccessService. */
 export function withAccessControl(modules: readonly ServerModule[], options: AccessControlOptions): ServerModule[] {
   if (!options.authenticate && !isLoopback(options.host)) {
-    throw new Error(`refusing to serve on ${options.host} without authentication: only a loopback address (127.0.0.1, ::1) may run with auth off`);
+    throw new Error(
+      `refusing to serve on ${options.host} without authentication: only a loopback address (127.0.0.1, ::1) may run with auth off`,
+    );
   }
   const limits = options.limits ?? DEFAULT_LIMITS;
   const guards = new WeakMap<PrismaClient, Guard>();
   const guardFor = ({ prisma, logger }: ServerContext): Guard => {
     let guard = guards.get(prisma);
     if (guard === undefined) {
-      const authenticate = options.authenticate ? createTokenAuthenticator(prisma, { cacheMs: options.tokenCacheMs, processTokens: options.processTokens }) : undefined;
+      const authenticate = options.authenticate
+        ? createTokenAuthenticator(prisma, { cacheMs: options.tokenCacheMs, processTokens: options.processTokens })
+        : undefined;
       guard = createGuard({ prisma, authenticate, limits, logger });
       guards.set(prisma, guard);
     }
@@ -50,7 +54,10 @@ export function withAccessControl(modules: readonly ServerModule[], options: Acc
     name: 'access',
     create(context) {
       if (options.authenticate) context.logger.info('authentication on: every call needs an API token (authorization: Bearer ptk_…)');
-      else context.logger.warn(`authentication OFF: bound to loopback ${options.host}, every local process may call every RPC as admin of every namespace`);
+      else
+        context.logger.warn(
+          `authentication OFF: bound to loopback ${options.host}, every local process may call every RPC as admin of every namespace`,
+        );
       return { services: [createAccessService(context.prisma)] };
     },
   };

@@ -30,7 +30,11 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
     stampActor: (r, actor) => {
       if (r.part.case === 'header') r.part.value.createdBy = actor;
     },
-    audit: { action: 'base_model.register', target: (_, reply) => reply.baseModel?.name ?? '', details: (_, reply) => ({ fingerprint: reply.baseModel?.fingerprintSha256, created: reply.created }) },
+    audit: {
+      action: 'base_model.register',
+      target: (_, reply) => reply.baseModel?.name ?? '',
+      details: (_, reply) => ({ fingerprint: reply.baseModel?.fingerprintSha256, created: reply.created }),
+    },
   },
   getBaseModel: { role: 'reader', scope: { kind: 'global' } },
   listBaseModels: { role: 'reader', scope: { kind: 'global' } },
@@ -65,8 +69,13 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
     },
     audit: {
       action: 'prompt_version.create',
-      target: (r, reply) => `${taskName(reply.version?.task ?? (r.part.case === 'header' ? r.part.value.spec?.task : undefined))}@${reply.version?.version ?? '?'}`,
-      details: (r, reply) => ({ sha256: reply.version?.blobSha256, created: reply.created, alias: (r.part.case === 'header' && r.part.value.spec?.alias) || undefined }),
+      target: (r, reply) =>
+        `${taskName(reply.version?.task ?? (r.part.case === 'header' ? r.part.value.spec?.task : undefined))}@${reply.version?.version ?? '?'}`,
+      details: (r, reply) => ({
+        sha256: reply.version?.blobSha256,
+        created: reply.created,
+        alias: (r.part.case === 'header' && r.part.value.spec?.alias) || undefined,
+      }),
     },
   },
   getPrompt: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [ns(r.prompt?.task)] } },
@@ -84,7 +93,11 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
     stampActor: (r, actor) => {
       r.updatedBy = actor;
     },
-    audit: { action: 'alias.set', target: (r) => `${taskName(r.task)}:${r.alias}`, details: (r, reply) => ({ from: reply.previousVersion, to: r.version, reason: r.reason || undefined }) },
+    audit: {
+      action: 'alias.set',
+      target: (r) => `${taskName(r.task)}:${r.alias}`,
+      details: (r, reply) => ({ from: reply.previousVersion, to: r.version, reason: r.reason || undefined }),
+    },
   },
   deleteAlias: {
     role: 'admin',
@@ -92,7 +105,11 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
     stampActor: (r, actor) => {
       r.updatedBy = actor;
     },
-    audit: { action: 'alias.delete', target: (r) => `${taskName(r.task)}:${r.alias}`, details: (r, reply) => ({ from: reply.previousVersion, reason: r.reason || undefined }) },
+    audit: {
+      action: 'alias.delete',
+      target: (r) => `${taskName(r.task)}:${r.alias}`,
+      details: (r, reply) => ({ from: reply.previousVersion, reason: r.reason || undefined }),
+    },
   },
   getAliasHistory: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [ns(r.task)] } },
 };
@@ -103,10 +120,19 @@ const training: ServiceRules<typeof TrainingService> = {
     scope: { kind: 'global' },
     limits: (r, { limits }) => {
       const size = r.part.case === 'header' ? r.part.value.sizeBytes : 0n;
-      if (size > BigInt(limits.maxDatasetBytes)) exhausted(`dataset of ${size} bytes exceeds the limit of ${limits.maxDatasetBytes} bytes (PTUNE_MAX_DATASET_BYTES)`);
+      if (size > BigInt(limits.maxDatasetBytes))
+        exhausted(`dataset of ${size} bytes exceeds the limit of ${limits.maxDatasetBytes} bytes (PTUNE_MAX_DATASET_BYTES)`);
     },
-    streamCap: { bytes: (r) => (r.part.case === 'chunk' ? r.part.value.length : 0), max: (limits) => limits.maxDatasetBytes, what: 'dataset (PTUNE_MAX_DATASET_BYTES)' },
-    audit: { action: 'dataset.upload', target: (_, reply) => reply.dataset?.sha256 ?? '', details: (_, reply) => ({ name: reply.dataset?.name, bytes: String(reply.dataset?.sizeBytes ?? ''), created: reply.created }) },
+    streamCap: {
+      bytes: (r) => (r.part.case === 'chunk' ? r.part.value.length : 0),
+      max: (limits) => limits.maxDatasetBytes,
+      what: 'dataset (PTUNE_MAX_DATASET_BYTES)',
+    },
+    audit: {
+      action: 'dataset.upload',
+      target: (_, reply) => reply.dataset?.sha256 ?? '',
+      details: (_, reply) => ({ name: reply.dataset?.name, bytes: String(reply.dataset?.sizeBytes ?? ''), created: reply.created }),
+    },
   },
   trainPrompt: {
     role: (r) => (r.alias ? 'admin' : 'trainer'),
@@ -118,7 +144,13 @@ const training: ServiceRules<typeof TrainingService> = {
     audit: {
       action: 'job.create',
       target: (_, reply) => reply.job?.id ?? '',
-      details: (r, reply) => ({ created: reply.created, base_model: r.baseModel, tasks: r.tasks.map((t) => taskName(t.task)), trials: reply.job?.trials.length, alias: r.alias || undefined }),
+      details: (r, reply) => ({
+        created: reply.created,
+        base_model: r.baseModel,
+        tasks: r.tasks.map((t) => taskName(t.task)),
+        trials: reply.job?.trials.length,
+        alias: r.alias || undefined,
+      }),
     },
   },
   getJob: { role: 'reader', scope: { kind: 'lookup', of: (r, lookup) => lookup.jobNamespace(r.jobId) } },
@@ -157,7 +189,11 @@ const access: ServiceRules<typeof AccessService> = {
   createToken: {
     role: 'admin',
     scope: { kind: 'namespaces', of: (r) => [r.namespace] },
-    audit: { action: 'token.create', target: (_, reply) => reply.token?.id ?? '', details: (_, reply) => ({ role: reply.token?.role, namespace: reply.token?.namespace }) },
+    audit: {
+      action: 'token.create',
+      target: (_, reply) => reply.token?.id ?? '',
+      details: (_, reply) => ({ role: reply.token?.role, namespace: reply.token?.namespace }),
+    },
   },
   listTokens: { role: 'admin', scope: { kind: 'namespaces', of: (r) => [r.namespace] } },
   revokeToken: {
@@ -173,12 +209,17 @@ const access: ServiceRules<typeof AccessService> = {
  * (virtual tokens, trials per job) are TrainPrompt's own validation (INVALID_ARGUMENT, as
  * training.proto says), checked once in services/coordinator/jobs/normalize-request.ts.
  */
-async function trainPromptLimits(_r: TrainPromptRequest, context: { limits: Limits; lookup: { activeJobs(namespace: string): Promise<number> }; namespaces: readonly string[] }): Promise<void> {
+async function trainPromptLimits(
+  _r: TrainPromptRequest,
+  context: { limits: Limits; lookup: { activeJobs(namespace: string): Promise<number> }; namespaces: readonly string[] },
+): Promise<void> {
   const { limits } = context;
   for (const namespace of new Set(context.namespaces)) {
     const active = await context.lookup.activeJobs(namespace);
     if (active >= limits.maxActiveJobsPerNamespace) {
-      exhausted(`namespace ${namespace} already has ${active} queued or running jobs; the limit is ${limits.maxActiveJobsPerNamespace} (PTUNE_MAX_ACTIVE_JOBS_PER_NAMESPACE)`);
+      exhausted(
+        `namespace ${namespace} already has ${active} queued or running jobs; the limit is ${limits.maxActiveJobsPerNamespace} (PTUNE_MAX_ACTIVE_JOBS_PER_NAMESPACE)`,
+      );
     }
   }
 }
@@ -199,4 +240,3 @@ const TABLE: ReadonlyArray<readonly [DescService, Readonly<Record<string, unknow
 export const ACCESS_RULES: ReadonlyMap<string, AnyRule> = new Map(
   TABLE.flatMap(([service, rules]) => service.methods.map((method) => [methodPath(method), rules[method.localName] as AnyRule] as const)),
 );
-

@@ -15,14 +15,21 @@ export function createAccessService(prisma: PrismaClient): ServiceImplementation
     async createToken(request, context) {
       const role = roleFromWire(request.role);
       try {
-        const created = await createToken(prisma, { namespace: request.namespace, role, description: request.description, createdBy: callPrincipal(context).actor });
+        const created = await createToken(prisma, {
+          namespace: request.namespace,
+          role,
+          description: request.description,
+          createdBy: callPrincipal(context).actor,
+        });
         return { token: tokenToWire(created.token), secret: created.text };
       } catch (err) {
         throw err instanceof TokenInputError ? invalidArgument(err.field, err.problem) : err;
       }
     },
     async listTokens(request) {
-      return { tokens: (await listTokens(prisma, { namespace: request.namespace, includeRevoked: request.includeRevoked })).map(tokenToWire) };
+      return {
+        tokens: (await listTokens(prisma, { namespace: request.namespace, includeRevoked: request.includeRevoked })).map(tokenToWire),
+      };
     },
     async revokeToken(request) {
       const token = await revokeToken(prisma, request.id);
@@ -32,7 +39,11 @@ export function createAccessService(prisma: PrismaClient): ServiceImplementation
     async listAuditEvents(request) {
       const scope = `audit:${request.namespace}`;
       const before = decodePageToken(request.pageToken, scope, isAuditKey)?.[0] as string | undefined;
-      const page = await listAudit(prisma, { namespace: request.namespace, limit: pageSize(request.pageSize), before: before === undefined ? undefined : BigInt(before) });
+      const page = await listAudit(prisma, {
+        namespace: request.namespace,
+        limit: pageSize(request.pageSize),
+        before: before === undefined ? undefined : BigInt(before),
+      });
       return {
         events: page.events.map(auditEventToWire),
         nextPageToken: page.nextBefore === undefined ? '' : encodePageToken(scope, [String(page.nextBefore)]),
@@ -74,7 +85,16 @@ export function tokenToWire(token: TokenRecord): MessageInitShape<typeof ApiToke
 
 /** An audit row as the wire's AuditEvent (also what `ptune audit --json` prints). */
 export function auditEventToWire(e: AuditRecord): MessageInitShape<typeof AuditEventSchema> {
-  return { id: e.id, at: timestampFromDate(e.at), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, detailsJson: JSON.stringify(e.details ?? {}), outcome: e.outcome };
+  return {
+    id: e.id,
+    at: timestampFromDate(e.at),
+    actor: e.actor,
+    namespace: e.namespace,
+    action: e.action,
+    target: e.target,
+    detailsJson: JSON.stringify(e.details ?? {}),
+    outcome: e.outcome,
+  };
 }
 
 /** An audit page's key: the id of its last event (a positive bigint, as a decimal string). */

@@ -46,7 +46,10 @@ export async function startAudit(prisma: PrismaClient, entry: AuditEntry): Promi
 
 /** The write succeeded: what it wrote (target and details may come from its reply). */
 export async function completeAudit(prisma: PrismaClient, id: bigint, entry: Pick<AuditEntry, 'target' | 'details'>): Promise<void> {
-  await prisma.auditEvent.update({ where: { id }, data: { target: entry.target, details: (entry.details ?? {}) as Prisma.InputJsonObject, outcome: 'ok' } });
+  await prisma.auditEvent.update({
+    where: { id },
+    data: { target: entry.target, details: (entry.details ?? {}) as Prisma.InputJsonObject, outcome: 'ok' },
+  });
 }
 
 /** The write failed and changed nothing: its row goes too. */

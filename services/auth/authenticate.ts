@@ -38,7 +38,8 @@ export function createTokenAuthenticator(prisma: PrismaClient, options: TokenAut
   const cache = new Map<string, { principal: Principal; until: number }>();
   return async (metadata) => {
     const values = metadata.get('authorization');
-    if (values.length === 0) throw unauthenticated('no token: send `authorization: Bearer ptk_…` metadata (CLI: PTUNE_TOKEN or the config file)');
+    if (values.length === 0)
+      throw unauthenticated('no token: send `authorization: Bearer ptk_…` metadata (CLI: PTUNE_TOKEN or the config file)');
     // Node's HTTP/2 server already drops every value but the first (README: Tokens); kept for other transports
     if (values.length > 1) throw unauthenticated('more than one authorization header');
     const text = bearerToken(typeof values[0] === 'string' ? values[0] : undefined);

@@ -85,20 +85,28 @@ function guardMethod(method: DescMethod, handler: Handler, rule: AnyRule, option
     } catch (err) {
       if (auditId !== undefined) {
         const id = auditId;
-        await discardAudit(options.prisma, id).catch((discardErr: unknown) => options.logger.error({ err: discardErr, auditId: String(id) }, 'could not remove the audit row of a failed write'));
+        await discardAudit(options.prisma, id).catch((discardErr: unknown) =>
+          options.logger.error({ err: discardErr, auditId: String(id) }, 'could not remove the audit row of a failed write'),
+        );
       }
       throw err;
     }
     // a reply already in wire form (GetPrompt's hot path) goes out as it is unless it must be filtered or audited
     if (value instanceof PreEncoded && rule.scope.kind !== 'caller' && audited === undefined) return value;
-    let reply = value instanceof PreEncoded ? fromBinary(method.output, value.bytes) : create(method.output, value as MessageInitShape<DescMessage>);
+    let reply =
+      value instanceof PreEncoded ? fromBinary(method.output, value.bytes) : create(method.output, value as MessageInitShape<DescMessage>);
     if (rule.scope.kind === 'caller') reply = rule.scope.filterReply(reply, (namespace) => coversNamespace(admission.principal, namespace));
     if (audited !== undefined && auditId !== undefined) {
       const { audit } = audited;
-      const done = { target: audit.target(audited.request, reply), details: withoutUndefined(audit.details?.(audited.request, reply) ?? {}) };
+      const done = {
+        target: audit.target(audited.request, reply),
+        details: withoutUndefined(audit.details?.(audited.request, reply) ?? {}),
+      };
       const id = auditId;
       // The write succeeded; its row stays "started" if this fails, which is logged, not a failed call.
-      await completeAudit(options.prisma, id, done).catch((err: unknown) => options.logger.error({ err, auditId: String(id), audit: done }, 'audit completion failed'));
+      await completeAudit(options.prisma, id, done).catch((err: unknown) =>
+        options.logger.error({ err, auditId: String(id), audit: done }, 'audit completion failed'),
+      );
     }
     return reply;
   };
@@ -135,12 +143,20 @@ interface Admission {
   readonly namespaces: readonly string[];
 }
 
-async function authorize(method: DescMethod, rule: AnyRule, request: Message | undefined, principal: Principal, lookup: ScopeLookup): Promise<Admission> {
+async function authorize(
+  method: DescMethod,
+  rule: AnyRule,
+  request: Message | undefined,
+  principal: Principal,
+  lookup: ScopeLookup,
+): Promise<Admission> {
   const path = methodPath(method);
   const needed = typeof rule.role === 'function' ? (request === undefined ? 'reader' : rule.role(request)) : rule.role;
   // without authentication (loopback only) every local process may call every RPC, the worker protocol included
   if (principal !== LOCAL_PRINCIPAL && !roleCovers(principal.role, needed)) {
-    throw permissionDenied(`${path} needs role ${needed}${needed === 'worker' ? '' : ' or higher'}; token ${principal.actor} has role ${principal.role}`);
+    throw permissionDenied(
+      `${path} needs role ${needed}${needed === 'worker' ? '' : ' or higher'}; token ${principal.actor} has role ${principal.role}`,
+    );
   }
   const scope = rule.scope;
   let namespaces: readonly string[] = [];

@@ -22,12 +22,19 @@ export function tlsFilesFromEnv(flags: TlsFiles, env: NodeJS.ProcessEnv): TlsFil
 /** Server TLS material from files; undefined when no certificate is configured (plaintext). */
 export function loadServerTls(files: TlsFiles): TlsOptions | undefined {
   if (files.certFile === undefined && files.keyFile === undefined) {
-    if (files.clientCaFile !== undefined) throw new Error('a client CA (mutual TLS) needs a server certificate and key too (--tls-cert, --tls-key)');
+    if (files.clientCaFile !== undefined)
+      throw new Error('a client CA (mutual TLS) needs a server certificate and key too (--tls-cert, --tls-key)');
     return undefined;
   }
-  if (files.certFile === undefined || files.keyFile === undefined) throw new Error('TLS needs both a certificate (--tls-cert / PTUNE_TLS_CERT) and a key (--tls-key / PTUNE_TLS_KEY)');
+  if (files.certFile === undefined || files.keyFile === undefined)
+    throw new Error('TLS needs both a certificate (--tls-cert / PTUNE_TLS_CERT) and a key (--tls-key / PTUNE_TLS_KEY)');
   const rootCerts = files.clientCaFile === undefined ? undefined : readPem(files.clientCaFile, 'client CA');
-  return { certChain: readPem(files.certFile, 'certificate'), privateKey: readPem(files.keyFile, 'private key'), rootCerts, requireClientCert: rootCerts !== undefined };
+  return {
+    certChain: readPem(files.certFile, 'certificate'),
+    privateKey: readPem(files.keyFile, 'private key'),
+    rootCerts,
+    requireClientCert: rootCerts !== undefined,
+  };
 }
 
 function readPem(file: string, what: string): Buffer {

@@ -20,7 +20,14 @@ describe('token secrets', () => {
   });
 
   it('refuses malformed token texts and authorization headers', () => {
-    for (const text of ['', 'ptk_', 'ptk_abc_def', `ptk_${'A'.repeat(12)}_${'a'.repeat(43)}`, `xyz_${'a'.repeat(12)}_${'a'.repeat(43)}`, `ptk_${'a'.repeat(12)}_${'a'.repeat(44)}`]) {
+    for (const text of [
+      '',
+      'ptk_',
+      'ptk_abc_def',
+      `ptk_${'A'.repeat(12)}_${'a'.repeat(43)}`,
+      `xyz_${'a'.repeat(12)}_${'a'.repeat(43)}`,
+      `ptk_${'a'.repeat(12)}_${'a'.repeat(44)}`,
+    ]) {
       expect(parseToken(text), text).toBeUndefined();
     }
     expect(bearerToken('Bearer ptk_x')).toBe('ptk_x');

@@ -40,14 +40,30 @@ export class TokenConflictError extends Error {
   override readonly name = 'TokenConflictError';
 }
 
-const PUBLIC_FIELDS = { id: true, namespace: true, role: true, description: true, createdBy: true, createdAt: true, revokedAt: true, lastUsedAt: true } as const;
+const PUBLIC_FIELDS = {
+  id: true,
+  namespace: true,
+  role: true,
+  description: true,
+  createdBy: true,
+  createdAt: true,
+  revokedAt: true,
+  lastUsedAt: true,
+} as const;
 
 /** Creates a token; `text` (ptk_<id>_<secret>) exists only in the result. */
 export async function createToken(prisma: PrismaClient, input: CreateTokenInput): Promise<{ token: TokenRecord; text: string }> {
   const description = checkTokenInput(input);
   const fresh = newToken();
   const token = await prisma.apiToken.create({
-    data: { id: fresh.id, namespace: input.namespace, role: input.role, secretHash: fresh.secretHash, description, createdBy: input.createdBy },
+    data: {
+      id: fresh.id,
+      namespace: input.namespace,
+      role: input.role,
+      secretHash: fresh.secretHash,
+      description,
+      createdBy: input.createdBy,
+    },
     select: PUBLIC_FIELDS,
   });
   return { token, text: fresh.text };
@@ -69,25 +85,44 @@ export async function registerToken(prisma: PrismaClient, input: RegisterTokenIn
   const description = checkTokenInput(input);
   const parts = parseToken(input.text.trim());
   if (parts === undefined) {
-    throw new TokenInputError(input.source, `not a well-formed token (expected ptk_<12 characters a-z0-9>_<43 characters base64url>, ${input.text.trim().length} characters given), e.g. the output of \`ptune tokens create\``);
+    throw new TokenInputError(
+      input.source,
+      `not a well-formed token (expected ptk_<12 characters a-z0-9>_<43 characters base64url>, ${input.text.trim().length} characters given), e.g. the output of \`ptune tokens create\``,
+    );
   }
   // ON CONFLICT DO NOTHING, then read back: two concurrent registrations cannot both fail.
   const { count } = await prisma.apiToken.createMany({
-    data: [{ id: parts.id, namespace: input.namespace, role: input.role, secretHash: hashSecret(parts.secret), description, createdBy: input.createdBy }],
+    data: [
+      {
+        id: parts.id,
+        namespace: input.namespace,
+        role: input.role,
+        secretHash: hashSecret(parts.secret),
+        description,
+        createdBy: input.createdBy,
+      },
+    ],
     skipDuplicates: true,
   });
   const row = await prisma.apiToken.findUnique({ where: { id: parts.id }, select: { ...PUBLIC_FIELDS, secretHash: true } });
   // secret_hash is unique too: the same secret under another id is skipped as well.
-  if (row === null) throw new TokenConflictError(`${input.source}: the secret of token ${parts.id} is already stored under another token id; generate a new token`);
+  if (row === null)
+    throw new TokenConflictError(
+      `${input.source}: the secret of token ${parts.id} is already stored under another token id; generate a new token`,
+    );
   const { secretHash, ...token } = row;
   if (count === 1) return { token, created: true };
-  const conflict =
-    !secretMatches(parts.secret, secretHash) ? 'with a different secret'
-    : row.role !== input.role || row.namespace !== input.namespace ? `as role ${row.role} in namespace ${JSON.stringify(row.namespace)}`
-    : row.revokedAt !== null ? `but was revoked at ${row.revokedAt.toISOString()}`
-    : undefined;
+  const conflict = !secretMatches(parts.secret, secretHash)
+    ? 'with a different secret'
+    : row.role !== input.role || row.namespace !== input.namespace
+      ? `as role ${row.role} in namespace ${JSON.stringify(row.namespace)}`
+      : row.revokedAt !== null
+        ? `but was revoked at ${row.revokedAt.toISOString()}`
+        : undefined;
   if (conflict !== undefined) {
-    throw new TokenConflictError(`${input.source}: token ${parts.id} already exists ${conflict}; generate a new token (another id) or revoke and replace the old one`);
+    throw new TokenConflictError(
+      `${input.source}: token ${parts.id} already exists ${conflict}; generate a new token (another id) or revoke and replace the old one`,
+    );
   }
   return { token, created: false };
 }
@@ -97,7 +132,10 @@ function checkTokenInput(input: CreateTokenInput): string {
   const problem = checkNamespace(input.namespace);
   if (problem !== undefined) throw new TokenInputError('namespace', problem);
   if (input.role === 'worker' && input.namespace !== ALL_NAMESPACES) {
-    throw new TokenInputError('role', `worker tokens serve every namespace, so their namespace must be "${ALL_NAMESPACES}" (got ${JSON.stringify(input.namespace)})`);
+    throw new TokenInputError(
+      'role',
+      `worker tokens serve every namespace, so their namespace must be "${ALL_NAMESPACES}" (got ${JSON.stringify(input.namespace)})`,
+    );
   }
   const description = input.description ?? '';
   if (description.length > 200) throw new TokenInputError('description', `is ${description.length} characters; at most 200`);

@@ -32,7 +32,9 @@ describe('ptune --help and every command help', () => {
     const text = helpText(command);
     expect(text).toContain(`Usage: ptune ${path}`);
     expect(text).toContain('\nExamples:\n  $ ');
-    const flags = new Set(command.options.flatMap((o) => [o.long, o.negate ? o.long : undefined]).filter((f): f is string => f !== undefined));
+    const flags = new Set(
+      command.options.flatMap((o) => [o.long, o.negate ? o.long : undefined]).filter((f): f is string => f !== undefined),
+    );
     const own = (COMMAND_EXAMPLES[path] ?? []).filter((line) => line.includes(`ptune ${path}`));
     expect(own.length, `an example of "ptune ${path}" itself`).toBeGreaterThan(0);
     for (const line of own) {

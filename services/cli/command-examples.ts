@@ -13,7 +13,9 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'ptune tune --model m.gguf --train t.jsonl --eval e.jsonl --method p-tuning --encoder lstm --steps 500 --json --out p.safetensors',
   ],
   eval: ['ptune eval --model m.gguf --data examples/feelings/eval.jsonl --prompt feelings.safetensors --json'],
-  generate: ['ptune generate --model .ptune/models/demo.gguf --prompt feelings.safetensors --text "Tom lost the red ball. He felt" --max-tokens 8'],
+  generate: [
+    'ptune generate --model .ptune/models/demo.gguf --prompt feelings.safetensors --text "Tom lost the red ball. He felt" --max-tokens 8',
+  ],
   'models generate': ['ptune models generate --preset demo --seed 0 --out demo.gguf'],
   'models add': ['ptune models add --name stories260k --file ../shared/models/stories260K.gguf'],
   'models list': ['ptune models list', 'ptune models list --json'],
@@ -24,9 +26,17 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'ptune serve --host 0.0.0.0 --metrics-port 9464   # other machines: tokens required (ptune tokens create)',
   ],
   migrate: ['DATABASE_URL=postgres://ptune@db/ptune ptune migrate'],
-  'prompts push': ['ptune prompts push --task default/feelings --model demo --file feelings.safetensors --alias staging --metric eval_loss=0.31'],
-  'prompts list': ['ptune prompts list --task default/feelings', 'ptune prompts list --task feelings --order-by metric:eval_loss --limit 5 --json'],
-  'prompts get': ['ptune prompts get --task default/feelings --alias production --out feelings.safetensors', 'ptune prompts get --task feelings --version 3 --dtype f16 --out v3.safetensors'],
+  'prompts push': [
+    'ptune prompts push --task default/feelings --model demo --file feelings.safetensors --alias staging --metric eval_loss=0.31',
+  ],
+  'prompts list': [
+    'ptune prompts list --task default/feelings',
+    'ptune prompts list --task feelings --order-by metric:eval_loss --limit 5 --json',
+  ],
+  'prompts get': [
+    'ptune prompts get --task default/feelings --alias production --out feelings.safetensors',
+    'ptune prompts get --task feelings --version 3 --dtype f16 --out v3.safetensors',
+  ],
   'prompts export': ['ptune prompts export --task default/feelings --version 1 --peft ./feelings-peft'],
   'prompts delete': ['ptune prompts delete --task default/feelings --version 2'],
   'alias set': ['ptune alias set --task default/feelings --alias production --version 2 --expect 1'],
@@ -42,7 +52,10 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'jobs plot': [`ptune jobs plot ${J} --out loss.png`, `ptune jobs plot ${J} --out loss.svg --log-scale --width 1200`],
   worker: ['PTUNE_TOKEN=ptk_… ptune worker --coordinator coordinator.ptune:50051 --threads 4 --name "$HOSTNAME"'],
   coordinator: ['DATABASE_URL=postgres://… S3_BUCKET=prompts ptune coordinator --port 50051 --migrate'],
-  'tokens create': ['ptune tokens create --namespace default --role trainer --description "CI"', 'ptune tokens create --data-dir .ptune --namespace "*" --role admin   # bootstrap, server stopped'],
+  'tokens create': [
+    'ptune tokens create --namespace default --role trainer --description "CI"',
+    'ptune tokens create --data-dir .ptune --namespace "*" --role admin   # bootstrap, server stopped',
+  ],
   'tokens list': ['ptune tokens list --all'],
   'tokens revoke': ['ptune tokens revoke abcdef123456   # the id: the part between ptk_ and the secret'],
   audit: ['ptune audit --namespace default --limit 20'],

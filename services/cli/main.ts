@@ -39,7 +39,11 @@ export function unknownLongOption(program: Command, argv: readonly string[]): { 
     if (sub !== undefined) command = sub;
     else if (!args[at].startsWith('-')) break;
   }
-  const known = new Set(['--help', '--version', ...command.options.flatMap((option) => [option.long, option.negate ? option.long : undefined])]);
+  const known = new Set([
+    '--help',
+    '--version',
+    ...command.options.flatMap((option) => [option.long, option.negate ? option.long : undefined]),
+  ]);
   const flag = args.slice(0, end).find((arg) => arg.startsWith('--') && !known.has(arg.split('=')[0]));
   return flag === undefined ? undefined : { command, flag: flag.split('=')[0] };
 }

@@ -12,7 +12,8 @@ export async function uploadDataset(client: TrainingClient, file: string): Promi
   if (info === undefined || !info.isFile()) throw new Error(`${file} cannot be read`);
   async function* messages(): AsyncGenerator<MessageInitShape<typeof UploadDatasetRequestSchema>> {
     yield { part: { case: 'header', value: { name: file, sizeBytes: BigInt(info!.size) } } };
-    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) yield { part: { case: 'chunk', value: chunk as Buffer } };
+    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES }))
+      yield { part: { case: 'chunk', value: chunk as Buffer } };
   }
   const response = await client.uploadDataset(messages());
   return response.dataset!.sha256;

@@ -19,7 +19,12 @@ export interface LocalModel {
 }
 
 /** The RegisterBaseModel stream: the header, then every file's bytes in order (read 1 MiB at a time, never whole). */
-export async function* modelUpload(name: string, model: LocalModel, createdBy: string, onChunk?: (bytes: number) => void): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
+export async function* modelUpload(
+  name: string,
+  model: LocalModel,
+  createdBy: string,
+  onChunk?: (bytes: number) => void,
+): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
   const total = model.files.reduce((sum, f) => sum + f.size, 0);
   const files = model.folder ? model.files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.size) })) : [];
   yield { part: { case: 'header', value: { name, sizeBytes: BigInt(total), createdBy, files } } };
@@ -40,6 +45,12 @@ export async function* modelUpload(name: string, model: LocalModel, createdBy: s
 }
 
 /** One GGUF file as a RegisterBaseModel stream. */
-export function weightsUpload(name: string, file: string, size: number, createdBy: string, onChunk?: (bytes: number) => void): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
+export function weightsUpload(
+  name: string,
+  file: string,
+  size: number,
+  createdBy: string,
+  onChunk?: (bytes: number) => void,
+): AsyncGenerator<MessageInitShape<typeof RegisterBaseModelRequestSchema>> {
   return modelUpload(name, { folder: false, files: [{ path: path.basename(file), file, size }] }, createdBy, onChunk);
 }

@@ -44,13 +44,17 @@ export async function pushPrompt(client: RegistryClient, spec: MessageInitShape<
         },
       },
     };
-    for (let at = 0; at < payload.bytes.byteLength; at += CHUNK_BYTES) yield { part: { case: 'chunk', value: payload.bytes.subarray(at, at + CHUNK_BYTES) } };
+    for (let at = 0; at < payload.bytes.byteLength; at += CHUNK_BYTES)
+      yield { part: { case: 'chunk', value: payload.bytes.subarray(at, at + CHUNK_BYTES) } };
   }
   return client.createPromptVersionStream(messages());
 }
 
 /** GetPromptStream, reassembled and checked against the header's size and sha256. */
-export async function downloadPrompt(client: RegistryClient, request: { prompt: MessageInitShape<typeof PromptSelectorSchema>; dtype: Dtype; ifNoneMatch: string }) {
+export async function downloadPrompt(
+  client: RegistryClient,
+  request: { prompt: MessageInitShape<typeof PromptSelectorSchema>; dtype: Dtype; ifNoneMatch: string },
+) {
   let header;
   const chunks: Uint8Array[] = [];
   for await (const message of client.getPromptStream(request)) {
@@ -60,7 +64,9 @@ export async function downloadPrompt(client: RegistryClient, request: { prompt: 
   if (header === undefined) throw new Error('the server sent no header');
   const bytes = Buffer.concat(chunks);
   if (!header.notModified && (bytes.byteLength !== Number(header.payloadSizeBytes) || sha256Hex(bytes) !== header.payloadSha256)) {
-    throw new Error(`download damaged: got ${bytes.byteLength} bytes with sha256 ${sha256Hex(bytes)}, expected ${header.payloadSizeBytes} bytes with ${header.payloadSha256}`);
+    throw new Error(
+      `download damaged: got ${bytes.byteLength} bytes with sha256 ${sha256Hex(bytes)}, expected ${header.payloadSizeBytes} bytes with ${header.payloadSha256}`,
+    );
   }
   return { header, bytes };
 }

@@ -32,7 +32,8 @@ function readConfigFile(env: NodeJS.ProcessEnv): ClientConfigFile {
     throw new Error(`config file ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`config file ${file}: expected a mapping with "token" and/or "tls"`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`config file ${file}: expected a mapping with "token" and/or "tls"`);
   const config = value as Record<string, unknown>;
   const unknown = Object.keys(config).filter((key) => key !== 'token' && key !== 'tls');
   if (unknown.length > 0) throw new Error(`config file ${file}: unknown key(s) ${unknown.join(', ')} (known: token, tls)`);
@@ -44,7 +45,11 @@ export function clientOptionsFromEnv(env: NodeJS.ProcessEnv): ClientTransportOpt
   const file = readConfigFile(env);
   return {
     token: env.PTUNE_TOKEN || file.token,
-    tls: { caFile: env.PTUNE_TLS_CA || file.tls?.ca, certFile: env.PTUNE_TLS_CLIENT_CERT || file.tls?.cert, keyFile: env.PTUNE_TLS_CLIENT_KEY || file.tls?.key },
+    tls: {
+      caFile: env.PTUNE_TLS_CA || file.tls?.ca,
+      certFile: env.PTUNE_TLS_CLIENT_CERT || file.tls?.cert,
+      keyFile: env.PTUNE_TLS_CLIENT_KEY || file.tls?.key,
+    },
     defaultTimeoutMs: limitsFromEnv(env).internalCallTimeoutMs,
   };
 }

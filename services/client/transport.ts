@@ -43,14 +43,22 @@ function bearerInterceptor(token: string): grpc.Interceptor {
 function deadlineInterceptor(timeoutMs: number): grpc.Interceptor {
   return (options, next) => {
     const unary = !options.method_definition.requestStream && !options.method_definition.responseStream;
-    return new grpc.InterceptingCall(next(unary && options.deadline === undefined ? { ...options, deadline: new Date(Date.now() + timeoutMs) } : options));
+    return new grpc.InterceptingCall(
+      next(unary && options.deadline === undefined ? { ...options, deadline: new Date(Date.now() + timeoutMs) } : options),
+    );
   };
 }
 
 function channelCredentials(tls: ClientTls | undefined): grpc.ChannelCredentials {
-  if (tls === undefined || (tls.caFile === undefined && tls.certFile === undefined && tls.keyFile === undefined)) return grpc.credentials.createInsecure();
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) throw new Error('a client certificate needs both its certificate and its key file');
-  return grpc.credentials.createSsl(read(tls.caFile, 'CA bundle'), read(tls.keyFile, 'client key'), read(tls.certFile, 'client certificate'));
+  if (tls === undefined || (tls.caFile === undefined && tls.certFile === undefined && tls.keyFile === undefined))
+    return grpc.credentials.createInsecure();
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined))
+    throw new Error('a client certificate needs both its certificate and its key file');
+  return grpc.credentials.createSsl(
+    read(tls.caFile, 'CA bundle'),
+    read(tls.keyFile, 'client key'),
+    read(tls.certFile, 'client certificate'),
+  );
 }
 
 function read(file: string | undefined, what: string): Buffer | null {

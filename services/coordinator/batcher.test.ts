@@ -40,7 +40,12 @@ describe('createBatcher', () => {
       { maxBatch: 10, key: String },
     );
     const first = batcher.run(0);
-    const rest = [12, 13, 14].map((i) => batcher.run(i).then((v) => ({ ok: v }), (err: Error) => ({ err: err.message })));
+    const rest = [12, 13, 14].map((i) =>
+      batcher.run(i).then(
+        (v) => ({ ok: v }),
+        (err: Error) => ({ err: err.message }),
+      ),
+    );
     await first;
     expect(await Promise.all(rest)).toEqual([{ ok: 12 }, { err: 'batch with 13: 13' }, { ok: 14 }]);
   });

@@ -18,7 +18,10 @@ interface Pending<I, O> {
  * batch (e.g. one lease grant per worker). A batch that fails is retried one item at a time, so one
  * bad item (e.g. an unregistered worker id) fails alone.
  */
-export function createBatcher<I, O>(runBatch: (items: I[]) => Promise<O[]>, options: { maxBatch: number; key: (item: I) => string }): Batcher<I, O> {
+export function createBatcher<I, O>(
+  runBatch: (items: I[]) => Promise<O[]>,
+  options: { maxBatch: number; key: (item: I) => string },
+): Batcher<I, O> {
   let pending: Pending<I, O>[] = [];
   let inFlight = false;
 

@@ -17,7 +17,15 @@ export function coordinatorModule(config: Partial<CoordinatorConfig> = {}): Serv
     create: ({ database, prisma, blobs, logger, promptChanges }) => {
       const queuePool = database.embedded ? undefined : new pg.Pool({ connectionString: database.url, max: QUEUE_POOL_SIZE });
       queuePool?.on('error', (err) => logger.warn({ err }, 'coordinator queue pool: idle connection failed'));
-      const coordinator = createCoordinator({ prisma, queuePool, blobs, config, promptChanges, listenUrl: database.embedded ? undefined : database.url, onError: (err) => logger.warn({ err }, 'coordinator maintenance failed; retrying') });
+      const coordinator = createCoordinator({
+        prisma,
+        queuePool,
+        blobs,
+        config,
+        promptChanges,
+        listenUrl: database.embedded ? undefined : database.url,
+        onError: (err) => logger.warn({ err }, 'coordinator maintenance failed; retrying'),
+      });
       return {
         services: coordinator.services,
         async stop() {

@@ -42,7 +42,8 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
       const name = header.name || 'dataset.jsonl';
       if (header.expectedSha256 !== '') {
         const actual = createHash('sha256').update(bytes).digest('hex');
-        if (actual !== header.expectedSha256) throw invalidArgument('header.expected_sha256', `content sha256 ${actual} differs from expected ${header.expectedSha256}`);
+        if (actual !== header.expectedSha256)
+          throw invalidArgument('header.expected_sha256', `content sha256 ${actual} differs from expected ${header.expectedSha256}`);
       }
       let stored;
       try {
@@ -117,7 +118,9 @@ export function trainingService(ctx: CoordinatorContext): ServiceImplementation 
       const outcome = await cancelJob(ctx.queue, checkJobId(request.jobId), request.reason || 'cancelled by user');
       if (outcome === 'not_found') throw notFound(`job ${request.jobId} does not exist`, { field: 'job_id' });
       if (outcome === 'finished') {
-        throw failedPrecondition(`job ${request.jobId} has already finished; only queued or running jobs can be cancelled`, { field: 'job_id' });
+        throw failedPrecondition(`job ${request.jobId} has already finished; only queued or running jobs can be cancelled`, {
+          field: 'job_id',
+        });
       }
       return { job: await getJob(request.jobId) };
     },

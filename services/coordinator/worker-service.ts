@@ -41,7 +41,8 @@ const MAX_EPOCH = 2 ** 31 - 1;
 function leaseRef(token: LeaseToken | undefined): LeaseRef {
   if (!token || token.leaseId === '') throw invalidArgument('lease', 'is required');
   if (!UUID.test(token.leaseId)) throw invalidArgument('lease.lease_id', 'is not a lease id (a UUID, as LeaseTrial returns it)');
-  if (token.epoch > MAX_EPOCH) throw failedPrecondition(`lease ${token.leaseId} epoch ${token.epoch} was never granted`, { field: 'lease.epoch' });
+  if (token.epoch > MAX_EPOCH)
+    throw failedPrecondition(`lease ${token.leaseId} epoch ${token.epoch} was never granted`, { field: 'lease.epoch' });
   return { trialId: token.leaseId, epoch: Number(token.epoch) };
 }
 
@@ -81,7 +82,10 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
     { maxBatch: MAX_BATCH, key: (workerId) => workerId },
   );
   // concurrent CompleteTrial calls share one statement, each fenced on its own lease
-  const completions = createBatcher((items: Completion[]) => completeTrials(ctx.queue, items), { maxBatch: MAX_BATCH, key: (c) => c.lease.trialId });
+  const completions = createBatcher((items: Completion[]) => completeTrials(ctx.queue, items), {
+    maxBatch: MAX_BATCH,
+    key: (c) => c.lease.trialId,
+  });
 
   // trials of one job ending together (one batch) share one finalize pass; it re-reads the job, so it
   // is idempotent, and a failure is retried by the maintenance pass
@@ -111,18 +115,28 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
   return implement(WorkerProtocolService, {
     async registerWorker(request) {
       const id = request.name.trim() || `worker-${randomUUID()}`;
-      const capabilities = toJson(WorkerCapabilitiesSchema, request.capabilities ?? create(WorkerCapabilitiesSchema)) as Prisma.InputJsonValue;
+      const capabilities = toJson(
+        WorkerCapabilitiesSchema,
+        request.capabilities ?? create(WorkerCapabilitiesSchema),
+      ) as Prisma.InputJsonValue;
       await ctx.prisma.worker.upsert({
         where: { id },
         create: { id, capabilities },
         update: { capabilities, lastSeenAt: new Date(), registeredAt: new Date() },
       });
-      return { workerId: id, heartbeatInterval: durationFromMs(ctx.config.heartbeatIntervalMs), leaseTtl: durationFromMs(ctx.config.leaseTtlMs) };
+      return {
+        workerId: id,
+        heartbeatInterval: durationFromMs(ctx.config.heartbeatIntervalMs),
+        leaseTtl: durationFromMs(ctx.config.leaseTtlMs),
+      };
     },
 
     async leaseTrial(request, context) {
       if (request.workerId === '') throw invalidArgument('worker_id', 'is required (call RegisterWorker)');
-      const waitMs = Math.min(ctx.config.maxLeaseWaitMs, request.waitTimeout ? Number(request.waitTimeout.seconds) * 1000 + request.waitTimeout.nanos / 1e6 : 0);
+      const waitMs = Math.min(
+        ctx.config.maxLeaseWaitMs,
+        request.waitTimeout ? Number(request.waitTimeout.seconds) * 1000 + request.waitTimeout.nanos / 1e6 : 0,
+      );
       const deadline = Date.now() + waitMs;
       let leased = await tryLease(request.workerId);
       while (!leased && Date.now() < deadline && !context.signal.aborted) {
@@ -133,7 +147,8 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
       if (!leased) return {};
       if (context.signal.aborted) {
         // the caller gave up while its grant was in a batch: give the trial back now rather than at expiry
-        if (await releaseLease(ctx.queue, { trialId: leased.trialId, epoch: leased.epoch }, 'LeaseTrial call cancelled')) ctx.wakeup.wake(1);
+        if (await releaseLease(ctx.queue, { trialId: leased.trialId, epoch: leased.epoch }, 'LeaseTrial call cancelled'))
+          ctx.wakeup.wake(1);
         return {};
       }
       const plan = decodeTrialPlan(leased.plan);
@@ -194,7 +209,10 @@ export function workerService(ctx: CoordinatorContext): ServiceImplementation {
         if (!(await ctx.blobs.has(key))) {
           throw failedPrecondition(`result blob ${key} is not stored (PutBlob it first)`, { field: 'result_blob_sha256' });
         }
-        const completion: Completion = { lease: leaseRef(request.lease), result: { blobKey: key, sha256: request.resultBlobSha256, metrics: request.metrics } };
+        const completion: Completion = {
+          lease: leaseRef(request.lease),
+          result: { blobKey: key, sha256: request.resultBlobSha256, metrics: request.metrics },
+        };
         const done = (await completions.run(completion)) ?? (await missedCompletion(ctx.queue, completion));
         if (done.lastOfTask) await finalize(done.jobId);
         ctx.events.nudge();

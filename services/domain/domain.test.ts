@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../config/index.js';
 import { normalizeRequest } from '../coordinator/jobs/normalize-request.js';
 import { Dtype, InitMethod, TuningMethod } from '../gen/ptune/v1/common_pb.js';
-import { MethodSettingsSchema, OptimizerSettingsSchema, PromptEncoderType, SweepSchema, TrainPromptRequestSchema } from '../gen/ptune/v1/training_pb.js';
+import {
+  MethodSettingsSchema,
+  OptimizerSettingsSchema,
+  PromptEncoderType,
+  SweepSchema,
+  TrainPromptRequestSchema,
+} from '../gen/ptune/v1/training_pb.js';
 import { RpcError } from '../grpc/rpc-error.js';
 import {
   checkAliasName,
@@ -37,7 +43,13 @@ const trainRequest = (alias: string) =>
   create(TrainPromptRequestSchema, {
     baseModel: 'tiny',
     alias,
-    tasks: [{ task: { namespace: 'ns', name: 'task' }, train: { source: { case: 'sha256', value: 'a'.repeat(64) } }, eval: { source: { case: 'sha256', value: 'b'.repeat(64) } } }],
+    tasks: [
+      {
+        task: { namespace: 'ns', name: 'task' },
+        train: { source: { case: 'sha256', value: 'a'.repeat(64) } },
+        eval: { source: { case: 'sha256', value: 'b'.repeat(64) } },
+      },
+    ],
   });
 
 function refusal(run: () => unknown): RpcError {
@@ -112,8 +124,16 @@ describe('vocabulary: every value round-trips across every boundary', () => {
 
 describe('sweeps', () => {
   it('the size is the number of expanded points', () => {
-    const sweep = create(SweepSchema, { numVirtualTokens: [4, 8], learningRates: [0.01, 0.02, 0.03], methods: [TuningMethod.PROMPT_TUNING] });
-    const points = expandSweep(create(MethodSettingsSchema, { numVirtualTokens: 2 }), create(OptimizerSettingsSchema, { learningRate: 0.1 }), sweep);
+    const sweep = create(SweepSchema, {
+      numVirtualTokens: [4, 8],
+      learningRates: [0.01, 0.02, 0.03],
+      methods: [TuningMethod.PROMPT_TUNING],
+    });
+    const points = expandSweep(
+      create(MethodSettingsSchema, { numVirtualTokens: 2 }),
+      create(OptimizerSettingsSchema, { learningRate: 0.1 }),
+      sweep,
+    );
     expect(sweepSize(sweep)).toBe(6);
     expect(points).toHaveLength(6);
     expect(sweepSize(undefined)).toBe(1);

@@ -29,8 +29,7 @@ export const failedPrecondition = (message: string, details: Record<string, stri
  * A compare-and-swap that lost: per the gRPC status guide, a failed client-specified test-and-set is
  * ABORTED (re-read, then retry the read-modify-write), not FAILED_PRECONDITION.
  */
-export const aborted = (message: string, details: Record<string, string> = {}): RpcError =>
-  new RpcError(status.ABORTED, message, details);
+export const aborted = (message: string, details: Record<string, string> = {}): RpcError => new RpcError(status.ABORTED, message, details);
 
 export const resourceExhausted = (message: string, details: Record<string, string> = {}): RpcError =>
   new RpcError(status.RESOURCE_EXHAUSTED, message, details);
@@ -45,7 +44,8 @@ export const permissionDenied = (message: string): RpcError => new RpcError(stat
 export const unavailable = (message: string): RpcError => new RpcError(status.UNAVAILABLE, message);
 
 /** Stored bytes that no longer match their digest: the data is damaged, retrying will not help. */
-export const dataLoss = (message: string, details: Record<string, string> = {}): RpcError => new RpcError(status.DATA_LOSS, message, details);
+export const dataLoss = (message: string, details: Record<string, string> = {}): RpcError =>
+  new RpcError(status.DATA_LOSS, message, details);
 
 /** Whether a database write failed on a unique constraint (Prisma's P2002), e.g. a racing idempotent create. */
 export function isUniqueViolation(err: unknown): boolean {

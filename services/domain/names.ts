@@ -36,19 +36,27 @@ export function namespaceProblem(namespace: string, allNamespaces: string): stri
 }
 
 function checkSegment(value: string, field: string): void {
-  if (value === '') throw invalidArgument(field, `is empty; use lowercase letters, digits, '-' or '_' (the CLI's default namespace is "${DEFAULT_NAMESPACE}")`);
+  if (value === '')
+    throw invalidArgument(
+      field,
+      `is empty; use lowercase letters, digits, '-' or '_' (the CLI's default namespace is "${DEFAULT_NAMESPACE}")`,
+    );
   if (!SEGMENT.test(value)) throw invalidArgument(field, `${JSON.stringify(value)} must be 1..63 lowercase letters, digits, '-' or '_'`);
 }
 
 export function checkAliasName(value: string, field: string): string {
   if (!ALIAS.test(value)) {
-    throw invalidArgument(field, `alias ${JSON.stringify(value)} must be 1..63 lowercase letters, digits, '-' or '_', not starting with a digit`);
+    throw invalidArgument(
+      field,
+      `alias ${JSON.stringify(value)} must be 1..63 lowercase letters, digits, '-' or '_', not starting with a digit`,
+    );
   }
   return value;
 }
 
 export function checkModelName(value: string, field: string): string {
-  if (!MODEL.test(value)) throw invalidArgument(field, `model name ${JSON.stringify(value)} must be 1..128 lowercase letters, digits, '.', '-' or '_'`);
+  if (!MODEL.test(value))
+    throw invalidArgument(field, `model name ${JSON.stringify(value)} must be 1..128 lowercase letters, digits, '.', '-' or '_'`);
   return value;
 }
 

@@ -16,16 +16,25 @@ export function encodePageToken(scope: string, key: unknown[]): string {
   return Buffer.from(JSON.stringify({ s: scope, k: key })).toString('base64url');
 }
 
-const notOurs = (field: string) => invalidArgument(field, 'is not a token this server issued; pass next_page_token from the previous response unchanged');
+const notOurs = (field: string) =>
+  invalidArgument(field, 'is not a token this server issued; pass next_page_token from the previous response unchanged');
 
 /** Keys made of strings only (names), the shape most listings use. */
-export const stringKey = (length: number) => (key: unknown[]): boolean => key.length === length && key.every((k) => typeof k === 'string');
+export const stringKey =
+  (length: number) =>
+  (key: unknown[]): boolean =>
+    key.length === length && key.every((k) => typeof k === 'string');
 
 /**
  * The sort key of a token from the same scope; undefined for the first page. `isKey` checks the key's
  * shape, so a hand-made token fails as INVALID_ARGUMENT rather than deep in a query.
  */
-export function decodePageToken(token: string, scope: string, isKey: (key: unknown[]) => boolean, field = 'page_token'): unknown[] | undefined {
+export function decodePageToken(
+  token: string,
+  scope: string,
+  isKey: (key: unknown[]) => boolean,
+  field = 'page_token',
+): unknown[] | undefined {
   if (token === '') return undefined;
   let parsed: unknown;
   try {
@@ -35,7 +44,11 @@ export function decodePageToken(token: string, scope: string, isKey: (key: unkno
   }
   const p = parsed as { s?: unknown; k?: unknown } | undefined;
   if (typeof p !== 'object' || p === null || typeof p.s !== 'string' || !Array.isArray(p.k)) throw notOurs(field);
-  if (p.s !== scope) throw invalidArgument(field, 'was issued for a different filter or order; keep them the same across pages or start again without a token');
+  if (p.s !== scope)
+    throw invalidArgument(
+      field,
+      'was issued for a different filter or order; keep them the same across pages or start again without a token',
+    );
   if (!isKey(p.k)) throw notOurs(field);
   return p.k;
 }

@@ -12,14 +12,7 @@ export type { ExecutionProvider } from './graph/run.js';
 export { DataError } from './data/jsonl.js';
 
 export { loadExampleSet, type ExampleSet } from './train/example-set.js';
-export {
-  train,
-  type TrainOptions,
-  type TrainHooks,
-  type TrainProgress,
-  type TrainResult,
-  type CheckpointEvent,
-} from './train/train.js';
+export { train, type TrainOptions, type TrainHooks, type TrainProgress, type TrainResult, type CheckpointEvent } from './train/train.js';
 export { TrainingAbortedError } from './train/errors.js';
 export type { TrainCheckpoint } from './train/checkpoint.js';
 export type { RunIdentity } from './prompt/run-identity.js';
@@ -29,12 +22,7 @@ export { scheduleNames, type ScheduleName } from './prompt/vocabulary.js';
 export { evaluatePrompt, type EvaluatePromptOptions } from './train/evaluate.js';
 export { type EvalMetrics } from './prompt/vocabulary.js';
 export { generateText, type GenerateTextOptions, type GeneratedText } from './train/generate-text.js';
-export {
-  promptMetadata,
-  encodePromptFile,
-  decodePromptFile,
-  type PromptFile,
-} from './prompt/prompt-file.js';
+export { promptMetadata, encodePromptFile, decodePromptFile, type PromptFile } from './prompt/prompt-file.js';
 export { writePromptOutputs, type PromptOutputs } from './train/write-outputs.js';
 export type { ParameterSet } from './prompt/vocabulary.js';
 export {

@@ -302,7 +302,8 @@ describe('interceptors', () => {
       interceptors: [
         async (call, methodPath) => {
           paths.push(methodPath);
-          if (call.metadata.get('authorization')[0] !== 'Bearer good') throw new RpcError(grpc.status.UNAUTHENTICATED, 'missing or bad token');
+          if (call.metadata.get('authorization')[0] !== 'Bearer good')
+            throw new RpcError(grpc.status.UNAUTHENTICATED, 'missing or bad token');
         },
       ],
     });
@@ -316,7 +317,11 @@ describe('interceptors', () => {
       expect(streamRefused.code).toBe(grpc.status.UNAUTHENTICATED);
       const accepted = await client.echo({ text: 'x' }, { metadata: { authorization: 'Bearer good' } });
       expect(accepted.text).toBe('x');
-      expect(paths).toEqual(['/ptune.testing.v1.EchoService/Echo', '/ptune.testing.v1.EchoService/Chat', '/ptune.testing.v1.EchoService/Echo']);
+      expect(paths).toEqual([
+        '/ptune.testing.v1.EchoService/Echo',
+        '/ptune.testing.v1.EchoService/Chat',
+        '/ptune.testing.v1.EchoService/Echo',
+      ]);
     } finally {
       transport.close();
       await server.close(1000);
@@ -331,15 +336,24 @@ describe('PreEncoded replies', () => {
     const cachedField = toBinary(EchoResponseSchema, create(EchoResponseSchema, { padding }));
     const service = implement(EchoService, {
       echo(request) {
-        if (request.text === 'wrong type') return PreEncoded.of(EchoManyResponseSchema, new Uint8Array()) as unknown as PreEncoded<typeof EchoResponseSchema>;
-        return PreEncoded.of(EchoResponseSchema, Buffer.concat([toBinary(EchoResponseSchema, create(EchoResponseSchema, { text: request.text })), cachedField]));
+        if (request.text === 'wrong type')
+          return PreEncoded.of(EchoManyResponseSchema, new Uint8Array()) as unknown as PreEncoded<typeof EchoResponseSchema>;
+        return PreEncoded.of(
+          EchoResponseSchema,
+          Buffer.concat([toBinary(EchoResponseSchema, create(EchoResponseSchema, { text: request.text })), cachedField]),
+        );
       },
       echoMany: async function* () {},
       collect: () => ({}),
       chat: async function* () {},
     });
     const logged: string[] = [];
-    const server = await startGrpcServer({ port: 0, host: '127.0.0.1', services: [service], logger: { error: (_context, message) => logged.push(message) } });
+    const server = await startGrpcServer({
+      port: 0,
+      host: '127.0.0.1',
+      services: [service],
+      logger: { error: (_context, message) => logged.push(message) },
+    });
     const transport = createGrpcTransport(`127.0.0.1:${server.port}`);
     try {
       const client = createClient(EchoService, transport);

@@ -38,7 +38,11 @@ function bindMethod(method: DescMethod, handler: UntypedHandler, hooks: Resolved
   const run = callRunner(method, hooks);
   const check = (request: unknown): void => checkRequest(method.input, request as Message, hooks.integerCeilings);
   const reply = (value: unknown): Message => create(method.output, value as Reply);
-  const streamReplies = async (call: grpc.ServerWritableStream<Message, Message> | grpc.ServerDuplexStream<Message, Message>, input: unknown, context: CallContext) => {
+  const streamReplies = async (
+    call: grpc.ServerWritableStream<Message, Message> | grpc.ServerDuplexStream<Message, Message>,
+    input: unknown,
+    context: CallContext,
+  ) => {
     for await (const value of handler(input, context) as AsyncIterable<unknown>) {
       await writeMessage(call, reply(value), context.signal);
     }
@@ -46,14 +50,22 @@ function bindMethod(method: DescMethod, handler: UntypedHandler, hooks: Resolved
   switch (method.methodKind) {
     case 'unary':
       return (call: grpc.ServerUnaryCall<Message, Message | PreEncoded>, callback: grpc.sendUnaryData<Message | PreEncoded>) => {
-        run(call, async (context) => unaryReply(method, await handler(call.request, context)), () => check(call.request)).then(
+        run(
+          call,
+          async (context) => unaryReply(method, await handler(call.request, context)),
+          () => check(call.request),
+        ).then(
           (message) => callback(null, message),
           (status: grpc.StatusObject) => callback(status),
         );
       };
     case 'server_streaming':
       return (call: grpc.ServerWritableStream<Message, Message>) => {
-        run(call, (context) => streamReplies(call, call.request, context), () => check(call.request)).then(
+        run(
+          call,
+          (context) => streamReplies(call, call.request, context),
+          () => check(call.request),
+        ).then(
           () => call.end(),
           (status: grpc.StatusObject) => call.emit('error', status),
         );

@@ -1,4 +1,12 @@
-import { create, type DescMessage, type DescMethod, type DescService, type Message, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type Message,
+  type MessageInitShape,
+  type MessageShape,
+} from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import * as grpc from '@grpc/grpc-js';
 import { writeMessage } from './backpressure.js';
@@ -98,32 +106,54 @@ function methodCaller(method: DescMethod, channel: grpc.Client): unknown {
   switch (method.methodKind) {
     case 'unary':
       return (request: unknown, options: CallOptions = {}) =>
-        options.signal?.aborted ? Promise.reject(abortedBeforeStart()) : new Promise<Message>((resolve, reject) => {
-          const call = channel.makeUnaryRequest(path, serialize, deserialize, toRequest(request), toMetadata(options), toCallOptions(options), (error, response) =>
-            error || !response ? reject(RpcError.from(error)) : resolve(response),
-          );
-          cancelOnAbort(call, options.signal);
-        });
+        options.signal?.aborted
+          ? Promise.reject(abortedBeforeStart())
+          : new Promise<Message>((resolve, reject) => {
+              const call = channel.makeUnaryRequest(
+                path,
+                serialize,
+                deserialize,
+                toRequest(request),
+                toMetadata(options),
+                toCallOptions(options),
+                (error, response) => (error || !response ? reject(RpcError.from(error)) : resolve(response)),
+              );
+              cancelOnAbort(call, options.signal);
+            });
     case 'server_streaming':
       return (request: unknown, options: CallOptions = {}) => {
         if (options.signal?.aborted) return failing(abortedBeforeStart());
-        const call = channel.makeServerStreamRequest(path, serialize, deserialize, toRequest(request), toMetadata(options), toCallOptions(options));
+        const call = channel.makeServerStreamRequest(
+          path,
+          serialize,
+          deserialize,
+          toRequest(request),
+          toMetadata(options),
+          toCallOptions(options),
+        );
         cancelOnAbort(call, options.signal);
         return receive(call, () => undefined);
       };
     case 'client_streaming':
       return (requests: Requests<DescMessage>, options: CallOptions = {}) =>
-        options.signal?.aborted ? Promise.reject(abortedBeforeStart()) : new Promise<Message>((resolve, reject) => {
-          let sendError: unknown;
-          const call = channel.makeClientStreamRequest(path, serialize, deserialize, toMetadata(options), toCallOptions(options), (error, response) =>
-            error || !response ? reject(sendError ?? RpcError.from(error)) : resolve(response),
-          );
-          cancelOnAbort(call, options.signal);
-          sendAll(call, requests, toRequest).catch((error: unknown) => {
-            sendError = error;
-            call.cancel();
-          });
-        });
+        options.signal?.aborted
+          ? Promise.reject(abortedBeforeStart())
+          : new Promise<Message>((resolve, reject) => {
+              let sendError: unknown;
+              const call = channel.makeClientStreamRequest(
+                path,
+                serialize,
+                deserialize,
+                toMetadata(options),
+                toCallOptions(options),
+                (error, response) => (error || !response ? reject(sendError ?? RpcError.from(error)) : resolve(response)),
+              );
+              cancelOnAbort(call, options.signal);
+              sendAll(call, requests, toRequest).catch((error: unknown) => {
+                sendError = error;
+                call.cancel();
+              });
+            });
     case 'bidi_streaming':
       return (requests: Requests<DescMessage>, options: CallOptions = {}) => {
         if (options.signal?.aborted) return failing(abortedBeforeStart());

@@ -9,9 +9,6 @@ export interface ServiceImplementation {
 }
 
 /** Pairs a generated service with its handlers; the handlers are type-checked against the descriptor. */
-export function implement<S extends GenService<GenServiceMethods>>(
-  service: S,
-  handlers: ServiceHandlers<S>,
-): ServiceImplementation {
+export function implement<S extends GenService<GenServiceMethods>>(service: S, handlers: ServiceHandlers<S>): ServiceImplementation {
   return { service, handlers };
 }

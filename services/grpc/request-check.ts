@@ -31,7 +31,8 @@ export function checkRequest(desc: DescMessage, request: Message | UndecodableRe
     throw new RpcError(grpc.status.INVALID_ARGUMENT, `the request is not a valid ${request.typeName}: ${request.reason}`);
   }
   const problem = firstProblem(reflect(desc, request), '', ceilings);
-  if (problem !== undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, `${problem.field}: ${problem.says}`, { field: problem.field });
+  if (problem !== undefined)
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, `${problem.field}: ${problem.says}`, { field: problem.field });
 }
 
 interface Problem {
@@ -69,7 +70,9 @@ function fieldProblem(message: ReflectMessage, field: DescField, path: string, c
     case 'map':
       for (const [key, value] of message.get(field)) {
         const at = `${path}[${JSON.stringify(String(key))}]`;
-        const problem = scalarProblem(field.mapKey, key, `${path} key ${JSON.stringify(String(key))}`, ceilings) ?? valueProblem(field, value, at, ceilings);
+        const problem =
+          scalarProblem(field.mapKey, key, `${path} key ${JSON.stringify(String(key))}`, ceilings) ??
+          valueProblem(field, value, at, ceilings);
         if (problem !== undefined) return problem;
       }
       return undefined;
@@ -77,7 +80,12 @@ function fieldProblem(message: ReflectMessage, field: DescField, path: string, c
 }
 
 /** An element of a list or a value of a map, by the kind of its field. */
-function valueProblem(field: DescField & { fieldKind: 'list' | 'map' }, value: unknown, path: string, ceilings: IntegerCeilings): Problem | undefined {
+function valueProblem(
+  field: DescField & { fieldKind: 'list' | 'map' },
+  value: unknown,
+  path: string,
+  ceilings: IntegerCeilings,
+): Problem | undefined {
   switch (field.fieldKind === 'map' ? field.mapKind : field.listKind) {
     case 'scalar':
       return scalarProblem(field.scalar as ScalarType, value, path, ceilings);
@@ -96,16 +104,22 @@ function scalarProblem(type: ScalarType, value: unknown, path: string, ceilings:
     case ScalarType.FLOAT:
       return Number.isFinite(value) ? undefined : { field: path, says: `is ${String(value)}; it must be a finite number` };
     case ScalarType.STRING:
-      return typeof value === 'string' && value.includes('\0') ? { field: path, says: 'contains a NUL character (U+0000), which no name or text may hold' } : undefined;
+      return typeof value === 'string' && value.includes('\0')
+        ? { field: path, says: 'contains a NUL character (U+0000), which no name or text may hold' }
+        : undefined;
     case ScalarType.UINT32:
     case ScalarType.FIXED32: {
       const max = ceilings.maxUint32;
-      return max !== undefined && (value as number) > max ? { field: path, says: `is ${String(value)}; it must be at most ${max}` } : undefined;
+      return max !== undefined && (value as number) > max
+        ? { field: path, says: `is ${String(value)}; it must be at most ${max}` }
+        : undefined;
     }
     case ScalarType.UINT64:
     case ScalarType.FIXED64: {
       const max = ceilings.maxUint64;
-      return max !== undefined && BigInt(value as bigint | string) > max ? { field: path, says: `is ${String(value)}; it must be at most ${max}` } : undefined;
+      return max !== undefined && BigInt(value as bigint | string) > max
+        ? { field: path, says: `is ${String(value)}; it must be at most ${max}` }
+        : undefined;
     }
     default:
       return undefined;
@@ -114,5 +128,8 @@ function scalarProblem(type: ScalarType, value: unknown, path: string, ceilings:
 
 function enumProblem(desc: DescEnum, value: unknown, path: string): Problem | undefined {
   if (desc.values.some((known) => known.number === value)) return undefined;
-  return { field: path, says: `${String(value)} is not a value of ${desc.typeName} (known: ${desc.values.map((known) => known.name).join(', ')})` };
+  return {
+    field: path,
+    says: `${String(value)} is not a value of ${desc.typeName} (known: ${desc.values.map((known) => known.name).join(', ')})`,
+  };
 }

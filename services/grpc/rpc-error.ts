@@ -9,7 +9,8 @@ const DETAILS_KEY = 'ptune-error-details-bin';
  */
 const MAX_SENT_TEXT = 1024;
 
-const clip = (text: string): string => (text.length <= MAX_SENT_TEXT ? text : `${text.slice(0, MAX_SENT_TEXT)}… (${text.length - MAX_SENT_TEXT} more characters)`);
+const clip = (text: string): string =>
+  text.length <= MAX_SENT_TEXT ? text : `${text.slice(0, MAX_SENT_TEXT)}… (${text.length - MAX_SENT_TEXT} more characters)`;
 
 /**
  * An error with a gRPC status. Thrown by handlers to answer with that status and message; thrown by
@@ -67,9 +68,7 @@ function readDetails(metadata: grpc.Metadata | undefined): Record<string, string
   try {
     const parsed: unknown = JSON.parse(raw.toString('utf8'));
     if (typeof parsed !== 'object' || parsed === null) return {};
-    return Object.fromEntries(
-      Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
-    );
+    return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   } catch {
     return {};
   }

@@ -93,8 +93,14 @@ describe('standard services over loopback', () => {
 
   it('reflection returns the file declaring a service, with its imports', async () => {
     const response = await reflect(reflection, { file_containing_symbol: 'ptune.v1.PromptRegistryService' });
-    const files = (response.file_descriptor_response?.file_descriptor_proto ?? []).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
-    expect(files.map((file) => file.name).sort()).toEqual(['google/protobuf/timestamp.proto', 'ptune/v1/common.proto', 'ptune/v1/registry.proto']);
+    const files = (response.file_descriptor_response?.file_descriptor_proto ?? []).map((bytes) =>
+      fromBinary(FileDescriptorProtoSchema, bytes),
+    );
+    expect(files.map((file) => file.name).sort()).toEqual([
+      'google/protobuf/timestamp.proto',
+      'ptune/v1/common.proto',
+      'ptune/v1/registry.proto',
+    ]);
     const registry = files.find((file) => file.name === 'ptune/v1/registry.proto');
     const methods = registry?.service.find((service) => service.name === 'PromptRegistryService')?.method ?? [];
     expect(methods.find((method) => method.name === 'GetPromptStream')).toMatchObject({
@@ -122,10 +128,12 @@ describe('standard services over loopback', () => {
     const transport = createGrpcTransport(`127.0.0.1:${server.port}`);
     try {
       const registry = createClient(PromptRegistryService, transport);
-      const error = await registry.getPrompt({ prompt: { task: { namespace: 'ns', name: 't' }, selector: { case: 'latest', value: true } } }).then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
+      const error = await registry
+        .getPrompt({ prompt: { task: { namespace: 'ns', name: 't' }, selector: { case: 'latest', value: true } } })
+        .then(
+          () => undefined,
+          (reason: unknown) => reason,
+        );
       expect(error).toMatchObject({ code: grpc.status.UNIMPLEMENTED, message: 'GetPrompt is a test stub' });
     } finally {
       transport.close();
@@ -140,7 +148,9 @@ describe('a port in use', () => {
     const written: unknown[][] = [];
     const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void written.push(args));
     try {
-      await expect(startGrpcServer({ port: first.port, host: '127.0.0.1', services })).rejects.toThrow(`gRPC server cannot listen on 127.0.0.1:${first.port}`);
+      await expect(startGrpcServer({ port: first.port, host: '127.0.0.1', services })).rejects.toThrow(
+        `gRPC server cannot listen on 127.0.0.1:${first.port}`,
+      );
       expect(written).toEqual([]);
     } finally {
       spy.mockRestore();
@@ -156,7 +166,9 @@ describe('graceful shutdown', () => {
     const server = await startGrpcServer({
       port: 0,
       host: '127.0.0.1',
-      services: [implement(EchoService, { ...stubHandlers(EchoService), echo: async (request) => (await released, { text: request.text }) })],
+      services: [
+        implement(EchoService, { ...stubHandlers(EchoService), echo: async (request) => (await released, { text: request.text }) }),
+      ],
     });
     const transport = createGrpcTransport(`127.0.0.1:${server.port}`);
     const client = createClient(EchoService, transport);

@@ -39,7 +39,10 @@ const echo = implement(EchoService, {
 });
 
 async function failure(promise: Promise<unknown>): Promise<RpcError> {
-  const error = await promise.then(() => undefined, (reason: unknown) => reason);
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
   expect(error).toBeInstanceOf(RpcError);
   return error as RpcError;
 }

@@ -6,7 +6,6 @@ function capture(): { lines: Record<string, unknown>[]; destination: { write(lin
   return { lines, destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } };
 }
 
-
 describe('createLogger', () => {
   it('writes JSON lines with component, level name and ISO time; child lines carry the ids', () => {
     const { lines, destination } = capture();
@@ -17,7 +16,15 @@ describe('createLogger', () => {
     logger.debug('not written at info');
 
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: 'info', component: 'worker', jobId: 'job-1', trialId: 'trial-7', step: 12, loss: 2.5, msg: 'step done' });
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      component: 'worker',
+      jobId: 'job-1',
+      trialId: 'trial-7',
+      step: 12,
+      loss: 2.5,
+      msg: 'step done',
+    });
     expect(lines[0]).not.toHaveProperty('workerId');
     expect(new Date(lines[0].time as string).toISOString()).toBe(lines[0].time);
     expect(lines[1]).toMatchObject({ level: 'warn', jobId: 'job-1', trialId: 'trial-7', workerId: 'w-3', msg: 'lease lost' });
@@ -50,6 +57,8 @@ describe('createLogger', () => {
     createLogger({ component: 'cli', destination, level: logLevelFromEnv({ PTUNE_LOG_LEVEL: 'debug' }) }).debug('visible');
     expect(lines.map((line) => line.msg)).toEqual(['visible']);
     expect(logLevelFromEnv({})).toBeUndefined();
-    expect(() => logLevelFromEnv({ PTUNE_LOG_LEVEL: 'loud' })).toThrow('PTUNE_LOG_LEVEL=loud is not a log level; use one of fatal, error, warn, info, debug, trace, silent');
+    expect(() => logLevelFromEnv({ PTUNE_LOG_LEVEL: 'loud' })).toThrow(
+      'PTUNE_LOG_LEVEL=loud is not a log level; use one of fatal, error, warn, info, debug, trace, silent',
+    );
   });
 });

@@ -46,7 +46,12 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const host = options.host ?? '0.0.0.0';
   const listen = (port: number): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const fail = (error: NodeJS.ErrnoException): void => reject(Object.assign(new Error(`metrics server cannot listen on ${host}:${port}: ${error.message}`, { cause: error }), { code: error.code }));
+      const fail = (error: NodeJS.ErrnoException): void =>
+        reject(
+          Object.assign(new Error(`metrics server cannot listen on ${host}:${port}: ${error.message}`, { cause: error }), {
+            code: error.code,
+          }),
+        );
       server.once('error', fail);
       server.listen(port, host, () => {
         server.removeListener('error', fail);

@@ -132,14 +132,18 @@ describe('/metrics endpoint', () => {
     expect([...samples.keys()].filter((key) => key.startsWith('ptune_trials'))).toEqual([]);
     expect(samples.get('ptune_training_steps_total')).toBe('3');
     expect(failures.sort()).toEqual(['activeLeases', 'trialsByState']);
-    expect(() => metrics.collectOrchestrationState({ trialsByState: async () => ({}), activeLeases: async () => 0 })).toThrow(/already registered/);
+    expect(() => metrics.collectOrchestrationState({ trialsByState: async () => ({}), activeLeases: async () => 0 })).toThrow(
+      /already registered/,
+    );
   });
 
   it('reports a port that is taken', async () => {
     const registry = createMetrics({ defaultMetrics: false }).registry;
     const first = await startMetricsServer({ port: 0, host: '127.0.0.1', registry });
     servers.push(first);
-    await expect(startMetricsServer({ port: first.port, host: '127.0.0.1', registry })).rejects.toThrow(`metrics server cannot listen on 127.0.0.1:${first.port}`);
+    await expect(startMetricsServer({ port: first.port, host: '127.0.0.1', registry })).rejects.toThrow(
+      `metrics server cannot listen on 127.0.0.1:${first.port}`,
+    );
   });
 
   it('moves to a free port when asked to and the port is taken (two workers on one host)', async () => {

@@ -60,7 +60,10 @@ export function createMetrics(options: MetricsOptions = {}): PtuneMetrics {
   const onCollectError =
     options.onCollectError ??
     ((error: unknown, provider: string) =>
-      (warnings ??= createLogger({ component: 'metrics' })).warn({ err: error, provider }, 'metrics provider failed; its gauges are empty in this scrape'));
+      (warnings ??= createLogger({ component: 'metrics' })).warn(
+        { err: error, provider },
+        'metrics provider failed; its gauges are empty in this scrape',
+      ));
 
   const rpcDuration = new Histogram({
     name: 'ptune_rpc_duration_seconds',
@@ -127,7 +130,8 @@ export function createMetrics(options: MetricsOptions = {}): PtuneMetrics {
       changeNotificationsLive = isLive;
     },
     collectOrchestrationState: (providers) => {
-      if (orchestrationRegistered) throw new Error('collectOrchestrationState: the orchestration gauges are already registered in this registry');
+      if (orchestrationRegistered)
+        throw new Error('collectOrchestrationState: the orchestration gauges are already registered in this registry');
       orchestrationRegistered = true;
       registerOrchestrationGauges(registry, providers, onCollectError);
     },

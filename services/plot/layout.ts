@@ -56,7 +56,10 @@ export function layoutLossChart(series: readonly LossSeries[], options: LossPlot
   const logScale = options.logScale ?? false;
   const usable = series.map((s) => s.points.filter((p) => Number.isFinite(p.step) && Number.isFinite(p.loss) && (!logScale || p.loss > 0)));
   const all = usable.flat();
-  const yDomain = valueDomain(all.map((p) => p.loss), logScale);
+  const yDomain = valueDomain(
+    all.map((p) => p.loss),
+    logScale,
+  );
   const xDomain = stepDomain(all.map((p) => p.step));
 
   const yTickValues = logScale ? logTicks(yDomain[0], yDomain[1], 6) : linearTicks(yDomain[0], yDomain[1], 6);
@@ -75,12 +78,15 @@ export function layoutLossChart(series: readonly LossSeries[], options: LossPlot
   const right = Math.round(PADDING + legendWidth);
   const plot = { x: left, y: top, width: width - left - right, height: height - top - bottom };
   if (plot.width < MIN_PLOT || plot.height < MIN_PLOT) {
-    throw new Error(`loss plot: ${width}×${height} px leaves no room for the plot area; use at least about ${left + right + MIN_PLOT}×${top + bottom + MIN_PLOT}`);
+    throw new Error(
+      `loss plot: ${width}×${height} px leaves no room for the plot area; use at least about ${left + right + MIN_PLOT}×${top + bottom + MIN_PLOT}`,
+    );
   }
 
   const toX = (step: number) => plot.x + ((step - xDomain[0]) / (xDomain[1] - xDomain[0])) * plot.width;
   const yUnit = logScale ? Math.log10 : (v: number) => v;
-  const toY = (loss: number) => plot.y + plot.height - ((yUnit(loss) - yUnit(yDomain[0])) / (yUnit(yDomain[1]) - yUnit(yDomain[0]))) * plot.height;
+  const toY = (loss: number) =>
+    plot.y + plot.height - ((yUnit(loss) - yUnit(yDomain[0])) / (yUnit(yDomain[1]) - yUnit(yDomain[0]))) * plot.height;
 
   const textMiddle = text.capHeight / 2;
   const xTicks = linearTicks(xDomain[0], xDomain[1], Math.max(2, Math.floor(plot.width / 90)), 1).map((t) => ({
@@ -127,7 +133,14 @@ export function layoutLossChart(series: readonly LossSeries[], options: LossPlot
     })),
     legend,
     ...(all.length === 0
-      ? { message: { text: 'no loss values yet', x: plot.x + plot.width / 2, y: plot.y + plot.height / 2 + textMiddle, align: 'middle' as const } }
+      ? {
+          message: {
+            text: 'no loss values yet',
+            x: plot.x + plot.width / 2,
+            y: plot.y + plot.height / 2 + textMiddle,
+            align: 'middle' as const,
+          },
+        }
       : {}),
   };
 }

@@ -48,7 +48,16 @@ export function renderLossCurvesPng(series: readonly LossSeries[], options: Loss
     for (const segment of s.segments) strokePolyline(canvas, segment, parseHexColor(s.color), segment.length === 1 ? 5 : LINE_WIDTH, clip);
   }
   for (const row of chart.legend) {
-    if (row.swatch) strokePolyline(canvas, [{ x: row.swatch.x1, y: row.swatch.y }, { x: row.swatch.x2, y: row.swatch.y }], parseHexColor(row.swatch.color), 3);
+    if (row.swatch)
+      strokePolyline(
+        canvas,
+        [
+          { x: row.swatch.x1, y: row.swatch.y },
+          { x: row.swatch.x2, y: row.swatch.y },
+        ],
+        parseHexColor(row.swatch.color),
+        3,
+      );
     write(row.label, color.text);
   }
   return encodePng(chart.width, chart.height, canvas.pixels);

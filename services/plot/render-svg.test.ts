@@ -16,14 +16,17 @@ const paths = (svg: string) => [...svg.matchAll(/<path stroke="(#[0-9a-f]{6})" d
 
 describe('renderLossCurvesSvg', () => {
   it('is well-formed SVG with one coloured path per series and a legend entry for each', () => {
-    const svg = renderLossCurvesSvg([line('sentiment lr=0.1', 4, 2), line('summarize & <tl;dr>', 5, 3), line('qa', 3, 1)], { title: 'job 42' });
+    const svg = renderLossCurvesSvg([line('sentiment lr=0.1', 4, 2), line('summarize & <tl;dr>', 5, 3), line('qa', 3, 1)], {
+      title: 'job 42',
+    });
     expectWellFormed(svg);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="800" height="450"')).toBe(true);
     const series = paths(svg);
     expect(series.map((m) => m[3])).toEqual(['sentiment lr=0.1', 'summarize &amp; &lt;tl;dr&gt;', 'qa']);
     expect(new Set(series.map((m) => m[1])).size).toBe(3);
     for (const m of series) expect(m[2].match(/[ML]/g)).toHaveLength(51);
-    for (const label of ['sentiment lr=0.1', 'summarize &amp; &lt;tl;dr&gt;', 'qa', 'job 42', 'step', '>loss<']) expect(svg).toContain(label);
+    for (const label of ['sentiment lr=0.1', 'summarize &amp; &lt;tl;dr&gt;', 'qa', 'job 42', 'step', '>loss<'])
+      expect(svg).toContain(label);
   });
 
   it('higher loss is drawn higher, later steps further right', () => {

@@ -16,12 +16,19 @@ export interface QuickstartModel {
 }
 
 /** Registers the model (idempotent: the same name and weights return the existing entry). */
-export async function registerQuickstartModel(registry: RegistryClient, dataDir: string, modelFile: string | undefined): Promise<QuickstartModel & { created: boolean }> {
+export async function registerQuickstartModel(
+  registry: RegistryClient,
+  dataDir: string,
+  modelFile: string | undefined,
+): Promise<QuickstartModel & { created: boolean }> {
   const kind = modelFile === undefined ? 'generated' : 'gguf';
   const file = modelFile === undefined ? path.join(dataDir, 'models', `${GENERATED_PRESET}.gguf`) : path.resolve(modelFile);
   let size = (await stat(file).catch(() => undefined))?.size;
   if (size === undefined) {
-    if (kind === 'gguf') throw new Error(`PTUNE_MODEL=${modelFile}: no such file; point it at a GGUF model (e.g. ../shared/models/stories260K.gguf) or unset it to use a generated model`);
+    if (kind === 'gguf')
+      throw new Error(
+        `PTUNE_MODEL=${modelFile}: no such file; point it at a GGUF model (e.g. ../shared/models/stories260K.gguf) or unset it to use a generated model`,
+      );
     await mkdir(path.dirname(file), { recursive: true });
     size = (await writeGeneratedModel(GENERATED_PRESET, 0, file)).bytes;
   }
@@ -32,5 +39,11 @@ export async function registerQuickstartModel(registry: RegistryClient, dataDir:
 
 /** "stories260K.gguf" → "stories260k" (model names are lowercase letters, digits, '.', '_', '-'). */
 function modelName(file: string): string {
-  return path.basename(file, path.extname(file)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').slice(0, 128) || 'model';
+  return (
+    path
+      .basename(file, path.extname(file))
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .slice(0, 128) || 'model'
+  );
 }

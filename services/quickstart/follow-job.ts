@@ -28,14 +28,22 @@ export async function followJob(client: TrainingClient, job: Job, out: ProgressO
   const width = Math.max(...job.trials.map((t) => trialLabel(t).length));
   const bars = out.isTTY
     ? new cliProgress.MultiBar(
-        { format: '  {label} [{bar}] {value}/{total} loss {loss} {state}', hideCursor: true, clearOnComplete: false, stream: out as NodeJS.WriteStream },
+        {
+          format: '  {label} [{bar}] {value}/{total} loss {loss} {state}',
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: out as NodeJS.WriteStream,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
   const trials = new Map<string, TrialView>(
     job.trials.map((t) => {
       const label = trialLabel(t).padEnd(width);
-      return [t.id, { label, total: t.totalSteps, step: 0, quarter: -1, bar: bars?.create(t.totalSteps, 0, { label, loss: '-', state: 'queued' }) }];
+      return [
+        t.id,
+        { label, total: t.totalSteps, step: 0, quarter: -1, bar: bars?.create(t.totalSteps, 0, { label, loss: '-', state: 'queued' }) },
+      ];
     }),
   );
   const line = (text: string): void => {
@@ -43,7 +51,13 @@ export async function followJob(client: TrainingClient, job: Job, out: ProgressO
     else out.write(`  ${text}\n`);
   };
   // a job nobody leases (no worker, or workers that could not register) would otherwise wait in silence
-  const idle = setTimeout(() => line(`no worker has started a trial after ${IDLE_HINT_MS / 1000} s: \`ptune serve\` needs --workers ≥ 1 (PTUNE_WORKERS), or run \`ptune worker --coordinator <address>\``), IDLE_HINT_MS);
+  const idle = setTimeout(
+    () =>
+      line(
+        `no worker has started a trial after ${IDLE_HINT_MS / 1000} s: \`ptune serve\` needs --workers ≥ 1 (PTUNE_WORKERS), or run \`ptune worker --coordinator <address>\``,
+      ),
+    IDLE_HINT_MS,
+  );
   try {
     for await (const event of jobEvents(client, job.id, { signal })) {
       const trial = trials.get(event.trialId);
@@ -73,9 +87,12 @@ function showTrialEvent(trial: TrialView, event: JobEvent, line: (text: string) 
     const state = TrialState[k.value.state]?.toLowerCase() ?? String(k.value.state);
     trial.bar?.update({ state });
     if (k.value.state === TrialState.RUNNING && k.value.attempt > 1) line(`${trial.label}  resumed (attempt ${k.value.attempt})`);
-    if (k.value.state === TrialState.FAILED || k.value.state === TrialState.CANCELLED) line(`${trial.label}  ${state}${k.value.reason ? `: ${k.value.reason}` : ''}`);
+    if (k.value.state === TrialState.FAILED || k.value.state === TrialState.CANCELLED)
+      line(`${trial.label}  ${state}${k.value.reason ? `: ${k.value.reason}` : ''}`);
   } else if (k.case === 'eval' && k.value.step >= trial.total) {
     const m = k.value.metrics;
-    line(`${trial.label}  done: eval_loss ${m.eval_loss?.toFixed(4)}, accuracy ${m.eval_accuracy?.toFixed(3)}, exact match ${m.eval_exact_match?.toFixed(3)}`);
+    line(
+      `${trial.label}  done: eval_loss ${m.eval_loss?.toFixed(4)}, accuracy ${m.eval_accuracy?.toFixed(3)}, exact match ${m.eval_exact_match?.toFixed(3)}`,
+    );
   }
 }

@@ -5,7 +5,8 @@ import type { PromptVersion } from '../gen/ptune/v1/registry_pb.js';
 import { DEFAULT_SERVER } from '../client/index.js';
 import type { QuickstartPlan } from './plan.js';
 
-const metric = (v: PromptVersion, name: string, digits: number): string => (v.metrics[name] === undefined ? '' : v.metrics[name].toFixed(digits));
+const metric = (v: PromptVersion, name: string, digits: number): string =>
+  v.metrics[name] === undefined ? '' : v.metrics[name].toFixed(digits);
 
 export function formatVersions(versions: readonly PromptVersion[], alias: string): string {
   const table = new Table({
@@ -55,7 +56,9 @@ export function formatNextSteps({ plan, versions, server, modelFiles, generated 
     `npx ptune prompts get --task ${task} --alias ${plan.alias} --out ${file}${at}`,
     `npx ptune jobs list${at}`,
     ...(jobId ? [`npx ptune jobs plot ${jobId} --out loss.png${at}`] : []),
-    ...(model && sample ? [`npx ptune generate --model ${relative(model)} --prompt ${file} --text ${JSON.stringify(sample)} --max-tokens ${maxTokens}`] : []),
+    ...(model && sample
+      ? [`npx ptune generate --model ${relative(model)} --prompt ${file} --text ${JSON.stringify(sample)} --max-tokens ${maxTokens}`]
+      : []),
   ];
   return `try next, in another terminal (this one keeps serving; Ctrl-C stops it):\n${lines.map((l) => `  ${l}\n`).join('')}`;
 }

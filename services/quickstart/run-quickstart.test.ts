@@ -31,7 +31,12 @@ describe.each([{ authenticate: false }, { authenticate: true }])('runQuickstart 
       logger: createLogger({ component: 'test', level: 'warn' }),
       modules: withAccessControl(modules, { authenticate, host: '127.0.0.1', processTokens: [workerToken, token] }),
     });
-    options = { server: server.address, connection: { token: token.text }, dataDir: dir, plan: (kind) => ({ ...quickstartPlan(kind), steps: 6, checkpointEverySteps: 3 }) };
+    options = {
+      server: server.address,
+      connection: { token: token.text },
+      dataDir: dir,
+      plan: (kind) => ({ ...quickstartPlan(kind), steps: 6, checkpointEverySteps: 3 }),
+    };
   });
 
   afterAll(async () => {
@@ -48,7 +53,12 @@ describe.each([{ authenticate: false }, { authenticate: true }])('runQuickstart 
   it('trains both example tasks with the sweep and points production at the best trial of each', async () => {
     const { text, result } = await run();
     expect(result?.job?.state).toBe(JobState.SUCCEEDED);
-    expect(result!.job!.trials.map((t) => `${t.task?.name} ${t.point?.optimizer?.learningRate}`).sort()).toEqual(['feelings 0.03', 'feelings 0.1', 'names 0.03', 'names 0.1']);
+    expect(result!.job!.trials.map((t) => `${t.task?.name} ${t.point?.optimizer?.learningRate}`).sort()).toEqual([
+      'feelings 0.03',
+      'feelings 0.1',
+      'names 0.03',
+      'names 0.1',
+    ]);
     expect(result!.versions.map((v) => [v.task?.name, v.version, v.aliases, v.lineage?.jobId])).toEqual([
       ['feelings', 1, ['production'], result!.job!.id],
       ['names', 1, ['production'], result!.job!.id],
@@ -60,13 +70,18 @@ describe.each([{ authenticate: false }, { authenticate: true }])('runQuickstart 
     expect(text.match(/done: eval_loss/g)).toHaveLength(4);
     expect(text).toContain(`job ${result!.job!.id}: 4 trials (submitted;`); // a new job, whatever state the workers put it in already
     expect(text).toContain(`npx ptune jobs plot ${result!.job!.id} --out loss.png --server ${server.address}`);
-    expect(text).toContain(`npx ptune generate --model ${path.relative(process.cwd(), path.join(dir, 'models', 'demo.gguf')).startsWith('..') ? path.join(dir, 'models', 'demo.gguf') : path.relative(process.cwd(), path.join(dir, 'models', 'demo.gguf'))}`);
+    expect(text).toContain(
+      `npx ptune generate --model ${path.relative(process.cwd(), path.join(dir, 'models', 'demo.gguf')).startsWith('..') ? path.join(dir, 'models', 'demo.gguf') : path.relative(process.cwd(), path.join(dir, 'models', 'demo.gguf'))}`,
+    );
   });
 
   it('a second run finds the production prompts and trains nothing', async () => {
     const { text, result } = await run();
     expect(result?.job).toBeUndefined();
-    expect(result!.versions.map((v) => [v.task?.name, v.version])).toEqual([['feelings', 1], ['names', 1]]);
+    expect(result!.versions.map((v) => [v.task?.name, v.version])).toEqual([
+      ['feelings', 1],
+      ['names', 1],
+    ]);
     expect(text).toContain('already have "production" prompts');
     const transport = openClientTransport(server.address, { token: token.text });
     try {

@@ -52,25 +52,34 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     const missing = plan.tasks.filter((t) => existing.get(t.name) === undefined);
     let job: Job | undefined;
     if (missing.length === 0) {
-      out.write(`quick start: ${plan.tasks.map((t) => `${QUICKSTART_NAMESPACE}/${t.name}`).join(' and ')} already have "${plan.alias}" prompts in ${options.dataDir}; not training again (start on an empty data directory to retrain)\n`);
+      out.write(
+        `quick start: ${plan.tasks.map((t) => `${QUICKSTART_NAMESPACE}/${t.name}`).join(' and ')} already have "${plan.alias}" prompts in ${options.dataDir}; not training again (start on an empty data directory to retrain)\n`,
+      );
     } else {
       const started = performance.now();
       out.write(describeStart(model, plan, missing));
       const submitted = await submit(registry, training, model, plan, missing);
       job = submitted.job;
       // the job's state says nothing here (in-process workers lease it at once); whether it is new does
-      out.write(`  job ${job.id}: ${job.trials.length} trials (${submitted.created ? 'submitted' : 'resuming the job of an earlier start'}; follow it with: npx ptune jobs watch ${job.id})\n`);
+      out.write(
+        `  job ${job.id}: ${job.trials.length} trials (${submitted.created ? 'submitted' : 'resuming the job of an earlier start'}; follow it with: npx ptune jobs watch ${job.id})\n`,
+      );
       await followJob(training, job, out, options.signal);
       if (options.signal?.aborted) return undefined;
       job = (await training.getJob({ jobId: job.id })).job!;
       if (job.state !== JobState.SUCCEEDED) {
-        throw new Error(`quick-start job ${job.id} ${JobState[job.state].toLowerCase()}: ${job.error || 'see `npx ptune jobs watch ' + job.id + '`'}; delete ${options.dataDir} to start over`);
+        throw new Error(
+          `quick-start job ${job.id} ${JobState[job.state].toLowerCase()}: ${job.error || 'see `npx ptune jobs watch ' + job.id + '`'}; delete ${options.dataDir} to start over`,
+        );
       }
       out.write(`quick start: trained in ${formatSeconds(performance.now() - started)}\n`);
       for (const task of missing) existing.set(task.name, await aliasedVersion(registry, task.name, plan.alias));
     }
     const versions = plan.tasks.map((t) => existing.get(t.name)).filter((v): v is PromptVersion => v !== undefined);
-    if (versions.length !== plan.tasks.length) throw new Error(`quick-start job ${job?.id} succeeded but some "${plan.alias}" aliases are missing; see \`npx ptune jobs watch ${job?.id}\``);
+    if (versions.length !== plan.tasks.length)
+      throw new Error(
+        `quick-start job ${job?.id} succeeded but some "${plan.alias}" aliases are missing; see \`npx ptune jobs watch ${job?.id}\``,
+      );
     out.write(formatVersions(versions, plan.alias));
     const modelFiles = new Map([[model.model.name, model.file]]);
     out.write(formatNextSteps({ plan, versions, server: options.server, modelFiles, generated: model.kind === 'generated' }));
@@ -101,18 +110,35 @@ function describeStart(model: QuickstartModel, plan: QuickstartPlan, tasks: read
   ].join('\n');
 }
 
-async function submit(registry: RegistryClient, training: TrainingClient, model: QuickstartModel, plan: QuickstartPlan, tasks: readonly QuickstartTask[]): Promise<{ job: Job; created: boolean }> {
+async function submit(
+  registry: RegistryClient,
+  training: TrainingClient,
+  model: QuickstartModel,
+  plan: QuickstartPlan,
+  tasks: readonly QuickstartTask[],
+): Promise<{ job: Job; created: boolean }> {
   const data = [];
   for (const task of tasks) {
     const ref = { namespace: QUICKSTART_NAMESPACE, name: task.name };
     await registry.createTask({ task: ref, description: `quick-start example (examples/${task.name})`, createdBy: 'quickstart' });
-    data.push({ task: ref, train: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.train) } }, eval: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.eval) } } });
+    data.push({
+      task: ref,
+      train: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.train) } },
+      eval: { source: { case: 'sha256' as const, value: await uploadDataset(training, task.eval) } },
+    });
   }
   const { job, created } = await training.trainPrompt({
     baseModel: model.model.name,
     tasks: data,
     method: { numVirtualTokens: plan.virtualTokens, init: { method: InitMethod.SAMPLE_VOCAB } },
-    optimizer: { steps: plan.steps, learningRate: plan.learningRates[0], batchSize: plan.batchSize, seed: 0n, maxGradNorm: 1, checkpointEverySteps: plan.checkpointEverySteps },
+    optimizer: {
+      steps: plan.steps,
+      learningRate: plan.learningRates[0],
+      batchSize: plan.batchSize,
+      seed: 0n,
+      maxGradNorm: 1,
+      checkpointEverySteps: plan.checkpointEverySteps,
+    },
     sweep: { learningRates: [...plan.learningRates] },
     selection: { name: 'eval_loss', higherIsBetter: false },
     alias: plan.alias,

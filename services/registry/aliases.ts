@@ -8,7 +8,18 @@ import type {
   SetAliasResponseSchema,
 } from '../gen/ptune/v1/registry_pb.js';
 import type { Prisma, PrismaClient } from '../storage/index.js';
-import { aborted, checkAliasName, checkTaskRef, decodePageToken, formatTaskName, invalidArgument, notFound, pageSize, paginate, type TaskName } from '../domain/index.js';
+import {
+  aborted,
+  checkAliasName,
+  checkTaskRef,
+  decodePageToken,
+  formatTaskName,
+  invalidArgument,
+  notFound,
+  pageSize,
+  paginate,
+  type TaskName,
+} from '../domain/index.js';
 
 /**
  * Alias rules. Every change to a task's aliases runs in a transaction that first locks the task row
@@ -39,13 +50,19 @@ export async function lockTask(tx: Tx, task: TaskName): Promise<string> {
 
 /** Applies one alias change inside a transaction holding the task lock; returns the previous version (0 if none). */
 export async function moveAlias(tx: Tx, taskId: string, task: TaskName, move: AliasMove): Promise<number> {
-  const current = await tx.alias.findUnique({ where: { taskId_name: { taskId, name: move.alias } }, include: { version: { select: { version: true } } } });
+  const current = await tx.alias.findUnique({
+    where: { taskId_name: { taskId, name: move.alias } },
+    include: { version: { select: { version: true } } },
+  });
   const from = current?.version.version ?? 0;
   if (move.expected !== undefined && move.expected !== from) {
     const now = from === 0 ? 'does not exist' : `points at version ${from}`;
-    throw aborted(`alias "${move.alias}" of task ${formatTaskName(task)} ${now}, not ${move.expected === 0 ? '"absent"' : `version ${move.expected}`} as expected; re-read it and retry`, {
-      current_version: String(from),
-    });
+    throw aborted(
+      `alias "${move.alias}" of task ${formatTaskName(task)} ${now}, not ${move.expected === 0 ? '"absent"' : `version ${move.expected}`} as expected; re-read it and retry`,
+      {
+        current_version: String(from),
+      },
+    );
   }
   const to = move.to?.version ?? 0;
   if (move.to === null) {
@@ -58,15 +75,21 @@ export async function moveAlias(tx: Tx, taskId: string, task: TaskName, move: Al
   } else {
     await tx.alias.update({ where: { id: current.id }, data: { versionId: move.to.id, updatedBy: move.actor } });
   }
-  await tx.aliasEvent.create({ data: { taskId, aliasName: move.alias, fromVersion: from === 0 ? null : from, toVersion: to === 0 ? null : to, actor: move.actor } });
+  await tx.aliasEvent.create({
+    data: { taskId, aliasName: move.alias, fromVersion: from === 0 ? null : from, toVersion: to === 0 ? null : to, actor: move.actor },
+  });
   return from;
 }
 
 /** A live (not deleted) version of a locked task, by number. */
 async function liveVersion(tx: Tx, taskId: string, task: TaskName, version: number): Promise<{ id: string; version: number }> {
-  const row = await tx.promptVersion.findUnique({ where: { taskId_version: { taskId, version } }, select: { id: true, version: true, deletedAt: true } });
+  const row = await tx.promptVersion.findUnique({
+    where: { taskId_version: { taskId, version } },
+    select: { id: true, version: true, deletedAt: true },
+  });
   if (row === null) throw notFound(`task ${formatTaskName(task)} has no version ${version}`);
-  if (row.deletedAt !== null) throw notFound(`version ${version} of task ${formatTaskName(task)} was deleted; aliases can only point at live versions`);
+  if (row.deletedAt !== null)
+    throw notFound(`version ${version} of task ${formatTaskName(task)} was deleted; aliases can only point at live versions`);
   return row;
 }
 
@@ -81,7 +104,13 @@ export async function setAlias(prisma: PrismaClient, request: SetAliasRequest): 
     const previous = await moveAlias(tx, taskId, task, { alias, to: target, expected: request.expectedVersion, actor });
     const row = await tx.alias.findUniqueOrThrow({ where: { taskId_name: { taskId, name: alias } } });
     return {
-      alias: { task: { ...task }, name: alias, version: target.version, updatedBy: row.updatedBy, updatedAt: timestampFromDate(row.updatedAt) },
+      alias: {
+        task: { ...task },
+        name: alias,
+        version: target.version,
+        updatedBy: row.updatedBy,
+        updatedAt: timestampFromDate(row.updatedAt),
+      },
       previousVersion: previous,
     };
   });
@@ -105,7 +134,11 @@ export async function aliasHistory(
   const alias = checkAliasName(request.alias, 'alias');
   const scope = `alias-history:${task.namespace}/${task.name}:${alias}`;
   const size = pageSize(request.pageSize);
-  const before = decodePageToken(request.pageToken, scope, (key) => key.length === 1 && typeof key[0] === 'string' && /^\d{1,19}$/.test(key[0])) as [string] | undefined;
+  const before = decodePageToken(
+    request.pageToken,
+    scope,
+    (key) => key.length === 1 && typeof key[0] === 'string' && /^\d{1,19}$/.test(key[0]),
+  ) as [string] | undefined;
   const taskRow = await prisma.task.findUnique({ where: { namespace_name: task }, select: { id: true } });
   if (taskRow === null) throw notFound(`task ${formatTaskName(task)} does not exist`);
   const rows = await prisma.aliasEvent.findMany({

@@ -2,7 +2,19 @@ import { InitMethod, TuningMethod, type PromptInit } from '../gen/ptune/v1/commo
 import type { PromptVersion, PromptVersionSpec } from '../gen/ptune/v1/registry_pb.js';
 import { allocateVersion, contentKey, type BaseModel, type BlobStore, type PrismaClient, type Task } from '../storage/index.js';
 import { lockTask, moveAlias } from './aliases.js';
-import { alreadyExists, checkAliasName, checkModelName, checkTaskRef, formatTaskName, invalidArgument, isUniqueViolation, methodName, methodToDb, notFound, type TaskName } from '../domain/index.js';
+import {
+  alreadyExists,
+  checkAliasName,
+  checkModelName,
+  checkTaskRef,
+  formatTaskName,
+  invalidArgument,
+  isUniqueViolation,
+  methodName,
+  methodToDb,
+  notFound,
+  type TaskName,
+} from '../domain/index.js';
 import { initToColumns } from './init-columns.js';
 import { readPeftConfig } from './peft-config.js';
 import { readPromptFile, type PromptFile } from './prompt-tensor.js';
@@ -33,7 +45,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * orphan sweeper once it is older than the grace period (put refreshes its mtime, so the grace
  * period always covers the insert that follows it).
  */
-export async function createPromptVersion(stores: RegistryStores, spec: PromptVersionSpec | undefined, payload: PromptPayload): Promise<{ version: PromptVersion; created: boolean }> {
+export async function createPromptVersion(
+  stores: RegistryStores,
+  spec: PromptVersionSpec | undefined,
+  payload: PromptPayload,
+): Promise<{ version: PromptVersion; created: boolean }> {
   if (spec === undefined) throw invalidArgument('spec', 'is required (task, base_model, …)');
   const checked = checkSpec(spec);
   const file = readPromptFile(payload.bytes, payload.field);
@@ -48,7 +64,10 @@ export async function createPromptVersion(stores: RegistryStores, spec: PromptVe
   const parentId = await parentOf(prisma, init);
   await checkLineage(prisma, spec);
   if (checked.requestId !== undefined) {
-    const earlier = await prisma.promptVersion.findUnique({ where: { taskId_requestId: { taskId: task.id, requestId: checked.requestId } }, select: { id: true } });
+    const earlier = await prisma.promptVersion.findUnique({
+      where: { taskId_requestId: { taskId: task.id, requestId: checked.requestId } },
+      select: { id: true },
+    });
     if (earlier !== null) return { version: await replayed(prisma, earlier.id, file, model, checked.requestId), created: false };
   }
 
@@ -59,7 +78,10 @@ export async function createPromptVersion(stores: RegistryStores, spec: PromptVe
   } catch (err) {
     if (checked.requestId === undefined || !isUniqueViolation(err)) throw err;
     // Two creates with one request_id raced; the loser returns the winner's version.
-    const winner = await prisma.promptVersion.findUniqueOrThrow({ where: { taskId_requestId: { taskId: task.id, requestId: checked.requestId } }, select: { id: true } });
+    const winner = await prisma.promptVersion.findUniqueOrThrow({
+      where: { taskId_requestId: { taskId: task.id, requestId: checked.requestId } },
+      select: { id: true },
+    });
     return { version: await replayed(prisma, winner.id, file, model, checked.requestId), created: false };
   }
 }
@@ -76,13 +98,15 @@ function checkSpec(spec: PromptVersionSpec): CheckedSpec {
   const task = checkTaskRef(spec.task, 'spec.task');
   if (spec.baseModel === '') throw invalidArgument('spec.base_model', 'is required: the registered base model the prompt was trained for');
   const baseModel = checkModelName(spec.baseModel, 'spec.base_model');
-  if (spec.method !== TuningMethod.UNSPECIFIED && methodToDb(spec.method) === undefined) throw invalidArgument('spec.method', `unknown tuning method ${spec.method}`);
+  if (spec.method !== TuningMethod.UNSPECIFIED && methodToDb(spec.method) === undefined)
+    throw invalidArgument('spec.method', `unknown tuning method ${spec.method}`);
   const entries = Object.entries(spec.metrics);
   if (entries.length > MAX_METRICS) throw invalidArgument('spec.metrics', `has ${entries.length} entries; the limit is ${MAX_METRICS}`);
   for (const [name, value] of entries) {
     if (!Number.isFinite(value)) throw invalidArgument(`spec.metrics["${name}"]`, `is ${value}; metrics must be finite numbers`);
   }
-  if (spec.requestId.length > MAX_REQUEST_ID) throw invalidArgument('spec.request_id', `is ${spec.requestId.length} characters; the limit is ${MAX_REQUEST_ID}`);
+  if (spec.requestId.length > MAX_REQUEST_ID)
+    throw invalidArgument('spec.request_id', `is ${spec.requestId.length} characters; the limit is ${MAX_REQUEST_ID}`);
   const checked: CheckedSpec = { task, baseModel, method: spec.method };
   if (spec.alias !== '') checked.alias = checkAliasName(spec.alias, 'spec.alias');
   if (spec.requestId !== '') checked.requestId = spec.requestId;
@@ -97,17 +121,24 @@ function methodOf(requested: TuningMethod, payload: PromptPayload, file: PromptF
     throw invalidArgument('spec.method', `is ${methodName(requested)} but the adapter's peft_type is ${methodName(config.method)}`);
   }
   if (config.numVirtualTokens !== file.shape[0]) {
-    throw invalidArgument(`${payload.configField}.num_virtual_tokens`, `is ${config.numVirtualTokens} but "prompt_embeddings" has ${file.shape[0]} rows`);
+    throw invalidArgument(
+      `${payload.configField}.num_virtual_tokens`,
+      `is ${config.numVirtualTokens} but "prompt_embeddings" has ${file.shape[0]} rows`,
+    );
   }
   return config.method;
 }
 
 function initOf(init: PromptInit | undefined, payload: PromptPayload): PromptInit | undefined {
   if (init !== undefined && init.method !== InitMethod.UNSPECIFIED) {
-    if (init.method === InitMethod.TEXT && init.text === '') throw invalidArgument('spec.init.text', 'is required when init.method is TEXT');
-    if (init.method !== InitMethod.TEXT && init.text !== '') throw invalidArgument('spec.init.text', 'is only allowed when init.method is TEXT');
-    if (init.method === InitMethod.FROM_PROMPT && init.parent === undefined) throw invalidArgument('spec.init.parent', 'is required when init.method is FROM_PROMPT');
-    if (init.method !== InitMethod.FROM_PROMPT && init.parent !== undefined) throw invalidArgument('spec.init.parent', 'is only allowed when init.method is FROM_PROMPT');
+    if (init.method === InitMethod.TEXT && init.text === '')
+      throw invalidArgument('spec.init.text', 'is required when init.method is TEXT');
+    if (init.method !== InitMethod.TEXT && init.text !== '')
+      throw invalidArgument('spec.init.text', 'is only allowed when init.method is TEXT');
+    if (init.method === InitMethod.FROM_PROMPT && init.parent === undefined)
+      throw invalidArgument('spec.init.parent', 'is required when init.method is FROM_PROMPT');
+    if (init.method !== InitMethod.FROM_PROMPT && init.parent !== undefined)
+      throw invalidArgument('spec.init.parent', 'is only allowed when init.method is FROM_PROMPT');
     return init;
   }
   if (payload.kind === 'peft') {
@@ -130,7 +161,8 @@ async function checkLineage(prisma: PrismaClient, spec: PromptVersionSpec): Prom
   const lineage = spec.lineage;
   if (lineage === undefined) return;
   if (!UUID.test(lineage.jobId)) throw invalidArgument('spec.lineage.job_id', `${JSON.stringify(lineage.jobId)} is not a job id (UUID)`);
-  if (lineage.trialId !== '' && !UUID.test(lineage.trialId)) throw invalidArgument('spec.lineage.trial_id', `${JSON.stringify(lineage.trialId)} is not a trial id (UUID)`);
+  if (lineage.trialId !== '' && !UUID.test(lineage.trialId))
+    throw invalidArgument('spec.lineage.trial_id', `${JSON.stringify(lineage.trialId)} is not a trial id (UUID)`);
   if ((await prisma.job.count({ where: { id: lineage.jobId } })) === 0) throw notFound(`spec.lineage.job_id: no job ${lineage.jobId}`);
   if (lineage.trialId !== '' && (await prisma.trial.count({ where: { id: lineage.trialId, jobId: lineage.jobId } })) === 0) {
     throw notFound(`spec.lineage.trial_id: job ${lineage.jobId} has no trial ${lineage.trialId}`);
@@ -142,9 +174,14 @@ async function replayed(prisma: PrismaClient, id: string, file: PromptFile, mode
   const row: VersionRow = await loadVersionById(prisma, id);
   const task = formatTaskName({ namespace: row.namespace, name: row.task_name });
   if (row.sha256.trim() !== file.sha256 || row.model_name !== model.name) {
-    throw alreadyExists(`spec.request_id "${requestId}" already created version ${row.version} of ${task} with a different payload or base model; use a new request_id`);
+    throw alreadyExists(
+      `spec.request_id "${requestId}" already created version ${row.version} of ${task} with a different payload or base model; use a new request_id`,
+    );
   }
-  if (row.deleted_at !== null) throw alreadyExists(`spec.request_id "${requestId}" created version ${row.version} of ${task}, which has since been deleted; use a new request_id`);
+  if (row.deleted_at !== null)
+    throw alreadyExists(
+      `spec.request_id "${requestId}" created version ${row.version} of ${task}, which has since been deleted; use a new request_id`,
+    );
   return toPromptVersion(row);
 }
 

@@ -19,12 +19,16 @@ export async function deletePromptVersion(prisma: PrismaClient, request: DeleteP
       where: { taskId_version: { taskId, version: ref.version } },
       select: { id: true, deletedAt: true, aliases: { select: { name: true }, orderBy: { name: 'asc' } } },
     });
-    if (row === null || row.deletedAt !== null) throw notFound(`task ${formatTaskName(task)} has no version ${ref.version}${row === null ? '' : ' (already deleted)'}`);
+    if (row === null || row.deletedAt !== null)
+      throw notFound(`task ${formatTaskName(task)} has no version ${ref.version}${row === null ? '' : ' (already deleted)'}`);
     if (row.aliases.length > 0) {
       const names = row.aliases.map((a) => `"${a.name}"`).join(', ');
-      throw failedPrecondition(`version ${ref.version} of task ${formatTaskName(task)} is the target of alias ${names}; move or delete the alias first`, {
-        aliases: row.aliases.map((a) => a.name).join(','),
-      });
+      throw failedPrecondition(
+        `version ${ref.version} of task ${formatTaskName(task)} is the target of alias ${names}; move or delete the alias first`,
+        {
+          aliases: row.aliases.map((a) => a.name).join(','),
+        },
+      );
     }
     await tx.promptVersion.update({ where: { id: row.id }, data: { deletedAt: new Date(), deletedBy: actor } });
   });

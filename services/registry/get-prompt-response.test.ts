@@ -5,10 +5,23 @@ import { GetPromptResponseSchema, PromptVersionSchema } from '../gen/ptune/v1/re
 import { GetPromptResponses } from './get-prompt-response.js';
 import type { ServedPrompt } from './serve-prompt.js';
 
-const version = create(PromptVersionSchema, { task: { namespace: 'ns', name: 'task' }, version: 3, dtype: Dtype.F32, shape: [20n, 4096n], aliases: ['production'] });
+const version = create(PromptVersionSchema, {
+  task: { namespace: 'ns', name: 'task' },
+  version: 3,
+  dtype: Dtype.F32,
+  shape: [20n, 4096n],
+  aliases: ['production'],
+});
 
 function served(payload: Uint8Array | undefined, aliases = ['production']): ServedPrompt {
-  return { versionId: '7b0c7c52-3f4e-4a35-9d3e-2f8f4c1e9a10', version: { ...version, aliases }, payloadSha256: 'ab'.repeat(32), payloadDtype: Dtype.F32, payloadSizeBytes: payload?.byteLength ?? 7, payload };
+  return {
+    versionId: '7b0c7c52-3f4e-4a35-9d3e-2f8f4c1e9a10',
+    version: { ...version, aliases },
+    payloadSha256: 'ab'.repeat(32),
+    payloadDtype: Dtype.F32,
+    payloadSizeBytes: payload?.byteLength ?? 7,
+    payload,
+  };
 }
 
 /** What toBinary of the whole message gives. */

@@ -12,17 +12,25 @@ const METRIC_NAME = /^[A-Za-z0-9_.:/-]{1,128}$/;
  * metric (versions without the metric last, in either direction), keyset-paginated: the cursor holds
  * the last row's sort key, so concurrent inserts never shift or repeat rows.
  */
-export async function listPromptVersions(prisma: PrismaClient, request: ListPromptVersionsRequest): Promise<{ versions: PromptVersion[]; nextPageToken: string }> {
+export async function listPromptVersions(
+  prisma: PrismaClient,
+  request: ListPromptVersionsRequest,
+): Promise<{ versions: PromptVersion[]; nextPageToken: string }> {
   const task = checkTaskRef(request.task, 'task');
   if (request.baseModel !== '') checkModelName(request.baseModel, 'base_model');
   const method = request.method === TuningMethod.UNSPECIFIED ? undefined : methodToDb(request.method);
-  if (request.method !== TuningMethod.UNSPECIFIED && method === undefined) throw invalidArgument('method', `unknown tuning method ${request.method}`);
+  if (request.method !== TuningMethod.UNSPECIFIED && method === undefined)
+    throw invalidArgument('method', `unknown tuning method ${request.method}`);
   const orderBy = request.orderBy === PromptVersionOrderBy.UNSPECIFIED ? PromptVersionOrderBy.VERSION : request.orderBy;
   if (PromptVersionOrderBy[orderBy] === undefined) throw invalidArgument('order_by', `unknown order ${request.orderBy}`);
   if (orderBy === PromptVersionOrderBy.METRIC && !METRIC_NAME.test(request.orderMetric)) {
-    throw invalidArgument('order_metric', `${JSON.stringify(request.orderMetric)} must name a metric (e.g. "eval_loss") when order_by is METRIC`);
+    throw invalidArgument(
+      'order_metric',
+      `${JSON.stringify(request.orderMetric)} must name a metric (e.g. "eval_loss") when order_by is METRIC`,
+    );
   }
-  if (orderBy !== PromptVersionOrderBy.METRIC && request.orderMetric !== '') throw invalidArgument('order_metric', 'is only used with order_by METRIC');
+  if (orderBy !== PromptVersionOrderBy.METRIC && request.orderMetric !== '')
+    throw invalidArgument('order_metric', 'is only used with order_by METRIC');
   const taskRow = await findTask(prisma, task);
 
   const desc = request.descending;
@@ -39,7 +47,8 @@ export async function listPromptVersions(prisma: PrismaClient, request: ListProm
   let order: Prisma.Sql;
   switch (orderBy) {
     case PromptVersionOrderBy.CREATED_AT:
-      if (after !== undefined) filters.push(Prisma.sql`(v.created_at, v.version) ${cmp} (${new Date(String(after[0]))}::timestamptz, ${Number(after[1])})`);
+      if (after !== undefined)
+        filters.push(Prisma.sql`(v.created_at, v.version) ${cmp} (${new Date(String(after[0]))}::timestamptz, ${Number(after[1])})`);
       order = Prisma.sql`v.created_at ${dir}, v.version ${dir}`;
       break;
     case PromptVersionOrderBy.METRIC:
@@ -65,7 +74,8 @@ export async function listPromptVersions(prisma: PrismaClient, request: ListProm
 /** The key types each order writes into its cursors. */
 function isCursorKey(key: unknown[], orderBy: PromptVersionOrderBy): boolean {
   const isVersion = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) > 0;
-  if (orderBy === PromptVersionOrderBy.CREATED_AT) return key.length === 2 && typeof key[0] === 'string' && !Number.isNaN(Date.parse(key[0])) && isVersion(key[1]);
+  if (orderBy === PromptVersionOrderBy.CREATED_AT)
+    return key.length === 2 && typeof key[0] === 'string' && !Number.isNaN(Date.parse(key[0])) && isVersion(key[1]);
   if (orderBy === PromptVersionOrderBy.METRIC) return key.length === 2 && (key[0] === null || Number.isFinite(key[0])) && isVersion(key[1]);
   return key.length === 1 && isVersion(key[0]);
 }

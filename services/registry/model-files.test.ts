@@ -80,11 +80,7 @@ describe('describeModelSource', () => {
     ],
     ['config.json is missing', () => unlink(file('config.json')), /config\.json: is missing from the folder/],
     ['tokenizer.json is missing', () => unlink(file('tokenizer.json')), /tokenizer\.json: is missing from the folder/],
-    [
-      'a config without hidden_size',
-      () => editJson('config.json', (c) => delete c.hidden_size),
-      /config\.json: hidden_size is missing/,
-    ],
+    ['a config without hidden_size', () => editJson('config.json', (c) => delete c.hidden_size), /config\.json: hidden_size is missing/],
     [
       'a config whose heads do not divide',
       () => editJson('config.json', (c) => (c.num_key_value_heads = 3)),

@@ -47,7 +47,11 @@ export function checkHfListing(names: readonly string[]): void {
     if (seen.has(name)) throw new ModelSourceError(name, 'path', 'is listed twice');
     seen.add(name);
     if (!isHfFolderFile(name)) {
-      throw new ModelSourceError(name, 'path', 'is not a file of a Hugging Face checkpoint folder ptune reads (config.json, tokenizer.json, tokenizer_config.json, generation_config.json, special_tokens_map.json, chat_template.jinja, model.safetensors.index.json, *.safetensors, README/LICENSE); remove it');
+      throw new ModelSourceError(
+        name,
+        'path',
+        'is not a file of a Hugging Face checkpoint folder ptune reads (config.json, tokenizer.json, tokenizer_config.json, generation_config.json, special_tokens_map.json, chat_template.jinja, model.safetensors.index.json, *.safetensors, README/LICENSE); remove it',
+      );
     }
   }
   for (const required of ['config.json', 'tokenizer.json']) {
@@ -98,9 +102,21 @@ export async function describeModelSource(source: string, label = source): Promi
 function sourceError(err: Error, source: string, label: string | undefined): ModelSourceError {
   const message = err.message;
   if (label !== undefined) {
-    return new ModelSourceError(label, '', message.startsWith(`${source}: `) ? message.slice(source.length + 2) : message.split(source).join(label));
+    return new ModelSourceError(
+      label,
+      '',
+      message.startsWith(`${source}: `) ? message.slice(source.length + 2) : message.split(source).join(label),
+    );
   }
-  if (message.startsWith(`${source}: `)) return new ModelSourceError('folder', '', message.slice(source.length + 2).split(`${source}/`).join(''));
+  if (message.startsWith(`${source}: `))
+    return new ModelSourceError(
+      'folder',
+      '',
+      message
+        .slice(source.length + 2)
+        .split(`${source}/`)
+        .join(''),
+    );
   const m = /^(\S+?): (.*)$/s.exec(message.split(`${source}/`).join(''));
   if (m && !m[1].includes('/')) return new ModelSourceError(m[1], '', m[2]);
   return new ModelSourceError('folder', '', message.split(`${source}/`).join('').split(source).join('folder'));

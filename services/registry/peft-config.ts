@@ -27,7 +27,10 @@ export function readPeftConfig(bytes: Uint8Array, field: string): PeftConfigInfo
   const c = config as Record<string, unknown>;
   const method = methodFromPeft(c.peft_type);
   if (method === undefined) {
-    throw invalidArgument(`${field}.peft_type`, `${JSON.stringify(c.peft_type)} is not a prompt-learning type; use ${methodProtoNames.join(', ')}`);
+    throw invalidArgument(
+      `${field}.peft_type`,
+      `${JSON.stringify(c.peft_type)} is not a prompt-learning type; use ${methodProtoNames.join(', ')}`,
+    );
   }
   const tokens = c.num_virtual_tokens;
   if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens <= 0) {
@@ -35,11 +38,15 @@ export function readPeftConfig(bytes: Uint8Array, field: string): PeftConfigInfo
   }
   const submodules = c.num_transformer_submodules ?? 1;
   if (submodules !== 1) {
-    throw invalidArgument(`${field}.num_transformer_submodules`, `is ${JSON.stringify(submodules)}; only decoder-only models (1) are supported`);
+    throw invalidArgument(
+      `${field}.num_transformer_submodules`,
+      `is ${JSON.stringify(submodules)}; only decoder-only models (1) are supported`,
+    );
   }
   const init = initFromPeft(c.prompt_tuning_init);
   const info: PeftConfigInfo = { method, numVirtualTokens: tokens };
-  if (init !== undefined) info.init = { method: init, text: typeof c.prompt_tuning_init_text === 'string' ? c.prompt_tuning_init_text : '' };
+  if (init !== undefined)
+    info.init = { method: init, text: typeof c.prompt_tuning_init_text === 'string' ? c.prompt_tuning_init_text : '' };
   return info;
 }
 

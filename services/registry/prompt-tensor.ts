@@ -30,18 +30,28 @@ export function readPromptFile(bytes: Uint8Array, field: string): PromptFile {
   }
   const names = Object.keys(file.tensors);
   if (names.length !== 1 || names[0] !== PROMPT_TENSOR) {
-    throw invalidArgument(field, `must hold exactly one tensor "${PROMPT_TENSOR}", found [${names.map((n) => JSON.stringify(n)).join(', ')}]`);
+    throw invalidArgument(
+      field,
+      `must hold exactly one tensor "${PROMPT_TENSOR}", found [${names.map((n) => JSON.stringify(n)).join(', ')}]`,
+    );
   }
   const tensor = file.tensors[PROMPT_TENSOR];
-  if (!FLOAT_DTYPES.includes(tensor.dtype)) throw invalidArgument(field, `"${PROMPT_TENSOR}" has dtype ${tensor.dtype}; use F32, F16 or BF16`);
+  if (!FLOAT_DTYPES.includes(tensor.dtype))
+    throw invalidArgument(field, `"${PROMPT_TENSOR}" has dtype ${tensor.dtype}; use F32, F16 or BF16`);
   if (tensor.shape.length !== 2 || tensor.shape[0] === 0 || tensor.shape[1] === 0) {
-    throw invalidArgument(field, `"${PROMPT_TENSOR}" has shape [${tensor.shape.join(', ')}]; expected [num_virtual_tokens, width] with both > 0`);
+    throw invalidArgument(
+      field,
+      `"${PROMPT_TENSOR}" has shape [${tensor.shape.join(', ')}]; expected [num_virtual_tokens, width] with both > 0`,
+    );
   }
   const values = tensorToFloat32(tensor);
   const bad = values.findIndex((x) => !Number.isFinite(x));
   if (bad >= 0) {
     const width = tensor.shape[1];
-    throw invalidArgument(field, `"${PROMPT_TENSOR}" holds ${values[bad]} at [${Math.floor(bad / width)}, ${bad % width}]; every value must be finite`);
+    throw invalidArgument(
+      field,
+      `"${PROMPT_TENSOR}" holds ${values[bad]} at [${Math.floor(bad / width)}, ${bad % width}]; every value must be finite`,
+    );
   }
   return { bytes, sha256: sha256Hex(bytes), dtype: tensor.dtype as FloatDtype, shape: [tensor.shape[0], tensor.shape[1]] };
 }

@@ -83,7 +83,8 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
   const maxChunk = options.maxChunkBytes ?? 4 * MiB;
 
   const refuseAboveUnary = (size: number, what: string, instead: string): void => {
-    if (size > unaryLimit) throw resourceExhausted(`${what} is ${size} bytes, above the unary limit of ${unaryLimit} bytes; use ${instead}`);
+    if (size > unaryLimit)
+      throw resourceExhausted(`${what} is ${size} bytes, above the unary limit of ${unaryLimit} bytes; use ${instead}`);
   };
 
   const service = implement(PromptRegistryService, {
@@ -133,11 +134,13 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
         maxBytes: options.maxPromptBytes ?? 256 * MiB,
         checkHeader(h) {
           if (h === undefined) throw invalidArgument('header', 'is required');
-          if (h.format === PayloadFormat.UNSPECIFIED || PayloadFormat[h.format] === undefined) throw invalidArgument('header.format', 'set SAFETENSORS or PEFT');
-          if ((h.format === PayloadFormat.PEFT) !== (h.adapterConfigJson.byteLength > 0)) {
+          if (h.format === PayloadFormat.UNSPECIFIED || PayloadFormat[h.format] === undefined)
+            throw invalidArgument('header.format', 'set SAFETENSORS or PEFT');
+          if ((h.format === PayloadFormat.PEFT) !== h.adapterConfigJson.byteLength > 0) {
             throw invalidArgument('header.adapter_config_json', 'is required with format PEFT and must be empty otherwise');
           }
-          if (h.expectedSha256 !== '' && !isSha256Hex(h.expectedSha256)) throw invalidArgument('header.expected_sha256', 'must be 64 lowercase hex digits');
+          if (h.expectedSha256 !== '' && !isSha256Hex(h.expectedSha256))
+            throw invalidArgument('header.expected_sha256', 'must be 64 lowercase hex digits');
           return Number(h.sizeBytes);
         },
       });
@@ -146,7 +149,10 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
           ? { kind: 'peft', configJson: header.adapterConfigJson, bytes, configField: 'header.adapter_config_json', field: 'chunk' }
           : { kind: 'safetensors', bytes, field: 'chunk' };
       if (header.expectedSha256 !== '' && sha256Hex(bytes) !== header.expectedSha256) {
-        throw invalidArgument('header.expected_sha256', `the received bytes hash to ${sha256Hex(bytes)}, not ${header.expectedSha256}; the upload was damaged or the wrong file was sent`);
+        throw invalidArgument(
+          'header.expected_sha256',
+          `the received bytes hash to ${sha256Hex(bytes)}, not ${header.expectedSha256}; the upload was damaged or the wrong file was sent`,
+        );
       }
       return changing(header.spec?.task, () => createPromptVersion({ prisma, blobs }, header.spec, payload));
     },
@@ -186,7 +192,11 @@ export function createPromptRegistry(options: PromptRegistryOptions): PromptRegi
     },
     async exportPeft(request) {
       const exported = await exportPeft(serving, checkSelector(request.prompt, 'prompt'), checkDtype(request.dtype, 'dtype'));
-      refuseAboveUnary(exported.adapterModelSafetensors.byteLength, 'the adapter', 'GetPromptStream and write adapter_config.json yourself');
+      refuseAboveUnary(
+        exported.adapterModelSafetensors.byteLength,
+        'the adapter',
+        'GetPromptStream and write adapter_config.json yourself',
+      );
       return exported;
     },
 

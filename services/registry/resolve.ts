@@ -9,9 +9,12 @@ type Db = PrismaClient | Prisma.TransactionClient;
 export async function findTask(db: Db, task: TaskName): Promise<Task> {
   const row = await db.task.findUnique({ where: { namespace_name: task } });
   if (row === null) {
-    throw notFound(`task ${formatTaskName(task)} does not exist; create it first (CreateTask, or \`ptune prompts push\`, which creates it)`, {
-      task: formatTaskName(task),
-    });
+    throw notFound(
+      `task ${formatTaskName(task)} does not exist; create it first (CreateTask, or \`ptune prompts push\`, which creates it)`,
+      {
+        task: formatTaskName(task),
+      },
+    );
   }
   return row;
 }

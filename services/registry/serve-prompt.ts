@@ -35,7 +35,8 @@ export interface ServedPrompt {
 }
 
 export function checkDtype(dtype: Dtype, field: string): Dtype {
-  if (dtype !== Dtype.UNSPECIFIED && dtypeToFile(dtype) === undefined) throw invalidArgument(field, `unknown dtype ${dtype}; use F32, F16 or BF16`);
+  if (dtype !== Dtype.UNSPECIFIED && dtypeToFile(dtype) === undefined)
+    throw invalidArgument(field, `unknown dtype ${dtype}; use F32, F16 or BF16`);
   return dtype;
 }
 
@@ -49,13 +50,21 @@ export function checkIfNoneMatch(value: string, field: string): string {
  * come from the cache or from the blob store, which verifies them against their sha256 before they
  * are cached; conversions are cached under the stored sha256 plus the dtype.
  */
-export async function servePrompt(stores: ServingStores, selection: Selection, dtype: Dtype, ifNoneMatch: string, dtypeField: string): Promise<ServedPrompt> {
+export async function servePrompt(
+  stores: ServingStores,
+  selection: Selection,
+  dtype: Dtype,
+  ifNoneMatch: string,
+  dtypeField: string,
+): Promise<ServedPrompt> {
   const key = JSON.stringify(selection);
   const { resolutionCache } = stores;
   const resolve = (): Promise<VersionRow> => stores.versions.resolve(selection);
   const row =
     resolutionCache?.get(key) ??
-    (await stores.resolutions.read(key, () => (resolutionCache === undefined ? resolve() : resolutionCache.load(formatTaskName(selection.task), key, resolve))));
+    (await stores.resolutions.read(key, () =>
+      resolutionCache === undefined ? resolve() : resolutionCache.load(formatTaskName(selection.task), key, resolve),
+    ));
   const version = toPromptVersion(row);
   const storedSha = version.blobSha256;
   const target = dtype === Dtype.UNSPECIFIED || dtype === version.dtype ? version.dtype : dtype;
@@ -67,7 +76,13 @@ export async function servePrompt(stores: ServingStores, selection: Selection, d
     target === version.dtype
       ? stored
       : await stores.cache.getOrLoad(`${storedSha}/${dtypeToFile(target)}`, async () => convert(stored, target, dtypeField));
-  const served: ServedPrompt = { versionId: row.id, version, payloadSha256: payload.sha256, payloadDtype: target, payloadSizeBytes: payload.bytes.byteLength };
+  const served: ServedPrompt = {
+    versionId: row.id,
+    version,
+    payloadSha256: payload.sha256,
+    payloadDtype: target,
+    payloadSizeBytes: payload.bytes.byteLength,
+  };
   if (ifNoneMatch !== payload.sha256) served.payload = payload.bytes;
   return served;
 }

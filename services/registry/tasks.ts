@@ -2,7 +2,19 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { CreateTaskRequest, ListTasksRequest, TaskSchema } from '../gen/ptune/v1/registry_pb.js';
 import { Prisma, type PrismaClient } from '../storage/index.js';
-import { alreadyExists, checkNamespace, checkTaskRef, decodePageToken, formatTaskName, invalidArgument, isUniqueViolation, pageSize, paginate, stringKey, type TaskName } from '../domain/index.js';
+import {
+  alreadyExists,
+  checkNamespace,
+  checkTaskRef,
+  decodePageToken,
+  formatTaskName,
+  invalidArgument,
+  isUniqueViolation,
+  pageSize,
+  paginate,
+  stringKey,
+  type TaskName,
+} from '../domain/index.js';
 import { findTask } from './resolve.js';
 
 type TaskMessage = MessageInitShape<typeof TaskSchema>;
@@ -24,12 +36,18 @@ function toTask(row: TaskWithAliases): TaskMessage {
 
 export async function createTask(prisma: PrismaClient, request: CreateTaskRequest): Promise<{ task: TaskMessage; created: boolean }> {
   const ref = checkTaskRef(request.task, 'task');
-  if (request.description.length > MAX_DESCRIPTION) throw invalidArgument('description', `is ${request.description.length} characters; the limit is ${MAX_DESCRIPTION}`);
+  if (request.description.length > MAX_DESCRIPTION)
+    throw invalidArgument('description', `is ${request.description.length} characters; the limit is ${MAX_DESCRIPTION}`);
   return ensureTask(prisma, ref, request.description, request.createdBy);
 }
 
 /** Creates the task, or returns it when it exists with the same description (idempotent). */
-export async function ensureTask(prisma: PrismaClient, ref: TaskName, description: string, createdBy: string): Promise<{ task: TaskMessage; created: boolean }> {
+export async function ensureTask(
+  prisma: PrismaClient,
+  ref: TaskName,
+  description: string,
+  createdBy: string,
+): Promise<{ task: TaskMessage; created: boolean }> {
   const existing = await prisma.task.findUnique({ where: { namespace_name: ref }, include: WITH_ALIASES });
   if (existing !== null) return { task: sameOrConflict(existing, description), created: false };
   try {

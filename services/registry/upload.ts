@@ -57,7 +57,10 @@ export async function openUpload<H>(messages: AsyncIterable<{ part: Part<H> }>, 
 }
 
 /** Reads a header-then-chunks stream into memory: for small payloads that are parsed whole (prompts, datasets). */
-export async function receiveUpload<H>(messages: AsyncIterable<{ part: Part<H> }>, rules: UploadRules<H>): Promise<{ header: H; bytes: Uint8Array }> {
+export async function receiveUpload<H>(
+  messages: AsyncIterable<{ part: Part<H> }>,
+  rules: UploadRules<H>,
+): Promise<{ header: H; bytes: Uint8Array }> {
   const upload = await openUpload(messages, rules);
   const chunks: Uint8Array[] = [];
   for await (const chunk of upload.chunks) chunks.push(chunk);

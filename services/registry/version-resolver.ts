@@ -58,7 +58,8 @@ export class VersionResolver {
     let row = this.rows.get(id);
     if (row === undefined) {
       row = this.reader.query<VersionRow>(Prisma.sql`${VERSION_SELECT} WHERE v.id = ${id}::uuid`).then((rows) => {
-        if (rows[0] === undefined) throw new Error(`prompt version ${id} vanished between two reads (versions are never removed, only tombstoned)`);
+        if (rows[0] === undefined)
+          throw new Error(`prompt version ${id} vanished between two reads (versions are never removed, only tombstoned)`);
         return rows[0];
       });
       row.catch(() => this.rows.delete(id));

@@ -76,7 +76,9 @@ export function toPromptVersion(row: VersionRow): PromptVersion {
     blobSha256: row.sha256.trim(),
     sizeBytes: BigInt(row.size_bytes),
     metrics: Object.fromEntries(Object.entries(row.metrics).filter((e): e is [string, number] => typeof e[1] === 'number')),
-    hyperparameters: Object.fromEntries(Object.entries(row.hyperparameters).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+    hyperparameters: Object.fromEntries(
+      Object.entries(row.hyperparameters).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    ),
     lineage: row.job_id === null ? undefined : { jobId: row.job_id, trialId: row.trial_id ?? '' },
     createdBy: row.created_by,
     createdAt: timestampFromDate(row.created_at),

@@ -25,6 +25,8 @@ describe('lockDataDir', () => {
     const release = await lockDataDir(dir);
     expect(await readFile(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
     await release();
-    await (await lockDataDir(dir))();
+    await (
+      await lockDataDir(dir)
+    )();
   });
 });

@@ -39,20 +39,47 @@ describe.each(backends)('generated client on $name', (backend) => {
       const { version: v1 } = await createPromptVersion(prisma, versionData(task, model));
       const { version: v2 } = await createPromptVersion(
         prisma,
-        versionData(task, model, { method: 'PREFIX_TUNING', initMethod: 'PARENT', initText: null, parentVersionId: v1.id, shape: [2, 5, 8, 8, 8] }),
+        versionData(task, model, {
+          method: 'PREFIX_TUNING',
+          initMethod: 'PARENT',
+          initText: null,
+          parentVersionId: v1.id,
+          shape: [2, 5, 8, 8, 8],
+        }),
       );
       const alias = await prisma.alias.create({ data: { taskId: task.id, name: 'production', versionId: v1.id, updatedBy: 'test' } });
-      await prisma.aliasEvent.create({ data: { taskId: task.id, aliasName: 'production', fromVersion: null, toVersion: 1, actor: 'test' } });
+      await prisma.aliasEvent.create({
+        data: { taskId: task.id, aliasName: 'production', fromVersion: null, toVersion: 1, actor: 'test' },
+      });
       const job = await prisma.job.create({
-        data: { namespace: 'test', idempotencyKey: 'k1', baseModelId: model.id, spec: { tasks: [task.name], steps: 300 }, createdBy: 'test' },
+        data: {
+          namespace: 'test',
+          idempotencyKey: 'k1',
+          baseModelId: model.id,
+          spec: { tasks: [task.name], steps: 300 },
+          createdBy: 'test',
+        },
       });
       await prisma.worker.create({ data: { id: 'worker-1', capabilities: { threads: 2, ep: ['cpu'] } } });
       const trial = await prisma.trial.create({
-        data: { jobId: job.id, taskId: task.id, ordinal: 0, sweepPoint: { lr: 0.03 }, state: 'RUNNING', leaseOwner: 'worker-1', leaseEpoch: 1, leaseExpiresAt: new Date(Date.now() + 30_000) },
+        data: {
+          jobId: job.id,
+          taskId: task.id,
+          ordinal: 0,
+          sweepPoint: { lr: 0.03 },
+          state: 'RUNNING',
+          leaseOwner: 'worker-1',
+          leaseEpoch: 1,
+          leaseExpiresAt: new Date(Date.now() + 30_000),
+        },
       });
-      const event = await prisma.jobEvent.create({ data: { jobId: job.id, jobSeq: 1, trialId: trial.id, type: 'metrics', payload: { step: 10, loss: 2.5 } } });
+      const event = await prisma.jobEvent.create({
+        data: { jobId: job.id, jobSeq: 1, trialId: trial.id, type: 'metrics', payload: { step: 10, loss: 2.5 } },
+      });
       const datasetSha = sha256Hex('{"text":"hello"}\n');
-      await prisma.dataset.create({ data: { sha256: datasetSha, blobKey: `dataset/${datasetSha}`, lines: 1, bytes: 17n, createdBy: 'test' } });
+      await prisma.dataset.create({
+        data: { sha256: datasetSha, blobKey: `dataset/${datasetSha}`, lines: 1, bytes: 17n, createdBy: 'test' },
+      });
 
       expect(v1.version).toBe(1);
       expect(v2.version).toBe(2);
@@ -70,7 +97,9 @@ describe.each(backends)('generated client on $name', (backend) => {
         updatedAt: alias.updatedAt,
       });
       expect(await prisma.aliasEvent.count({ where: { taskId: task.id } })).toBe(1);
-      expect(await prisma.job.findUniqueOrThrow({ where: { namespace_idempotencyKey: { namespace: 'test', idempotencyKey: 'k1' } } })).toMatchObject({
+      expect(
+        await prisma.job.findUniqueOrThrow({ where: { namespace_idempotencyKey: { namespace: 'test', idempotencyKey: 'k1' } } }),
+      ).toMatchObject({
         state: 'QUEUED',
         spec: { tasks: [task.name], steps: 300 },
       });

@@ -76,7 +76,12 @@ describe('listenForNotifications on Postgres', () => {
 
   it('is never live when notifications do not reach its connection (as behind a transaction-pooling proxy)', async () => {
     const proxy = await dropNotificationsProxy(new URL(url));
-    const muted = listenForNotifications(proxy.url, 'changes_d', { onNotify: () => undefined, onGap: () => undefined }, { pingMs: 50, deadMs: 300 });
+    const muted = listenForNotifications(
+      proxy.url,
+      'changes_d',
+      { onNotify: () => undefined, onGap: () => undefined },
+      { pingMs: 50, deadMs: 300 },
+    );
     const { listener: direct } = listen('changes_d');
     try {
       await until('the direct listener to be live', () => direct.live);

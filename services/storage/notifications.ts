@@ -40,7 +40,12 @@ export const DEFAULT_LISTEN_TIMING: ListenTiming = { pingMs: 1_000, deadMs: 3_00
  * transaction (where LISTEN does not stick to a session) a listener never becomes live, and callers
  * fall back to reading the database instead of trusting a silence.
  */
-export function listenForNotifications(url: string, channel: string, handlers: NotificationHandlers, timing: ListenTiming = DEFAULT_LISTEN_TIMING): NotificationListener {
+export function listenForNotifications(
+  url: string,
+  channel: string,
+  handlers: NotificationHandlers,
+  timing: ListenTiming = DEFAULT_LISTEN_TIMING,
+): NotificationListener {
   let current: pg.Client | undefined;
   let connecting = false;
   /** the payload of the ping in flight, if any */

@@ -60,14 +60,16 @@ export class BlobCache {
     }
     const sha256 = hash.digest('hex');
     if (!expected || size !== expected.size || sha256 !== expected.sha256) {
-      throw new Error(`blob ${key}: received ${size} bytes with sha256 ${sha256}, expected ${expected?.size ?? '?'} bytes with ${expected?.sha256 ?? '?'}`);
+      throw new Error(
+        `blob ${key}: received ${size} bytes with sha256 ${sha256}, expected ${expected?.size ?? '?'} bytes with ${expected?.sha256 ?? '?'}`,
+      );
     }
     const promised = key.slice(key.lastIndexOf('/') + 1);
-    if (/^[0-9a-f]{64}$/.test(promised) && promised !== sha256) throw new Error(`blob ${key}: the coordinator sent content with sha256 ${sha256}`);
+    if (/^[0-9a-f]{64}$/.test(promised) && promised !== sha256)
+      throw new Error(`blob ${key}: the coordinator sent content with sha256 ${sha256}`);
     return { sha256 };
   }
 }
-
 
 async function exists(file: string): Promise<boolean> {
   try {

@@ -58,12 +58,24 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
     const resume =
       lease.resumeCheckpointKey === ''
         ? undefined
-        : decodeCheckpoint(await readFile(await runner.cache.file(lease.resumeCheckpointKey, { signal: abort })), lease.resumeCheckpointKey);
+        : decodeCheckpoint(
+            await readFile(await runner.cache.file(lease.resumeCheckpointKey, { signal: abort })),
+            lease.resumeCheckpointKey,
+          );
     runner.log(`${label}: ${resume ? `resuming from step ${resume.step}` : 'starting'} (${settings.steps} steps)`);
 
     const evals: { step: number; metrics: Record<string, number> }[] = [];
     const result = await train(
-      { ...settings, model, train: trainSet, eval: evalSet, resume, threads: runner.threads, executionProvider: runner.executionProvider, spinning: runner.spinning },
+      {
+        ...settings,
+        model,
+        train: trainSet,
+        eval: evalSet,
+        resume,
+        threads: runner.threads,
+        executionProvider: runner.executionProvider,
+        spinning: runner.spinning,
+      },
       {
         signal: abort,
         onProgress: (p) => {
@@ -81,7 +93,11 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
     );
     await session.flush(evals.splice(0));
     const metrics: Record<string, number> = { ...evalMetricNames(result.evalAfter!), train_loss: result.losses.at(-1) ?? Number.NaN };
-    const prompt = encodePromptFile(result.promptEmbeddings, result.dim, promptMetadata(result.identity, result.dim, result.evalBefore, result.evalAfter));
+    const prompt = encodePromptFile(
+      result.promptEmbeddings,
+      result.dim,
+      promptMetadata(result.identity, result.dim, result.evalBefore, result.evalAfter),
+    );
     const { sha256 } = await session.putBlob('prompt', prompt);
     await session.call(() => runner.client.completeTrial({ lease: session.token, resultBlobSha256: sha256, metrics }));
     runner.log(`${label}: completed, eval_loss ${metrics.eval_loss.toFixed(4)}`);
@@ -92,7 +108,9 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
       return 'lost';
     }
     if (session.ended === 'cancelled' || (err instanceof TrainingAbortedError && stop.aborted)) {
-      await session.call(() => runner.client.releaseLease({ lease: session.token, reason: session.ended ? 'job cancelled' : 'worker stopping' })).catch(() => undefined);
+      await session
+        .call(() => runner.client.releaseLease({ lease: session.token, reason: session.ended ? 'job cancelled' : 'worker stopping' }))
+        .catch(() => undefined);
       runner.log(`${label}: released (${session.ended ? 'job cancelled' : 'worker stopping'})`);
       return 'released';
     }

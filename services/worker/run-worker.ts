@@ -40,17 +40,18 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const stop = options.signal ?? new AbortController().signal;
   const log = options.log ?? ((message: string) => console.error(`[worker] ${message}`));
   try {
-    const registered = await withRetry(() =>
-      client.registerWorker({
-        name: options.name ?? `${os.hostname()}-${process.pid}`,
-        version: '0.1.0',
-        capabilities: {
-          executionProvider: options.executionProvider === 'cuda' ? WireExecutionProvider.CUDA : WireExecutionProvider.CPU,
-          threads: options.threads ?? 0,
-          maxMemoryBytes: BigInt(os.totalmem()),
-          directBlobAccess: false,
-        },
-      }),
+    const registered = await withRetry(
+      () =>
+        client.registerWorker({
+          name: options.name ?? `${os.hostname()}-${process.pid}`,
+          version: '0.1.0',
+          capabilities: {
+            executionProvider: options.executionProvider === 'cuda' ? WireExecutionProvider.CUDA : WireExecutionProvider.CPU,
+            threads: options.threads ?? 0,
+            maxMemoryBytes: BigInt(os.totalmem()),
+            directBlobAccess: false,
+          },
+        }),
       { signal: stop },
     );
     const heartbeatMs = Number(registered.heartbeatInterval?.seconds ?? 5n) * 1000 + (registered.heartbeatInterval?.nanos ?? 0) / 1e6;
@@ -70,7 +71,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     while (!stop.aborted && (options.maxTrials === undefined || trials < options.maxTrials)) {
       let lease;
       try {
-        lease = (await client.leaseTrial({ workerId: registered.workerId, waitTimeout: { seconds: LEASE_WAIT_SECONDS } }, { signal: stop })).lease;
+        lease = (await client.leaseTrial({ workerId: registered.workerId, waitTimeout: { seconds: LEASE_WAIT_SECONDS } }, { signal: stop }))
+          .lease;
       } catch (err) {
         if (stop.aborted) break;
         if (!isTransient(err)) throw err;

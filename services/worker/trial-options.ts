@@ -7,7 +7,19 @@ import type { MethodOptions, PromptInit, TrainOptions } from '../engine/index.js
 
 export type TrialTrainSettings = Pick<
   TrainOptions,
-  'method' | 'virtualTokens' | 'init' | 'steps' | 'lr' | 'schedule' | 'warmupSteps' | 'weightDecay' | 'gradClip' | 'batchSize' | 'seed' | 'evalEvery' | 'checkpointEvery'
+  | 'method'
+  | 'virtualTokens'
+  | 'init'
+  | 'steps'
+  | 'lr'
+  | 'schedule'
+  | 'warmupSteps'
+  | 'weightDecay'
+  | 'gradClip'
+  | 'batchSize'
+  | 'seed'
+  | 'evalEvery'
+  | 'checkpointEvery'
 >;
 
 export function trialTrainSettings(spec: TrialSpec): TrialTrainSettings {

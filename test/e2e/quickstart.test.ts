@@ -50,7 +50,9 @@ class NpmStart {
     let exited = false;
     void this.exited.then(() => (exited = true));
     while (!pattern.test(this.output)) {
-      const failure = FAILED.exec(this.output)?.[0] ?? (exited ? 'npm start exited' : Date.now() > deadline ? `no ${pattern} within ${timeoutMs / 1000} s` : undefined);
+      const failure =
+        FAILED.exec(this.output)?.[0] ??
+        (exited ? 'npm start exited' : Date.now() > deadline ? `no ${pattern} within ${timeoutMs / 1000} s` : undefined);
       if (failure) throw new Error(`${failure}; output so far:\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -59,7 +61,9 @@ class NpmStart {
   /** Ctrl-C: SIGINT to the whole process group (npm, the shell, node); resolves with how it ended. */
   async interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     process.kill(-this.child.pid!, 'SIGINT');
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`npm start did not exit within 60 s of SIGINT; output:\n${this.output}`)), 60_000));
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`npm start did not exit within 60 s of SIGINT; output:\n${this.output}`)), 60_000),
+    );
     return Promise.race([this.exited, timeout]);
   }
 
@@ -75,7 +79,8 @@ describe.skipIf(!isCheckout)('quick start from a clean clone (npm start)', () =>
   let server: string;
   const started: NpmStart[] = [];
 
-  const ptune = async (...args: string[]): Promise<string> => (await run(process.execPath, ['bin/ptune.js', ...args, '--server', server], { cwd: clone })).stdout;
+  const ptune = async (...args: string[]): Promise<string> =>
+    (await run(process.execPath, ['bin/ptune.js', ...args, '--server', server], { cwd: clone })).stdout;
   const ptuneJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await ptune(...args, '--json')) as T;
   const start = (): NpmStart => {
     const npm = new NpmStart(clone, env);
@@ -122,7 +127,9 @@ describe.skipIf(!isCheckout)('quick start from a clean clone (npm start)', () =>
     // The CLI sees what the quick start printed: one version per task, aliased production, from that job.
     const firstLoss = Number(/feelings lr=0\.03 vt=8\s+step\s+1\/\d+\s+loss (\S+)/.exec(out)![1]);
     for (const task of ['default/feelings', 'default/names']) {
-      const { versions } = await ptuneJson<{ versions: { version: number; aliases: string[]; metrics: Record<string, number>; lineage: { jobId: string } }[] }>('prompts', 'list', '--task', task);
+      const { versions } = await ptuneJson<{
+        versions: { version: number; aliases: string[]; metrics: Record<string, number>; lineage: { jobId: string } }[];
+      }>('prompts', 'list', '--task', task);
       expect(versions.map((v) => v.version)).toEqual([1]);
       expect(versions[0].aliases).toEqual(['production']);
       expect(versions[0].lineage.jobId).toBe(jobId);

@@ -8,7 +8,11 @@ import path from 'node:path';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessService } from '../../services/gen/ptune/v1/access_pb.js';
-import { PayloadFormat, PromptRegistryService, type CreatePromptVersionStreamRequestSchema } from '../../services/gen/ptune/v1/registry_pb.js';
+import {
+  PayloadFormat,
+  PromptRegistryService,
+  type CreatePromptVersionStreamRequestSchema,
+} from '../../services/gen/ptune/v1/registry_pb.js';
 import { createClient, createGrpcTransport, type GrpcTransport } from '../../services/grpc/index.js';
 import { promptBytes, registerModelRequests, sha256, tinyModelBytes } from '../security/fixtures.js';
 import { freePort } from '../support/free-port.js';
@@ -22,10 +26,18 @@ describe('kill -9 during an audited write (real server process, embedded databas
   let server: Child | undefined;
   let transport: GrpcTransport | undefined;
 
-  const start = async (): Promise<{ registry: ReturnType<typeof createClient<typeof PromptRegistryService>>; access: ReturnType<typeof createClient<typeof AccessService>> }> => {
+  const start = async (): Promise<{
+    registry: ReturnType<typeof createClient<typeof PromptRegistryService>>;
+    access: ReturnType<typeof createClient<typeof AccessService>>;
+  }> => {
     const child = startChild('ptune-cli.ts', ['serve', '--data-dir', dir, '--port', String(port), '--workers', '0']);
     server = child;
-    await waitFor('the server to listen', async () => (child.output().includes('ptune serving on') ? true : undefined), 60_000, () => child.output());
+    await waitFor(
+      'the server to listen',
+      async () => (child.output().includes('ptune serving on') ? true : undefined),
+      60_000,
+      () => child.output(),
+    );
     transport?.close();
     transport = createGrpcTransport(`127.0.0.1:${port}`);
     return { registry: createClient(PromptRegistryService, transport), access: createClient(AccessService, transport) };
@@ -51,7 +63,17 @@ describe('kill -9 during an audited write (real server process, embedded databas
     const file = promptBytes(64, 32, 7);
     let stall: () => void = () => undefined;
     async function* upload(): AsyncGenerator<UploadMessage> {
-      yield { part: { case: 'header', value: { spec: { task, baseModel: 'tiny' }, format: PayloadFormat.SAFETENSORS, sizeBytes: BigInt(file.length), expectedSha256: sha256(file) } } };
+      yield {
+        part: {
+          case: 'header',
+          value: {
+            spec: { task, baseModel: 'tiny' },
+            format: PayloadFormat.SAFETENSORS,
+            sizeBytes: BigInt(file.length),
+            expectedSha256: sha256(file),
+          },
+        },
+      };
       yield { part: { case: 'chunk', value: file.subarray(0, file.length / 2) } };
       await new Promise<void>((resolve) => (stall = resolve));
     }

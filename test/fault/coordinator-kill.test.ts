@@ -31,7 +31,10 @@ describe('kill -9 the coordinator mid-job and restart it (real processes, real P
     await env.startCoordinator();
 
     const jobs = await waitForJobs(env, submitted.jobIds);
-    expect(jobs.map((j) => JobState[j.state]), env.logs()).toEqual(jobs.map(() => 'SUCCEEDED'));
+    expect(
+      jobs.map((j) => JobState[j.state]),
+      env.logs(),
+    ).toEqual(jobs.map(() => 'SUCCEEDED'));
     const check = await expectOneVersionPerJobTask(env, submitted);
     expect(check.problems).toEqual([]);
     expect(check.versions).toBe(submitted.jobIds.length * submitted.tasks.length);

@@ -30,8 +30,15 @@ describe('fencing with real processes (real Postgres)', () => {
       const prompt = await putBlob(ghost, token, 'prompt', promptBytes(4, model.hiddenSize, 9));
       // the ghost stops heartbeating; a real worker takes the trial over once the lease expires
       env.startWorker('taker');
-      await waitFor('the trial to be taken over', async () => ((await trialOf(jobId)).leaseEpoch === 2 ? true : undefined), 60_000, env.logs);
-      const refused = await rpcError(ghost.completeTrial({ lease: token, resultBlobSha256: prompt.slice('prompt/'.length), metrics: { eval_loss: 0 } }));
+      await waitFor(
+        'the trial to be taken over',
+        async () => ((await trialOf(jobId)).leaseEpoch === 2 ? true : undefined),
+        60_000,
+        env.logs,
+      );
+      const refused = await rpcError(
+        ghost.completeTrial({ lease: token, resultBlobSha256: prompt.slice('prompt/'.length), metrics: { eval_loss: 0 } }),
+      );
       expect(refused.code).toBe(grpc.status.FAILED_PRECONDITION);
       expect(refused.message).toContain('lease was taken over');
       const [job] = await waitForJobs(env, [jobId]);
@@ -41,7 +48,9 @@ describe('fencing with real processes (real Postgres)', () => {
       expect(version.blobKey).not.toBe(prompt); // the ghost's (epoch-1) result was never used
       expect((await expectOneVersionPerJobTask(env, submitted)).problems).toEqual([]);
       // a late call of the ghost is refused too
-      expect((await rpcError(ghost.reportProgress({ lease: token, steps: [{ step: 1, loss: 1 }] }))).code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect((await rpcError(ghost.reportProgress({ lease: token, steps: [{ step: 1, loss: 1 }] }))).code).toBe(
+        grpc.status.FAILED_PRECONDITION,
+      );
     } finally {
       transport.close();
     }
@@ -55,7 +64,12 @@ describe('fencing with real processes (real Postgres)', () => {
     await waitFor('a checkpoint', async () => ((await trialOf(jobId)).checkpointStep ? true : undefined), 120_000, env.logs);
     sleeper.process.kill('SIGSTOP');
     env.startWorker('awake');
-    await waitFor('the trial to be taken over', async () => ((await trialOf(jobId)).leaseOwner === 'awake' ? true : undefined), 60_000, env.logs);
+    await waitFor(
+      'the trial to be taken over',
+      async () => ((await trialOf(jobId)).leaseOwner === 'awake' ? true : undefined),
+      60_000,
+      env.logs,
+    );
     sleeper.process.kill('SIGCONT');
     await waitFor('the sleeper to notice', async () => (sleeper.output().includes('lease lost') ? true : undefined), 30_000, env.logs);
     const [job] = await waitForJobs(env, [jobId]);

@@ -17,14 +17,18 @@ describe('restart Postgres mid-job (real processes, real Postgres)', () => {
     env.startWorker('b');
     await waitFor(
       'trials running',
-      async () => ((await env.db.prisma.trial.count({ where: { jobId: { in: submitted.jobIds }, state: 'RUNNING' } })) >= 1 ? true : undefined),
+      async () =>
+        (await env.db.prisma.trial.count({ where: { jobId: { in: submitted.jobIds }, state: 'RUNNING' } })) >= 1 ? true : undefined,
       90_000,
       env.logs,
     );
     // each wait has its own deadline inside the test's, so a stall fails with the processes' logs
     await withDeadline('the Postgres restart', env.pg.restart(), 60_000, env.logs);
     const jobs = await waitForJobs(env, submitted.jobIds, 150_000);
-    expect(jobs.map((j) => JobState[j.state]), env.logs()).toEqual(jobs.map(() => 'SUCCEEDED'));
+    expect(
+      jobs.map((j) => JobState[j.state]),
+      env.logs(),
+    ).toEqual(jobs.map(() => 'SUCCEEDED'));
     const check = await expectOneVersionPerJobTask(env, submitted);
     expect(check.problems).toEqual([]);
   }, 330_000);

@@ -50,7 +50,9 @@ describe('kill -9 a worker mid-trial (real processes, real Postgres)', () => {
       env.logs,
     );
     await first.kill9();
-    const lastStepBeforeKill = Math.max(...events.filter((e) => e.kind.case === 'step').map((e) => (e.kind.value as { step: number }).step));
+    const lastStepBeforeKill = Math.max(
+      ...events.filter((e) => e.kind.case === 'step').map((e) => (e.kind.value as { step: number }).step),
+    );
     expect(lastStepBeforeKill).toBeLessThan(STEPS);
 
     env.startWorker('second');
@@ -68,10 +70,15 @@ describe('kill -9 a worker mid-trial (real processes, real Postgres)', () => {
     expect(final.trials[0]).toMatchObject({ state: TrialState.SUCCEEDED, attempt: 2, workerId: 'second' });
 
     // the second attempt started right after the newest checkpoint the first one reported
-    const secondStart = events.findIndex((e) => e.kind.case === 'trialState' && e.kind.value.state === TrialState.RUNNING && e.kind.value.workerId === 'second');
+    const secondStart = events.findIndex(
+      (e) => e.kind.case === 'trialState' && e.kind.value.state === TrialState.RUNNING && e.kind.value.workerId === 'second',
+    );
     expect(secondStart).toBeGreaterThan(0);
     const lastCheckpoint = Math.max(
-      ...events.slice(0, secondStart).filter((e) => e.kind.case === 'checkpoint').map((e) => (e.kind.value as { step: number }).step),
+      ...events
+        .slice(0, secondStart)
+        .filter((e) => e.kind.case === 'checkpoint')
+        .map((e) => (e.kind.value as { step: number }).step),
     );
     expect(lastCheckpoint).toBeGreaterThanOrEqual(killedAfter.step);
     const resumedAt = events.slice(secondStart).find((e) => e.kind.case === 'step')!.kind.value as { step: number };

@@ -10,7 +10,10 @@ import { parseDockerfile, type Stage } from './dockerfile.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dockerfile = parseDockerfile(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
-const ignored = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const ignored = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
 
 function stage(name: string): Stage {
   const found = dockerfile.stages.find((s) => s.name === name);
@@ -41,16 +44,23 @@ describe('Dockerfile', () => {
     expect(stage('runtime-cpu').image).toBe('node:24-bookworm-slim');
     const cuda = stage('runtime-cuda');
     expect(cuda.image).toMatch(/^nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/);
-    expect(cuda.instructions.some((i) => i.keyword === 'COPY' && i.args.includes('--from=build') && i.args.includes('/usr/local/bin/node'))).toBe(true);
+    expect(
+      cuda.instructions.some((i) => i.keyword === 'COPY' && i.args.includes('--from=build') && i.args.includes('/usr/local/bin/node')),
+    ).toBe(true);
   });
 
   it('the runtime stage copies the built app from the build stage and runs as uid 10001', () => {
-    const copied = final.instructions.filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build ')).map((i) => i.args.split(' ')[1]);
+    const copied = final.instructions
+      .filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build '))
+      .map((i) => i.args.split(' ')[1]);
     expect(copied.sort()).toEqual(['/app/bin', '/app/dist', '/app/node_modules', '/app/package.json', '/app/prisma']);
     const users = final.instructions.filter((i) => i.keyword === 'USER');
     expect(users.map((u) => u.args)).toEqual(['10001:10001']);
     const userAt = final.instructions.indexOf(users[0]);
-    expect(final.instructions.slice(userAt).some((i) => i.keyword === 'RUN'), 'no RUN after USER').toBe(false);
+    expect(
+      final.instructions.slice(userAt).some((i) => i.keyword === 'RUN'),
+      'no RUN after USER',
+    ).toBe(false);
   });
 
   it('runs `node bin/ptune.js` with `coordinator` as the default command', () => {
@@ -63,7 +73,10 @@ describe('Dockerfile', () => {
   it('copies only files that exist and that .dockerignore lets through', () => {
     for (const s of dockerfile.stages) {
       for (const copy of s.instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from='))) {
-        const sources = copy.args.split(' ').slice(0, -1).filter((a) => a !== '.');
+        const sources = copy.args
+          .split(' ')
+          .slice(0, -1)
+          .filter((a) => a !== '.');
         for (const source of sources) {
           expect(existsSync(path.join(repoRoot, source)), `COPY ${source} (line ${copy.line})`).toBe(true);
           expect(ignored, `COPY ${source} is dockerignored`).not.toContain(source);
@@ -74,7 +87,18 @@ describe('Dockerfile', () => {
 
   it('.dockerignore keeps local builds and installs out, and the build inputs in', () => {
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
-    for (const input of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'services', 'proto', 'prisma', 'bin', 'buf.gen.yaml', 'prisma.config.ts']) {
+    for (const input of [
+      'package.json',
+      'package-lock.json',
+      '.npmrc',
+      'tsconfig.json',
+      'services',
+      'proto',
+      'prisma',
+      'bin',
+      'buf.gen.yaml',
+      'prisma.config.ts',
+    ]) {
       expect(ignored, input).not.toContain(input);
     }
   });

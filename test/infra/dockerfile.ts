@@ -1,7 +1,19 @@
 /** Reads a Dockerfile into stages of instructions: enough to check its structure, not to build it. */
-export interface Instruction { keyword: string; args: string; line: number }
-export interface Stage { from: string; image: string; name?: string; instructions: Instruction[] }
-export interface Dockerfile { globalArgs: Map<string, string>; stages: Stage[] }
+export interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+export interface Stage {
+  from: string;
+  image: string;
+  name?: string;
+  instructions: Instruction[];
+}
+export interface Dockerfile {
+  globalArgs: Map<string, string>;
+  stages: Stage[];
+}
 
 export function parseDockerfile(text: string): Dockerfile {
   const instructions: Instruction[] = [];

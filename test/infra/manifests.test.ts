@@ -25,7 +25,9 @@ const k8sDir = path.join(repoRoot, 'infra/k8s');
 const overlays = readdirSync(path.join(k8sDir, 'overlays')).sort();
 const targets = ['base', ...overlays.map((o) => `overlays/${o}`)];
 const kubectlVersion = kubectlKustomizeVersion();
-const renderer = kubectlVersion ? `kubectl kustomize (kustomize ${kubectlVersion})` : 'the built-in renderer (no kubectl with kustomize >= 4)';
+const renderer = kubectlVersion
+  ? `kubectl kustomize (kustomize ${kubectlVersion})`
+  : 'the built-in renderer (no kubectl with kustomize >= 4)';
 
 /** The Secrets production creates out of band, and the keys ptune reads from each. */
 const EXTERNAL_SECRETS: Record<string, string[]> = {
@@ -71,7 +73,8 @@ describe.each(targets)('infra/k8s/%s', (target) => {
         const runAsNonRoot = sc.runAsNonRoot ?? get(w.podSpec, 'securityContext', 'runAsNonRoot');
         const runAsUser = sc.runAsUser ?? get(w.podSpec, 'securityContext', 'runAsUser');
         if (runAsNonRoot !== true) problems.push(`${where}: runAsNonRoot is not true`);
-        if (typeof runAsUser !== 'number' || runAsUser === 0) problems.push(`${where}: runAsUser ${String(runAsUser)} is not a non-root uid`);
+        if (typeof runAsUser !== 'number' || runAsUser === 0)
+          problems.push(`${where}: runAsUser ${String(runAsUser)} is not a non-root uid`);
         if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: readOnlyRootFilesystem is not true`);
         if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation is not false`);
         if (!isDeepStrictEqual(get(sc, 'capabilities', 'drop'), ['ALL'])) problems.push(`${where}: capabilities.drop is not [ALL]`);
@@ -84,9 +87,14 @@ describe.each(targets)('infra/k8s/%s', (target) => {
   it('every pod uses seccomp RuntimeDefault, mounts no service account token, and gets a writable /tmp emptyDir', () => {
     const problems: string[] = [];
     for (const w of workloadsOf(rendered(target))) {
-      if (get(w.podSpec, 'securityContext', 'seccompProfile', 'type') !== 'RuntimeDefault') problems.push(`${w.name}: seccompProfile is not RuntimeDefault`);
+      if (get(w.podSpec, 'securityContext', 'seccompProfile', 'type') !== 'RuntimeDefault')
+        problems.push(`${w.name}: seccompProfile is not RuntimeDefault`);
       if (w.podSpec.automountServiceAccountToken !== false) problems.push(`${w.name}: automountServiceAccountToken is not false`);
-      const emptyDirs = new Set(list(w.podSpec.volumes).filter((v) => isObject(v.emptyDir)).map((v) => v.name));
+      const emptyDirs = new Set(
+        list(w.podSpec.volumes)
+          .filter((v) => isObject(v.emptyDir))
+          .map((v) => v.name),
+      );
       for (const c of w.containers) {
         const tmp = list(c.volumeMounts).find((m) => m.mountPath === '/tmp');
         if (!tmp || !emptyDirs.has(tmp.name)) problems.push(`${w.name}/${String(c.name)}: /tmp is not an emptyDir mount`);
@@ -118,7 +126,8 @@ describe.each(targets)('infra/k8s/%s', (target) => {
         const key = typeof holder.key === 'string' ? holder.key : undefined;
         const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
         if (found) {
-          if (key !== undefined && !(isObject(found.data) && key in found.data)) problems.push(`${w.name}: ${kind} ${name} has no key ${key}`);
+          if (key !== undefined && !(isObject(found.data) && key in found.data))
+            problems.push(`${w.name}: ${kind} ${name} has no key ${key}`);
         } else if (kind === 'ConfigMap' || !(name in EXTERNAL_SECRETS)) {
           problems.push(`${w.name}: ${kind} ${name} is neither rendered nor a documented external Secret`);
         } else if (key !== undefined && !EXTERNAL_SECRETS[name].includes(key)) {
@@ -134,11 +143,13 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     const workloads = workloadsOf(objects);
     const podLabels = (w: Workload) => (get(w.object, 'spec', 'template', 'metadata', 'labels') ?? {}) as Record<string, string>;
     const selects = (selector: unknown, labels: Record<string, string>) =>
-      isObject(selector as JsonObject) && Object.keys(selector as JsonObject).length > 0 &&
+      isObject(selector as JsonObject) &&
+      Object.keys(selector as JsonObject).length > 0 &&
       Object.entries(selector as Record<string, string>).every(([k, v]) => labels[k] === v);
     const problems: string[] = [];
     for (const w of workloads.filter((x) => x.object.kind !== 'Job')) {
-      if (!selects(get(w.object, 'spec', 'selector', 'matchLabels'), podLabels(w))) problems.push(`${w.name}: selector does not match its pod labels`);
+      if (!selects(get(w.object, 'spec', 'selector', 'matchLabels'), podLabels(w)))
+        problems.push(`${w.name}: selector does not match its pod labels`);
     }
     for (const o of objects.filter((x) => x.kind === 'Service' || x.kind === 'PodDisruptionBudget')) {
       const selector = o.kind === 'Service' ? get(o, 'spec', 'selector') : get(o, 'spec', 'selector', 'matchLabels');
@@ -146,7 +157,8 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     }
     for (const hpa of objects.filter((x) => x.kind === 'HorizontalPodAutoscaler')) {
       const ref = get(hpa, 'spec', 'scaleTargetRef') as JsonObject;
-      if (!objects.some((o) => o.kind === ref.kind && o.metadata.name === ref.name)) problems.push(`${objectKey(hpa)}: scales a missing ${String(ref.kind)}`);
+      if (!objects.some((o) => o.kind === ref.kind && o.metadata.name === ref.name))
+        problems.push(`${objectKey(hpa)}: scales a missing ${String(ref.kind)}`);
     }
     expect(problems).toEqual([]);
   });
@@ -175,17 +187,36 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     expect(list(get(hpa, 'spec', 'metrics')).map((m) => get(m, 'resource', 'name'))).toContain('cpu');
   });
 
-  it('the migration Job runs `ptune migrate`, then registers the workers\' token, both against DATABASE_URL from the ptune-database Secret', () => {
+  it("the migration Job runs `ptune migrate`, then registers the workers' token, both against DATABASE_URL from the ptune-database Secret", () => {
     const objects = rendered(target);
     const job = workload(objects, 'Job', 'ptune-migrate');
-    const secretOf = (c: JsonObject, env: string) => get(list(c.env).find((e) => e.name === env), 'valueFrom', 'secretKeyRef') as JsonObject | undefined;
+    const secretOf = (c: JsonObject, env: string) =>
+      get(
+        list(c.env).find((e) => e.name === env),
+        'valueFrom',
+        'secretKeyRef',
+      ) as JsonObject | undefined;
     const generated = (name: string) => new RegExp(`^${name}(-[a-z0-9]{10})?$`);
     const [migrate] = list(job.podSpec.initContainers);
     expect(migrate.args).toEqual(['migrate']);
     const [register] = list(job.podSpec.containers);
     expect(register.command, 'the image entrypoint (node bin/ptune.js) runs the arguments').toBeUndefined();
-    expect(register.args).toEqual(['tokens', 'create', '--namespace', '*', '--role', 'worker', '--description', 'k8s-workers', '--from-env', 'PTUNE_TOKEN', '--database-url', '$(DATABASE_URL)']);
-    for (const c of [migrate, register]) expect(String(secretOf(c, 'DATABASE_URL')?.name), String(c.name)).toMatch(generated('ptune-database'));
+    expect(register.args).toEqual([
+      'tokens',
+      'create',
+      '--namespace',
+      '*',
+      '--role',
+      'worker',
+      '--description',
+      'k8s-workers',
+      '--from-env',
+      'PTUNE_TOKEN',
+      '--database-url',
+      '$(DATABASE_URL)',
+    ]);
+    for (const c of [migrate, register])
+      expect(String(secretOf(c, 'DATABASE_URL')?.name), String(c.name)).toMatch(generated('ptune-database'));
     const token = secretOf(register, 'PTUNE_TOKEN');
     expect(String(token?.name)).toMatch(generated('ptune-worker-token'));
     expect(token?.key).toBe('token');
@@ -195,7 +226,12 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     const objects = rendered(target);
     const [worker] = workload(objects, 'Deployment', 'ptune-worker').containers;
     const [register] = list(workload(objects, 'Job', 'ptune-migrate').podSpec.containers);
-    const tokenRef = (c: JsonObject) => get(list(c.env).find((e) => e.name === 'PTUNE_TOKEN'), 'valueFrom', 'secretKeyRef');
+    const tokenRef = (c: JsonObject) =>
+      get(
+        list(c.env).find((e) => e.name === 'PTUNE_TOKEN'),
+        'valueFrom',
+        'secretKeyRef',
+      );
     expect(tokenRef(worker)).toEqual(tokenRef(register));
     const coordinator = workload(objects, 'Deployment', 'ptune-coordinator');
     expect(JSON.stringify(coordinator.podSpec)).not.toMatch(/WORKER_TOKEN|ptune-worker-token/);
@@ -247,7 +283,11 @@ describe('overlay prod', () => {
   });
 
   it('commits no Secret: database, S3 and worker token come from Secrets created in the cluster', () => {
-    expect(objects().filter((o) => o.kind === 'Secret').map(objectKey)).toEqual([]);
+    expect(
+      objects()
+        .filter((o) => o.kind === 'Secret')
+        .map(objectKey),
+    ).toEqual([]);
   });
 
   it('spreads coordinators over nodes and zones and runs more of them than the base', () => {
@@ -334,13 +374,16 @@ describe('built-in kustomize renderer', () => {
     expect(() => buildKustomization(dir)).toThrow(/field 'commonLabels' is outside the kustomize subset/);
   });
 
-  it.runIf(kubectlVersion !== undefined)(`renders every target exactly as kubectl kustomize${kubectlVersion ? '' : ' (skipped: no kubectl with kustomize >= 4 installed)'}`, () => {
-    for (const target of targets) {
-      const dir = path.join(k8sDir, target);
-      const ours = new Map(buildKustomization(dir).map((o) => [objectKey(o), o]));
-      const theirs = new Map(renderWithKubectl(dir).map((o) => [objectKey(o), o]));
-      expect([...ours.keys()].sort(), target).toEqual([...theirs.keys()].sort());
-      for (const [key, object] of ours) expect(object, `${target} ${key}`).toEqual(theirs.get(key));
-    }
-  });
+  it.runIf(kubectlVersion !== undefined)(
+    `renders every target exactly as kubectl kustomize${kubectlVersion ? '' : ' (skipped: no kubectl with kustomize >= 4 installed)'}`,
+    () => {
+      for (const target of targets) {
+        const dir = path.join(k8sDir, target);
+        const ours = new Map(buildKustomization(dir).map((o) => [objectKey(o), o]));
+        const theirs = new Map(renderWithKubectl(dir).map((o) => [objectKey(o), o]));
+        expect([...ours.keys()].sort(), target).toEqual([...theirs.keys()].sort());
+        for (const [key, object] of ours) expect(object, `${target} ${key}`).toEqual(theirs.get(key));
+      }
+    },
+  );
 });

@@ -1,7 +1,12 @@
 import { containersOf, isObject, podSpecOf, type JsonObject, type K8sObject } from './kustomize/objects.js';
 
 /** A workload's pod spec and containers (init containers included), for policy checks. */
-export interface Workload { object: K8sObject; name: string; podSpec: JsonObject; containers: JsonObject[] }
+export interface Workload {
+  object: K8sObject;
+  name: string;
+  podSpec: JsonObject;
+  containers: JsonObject[];
+}
 
 export function workloadsOf(objects: K8sObject[]): Workload[] {
   return objects.flatMap((object) => {
@@ -31,4 +36,3 @@ export function get(root: JsonObject | undefined, ...keys: string[]): unknown {
 export function list(value: unknown): JsonObject[] {
   return Array.isArray(value) ? value.filter((v): v is JsonObject => isObject(v as JsonObject)) : [];
 }
-

@@ -70,7 +70,13 @@ describe('/metrics of a server with the coordinator, registry and an in-process 
       const evalSet = await uploadDataset(training, datasetText(4, 5));
       const { job } = await training.trainPrompt({
         baseModel: model.name,
-        tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: train } }, eval: { source: { case: 'sha256', value: evalSet } } }],
+        tasks: [
+          {
+            task: { namespace: task.namespace, name: task.name },
+            train: { source: { case: 'sha256', value: train } },
+            eval: { source: { case: 'sha256', value: evalSet } },
+          },
+        ],
         method: { numVirtualTokens: 4, init: { method: InitMethod.SAMPLE_VOCAB } },
         optimizer: { steps: 3, batchSize: 4, seed: 1n, learningRate: 0.01 },
         alias: 'production',
@@ -80,16 +86,24 @@ describe('/metrics of a server with the coordinator, registry and an in-process 
         if (event?.kind.case === 'jobState') finished = event.kind.value.state;
       }
       expect(finished).toBe(JobState.SUCCEEDED);
-      await registry.getPrompt({ prompt: { task: { namespace: task.namespace, name: task.name }, selector: { case: 'alias', value: 'production' } } });
-      await registry.getPrompt({ prompt: { task: { namespace: task.namespace, name: task.name }, selector: { case: 'alias', value: 'production' } } });
+      await registry.getPrompt({
+        prompt: { task: { namespace: task.namespace, name: task.name }, selector: { case: 'alias', value: 'production' } },
+      });
+      await registry.getPrompt({
+        prompt: { task: { namespace: task.namespace, name: task.name }, selector: { case: 'alias', value: 'production' } },
+      });
     } finally {
       transport.close();
     }
 
     const text = await scrape();
     expect(sample(text, 'ptune_rpc_duration_seconds_count{method="ptune.v1.TrainingService/TrainPrompt",code="OK"}')).toBe(1);
-    expect(sample(text, 'ptune_rpc_duration_seconds_bucket{le="+Inf",method="ptune.v1.PromptRegistryService/GetPrompt",code="OK"}')).toBe(2);
-    expect(sample(text, 'ptune_rpc_duration_seconds_count{method="ptune.v1.WorkerProtocolService/LeaseTrial",code="OK"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'ptune_rpc_duration_seconds_bucket{le="+Inf",method="ptune.v1.PromptRegistryService/GetPrompt",code="OK"}')).toBe(
+      2,
+    );
+    expect(
+      sample(text, 'ptune_rpc_duration_seconds_count{method="ptune.v1.WorkerProtocolService/LeaseTrial",code="OK"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'ptune_trials{state="SUCCEEDED"}')).toBe(1);
     expect(sample(text, 'ptune_trials{state="QUEUED"}')).toBe(0);
     expect(sample(text, 'ptune_trials{state="RUNNING"}')).toBe(0);

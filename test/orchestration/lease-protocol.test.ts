@@ -19,7 +19,9 @@ describe('coordinator lease protocol (PGlite)', () => {
   let evalSet: string;
 
   beforeAll(async () => {
-    h = await startCoordinatorHarness({ config: { leaseTtlMs: 1500, maintenanceIntervalMs: 200, retryBackoff: { baseMs: 10, maxMs: 100 }, eventPollMs: 20 } });
+    h = await startCoordinatorHarness({
+      config: { leaseTtlMs: 1500, maintenanceIntervalMs: 200, retryBackoff: { baseMs: 10, maxMs: 100 }, eventPollMs: 20 },
+    });
     model = await seedTinyModel(h.db.prisma, h.blobs);
     task = await seedTask(h.db.prisma);
     train = await uploadDataset(h.training, datasetText(12));
@@ -35,7 +37,13 @@ describe('coordinator lease protocol (PGlite)', () => {
   type RequestInit = Exclude<MessageInitShape<typeof TrainPromptRequestSchema>, { $typeName: string }>;
   const request = (overrides: Partial<RequestInit> = {}): RequestInit => ({
     baseModel: model.name,
-    tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: train } }, eval: { source: { case: 'sha256', value: evalSet } } }],
+    tasks: [
+      {
+        task: { namespace: task.namespace, name: task.name },
+        train: { source: { case: 'sha256', value: train } },
+        eval: { source: { case: 'sha256', value: evalSet } },
+      },
+    ],
     method: { numVirtualTokens: 4, init: { method: InitMethod.RANDOM } },
     optimizer: { steps: 6, batchSize: 2 },
     ...overrides,
@@ -81,7 +89,9 @@ describe('coordinator lease protocol (PGlite)', () => {
     expect(b.resumeStep).toBe(3);
 
     const prompt = await putBlob(h.workers, token(b), 'prompt', promptBytes(4, model.hiddenSize, 1));
-    const refused = await rpcError(h.workers.completeTrial({ lease: token(a), resultBlobSha256: prompt.slice('prompt/'.length), metrics: { eval_loss: 0.1 } }));
+    const refused = await rpcError(
+      h.workers.completeTrial({ lease: token(a), resultBlobSha256: prompt.slice('prompt/'.length), metrics: { eval_loss: 0.1 } }),
+    );
     expect(refused.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(refused.message).toContain('lease was taken over');
     expect((await h.workers.heartbeat({ workerId: w1, lease: token(a) })).status).toBe(LeaseStatus.REVOKED);

@@ -43,7 +43,13 @@ describe('two coordinator replicas over one Postgres database', () => {
     const evalSha = await uploadDataset(a.training, datasetText(3));
     const { job } = await a.training.trainPrompt({
       baseModel: model.name,
-      tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: trainSha } }, eval: { source: { case: 'sha256', value: evalSha } } }],
+      tasks: [
+        {
+          task: { namespace: task.namespace, name: task.name },
+          train: { source: { case: 'sha256', value: trainSha } },
+          eval: { source: { case: 'sha256', value: evalSha } },
+        },
+      ],
       method: { numVirtualTokens: 4, init: { method: InitMethod.RANDOM } },
       optimizer: { steps: 5, batchSize: 2 },
       sweep: { learningRates: Array.from({ length: TRIALS }, (_, i) => (i + 1) / 1000) },
@@ -61,7 +67,11 @@ describe('two coordinator replicas over one Postgres database', () => {
           grants.push(lease.leaseId);
           // complete through the other replica half of the time
           const other = i % 4 < 2 ? a : b;
-          await other.workers.completeTrial({ lease: { leaseId: lease.leaseId, epoch: lease.epoch }, resultBlobSha256: sha256Hex(result), metrics: { eval_loss: Math.random() } });
+          await other.workers.completeTrial({
+            lease: { leaseId: lease.leaseId, epoch: lease.epoch },
+            resultBlobSha256: sha256Hex(result),
+            metrics: { eval_loss: Math.random() },
+          });
           completed++;
         }
       }),
@@ -95,7 +105,13 @@ describe('work queued through one replica wakes idle workers on another', () => 
     await new Promise((resolve) => setTimeout(resolve, 300));
     const { job } = await a.training.trainPrompt({
       baseModel: model.name,
-      tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: trainSha } }, eval: { source: { case: 'sha256', value: evalSha } } }],
+      tasks: [
+        {
+          task: { namespace: task.namespace, name: task.name },
+          train: { source: { case: 'sha256', value: trainSha } },
+          eval: { source: { case: 'sha256', value: evalSha } },
+        },
+      ],
       method: { numVirtualTokens: 4, init: { method: InitMethod.RANDOM } },
       optimizer: { steps: 5, batchSize: 2 },
     });

@@ -32,14 +32,27 @@ describe('worker trains leased trials with the engine (PGlite, in-process)', () 
     const eval1 = await uploadDataset(h.training, evalText);
     const { job } = await h.training.trainPrompt({
       baseModel: model.name,
-      tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: train1 } }, eval: { source: { case: 'sha256', value: eval1 } } }],
+      tasks: [
+        {
+          task: { namespace: task.namespace, name: task.name },
+          train: { source: { case: 'sha256', value: train1 } },
+          eval: { source: { case: 'sha256', value: eval1 } },
+        },
+      ],
       method: { numVirtualTokens: 4, init: { method: InitMethod.SAMPLE_VOCAB } },
       optimizer: { steps: 6, batchSize: 4, seed: 3n, checkpointEverySteps: 2, maxGradNorm: 1 },
       sweep: { learningRates: [0.01, 0.05] },
       alias: 'production',
     });
     const stop = new AbortController();
-    const worker = runWorker({ coordinator: h.address, name: 'e2e', cacheDir: path.join(dir, 'cache'), signal: stop.signal, threads: 1, log: () => undefined });
+    const worker = runWorker({
+      coordinator: h.address,
+      name: 'e2e',
+      cacheDir: path.join(dir, 'cache'),
+      signal: stop.signal,
+      threads: 1,
+      log: () => undefined,
+    });
 
     let finished;
     for await (const { event } of h.training.watchJob({ jobId: job!.id })) {

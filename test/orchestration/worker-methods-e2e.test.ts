@@ -29,7 +29,12 @@ describe('P-tuning and prefix tuning jobs train, register and serve (PGlite, in-
     model = await seedTinyModel(h.db.prisma, h.blobs);
     dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-methods-e2e-'));
     registry = createPromptRegistry({ prisma: h.db.prisma, blobs: h.blobs });
-    registryServer = await startGrpcServer({ port: 0, host: '127.0.0.1', services: [registry.service], logger: { error: (context, message) => console.error(message, context) } });
+    registryServer = await startGrpcServer({
+      port: 0,
+      host: '127.0.0.1',
+      services: [registry.service],
+      logger: { error: (context, message) => console.error(message, context) },
+    });
     const transport = createGrpcTransport(`127.0.0.1:${registryServer.port}`);
     closeTransport = () => transport.close();
     registryClient = createClient(PromptRegistryService, transport);
@@ -44,8 +49,18 @@ describe('P-tuning and prefix tuning jobs train, register and serve (PGlite, in-
   const kvDim = (): number => model.headDim * model.numKvHeads;
 
   it.each([
-    { name: 'P-tuning with an MLP encoder', method: { method: TuningMethod.P_TUNING, encoderType: PromptEncoderType.MLP, encoderHiddenSize: 16 }, width: () => model.hiddenSize, metadata: 'p_tuning' },
-    { name: 'prefix tuning', method: { method: TuningMethod.PREFIX_TUNING }, width: () => model.numLayers * 2 * kvDim(), metadata: 'prefix_tuning' },
+    {
+      name: 'P-tuning with an MLP encoder',
+      method: { method: TuningMethod.P_TUNING, encoderType: PromptEncoderType.MLP, encoderHiddenSize: 16 },
+      width: () => model.hiddenSize,
+      metadata: 'p_tuning',
+    },
+    {
+      name: 'prefix tuning',
+      method: { method: TuningMethod.PREFIX_TUNING },
+      width: () => model.numLayers * 2 * kvDim(),
+      metadata: 'prefix_tuning',
+    },
   ] satisfies { name: string; method: MessageInitShape<typeof MethodSettingsSchema>; width: () => number; metadata: string }[])(
     '$name runs to SUCCEEDED and the registered version has its method and shape',
     async ({ method, width, metadata }) => {
@@ -54,13 +69,26 @@ describe('P-tuning and prefix tuning jobs train, register and serve (PGlite, in-
       const evalSha = await uploadDataset(h.training, datasetText(2, 6));
       const { job } = await h.training.trainPrompt({
         baseModel: model.name,
-        tasks: [{ task: { namespace: task.namespace, name: task.name }, train: { source: { case: 'sha256', value: train } }, eval: { source: { case: 'sha256', value: evalSha } } }],
+        tasks: [
+          {
+            task: { namespace: task.namespace, name: task.name },
+            train: { source: { case: 'sha256', value: train } },
+            eval: { source: { case: 'sha256', value: evalSha } },
+          },
+        ],
         method: { ...method, numVirtualTokens: 3 },
         optimizer: { steps: 3, batchSize: 2, seed: 1n, learningRate: 0.01 },
         alias: 'production',
       });
       const stop = new AbortController();
-      const worker = runWorker({ coordinator: h.address, name: `e2e-${metadata}`, cacheDir: path.join(dir, 'cache'), signal: stop.signal, threads: 1, log: () => undefined });
+      const worker = runWorker({
+        coordinator: h.address,
+        name: `e2e-${metadata}`,
+        cacheDir: path.join(dir, 'cache'),
+        signal: stop.signal,
+        threads: 1,
+        log: () => undefined,
+      });
       let finished;
       for await (const { event } of h.training.watchJob({ jobId: job!.id })) {
         if (event?.kind.case === 'jobState') finished = event.kind.value.state;
@@ -74,11 +102,14 @@ describe('P-tuning and prefix tuning jobs train, register and serve (PGlite, in-
       expect([stored.virtualTokens, stored.dim]).toEqual([3, width()]);
       expect(stored.metadata.method).toBe(metadata);
 
-      const served = await registryClient.getPrompt({ prompt: { task: { namespace: task.namespace, name: task.name }, selector: { case: 'alias', value: 'production' } } });
+      const served = await registryClient.getPrompt({
+        prompt: { task: { namespace: task.namespace, name: task.name }, selector: { case: 'alias', value: 'production' } },
+      });
       expect(served.version!.method).toBe(method.method);
       expect(served.version!.shape).toEqual([3n, BigInt(width())]);
       expect(served.version!.hyperparameters.num_virtual_tokens).toBe('3');
-      if (method.method === TuningMethod.P_TUNING) expect(served.version!.hyperparameters).toMatchObject({ encoder_type: 'mlp', encoder_hidden_size: '16' });
+      if (method.method === TuningMethod.P_TUNING)
+        expect(served.version!.hyperparameters).toMatchObject({ encoder_type: 'mlp', encoder_hidden_size: '16' });
       else expect(served.version!.hyperparameters).toMatchObject({ prefix_projection: 'false' });
       expect(served.safetensors.length).toBeGreaterThan(3 * width() * 4);
     },

@@ -25,8 +25,13 @@ describe('committed PyTorch reference outputs', () => {
     const tokenizer = new HfTokenizer((await loadHfFolder(written.dir)).tokenizerFiles);
     expect(tokenizer.encode(f.text)).toEqual(f.ids);
     expect(tokenizer.decode(f.ids)).toBe(f.text);
-    expect([written.spec.dim, written.spec.vocabSize, written.spec.nLayers, written.spec.nKvHeads, written.spec.headDim])
-      .toEqual([f.dim, f.vocabSize, f.nLayers, f.nKvHeads, f.headDim]);
+    expect([written.spec.dim, written.spec.vocabSize, written.spec.nLayers, written.spec.nKvHeads, written.spec.headDim]).toEqual([
+      f.dim,
+      f.vocabSize,
+      f.nLayers,
+      f.nKvHeads,
+      f.headDim,
+    ]);
     for (const err of Object.values(f.crossCheck)) expect(err).toBeLessThan(1e-5);
     for (const logits of Object.values(f.logits)) expect(logits.every(Number.isFinite)).toBe(true);
     // the three cases really differ at the first token (which sees the whole prompt or prefix even

@@ -51,7 +51,11 @@ function floats(source: string, field: string, base64: unknown, count: number): 
 export function loadReferenceFixture(family: Family): ReferenceFixture {
   const source = join(referenceOutputsDir, `${family}.json`);
   const raw = JSON.parse(readFileSync(source, 'utf8')) as Record<string, unknown> & {
-    ids: number[]; dim: number; vocabSize: number; nKvHeads: number; headDim: number;
+    ids: number[];
+    dim: number;
+    vocabSize: number;
+    nKvHeads: number;
+    headDim: number;
     prompt: { length: number; data: string };
     prefix: { length: number; layers: { keys: string; values: string }[] };
     logits: Record<'plain' | 'prompt' | 'prefix', string>;

@@ -35,7 +35,9 @@ async function logits(model: DecoderModel, ids: number[]): Promise<Float32Array>
   const { graph } = buildInferenceGraph(model, { batch: 1, seqLen: ids.length });
   const session = await GraphSession.create(graph);
   try {
-    const out = await session.run({ [GRAPH_IO.tokens]: { data: BigInt64Array.from(ids.map(BigInt)), dims: [1, ids.length] } }, [GRAPH_IO.logits]);
+    const out = await session.run({ [GRAPH_IO.tokens]: { data: BigInt64Array.from(ids.map(BigInt)), dims: [1, ids.length] } }, [
+      GRAPH_IO.logits,
+    ]);
     return out[GRAPH_IO.logits].data as Float32Array;
   } finally {
     await session.release();
@@ -82,7 +84,9 @@ describe('model sources: generated model → HF folder → loader → decoder gr
     const fromFolder = await logits(folder, f.ids);
     const asGguf = (dtype: StoredDType): Uint8Array => {
       const { metadata, ropeFreqs } = ggufMetadataFromSpec(folder.spec);
-      const tensors = [...ggufTensorsFromCanonical(folder.spec, ggufArchitectureOf(folder.spec), folder.tensors)].map(([name, t]) => tensorToWrite(name, t, dtype));
+      const tensors = [...ggufTensorsFromCanonical(folder.spec, ggufArchitectureOf(folder.spec), folder.tensors)].map(([name, t]) =>
+        tensorToWrite(name, t, dtype),
+      );
       if (ropeFreqs) tensors.push(tensorToWrite('rope_freqs.weight', { dims: [ropeFreqs.length], data: ropeFreqs }, 'f32'));
       return serializeGguf(new Map([...metadata, ...tokenizerMetadata(generatedTokenizerSpec(folder.spec.vocabSize))]), tensors);
     };

@@ -57,8 +57,9 @@ describe('GetPrompt resolution cache across servers over one Postgres', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const versionOn = (client: RegistryClient, task: string, selector: { case: 'alias'; value: string } | { case: 'latest'; value: true }) => async () =>
-    (await client.getPrompt({ prompt: { task: { namespace: 'test', name: task }, selector } })).version?.version;
+  const versionOn =
+    (client: RegistryClient, task: string, selector: { case: 'alias'; value: string } | { case: 'latest'; value: true }) => async () =>
+      (await client.getPrompt({ prompt: { task: { namespace: 'test', name: task }, selector } })).version?.version;
   const production = { case: 'alias', value: 'production' } as const;
   const latest = { case: 'latest', value: true } as const;
 
@@ -72,7 +73,15 @@ describe('GetPrompt resolution cache across servers over one Postgres', () => {
     await until('B to serve production = 2', onB, (v) => v === 2);
     await until('B to serve latest = 2', versionOn(bClient, 'across', latest), (v) => v === 2);
     await a.client.deleteAlias({ task: { namespace: 'test', name: 'across' }, alias: 'production' });
-    await until('B to refuse the deleted alias', () => onB().then(() => 'served', () => 'refused'), (v) => v === 'refused');
+    await until(
+      'B to refuse the deleted alias',
+      () =>
+        onB().then(
+          () => 'served',
+          () => 'refused',
+        ),
+      (v) => v === 'refused',
+    );
     await expectRpcError(onB(), status.NOT_FOUND, 'has no alias "production"');
   });
 

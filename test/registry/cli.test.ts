@@ -15,7 +15,10 @@ import { promptFile, promptValues, TINY, tinyModelBytes } from './fixtures.js';
 
 /** `ptune serve --port 0` on a data directory; resolves with the address it prints. */
 async function serve(dataDir: string, ...extra: string[]): Promise<{ process: ChildProcess; server: string; stderr: string[] }> {
-  const child = spawn(process.execPath, [...ptuneNodeArgs, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...ptuneNodeArgs, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -76,11 +79,35 @@ describe('ptune CLI against `ptune serve`', () => {
   });
 
   it('pushes (creating the task), lists, and refuses a bad prompt with the status name', async () => {
-    const push = await ptune('prompts', 'push', '--task', 'demo/sentiment', '--model', 'tiny', '--file', path.join(dir, 'p.safetensors'), '--alias', 'production', '--metric', 'eval_loss=1.25', ...s);
+    const push = await ptune(
+      'prompts',
+      'push',
+      '--task',
+      'demo/sentiment',
+      '--model',
+      'tiny',
+      '--file',
+      path.join(dir, 'p.safetensors'),
+      '--alias',
+      'production',
+      '--metric',
+      'eval_loss=1.25',
+      ...s,
+    );
     expect(push.code, push.stderr).toBe(0);
     expect(push.stdout).toContain('created task demo/sentiment');
     expect(push.stdout).toMatch(/pushed demo\/sentiment version 1 \(aliases: production\)/);
-    const bad = await ptune('prompts', 'push', '--task', 'demo/sentiment', '--model', 'tiny', '--file', path.join(dir, 'wrong-width.safetensors'), ...s);
+    const bad = await ptune(
+      'prompts',
+      'push',
+      '--task',
+      'demo/sentiment',
+      '--model',
+      'tiny',
+      '--file',
+      path.join(dir, 'wrong-width.safetensors'),
+      ...s,
+    );
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/^ptune: INVALID_ARGUMENT: .*is \[4, 33\] but PROMPT_TUNING on "tiny" needs width 32/);
     const list = await ptune('prompts', 'list', '--task', 'demo/sentiment', ...s);
@@ -106,10 +133,36 @@ describe('ptune CLI against `ptune serve`', () => {
     expect(config).toMatchObject({ peft_type: 'PROMPT_TUNING', num_virtual_tokens: 4, token_dim: 32 });
     const pushed = await ptune('prompts', 'push', '--task', 'demo/sentiment', '--model', 'tiny', '--file', peft, ...s);
     expect(pushed.stdout).toMatch(/^pushed demo\/sentiment version 2 /);
-    const conflict = await ptune('alias', 'set', '--task', 'demo/sentiment', '--alias', 'production', '--version', '2', '--expect', '2', ...s);
+    const conflict = await ptune(
+      'alias',
+      'set',
+      '--task',
+      'demo/sentiment',
+      '--alias',
+      'production',
+      '--version',
+      '2',
+      '--expect',
+      '2',
+      ...s,
+    );
     expect(conflict.code).not.toBe(0);
     expect(conflict.stderr).toMatch(/^ptune: ABORTED: alias "production" of task demo\/sentiment points at version 1, not version 2/);
-    const moved = await ptune('alias', 'set', '--task', 'demo/sentiment', '--alias', 'production', '--version', '2', '--expect', '1', '--by', 'carol', ...s);
+    const moved = await ptune(
+      'alias',
+      'set',
+      '--task',
+      'demo/sentiment',
+      '--alias',
+      'production',
+      '--version',
+      '2',
+      '--expect',
+      '1',
+      '--by',
+      'carol',
+      ...s,
+    );
     expect(moved.stdout).toContain('production → version 2 (was version 1)');
     const history = await ptune('alias', 'history', '--task', 'demo/sentiment', '--alias', 'production', '--json', ...s);
     const changes = (JSON.parse(history.stdout) as { changes: { fromVersion?: number; toVersion?: number; changedBy: string }[] }).changes;
@@ -128,7 +181,18 @@ describe('ptune CLI against `ptune serve`', () => {
       const registry = createClient(PromptRegistryService, transport);
       const training = createClient(TrainingService, transport);
       const fresh = { namespace: 'demo', name: 'fresh' };
-      const missing = await ptune('train', '--task', 'demo/fresh', '--model', 'tiny', '--train', path.join(dir, 'nope.jsonl'), '--eval', data, ...s);
+      const missing = await ptune(
+        'train',
+        '--task',
+        'demo/fresh',
+        '--model',
+        'tiny',
+        '--train',
+        path.join(dir, 'nope.jsonl'),
+        '--eval',
+        data,
+        ...s,
+      );
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/--train \S*nope\.jsonl cannot be read \(ENOENT\)/);
       const unknownModel = await ptune('train', '--task', 'demo/fresh', '--model', 'nope', '--train', data, '--eval', data, ...s);
@@ -143,7 +207,18 @@ describe('ptune CLI against `ptune serve`', () => {
       expect(trained.stdout).toMatch(/SUCCEEDED/);
 
       // a job cancelled while `train --wait --json` follows it: the JSON says so and the exit status is 1
-      const running = ptune('train', '--task', 'demo/feelings', ...small, '--steps', '500000', '--idempotency-key', 'to-cancel', '--wait', '--json');
+      const running = ptune(
+        'train',
+        '--task',
+        'demo/feelings',
+        ...small,
+        '--steps',
+        '500000',
+        '--idempotency-key',
+        'to-cancel',
+        '--wait',
+        '--json',
+      );
       let jobId: string | undefined;
       for (let tries = 0; jobId === undefined && tries < 200; tries++) {
         jobId = (await training.listJobs({})).jobs.find((job) => job.spec?.idempotencyKey === 'to-cancel')?.id;

@@ -41,15 +41,27 @@ export function promptValues(rows: number, width: number, seed = 0): Float32Arra
   return Float32Array.from({ length: rows * width }, (_, i) => ((seed + i) % 997) / 1000 - 0.5);
 }
 
-export function promptFile(rows: number, width: number, options: { seed?: number; dtype?: FloatDtype; values?: Float32Array } = {}): Uint8Array {
+export function promptFile(
+  rows: number,
+  width: number,
+  options: { seed?: number; dtype?: FloatDtype; values?: Float32Array } = {},
+): Uint8Array {
   return writeSafetensors({
-    prompt_embeddings: { dtype: options.dtype ?? 'F32', shape: [rows, width], data: options.values ?? promptValues(rows, width, options.seed) },
+    prompt_embeddings: {
+      dtype: options.dtype ?? 'F32',
+      shape: [rows, width],
+      data: options.values ?? promptValues(rows, width, options.seed),
+    },
   });
 }
 
 type Spec = MessageInitShape<typeof PromptVersionSpecSchema>;
 
-export function pushRequest(task: string, file: Uint8Array, spec: Partial<Spec> = {}): MessageInitShape<typeof CreatePromptVersionRequestSchema> {
+export function pushRequest(
+  task: string,
+  file: Uint8Array,
+  spec: Partial<Spec> = {},
+): MessageInitShape<typeof CreatePromptVersionRequestSchema> {
   const full: Spec = { task: { namespace: 'test', name: task }, baseModel: 'tiny', ...spec } as Spec;
   return { spec: full, payload: { case: 'safetensors', value: file } };
 }

@@ -25,7 +25,14 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
 
   it('registers a GGUF model with the architecture read from the file, idempotently', async () => {
     const { baseModel } = await backend.client.getBaseModel({ name: 'tiny' });
-    expect(baseModel?.architecture).toMatchObject({ family: 'llama', hiddenSize: TINY.hidden, numLayers: TINY.layers, numAttentionHeads: TINY.heads, numKeyValueHeads: TINY.kvHeads, contextLength: TINY.context });
+    expect(baseModel?.architecture).toMatchObject({
+      family: 'llama',
+      hiddenSize: TINY.hidden,
+      numLayers: TINY.layers,
+      numAttentionHeads: TINY.heads,
+      numKeyValueHeads: TINY.kvHeads,
+      contextLength: TINY.context,
+    });
     const bytes = await tinyModelBytes();
     expect(baseModel?.fingerprintSha256).toBe(sha256(bytes));
     expect(await backend.blobs.has(`model/${sha256(bytes)}`)).toBe(true);
@@ -39,7 +46,8 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
   });
 
   it('creates, gets and pages through tasks', async () => {
-    for (const name of ['tasks-a', 'tasks-b', 'tasks-c']) await backend.client.createTask({ task: { namespace: 'paging', name }, description: name });
+    for (const name of ['tasks-a', 'tasks-b', 'tasks-c'])
+      await backend.client.createTask({ task: { namespace: 'paging', name }, description: name });
     const retry = await backend.client.createTask({ task: { namespace: 'paging', name: 'tasks-a' }, description: 'tasks-a' });
     expect(retry.created).toBe(false);
     const first = await backend.client.listTasks({ namespace: 'paging', pageSize: 2 });
@@ -54,12 +62,16 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
   it('allocates distinct consecutive versions to 16 concurrent creates of one task', async () => {
     await createTask(backend.client, 'concurrent');
     const results = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => backend.client.createPromptVersion(pushRequest('concurrent', promptFile(2, TINY.hidden, { seed: i })))),
+      Array.from({ length: 16 }, (_, i) =>
+        backend.client.createPromptVersion(pushRequest('concurrent', promptFile(2, TINY.hidden, { seed: i }))),
+      ),
     );
     expect(results.map((r) => r.version?.version).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     // each version holds the bytes its own request sent
     for (const r of results) {
-      const got = await backend.client.getPrompt({ prompt: { task: { namespace: 'test', name: 'concurrent' }, selector: { case: 'version', value: r.version?.version ?? 0 } } });
+      const got = await backend.client.getPrompt({
+        prompt: { task: { namespace: 'test', name: 'concurrent' }, selector: { case: 'version', value: r.version?.version ?? 0 } },
+      });
       expect(got.payloadSha256).toBe(r.version?.blobSha256);
     }
   });
@@ -68,10 +80,14 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     await createTask(backend.client, 'idempotent');
     const file = promptFile(3, TINY.hidden, { seed: 5 });
     const first = await backend.client.createPromptVersion(pushRequest('idempotent', file, { requestId: 'req-1' }));
-    const retries = await Promise.all(Array.from({ length: 4 }, () => backend.client.createPromptVersion(pushRequest('idempotent', file, { requestId: 'req-1' }))));
+    const retries = await Promise.all(
+      Array.from({ length: 4 }, () => backend.client.createPromptVersion(pushRequest('idempotent', file, { requestId: 'req-1' }))),
+    );
     expect(first.created).toBe(true);
     expect(retries.every((r) => !r.created && r.version?.version === first.version?.version)).toBe(true);
-    const raced = await Promise.all(Array.from({ length: 4 }, () => backend.client.createPromptVersion(pushRequest('idempotent', file, { requestId: 'req-2' }))));
+    const raced = await Promise.all(
+      Array.from({ length: 4 }, () => backend.client.createPromptVersion(pushRequest('idempotent', file, { requestId: 'req-2' }))),
+    );
     expect(raced.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(raced.map((r) => r.version?.version)).size).toBe(1);
     const { versions } = await backend.client.listPromptVersions({ task: { namespace: 'test', name: 'idempotent' } });
@@ -82,11 +98,17 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     await createTask(backend.client, 'serving');
     const values = promptValues(4, TINY.hidden, 3);
     const file = promptFile(4, TINY.hidden, { values });
-    const created = await backend.client.createPromptVersion(pushRequest('serving', file, { alias: 'production', init: { method: InitMethod.TEXT, text: 'Classify:' } }));
+    const created = await backend.client.createPromptVersion(
+      pushRequest('serving', file, { alias: 'production', init: { method: InitMethod.TEXT, text: 'Classify:' } }),
+    );
     expect(created.version?.aliases).toEqual(['production']);
     expect(created.version?.init).toMatchObject({ method: InitMethod.TEXT, text: 'Classify:' });
     const task = { namespace: 'test', name: 'serving' };
-    for (const selector of [{ case: 'version', value: 1 }, { case: 'alias', value: 'production' }, { case: 'latest', value: true }] as const) {
+    for (const selector of [
+      { case: 'version', value: 1 },
+      { case: 'alias', value: 'production' },
+      { case: 'latest', value: true },
+    ] as const) {
       const got = await backend.client.getPrompt({ prompt: { task, selector } });
       expect(Buffer.from(got.safetensors).equals(Buffer.from(file))).toBe(true);
       expect(got.payloadSha256).toBe(sha256(file));
@@ -102,12 +124,19 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
       expect(tensor.shape).toEqual([4, TINY.hidden]);
       expect(Array.from(tensorToFloat32(tensor))).toEqual(Array.from(decode(encode(values))));
       expect(got.payloadSha256).toBe(sha256(got.safetensors));
-      const cached = await backend.client.getPrompt({ prompt: { task, selector: { case: 'version', value: 1 } }, dtype, ifNoneMatch: got.payloadSha256 });
+      const cached = await backend.client.getPrompt({
+        prompt: { task, selector: { case: 'version', value: 1 } },
+        dtype,
+        ifNoneMatch: got.payloadSha256,
+      });
       expect(cached.notModified).toBe(true);
       expect(cached.safetensors.byteLength).toBe(0);
       expect(cached.version?.version).toBe(1);
     }
-    const stale = await backend.client.getPrompt({ prompt: { task, selector: { case: 'latest', value: true } }, ifNoneMatch: '0'.repeat(64) });
+    const stale = await backend.client.getPrompt({
+      prompt: { task, selector: { case: 'latest', value: true } },
+      ifNoneMatch: '0'.repeat(64),
+    });
     expect(stale.notModified).toBe(false);
     expect(stale.safetensors.byteLength).toBe(file.byteLength);
   });
@@ -127,7 +156,12 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
       {
         part: {
           case: 'header',
-          value: { spec: { task: { namespace: 'test', name: 'large' }, baseModel: 'tiny', method: TuningMethod.PREFIX_TUNING }, format: PayloadFormat.SAFETENSORS, sizeBytes: BigInt(file.byteLength), expectedSha256: sha256(file) },
+          value: {
+            spec: { task: { namespace: 'test', name: 'large' }, baseModel: 'tiny', method: TuningMethod.PREFIX_TUNING },
+            format: PayloadFormat.SAFETENSORS,
+            sizeBytes: BigInt(file.byteLength),
+            expectedSha256: sha256(file),
+          },
         },
       },
       ...chunks.map((value) => ({ part: { case: 'chunk' as const, value } })),
@@ -159,7 +193,12 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
       );
     }
     const task = { namespace: 'test', name: 'listing' };
-    const all = async (request: { orderBy?: PromptVersionOrderBy; orderMetric?: string; descending?: boolean; method?: TuningMethod }): Promise<number[]> => {
+    const all = async (request: {
+      orderBy?: PromptVersionOrderBy;
+      orderMetric?: string;
+      descending?: boolean;
+      method?: TuningMethod;
+    }): Promise<number[]> => {
       const seen: number[] = [];
       let pageToken = '';
       do {
@@ -176,7 +215,11 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     expect(await all({ orderBy: PromptVersionOrderBy.CREATED_AT })).toEqual([1, 2, 3, 4, 5, 6]);
     expect(await all({ method: TuningMethod.PREFIX_TUNING })).toEqual([4]);
     const first = await backend.client.listPromptVersions({ task, pageSize: 2 });
-    await expectRpcError(backend.client.listPromptVersions({ task, pageSize: 2, pageToken: first.nextPageToken, descending: true }), status.INVALID_ARGUMENT, 'different filter or order');
+    await expectRpcError(
+      backend.client.listPromptVersions({ task, pageSize: 2, pageToken: first.nextPageToken, descending: true }),
+      status.INVALID_ARGUMENT,
+      'different filter or order',
+    );
   });
 
   it('moves aliases with compare-and-swap and records who, when, from and to', async () => {
@@ -185,13 +228,26 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     const task = { namespace: 'test', name: 'aliases' };
     const created = await backend.client.setAlias({ task, alias: 'production', version: 1, expectedVersion: 0, updatedBy: 'alice' });
     expect(created.previousVersion).toBe(0);
-    await expectRpcError(backend.client.setAlias({ task, alias: 'production', version: 2, expectedVersion: 0 }), status.ABORTED, 'points at version 1');
-    const conflict = await expectRpcError(backend.client.setAlias({ task, alias: 'production', version: 3, expectedVersion: 2 }), status.ABORTED, 'not version 2');
+    await expectRpcError(
+      backend.client.setAlias({ task, alias: 'production', version: 2, expectedVersion: 0 }),
+      status.ABORTED,
+      'points at version 1',
+    );
+    const conflict = await expectRpcError(
+      backend.client.setAlias({ task, alias: 'production', version: 3, expectedVersion: 2 }),
+      status.ABORTED,
+      'not version 2',
+    );
     expect(conflict.details.current_version).toBe('1');
     // concurrent CAS from the same expected version: exactly one wins
-    const racers = await Promise.allSettled([2, 3].map((version) => backend.client.setAlias({ task, alias: 'production', version, expectedVersion: 1, updatedBy: `racer-${version}` })));
+    const racers = await Promise.allSettled(
+      [2, 3].map((version) =>
+        backend.client.setAlias({ task, alias: 'production', version, expectedVersion: 1, updatedBy: `racer-${version}` }),
+      ),
+    );
     expect(racers.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const winner = (racers.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ alias?: { version: number } }>).value.alias?.version ?? 0;
+    const winner =
+      (racers.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ alias?: { version: number } }>).value.alias?.version ?? 0;
     await backend.client.deleteAlias({ task, alias: 'production', expectedVersion: winner, updatedBy: 'bob' });
     const history = await backend.client.getAliasHistory({ task, alias: 'production' });
     expect(history.changes.map((c) => [c.fromVersion, c.toVersion, c.changedBy])).toEqual([
@@ -210,10 +266,18 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     await backend.client.createPromptVersion(pushRequest('deleting', shared, { alias: 'production' }));
     await backend.client.createPromptVersion(pushRequest('deleting', unique));
     await backend.client.createPromptVersion(pushRequest('deleting', shared));
-    await expectRpcError(backend.client.deletePromptVersion({ version: { task, version: 1 } }), status.FAILED_PRECONDITION, 'alias "production"');
+    await expectRpcError(
+      backend.client.deletePromptVersion({ version: { task, version: 1 } }),
+      status.FAILED_PRECONDITION,
+      'alias "production"',
+    );
     await backend.client.deletePromptVersion({ version: { task, version: 2 } });
     await backend.client.deletePromptVersion({ version: { task, version: 3 } });
-    await expectRpcError(backend.client.getPrompt({ prompt: { task, selector: { case: 'version', value: 2 } } }), status.NOT_FOUND, 'was deleted');
+    await expectRpcError(
+      backend.client.getPrompt({ prompt: { task, selector: { case: 'version', value: 2 } } }),
+      status.NOT_FOUND,
+      'was deleted',
+    );
     await expectRpcError(backend.client.setAlias({ task, alias: 'staging', version: 3 }), status.NOT_FOUND, 'deleted');
     const latest = await backend.client.getPrompt({ prompt: { task, selector: { case: 'latest', value: true } } });
     expect(latest.version?.version).toBe(1);
@@ -224,12 +288,15 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
     expect(await backend.blobs.has(`prompt/${sha256(shared)}`)).toBe(true);
   });
 
-  it('serves a version\'s current aliases and its tombstone, after it was served before (only its immutable part is kept)', async () => {
+  it("serves a version's current aliases and its tombstone, after it was served before (only its immutable part is kept)", async () => {
     await createTask(backend.client, 'served-then-changed');
     const task = { namespace: 'test', name: 'served-then-changed' };
-    await backend.client.createPromptVersion(pushRequest('served-then-changed', promptFile(2, TINY.hidden, { seed: 7 }), { alias: 'production' }));
+    await backend.client.createPromptVersion(
+      pushRequest('served-then-changed', promptFile(2, TINY.hidden, { seed: 7 }), { alias: 'production' }),
+    );
     await backend.client.createPromptVersion(pushRequest('served-then-changed', promptFile(2, TINY.hidden, { seed: 8 })));
-    const byVersion = async (version: number) => (await backend.client.getPrompt({ prompt: { task, selector: { case: 'version', value: version } } })).version;
+    const byVersion = async (version: number) =>
+      (await backend.client.getPrompt({ prompt: { task, selector: { case: 'version', value: version } } })).version;
     expect((await byVersion(1))?.aliases).toEqual(['production']);
     expect((await byVersion(2))?.aliases).toEqual([]);
     await backend.client.setAlias({ task, alias: 'production', version: 2 });
@@ -247,28 +314,57 @@ describe.each(BACKENDS)('prompt registry on %s', (backendName) => {
   it('exports a PEFT adapter that reads back, and imports one', async () => {
     await createTask(backend.client, 'peft');
     const values = promptValues(5, TINY.hidden, 9);
-    await backend.client.createPromptVersion(pushRequest('peft', promptFile(5, TINY.hidden, { values }), { init: { method: InitMethod.TEXT, text: 'Answer:' } }));
+    await backend.client.createPromptVersion(
+      pushRequest('peft', promptFile(5, TINY.hidden, { values }), { init: { method: InitMethod.TEXT, text: 'Answer:' } }),
+    );
     const task = { namespace: 'test', name: 'peft' };
     const exported = await backend.client.exportPeft({ prompt: { task, selector: { case: 'version', value: 1 } } });
     const config = JSON.parse(new TextDecoder().decode(exported.adapterConfigJson)) as Record<string, unknown>;
-    expect(config).toMatchObject({ peft_type: 'PROMPT_TUNING', task_type: 'CAUSAL_LM', num_virtual_tokens: 5, token_dim: TINY.hidden, num_layers: TINY.layers, prompt_tuning_init: 'TEXT', prompt_tuning_init_text: 'Answer:', base_model_name_or_path: 'tiny', inference_mode: true });
+    expect(config).toMatchObject({
+      peft_type: 'PROMPT_TUNING',
+      task_type: 'CAUSAL_LM',
+      num_virtual_tokens: 5,
+      token_dim: TINY.hidden,
+      num_layers: TINY.layers,
+      prompt_tuning_init: 'TEXT',
+      prompt_tuning_init_text: 'Answer:',
+      base_model_name_or_path: 'tiny',
+      inference_mode: true,
+    });
     const weights = readSafetensors(exported.adapterModelSafetensors);
     expect(Object.keys(weights.tensors)).toEqual(['prompt_embeddings']);
     expect(Array.from(tensorToFloat32(weights.tensors.prompt_embeddings))).toEqual(Array.from(values));
 
     const imported = await backend.client.createPromptVersion({
       spec: { task, baseModel: 'tiny' },
-      payload: { case: 'peftAdapter', value: { adapterConfigJson: exported.adapterConfigJson, adapterModelSafetensors: exported.adapterModelSafetensors } },
+      payload: {
+        case: 'peftAdapter',
+        value: { adapterConfigJson: exported.adapterConfigJson, adapterModelSafetensors: exported.adapterModelSafetensors },
+      },
     });
-    expect(imported.version).toMatchObject({ version: 2, method: TuningMethod.PROMPT_TUNING, numVirtualTokens: 5, init: { method: InitMethod.TEXT, text: 'Answer:' } });
+    expect(imported.version).toMatchObject({
+      version: 2,
+      method: TuningMethod.PROMPT_TUNING,
+      numVirtualTokens: 5,
+      init: { method: InitMethod.TEXT, text: 'Answer:' },
+    });
     expect(imported.version?.blobSha256).toBe(sha256(exported.adapterModelSafetensors));
 
     // prefix tuning: PEFT's grouped-query layout (token_dim = kv heads × head size)
-    await backend.client.createPromptVersion(pushRequest('peft', promptFile(3, TINY.prefixWidth, { seed: 4 }), { method: TuningMethod.PREFIX_TUNING }));
+    await backend.client.createPromptVersion(
+      pushRequest('peft', promptFile(3, TINY.prefixWidth, { seed: 4 }), { method: TuningMethod.PREFIX_TUNING }),
+    );
     const prefix = await backend.client.exportPeft({ prompt: { task, selector: { case: 'version', value: 3 } } });
     const prefixConfig = JSON.parse(new TextDecoder().decode(prefix.adapterConfigJson)) as Record<string, unknown>;
     const kvDim = (TINY.hidden / TINY.heads) * TINY.kvHeads;
-    expect(prefixConfig).toMatchObject({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 3, token_dim: kvDim, num_attention_heads: TINY.kvHeads, num_layers: TINY.layers, prefix_projection: false });
+    expect(prefixConfig).toMatchObject({
+      peft_type: 'PREFIX_TUNING',
+      num_virtual_tokens: 3,
+      token_dim: kvDim,
+      num_attention_heads: TINY.kvHeads,
+      num_layers: TINY.layers,
+      prefix_projection: false,
+    });
     expect(readSafetensors(prefix.adapterModelSafetensors).tensors.prompt_embeddings.shape).toEqual([3, TINY.layers * 2 * kvDim]);
   });
 

@@ -33,15 +33,26 @@ describe('audit log', () => {
     const access = createClient(AccessService, env.transport);
     await registry.registerBaseModel(registerModelRequests('tiny', await tinyModelBytes()), as(admin));
     await registry.createTask({ task }, as(trainer));
-    await registry.createPromptVersion({ spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(2, 32, 1) } }, as(trainer));
-    await registry.createPromptVersion({ spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(2, 32, 2) } }, as(trainer));
+    await registry.createPromptVersion(
+      { spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(2, 32, 1) } },
+      as(trainer),
+    );
+    await registry.createPromptVersion(
+      { spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(2, 32, 2) } },
+      as(trainer),
+    );
     await registry.setAlias({ task, alias: 'prod', version: 1, reason: 'first', updatedBy: 'mallory' }, as(admin));
     await registry.setAlias({ task, alias: 'prod', version: 2, reason: 'better' }, as(admin));
     await registry.deleteAlias({ task, alias: 'prod' }, as(admin));
     await registry.deletePromptVersion({ version: { task, version: 1 } }, as(admin));
     const dataset = (await training.uploadDataset(uploadRequests(datasetBytes()), as(trainer))).dataset!.sha256;
     const ref = { source: { case: 'sha256' as const, value: dataset } };
-    const job = (await training.trainPrompt({ baseModel: 'tiny', tasks: [{ task, train: ref, eval: ref }], optimizer: { steps: 2, batchSize: 2 } }, as(trainer))).job!;
+    const job = (
+      await training.trainPrompt(
+        { baseModel: 'tiny', tasks: [{ task, train: ref, eval: ref }], optimizer: { steps: 2, batchSize: 2 } },
+        as(trainer),
+      )
+    ).job!;
     await training.cancelJob({ jobId: job.id, reason: 'enough' }, as(trainer));
     const made = await access.createToken({ namespace: 'alpha', role: TokenRole.READER, description: 'ci' }, as(admin));
     await access.revokeToken({ id: made.token!.id }, as(admin));
@@ -52,7 +63,9 @@ describe('audit log', () => {
 
   it('records every write with actor, action and target, newest first', async () => {
     const { events } = await createClient(AccessService, env.transport).listAuditEvents({ namespace: 'alpha' }, as(admin));
-    const lines = events.map((e) => `${e.actor} ${e.action} ${e.target.replace(/^[0-9a-f-]{36}$|^[a-z0-9]{12}$|^[0-9a-f]{64}$/, '<id>')}`).reverse();
+    const lines = events
+      .map((e) => `${e.actor} ${e.action} ${e.target.replace(/^[0-9a-f-]{36}$|^[a-z0-9]{12}$|^[0-9a-f]{64}$/, '<id>')}`)
+      .reverse();
     expect(lines).toEqual([
       `${id(admin)} base_model.register tiny`,
       `${id(trainer)} task.create alpha/audited`,
@@ -68,8 +81,14 @@ describe('audit log', () => {
       `${id(admin)} token.create <id>`,
       `${id(admin)} token.revoke <id>`,
     ]);
-    const moves = events.filter((e) => e.action === 'alias.set').map((e) => JSON.parse(e.detailsJson) as Record<string, unknown>).reverse();
-    expect(moves).toEqual([{ from: 0, to: 1, reason: 'first' }, { from: 1, to: 2, reason: 'better' }]);
+    const moves = events
+      .filter((e) => e.action === 'alias.set')
+      .map((e) => JSON.parse(e.detailsJson) as Record<string, unknown>)
+      .reverse();
+    expect(moves).toEqual([
+      { from: 0, to: 1, reason: 'first' },
+      { from: 1, to: 2, reason: 'better' },
+    ]);
     expect(events.every((e) => e.at !== undefined && e.namespace === 'alpha' && e.outcome === 'ok')).toBe(true);
   });
 
@@ -90,10 +109,24 @@ describe('audit log', () => {
   });
 
   it('is listed by `ptune audit --namespace`', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'services/cli/commands/engine/run-cli.ts', 'audit', '--namespace', 'alpha', '--server', env.server.address, '--json'], {
-      cwd: repoRoot,
-      env: { ...process.env, PTUNE_TOKEN: admin, PTUNE_CONFIG: '' },
-    });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'services/cli/commands/engine/run-cli.ts',
+        'audit',
+        '--namespace',
+        'alpha',
+        '--server',
+        env.server.address,
+        '--json',
+      ],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, PTUNE_TOKEN: admin, PTUNE_CONFIG: '' },
+      },
+    );
     const { events } = JSON.parse(stdout) as { events: { action: string; actor: string }[] };
     expect(events).toHaveLength(13);
     expect(events[0]).toMatchObject({ action: 'token.revoke', actor: id(admin) });

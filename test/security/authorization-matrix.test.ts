@@ -13,7 +13,15 @@ import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.j
 import { TrainingService, type ListJobsResponse } from '../../services/gen/ptune/v1/training_pb.js';
 import { WorkerProtocolService } from '../../services/gen/ptune/v1/worker_pb.js';
 import { createClient } from '../../services/grpc/index.js';
-import { datasetBytes, promptBytes, pushStreamRequests, registerModelRequests, sha256, tinyModelBytes, uploadRequests } from './fixtures.js';
+import {
+  datasetBytes,
+  promptBytes,
+  pushStreamRequests,
+  registerModelRequests,
+  sha256,
+  tinyModelBytes,
+  uploadRequests,
+} from './fixtures.js';
 import { invoke, startSecureServer, type SecureServer } from './support/secure-server.js';
 
 const SERVICES: DescService[] = [PromptRegistryService, TrainingService, WorkerProtocolService, AccessService];
@@ -44,7 +52,8 @@ const RANK: Record<Exclude<Role, 'worker'>, number> = { reader: 1, trainer: 2, a
 
 function expected(caller: Caller, c: Case): 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'allowed' {
   if (caller.role === undefined) return 'UNAUTHENTICATED';
-  if (c.reach === 'worker' || caller.role === 'worker') return c.reach === 'worker' && caller.role === 'worker' ? 'allowed' : 'PERMISSION_DENIED';
+  if (c.reach === 'worker' || caller.role === 'worker')
+    return c.reach === 'worker' && caller.role === 'worker' ? 'allowed' : 'PERMISSION_DENIED';
   if (RANK[caller.role] < RANK[c.needs as Exclude<Role, 'worker'>]) return 'PERMISSION_DENIED';
   if (c.reach === 'namespace' && caller.namespace !== OWN && caller.namespace !== '*') return 'PERMISSION_DENIED';
   return 'allowed';
@@ -67,51 +76,317 @@ describe('authorization matrix (real server, PGlite)', () => {
 
   const trainRequest = (alias = ''): MessageInitShape<DescMessage> => ({
     baseModel: 'tiny',
-    tasks: [{ task, train: { source: { case: 'sha256', value: seeded.dataset } }, eval: { source: { case: 'sha256', value: seeded.dataset } } }],
+    tasks: [
+      { task, train: { source: { case: 'sha256', value: seeded.dataset } }, eval: { source: { case: 'sha256', value: seeded.dataset } } },
+    ],
     optimizer: { steps: 2, batchSize: 2 },
     alias,
   });
 
   const cases: Case[] = [
-    { name: 'RegisterBaseModel', service: PromptRegistryService, method: 'RegisterBaseModel', needs: 'admin', reach: 'global', requests: () => registerModelRequests('tiny-again', TINY_BYTES) },
-    { name: 'GetBaseModel', service: PromptRegistryService, method: 'GetBaseModel', needs: 'reader', reach: 'global', requests: () => [{ name: 'tiny' }] },
-    { name: 'ListBaseModels', service: PromptRegistryService, method: 'ListBaseModels', needs: 'reader', reach: 'global', requests: () => [{}] },
-    { name: 'CreateTask', service: PromptRegistryService, method: 'CreateTask', needs: 'trainer', reach: 'namespace', requests: () => [{ task: { namespace: OWN, name: 'made-in-matrix' } }] },
+    {
+      name: 'RegisterBaseModel',
+      service: PromptRegistryService,
+      method: 'RegisterBaseModel',
+      needs: 'admin',
+      reach: 'global',
+      requests: () => registerModelRequests('tiny-again', TINY_BYTES),
+    },
+    {
+      name: 'GetBaseModel',
+      service: PromptRegistryService,
+      method: 'GetBaseModel',
+      needs: 'reader',
+      reach: 'global',
+      requests: () => [{ name: 'tiny' }],
+    },
+    {
+      name: 'ListBaseModels',
+      service: PromptRegistryService,
+      method: 'ListBaseModels',
+      needs: 'reader',
+      reach: 'global',
+      requests: () => [{}],
+    },
+    {
+      name: 'CreateTask',
+      service: PromptRegistryService,
+      method: 'CreateTask',
+      needs: 'trainer',
+      reach: 'namespace',
+      requests: () => [{ task: { namespace: OWN, name: 'made-in-matrix' } }],
+    },
     { name: 'GetTask', service: PromptRegistryService, method: 'GetTask', needs: 'reader', reach: 'namespace', requests: () => [{ task }] },
-    { name: 'ListTasks', service: PromptRegistryService, method: 'ListTasks', needs: 'reader', reach: 'namespace', requests: () => [{ namespace: OWN }] },
-    { name: 'CreatePromptVersion', service: PromptRegistryService, method: 'CreatePromptVersion', needs: 'trainer', reach: 'namespace', requests: () => [{ spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(4, 32, 11) } }] },
-    { name: 'CreatePromptVersion with alias', service: PromptRegistryService, method: 'CreatePromptVersion', needs: 'admin', reach: 'namespace', requests: () => [{ spec: { task, baseModel: 'tiny', alias: 'canary' }, payload: { case: 'safetensors', value: promptBytes(4, 32, 12) } }] },
-    { name: 'CreatePromptVersionStream', service: PromptRegistryService, method: 'CreatePromptVersionStream', needs: 'trainer', reach: 'namespace', requests: () => pushStreamRequests(OWN, 'matrix', promptBytes(4, 32, 13)) },
-    { name: 'CreatePromptVersionStream with alias', service: PromptRegistryService, method: 'CreatePromptVersionStream', needs: 'admin', reach: 'namespace', requests: () => pushStreamRequests(OWN, 'matrix', promptBytes(4, 32, 14), 'canary') },
-    { name: 'GetPrompt', service: PromptRegistryService, method: 'GetPrompt', needs: 'reader', reach: 'namespace', requests: () => [{ prompt: { task, selector: { case: 'version', value: 1 } } }] },
-    { name: 'GetPromptStream', service: PromptRegistryService, method: 'GetPromptStream', needs: 'reader', reach: 'namespace', requests: () => [{ prompt: { task, selector: { case: 'alias', value: 'prod' } } }] },
-    { name: 'ListPromptVersions', service: PromptRegistryService, method: 'ListPromptVersions', needs: 'reader', reach: 'namespace', requests: () => [{ task }] },
-    { name: 'DeletePromptVersion', service: PromptRegistryService, method: 'DeletePromptVersion', needs: 'admin', reach: 'namespace', requests: () => [{ version: { task, version: 3 } }] },
-    { name: 'ExportPeft', service: PromptRegistryService, method: 'ExportPeft', needs: 'reader', reach: 'namespace', requests: () => [{ prompt: { task, selector: { case: 'latest', value: true } } }] },
-    { name: 'SetAlias', service: PromptRegistryService, method: 'SetAlias', needs: 'admin', reach: 'namespace', requests: () => [{ task, alias: 'prod', version: 2 }] },
-    { name: 'DeleteAlias', service: PromptRegistryService, method: 'DeleteAlias', needs: 'admin', reach: 'namespace', requests: () => [{ task, alias: 'staging' }] },
-    { name: 'GetAliasHistory', service: PromptRegistryService, method: 'GetAliasHistory', needs: 'reader', reach: 'namespace', requests: () => [{ task, alias: 'prod' }] },
-    { name: 'UploadDataset', service: TrainingService, method: 'UploadDataset', needs: 'trainer', reach: 'global', requests: () => uploadRequests(datasetBytes(6, 5)) },
-    { name: 'TrainPrompt', service: TrainingService, method: 'TrainPrompt', needs: 'trainer', reach: 'namespace', requests: () => [trainRequest()] },
-    { name: 'TrainPrompt with alias', service: TrainingService, method: 'TrainPrompt', needs: 'admin', reach: 'namespace', requests: () => [trainRequest('prod')] },
-    { name: 'GetJob', service: TrainingService, method: 'GetJob', needs: 'reader', reach: 'namespace', requests: () => [{ jobId: seeded.jobId }] },
+    {
+      name: 'ListTasks',
+      service: PromptRegistryService,
+      method: 'ListTasks',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ namespace: OWN }],
+    },
+    {
+      name: 'CreatePromptVersion',
+      service: PromptRegistryService,
+      method: 'CreatePromptVersion',
+      needs: 'trainer',
+      reach: 'namespace',
+      requests: () => [{ spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(4, 32, 11) } }],
+    },
+    {
+      name: 'CreatePromptVersion with alias',
+      service: PromptRegistryService,
+      method: 'CreatePromptVersion',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => [
+        { spec: { task, baseModel: 'tiny', alias: 'canary' }, payload: { case: 'safetensors', value: promptBytes(4, 32, 12) } },
+      ],
+    },
+    {
+      name: 'CreatePromptVersionStream',
+      service: PromptRegistryService,
+      method: 'CreatePromptVersionStream',
+      needs: 'trainer',
+      reach: 'namespace',
+      requests: () => pushStreamRequests(OWN, 'matrix', promptBytes(4, 32, 13)),
+    },
+    {
+      name: 'CreatePromptVersionStream with alias',
+      service: PromptRegistryService,
+      method: 'CreatePromptVersionStream',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => pushStreamRequests(OWN, 'matrix', promptBytes(4, 32, 14), 'canary'),
+    },
+    {
+      name: 'GetPrompt',
+      service: PromptRegistryService,
+      method: 'GetPrompt',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ prompt: { task, selector: { case: 'version', value: 1 } } }],
+    },
+    {
+      name: 'GetPromptStream',
+      service: PromptRegistryService,
+      method: 'GetPromptStream',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ prompt: { task, selector: { case: 'alias', value: 'prod' } } }],
+    },
+    {
+      name: 'ListPromptVersions',
+      service: PromptRegistryService,
+      method: 'ListPromptVersions',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ task }],
+    },
+    {
+      name: 'DeletePromptVersion',
+      service: PromptRegistryService,
+      method: 'DeletePromptVersion',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => [{ version: { task, version: 3 } }],
+    },
+    {
+      name: 'ExportPeft',
+      service: PromptRegistryService,
+      method: 'ExportPeft',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ prompt: { task, selector: { case: 'latest', value: true } } }],
+    },
+    {
+      name: 'SetAlias',
+      service: PromptRegistryService,
+      method: 'SetAlias',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => [{ task, alias: 'prod', version: 2 }],
+    },
+    {
+      name: 'DeleteAlias',
+      service: PromptRegistryService,
+      method: 'DeleteAlias',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => [{ task, alias: 'staging' }],
+    },
+    {
+      name: 'GetAliasHistory',
+      service: PromptRegistryService,
+      method: 'GetAliasHistory',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ task, alias: 'prod' }],
+    },
+    {
+      name: 'UploadDataset',
+      service: TrainingService,
+      method: 'UploadDataset',
+      needs: 'trainer',
+      reach: 'global',
+      requests: () => uploadRequests(datasetBytes(6, 5)),
+    },
+    {
+      name: 'TrainPrompt',
+      service: TrainingService,
+      method: 'TrainPrompt',
+      needs: 'trainer',
+      reach: 'namespace',
+      requests: () => [trainRequest()],
+    },
+    {
+      name: 'TrainPrompt with alias',
+      service: TrainingService,
+      method: 'TrainPrompt',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => [trainRequest('prod')],
+    },
+    {
+      name: 'GetJob',
+      service: TrainingService,
+      method: 'GetJob',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ jobId: seeded.jobId }],
+    },
     { name: 'ListJobs', service: TrainingService, method: 'ListJobs', needs: 'reader', reach: 'listing', requests: () => [{}] },
-    { name: 'WatchJob', service: TrainingService, method: 'WatchJob', needs: 'reader', reach: 'namespace', requests: () => [{ jobId: seeded.jobId }] },
-    { name: 'CancelJob', service: TrainingService, method: 'CancelJob', needs: 'trainer', reach: 'namespace', requests: () => [{ jobId: seeded.jobId, reason: 'matrix' }] },
-    { name: 'RegisterWorker', service: WorkerProtocolService, method: 'RegisterWorker', needs: 'worker', reach: 'worker', requests: () => [{ name: 'matrix-worker' }] },
-    { name: 'LeaseTrial', service: WorkerProtocolService, method: 'LeaseTrial', needs: 'worker', reach: 'worker', requests: () => [{ workerId: 'no-such-worker', waitTimeout: { nanos: 1_000_000 } }] },
-    { name: 'Heartbeat', service: WorkerProtocolService, method: 'Heartbeat', needs: 'worker', reach: 'worker', requests: () => [{ workerId: 'no-such-worker', lease, step: 1 }] },
-    { name: 'ReportProgress', service: WorkerProtocolService, method: 'ReportProgress', needs: 'worker', reach: 'worker', requests: () => [{ lease, steps: [{ step: 1, loss: 1 }] }] },
-    { name: 'ReportCheckpoint', service: WorkerProtocolService, method: 'ReportCheckpoint', needs: 'worker', reach: 'worker', requests: () => [{ lease, blobKey: `checkpoint/${'0'.repeat(64)}`, step: 1 }] },
-    { name: 'CompleteTrial', service: WorkerProtocolService, method: 'CompleteTrial', needs: 'worker', reach: 'worker', requests: () => [{ lease, resultBlobSha256: '0'.repeat(64) }] },
-    { name: 'FailTrial', service: WorkerProtocolService, method: 'FailTrial', needs: 'worker', reach: 'worker', requests: () => [{ lease, error: 'matrix' }] },
-    { name: 'ReleaseLease', service: WorkerProtocolService, method: 'ReleaseLease', needs: 'worker', reach: 'worker', requests: () => [{ lease, reason: 'matrix' }] },
-    { name: 'GetBlob', service: WorkerProtocolService, method: 'GetBlob', needs: 'worker', reach: 'worker', requests: () => [{ key: `dataset/${seeded.dataset}` }] },
-    { name: 'PutBlob', service: WorkerProtocolService, method: 'PutBlob', needs: 'worker', reach: 'worker', requests: () => [{ part: { case: 'header', value: { sizeBytes: 3n, sha256: sha256(Buffer.from('abc')), lease, kind: 'checkpoint' } } }, { part: { case: 'chunk', value: Buffer.from('abc') } }] },
-    { name: 'CreateToken', service: AccessService, method: 'CreateToken', needs: 'admin', reach: 'namespace', requests: () => [{ namespace: OWN, role: TokenRole.READER, description: 'matrix' }] },
-    { name: 'ListTokens', service: AccessService, method: 'ListTokens', needs: 'admin', reach: 'namespace', requests: () => [{ namespace: OWN }] },
-    { name: 'RevokeToken', service: AccessService, method: 'RevokeToken', needs: 'admin', reach: 'namespace', requests: () => [{ id: seeded.victimToken }] },
-    { name: 'ListAuditEvents', service: AccessService, method: 'ListAuditEvents', needs: 'admin', reach: 'namespace', requests: () => [{ namespace: OWN }] },
+    {
+      name: 'WatchJob',
+      service: TrainingService,
+      method: 'WatchJob',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ jobId: seeded.jobId }],
+    },
+    {
+      name: 'CancelJob',
+      service: TrainingService,
+      method: 'CancelJob',
+      needs: 'trainer',
+      reach: 'namespace',
+      requests: () => [{ jobId: seeded.jobId, reason: 'matrix' }],
+    },
+    {
+      name: 'RegisterWorker',
+      service: WorkerProtocolService,
+      method: 'RegisterWorker',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [{ name: 'matrix-worker' }],
+    },
+    {
+      name: 'LeaseTrial',
+      service: WorkerProtocolService,
+      method: 'LeaseTrial',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [{ workerId: 'no-such-worker', waitTimeout: { nanos: 1_000_000 } }],
+    },
+    {
+      name: 'Heartbeat',
+      service: WorkerProtocolService,
+      method: 'Heartbeat',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [{ workerId: 'no-such-worker', lease, step: 1 }],
+    },
+    {
+      name: 'ReportProgress',
+      service: WorkerProtocolService,
+      method: 'ReportProgress',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [{ lease, steps: [{ step: 1, loss: 1 }] }],
+    },
+    {
+      name: 'ReportCheckpoint',
+      service: WorkerProtocolService,
+      method: 'ReportCheckpoint',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [{ lease, blobKey: `checkpoint/${'0'.repeat(64)}`, step: 1 }],
+    },
+    {
+      name: 'CompleteTrial',
+      service: WorkerProtocolService,
+      method: 'CompleteTrial',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [{ lease, resultBlobSha256: '0'.repeat(64) }],
+    },
+    {
+      name: 'FailTrial',
+      service: WorkerProtocolService,
+      method: 'FailTrial',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [{ lease, error: 'matrix' }],
+    },
+    {
+      name: 'ReleaseLease',
+      service: WorkerProtocolService,
+      method: 'ReleaseLease',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [{ lease, reason: 'matrix' }],
+    },
+    {
+      name: 'GetBlob',
+      service: WorkerProtocolService,
+      method: 'GetBlob',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [{ key: `dataset/${seeded.dataset}` }],
+    },
+    {
+      name: 'PutBlob',
+      service: WorkerProtocolService,
+      method: 'PutBlob',
+      needs: 'worker',
+      reach: 'worker',
+      requests: () => [
+        { part: { case: 'header', value: { sizeBytes: 3n, sha256: sha256(Buffer.from('abc')), lease, kind: 'checkpoint' } } },
+        { part: { case: 'chunk', value: Buffer.from('abc') } },
+      ],
+    },
+    {
+      name: 'CreateToken',
+      service: AccessService,
+      method: 'CreateToken',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => [{ namespace: OWN, role: TokenRole.READER, description: 'matrix' }],
+    },
+    {
+      name: 'ListTokens',
+      service: AccessService,
+      method: 'ListTokens',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => [{ namespace: OWN }],
+    },
+    {
+      name: 'RevokeToken',
+      service: AccessService,
+      method: 'RevokeToken',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => [{ id: seeded.victimToken }],
+    },
+    {
+      name: 'ListAuditEvents',
+      service: AccessService,
+      method: 'ListAuditEvents',
+      needs: 'admin',
+      reach: 'namespace',
+      requests: () => [{ namespace: OWN }],
+    },
   ];
   let TINY_BYTES: Uint8Array;
 
@@ -128,7 +403,11 @@ describe('authorization matrix (real server, PGlite)', () => {
     await registry.registerBaseModel(registerModelRequests('tiny', TINY_BYTES), root);
     await registry.createTask({ task }, root);
     await registry.createTask({ task: { namespace: FOREIGN, name: 'matrix' } }, root);
-    for (const seed of [1, 2, 3]) await registry.createPromptVersion({ spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(4, 32, seed) } }, root);
+    for (const seed of [1, 2, 3])
+      await registry.createPromptVersion(
+        { spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(4, 32, seed) } },
+        root,
+      );
     await registry.setAlias({ task, alias: 'prod', version: 1 }, root);
     const data = datasetBytes();
     seeded.dataset = (await training.uploadDataset(uploadRequests(data), root)).dataset!.sha256;
@@ -184,13 +463,18 @@ describe('authorization matrix (real server, PGlite)', () => {
     const method = PromptRegistryService.methods.find((m) => m.name === 'ListBaseModels')!;
     const reader = callers.find((c) => c.name === `reader@${OWN}`)!.token!;
     const revoked = await env.token(OWN, 'admin');
-    await createClient(AccessService, env.transport).revokeToken({ id: revoked.slice(4, 16) }, { metadata: { authorization: `Bearer ${callers.find((c) => c.name === 'admin@*')!.token}` } });
+    await createClient(AccessService, env.transport).revokeToken(
+      { id: revoked.slice(4, 16) },
+      { metadata: { authorization: `Bearer ${callers.find((c) => c.name === 'admin@*')!.token}` } },
+    );
     const bad = ['ptk_short', reader.slice(0, -1) + (reader.endsWith('A') ? 'B' : 'A'), `ptk_zzzzzzzzzzzz_${reader.slice(17)}`, revoked];
     for (const token of bad) {
       const outcome = await invoke(env.transport, PromptRegistryService, method, [{}], token);
       expect(outcome.ok ? 'OK' : outcome.error.code, token).toBe(status.UNAUTHENTICATED);
     }
-    const notBearer = await createClient(PromptRegistryService, env.transport).listBaseModels({}, { metadata: { authorization: `Basic ${reader}` } }).catch((e: Error) => e);
+    const notBearer = await createClient(PromptRegistryService, env.transport)
+      .listBaseModels({}, { metadata: { authorization: `Basic ${reader}` } })
+      .catch((e: Error) => e);
     expect(String(notBearer)).toMatch(/Bearer/);
   });
 });

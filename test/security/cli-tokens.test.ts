@@ -15,7 +15,10 @@ const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 async function ptune(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'services/cli/commands/engine/run-cli.ts', ...args], { cwd: repoRoot, env: { ...process.env, PTUNE_TOKEN: '', PTUNE_CONFIG: '', ...env } });
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'services/cli/commands/engine/run-cli.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, PTUNE_TOKEN: '', PTUNE_CONFIG: '', ...env },
+    });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout: string; stderr: string; code: number };
@@ -34,7 +37,10 @@ describe('ptune tokens', () => {
 
   it('creates (secret shown once), lists and revokes through the server', async () => {
     const server = ['--server', env.server.address];
-    const created = await ptune(['tokens', 'create', '--namespace', 'team-a', '--role', 'reader', '--description', 'dashboards', ...server], { PTUNE_TOKEN: admin });
+    const created = await ptune(
+      ['tokens', 'create', '--namespace', 'team-a', '--role', 'reader', '--description', 'dashboards', ...server],
+      { PTUNE_TOKEN: admin },
+    );
     expect(created.code).toBe(0);
     const secret = created.stdout.trim();
     expect(secret).toMatch(/^ptk_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
@@ -45,7 +51,11 @@ describe('ptune tokens', () => {
     const listed = await ptune(['tokens', 'list', '--namespace', 'team-a', '--json', ...server], { PTUNE_TOKEN: admin });
     // --json is protobuf's JSON mapping of the RPC's response (ListTokensResponse), as for every command
     const { tokens } = JSON.parse(listed.stdout) as { tokens: { id: string; role: string; description: string; createdBy: string }[] };
-    expect(tokens.find((t) => t.id === secret.slice(4, 16))).toMatchObject({ role: 'TOKEN_ROLE_READER', description: 'dashboards', createdBy: expect.any(String) });
+    expect(tokens.find((t) => t.id === secret.slice(4, 16))).toMatchObject({
+      role: 'TOKEN_ROLE_READER',
+      description: 'dashboards',
+      createdBy: expect.any(String),
+    });
     expect(listed.stdout).not.toContain(secret.slice(17));
 
     expect((await ptune(['tokens', 'revoke', secret.slice(4, 16), ...server], { PTUNE_TOKEN: admin })).stdout).toMatch(/^revoked /);
@@ -69,7 +79,9 @@ describe('ptune tokens', () => {
       expect(created.code).toBe(0);
       expect(created.stdout.trim()).toMatch(/^ptk_/);
       const audit = await ptune(['audit', '--namespace', '*', '--data-dir', dir, '--json']);
-      expect(JSON.parse(audit.stdout).events).toEqual([expect.objectContaining({ actor: 'local', action: 'token.create', target: created.stdout.trim().slice(4, 16) })]);
+      expect(JSON.parse(audit.stdout).events).toEqual([
+        expect.objectContaining({ actor: 'local', action: 'token.create', target: created.stdout.trim().slice(4, 16) }),
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -86,15 +98,23 @@ describe('ptune tokens', () => {
       for (const bad of ['dev-only-worker-token', `${token}x`, `ptk_ABCDEFGHIJKL_${token.slice(17)}`]) {
         const malformed = await ptune(worker, { WORKER_TOKEN: bad });
         expect(malformed.code, bad).not.toBe(0);
-        expect(malformed.stderr, bad).toMatch(/INVALID_ARGUMENT: --from-env WORKER_TOKEN: not a well-formed token \(expected ptk_<12 characters a-z0-9>_<43 characters base64url>/);
+        expect(malformed.stderr, bad).toMatch(
+          /INVALID_ARGUMENT: --from-env WORKER_TOKEN: not a well-formed token \(expected ptk_<12 characters a-z0-9>_<43 characters base64url>/,
+        );
         expect(malformed.stderr, bad).not.toContain(bad);
       }
-      const notWorkerNamespace = await ptune(['tokens', 'create', '--namespace', 'team-a', '--role', 'worker', '--from-env', 'WORKER_TOKEN', '--data-dir', dir], { WORKER_TOKEN: token });
+      const notWorkerNamespace = await ptune(
+        ['tokens', 'create', '--namespace', 'team-a', '--role', 'worker', '--from-env', 'WORKER_TOKEN', '--data-dir', dir],
+        { WORKER_TOKEN: token },
+      );
       expect(notWorkerNamespace.stderr).toMatch(/INVALID_ARGUMENT: role: worker tokens .*namespace must be "\*"/);
 
       const first = await ptune([...worker, '--json'], { WORKER_TOKEN: `${token}\n` });
       expect(first.code, first.stderr).toBe(0);
-      expect(JSON.parse(first.stdout)).toMatchObject({ token: { id: token.slice(4, 16), role: 'TOKEN_ROLE_WORKER', namespace: '*', createdBy: 'local' }, created: true });
+      expect(JSON.parse(first.stdout)).toMatchObject({
+        token: { id: token.slice(4, 16), role: 'TOKEN_ROLE_WORKER', namespace: '*', createdBy: 'local' },
+        created: true,
+      });
       expect(first.stdout).not.toMatch(/"[a-z]+_[a-z_]+":/); // lowerCamelCase keys only (was snake_case)
       expect(first.stdout).not.toContain(token.slice(17));
       const again = await ptune(worker, { WORKER_TOKEN: token });
@@ -104,13 +124,20 @@ describe('ptune tokens', () => {
       const sameIdOtherSecret = `${token.slice(0, 17)}${newToken().secret}`;
       const conflict = await ptune(worker, { WORKER_TOKEN: sameIdOtherSecret });
       expect(conflict.code).not.toBe(0);
-      expect(conflict.stderr).toMatch(new RegExp(`ALREADY_EXISTS: --from-env WORKER_TOKEN: token ${token.slice(4, 16)} already exists with a different secret`));
-      const otherRole = await ptune(['tokens', 'create', '--namespace', '*', '--role', 'admin', '--from-env', 'WORKER_TOKEN', '--data-dir', dir], { WORKER_TOKEN: token });
+      expect(conflict.stderr).toMatch(
+        new RegExp(`ALREADY_EXISTS: --from-env WORKER_TOKEN: token ${token.slice(4, 16)} already exists with a different secret`),
+      );
+      const otherRole = await ptune(
+        ['tokens', 'create', '--namespace', '*', '--role', 'admin', '--from-env', 'WORKER_TOKEN', '--data-dir', dir],
+        { WORKER_TOKEN: token },
+      );
       expect(otherRole.stderr).toMatch(/ALREADY_EXISTS: .* already exists as role worker in namespace "\*"/);
 
       const listed = JSON.parse((await ptune(['tokens', 'list', '--data-dir', dir, '--json'])).stdout) as { tokens: { id: string }[] };
       expect(listed.tokens.map((t) => t.id)).toEqual([token.slice(4, 16)]);
-      const audit = JSON.parse((await ptune(['audit', '--namespace', '*', '--data-dir', dir, '--json'])).stdout) as { events: { action: string }[] };
+      const audit = JSON.parse((await ptune(['audit', '--namespace', '*', '--data-dir', dir, '--json'])).stdout) as {
+        events: { action: string }[];
+      };
       expect(audit.events.map((e) => e.action)).toEqual(['token.create']);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -118,7 +145,10 @@ describe('ptune tokens', () => {
   }, 300_000);
 
   it('refuses --from-env through a server (a server mints its own secrets)', async () => {
-    const run = await ptune(['tokens', 'create', '--namespace', '*', '--role', 'worker', '--from-env', 'WORKER_TOKEN', '--server', env.server.address], { PTUNE_TOKEN: admin, WORKER_TOKEN: newToken().text });
+    const run = await ptune(
+      ['tokens', 'create', '--namespace', '*', '--role', 'worker', '--from-env', 'WORKER_TOKEN', '--server', env.server.address],
+      { PTUNE_TOKEN: admin, WORKER_TOKEN: newToken().text },
+    );
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/--from-env works only directly on the database \(--database-url or --data-dir\)/);
   }, 60_000);

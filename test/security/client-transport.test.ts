@@ -26,7 +26,29 @@ function hasOpenssl(): boolean {
 function selfSigned(directory: string, name: string): { cert: string; key: string } {
   const cert = path.join(directory, `${name}.crt`);
   const key = path.join(directory, `${name}.key`);
-  execFileSync('openssl', ['req', '-x509', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
@@ -68,14 +90,32 @@ describe.skipIf(!hasOpenssl())('CLI connection settings against a token + mutual
   };
 
   it('uses the token and TLS files of the config file', async () => {
-    const config = writeConfig('ok.yaml', `token: ${token}\ntls:\n  ca: ${serverPair.cert}\n  cert: ${clientPair.cert}\n  key: ${clientPair.key}\n`);
+    const config = writeConfig(
+      'ok.yaml',
+      `token: ${token}\ntls:\n  ca: ${serverPair.cert}\n  cert: ${clientPair.cert}\n  key: ${clientPair.key}\n`,
+    );
     expect(await listModels({ PTUNE_CONFIG: config })).toBe('OK');
   });
 
   it('lets PTUNE_TOKEN and PTUNE_TLS_* override the file', async () => {
     const config = writeConfig('stale.yaml', `token: ptk_${'x'.repeat(12)}_${'y'.repeat(43)}\n`);
-    expect(await listModels({ PTUNE_CONFIG: config, PTUNE_TLS_CA: serverPair.cert, PTUNE_TLS_CLIENT_CERT: clientPair.cert, PTUNE_TLS_CLIENT_KEY: clientPair.key })).toBe('UNAUTHENTICATED');
-    expect(await listModels({ PTUNE_CONFIG: config, PTUNE_TOKEN: token, PTUNE_TLS_CA: serverPair.cert, PTUNE_TLS_CLIENT_CERT: clientPair.cert, PTUNE_TLS_CLIENT_KEY: clientPair.key })).toBe('OK');
+    expect(
+      await listModels({
+        PTUNE_CONFIG: config,
+        PTUNE_TLS_CA: serverPair.cert,
+        PTUNE_TLS_CLIENT_CERT: clientPair.cert,
+        PTUNE_TLS_CLIENT_KEY: clientPair.key,
+      }),
+    ).toBe('UNAUTHENTICATED');
+    expect(
+      await listModels({
+        PTUNE_CONFIG: config,
+        PTUNE_TOKEN: token,
+        PTUNE_TLS_CA: serverPair.cert,
+        PTUNE_TLS_CLIENT_CERT: clientPair.cert,
+        PTUNE_TLS_CLIENT_KEY: clientPair.key,
+      }),
+    ).toBe('OK');
   });
 
   it('is refused without a token, and without a client certificate', async () => {
@@ -87,8 +127,12 @@ describe.skipIf(!hasOpenssl())('CLI connection settings against a token + mutual
   });
 
   it('names the config file and the problem when it is malformed', () => {
-    expect(() => clientOptionsFromEnv({ PTUNE_CONFIG: writeConfig('bad.yaml', 'token: [1, 2]\n') })).toThrow(/bad\.yaml: "token" must be a string/);
-    expect(() => clientOptionsFromEnv({ PTUNE_CONFIG: writeConfig('typo.yaml', 'tokn: x\n') })).toThrow(/typo\.yaml: unknown key\(s\) tokn/);
+    expect(() => clientOptionsFromEnv({ PTUNE_CONFIG: writeConfig('bad.yaml', 'token: [1, 2]\n') })).toThrow(
+      /bad\.yaml: "token" must be a string/,
+    );
+    expect(() => clientOptionsFromEnv({ PTUNE_CONFIG: writeConfig('typo.yaml', 'tokn: x\n') })).toThrow(
+      /typo\.yaml: unknown key\(s\) tokn/,
+    );
     expect(() => clientOptionsFromEnv({ PTUNE_CONFIG: path.join(dir, 'missing.yaml') })).toThrow(/missing\.yaml/);
   });
 });

@@ -62,7 +62,8 @@ describe('two authorization headers on one call', () => {
     const alpha = await env.token('alpha', 'admin');
     const beta = await env.token('beta', 'admin');
     const path = '/ptune.v1.PromptRegistryService/CreateTask';
-    const request = (namespace: string) => toBinary(CreateTaskRequestSchema, create(CreateTaskRequestSchema, { task: { namespace, name: 'twice' } }));
+    const request = (namespace: string) =>
+      toBinary(CreateTaskRequestSchema, create(CreateTaskRequestSchema, { task: { namespace, name: 'twice' } }));
     await sendWithTwoTokens(env.server.port, path, request('alpha'), alpha, beta);
     await sendWithTwoTokens(env.server.port, path, request('beta'), alpha, beta);
     const tasks = await env.prisma.task.findMany({ where: { name: 'twice' }, select: { namespace: true } });

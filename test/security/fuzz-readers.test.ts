@@ -23,35 +23,55 @@ function expectCleanRefusal(err: unknown, ownClasses: readonly (abstract new (..
   if (!(err instanceof Error)) throw new Error(`threw a non-Error: ${String(err)}`);
   const own = ownClasses.some((C) => err.constructor === C);
   if (!own) throw new Error(`threw ${err.constructor.name} (not the reader's own error): ${err.message}`);
-  if (!err.message.startsWith(prefix) || err.message.length < prefix.length + 10) throw new Error(`unclear message: ${JSON.stringify(err.message)}`);
+  if (!err.message.startsWith(prefix) || err.message.length < prefix.length + 10)
+    throw new Error(`unclear message: ${JSON.stringify(err.message)}`);
 }
 
 describe('safetensors reader under hostile input', () => {
-  const valid = writeSafetensors({ a: { dtype: 'F32', shape: [2, 3], data: new Float32Array(6).fill(0.5) }, b: { dtype: 'BF16', shape: [4], data: new Float32Array(4) } }, { k: 'v' });
+  const valid = writeSafetensors(
+    {
+      a: { dtype: 'F32', shape: [2, 3], data: new Float32Array(6).fill(0.5) },
+      b: { dtype: 'BF16', shape: [4], data: new Float32Array(4) },
+    },
+    { k: 'v' },
+  );
   const headerJson = fc.oneof(
     fc.json(),
-    fc.dictionary(
-      fc.oneof(fc.string({ maxLength: 8 }), fc.constant('__metadata__')),
-      fc.oneof(
-        fc.record({
-          dtype: fc.oneof(fc.constantFrom('F32', 'F16', 'BF16', 'I64', 'U8', 'BOOL', 'F8_E4M3'), fc.string({ maxLength: 4 })),
-          shape: fc.array(fc.oneof(fc.nat(16), fc.integer(), fc.double(), fc.constant(2 ** 53)), { maxLength: 4 }),
-          data_offsets: fc.array(fc.oneof(fc.nat(64), fc.integer(), fc.constant(-1), fc.constant(Number.MAX_SAFE_INTEGER)), { maxLength: 3 }),
-        }, { requiredKeys: [] }),
-        fc.jsonValue(),
-      ),
-      { maxKeys: 4 },
-    ).map((o) => JSON.stringify(o)),
+    fc
+      .dictionary(
+        fc.oneof(fc.string({ maxLength: 8 }), fc.constant('__metadata__')),
+        fc.oneof(
+          fc.record(
+            {
+              dtype: fc.oneof(fc.constantFrom('F32', 'F16', 'BF16', 'I64', 'U8', 'BOOL', 'F8_E4M3'), fc.string({ maxLength: 4 })),
+              shape: fc.array(fc.oneof(fc.nat(16), fc.integer(), fc.double(), fc.constant(2 ** 53)), { maxLength: 4 }),
+              data_offsets: fc.array(fc.oneof(fc.nat(64), fc.integer(), fc.constant(-1), fc.constant(Number.MAX_SAFE_INTEGER)), {
+                maxLength: 3,
+              }),
+            },
+            { requiredKeys: [] },
+          ),
+          fc.jsonValue(),
+        ),
+        { maxKeys: 4 },
+      )
+      .map((o) => JSON.stringify(o)),
   );
-  const structured = fc.tuple(headerJson, fc.uint8Array({ maxLength: 96 }), fc.oneof(fc.constant(0), fc.integer({ min: -8, max: 8 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }))).map(([json, data, skew]) => {
-    const header = new TextEncoder().encode(json);
-    const out = new Uint8Array(8 + header.length + data.length);
-    const length = typeof skew === 'bigint' ? skew : BigInt(Math.max(0, header.length + skew));
-    new DataView(out.buffer).setBigUint64(0, length, true);
-    out.set(header, 8);
-    out.set(data, 8 + header.length);
-    return out;
-  });
+  const structured = fc
+    .tuple(
+      headerJson,
+      fc.uint8Array({ maxLength: 96 }),
+      fc.oneof(fc.constant(0), fc.integer({ min: -8, max: 8 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+    )
+    .map(([json, data, skew]) => {
+      const header = new TextEncoder().encode(json);
+      const out = new Uint8Array(8 + header.length + data.length);
+      const length = typeof skew === 'bigint' ? skew : BigInt(Math.max(0, header.length + skew));
+      new DataView(out.buffer).setBigUint64(0, length, true);
+      out.set(header, 8);
+      out.set(data, 8 + header.length);
+      return out;
+    });
   const input = fc.oneof(fc.uint8Array({ maxLength: 256 }), structured, mutated(valid));
 
   it(`refuses or accepts ${RUNS} generated files, never crashing, with a clear error`, () => {
@@ -91,15 +111,30 @@ describe('GGUF reader under hostile input', () => {
     return concat([u64(declared ?? BigInt(b.length)), b]);
   };
   const count = fc.oneof(fc.bigInt({ min: 0n, max: 4n }), fc.constant(2n ** 63n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }));
-  const kv = fc.tuple(fc.string({ maxLength: 12 }), fc.oneof(fc.nat(13), fc.nat()), count, fc.uint8Array({ maxLength: 24 })).map(([key, type, n, payload]) =>
-    concat([gstring(key), u32(type), type === 9 ? concat([u32(8), u64(n)]) : new Uint8Array(), payload]),
-  );
-  const tensorInfo = fc.tuple(fc.string({ maxLength: 8 }), fc.oneof(fc.nat(5), fc.nat()), fc.array(count, { maxLength: 5 }), fc.oneof(fc.nat(32), fc.nat()), count).map(([name, nDims, dims, type, offset]) =>
-    concat([gstring(name), u32(nDims), ...dims.map(u64), u32(type), u64(offset)]),
-  );
+  const kv = fc
+    .tuple(fc.string({ maxLength: 12 }), fc.oneof(fc.nat(13), fc.nat()), count, fc.uint8Array({ maxLength: 24 }))
+    .map(([key, type, n, payload]) => concat([gstring(key), u32(type), type === 9 ? concat([u32(8), u64(n)]) : new Uint8Array(), payload]));
+  const tensorInfo = fc
+    .tuple(
+      fc.string({ maxLength: 8 }),
+      fc.oneof(fc.nat(5), fc.nat()),
+      fc.array(count, { maxLength: 5 }),
+      fc.oneof(fc.nat(32), fc.nat()),
+      count,
+    )
+    .map(([name, nDims, dims, type, offset]) => concat([gstring(name), u32(nDims), ...dims.map(u64), u32(type), u64(offset)]));
   const header = fc
-    .tuple(fc.constantFrom(2, 3, 1, 4, 0xffffffff), count, count, fc.array(kv, { maxLength: 4 }), fc.array(tensorInfo, { maxLength: 3 }), fc.uint8Array({ maxLength: 64 }))
-    .map(([version, tensors, kvs, kvBytes, infoBytes, tail]) => concat([new TextEncoder().encode('GGUF'), u32(version), u64(tensors), u64(kvs), ...kvBytes, ...infoBytes, tail]));
+    .tuple(
+      fc.constantFrom(2, 3, 1, 4, 0xffffffff),
+      count,
+      count,
+      fc.array(kv, { maxLength: 4 }),
+      fc.array(tensorInfo, { maxLength: 3 }),
+      fc.uint8Array({ maxLength: 64 }),
+    )
+    .map(([version, tensors, kvs, kvBytes, infoBytes, tail]) =>
+      concat([new TextEncoder().encode('GGUF'), u32(version), u64(tensors), u64(kvs), ...kvBytes, ...infoBytes, tail]),
+    );
 
   it(`parses or refuses ${RUNS} generated headers with GgufFormatError`, () => {
     const verdicts: Verdicts = { accepted: 0, refused: 0 };
@@ -149,10 +184,30 @@ describe('JSONL dataset reader under hostile input', () => {
   const line = fc.oneof(
     fc.string({ maxLength: 40, unit: 'grapheme' }),
     fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
-    fc.record({ input: fc.oneof(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 1 })), output: fc.oneof(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-    fc.constantFrom('', '   ', '\uFEFF{"input":"a","output":"b"}', '{"input":"a","output":"b"}\r', '{"input":"a","output":""}', '[]', 'null', '{"input":"a"'),
+    fc
+      .record(
+        {
+          input: fc.oneof(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 1 })),
+          output: fc.oneof(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 1 })),
+        },
+        { requiredKeys: [] },
+      )
+      .map((v) => JSON.stringify(v)),
+    fc.constantFrom(
+      '',
+      '   ',
+      '\uFEFF{"input":"a","output":"b"}',
+      '{"input":"a","output":"b"}\r',
+      '{"input":"a","output":""}',
+      '[]',
+      'null',
+      '{"input":"a"',
+    ),
   );
-  const text = fc.oneof(fc.string({ maxLength: 200, unit: 'binary' }), fc.array(line, { maxLength: 12 }).map((lines) => lines.join('\n')));
+  const text = fc.oneof(
+    fc.string({ maxLength: 200, unit: 'binary' }),
+    fc.array(line, { maxLength: 12 }).map((lines) => lines.join('\n')),
+  );
 
   it(`accepts or refuses ${RUNS} generated files with DataError naming every bad line`, () => {
     const verdicts: Verdicts = { accepted: 0, refused: 0 };
@@ -166,7 +221,8 @@ describe('JSONL dataset reader under hostile input', () => {
         } catch (err) {
           expectCleanRefusal(err, [DataError], `${SOURCE}: `);
           const problems = (err as DataError).problems;
-          if (problems.length === 0 || !problems.every((p) => /^fuzz-input(:\d+)?: ./.test(p))) throw new Error(`problems without a line: ${JSON.stringify(problems)}`, { cause: err });
+          if (problems.length === 0 || !problems.every((p) => /^fuzz-input(:\d+)?: ./.test(p)))
+            throw new Error(`problems without a line: ${JSON.stringify(problems)}`, { cause: err });
           verdicts.refused++;
         }
       }),

@@ -39,24 +39,77 @@ function decodeOrUndefined<D extends DescMessage>(schema: D, bytes: Uint8Array) 
 }
 
 describe('TrainPrompt validation (coordinator normalizeRequest)', () => {
-  const name = fc.oneof(fc.constantFrom('ns', 'task-1', 'a_b', '', 'UPPER', 'x'.repeat(64), '../etc', 'ns/x'), fc.string({ maxLength: 10 }));
+  const name = fc.oneof(
+    fc.constantFrom('ns', 'task-1', 'a_b', '', 'UPPER', 'x'.repeat(64), '../etc', 'ns/x'),
+    fc.string({ maxLength: 10 }),
+  );
   const number = fc.oneof(fc.nat(600), fc.constantFrom(0, 1, 512, 513, 4294967295), fc.nat());
   const double = fc.oneof(fc.double(), fc.constantFrom(0, -1, 0.03, 10, 10.0001, Number.NaN, Number.POSITIVE_INFINITY));
   const dataset = fc.oneof(
     fc.constant(undefined),
-    fc.record({ source: fc.oneof(fc.record({ case: fc.constant('sha256' as const), value: fc.oneof(fc.string({ maxLength: 70 }), fc.constant('a'.repeat(64))) }), fc.record({ case: fc.constant('blobKey' as const), value: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('dataset/../../etc/passwd', `dataset/${'b'.repeat(64)}`)) })) }),
+    fc.record({
+      source: fc.oneof(
+        fc.record({ case: fc.constant('sha256' as const), value: fc.oneof(fc.string({ maxLength: 70 }), fc.constant('a'.repeat(64))) }),
+        fc.record({
+          case: fc.constant('blobKey' as const),
+          value: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('dataset/../../etc/passwd', `dataset/${'b'.repeat(64)}`)),
+        }),
+      ),
+    }),
   );
   /** Mostly the valid value, sometimes a generated one: most requests are near-valid, a few are fully valid. */
-  const mostly = <T,>(valid: T, other: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ weight: 5, arbitrary: fc.constant(valid) }, { weight: 1, arbitrary: other });
-  const validTask = { task: { namespace: 'ns', name: 'task' }, train: { source: { case: 'sha256' as const, value: 'a'.repeat(64) } }, eval: { source: { case: 'sha256' as const, value: 'b'.repeat(64) } } };
+  const mostly = <T>(valid: T, other: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+    fc.oneof({ weight: 5, arbitrary: fc.constant(valid) }, { weight: 1, arbitrary: other });
+  const validTask = {
+    task: { namespace: 'ns', name: 'task' },
+    train: { source: { case: 'sha256' as const, value: 'a'.repeat(64) } },
+    eval: { source: { case: 'sha256' as const, value: 'b'.repeat(64) } },
+  };
   const structured = fc
     .record({
       baseModel: mostly('tiny', fc.oneof(fc.string({ maxLength: 8 }), fc.constant('   '))),
-      tasks: mostly([validTask], fc.array(fc.record({ task: fc.option(fc.record({ namespace: name, name }), { nil: undefined }), train: dataset, eval: dataset }), { maxLength: 3 })),
-      method: mostly({ method: 1, numVirtualTokens: 8 }, fc.record({ method: fc.nat(4), numVirtualTokens: number, init: fc.option(fc.record({ method: fc.nat(5), text: fc.string({ maxLength: 6 }) }), { nil: undefined }) })),
-      optimizer: mostly({ learningRate: 0.03, steps: 10, batchSize: 4 }, fc.record({ learningRate: double, steps: number, batchSize: number, warmupSteps: number, weightDecay: double, maxGradNorm: double, evalEverySteps: number, checkpointEverySteps: number })),
-      sweep: mostly(undefined, fc.record({ numVirtualTokens: fc.array(number, { maxLength: 12 }), learningRates: fc.array(double, { maxLength: 12 }), methods: fc.array(fc.nat(4), { maxLength: 3 }) })),
-      selection: mostly(undefined, fc.record({ name: fc.oneof(fc.constantFrom('eval_loss', 'eval_accuracy', ''), fc.string({ maxLength: 8 })), higherIsBetter: fc.boolean() })),
+      tasks: mostly(
+        [validTask],
+        fc.array(fc.record({ task: fc.option(fc.record({ namespace: name, name }), { nil: undefined }), train: dataset, eval: dataset }), {
+          maxLength: 3,
+        }),
+      ),
+      method: mostly(
+        { method: 1, numVirtualTokens: 8 },
+        fc.record({
+          method: fc.nat(4),
+          numVirtualTokens: number,
+          init: fc.option(fc.record({ method: fc.nat(5), text: fc.string({ maxLength: 6 }) }), { nil: undefined }),
+        }),
+      ),
+      optimizer: mostly(
+        { learningRate: 0.03, steps: 10, batchSize: 4 },
+        fc.record({
+          learningRate: double,
+          steps: number,
+          batchSize: number,
+          warmupSteps: number,
+          weightDecay: double,
+          maxGradNorm: double,
+          evalEverySteps: number,
+          checkpointEverySteps: number,
+        }),
+      ),
+      sweep: mostly(
+        undefined,
+        fc.record({
+          numVirtualTokens: fc.array(number, { maxLength: 12 }),
+          learningRates: fc.array(double, { maxLength: 12 }),
+          methods: fc.array(fc.nat(4), { maxLength: 3 }),
+        }),
+      ),
+      selection: mostly(
+        undefined,
+        fc.record({
+          name: fc.oneof(fc.constantFrom('eval_loss', 'eval_accuracy', ''), fc.string({ maxLength: 8 })),
+          higherIsBetter: fc.boolean(),
+        }),
+      ),
       alias: mostly('', name),
       idempotencyKey: mostly('', fc.string({ maxLength: 300 })),
       maxAttempts: mostly(0, number),
@@ -76,9 +129,11 @@ describe('TrainPrompt validation (coordinator normalizeRequest)', () => {
           normalizeRequest(request, DEFAULT_LIMITS);
           verdicts.accepted++;
         } catch (err) {
-          if (!(err instanceof RpcError) || err.code !== status.INVALID_ARGUMENT) throw new Error(`threw ${(err as Error)?.constructor?.name}: ${String(err)}`, { cause: err });
+          if (!(err instanceof RpcError) || err.code !== status.INVALID_ARGUMENT)
+            throw new Error(`threw ${(err as Error)?.constructor?.name}: ${String(err)}`, { cause: err });
           const field = err.details.field ?? '';
-          if (field === '' || !err.message.startsWith(`${field}: `) || err.message.length < field.length + 7) throw new Error(`unclear refusal: ${err.message}`, { cause: err });
+          if (field === '' || !err.message.startsWith(`${field}: `) || err.message.length < field.length + 7)
+            throw new Error(`unclear refusal: ${err.message}`, { cause: err });
           verdicts.refused++;
         }
       }),
@@ -113,7 +168,16 @@ describe('registry upload validation', () => {
       fc.json().map((text) => new TextEncoder().encode(text)),
       fc.uint8Array({ maxLength: 64 }),
       fc
-        .record({ peft_type: fc.oneof(fc.constantFrom('PROMPT_TUNING', 'P_TUNING', 'PREFIX_TUNING', 'LORA'), fc.jsonValue()), num_virtual_tokens: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()), num_transformer_submodules: fc.oneof(fc.constant(1), fc.jsonValue()), prompt_tuning_init: fc.oneof(fc.constantFrom('TEXT', 'RANDOM'), fc.jsonValue()), prompt_tuning_init_text: fc.jsonValue() }, { requiredKeys: [] })
+        .record(
+          {
+            peft_type: fc.oneof(fc.constantFrom('PROMPT_TUNING', 'P_TUNING', 'PREFIX_TUNING', 'LORA'), fc.jsonValue()),
+            num_virtual_tokens: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
+            num_transformer_submodules: fc.oneof(fc.constant(1), fc.jsonValue()),
+            prompt_tuning_init: fc.oneof(fc.constantFrom('TEXT', 'RANDOM'), fc.jsonValue()),
+            prompt_tuning_init_text: fc.jsonValue(),
+          },
+          { requiredKeys: [] },
+        )
         .map((o) => new TextEncoder().encode(JSON.stringify(o))),
     );
     const verdicts: Verdicts = { accepted: 0, refused: 0 };
@@ -138,13 +202,19 @@ describe('registry upload validation', () => {
     const forged = fc.oneof(
       fc.string({ maxLength: 60 }),
       fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
-      fc.record({ s: fc.oneof(fc.constant('scope'), fc.jsonValue()), k: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 3 }), fc.jsonValue()) }).map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
+      fc
+        .record({
+          s: fc.oneof(fc.constant('scope'), fc.jsonValue()),
+          k: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 3 }), fc.jsonValue()),
+        })
+        .map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
     );
     fc.assert(
       fc.property(forged, (token) => {
         try {
           const key = decodePageToken(token, 'scope', stringKey(2));
-          if (key !== undefined && !(key.length === 2 && key.every((k) => typeof k === 'string'))) throw new Error(`accepted key ${JSON.stringify(key)}`);
+          if (key !== undefined && !(key.length === 2 && key.every((k) => typeof k === 'string')))
+            throw new Error(`accepted key ${JSON.stringify(key)}`);
         } catch (err) {
           expectInvalidArgument(err, 'page_token');
         }

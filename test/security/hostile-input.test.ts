@@ -25,7 +25,8 @@ const SERVICES: DescService[] = [PromptRegistryService, TrainingService, WorkerP
 /** Calls that wait for something (a lease, events) end at this deadline; DEADLINE_EXCEEDED is an answer. */
 const CALL_DEADLINE_MS = 3_000;
 /** What a client must never see: database, driver, runtime or grpc-js internals. */
-const SERVER_DETAIL = /prisma|P\d{4}\b|postgres|pglite|invalid byte sequence|syntax error|\bsql\b|ECONN|node_modules|\/work\/|\.ts:\d|\bat \w+ \(|Error deserializing|TypeError|RangeError|undefined|\[object/i;
+const SERVER_DETAIL =
+  /prisma|P\d{4}\b|postgres|pglite|invalid byte sequence|syntax error|\bsql\b|ECONN|node_modules|\/work\/|\.ts:\d|\bat \w+ \(|Error deserializing|TypeError|RangeError|undefined|\[object/i;
 
 interface Answer {
   readonly code: grpc.status;
@@ -40,7 +41,8 @@ function callRaw(channel: grpc.Client, method: DescMethod, frames: readonly Uint
   const options = { deadline: Date.now() + CALL_DEADLINE_MS };
   const identity = (bytes: Uint8Array): Buffer => Buffer.from(bytes);
   const decode = (bytes: Buffer) => fromBinary(method.output, bytes);
-  const settle = (error: grpc.ServiceError | null): Answer => (error === null ? { code: grpc.status.OK, message: '' } : { code: error.code, message: error.details });
+  const settle = (error: grpc.ServiceError | null): Answer =>
+    error === null ? { code: grpc.status.OK, message: '' } : { code: error.code, message: error.details };
   return new Promise((resolve) => {
     switch (method.methodKind) {
       case 'unary':
@@ -88,7 +90,10 @@ describe('hostile input against every RPC (generated from the descriptors)', () 
     const task = { namespace: 'hostile', name: 'target' };
     await registry.registerBaseModel(registerModelRequests('tiny', await tinyModelBytes()), root);
     await registry.createTask({ task }, root);
-    await registry.createPromptVersion({ spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(2, 32) } }, root);
+    await registry.createPromptVersion(
+      { spec: { task, baseModel: 'tiny' }, payload: { case: 'safetensors', value: promptBytes(2, 32) } },
+      root,
+    );
     await registry.setAlias({ task, alias: 'prod', version: 1 }, root);
     await createClient(TrainingService, env.transport).uploadDataset(uploadRequests(datasetBytes()), root);
   }, 120_000);

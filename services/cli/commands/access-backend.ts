@@ -4,7 +4,19 @@
  * bootstrap route: whoever can open the database is trusted, e.g. to create the first admin token).
  */
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { listAudit, listTokens, createToken, recordAudit, registerToken, revokeToken, TokenConflictError, TokenInputError, type AuditRecord, type Role, type TokenRecord } from '../../auth/index.js';
+import {
+  listAudit,
+  listTokens,
+  createToken,
+  recordAudit,
+  registerToken,
+  revokeToken,
+  TokenConflictError,
+  TokenInputError,
+  type AuditRecord,
+  type Role,
+  type TokenRecord,
+} from '../../auth/index.js';
 import { TokenRole, type ApiToken } from '../../gen/ptune/v1/access_pb.js';
 import type { PrismaClient } from '../../storage/index.js';
 import type { AccessClient } from '../../client/index.js';
@@ -19,7 +31,13 @@ export interface AccessTarget {
 export interface AccessBackend {
   createToken(namespace: string, role: Role, description: string): Promise<{ token: TokenRecord; text: string }>;
   /** Stores a token generated elsewhere; `source` names where its text came from, for errors. */
-  registerToken(text: string, source: string, namespace: string, role: Role, description: string): Promise<{ token: TokenRecord; created: boolean }>;
+  registerToken(
+    text: string,
+    source: string,
+    namespace: string,
+    role: Role,
+    description: string,
+  ): Promise<{ token: TokenRecord; created: boolean }>;
   listTokens(namespace: string | undefined, includeRevoked: boolean): Promise<TokenRecord[]>;
   revokeToken(id: string): Promise<TokenRecord>;
   listAudit(namespace: string, limit: number): Promise<AuditRecord[]>;
@@ -30,7 +48,11 @@ export async function withAccessBackend<T>(target: AccessTarget, body: (backend:
   if (target.dataDir !== undefined || target.databaseUrl !== undefined) {
     // loaded here only: Prisma and PGlite cost most of a second, and the server route needs neither
     const { openDatabase } = await import('../../storage/index.js');
-    const database = await openDatabase({ url: target.databaseUrl, dataDir: target.dataDir, migrate: target.databaseUrl === undefined ? undefined : false });
+    const database = await openDatabase({
+      url: target.databaseUrl,
+      dataDir: target.dataDir,
+      migrate: target.databaseUrl === undefined ? undefined : false,
+    });
     try {
       return await body(databaseBackend(database.prisma));
     } catch (err) {
@@ -51,13 +73,25 @@ function databaseBackend(prisma: PrismaClient): AccessBackend {
   return {
     async createToken(namespace, role, description) {
       const created = await createToken(prisma, { namespace, role, description, createdBy: LOCAL_ACTOR });
-      await recordAudit(prisma, { actor: LOCAL_ACTOR, namespace, action: 'token.create', target: created.token.id, details: { role, via: 'database' } });
+      await recordAudit(prisma, {
+        actor: LOCAL_ACTOR,
+        namespace,
+        action: 'token.create',
+        target: created.token.id,
+        details: { role, via: 'database' },
+      });
       return created;
     },
     async registerToken(text, source, namespace, role, description) {
       const registered = await registerToken(prisma, { text, source, namespace, role, description, createdBy: LOCAL_ACTOR });
       if (registered.created) {
-        await recordAudit(prisma, { actor: LOCAL_ACTOR, namespace, action: 'token.create', target: registered.token.id, details: { role, via: 'database', registered: true } });
+        await recordAudit(prisma, {
+          actor: LOCAL_ACTOR,
+          namespace,
+          action: 'token.create',
+          target: registered.token.id,
+          details: { role, via: 'database', registered: true },
+        });
       }
       return registered;
     },
@@ -65,14 +99,25 @@ function databaseBackend(prisma: PrismaClient): AccessBackend {
     async revokeToken(id) {
       const token = await revokeToken(prisma, id);
       if (token === null) throw new Error(`NOT_FOUND: token ${JSON.stringify(id)} does not exist`);
-      await recordAudit(prisma, { actor: LOCAL_ACTOR, namespace: token.namespace, action: 'token.revoke', target: token.id, details: { via: 'database' } });
+      await recordAudit(prisma, {
+        actor: LOCAL_ACTOR,
+        namespace: token.namespace,
+        action: 'token.revoke',
+        target: token.id,
+        details: { via: 'database' },
+      });
       return token;
     },
     listAudit: async (namespace, limit) => (await listAudit(prisma, { namespace, limit })).events,
   };
 }
 
-const ROLE_OF: Record<Role, TokenRole> = { reader: TokenRole.READER, trainer: TokenRole.TRAINER, admin: TokenRole.ADMIN, worker: TokenRole.WORKER };
+const ROLE_OF: Record<Role, TokenRole> = {
+  reader: TokenRole.READER,
+  trainer: TokenRole.TRAINER,
+  admin: TokenRole.ADMIN,
+  worker: TokenRole.WORKER,
+};
 
 function serverBackend(client: AccessClient): AccessBackend {
   return {
@@ -81,7 +126,11 @@ function serverBackend(client: AccessClient): AccessBackend {
       return { token: fromWire(reply.token), text: reply.secret };
     },
     registerToken() {
-      return Promise.reject(new Error('--from-env works only directly on the database (--database-url or --data-dir): a server mints the secrets of the tokens it creates'));
+      return Promise.reject(
+        new Error(
+          '--from-env works only directly on the database (--database-url or --data-dir): a server mints the secrets of the tokens it creates',
+        ),
+      );
     },
     async listTokens(namespace, includeRevoked) {
       if (namespace === undefined) throw new Error('--namespace is required when talking to a server');
@@ -90,7 +139,16 @@ function serverBackend(client: AccessClient): AccessBackend {
     revokeToken: async (id) => fromWire((await client.revokeToken({ id })).token),
     async listAudit(namespace, limit) {
       const reply = await client.listAuditEvents({ namespace, pageSize: limit });
-      return reply.events.map((e) => ({ id: e.id, at: e.at ? timestampDate(e.at) : new Date(0), actor: e.actor, namespace: e.namespace, action: e.action, target: e.target, details: JSON.parse(e.detailsJson || '{}') as Record<string, unknown>, outcome: e.outcome === 'started' ? ('started' as const) : ('ok' as const) }));
+      return reply.events.map((e) => ({
+        id: e.id,
+        at: e.at ? timestampDate(e.at) : new Date(0),
+        actor: e.actor,
+        namespace: e.namespace,
+        action: e.action,
+        target: e.target,
+        details: JSON.parse(e.detailsJson || '{}') as Record<string, unknown>,
+        outcome: e.outcome === 'started' ? ('started' as const) : ('ok' as const),
+      }));
     },
   };
 }
@@ -99,5 +157,14 @@ function fromWire(token: ApiToken | undefined): TokenRecord {
   if (token === undefined) throw new Error('the server answered without a token');
   const role = (Object.keys(ROLE_OF) as Role[]).find((name) => ROLE_OF[name] === token.role) ?? 'reader';
   const date = (t: typeof token.createdAt): Date | null => (t === undefined ? null : timestampDate(t));
-  return { id: token.id, namespace: token.namespace, role, description: token.description, createdBy: token.createdBy, createdAt: date(token.createdAt) ?? new Date(0), revokedAt: date(token.revokedAt), lastUsedAt: date(token.lastUsedAt) };
+  return {
+    id: token.id,
+    namespace: token.namespace,
+    role,
+    description: token.description,
+    createdBy: token.createdBy,
+    createdAt: date(token.createdAt) ?? new Date(0),
+    revokedAt: date(token.revokedAt),
+    lastUsedAt: date(token.lastUsedAt),
+  };
 }

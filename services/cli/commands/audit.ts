@@ -15,8 +15,12 @@ export function registerAuditCommands(program: Command): void {
     .option('--database-url <url>', 'read this Postgres database directly instead of a server')
     .action(async (flags: AccessTarget & { namespace: string; limit: number; json?: boolean }) => {
       const events = await withAccessBackend(flags, (backend) => backend.listAudit(flags.namespace, flags.limit));
-      if (flags.json) return printJson(ListAuditEventsResponseSchema, create(ListAuditEventsResponseSchema, { events: events.map(auditEventToWire) }));
+      if (flags.json)
+        return printJson(ListAuditEventsResponseSchema, create(ListAuditEventsResponseSchema, { events: events.map(auditEventToWire) }));
       // "started" that stays so: the server stopped during the write, which may or may not have happened
-      printTable(['at', 'actor', 'action', 'target', 'outcome', 'details'], events.map((e) => [e.at.toISOString(), e.actor, e.action, e.target, e.outcome, JSON.stringify(e.details)]));
+      printTable(
+        ['at', 'actor', 'action', 'target', 'outcome', 'details'],
+        events.map((e) => [e.at.toISOString(), e.actor, e.action, e.target, e.outcome, JSON.stringify(e.details)]),
+      );
     });
 }

@@ -2,7 +2,15 @@
 import type { Command } from 'commander';
 import { databaseUrlFromEnv, DEFAULT_LIMITS, limitsFromEnv, type Limits } from '../../config/index.js';
 import { orchestrationGauges } from '../../coordinator/index.js';
-import { createLogger, createMetrics, DEFAULT_METRICS_PORT, logLevelFromEnv, onShutdownSignals, rpcMetricsObserver, startMetricsServer } from '../../observability/index.js';
+import {
+  createLogger,
+  createMetrics,
+  DEFAULT_METRICS_PORT,
+  logLevelFromEnv,
+  onShutdownSignals,
+  rpcMetricsObserver,
+  startMetricsServer,
+} from '../../observability/index.js';
 import { DEFAULT_PORT, startServer } from '../../server/index.js';
 import { allInOneModules } from './all-in-one.js';
 import { integerAtLeast } from './engine/options.js';
@@ -20,50 +28,63 @@ interface CoordinatorFlags extends SecurityFlags {
 export function registerCoordinatorCommands(program: Command): void {
   const command = program
     .command('coordinator')
-    .description('run the coordinator + registry for a cluster: Postgres from DATABASE_URL, blobs from S3_* (see README), workers connect with `ptune worker`')
+    .description(
+      'run the coordinator + registry for a cluster: Postgres from DATABASE_URL, blobs from S3_* (see README), workers connect with `ptune worker`',
+    )
     .option('--port <p>', 'gRPC port', integerAtLeast(0), DEFAULT_PORT)
     .option('--host <h>', 'interface to bind', '0.0.0.0')
     .option('--metrics-port <p>', 'serve Prometheus /metrics on this port (0 disables)', integerAtLeast(0), DEFAULT_METRICS_PORT)
     .option('--migrate', 'apply pending migrations first (otherwise run `ptune migrate`)')
     .option('--lease-ttl-seconds <s>', 'a lease not heartbeated for this long is requeued', integerAtLeast(2), 30)
-    .option('--max-trials-per-job <n>', `largest job (tasks × sweep points) accepted (overrides PTUNE_MAX_TRIALS_PER_JOB; default ${DEFAULT_LIMITS.maxTrialsPerJob})`, integerAtLeast(1));
-  addSecurityOptions(command, 'default; --no-auth is allowed on loopback only')
-    .action(async (flags: CoordinatorFlags) => {
-      const databaseUrl = databaseUrlFromEnv(process.env);
-      if (!databaseUrl) throw new Error('ptune coordinator needs DATABASE_URL (Postgres); for a single machine use `ptune serve`');
-      const logger = createLogger({ component: 'coordinator', level: logLevelFromEnv(process.env) });
-      const ttl = flags.leaseTtlSeconds * 1000;
-      const limits: Limits = { ...limitsFromEnv(process.env), ...(flags.maxTrialsPerJob === undefined ? {} : { maxTrialsPerJob: flags.maxTrialsPerJob }) };
-      const security = serverSecurity(flags, flags.host, authAlways, [], limits);
-      const metrics = createMetrics();
-      const server = await startServer({
-        tls: security.tls,
-        maxMessageBytes: security.limits.maxMessageBytes,
-        databaseUrl,
-        env: process.env,
-        migrate: flags.migrate ?? false,
-        port: flags.port,
-        host: flags.host,
-        logger,
-        hooks: { observe: rpcMetricsObserver(metrics) },
-        modules: security.secure(
-          allInOneModules({
-            onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
-            coordinator: { leaseTtlMs: ttl, heartbeatIntervalMs: Math.max(500, Math.floor(ttl / 6)), limits },
-            workers: { count: 0 },
-          }),
-        ),
-      });
-      metrics.collectOrchestrationState(orchestrationGauges(server.context.prisma));
-      metrics.collectChangeNotifications(() => server.context.promptChanges.live);
-      const metricsServer = flags.metricsPort === 0 ? undefined : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
-      process.stdout.write(`ptune coordinator serving on ${flags.host}:${server.port} (${security.tls ? 'TLS' : 'plaintext'}, authentication ${security.authenticate ? 'on' : 'OFF'}; metrics ${metricsServer ? `on :${metricsServer.port}/metrics` : 'off'})\n`);
-      onShutdownSignals(
-        async () => {
-          await metricsServer?.close();
-          await server.close();
-        },
-        { logger },
-      );
+    .option(
+      '--max-trials-per-job <n>',
+      `largest job (tasks × sweep points) accepted (overrides PTUNE_MAX_TRIALS_PER_JOB; default ${DEFAULT_LIMITS.maxTrialsPerJob})`,
+      integerAtLeast(1),
+    );
+  addSecurityOptions(command, 'default; --no-auth is allowed on loopback only').action(async (flags: CoordinatorFlags) => {
+    const databaseUrl = databaseUrlFromEnv(process.env);
+    if (!databaseUrl) throw new Error('ptune coordinator needs DATABASE_URL (Postgres); for a single machine use `ptune serve`');
+    const logger = createLogger({ component: 'coordinator', level: logLevelFromEnv(process.env) });
+    const ttl = flags.leaseTtlSeconds * 1000;
+    const limits: Limits = {
+      ...limitsFromEnv(process.env),
+      ...(flags.maxTrialsPerJob === undefined ? {} : { maxTrialsPerJob: flags.maxTrialsPerJob }),
+    };
+    const security = serverSecurity(flags, flags.host, authAlways, [], limits);
+    const metrics = createMetrics();
+    const server = await startServer({
+      tls: security.tls,
+      maxMessageBytes: security.limits.maxMessageBytes,
+      databaseUrl,
+      env: process.env,
+      migrate: flags.migrate ?? false,
+      port: flags.port,
+      host: flags.host,
+      logger,
+      hooks: { observe: rpcMetricsObserver(metrics) },
+      modules: security.secure(
+        allInOneModules({
+          onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
+          coordinator: { leaseTtlMs: ttl, heartbeatIntervalMs: Math.max(500, Math.floor(ttl / 6)), limits },
+          workers: { count: 0 },
+        }),
+      ),
     });
+    metrics.collectOrchestrationState(orchestrationGauges(server.context.prisma));
+    metrics.collectChangeNotifications(() => server.context.promptChanges.live);
+    const metricsServer =
+      flags.metricsPort === 0
+        ? undefined
+        : await startMetricsServer({ port: flags.metricsPort, host: flags.host, registry: metrics.registry });
+    process.stdout.write(
+      `ptune coordinator serving on ${flags.host}:${server.port} (${security.tls ? 'TLS' : 'plaintext'}, authentication ${security.authenticate ? 'on' : 'OFF'}; metrics ${metricsServer ? `on :${metricsServer.port}/metrics` : 'off'})\n`,
+    );
+    onShutdownSignals(
+      async () => {
+        await metricsServer?.close();
+        await server.close();
+      },
+      { logger },
+    );
+  });
 }

@@ -8,11 +8,14 @@ import { commandModules, modulesFor } from './index.js';
 const HEAVY = ['onnxruntime-node', '@prisma/client', '@aws-sdk/client-s3', '@electric-sql/pglite'];
 
 describe('command modules', () => {
-  it.each(commandModules.map((module, i) => [i, module] as const))('module %i adds exactly the commands it declares', async (_i, module) => {
-    const program = new Command('ptune');
-    (await module.load())(program);
-    expect(program.commands.map((c) => c.name()).sort()).toEqual([...module.commands].sort());
-  });
+  it.each(commandModules.map((module, i) => [i, module] as const))(
+    'module %i adds exactly the commands it declares',
+    async (_i, module) => {
+      const program = new Command('ptune');
+      (await module.load())(program);
+      expect(program.commands.map((c) => c.name()).sort()).toEqual([...module.commands].sort());
+    },
+  );
 
   it('a command line loads the modules of its command only; help and unknown commands load all', () => {
     expect(modulesFor('prompts').map((m) => m.commands)).toEqual([['models', 'prompts', 'alias']]);
@@ -30,9 +33,11 @@ describe('command modules', () => {
     expect(unknownLongOption(prompts, ['node', 'ptune', 'prompts', 'list', '--task', 'a/b', '--json', '--', '--anything'])).toBeUndefined();
   });
 
-  it.each(['prompts', 'alias', 'jobs', 'tokens', 'audit', 'train'])('ptune %s loads none of onnxruntime, Prisma, the AWS SDK or PGlite', (command) => {
-    // a fresh process records every module it resolves while building the program for this command
-    const script = `
+  it.each(['prompts', 'alias', 'jobs', 'tokens', 'audit', 'train'])(
+    'ptune %s loads none of onnxruntime, Prisma, the AWS SDK or PGlite',
+    (command) => {
+      // a fresh process records every module it resolves while building the program for this command
+      const script = `
       import { registerHooks } from 'node:module';
       const seen = new Set();
       registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.add(r.url); return r; } });
@@ -40,9 +45,14 @@ describe('command modules', () => {
       const { modulesFor } = await import('./services/cli/commands/index.ts');
       await buildProgram(modulesFor(${JSON.stringify(command)}));
       process.stdout.write(JSON.stringify([...seen]));`;
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('../../..', import.meta.url).pathname });
-    expect(run.status, run.stderr).toBe(0);
-    const loaded = (JSON.parse(run.stdout) as string[]).filter((url) => HEAVY.some((name) => url.includes(`/node_modules/${name}/`)));
-    expect(loaded).toEqual([]);
-  }, 60_000);
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        cwd: new URL('../../..', import.meta.url).pathname,
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const loaded = (JSON.parse(run.stdout) as string[]).filter((url) => HEAVY.some((name) => url.includes(`/node_modules/${name}/`)));
+      expect(loaded).toEqual([]);
+    },
+    60_000,
+  );
 });

@@ -45,11 +45,18 @@ export function registerJobsPlotCommand(program: Command): void {
       if (!(extension in RENDERERS)) throw new Error(`--out ${flags.out}: name a .png or .svg file`);
       const { job, series } = await withTraining(flags, (client) => jobLossSeries(client, jobId));
       const title = `job ${shortId(job.id)} (${jobStateName(job.state).toLowerCase()}): training loss per trial`;
-      const picture = RENDERERS[extension as keyof typeof RENDERERS](series, { title, logScale: flags.logScale, width: flags.width, height: flags.height });
+      const picture = RENDERERS[extension as keyof typeof RENDERERS](series, {
+        title,
+        logScale: flags.logScale,
+        width: flags.width,
+        height: flags.height,
+      });
       await writeFile(flags.out, picture);
       const steps = series.reduce((n, s) => n + s.points.length, 0);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ out: flags.out, job: job.id, state: jobStateName(job.state), series: series.map((s) => ({ label: s.label, points: s.points.length })) })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ out: flags.out, job: job.id, state: jobStateName(job.state), series: series.map((s) => ({ label: s.label, points: s.points.length })) })}\n`,
+        );
         return;
       }
       process.stdout.write(`wrote ${flags.out}: ${series.length} trial(s), ${steps} step losses\n`);

@@ -1,12 +1,21 @@
 /** `ptune jobs list|watch|cancel`, and the job views the training commands share. */
 import { toJson } from '@bufbuild/protobuf';
 import type { Command } from 'commander';
-import { JobEventSchema, JobState, ListJobsResponseSchema, CancelJobResponseSchema, TrialState, type Job, type JobEvent } from '../../gen/ptune/v1/training_pb.js';
+import {
+  JobEventSchema,
+  JobState,
+  ListJobsResponseSchema,
+  CancelJobResponseSchema,
+  TrialState,
+  type Job,
+  type JobEvent,
+} from '../../gen/ptune/v1/training_pb.js';
 import { jobEvents, type TrainingClient } from '../../client/index.js';
 import { sparkline } from './engine/sparkline.js';
 import { clientCommand, printJson, printTable, withClient, type ClientFlags } from './registry/client.js';
 
-export const withTraining = <T>(flags: ClientFlags, body: (client: TrainingClient) => Promise<T>): Promise<T> => withClient(flags, (c) => body(c.training));
+export const withTraining = <T>(flags: ClientFlags, body: (client: TrainingClient) => Promise<T>): Promise<T> =>
+  withClient(flags, (c) => body(c.training));
 
 export const jobStateName = (state: JobState): string => JobState[state] ?? String(state);
 export const trialStateName = (state: TrialState): string => TrialState[state] ?? String(state);
@@ -24,7 +33,9 @@ export function describeEvent(event: JobEvent): string {
     case 'step':
       return `${trial}step ${k.value.step} loss ${k.value.loss.toFixed(4)}`;
     case 'eval':
-      return `${trial}eval at step ${k.value.step}: ${Object.entries(k.value.metrics).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ')}`;
+      return `${trial}eval at step ${k.value.step}: ${Object.entries(k.value.metrics)
+        .map(([n, v]) => `${n} ${v.toFixed(4)}`)
+        .join(', ')}`;
     case 'checkpoint':
       return `${trial}checkpoint at step ${k.value.step}`;
     case 'registered':
@@ -93,13 +104,17 @@ export function registerJobsCommands(program: Command): void {
             series.push(event.kind.value.loss);
             losses.set(event.trialId, series);
             if (series.length % 10 !== 0) continue;
-            process.stdout.write(`#${event.sequence} trial ${shortId(event.trialId)} step ${event.kind.value.step} loss ${event.kind.value.loss.toFixed(4)} ${sparkline(series, 30)}\n`);
+            process.stdout.write(
+              `#${event.sequence} trial ${shortId(event.trialId)} step ${event.kind.value.step} loss ${event.kind.value.loss.toFixed(4)} ${sparkline(series, 30)}\n`,
+            );
             continue;
           }
           process.stdout.write(`#${event.sequence} ${describeEvent(event)}\n`);
         }
       });
-      if (!flags.json) for (const [trial, series] of losses) process.stdout.write(`trial ${shortId(trial)} loss ${sparkline(series, 40)} ${series.at(-1)?.toFixed(4)}\n`);
+      if (!flags.json)
+        for (const [trial, series] of losses)
+          process.stdout.write(`trial ${shortId(trial)} loss ${sparkline(series, 40)} ${series.at(-1)?.toFixed(4)}\n`);
     });
 
   clientCommand(jobs, 'cancel', 'cancel a queued or running job')

@@ -10,7 +10,10 @@ describe('describeRpcFailure', () => {
     const transport = createGrpcTransport('127.0.0.1:1');
     const failure = await createClient(PromptRegistryService, transport)
       .listBaseModels({}, { timeoutMs: 5000 })
-      .then(() => undefined, (err: unknown) => err as RpcError);
+      .then(
+        () => undefined,
+        (err: unknown) => err as RpcError,
+      );
     transport.close();
     expect(failure?.codeName).toBe('UNAVAILABLE');
     const line = describeRpcFailure(failure!, '127.0.0.1:1', ' (is `ptune serve` running at 127.0.0.1:1?)');
@@ -20,6 +23,8 @@ describe('describeRpcFailure', () => {
   it('keeps a server message as it is', () => {
     const err = new RpcError(grpc.status.UNAVAILABLE, 'the audit log cannot be written, so task.create was not run; retry later');
     expect(describeRpcFailure(err, 'h:1')).toBe('UNAVAILABLE: the audit log cannot be written, so task.create was not run; retry later');
-    expect(describeRpcFailure(new RpcError(grpc.status.NOT_FOUND, 'task a/b not found'), 'h:1', ' (hint)')).toBe('NOT_FOUND: task a/b not found (hint)');
+    expect(describeRpcFailure(new RpcError(grpc.status.NOT_FOUND, 'task a/b not found'), 'h:1', ' (hint)')).toBe(
+      'NOT_FOUND: task a/b not found (hint)',
+    );
   });
 });

@@ -33,7 +33,9 @@ export function quickstartRun(): QuickstartRun {
           if (result) process.stdout.write(`ptune is ready: serving on ${host}:${port} (Ctrl-C stops it)\n`);
         },
         (err: unknown) => {
-          process.stderr.write(`ptune: quick start failed: ${err instanceof Error ? err.message : String(err)}\n(the server keeps serving; Ctrl-C stops it)\n`);
+          process.stderr.write(
+            `ptune: quick start failed: ${err instanceof Error ? err.message : String(err)}\n(the server keeps serving; Ctrl-C stops it)\n`,
+          );
         },
       );
     },

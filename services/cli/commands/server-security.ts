@@ -41,8 +41,15 @@ export interface ServerSecurity {
  * `authByDefault(host)`: whether tokens are required when neither --auth nor --no-auth is given.
  * `limits`: what the guard enforces (default limitsFromEnv(process.env)); pass the same to the coordinator.
  */
-export function serverSecurity(flags: SecurityFlags, host: string, authByDefault: (host: string) => boolean, processTokens: readonly ProcessToken[] = [], limits: Limits = limitsFromEnv(process.env)): ServerSecurity {
-  const authenticate = flags.auth ?? (process.env.PTUNE_AUTH === 'off' ? false : process.env.PTUNE_AUTH === 'on' ? true : authByDefault(host));
+export function serverSecurity(
+  flags: SecurityFlags,
+  host: string,
+  authByDefault: (host: string) => boolean,
+  processTokens: readonly ProcessToken[] = [],
+  limits: Limits = limitsFromEnv(process.env),
+): ServerSecurity {
+  const authenticate =
+    flags.auth ?? (process.env.PTUNE_AUTH === 'off' ? false : process.env.PTUNE_AUTH === 'on' ? true : authByDefault(host));
   const files = tlsFilesFromEnv({ certFile: flags.tlsCert, keyFile: flags.tlsKey, clientCaFile: flags.tlsClientCa }, process.env);
   const tls = loadServerTls(files);
   return {
@@ -50,7 +57,11 @@ export function serverSecurity(flags: SecurityFlags, host: string, authByDefault
     tls,
     limits,
     secure: (modules) => withAccessControl(modules, { authenticate, host, limits, processTokens }),
-    inProcessConnection: { token: processTokens.find((t) => t.principal.role === 'worker')?.text, tls: tls && { caFile: files.certFile }, defaultTimeoutMs: limits.internalCallTimeoutMs },
+    inProcessConnection: {
+      token: processTokens.find((t) => t.principal.role === 'worker')?.text,
+      tls: tls && { caFile: files.certFile },
+      defaultTimeoutMs: limits.internalCallTimeoutMs,
+    },
   };
 }
 

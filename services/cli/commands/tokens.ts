@@ -2,7 +2,12 @@
 import { create, toJson } from '@bufbuild/protobuf';
 import type { Command } from 'commander';
 import { parseRole, tokenToWire, type Role } from '../../auth/index.js';
-import { ApiTokenSchema, CreateTokenResponseSchema, ListTokensResponseSchema, RevokeTokenResponseSchema } from '../../gen/ptune/v1/access_pb.js';
+import {
+  ApiTokenSchema,
+  CreateTokenResponseSchema,
+  ListTokensResponseSchema,
+  RevokeTokenResponseSchema,
+} from '../../gen/ptune/v1/access_pb.js';
 import { withAccessBackend, type AccessTarget } from './access-backend.js';
 import { clientCommand, printJson, printTable } from './registry/client.js';
 
@@ -31,14 +36,21 @@ export function registerTokensCommands(program: Command): void {
     .requiredOption('--namespace <ns>', 'namespace the token acts in ("*" = every namespace)')
     .requiredOption('--role <role>', 'reader | trainer | admin | worker (worker tokens need --namespace "*")', parseRole)
     .option('--description <text>', 'what the token is for', '')
-    .option('--from-env <var>', 'register the token held in this environment variable (ptk_<id>_<secret>) instead of minting one; with --database-url or --data-dir only; idempotent')
+    .option(
+      '--from-env <var>',
+      'register the token held in this environment variable (ptk_<id>_<secret>) instead of minting one; with --database-url or --data-dir only; idempotent',
+    )
     .action(async (flags: CreateFlags) => {
       if (flags.fromEnv !== undefined) return registerFromEnv(flags.fromEnv, flags);
-      const { token, text } = await withAccessBackend(flags, (backend) => backend.createToken(flags.namespace, flags.role, flags.description));
+      const { token, text } = await withAccessBackend(flags, (backend) =>
+        backend.createToken(flags.namespace, flags.role, flags.description),
+      );
       if (flags.json) printJson(CreateTokenResponseSchema, create(CreateTokenResponseSchema, { token: tokenToWire(token), secret: text }));
       else {
         process.stdout.write(`${text}\n`);
-        process.stderr.write(`token ${token.id} (${token.role} in ${token.namespace}); the secret above is shown only once: store it (PTUNE_TOKEN or the "token" key of the config file)\n`);
+        process.stderr.write(
+          `token ${token.id} (${token.role} in ${token.namespace}); the secret above is shown only once: store it (PTUNE_TOKEN or the "token" key of the config file)\n`,
+        );
       }
     });
 
@@ -48,7 +60,11 @@ export function registerTokensCommands(program: Command): void {
     .action(async (flags: TokenFlags & { namespace?: string; all?: boolean }) => {
       const list = await withAccessBackend(flags, (backend) => backend.listTokens(flags.namespace, flags.all === true));
       if (flags.json) printJson(ListTokensResponseSchema, create(ListTokensResponseSchema, { tokens: list.map(tokenToWire) }));
-      else printTable(['id', 'namespace', 'role', 'description', 'created', 'last used', 'revoked'], list.map((t) => [t.id, t.namespace, t.role, t.description, iso(t.createdAt), iso(t.lastUsedAt), iso(t.revokedAt)]));
+      else
+        printTable(
+          ['id', 'namespace', 'role', 'description', 'created', 'last used', 'revoked'],
+          list.map((t) => [t.id, t.namespace, t.role, t.description, iso(t.createdAt), iso(t.lastUsedAt), iso(t.revokedAt)]),
+        );
     });
 
   accessCommand(tokens, 'revoke', 'revoke a token: calls made with it fail from then on')
@@ -65,10 +81,18 @@ async function registerFromEnv(variable: string, flags: CreateFlags): Promise<vo
   const source = `--from-env ${variable}`;
   const text = process.env[variable];
   if (text === undefined || text.trim() === '') throw new Error(`${source}: the environment variable ${variable} is not set or empty`);
-  const { token, created } = await withAccessBackend(flags, (backend) => backend.registerToken(text, source, flags.namespace, flags.role, flags.description));
+  const { token, created } = await withAccessBackend(flags, (backend) =>
+    backend.registerToken(text, source, flags.namespace, flags.role, flags.description),
+  );
   // no RPC registers a token: the same shape as CreateTokenResponse, with `created` for the secret
-  if (flags.json) process.stdout.write(`${JSON.stringify({ token: toJson(ApiTokenSchema, create(ApiTokenSchema, tokenToWire(token))), created }, null, 2)}\n`);
-  else process.stdout.write(`${created ? 'registered' : 'already registered, unchanged:'} token ${token.id} (${token.role} in ${token.namespace})\n`);
+  if (flags.json)
+    process.stdout.write(
+      `${JSON.stringify({ token: toJson(ApiTokenSchema, create(ApiTokenSchema, tokenToWire(token))), created }, null, 2)}\n`,
+    );
+  else
+    process.stdout.write(
+      `${created ? 'registered' : 'already registered, unchanged:'} token ${token.id} (${token.role} in ${token.namespace})\n`,
+    );
 }
 
 const iso = (date: Date | null): string => date?.toISOString() ?? '';

@@ -11,7 +11,11 @@ import { RpcError, type ServiceClient } from '../../grpc/index.js';
 type RegistryClient = ServiceClient<typeof PromptRegistryService>;
 
 /** Refuses, naming the flag and file, a data file that cannot be read, then a base model that is not registered. */
-export async function checkTrainInputs(registry: RegistryClient, model: string, files: readonly { flag: string; path: string }[]): Promise<void> {
+export async function checkTrainInputs(
+  registry: RegistryClient,
+  model: string,
+  files: readonly { flag: string; path: string }[],
+): Promise<void> {
   for (const { flag, path } of files) {
     await access(path, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
       throw new Error(`${flag} ${path} cannot be read (${err.code ?? err.message})`);

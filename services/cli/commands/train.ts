@@ -41,7 +41,8 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 /** `--init` in the engine's spelling → the wire form; a prompt file (`from:`) has no wire form yet. */
 export function parseInit(spec: string): MessageInitShape<typeof PromptInitSchema> {
   const init = parsePromptInit(spec);
-  if (init.kind === 'from') throw new Error(`--init ${spec}: use random, sample-vocab or text:<words> (a prompt file cannot be sent to the server)`);
+  if (init.kind === 'from')
+    throw new Error(`--init ${spec}: use random, sample-vocab or text:<words> (a prompt file cannot be sent to the server)`);
   return { method: initFromEngine(init.kind), text: init.kind === 'text' ? init.text : '' };
 }
 
@@ -64,10 +65,20 @@ export function methodSettingsOf(
 
 /** "virtual_tokens=4,8;lr=0.01,0.03;init=random,sample-vocab" → Sweep. */
 export function parseSweep(text: string): MessageInitShape<typeof SweepSchema> {
-  const sweep = { numVirtualTokens: [] as number[], learningRates: [] as number[], inits: [] as MessageInitShape<typeof PromptInitSchema>[] };
-  for (const part of text.split(';').map((p) => p.trim()).filter((p) => p !== '')) {
+  const sweep = {
+    numVirtualTokens: [] as number[],
+    learningRates: [] as number[],
+    inits: [] as MessageInitShape<typeof PromptInitSchema>[],
+  };
+  for (const part of text
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const [key, list] = part.split('=', 2);
-    const values = (list ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+    const values = (list ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     if (values.length === 0) throw new Error(`--sweep "${part}": give key=value1,value2`);
     const numbers = (): number[] =>
       values.map((v) => {
@@ -86,9 +97,9 @@ export function parseSweep(text: string): MessageInitShape<typeof SweepSchema> {
 export function registerTrainCommands(program: Command): void {
   withOptions(
     clientCommand(program, 'train', 'train soft prompts on the server: one trial per task × sweep point, the best of each task registered')
-    .requiredOption('--model <name>', 'registered base model')
-    .requiredOption('--task <task>', 'task (namespace/name); repeat with --train/--eval for a multi-task job', collect, [])
-    .requiredOption('--train <file.jsonl>', 'training data of the task at the same position', collect, [])
+      .requiredOption('--model <name>', 'registered base model')
+      .requiredOption('--task <task>', 'task (namespace/name); repeat with --train/--eval for a multi-task job', collect, [])
+      .requiredOption('--train <file.jsonl>', 'training data of the task at the same position', collect, [])
       .requiredOption('--eval <file.jsonl>', 'evaluation data of the task at the same position', collect, []),
     methodOptions(),
   )
@@ -105,11 +116,17 @@ export function registerTrainCommands(program: Command): void {
     .option('--max-attempts <n>', 'attempts per trial', integerAtLeast(1))
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
     .option('--created-by <who>', 'identity recorded on the job', process.env.USER ?? '')
-    .option('--wait', 'follow the job with a progress bar per trial, then print the results; exit status 1 when the job ends FAILED or CANCELLED')
+    .option(
+      '--wait',
+      'follow the job with a progress bar per trial, then print the results; exit status 1 when the job ends FAILED or CANCELLED',
+    )
     .action(async (flags: TrainFlags) => {
-      if (flags.task.length === 0) throw new Error('give at least one --task with its --train and --eval files (examples: ptune train --help)');
+      if (flags.task.length === 0)
+        throw new Error('give at least one --task with its --train and --eval files (examples: ptune train --help)');
       if (flags.task.length !== flags.train.length || flags.task.length !== flags.eval.length) {
-        throw new Error(`give one --train and one --eval per --task (got ${flags.task.length} tasks, ${flags.train.length} train, ${flags.eval.length} eval)`);
+        throw new Error(
+          `give one --train and one --eval per --task (got ${flags.task.length} tasks, ${flags.train.length} train, ${flags.eval.length} eval)`,
+        );
       }
       const method = methodFromFlags(flags);
       const init = parseInit(flags.init ?? defaultInitFor(method));
@@ -167,12 +184,13 @@ export function registerTrainCommands(program: Command): void {
  */
 async function follow(client: TrainingClient, jobId: string, show: boolean): Promise<void> {
   const job = (await client.getJob({ jobId })).job!;
-  const bars = show && process.stdout.isTTY
-    ? new cliProgress.MultiBar(
-        { format: '{trial} {task} [{bar}] {value}/{total} loss {loss} {state}', hideCursor: true, clearOnComplete: false },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  const bars =
+    show && process.stdout.isTTY
+      ? new cliProgress.MultiBar(
+          { format: '{trial} {task} [{bar}] {value}/{total} loss {loss} {state}', hideCursor: true, clearOnComplete: false },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   const byTrial = new Map(
     job.trials.map((t) => [
       t.id,

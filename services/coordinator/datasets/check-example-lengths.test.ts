@@ -28,21 +28,38 @@ describe.skipIf(!vocabFixtures.available)('checkExampleLengths on chat datasets'
   it('renders messages lines with the GGUF chat template and names the line of a rejected conversation', async () => {
     const blobs = new LocalBlobStore(work);
     const modelKey = await put(blobs, 'model', await readFile(vocabFixtures.ggufPath('phi-3')));
-    const { tokenizer, chatTemplate } = await modelText(blobs, { fingerprint: modelKey.slice(-64), weightsFormat: 'gguf', weightsBlobKey: modelKey });
+    const { tokenizer, chatTemplate } = await modelText(blobs, {
+      fingerprint: modelKey.slice(-64),
+      weightsFormat: 'gguf',
+      weightsBlobKey: modelKey,
+    });
     expect(chatTemplate).toBeDefined();
     const line = (messages: unknown): string => JSON.stringify({ messages }) + '\n';
-    const good = line([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }]);
+    const good = line([
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello' },
+    ]);
     const check = { field: 'tasks[0].train', tokenizer, chatTemplate, contextLength: 4096, virtualTokens: 8 };
-    await expect(checkExampleLengths(blobs, { ...check, blobKey: await put(blobs, 'dataset', Buffer.from(good)) })).resolves.toBeUndefined();
+    await expect(
+      checkExampleLengths(blobs, { ...check, blobKey: await put(blobs, 'dataset', Buffer.from(good)) }),
+    ).resolves.toBeUndefined();
 
     const nemo = await readFile(new URL('../../engine/chat/fixtures/mistralai-Mistral-Nemo-Instruct-2407.jinja', import.meta.url), 'utf8');
     const strict = modelChatTemplate(nemo, tokenizer, 'nemo');
-    const bad = good + line([{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }, { role: 'assistant', content: 'c' }]);
+    const bad =
+      good +
+      line([
+        { role: 'user', content: 'a' },
+        { role: 'user', content: 'b' },
+        { role: 'assistant', content: 'c' },
+      ]);
     const badKey = await put(blobs, 'dataset', Buffer.from(bad));
     await expect(checkExampleLengths(blobs, { ...check, chatTemplate: strict, blobKey: badKey })).rejects.toThrow(
       /tasks\[0\]\.train \(dataset\/[0-9a-f]+\):2: the chat template \(nemo\) failed: After the optional system message, conversation roles must alternate/,
     );
-    await expect(checkExampleLengths(blobs, { ...check, chatTemplate: undefined, blobKey: badKey })).rejects.toThrow(/:1: a "messages" line, but the model has no chat template/);
+    await expect(checkExampleLengths(blobs, { ...check, chatTemplate: undefined, blobKey: badKey })).rejects.toThrow(
+      /:1: a "messages" line, but the model has no chat template/,
+    );
   });
 });
 if (!vocabFixtures.available) console.warn(`skipping the chat dataset check test: ${vocabFixtures.skipReason}`);

@@ -19,7 +19,13 @@ export async function checkExampleLengths(blobs: BlobStore, check: LengthCheck):
   const source = `${check.field} (${check.blobKey})`;
   try {
     const examples = parseDataset(await blobs.get(check.blobKey), source);
-    encodeExamples(check.tokenizer, examples, source, { contextLength: check.contextLength, virtualTokens: check.virtualTokens }, check.chatTemplate);
+    encodeExamples(
+      check.tokenizer,
+      examples,
+      source,
+      { contextLength: check.contextLength, virtualTokens: check.virtualTokens },
+      check.chatTemplate,
+    );
   } catch (err) {
     throw invalidArgument(check.field, (err as Error).message);
   }

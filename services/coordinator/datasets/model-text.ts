@@ -44,5 +44,8 @@ async function hfText(blobs: BlobStore, model: StoredModel): Promise<ModelText> 
   if (tokenizer === undefined) throw new Error(`base model ${model.fingerprint}: its tokenizer.json is not stored`);
   const config = await read('tokenizer_config.json');
   const source = `base model ${model.fingerprint.slice(0, 12)}`;
-  return hfModelText({ tokenizer: JSON.parse(tokenizer) as unknown, ...(config !== undefined ? { config: JSON.parse(config) as unknown } : {}), source }, await read('chat_template.jinja'));
+  return hfModelText(
+    { tokenizer: JSON.parse(tokenizer) as unknown, ...(config !== undefined ? { config: JSON.parse(config) as unknown } : {}), source },
+    await read('chat_template.jinja'),
+  );
 }

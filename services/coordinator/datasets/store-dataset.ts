@@ -26,5 +26,12 @@ export async function storeDataset(ctx: CoordinatorContext, bytes: Uint8Array, n
     VALUES (${sha256}, ${blobKey}, ${examples.length}, ${BigInt(bytes.length)}, ${createdBy})
     ON CONFLICT (sha256) DO UPDATE SET sha256 = EXCLUDED.sha256
     RETURNING created_at AS "createdAt", (xmax = 0) AS created`;
-  return { sha256, blobKey, exampleCount: examples.length, sizeBytes: bytes.length, createdAt: rows[0].createdAt, created: rows[0].created };
+  return {
+    sha256,
+    blobKey,
+    exampleCount: examples.length,
+    sizeBytes: bytes.length,
+    createdAt: rows[0].createdAt,
+    created: rows[0].created,
+  };
 }

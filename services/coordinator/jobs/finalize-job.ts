@@ -14,14 +14,22 @@ import { registerBestTrial } from './register-best-trial.js';
 import { decodeTrialPlan } from './trial-plan.js';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
-const REFUSALS = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.FAILED_PRECONDITION, grpc.status.ALREADY_EXISTS]);
+const REFUSALS = new Set([
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.NOT_FOUND,
+  grpc.status.FAILED_PRECONDITION,
+  grpc.status.ALREADY_EXISTS,
+]);
 
 export async function finalizeJob(ctx: CoordinatorContext, jobId: string): Promise<void> {
   // only what picking the best trial needs: a sweep can have a thousand trials
   const job = await ctx.prisma.job.findUnique({
     where: { id: jobId },
     include: {
-      trials: { select: { id: true, taskId: true, state: true, metrics: true, resultBlobKey: true, resultSha256: true }, orderBy: { ordinal: 'asc' } },
+      trials: {
+        select: { id: true, taskId: true, state: true, metrics: true, resultBlobKey: true, resultSha256: true },
+        orderBy: { ordinal: 'asc' },
+      },
       baseModel: true,
     },
   });

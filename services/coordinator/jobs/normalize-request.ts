@@ -16,7 +16,15 @@ import {
   type OptimizerSettings,
   type TrainPromptRequest,
 } from '../../gen/ptune/v1/training_pb.js';
-import { checkAliasName, checkTaskRef, formatTaskName, invalidArgument, methodFromProto, methodProtoNames, sweepSize } from '../../domain/index.js';
+import {
+  checkAliasName,
+  checkTaskRef,
+  formatTaskName,
+  invalidArgument,
+  methodFromProto,
+  methodProtoNames,
+  sweepSize,
+} from '../../domain/index.js';
 import type { CoordinatorLimits } from '../context.js';
 import { JOB_DEFAULTS, RANGES, SELECTION_METRICS } from './job-limits.js';
 
@@ -63,7 +71,10 @@ function checkInit(field: string, init: PromptInit | undefined, projectedPrefix:
       if (!init?.text.trim()) throw invalidArgument(`${field}.text`, 'TEXT init needs a non-empty text');
       return create(PromptInitSchema, { method, text: init.text });
     default:
-      throw invalidArgument(field, `init ${InitMethod[method] ?? method} is not supported by this server yet (use RANDOM, SAMPLE_VOCAB or TEXT)`);
+      throw invalidArgument(
+        field,
+        `init ${InitMethod[method] ?? method} is not supported by this server yet (use RANDOM, SAMPLE_VOCAB or TEXT)`,
+      );
   }
 }
 
@@ -102,7 +113,8 @@ function normalizeOptimizer(o: OptimizerSettings | undefined): OptimizerSettings
   const clip = o?.maxGradNorm ?? 0;
   if (!Number.isFinite(clip) || clip < 0) throw invalidArgument('optimizer.max_grad_norm', `${clip} must be >= 0 (0 disables clipping)`);
   const seed = o?.seed ?? 0n;
-  if (seed > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument('optimizer.seed', `${seed} is too large (max ${Number.MAX_SAFE_INTEGER})`);
+  if (seed > BigInt(Number.MAX_SAFE_INTEGER))
+    throw invalidArgument('optimizer.seed', `${seed} is too large (max ${Number.MAX_SAFE_INTEGER})`);
   return create(OptimizerSettingsSchema, {
     learningRate: lr,
     steps,
@@ -117,7 +129,10 @@ function normalizeOptimizer(o: OptimizerSettings | undefined): OptimizerSettings
 }
 
 /** The request with defaults filled in, or an INVALID_ARGUMENT RpcError. */
-export function normalizeRequest(request: TrainPromptRequest, limits: Pick<CoordinatorLimits, 'maxTrialsPerJob' | 'maxVirtualTokens'>): TrainPromptRequest {
+export function normalizeRequest(
+  request: TrainPromptRequest,
+  limits: Pick<CoordinatorLimits, 'maxTrialsPerJob' | 'maxVirtualTokens'>,
+): TrainPromptRequest {
   if (request.baseModel.trim() === '') throw invalidArgument('base_model', 'is required');
   if (request.tasks.length === 0) throw invalidArgument('tasks', 'give at least one task with train and eval data');
   const seen = new Set<string>();

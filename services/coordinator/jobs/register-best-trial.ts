@@ -35,7 +35,9 @@ function methodHyperparameters(m: MethodSettings): Record<string, string> {
     case TuningMethod.P_TUNING:
       return { encoder_type: encoderFromProto(m.encoderType), encoder_hidden_size: String(m.encoderHiddenSize) };
     case TuningMethod.PREFIX_TUNING:
-      return m.prefixProjection ? { prefix_projection: 'true', encoder_hidden_size: String(m.encoderHiddenSize) } : { prefix_projection: 'false' };
+      return m.prefixProjection
+        ? { prefix_projection: 'true', encoder_hidden_size: String(m.encoderHiddenSize) }
+        : { prefix_projection: 'false' };
     default:
       return {};
   }

@@ -32,7 +32,10 @@ export async function submitJob(ctx: CoordinatorContext, request: TrainPromptReq
   const model = await ctx.prisma.baseModel.findUnique({ where: { name: spec.baseModel }, include: { files: true } });
   if (!model) throw notFoundAt('base_model', `no base model named "${spec.baseModel}" is registered`);
   if (model.weightsFormat !== 'gguf' && model.weightsFormat !== 'hf_folder') {
-    throw invalidArgument('base_model', `"${spec.baseModel}" is ${model.weightsFormat}; the engine trains GGUF files and Hugging Face folders`);
+    throw invalidArgument(
+      'base_model',
+      `"${spec.baseModel}" is ${model.weightsFormat}; the engine trains GGUF files and Hugging Face folders`,
+    );
   }
   const tasks = await Promise.all(
     spec.tasks.map(async (t, i) => {
@@ -51,7 +54,14 @@ export async function submitJob(ctx: CoordinatorContext, request: TrainPromptReq
     for (const part of ['train', 'eval'] as const) {
       const field = `tasks[${i}].${part}`;
       keys[part] = await resolveDataset(ctx, t[part]!, field, spec.createdBy);
-      await checkExampleLengths(ctx.blobs, { field, blobKey: keys[part], tokenizer, chatTemplate, contextLength: model.contextLength, virtualTokens: maxVirtualTokens });
+      await checkExampleLengths(ctx.blobs, {
+        field,
+        blobKey: keys[part],
+        tokenizer,
+        chatTemplate,
+        contextLength: model.contextLength,
+        virtualTokens: maxVirtualTokens,
+      });
     }
     dataKeys.push(keys);
   }

@@ -18,7 +18,14 @@ export async function expireLeases(db: QueryRunner, backoff: RetryBackoff): Prom
   const ended: AttemptEnd[] = [];
   for (const trial of expired) {
     try {
-      ended.push(await endAttemptAsFailed(db, { trialId: trial.id, epoch: trial.epoch }, { error: 'lease expired (worker lost)', retryable: true, onlyIfExpired: true }, backoff));
+      ended.push(
+        await endAttemptAsFailed(
+          db,
+          { trialId: trial.id, epoch: trial.epoch },
+          { error: 'lease expired (worker lost)', retryable: true, onlyIfExpired: true },
+          backoff,
+        ),
+      );
     } catch (err) {
       if (!(err instanceof LeaseLostError)) throw err;
     }

@@ -22,7 +22,9 @@ describe('job event sequencing', () => {
   it('stamps gap-free per-job sequence numbers that a cursor reader never skips, with writers and sequencers racing', async () => {
     const model = await seedTinyModel(env.db.prisma, new LocalBlobStore(path.join(env.dir, 'blobs')));
     const jobs = await Promise.all(
-      Array.from({ length: JOBS }, () => env.db.prisma.job.create({ data: { namespace: 'test', baseModelId: model.id, spec: {}, createdBy: 'test' } })),
+      Array.from({ length: JOBS }, () =>
+        env.db.prisma.job.create({ data: { namespace: 'test', baseModelId: model.id, spec: {}, createdBy: 'test' } }),
+      ),
     );
     const runners: QueryRunner[] = [...env.pools.map(poolRunner), prismaRunner(env.db.prisma)];
 
@@ -43,13 +45,19 @@ describe('job event sequencing', () => {
     const readers = jobs.map(async (job) => {
       let cursor = 0;
       for (;;) {
-        const { rows } = await env.pools[0].query<{ job_seq: number }>('SELECT job_seq FROM job_event WHERE job_id = $1 AND job_seq > $2 ORDER BY job_seq', [job.id, cursor]);
+        const { rows } = await env.pools[0].query<{ job_seq: number }>(
+          'SELECT job_seq FROM job_event WHERE job_id = $1 AND job_seq > $2 ORDER BY job_seq',
+          [job.id, cursor],
+        );
         for (const row of rows) {
           seen.get(job.id)!.push(row.job_seq);
           cursor = row.job_seq;
         }
         if (!writing && rows.length === 0) {
-          const { rows: left } = await env.pools[0].query('SELECT 1 FROM job_event WHERE job_id = $1 AND (job_seq IS NULL OR job_seq > $2) LIMIT 1', [job.id, cursor]);
+          const { rows: left } = await env.pools[0].query(
+            'SELECT 1 FROM job_event WHERE job_id = $1 AND (job_seq IS NULL OR job_seq > $2) LIMIT 1',
+            [job.id, cursor],
+          );
           if (left.length === 0) return;
         }
         await new Promise((r) => setTimeout(r, 2));
@@ -78,16 +86,29 @@ describe('job event sequencing', () => {
     const model = await seedTinyModel(env.db.prisma, new LocalBlobStore(path.join(env.dir, 'blobs-once')));
     const task = await env.db.prisma.task.create({ data: { namespace: 'test', name: 'once', createdBy: 'test' } });
     const job = await env.db.prisma.job.create({ data: { namespace: 'test', baseModelId: model.id, spec: {}, createdBy: 'test' } });
-    const trials = await Promise.all([0, 1].map((ordinal) => env.db.prisma.trial.create({ data: { jobId: job.id, taskId: task.id, ordinal } })));
+    const trials = await Promise.all(
+      [0, 1].map((ordinal) => env.db.prisma.trial.create({ data: { jobId: job.id, taskId: task.id, ordinal } })),
+    );
     const registered = (trialId: string) =>
       ({ trialId, kind: { case: 'registered', value: { version: { task: { namespace: 'test', name: 'once' }, version: 1 } } } }) as const;
     const runners: QueryRunner[] = [...env.pools.map(poolRunner), prismaRunner(env.db.prisma)];
-    const appended = await Promise.all(Array.from({ length: 12 }, (_, i) => appendTrialEventOnce(runners[i % runners.length], job.id, trials[0].id, registered(trials[0].id))));
+    const appended = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        appendTrialEventOnce(runners[i % runners.length], job.id, trials[0].id, registered(trials[0].id)),
+      ),
+    );
     expect(appended.filter(Boolean)).toHaveLength(1);
     // another trial, or another type for the same trial, is a different event
     expect(await appendTrialEventOnce(runners[0], job.id, trials[1].id, registered(trials[1].id))).toBe(true);
-    await appendJobEvents(runners[0], job.id, [{ trialId: trials[0].id, kind: { case: 'trialState', value: { state: TrialState.RUNNING } } }]);
-    const rows = await env.db.prisma.jobEvent.groupBy({ by: ['trialId', 'type'], where: { jobId: job.id }, _count: true, orderBy: [{ type: 'asc' }] });
+    await appendJobEvents(runners[0], job.id, [
+      { trialId: trials[0].id, kind: { case: 'trialState', value: { state: TrialState.RUNNING } } },
+    ]);
+    const rows = await env.db.prisma.jobEvent.groupBy({
+      by: ['trialId', 'type'],
+      where: { jobId: job.id },
+      _count: true,
+      orderBy: [{ type: 'asc' }],
+    });
     expect(rows.map((r) => [r.trialId === trials[0].id ? 0 : 1, r.type, r._count]).sort()).toEqual([
       [0, 'registered', 1],
       [0, 'trialState', 1],

@@ -43,7 +43,10 @@ export async function appendJobEvents(db: QueryRunner, jobId: string, events: re
   if (events.length > 0) await db.query(APPEND, [jobId, eventsParam(events)]);
 }
 
-const LOCK_TRIAL_EVENT: QueueSql = { name: 'ptune_lock_trial_event', text: `SELECT pg_advisory_xact_lock(hashtextextended($1, 0)) IS NULL AS locked` };
+const LOCK_TRIAL_EVENT: QueueSql = {
+  name: 'ptune_lock_trial_event',
+  text: `SELECT pg_advisory_xact_lock(hashtextextended($1, 0)) IS NULL AS locked`,
+};
 
 const APPEND_ONCE: QueueSql = {
   name: 'ptune_append_trial_event_once',
@@ -68,7 +71,10 @@ export async function appendTrialEventOnce(db: QueryRunner, jobId: string, trial
   });
 }
 
-const LOCK_SEQUENCER: QueueSql = { name: 'ptune_lock_sequencer', text: `SELECT pg_advisory_xact_lock(${SEQUENCER_LOCK}::bigint) IS NULL AS locked` };
+const LOCK_SEQUENCER: QueueSql = {
+  name: 'ptune_lock_sequencer',
+  text: `SELECT pg_advisory_xact_lock(${SEQUENCER_LOCK}::bigint) IS NULL AS locked`,
+};
 
 const STAMP: QueueSql = {
   name: 'ptune_stamp_job_events',

@@ -16,8 +16,12 @@ describe('leaseTrials', () => {
   let task: Task;
 
   const createJob = async (trials: number): Promise<string> => {
-    const job = await env.db.prisma.job.create({ data: { namespace: 'test', baseModelId: model.id, spec: { selection: {} }, createdBy: 'test' } });
-    await env.db.prisma.trial.createMany({ data: Array.from({ length: trials }, (_, ordinal) => ({ jobId: job.id, taskId: task.id, ordinal })) });
+    const job = await env.db.prisma.job.create({
+      data: { namespace: 'test', baseModelId: model.id, spec: { selection: {} }, createdBy: 'test' },
+    });
+    await env.db.prisma.trial.createMany({
+      data: Array.from({ length: trials }, (_, ordinal) => ({ jobId: job.id, taskId: task.id, ordinal })),
+    });
     return job.id;
   };
   const registerWorkers = async (prefix: string, n: number): Promise<string[]> => {
@@ -74,7 +78,10 @@ describe('leaseTrials', () => {
       );
       expect(held.rows.map((r) => r.ordinal)).toEqual([0, 1]);
       const granted = await leaseTrials(poolRunner(env.pools[0]), await registerWorkers('skip', 3), 60_000);
-      const ordinals = await env.db.prisma.trial.findMany({ where: { id: { in: granted.map((g) => g.trialId) } }, select: { ordinal: true } });
+      const ordinals = await env.db.prisma.trial.findMany({
+        where: { id: { in: granted.map((g) => g.trialId) } },
+        select: { ordinal: true },
+      });
       expect(ordinals.map((t) => t.ordinal).sort()).toEqual([2, 3, 4]);
     } finally {
       await holder.query('ROLLBACK');

@@ -18,8 +18,10 @@ export interface QueryRunner {
 }
 
 export function poolRunner(pool: pg.Pool): QueryRunner {
-  const on = (client: pg.Pool | pg.PoolClient): QueryRunner['query'] =>
-    async <R>(sql: QueueSql, values: readonly unknown[]) => (await client.query({ name: sql.name, text: sql.text, values: [...values] })).rows as R[];
+  const on =
+    (client: pg.Pool | pg.PoolClient): QueryRunner['query'] =>
+    async <R>(sql: QueueSql, values: readonly unknown[]) =>
+      (await client.query({ name: sql.name, text: sql.text, values: [...values] })).rows as R[];
   return {
     query: on(pool),
     async transaction(work) {
@@ -57,7 +59,9 @@ export function prismaRunner(db: PrismaLike): QueryRunner {
     query: <R>(sql: QueueSql, values: readonly unknown[]) => db.$queryRawUnsafe<R[]>(sql.text, ...values),
     transaction: (work) =>
       typeof db.$transaction === 'function'
-        ? (db as unknown as { $transaction<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> }).$transaction((tx) => work(prismaRunner(tx)))
+        ? (db as unknown as { $transaction<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> }).$transaction((tx) =>
+            work(prismaRunner(tx)),
+          )
         : work(runner),
   };
   return runner;

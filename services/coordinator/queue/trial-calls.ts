@@ -32,7 +32,13 @@ function fencedUpdate(name: string, set: string, returning: string): QueueSql {
   };
 }
 
-async function runFenced<R>(db: QueryRunner, sql: QueueSql, lease: LeaseRef, events: readonly NewJobEvent[], values: readonly unknown[]): Promise<R | undefined> {
+async function runFenced<R>(
+  db: QueryRunner,
+  sql: QueueSql,
+  lease: LeaseRef,
+  events: readonly NewJobEvent[],
+  values: readonly unknown[],
+): Promise<R | undefined> {
   const rows = await db.query<R>(sql, [lease.trialId, lease.epoch, eventsParam(events), ...values]);
   return rows[0];
 }
@@ -42,7 +48,10 @@ const CURRENT: QueueSql = {
   text: `SELECT job_id AS "jobId", state::text AS state, lease_epoch AS epoch, result_sha256 AS "resultSha256" FROM trial WHERE id = $1::uuid`,
 };
 
-async function currentLease(db: QueryRunner, trialId: string): Promise<{ jobId: string; state: string; epoch: number; resultSha256: string | null } | undefined> {
+async function currentLease(
+  db: QueryRunner,
+  trialId: string,
+): Promise<{ jobId: string; state: string; epoch: number; resultSha256: string | null } | undefined> {
   const rows = await db.query<{ jobId: string; state: string; epoch: number; resultSha256: string | null }>(CURRENT, [trialId]);
   return rows[0];
 }
@@ -164,7 +173,8 @@ export async function completeTrials(db: QueryRunner, completions: readonly Comp
 export async function missedCompletion(db: QueryRunner, completion: Completion): Promise<CompletionDone> {
   const { lease, result } = completion;
   const row = await currentLease(db, lease.trialId);
-  if (row && row.state === 'SUCCEEDED' && row.epoch === lease.epoch && row.resultSha256 === result.sha256) return { jobId: row.jobId, lastOfTask: true };
+  if (row && row.state === 'SUCCEEDED' && row.epoch === lease.epoch && row.resultSha256 === result.sha256)
+    return { jobId: row.jobId, lastOfTask: true };
   throw new LeaseLostError(lease.trialId, lease.epoch, row);
 }
 
@@ -234,7 +244,12 @@ export async function endAttemptAsFailed(
         trialId: lease.trialId,
         kind: {
           case: 'trialState',
-          value: { state: retried ? TrialState.QUEUED : TrialState.FAILED, attempt: trial.attempts, workerId: trial.worker ?? '', reason: failure.error },
+          value: {
+            state: retried ? TrialState.QUEUED : TrialState.FAILED,
+            attempt: trial.attempts,
+            workerId: trial.worker ?? '',
+            reason: failure.error,
+          },
         },
       },
     ]);
@@ -264,7 +279,10 @@ export async function releaseLease(db: QueryRunner, lease: LeaseRef, reason: str
     await appendJobEvents(tx, trial.jobId, [
       {
         trialId: lease.trialId,
-        kind: { case: 'trialState', value: { state: TrialState.QUEUED, attempt: trial.attempts, workerId: trial.worker ?? '', reason: `released: ${reason}` } },
+        kind: {
+          case: 'trialState',
+          value: { state: TrialState.QUEUED, attempt: trial.attempts, workerId: trial.worker ?? '', reason: `released: ${reason}` },
+        },
       },
     ]);
     return true;

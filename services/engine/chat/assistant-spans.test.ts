@@ -42,7 +42,11 @@ describe('chatSegments', () => {
   it('refuses a template that rewrites contents or drops an assistant turn', () => {
     const clipping = new ChatTemplate('{% for m in messages %}{{ m.content[:3] }}{% endfor %}', {}, 'clipping');
     expect(() => chatSegments(clipping, turns, [])).toThrow(ChatTemplateError);
-    const forgetful = new ChatTemplate('{% for m in messages %}{% if not loop.last %}{{ m.content }}{% endif %}{% endfor %}', {}, 'forgetful');
+    const forgetful = new ChatTemplate(
+      '{% for m in messages %}{% if not loop.last %}{{ m.content }}{% endif %}{% endfor %}',
+      {},
+      'forgetful',
+    );
     expect(() => chatSegments(forgetful, turns, [])).toThrow(/printed 1 of the 2 assistant messages/);
   });
 });

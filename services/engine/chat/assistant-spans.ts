@@ -39,11 +39,15 @@ export function chatSegments(template: ChatTemplate, messages: readonly ChatMess
   let { plain, marked } = render(template, messages, false);
   if (marked.replaceAll(START, '').replaceAll(END, '') !== plain) ({ plain, marked } = render(template, messages, true));
   if (marked.replaceAll(START, '').replaceAll(END, '') !== plain) {
-    throw new ChatTemplateError('the chat template changes assistant contents in a way ptune cannot follow (it must print each content as given, or trimmed)');
+    throw new ChatTemplateError(
+      'the chat template changes assistant contents in a way ptune cannot follow (it must print each content as given, or trimmed)',
+    );
   }
   const placed = marked.split(START).length - 1;
   if (placed !== assistants) {
-    throw new ChatTemplateError(`the chat template printed ${placed} of the ${assistants} assistant messages; the loss needs each one in the text`);
+    throw new ChatTemplateError(
+      `the chat template printed ${placed} of the ${assistants} assistant messages; the loss needs each one in the text`,
+    );
   }
   const ends = [...endTokens].filter((t) => t.length > 0).sort((a, b) => b.length - a.length);
   const segments: ChatSegment[] = [];

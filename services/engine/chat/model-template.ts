@@ -3,10 +3,14 @@ import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { ChatTemplate } from './template.js';
 
 export function modelChatTemplate(source: string, tokenizer: TextTokenizer, origin: string): ChatTemplate {
-  return new ChatTemplate(source, {
-    bos_token: tokenizer.bosId === undefined ? undefined : tokenizer.tokenText(tokenizer.bosId),
-    eos_token: tokenizer.tokenText(tokenizer.eosId),
-  }, origin);
+  return new ChatTemplate(
+    source,
+    {
+      bos_token: tokenizer.bosId === undefined ? undefined : tokenizer.tokenText(tokenizer.bosId),
+      eos_token: tokenizer.tokenText(tokenizer.eosId),
+    },
+    origin,
+  );
 }
 
 /** the texts of the tokenizer's control tokens (chat markers, BOS, EOS …) */

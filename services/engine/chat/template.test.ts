@@ -55,7 +55,9 @@ describe('chat templates', () => {
         '<start_of_turn>user\n2+2?<end_of_turn>\n<start_of_turn>model\n4<end_of_turn>\n',
     );
     expect(t.render(question, { addGenerationPrompt: true })).toBe('<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n');
-    expect(() => t.render([system, ...turns])).toThrow(new ChatTemplateError('the chat template (google-gemma-2-2b-it.jinja) failed: System role not supported'));
+    expect(() => t.render([system, ...turns])).toThrow(
+      new ChatTemplateError('the chat template (google-gemma-2-2b-it.jinja) failed: System role not supported'),
+    );
     expect(() => t.render([turns[0], turns[0]])).toThrow(/Conversation roles must alternate user\/assistant\/user\/assistant/);
   });
 

@@ -54,7 +54,12 @@ export class ChatTemplate {
   render(messages: readonly ChatMessage[], options: RenderOptions = {}): string {
     const env = new Environment();
     const globals: Record<string, unknown> = {
-      true: true, false: false, none: null, True: true, False: false, None: null,
+      true: true,
+      false: false,
+      none: null,
+      True: true,
+      False: false,
+      None: null,
       raise_exception: (message: unknown) => {
         throw new ChatTemplateError(String(message));
       },

@@ -13,7 +13,12 @@ export interface Dataset {
  * Throws DataError (every `file:line` problem) or returns the whole dataset encoded; `chatTemplate`
  * renders `messages` lines (see ../chat/model-template.ts).
  */
-export async function loadDataset(path: string, tokenizer: TextTokenizer, limit: LengthLimit, chatTemplate?: ChatTemplate): Promise<Dataset> {
+export async function loadDataset(
+  path: string,
+  tokenizer: TextTokenizer,
+  limit: LengthLimit,
+  chatTemplate?: ChatTemplate,
+): Promise<Dataset> {
   const raw = await readExamplesJsonl(path);
   return { path, examples: encodeExamples(tokenizer, raw, path, limit, chatTemplate) };
 }

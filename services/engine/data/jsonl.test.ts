@@ -14,7 +14,14 @@ describe('JSONL examples', () => {
   });
 
   it('reports every bad line with file and line', () => {
-    const text = ['{"input":"a","output":"b"}', '{bad', '[1]', '{"input":1,"output":"b"}', '{"input":"a"}', '{"input":"a","output":""}'].join('\n');
+    const text = [
+      '{"input":"a","output":"b"}',
+      '{bad',
+      '[1]',
+      '{"input":1,"output":"b"}',
+      '{"input":"a"}',
+      '{"input":"a","output":""}',
+    ].join('\n');
     let error: DataError | undefined;
     try {
       parseExamplesJsonl(text, 'd.jsonl');
@@ -35,7 +42,13 @@ describe('JSONL examples', () => {
   it('parses conversations: {"messages": [{"role", "content"}, …]}', () => {
     const text = '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}],"id":1}\n';
     expect(parseExamplesJsonl(text, 'c.jsonl')).toEqual([
-      { messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }], line: 1 },
+      {
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: 'hello' },
+        ],
+        line: 1,
+      },
     ]);
   });
 

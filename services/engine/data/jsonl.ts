@@ -111,8 +111,10 @@ export function parseExamplesJsonl(text: string, source: string): RawExample[] {
       return;
     }
     const { input, output } = value as { input?: unknown; output?: unknown };
-    if (typeof input !== 'string') problems.push(`${where}: "input" must be a string (got ${input === undefined ? 'nothing' : typeof input})`);
-    if (typeof output !== 'string') problems.push(`${where}: "output" must be a string (got ${output === undefined ? 'nothing' : typeof output})`);
+    if (typeof input !== 'string')
+      problems.push(`${where}: "input" must be a string (got ${input === undefined ? 'nothing' : typeof input})`);
+    if (typeof output !== 'string')
+      problems.push(`${where}: "output" must be a string (got ${output === undefined ? 'nothing' : typeof output})`);
     else if (output.length === 0) problems.push(`${where}: "output" is empty (there is nothing to learn from)`);
     if (typeof input === 'string' && typeof output === 'string' && output.length > 0) examples.push({ input, output, line });
   });

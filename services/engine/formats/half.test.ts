@@ -4,8 +4,16 @@ import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, f32FromF16Byt
 describe('float16', () => {
   it('converts exactly representable values both ways', () => {
     const cases: [number, number][] = [
-      [0, 0x0000], [-0, 0x8000], [1, 0x3c00], [-2, 0xc000], [65504, 0x7bff],
-      [2 ** -14, 0x0400], [2 ** -24, 0x0001], [0.5, 0x3800], [Infinity, 0x7c00], [-Infinity, 0xfc00],
+      [0, 0x0000],
+      [-0, 0x8000],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [65504, 0x7bff],
+      [2 ** -14, 0x0400],
+      [2 ** -24, 0x0001],
+      [0.5, 0x3800],
+      [Infinity, 0x7c00],
+      [-Infinity, 0xfc00],
     ];
     for (const [v, bits] of cases) {
       expect(f32ToF16Bits(v)).toBe(bits);

@@ -23,9 +23,17 @@ describe('PEFT export', () => {
       const { configPath, weightsPath } = await writePeftExport(join(dir, 'out'), base);
       const config = JSON.parse(await readFile(configPath, 'utf8'));
       expect(config).toMatchObject({
-        peft_type: 'PROMPT_TUNING', task_type: 'CAUSAL_LM', base_model_name_or_path: 'stories260K', inference_mode: true,
-        num_virtual_tokens: 2, token_dim: 3, num_transformer_submodules: 1, num_attention_heads: 8, num_layers: 5,
-        prompt_tuning_init: 'SAMPLE_VOCAB', prompt_tuning_init_text: null,
+        peft_type: 'PROMPT_TUNING',
+        task_type: 'CAUSAL_LM',
+        base_model_name_or_path: 'stories260K',
+        inference_mode: true,
+        num_virtual_tokens: 2,
+        token_dim: 3,
+        num_transformer_submodules: 1,
+        num_attention_heads: 8,
+        num_layers: 5,
+        prompt_tuning_init: 'SAMPLE_VOCAB',
+        prompt_tuning_init_text: null,
       });
       const st = readSafetensors(new Uint8Array(await readFile(weightsPath)), { rejectNonFinite: true });
       expect(Object.keys(st.tensors)).toEqual(['prompt_embeddings']);
@@ -41,7 +49,10 @@ describe('PEFT export', () => {
   it('records TEXT init with its text and a tokenizer path, and rejects a missing text', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ptune-peft-'));
     try {
-      const { configPath } = await writePeftExport(dir, { ...base, method: { peftType: 'PROMPT_TUNING', init: 'TEXT', initText: 'Classify:' } });
+      const { configPath } = await writePeftExport(dir, {
+        ...base,
+        method: { peftType: 'PROMPT_TUNING', init: 'TEXT', initText: 'Classify:' },
+      });
       const config = JSON.parse(await readFile(configPath, 'utf8'));
       expect(config.prompt_tuning_init_text).toBe('Classify:');
       expect(config.tokenizer_name_or_path).toBe('stories260K');
@@ -59,7 +70,12 @@ describe('PEFT export', () => {
       const { configPath, weightsPath } = await writePeftExport(dir, { ...base, method });
       const config = JSON.parse(await readFile(configPath, 'utf8'));
       expect(config).toMatchObject({
-        peft_type: 'P_TUNING', token_dim: 3, encoder_reparameterization_type: 'LSTM', encoder_hidden_size: 32, encoder_num_layers: 2, encoder_dropout: 0,
+        peft_type: 'P_TUNING',
+        token_dim: 3,
+        encoder_reparameterization_type: 'LSTM',
+        encoder_hidden_size: 32,
+        encoder_num_layers: 2,
+        encoder_dropout: 0,
       });
       expect(config).not.toHaveProperty('prompt_tuning_init');
       const st = readSafetensors(new Uint8Array(await readFile(weightsPath)));
@@ -74,13 +90,23 @@ describe('PEFT export', () => {
     try {
       // token_dim is the key/value width (GQA): 2 layers · 2 · 2 = 8 values per virtual token
       const prefix: PeftExport = {
-        ...base, tokenDim: 2, numAttentionHeads: 1, numLayers: 2,
+        ...base,
+        tokenDim: 2,
+        numAttentionHeads: 1,
+        numLayers: 2,
         method: { peftType: 'PREFIX_TUNING', prefixProjection: true, encoderHiddenSize: 5 },
         promptEmbeddings: Float32Array.from({ length: 16 }, (_, i) => i),
       };
       const { configPath, weightsPath } = await writePeftExport(dir, prefix);
       const config = JSON.parse(await readFile(configPath, 'utf8'));
-      expect(config).toMatchObject({ peft_type: 'PREFIX_TUNING', token_dim: 2, num_attention_heads: 1, num_layers: 2, prefix_projection: true, encoder_hidden_size: 5 });
+      expect(config).toMatchObject({
+        peft_type: 'PREFIX_TUNING',
+        token_dim: 2,
+        num_attention_heads: 1,
+        num_layers: 2,
+        prefix_projection: true,
+        encoder_hidden_size: 5,
+      });
       expect(config).not.toHaveProperty('prompt_tuning_init');
       const st = readSafetensors(new Uint8Array(await readFile(weightsPath)));
       expect(st.tensors.prompt_embeddings.shape).toEqual([2, 8]);

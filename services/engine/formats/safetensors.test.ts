@@ -36,12 +36,17 @@ describe('safetensors', () => {
   });
 
   it('is deterministic', () => {
-    const t = { b: { dtype: 'F32' as const, shape: [1], data: Float32Array.of(1) }, a: { dtype: 'F32' as const, shape: [0], data: new Float32Array(0) } };
+    const t = {
+      b: { dtype: 'F32' as const, shape: [1], data: Float32Array.of(1) },
+      a: { dtype: 'F32' as const, shape: [0], data: new Float32Array(0) },
+    };
     expect(writeSafetensors(t, { x: 'y' })).toEqual(writeSafetensors({ a: t.a, b: t.b }, { x: 'y' }));
   });
 
   it('refuses to write inconsistent tensors', () => {
-    expect(() => writeSafetensors({ x: { dtype: 'F32', shape: [4], data: new Float32Array(3) } })).toThrow(/tensor "x": 12 bytes of data but F32 \[4\] needs 16/);
+    expect(() => writeSafetensors({ x: { dtype: 'F32', shape: [4], data: new Float32Array(3) } })).toThrow(
+      /tensor "x": 12 bytes of data but F32 \[4\] needs 16/,
+    );
     expect(() => writeSafetensors({ x: { dtype: 'F32', shape: [-1], data: new Float32Array(0) } })).toThrow(/shape/);
   });
 
@@ -68,7 +73,9 @@ describe('safetensors', () => {
   it('rejects NaN/Inf on request only', () => {
     const bytes = writeSafetensors({ w: { dtype: 'F32', shape: [3], data: Float32Array.of(1, NaN, 2) } });
     expect(() => readSafetensors(bytes)).not.toThrow();
-    expect(() => readSafetensors(bytes, { rejectNonFinite: true, source: 'w.st' })).toThrow(/w\.st: .*"w" holds a non-finite value at flat index 1/);
+    expect(() => readSafetensors(bytes, { rejectNonFinite: true, source: 'w.st' })).toThrow(
+      /w\.st: .*"w" holds a non-finite value at flat index 1/,
+    );
   });
 
   it('throws clean errors on random corruption (fuzz)', () => {

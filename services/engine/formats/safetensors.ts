@@ -7,7 +7,21 @@
 import { f32FromBf16Bytes, f32FromF16Bytes, f32FromF32Bytes, f32ToBf16Bytes, f32ToF16Bytes, f32ToF32Bytes } from './half.js';
 
 const DTYPE_BYTES = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 } as const;
 export type SafetensorsDtype = keyof typeof DTYPE_BYTES;
 export type FloatDtype = 'F32' | 'F16' | 'BF16';
@@ -44,13 +58,19 @@ const MAX_HEADER_BYTES = 100_000_000;
 const elementCount = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 function encodeData(name: string, t: TensorToWrite): Uint8Array {
-  if (!(t.dtype in DTYPE_BYTES) || !['F32', 'F16', 'BF16'].includes(t.dtype)) throw new Error(`tensor "${name}": dtype ${t.dtype} cannot be written`);
+  if (!(t.dtype in DTYPE_BYTES) || !['F32', 'F16', 'BF16'].includes(t.dtype))
+    throw new Error(`tensor "${name}": dtype ${t.dtype} cannot be written`);
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new Error(`tensor "${name}": shape ${JSON.stringify(t.shape)} must be non-negative integers`);
   }
-  const bytes = t.data instanceof Float32Array
-    ? t.dtype === 'F32' ? f32ToF32Bytes(t.data) : t.dtype === 'F16' ? f32ToF16Bytes(t.data) : f32ToBf16Bytes(t.data)
-    : t.data;
+  const bytes =
+    t.data instanceof Float32Array
+      ? t.dtype === 'F32'
+        ? f32ToF32Bytes(t.data)
+        : t.dtype === 'F16'
+          ? f32ToF16Bytes(t.data)
+          : f32ToBf16Bytes(t.data)
+      : t.data;
   const expected = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
   if (bytes.length !== expected) {
     throw new Error(`tensor "${name}": ${bytes.length} bytes of data but ${t.dtype} [${t.shape.join(', ')}] needs ${expected}`);
@@ -104,10 +124,13 @@ export interface SafetensorsHeader {
 
 /** The header length field, checked against the file's size. */
 export function safetensorsHeaderLength(first8: Uint8Array, fileBytes: number, source: string): number {
-  if (fileBytes < 8 || first8.length < 8) throw new Error(`${source}: invalid safetensors: ${fileBytes} bytes is too short for the header length`);
+  if (fileBytes < 8 || first8.length < 8)
+    throw new Error(`${source}: invalid safetensors: ${fileBytes} bytes is too short for the header length`);
   const headerLength = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, fileBytes - 8))) {
-    throw new Error(`${source}: invalid safetensors: header length ${headerLength} exceeds the ${fileBytes - 8} bytes after it (or the 100 MB limit)`);
+    throw new Error(
+      `${source}: invalid safetensors: header length ${headerLength} exceeds the ${fileBytes - 8} bytes after it (or the 100 MB limit)`,
+    );
   }
   return Number(headerLength);
 }
@@ -165,7 +188,11 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
   let expected = 0;
   for (const e of extents) {
     if (e.begin !== expected) {
-      fail(e.begin < expected ? `tensor "${e.name}" overlaps the tensor before it` : `gap of ${e.begin - expected} bytes before tensor "${e.name}"`);
+      fail(
+        e.begin < expected
+          ? `tensor "${e.name}" overlaps the tensor before it`
+          : `gap of ${e.begin - expected} bytes before tensor "${e.name}"`,
+      );
     }
     expected = e.end;
   }
@@ -194,9 +221,13 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
 /** float32 copy of a floating-point tensor */
 export function tensorToFloat32(t: StoredTensor): Float32Array {
   switch (t.dtype) {
-    case 'F32': return f32FromF32Bytes(t.bytes);
-    case 'F16': return f32FromF16Bytes(t.bytes);
-    case 'BF16': return f32FromBf16Bytes(t.bytes);
-    default: throw new Error(`tensor of dtype ${t.dtype} cannot be read as float32`);
+    case 'F32':
+      return f32FromF32Bytes(t.bytes);
+    case 'F16':
+      return f32FromF16Bytes(t.bytes);
+    case 'BF16':
+      return f32FromBf16Bytes(t.bytes);
+    default:
+      throw new Error(`tensor of dtype ${t.dtype} cannot be read as float32`);
   }
 }

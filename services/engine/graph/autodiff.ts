@@ -19,7 +19,8 @@ export function gradients(g: GraphBuilder, loss: Value, wrt: readonly Value[]): 
   for (const n of nodes) {
     if (n.inputs.some((i) => fromWrt.has(i.name))) for (const o of n.outputs) if (isFloat(o.dtype)) fromWrt.add(o.name);
   }
-  if (!fromWrt.has(loss.name)) throw new Error(`gradients: loss ${loss.name} does not depend on any of ${wrt.map((w) => w.name).join(', ')}`);
+  if (!fromWrt.has(loss.name))
+    throw new Error(`gradients: loss ${loss.name} does not depend on any of ${wrt.map((w) => w.name).join(', ')}`);
 
   const grads = new Map<string, Value>([[loss.name, g.scalar(loss.dtype, 1)]]);
   const accumulate = (v: Value, dv: Value): void => {

@@ -17,11 +17,22 @@ import { decoderModelFromLlama } from '../model/llama.js';
 
 // GQA (2 query heads per KV head), two layers, tiny vocab; random weights from the seeded generator
 const config: LlamaConfig = {
-  dim: 16, hiddenDim: 24, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 13, contextLength: 64, normEps: 1e-5, ropeTheta: 10000,
+  dim: 16,
+  hiddenDim: 24,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  vocabSize: 13,
+  contextLength: 64,
+  normEps: 1e-5,
+  ropeTheta: 10000,
 };
 const weights: LlamaWeights = generateLlama(config, 42, { tiedClassifier: false });
 
-const tokens = (rows: number[][]): HostTensor => ({ data: BigInt64Array.from(rows.flat().map(BigInt)), dims: [rows.length, rows[0].length] });
+const tokens = (rows: number[][]): HostTensor => ({
+  data: BigInt64Array.from(rows.flat().map(BigInt)),
+  dims: [rows.length, rows[0].length],
+});
 const floats = (dtype: 'float32' | 'float64', values: number[], dims: number[]): HostTensor => ({
   data: dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values),
   dims,
@@ -74,7 +85,10 @@ const prefixKv = (length: number, dtype: 'float32' | 'float64'): PastKeyValues =
 describe('llama graph on a tiny random GQA model', () => {
   it('gradient of the loss w.r.t. prompt_embeddings matches central finite differences (float64, padded batch)', async () => {
     const { graph, trainable } = buildTrainingGraph(decoderModelFromLlama(weights), {
-      batch: 2, seqLen: 6, dtype: 'float64', virtualTokens: promptTuning(P),
+      batch: 2,
+      seqLen: 6,
+      dtype: 'float64',
+      virtualTokens: promptTuning(P),
     });
     expect(trainable.map((t) => t.name)).toEqual(['prompt_embeddings']);
     const session = await GraphSession.create(graph);
@@ -83,7 +97,12 @@ describe('llama graph on a tiny random GQA model', () => {
       [GRAPH_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
       prompt_embeddings: floats('float64', randomValues(P * config.dim, 1), [P, config.dim]),
     };
-    const { maxError, checked } = await compareWithFiniteDifferences(session, GRAPH_IO.loss, { prompt_embeddings: 'grad_prompt_embeddings' }, feeds);
+    const { maxError, checked } = await compareWithFiniteDifferences(
+      session,
+      GRAPH_IO.loss,
+      { prompt_embeddings: 'grad_prompt_embeddings' },
+      feeds,
+    );
     await session.release();
     expect(checked).toBe(P * config.dim);
     expect(maxError).toBeLessThan(1e-6);
@@ -91,14 +110,28 @@ describe('llama graph on a tiny random GQA model', () => {
 
   it('gradients w.r.t. prefix keys/values and prompt together match finite differences (float64)', async () => {
     const { graph, trainable } = buildTrainingGraph(decoderModelFromLlama(weights), {
-      batch: 2, seqLen: 6, dtype: 'float64', virtualTokens: promptTuning(2), pastKeyValues: prefixKv(2, 'float64'),
+      batch: 2,
+      seqLen: 6,
+      dtype: 'float64',
+      virtualTokens: promptTuning(2),
+      pastKeyValues: prefixKv(2, 'float64'),
     });
     const session = await GraphSession.create(graph);
     const feeds: Record<string, HostTensor> = {
       [GRAPH_IO.tokens]: tokens(batchTokens),
       [GRAPH_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
     };
-    trainable.forEach((t, i) => (feeds[t.name] = floats('float64', randomValues(t.shape.reduce((a, b) => a * b, 1), 10 + i), [...t.shape])));
+    trainable.forEach(
+      (t, i) =>
+        (feeds[t.name] = floats(
+          'float64',
+          randomValues(
+            t.shape.reduce((a, b) => a * b, 1),
+            10 + i,
+          ),
+          [...t.shape],
+        )),
+    );
     const gradOutputs = Object.fromEntries(trainable.map((t) => [t.name, `grad_${t.name}`]));
     const { maxError } = await compareWithFiniteDifferences(session, GRAPH_IO.loss, gradOutputs, feeds, { entries: 12 });
     await session.release();
@@ -109,7 +142,12 @@ describe('llama graph on a tiny random GQA model', () => {
     const prompt = randomValues(P * config.dim, 1);
     const results = await Promise.all(
       (['float32', 'float64'] as const).map(async (dtype) => {
-        const { graph } = buildTrainingGraph(decoderModelFromLlama(weights), { batch: 2, seqLen: 6, dtype, virtualTokens: promptTuning(P) });
+        const { graph } = buildTrainingGraph(decoderModelFromLlama(weights), {
+          batch: 2,
+          seqLen: 6,
+          dtype,
+          virtualTokens: promptTuning(P),
+        });
         return run(graph, {
           [GRAPH_IO.tokens]: tokens(batchTokens),
           [GRAPH_IO.lossMask]: floats(dtype, batchMask.flat(), [2, 6]),
@@ -131,8 +169,12 @@ describe('llama graph on a tiny random GQA model', () => {
       [GRAPH_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
       prompt_embeddings: prompt,
     });
-    const logits = (await run(buildInferenceGraph(decoderModelFromLlama(weights), opts).graph, { [GRAPH_IO.tokens]: tokens(batchTokens), prompt_embeddings: prompt }))
-      .logits.data as Float64Array;
+    const logits = (
+      await run(buildInferenceGraph(decoderModelFromLlama(weights), opts).graph, {
+        [GRAPH_IO.tokens]: tokens(batchTokens),
+        prompt_embeddings: prompt,
+      })
+    ).logits.data as Float64Array;
     const V = config.vocabSize;
     const S = P + 6;
     let total = 0;
@@ -155,7 +197,12 @@ describe('llama graph on a tiny random GQA model', () => {
     expect(train.loss.data[0] as number).toBeCloseTo(total / count, 10);
 
     const evalGraph = buildTrainingGraph(decoderModelFromLlama(weights), { ...opts, withGradients: false }).graph;
-    expect(evalGraph.outputs.map((o) => o.name)).toEqual([GRAPH_IO.loss, GRAPH_IO.exampleNll, GRAPH_IO.exampleTokens, GRAPH_IO.predictions]);
+    expect(evalGraph.outputs.map((o) => o.name)).toEqual([
+      GRAPH_IO.loss,
+      GRAPH_IO.exampleNll,
+      GRAPH_IO.exampleTokens,
+      GRAPH_IO.predictions,
+    ]);
     const evaluated = await run(evalGraph, {
       [GRAPH_IO.tokens]: tokens(batchTokens),
       [GRAPH_IO.lossMask]: floats('float64', batchMask.flat(), [2, 6]),
@@ -184,9 +231,13 @@ describe('llama graph on a tiny random GQA model', () => {
   it('P = 0 builds the plain model; padding does not change real positions', async () => {
     const zeroPrompt = buildInferenceGraph(decoderModelFromLlama(weights), { batch: 2, seqLen: 6, virtualTokens: promptTuning(0) });
     expect(zeroPrompt.graph.inputs.map((i) => i.name)).toEqual([GRAPH_IO.tokens]);
-    const padded = (await run(zeroPrompt.graph, { [GRAPH_IO.tokens]: tokens([batchTokens[0], [1, 8, 2, 6, 12, 3]]) })).logits.data as Float32Array;
-    const alone = (await run(buildInferenceGraph(decoderModelFromLlama(weights), { batch: 1, seqLen: 4 }).graph, { [GRAPH_IO.tokens]: tokens([[1, 8, 2, 6]]) }))
-      .logits.data as Float32Array;
+    const padded = (await run(zeroPrompt.graph, { [GRAPH_IO.tokens]: tokens([batchTokens[0], [1, 8, 2, 6, 12, 3]]) })).logits
+      .data as Float32Array;
+    const alone = (
+      await run(buildInferenceGraph(decoderModelFromLlama(weights), { batch: 1, seqLen: 4 }).graph, {
+        [GRAPH_IO.tokens]: tokens([[1, 8, 2, 6]]),
+      })
+    ).logits.data as Float32Array;
     const V = config.vocabSize;
     expect(maxAbsDiff(padded.subarray(6 * V, 6 * V + 4 * V), alone)).toBeLessThan(1e-6);
   });
@@ -194,8 +245,12 @@ describe('llama graph on a tiny random GQA model', () => {
   it("'at-positions' logits equal the full logits at those positions", async () => {
     const opts = { batch: 2, seqLen: 6, virtualTokens: promptTuning(P) };
     const prompt = floats('float32', randomValues(P * config.dim, 3), [P, config.dim]);
-    const all = (await run(buildInferenceGraph(decoderModelFromLlama(weights), opts).graph, { [GRAPH_IO.tokens]: tokens(batchTokens), prompt_embeddings: prompt }))
-      .logits.data as Float32Array;
+    const all = (
+      await run(buildInferenceGraph(decoderModelFromLlama(weights), opts).graph, {
+        [GRAPH_IO.tokens]: tokens(batchTokens),
+        prompt_embeddings: prompt,
+      })
+    ).logits.data as Float32Array;
     const at = await run(buildInferenceGraph(decoderModelFromLlama(weights), { ...opts, logits: 'at-positions' }).graph, {
       [GRAPH_IO.tokens]: tokens(batchTokens),
       prompt_embeddings: prompt,

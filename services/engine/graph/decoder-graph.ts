@@ -96,7 +96,10 @@ const typed = (data: Float32Array | Float64Array, dtype: FloatDType): Float32Arr
 
 /** Rows of several (out, in) matrices stacked into one, each scaled, in the graph's dtype. */
 function stackedRows(parts: readonly { data: Float32Array; scale: number }[], dtype: FloatDType): Float32Array | Float64Array {
-  const out = dtype === 'float32' ? new Float32Array(parts.reduce((k, m) => k + m.data.length, 0)) : new Float64Array(parts.reduce((k, m) => k + m.data.length, 0));
+  const out =
+    dtype === 'float32'
+      ? new Float32Array(parts.reduce((k, m) => k + m.data.length, 0))
+      : new Float64Array(parts.reduce((k, m) => k + m.data.length, 0));
   let at = 0;
   for (const { data, scale } of parts) {
     for (let i = 0; i < data.length; i++) out[at + i] = data[i] * scale;
@@ -135,8 +138,10 @@ interface Forward {
 
 /** Checks what the graph needs of a spec beyond validateSpec. */
 function checkGraphSpec(spec: ModelSpec): void {
-  if (spec.nHeads % spec.nKvHeads !== 0) throw new Error(`decoder graph: nHeads ${spec.nHeads} must be a multiple of nKvHeads ${spec.nKvHeads}`);
-  if (spec.positions.kind === 'rope' && spec.positions.rotaryDim % 2 !== 0) throw new Error(`decoder graph: rotaryDim ${spec.positions.rotaryDim} must be even`);
+  if (spec.nHeads % spec.nKvHeads !== 0)
+    throw new Error(`decoder graph: nHeads ${spec.nHeads} must be a multiple of nKvHeads ${spec.nKvHeads}`);
+  if (spec.positions.kind === 'rope' && spec.positions.rotaryDim % 2 !== 0)
+    throw new Error(`decoder graph: rotaryDim ${spec.positions.rotaryDim} must be even`);
 }
 
 function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions): Forward {
@@ -159,7 +164,8 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   const P = virtual ? o.virtualTokens!.length : 0;
   const Pp = past ? o.pastKeyValues!.length : 0;
   const S = P + T;
-  if (Pp + S > spec.contextLength) throw new Error(`decoder graph: ${Pp}+${P}+${T} positions exceed the context length ${spec.contextLength}`);
+  if (Pp + S > spec.contextLength)
+    throw new Error(`decoder graph: ${Pp}+${P}+${T} positions exceed the context length ${spec.contextLength}`);
   const positions = Array.from({ length: S }, (_, s) => Pp + s);
 
   let x = op.gather(g, tokenEmbedding, tokens); // [B, T, dim]
@@ -186,7 +192,8 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     const t = w(weightName.layer(l, part, kind));
     return init(weightName.layer(l, part, kind), t.data, t.dims);
   };
-  const linear = (v: Value, l: number, part: LayerPart, bias: boolean): Value => op.linear(g, v, param(l, part), bias ? param(l, part, 'bias') : undefined);
+  const linear = (v: Value, l: number, part: LayerPart, bias: boolean): Value =>
+    op.linear(g, v, param(l, part), bias ? param(l, part, 'bias') : undefined);
 
   // RoPE(x) = x·cos + (x·R)·sin, R swapping the rotary halves by one small MatMul (a Slice reversing
   // the halves was slower); tables per kind of layer (Gemma 3's local layers have their own theta)
@@ -220,7 +227,8 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     tables.set(key, made);
     return made;
   };
-  const applyRope = (v: Value, t: { cos: Value; sin: Value }): Value => op.add(g, op.mul(g, v, t.cos), op.mul(g, op.matmul(g, v, swap!), t.sin));
+  const applyRope = (v: Value, t: { cos: Value; sin: Value }): Value =>
+    op.add(g, op.mul(g, v, t.cos), op.mul(g, op.matmul(g, v, swap!), t.sin));
 
   const masks = new Map<number | undefined, Value>();
   const maskFor = (window: number | undefined): Value => {
@@ -257,7 +265,10 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), wqkv);
     if (spec.attention.qkvBias) {
       const bias = stackedRows(
-        (['q_proj', 'k_proj', 'v_proj'] as const).map((p) => ({ data: w(weightName.layer(l, p, 'bias')).data, scale: p === 'q_proj' ? qFold : 1 })),
+        (['q_proj', 'k_proj', 'v_proj'] as const).map((p) => ({
+          data: w(weightName.layer(l, p, 'bias')).data,
+          scale: p === 'q_proj' ? qFold : 1,
+        })),
         dtype,
       );
       heads = op.add(g, heads, init(`layers.${l}.qkv_proj.bias`, bias, [nHeads + 2 * nKvHeads, 1, hs]));

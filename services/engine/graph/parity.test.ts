@@ -36,7 +36,11 @@ describe.each(families.map((f) => [f] as [Family]))('%s: decoder graph vs the Py
     const T = fixture.ids.length;
     const p = referencePrefix(fixture, 'float64');
     const { graph, trainable } = buildTrainingGraph(model, {
-      batch: 1, seqLen: T, dtype: 'float64', virtualTokens: promptTuning(fixture.prompt.length), pastKeyValues: p.source,
+      batch: 1,
+      seqLen: T,
+      dtype: 'float64',
+      virtualTokens: promptTuning(fixture.prompt.length),
+      pastKeyValues: p.source,
     });
     const session = await GraphSession.create(graph);
     const feeds: Record<string, HostTensor> = {

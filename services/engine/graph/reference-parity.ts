@@ -21,14 +21,20 @@ export function referencePrefix(f: ReferenceFixture, dtype: FloatDType): { sourc
   const source: PastKeyValues = {
     length: f.prefix.length,
     build(g) {
-      const layers = f.prefix.layers.map((_, i) => ({ key: g.input(`prefix_key_${i}`, dtype, dims), value: g.input(`prefix_value_${i}`, dtype, dims) }));
+      const layers = f.prefix.layers.map((_, i) => ({
+        key: g.input(`prefix_key_${i}`, dtype, dims),
+        value: g.input(`prefix_value_${i}`, dtype, dims),
+      }));
       return { layers, trainable: layers.flatMap((l) => [l.key, l.value]) };
     },
   };
   return { source, feeds };
 }
 
-export const referenceTokens = (f: ReferenceFixture): HostTensor => ({ data: BigInt64Array.from(f.ids.map(BigInt)), dims: [1, f.ids.length] });
+export const referenceTokens = (f: ReferenceFixture): HostTensor => ({
+  data: BigInt64Array.from(f.ids.map(BigInt)),
+  dims: [1, f.ids.length],
+});
 
 /** max |logit − reference| over every position and vocabulary entry (float32 graph). */
 export async function referenceLogitError(model: DecoderModel, f: ReferenceFixture, mode: ReferenceCase): Promise<number> {

@@ -16,7 +16,8 @@ export function ropeTables(spec: ModelSpec, positions: readonly number[], local:
   if (spec.positions.kind !== 'rope') throw new Error('ropeTables: the spec has no rotary positions');
   const { rotaryDim, theta, localTheta, scaling } = spec.positions;
   // Gemma 3's local (sliding-window) layers use their own base and no scaling
-  const { invFreq, attentionFactor } = local && localTheta !== undefined ? inverseFrequencies(localTheta, rotaryDim) : inverseFrequencies(theta, rotaryDim, scaling);
+  const { invFreq, attentionFactor } =
+    local && localTheta !== undefined ? inverseFrequencies(localTheta, rotaryDim) : inverseFrequencies(theta, rotaryDim, scaling);
   const hs = spec.headDim;
   const half = rotaryDim / 2;
   const cos = new Float64Array(positions.length * hs);

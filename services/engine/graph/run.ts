@@ -56,7 +56,9 @@ export class GraphSession {
       enableCpuMemArena: options.memoryArena ?? true,
       ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
       // session config entries (onnxruntime_session_options_config_keys.h), flattened with dots by the binding
-      extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: options.spinning ? '1' : '0' } } },
+      extra: {
+        session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: options.spinning ? '1' : '0' } },
+      },
     });
     return new GraphSession(session, session.inputNames, session.outputNames);
   }

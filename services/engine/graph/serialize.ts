@@ -70,7 +70,8 @@ function writeValueInfo(w: BinaryWriter, v: Value): void {
 }
 
 const varintBytes = (n: number): Uint8Array => new BinaryWriter().uint32(n).finish();
-const lengthDelimited = (field: number, length: number): Uint8Array => new BinaryWriter().tag(field, WireType.LengthDelimited).uint32(length).finish();
+const lengthDelimited = (field: number, length: number): Uint8Array =>
+  new BinaryWriter().tag(field, WireType.LengthDelimited).uint32(length).finish();
 
 /**
  * Encodes the recorded graph as a binary ONNX ModelProto. Initializer bytes are copied once,

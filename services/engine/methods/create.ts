@@ -11,7 +11,8 @@ import { promptTuningMethod } from './prompt-tuning.js';
  */
 export function createMethod(o: MethodOptions, c: ModelShape, numVirtualTokens: number): TrainingMethod {
   checkMethodOptions(o, c);
-  if (!Number.isSafeInteger(numVirtualTokens) || numVirtualTokens < 1) throw new Error(`virtual tokens must be an integer ≥ 1 (got ${numVirtualTokens})`);
+  if (!Number.isSafeInteger(numVirtualTokens) || numVirtualTokens < 1)
+    throw new Error(`virtual tokens must be an integer ≥ 1 (got ${numVirtualTokens})`);
   switch (o.method) {
     case 'prompt_tuning':
       return promptTuningMethod(numVirtualTokens, c.dim);

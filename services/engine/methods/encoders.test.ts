@@ -9,7 +9,8 @@ import { tinyConfig } from './test-model.js';
 
 // Independent float64 references written from PyTorch's documented equations (nn.Linear, nn.LSTM).
 type Matrix = number[][];
-const rows = (data: Float32Array, cols: number): Matrix => Array.from({ length: data.length / cols }, (_, r) => Array.from(data.subarray(r * cols, (r + 1) * cols)));
+const rows = (data: Float32Array, cols: number): Matrix =>
+  Array.from({ length: data.length / cols }, (_, r) => Array.from(data.subarray(r * cols, (r + 1) * cols)));
 const linearRef = (x: Matrix, w: Float32Array, b: Float32Array): Matrix =>
   x.map((row) => Array.from(b, (bias, o) => row.reduce((s, v, i) => s + v * w[o * row.length + i], bias)));
 const reluRef = (x: Matrix): Matrix => x.map((r) => r.map((v) => Math.max(0, v)));
@@ -35,7 +36,9 @@ function lstmDirectionRef(x: Matrix, p: ParameterSet, name: string, hidden: numb
 function randomParams(options: MethodOptions, P: number, seed: number): { params: ParameterSet; method: ReturnType<typeof createMethod> } {
   const method = createMethod(options, tinyConfig, P);
   const rng = Rng.fromSeed(seed);
-  const params = Object.fromEntries(method.parameters.map((p) => [p.name, Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => rng.nextFloat() - 0.5)]));
+  const params = Object.fromEntries(
+    method.parameters.map((p) => [p.name, Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => rng.nextFloat() - 0.5)]),
+  );
   return { params, method };
 }
 
@@ -54,7 +57,17 @@ describe('stored tensors: encoder outputs match PyTorch-equation references', ()
     const h = 7;
     const { params, method } = randomParams({ method: 'p_tuning', encoder: 'mlp', encoderHiddenSize: h }, P, 1);
     const p = (k: string): Float32Array => params[`prompt_encoder.${k}`];
-    const ref = linearRef(reluRef(linearRef(reluRef(linearRef(rows(p('embedding.weight'), dim), p('mlp_head.0.weight'), p('mlp_head.0.bias'))), p('mlp_head.2.weight'), p('mlp_head.2.bias'))), p('mlp_head.4.weight'), p('mlp_head.4.bias'));
+    const ref = linearRef(
+      reluRef(
+        linearRef(
+          reluRef(linearRef(rows(p('embedding.weight'), dim), p('mlp_head.0.weight'), p('mlp_head.0.bias'))),
+          p('mlp_head.2.weight'),
+          p('mlp_head.2.bias'),
+        ),
+      ),
+      p('mlp_head.4.weight'),
+      p('mlp_head.4.bias'),
+    );
     const stored = await computeStoredTensor(method, params);
     expect(stored.length).toBe(P * dim);
     expect(maxAbsDiff(stored, ref.flat())).toBeLessThan(1e-5);
@@ -79,7 +92,11 @@ describe('stored tensors: encoder outputs match PyTorch-equation references', ()
     const { params, method } = randomParams({ method: 'prefix_tuning', prefixProjection: true, encoderHiddenSize: 6 }, P, 3);
     const kv = tinyConfig.nKvHeads * (dim / tinyConfig.nHeads);
     const p = (k: string): Float32Array => params[`prefix_encoder.${k}`];
-    const ref = linearRef(tanhRef(linearRef(rows(p('embedding.weight'), kv), p('transform.0.weight'), p('transform.0.bias'))), p('transform.2.weight'), p('transform.2.bias'));
+    const ref = linearRef(
+      tanhRef(linearRef(rows(p('embedding.weight'), kv), p('transform.0.weight'), p('transform.0.bias'))),
+      p('transform.2.weight'),
+      p('transform.2.bias'),
+    );
     const stored = await computeStoredTensor(method, params);
     expect(stored.length).toBe(P * prefixWidth(tinyConfig));
     expect(maxAbsDiff(stored, ref.flat())).toBeLessThan(1e-5);
@@ -90,8 +107,16 @@ describe('stored tensors: encoder outputs match PyTorch-equation references', ()
   });
 
   it('PEFT default hidden sizes: dim for P-tuning, kvDim (GQA) for prefix tuning', () => {
-    expect(createMethod({ method: 'p_tuning', encoder: 'mlp' }, tinyConfig, 2).spec).toEqual({ method: 'p_tuning', encoder: 'mlp', encoderHiddenSize: 16 });
-    expect(createMethod({ method: 'prefix_tuning', prefixProjection: true }, tinyConfig, 2).spec).toEqual({ method: 'prefix_tuning', prefixProjection: true, encoderHiddenSize: 8 });
+    expect(createMethod({ method: 'p_tuning', encoder: 'mlp' }, tinyConfig, 2).spec).toEqual({
+      method: 'p_tuning',
+      encoder: 'mlp',
+      encoderHiddenSize: 16,
+    });
+    expect(createMethod({ method: 'prefix_tuning', prefixProjection: true }, tinyConfig, 2).spec).toEqual({
+      method: 'prefix_tuning',
+      prefixProjection: true,
+      encoderHiddenSize: 8,
+    });
     expect(() => createMethod({ method: 'p_tuning', encoder: 'gru' as 'mlp' }, tinyConfig, 2)).toThrow(/mlp or lstm/);
   });
 });

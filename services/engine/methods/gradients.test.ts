@@ -11,16 +11,29 @@ import { decoderModelFromLlama } from '../model/llama.js';
 const P = 3;
 const cases: { name: string; options: MethodOptions; entries: number }[] = [
   { name: 'P-tuning, MLP encoder', options: { method: 'p_tuning', encoder: 'mlp', encoderHiddenSize: 10 }, entries: 16 },
-  { name: 'P-tuning, bidirectional 2-layer LSTM encoder', options: { method: 'p_tuning', encoder: 'lstm', encoderHiddenSize: 5 }, entries: 8 },
+  {
+    name: 'P-tuning, bidirectional 2-layer LSTM encoder',
+    options: { method: 'p_tuning', encoder: 'lstm', encoderHiddenSize: 5 },
+    entries: 8,
+  },
   { name: 'prefix tuning', options: { method: 'prefix_tuning' }, entries: 48 },
-  { name: 'prefix tuning with projection', options: { method: 'prefix_tuning', prefixProjection: true, encoderHiddenSize: 6 }, entries: 16 },
+  {
+    name: 'prefix tuning with projection',
+    options: { method: 'prefix_tuning', prefixProjection: true, encoderHiddenSize: 6 },
+    entries: 16,
+  },
 ];
 
 describe('whole-model loss gradients w.r.t. every method parameter vs central finite differences (float64, tiny GQA model)', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const method = createMethod(c.options, tinyConfig, P);
-      const { graph, trainable } = buildTrainingGraph(decoderModelFromLlama(tinyWeights), { batch: 2, seqLen: 6, dtype: 'float64', ...graphSource(method) });
+      const { graph, trainable } = buildTrainingGraph(decoderModelFromLlama(tinyWeights), {
+        batch: 2,
+        seqLen: 6,
+        dtype: 'float64',
+        ...graphSource(method),
+      });
       expect(trainable.map((t) => t.name)).toEqual(method.parameters.map((p) => p.name));
       const session = await GraphSession.create(graph);
       try {
@@ -30,7 +43,9 @@ describe('whole-model loss gradients w.r.t. every method parameter vs central fi
           ...randomFeeds(method.parameters, 7),
         };
         const gradOutputs = Object.fromEntries(method.parameters.map((p) => [p.name, `${GRAPH_IO.gradPrefix}${p.name}`]));
-        const { maxError, checked } = await compareWithFiniteDifferences(session, GRAPH_IO.loss, gradOutputs, feeds, { entries: c.entries });
+        const { maxError, checked } = await compareWithFiniteDifferences(session, GRAPH_IO.loss, gradOutputs, feeds, {
+          entries: c.entries,
+        });
         expect(checked).toBeGreaterThanOrEqual(method.parameters.length);
         console.log(`${c.name}: ${checked} entries, max relative error ${maxError.toExponential(2)}`);
         expect(maxError).toBeLessThan(1e-6);
@@ -51,7 +66,10 @@ describe('float32 graphs (onnxruntime "all" optimizations) give the float64 loss
           const { graph } = buildTrainingGraph(decoderModelFromLlama(tinyWeights), { batch: 2, seqLen: 6, dtype, ...graphSource(method) });
           const session = await GraphSession.create(graph);
           try {
-            const cast = (t: HostTensor): HostTensor => ({ data: dtype === 'float32' ? Float32Array.from(t.data as Float64Array) : t.data, dims: t.dims });
+            const cast = (t: HostTensor): HostTensor => ({
+              data: dtype === 'float32' ? Float32Array.from(t.data as Float64Array) : t.data,
+              dims: t.dims,
+            });
             return await session.run({
               [GRAPH_IO.tokens]: tokens(batchTokens),
               [GRAPH_IO.lossMask]: cast({ data: Float64Array.from(batchMask.flat()), dims: [2, 6] }),

@@ -1,14 +1,7 @@
 /** Soft-prompt methods (prompt tuning, P-tuning, prefix tuning) as parameters, graph hooks and stored tensors. */
 export { createMethod } from './create.js';
 export { graphSource, type GraphSource } from './graph-source.js';
-export {
-  methodSettings,
-  type EncoderType,
-  type MethodOptions,
-  type MethodSpec,
-  type Placement,
-  type TrainingMethod,
-} from './method.js';
+export { methodSettings, type EncoderType, type MethodOptions, type MethodSpec, type Placement, type TrainingMethod } from './method.js';
 export { type MethodName } from '../prompt/vocabulary.js';
 export { type ParameterShape } from './parameters.js';
 export { type PeftMethodFields } from './peft-fields.js';

@@ -34,7 +34,13 @@ export function lstmParameters(prefix: string, inputSize: number, hidden: number
 
 /** PyTorch's LSTM init: every weight and bias from U(±1/√hidden), in parameter order. */
 export function initLstm(rng: Rng, params: readonly ParameterShape[], hidden: number): Float32Array[] {
-  return params.map((p) => uniform(rng, p.shape.reduce((a, b) => a * b, 1), 1 / Math.sqrt(hidden)));
+  return params.map((p) =>
+    uniform(
+      rng,
+      p.shape.reduce((a, b) => a * b, 1),
+      1 / Math.sqrt(hidden),
+    ),
+  );
 }
 
 function direction(g: GraphBuilder, x: Value, [wih, whh, bih, bhh]: Value[], hidden: number, reverse: boolean): Value {

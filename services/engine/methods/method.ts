@@ -49,9 +49,12 @@ export interface TrainingMethod {
 /** The method-specific settings as a canonical string (none for prompt tuning), for run identities and metadata. */
 export function methodSettings(spec: MethodSpec): string | undefined {
   switch (spec.method) {
-    case 'prompt_tuning': return undefined;
-    case 'p_tuning': return JSON.stringify({ encoder: spec.encoder, encoder_hidden_size: spec.encoderHiddenSize });
-    case 'prefix_tuning': return JSON.stringify({ prefix_projection: spec.prefixProjection, encoder_hidden_size: spec.encoderHiddenSize });
+    case 'prompt_tuning':
+      return undefined;
+    case 'p_tuning':
+      return JSON.stringify({ encoder: spec.encoder, encoder_hidden_size: spec.encoderHiddenSize });
+    case 'prefix_tuning':
+      return JSON.stringify({ prefix_projection: spec.prefixProjection, encoder_hidden_size: spec.encoderHiddenSize });
   }
 }
 
@@ -62,6 +65,7 @@ export function checkMethodOptions(o: MethodOptions, c: ModelShape): void {
   if (o.encoderHiddenSize !== undefined && !(Number.isSafeInteger(o.encoderHiddenSize) && o.encoderHiddenSize >= 1)) {
     throw new Error(`encoder hidden size must be an integer ≥ 1 (got ${o.encoderHiddenSize})`);
   }
-  if (o.method === 'p_tuning' && o.encoder !== 'mlp' && o.encoder !== 'lstm') throw new Error(`P-tuning encoder must be mlp or lstm (got ${String(o.encoder)})`);
+  if (o.method === 'p_tuning' && o.encoder !== 'mlp' && o.encoder !== 'lstm')
+    throw new Error(`P-tuning encoder must be mlp or lstm (got ${String(o.encoder)})`);
   if (c.dim <= 0) throw new Error('model dim must be positive');
 }

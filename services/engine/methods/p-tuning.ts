@@ -22,7 +22,17 @@ export const LSTM_LAYERS = 2;
 export function pTuningMethod(numVirtualTokens: number, dim: number, encoder: EncoderType, hidden: number): TrainingMethod {
   const embedding: ParameterShape = { name: `${PREFIX}.embedding.weight`, shape: [numVirtualTokens, dim] };
   // (in, out) of each Linear of mlp_head, at Sequential indices 0, 2, 4
-  const head: [number, number][] = encoder === 'mlp' ? [[dim, hidden], [hidden, hidden], [hidden, dim]] : [[2 * hidden, 2 * hidden], [2 * hidden, dim]];
+  const head: [number, number][] =
+    encoder === 'mlp'
+      ? [
+          [dim, hidden],
+          [hidden, hidden],
+          [hidden, dim],
+        ]
+      : [
+          [2 * hidden, 2 * hidden],
+          [2 * hidden, dim],
+        ];
   const lstm = encoder === 'lstm' ? lstmParameters(`${PREFIX}.lstm_head`, dim, hidden, LSTM_LAYERS) : [];
   const mlp = head.flatMap(([i, o], k) => linearParameters(`${PREFIX}.mlp_head.${2 * k}`, i, o));
   const parameters = [embedding, ...lstm, ...mlp];

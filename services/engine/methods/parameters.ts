@@ -14,7 +14,6 @@ export interface ParameterShape {
   readonly shape: readonly number[];
 }
 
-
 /** One graph input per parameter, in declaration order. */
 export function parameterInputs(g: GraphBuilder, params: readonly ParameterShape[], dtype: FloatDType): Value[] {
   return params.map((p) => g.input(p.name, dtype, p.shape));

@@ -17,19 +17,25 @@ async function logits(graph: Parameters<typeof GraphSession.create>[0], feeds: R
 }
 
 describe('prefixFromTokens (two-layer GQA model)', () => {
-  it('serving the model\'s own key/value cache of some tokens equals prepending those tokens', async () => {
+  it("serving the model's own key/value cache of some tokens equals prepending those tokens", async () => {
     const prefixTokens = [4, 11, 2];
     const rest = [1, 5, 7, 3, 9];
     const stored = await prefixFromTokens(decoderModelFromLlama(tinyWeights), prefixTokens);
     const served = servingMethod('past-key-values', prefixTokens.length, tinyConfig);
     const [param] = served.parameters;
-    const withPrefix = await logits(buildInferenceGraph(decoderModelFromLlama(tinyWeights), { batch: 1, seqLen: rest.length, ...graphSource(served) }).graph, {
-      [GRAPH_IO.tokens]: tokens([rest]),
-      [param.name]: { data: stored, dims: param.shape },
-    });
-    const plain = await logits(buildInferenceGraph(decoderModelFromLlama(tinyWeights), { batch: 1, seqLen: prefixTokens.length + rest.length }).graph, {
-      [GRAPH_IO.tokens]: tokens([[...prefixTokens, ...rest]]),
-    });
+    const withPrefix = await logits(
+      buildInferenceGraph(decoderModelFromLlama(tinyWeights), { batch: 1, seqLen: rest.length, ...graphSource(served) }).graph,
+      {
+        [GRAPH_IO.tokens]: tokens([rest]),
+        [param.name]: { data: stored, dims: param.shape },
+      },
+    );
+    const plain = await logits(
+      buildInferenceGraph(decoderModelFromLlama(tinyWeights), { batch: 1, seqLen: prefixTokens.length + rest.length }).graph,
+      {
+        [GRAPH_IO.tokens]: tokens([[...prefixTokens, ...rest]]),
+      },
+    );
     const expected = plain.subarray(prefixTokens.length * tinyConfig.vocabSize);
     expect(withPrefix.length).toBe(expected.length);
     let maxDiff = 0;

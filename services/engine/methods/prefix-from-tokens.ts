@@ -11,7 +11,11 @@ import { GraphSession, type SessionOptions } from '../graph/run.js';
 import type { DecoderModel } from '../model/weights.js';
 import { prefixOffset, prefixWidth } from './prefix-layout.js';
 
-export async function prefixFromTokens(model: DecoderModel, tokenIds: readonly number[], options: SessionOptions = {}): Promise<Float32Array> {
+export async function prefixFromTokens(
+  model: DecoderModel,
+  tokenIds: readonly number[],
+  options: SessionOptions = {},
+): Promise<Float32Array> {
   const c = model.spec;
   const P = tokenIds.length;
   const { graph } = buildInferenceGraph(model, { batch: 1, seqLen: P, withKeyValues: true });

@@ -41,14 +41,16 @@ describe('prefix layout (PEFT: row viewed as [layers·2, nKvHeads, headSize], la
       for (const kv of [0, 1] as const) {
         const got = out[`${kv === 0 ? 'key' : 'value'}${l}`];
         expect(got.dims).toEqual([c.nKvHeads, P, hs]);
-        for (let h = 0; h < c.nKvHeads; h++) for (let p = 0; p < P; p++) for (let d = 0; d < hs; d++) {
-          expect(got.data[(h * P + p) * hs + d]).toBe(p * prefixWidth(c) + prefixOffset(c, l, kv, h, d));
-        }
+        for (let h = 0; h < c.nKvHeads; h++)
+          for (let p = 0; p < P; p++)
+            for (let d = 0; d < hs; d++) {
+              expect(got.data[(h * P + p) * hs + d]).toBe(p * prefixWidth(c) + prefixOffset(c, l, kv, h, d));
+            }
       }
     }
   });
 
-  it('a prefix holding the model\'s own keys (RoPE applied, rotate-half layout) and values of tokens equals prepending those tokens', async () => {
+  it("a prefix holding the model's own keys (RoPE applied, rotate-half layout) and values of tokens equals prepending those tokens", async () => {
     // one layer, so the layer's keys and values of the prefix tokens depend on their embeddings alone
     const c: LlamaConfig = { ...tinyConfig, nLayers: 1 };
     const w = generateLlama(c, 5, { tiedClassifier: false });
@@ -69,7 +71,8 @@ describe('prefix layout (PEFT: row viewed as [layers·2, nKvHeads, headSize], la
           stored[pos * prefixWidth(c) + prefixOffset(c, 0, 0, head, i)] = a * Math.cos(angle) - b * Math.sin(angle);
           stored[pos * prefixWidth(c) + prefixOffset(c, 0, 0, head, hs / 2 + i)] = a * Math.sin(angle) + b * Math.cos(angle);
         }
-        for (let d = 0; d < hs; d++) stored[pos * prefixWidth(c) + prefixOffset(c, 0, 1, head, d)] = project(w.layers[0].wv.data, head * hs + d);
+        for (let d = 0; d < hs; d++)
+          stored[pos * prefixWidth(c) + prefixOffset(c, 0, 1, head, d)] = project(w.layers[0].wv.data, head * hs + d);
       }
     });
     const served = servingMethod('past-key-values', prefixTokens.length, c);
@@ -77,9 +80,12 @@ describe('prefix layout (PEFT: row viewed as [layers·2, nKvHeads, headSize], la
       buildInferenceGraph(decoderModelFromLlama(w), { batch: 1, seqLen: rest.length, dtype: 'float64', ...graphSource(served) }).graph,
       { [GRAPH_IO.tokens]: tokens([rest]), [served.parameters[0].name]: { data: stored, dims: served.parameters[0].shape } },
     );
-    const plain = await run(buildInferenceGraph(decoderModelFromLlama(w), { batch: 1, seqLen: prefixTokens.length + rest.length, dtype: 'float64' }).graph, {
-      [GRAPH_IO.tokens]: tokens([[...prefixTokens, ...rest]]),
-    });
+    const plain = await run(
+      buildInferenceGraph(decoderModelFromLlama(w), { batch: 1, seqLen: prefixTokens.length + rest.length, dtype: 'float64' }).graph,
+      {
+        [GRAPH_IO.tokens]: tokens([[...prefixTokens, ...rest]]),
+      },
+    );
     const V = c.vocabSize;
     const expected = (plain.logits.data as Float64Array).subarray(prefixTokens.length * V);
     const got = withPrefix.logits.data as Float64Array;

@@ -35,7 +35,8 @@ export const prefixOffset = (c: ModelShape, layer: number, kv: 0 | 1, head: numb
 /** Splits a stored prefix [P, L·2·kvDim] into per-layer key and value [nKvHeads, P, headSize]. */
 export function prefixLayers(g: GraphBuilder, stored: Value, c: ModelShape): { key: Value; value: Value }[] {
   const [P, width] = stored.shape;
-  if (width !== prefixWidth(c)) throw new Error(`prefix: a stored row has ${width} values; this model needs ${prefixWidth(c)} (layers·2·kvDim)`);
+  if (width !== prefixWidth(c))
+    throw new Error(`prefix: a stored row has ${width} values; this model needs ${prefixWidth(c)} (layers·2·kvDim)`);
   const hs = headDimOf(c);
   const byEntry = transpose(g, reshape(g, stored, [P, 2 * c.nLayers, c.nKvHeads, hs]), [1, 2, 0, 3]); // [2L, nKv, P, hs]
   const entries = split(g, byEntry, 0, Array<number>(2 * c.nLayers).fill(1)).map((e) => reshape(g, e, [c.nKvHeads, P, hs]));

@@ -50,7 +50,9 @@ async function initialPrefix(init: PromptInit, model: LoadedModel, P: number, wi
     case 'from': {
       const file = await readPromptFile(init.path);
       if (file.virtualTokens !== P || file.dim !== width) {
-        throw new Error(`${init.path}: "prompt_embeddings" is [${file.virtualTokens}, ${file.dim}]; a prefix for this model and run is [${P}, ${width}]`);
+        throw new Error(
+          `${init.path}: "prompt_embeddings" is [${file.virtualTokens}, ${file.dim}]; a prefix for this model and run is [${P}, ${width}]`,
+        );
       }
       return file.embeddings;
     }
@@ -61,7 +63,9 @@ export function prefixTuningMethod(numVirtualTokens: number, c: ModelShape, proj
   const width = prefixWidth(c);
   const tokenDim = kvDim(c);
   const embedding: ParameterShape = { name: `${PREFIX}.embedding.weight`, shape: [numVirtualTokens, projection ? tokenDim : width] };
-  const transform = projection ? [...linearParameters(`${PREFIX}.transform.0`, tokenDim, hidden), ...linearParameters(`${PREFIX}.transform.2`, hidden, width)] : [];
+  const transform = projection
+    ? [...linearParameters(`${PREFIX}.transform.0`, tokenDim, hidden), ...linearParameters(`${PREFIX}.transform.2`, hidden, width)]
+    : [];
   const parameters = [embedding, ...transform];
   return {
     spec: { method: 'prefix_tuning', prefixProjection: projection, encoderHiddenSize: hidden },
@@ -71,9 +75,14 @@ export function prefixTuningMethod(numVirtualTokens: number, c: ModelShape, proj
     parameters,
     encode: (g, [x, w0, b0, w2, b2]) => (projection ? dense(g, tanh(g, dense(g, x, w0, b0)), w2, b2) : x),
     async initialParameters(init, model, rng) {
-      if (projection && init.kind !== 'random') throw new Error(`prefix projection starts from a random embedding: use --init random (got ${init.kind})`);
+      if (projection && init.kind !== 'random')
+        throw new Error(`prefix projection starts from a random embedding: use --init random (got ${init.kind})`);
       const values = projection
-        ? [rng.fillNormal(new Float32Array(numVirtualTokens * tokenDim)), ...initLinear(rng, tokenDim, hidden), ...initLinear(rng, hidden, width)]
+        ? [
+            rng.fillNormal(new Float32Array(numVirtualTokens * tokenDim)),
+            ...initLinear(rng, tokenDim, hidden),
+            ...initLinear(rng, hidden, width),
+          ]
         : [await initialPrefix(init, model, numVirtualTokens, width, rng)];
       return Object.fromEntries(parameters.map((p, k) => [p.name, values[k]])) as ParameterSet;
     },

@@ -28,7 +28,9 @@ export const placementOf = (method: MethodName): Placement => (method === 'prefi
 
 /** The identity method that feeds a stored tensor of this placement into the graph. */
 export function servingMethod(placement: Placement, numVirtualTokens: number, c: ModelShape): TrainingMethod {
-  return placement === 'virtual-tokens' ? promptTuningMethod(numVirtualTokens, c.dim) : prefixTuningMethod(numVirtualTokens, c, false, kvDim(c));
+  return placement === 'virtual-tokens'
+    ? promptTuningMethod(numVirtualTokens, c.dim)
+    : prefixTuningMethod(numVirtualTokens, c, false, kvDim(c));
 }
 
 /** Interprets a prompt file's bytes for a model; the message names the file and what does not fit. */
@@ -38,7 +40,8 @@ export function decodeStoredPrompt(bytes: Uint8Array, source: string, c: ModelSh
   if (declared !== undefined && !methodNames.includes(declared as MethodName)) {
     throw new Error(`${source}: metadata method "${declared}" is not one of ${methodNames.join(', ')}`);
   }
-  const method: MethodName | undefined = (declared as MethodName | undefined) ??
+  const method: MethodName | undefined =
+    (declared as MethodName | undefined) ??
     (file.dim === c.dim ? 'prompt_tuning' : file.dim === prefixWidth(c) ? 'prefix_tuning' : undefined);
   const placement = method && placementOf(method);
   const width = placement === 'past-key-values' ? prefixWidth(c) : c.dim;
@@ -68,9 +71,9 @@ export interface ServedTensor extends GraphSource {
 export function servedTensor(placement: Placement, tensor: Float32Array, c: ModelShape): ServedTensor {
   const width = placement === 'virtual-tokens' ? c.dim : prefixWidth(c);
   const length = tensor.length / width;
-  if (!Number.isInteger(length) || length < 1) throw new Error(`a ${placement} tensor of ${tensor.length} values is not whole rows of ${width}`);
+  if (!Number.isInteger(length) || length < 1)
+    throw new Error(`a ${placement} tensor of ${tensor.length} values is not whole rows of ${width}`);
   const m = servingMethod(placement, length, c);
   const [param] = m.parameters;
   return { ...graphSource(m), name: param.name, dims: param.shape, data: tensor, length };
 }
-

@@ -7,11 +7,22 @@ import type { ParameterShape } from './parameters.js';
 
 // GQA: 4 query heads over 2 KV heads (head size 4), two layers
 export const tinyConfig: LlamaConfig = {
-  dim: 16, hiddenDim: 24, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 13, contextLength: 64, normEps: 1e-5, ropeTheta: 10000,
+  dim: 16,
+  hiddenDim: 24,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  vocabSize: 13,
+  contextLength: 64,
+  normEps: 1e-5,
+  ropeTheta: 10000,
 };
 export const tinyWeights: LlamaWeights = generateLlama(tinyConfig, 42, { tiedClassifier: false });
 
-export const tokens = (rows: number[][]): HostTensor => ({ data: BigInt64Array.from(rows.flat().map(BigInt)), dims: [rows.length, rows[0].length] });
+export const tokens = (rows: number[][]): HostTensor => ({
+  data: BigInt64Array.from(rows.flat().map(BigInt)),
+  dims: [rows.length, rows[0].length],
+});
 
 /** Seeded U(−scale, scale) values for each parameter, as float64 feeds. */
 export function randomFeeds(params: readonly ParameterShape[], seed: number, scale = 0.5): Record<string, HostTensor> {

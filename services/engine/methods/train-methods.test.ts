@@ -62,22 +62,37 @@ afterAll(async () => {
 
 const cases: { name: string; method: MethodOptions; peft: Record<string, unknown>; settings: string; wide: boolean }[] = [
   {
-    name: 'P-tuning (MLP)', method: { method: 'p_tuning', encoder: 'mlp', encoderHiddenSize: 16 }, wide: false,
+    name: 'P-tuning (MLP)',
+    method: { method: 'p_tuning', encoder: 'mlp', encoderHiddenSize: 16 },
+    wide: false,
     peft: { peft_type: 'P_TUNING', encoder_reparameterization_type: 'MLP', encoder_hidden_size: 16, token_dim: 32, num_attention_heads: 4 },
     settings: '{"encoder":"mlp","encoder_hidden_size":16}',
   },
   {
-    name: 'P-tuning (LSTM)', method: { method: 'p_tuning', encoder: 'lstm', encoderHiddenSize: 8 }, wide: false,
+    name: 'P-tuning (LSTM)',
+    method: { method: 'p_tuning', encoder: 'lstm', encoderHiddenSize: 8 },
+    wide: false,
     peft: { peft_type: 'P_TUNING', encoder_reparameterization_type: 'LSTM', encoder_hidden_size: 8, encoder_num_layers: 2 },
     settings: '{"encoder":"lstm","encoder_hidden_size":8}',
   },
   {
-    name: 'prefix tuning', method: { method: 'prefix_tuning' }, wide: true,
-    peft: { peft_type: 'PREFIX_TUNING', prefix_projection: false, encoder_hidden_size: 16, token_dim: 16, num_attention_heads: 2, num_layers: 2 },
+    name: 'prefix tuning',
+    method: { method: 'prefix_tuning' },
+    wide: true,
+    peft: {
+      peft_type: 'PREFIX_TUNING',
+      prefix_projection: false,
+      encoder_hidden_size: 16,
+      token_dim: 16,
+      num_attention_heads: 2,
+      num_layers: 2,
+    },
     settings: '{"prefix_projection":false,"encoder_hidden_size":16}',
   },
   {
-    name: 'prefix tuning with projection', method: { method: 'prefix_tuning', prefixProjection: true, encoderHiddenSize: 12 }, wide: true,
+    name: 'prefix tuning with projection',
+    method: { method: 'prefix_tuning', prefixProjection: true, encoderHiddenSize: 12 },
+    wide: true,
     peft: { peft_type: 'PREFIX_TUNING', prefix_projection: true, encoder_hidden_size: 12, token_dim: 16 },
     settings: '{"prefix_projection":true,"encoder_hidden_size":12}',
   },
@@ -88,7 +103,10 @@ describe.each(cases)('$name through the training loop', ({ name, method, peft, s
     const straight = await train(options(method));
     const ckptDir = path.join(dir, `resume-${name}`);
     const controller = new AbortController();
-    const first = train(options(method, { checkpointDir: ckptDir }), { signal: controller.signal, onProgress: (p) => p.step === 3 && controller.abort() });
+    const first = train(options(method, { checkpointDir: ckptDir }), {
+      signal: controller.signal,
+      onProgress: (p) => p.step === 3 && controller.abort(),
+    });
     await expect(first).rejects.toThrow(TrainingAbortedError);
     const checkpoint = await readCheckpointFile(ckptDir);
     expect(checkpoint?.identity.method).toBe(method.method);
@@ -99,7 +117,9 @@ describe.each(cases)('$name through the training loop', ({ name, method, peft, s
     expect(bytesOf(resumed.promptEmbeddings)).toEqual(bytesOf(straight.promptEmbeddings));
     // another encoder setting is another run
     const other: MethodOptions =
-      method.method === 'p_tuning' ? { ...method, encoderHiddenSize: 4 } : { method: 'prefix_tuning', prefixProjection: !(method.method === 'prefix_tuning' && method.prefixProjection) };
+      method.method === 'p_tuning'
+        ? { ...method, encoderHiddenSize: 4 }
+        : { method: 'prefix_tuning', prefixProjection: !(method.method === 'prefix_tuning' && method.prefixProjection) };
     await expect(train(options(other, { resume: checkpoint }))).rejects.toThrow(/different run.*method/);
   });
 

@@ -43,7 +43,9 @@ export async function describeModel(path: string): Promise<ModelDescription> {
     const folder = await loadHfFolder(path);
     const tokenizer = new HfTokenizer(folder.tokenizerFiles);
     if (tokenizer.vocabSize > folder.spec.vocabSize) {
-      throw new Error(`${path}: tokenizer.json has ${tokenizer.vocabSize} tokens, more than config.json's vocab_size ${folder.spec.vocabSize}`);
+      throw new Error(
+        `${path}: tokenizer.json has ${tokenizer.vocabSize} tokens, more than config.json's vocab_size ${folder.spec.vocabSize}`,
+      );
     }
     const text = withTemplate(tokenizer, folder.chatTemplate, `${path} chat template`);
     return {
@@ -60,7 +62,13 @@ export async function describeModel(path: string): Promise<ModelDescription> {
   const arch = ggufArchitecture(meta, path);
   const text = ggufModelText(header, path);
   const ropeFreqs = await readSmallTensor(path, header, 'rope_freqs.weight');
-  const spec = specFromGguf({ meta, tensorNames: new Set(header.tensors.map((t) => t.name)), vocabSize: text.tokenizer.vocabSize, ropeFreqs, path });
+  const spec = specFromGguf({
+    meta,
+    tensorNames: new Set(header.tensors.map((t) => t.name)),
+    vocabSize: text.tokenizer.vocabSize,
+    ropeFreqs,
+    path,
+  });
   ggufWeights(sparse, header, path).canonical(spec, arch); // names and dims only: no tensor data is read
   const template = ggufChatTemplate(meta);
   return { format: 'gguf', spec, tokenizerKind: text.tokenizer.kind, ...(template !== undefined ? { chatTemplate: template } : {}) };
@@ -93,7 +101,11 @@ async function readSmallTensor(path: string, header: GgufHeader, name: string): 
   try {
     const bytes = new Uint8Array(t.byteLength);
     await file.read(bytes, 0, t.byteLength, header.dataOffset + t.offset);
-    return dequantize(t.stored, bytes, t.dims.reduce((a, b) => a * b, 1));
+    return dequantize(
+      t.stored,
+      bytes,
+      t.dims.reduce((a, b) => a * b, 1),
+    );
   } finally {
     await file.close();
   }

@@ -124,7 +124,8 @@ describe('GGUF writer round trip', () => {
   });
 
   it('refuses a tokenizer that does not match the vocabulary size', async () => {
-    await expect(writeGguf(join(dir, 'x.gguf'), generateLlama(presets.tiny.config, 1), generatedTokenizerSpec(400)))
-      .rejects.toThrow(/400 pieces but the model's vocabSize is 320/);
+    await expect(writeGguf(join(dir, 'x.gguf'), generateLlama(presets.tiny.config, 1), generatedTokenizerSpec(400))).rejects.toThrow(
+      /400 pieces but the model's vocabSize is 320/,
+    );
   });
 });

@@ -19,8 +19,12 @@ export class GgufMetadata {
   count(key: string, fallback?: number): number {
     const v = this.entries.get(key);
     if (v === undefined) return fallback ?? this.fail(key, 'is missing');
-    const n = v.type === 'u64' || v.type === 'i64' ? Number(v.value) : v.type === 'u8' || v.type === 'i8' || v.type === 'u16' ||
-      v.type === 'i16' || v.type === 'u32' || v.type === 'i32' ? v.value : undefined;
+    const n =
+      v.type === 'u64' || v.type === 'i64'
+        ? Number(v.value)
+        : v.type === 'u8' || v.type === 'i8' || v.type === 'u16' || v.type === 'i16' || v.type === 'u32' || v.type === 'i32'
+          ? v.value
+          : undefined;
     if (n === undefined || !Number.isSafeInteger(n) || n < 0) this.fail(key, `must be a non-negative integer (got ${v.type})`);
     return n;
   }

@@ -5,8 +5,13 @@
  * with zeros and "succeeds", so ptune parses the header itself.)
  */
 import {
-  GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufValueCode,
-  type GgufHeader, type GgufTensorInfo, type GgufValue, type GgufValueKind,
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  GgufValueCode,
+  type GgufHeader,
+  type GgufTensorInfo,
+  type GgufValue,
+  type GgufValueKind,
 } from './gguf-types.js';
 import { blockBytes, blockElements, ggmlNameOf, ggmlTypeLabel, readableGgmlTypes, storedDTypeOfGgmlCode } from './quant/index.js';
 
@@ -19,11 +24,19 @@ const MIN_KV_BYTES = 13;
 /** smallest encoded size of one tensor info: name length (8) + n_dims (4) + type (4) + offset (8) */
 const MIN_TENSOR_INFO_BYTES = 24;
 
-const kindByCode = new Map<number, GgufValueKind>(
-  Object.entries(GgufValueCode).map(([k, v]) => [v, k as GgufValueKind]),
-);
+const kindByCode = new Map<number, GgufValueKind>(Object.entries(GgufValueCode).map(([k, v]) => [v, k as GgufValueKind]));
 const fixedSize: Partial<Record<GgufValueKind, number>> = {
-  u8: 1, i8: 1, bool: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, u64: 8, i64: 8, f64: 8,
+  u8: 1,
+  i8: 1,
+  bool: 1,
+  u16: 2,
+  i16: 2,
+  u32: 4,
+  i32: 4,
+  f32: 4,
+  u64: 8,
+  i64: 8,
+  f64: 8,
 };
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -47,16 +60,62 @@ class Cursor {
   need(n: number, what: string): void {
     if (n > this.remaining) this.fail(`${what} needs ${n} bytes but only ${this.remaining} remain (truncated file?)`);
   }
-  u8(): number { this.need(1, 'u8'); return this.view.getUint8(this.pos++); }
-  i8(): number { this.need(1, 'i8'); return this.view.getInt8(this.pos++); }
-  u16(): number { this.need(2, 'u16'); const v = this.view.getUint16(this.pos, true); this.pos += 2; return v; }
-  i16(): number { this.need(2, 'i16'); const v = this.view.getInt16(this.pos, true); this.pos += 2; return v; }
-  u32(): number { this.need(4, 'u32'); const v = this.view.getUint32(this.pos, true); this.pos += 4; return v; }
-  i32(): number { this.need(4, 'i32'); const v = this.view.getInt32(this.pos, true); this.pos += 4; return v; }
-  f32(): number { this.need(4, 'f32'); const v = this.view.getFloat32(this.pos, true); this.pos += 4; return v; }
-  f64(): number { this.need(8, 'f64'); const v = this.view.getFloat64(this.pos, true); this.pos += 8; return v; }
-  u64(): bigint { this.need(8, 'u64'); const v = this.view.getBigUint64(this.pos, true); this.pos += 8; return v; }
-  i64(): bigint { this.need(8, 'i64'); const v = this.view.getBigInt64(this.pos, true); this.pos += 8; return v; }
+  u8(): number {
+    this.need(1, 'u8');
+    return this.view.getUint8(this.pos++);
+  }
+  i8(): number {
+    this.need(1, 'i8');
+    return this.view.getInt8(this.pos++);
+  }
+  u16(): number {
+    this.need(2, 'u16');
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+  i16(): number {
+    this.need(2, 'i16');
+    const v = this.view.getInt16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4, 'u32');
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  i32(): number {
+    this.need(4, 'i32');
+    const v = this.view.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  f32(): number {
+    this.need(4, 'f32');
+    const v = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  f64(): number {
+    this.need(8, 'f64');
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  u64(): bigint {
+    this.need(8, 'u64');
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  i64(): bigint {
+    this.need(8, 'i64');
+    const v = this.view.getBigInt64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
   /** a u64 count/size that must be ≤ limit (so it is also a safe JS number) */
   size(what: string, limit: number): number {
     const v = this.u64();
@@ -77,22 +136,33 @@ class Cursor {
 
 function readValue(c: Cursor, kind: GgufValueKind, depth: number): GgufValue {
   switch (kind) {
-    case 'u8': return { type: kind, value: c.u8() };
-    case 'i8': return { type: kind, value: c.i8() };
-    case 'u16': return { type: kind, value: c.u16() };
-    case 'i16': return { type: kind, value: c.i16() };
-    case 'u32': return { type: kind, value: c.u32() };
-    case 'i32': return { type: kind, value: c.i32() };
-    case 'f32': return { type: kind, value: shortestF32(c.f32()) };
-    case 'f64': return { type: kind, value: c.f64() };
-    case 'u64': return { type: kind, value: c.u64() };
-    case 'i64': return { type: kind, value: c.i64() };
+    case 'u8':
+      return { type: kind, value: c.u8() };
+    case 'i8':
+      return { type: kind, value: c.i8() };
+    case 'u16':
+      return { type: kind, value: c.u16() };
+    case 'i16':
+      return { type: kind, value: c.i16() };
+    case 'u32':
+      return { type: kind, value: c.u32() };
+    case 'i32':
+      return { type: kind, value: c.i32() };
+    case 'f32':
+      return { type: kind, value: shortestF32(c.f32()) };
+    case 'f64':
+      return { type: kind, value: c.f64() };
+    case 'u64':
+      return { type: kind, value: c.u64() };
+    case 'i64':
+      return { type: kind, value: c.i64() };
     case 'bool': {
       const b = c.u8();
       if (b > 1) c.fail(`bool value ${b} is neither 0 nor 1`);
       return { type: kind, value: b === 1 };
     }
-    case 'string': return { type: kind, value: c.string('string value') };
+    case 'string':
+      return { type: kind, value: c.string('string value') };
     case 'array': {
       if (depth >= MAX_ARRAY_DEPTH) c.fail(`arrays nested deeper than ${MAX_ARRAY_DEPTH}`);
       const itemType = valueKind(c, c.u32());
@@ -137,7 +207,10 @@ export function ggmlTensorBytes(typeCode: number, elementCount: number): number 
 export function parseGgufHeader(bytes: Uint8Array, source: string): GgufHeader {
   const c = new Cursor(bytes, source);
   if (bytes.length < 24) c.fail(`file is ${bytes.length} bytes, too short for a GGUF header`);
-  if (c.u32() !== GGUF_MAGIC) { c.pos = 0; c.fail('missing "GGUF" magic: not a GGUF file'); }
+  if (c.u32() !== GGUF_MAGIC) {
+    c.pos = 0;
+    c.fail('missing "GGUF" magic: not a GGUF file');
+  }
   const version = c.u32();
   if (version !== 2 && version !== 3) c.fail(`GGUF version ${version} is not supported (only 2 and 3)`);
   const tensorCount = c.size('tensor count', Math.floor((c.remaining - 8) / MIN_TENSOR_INFO_BYTES));
@@ -183,7 +256,9 @@ export function parseGgufHeader(bytes: Uint8Array, source: string): GgufHeader {
     }
     const per = blockElements(stored);
     if (dims[0] % per !== 0) {
-      c.fail(`tensor "${name}" (${ggmlNameOf(stored)}, dims [${dims.join(', ')}]) has rows of ${dims[0]} elements, not a whole number of ${per}-element blocks`);
+      c.fail(
+        `tensor "${name}" (${ggmlNameOf(stored)}, dims [${dims.join(', ')}]) has rows of ${dims[0]} elements, not a whole number of ${per}-element blocks`,
+      );
     }
     const offset = c.size(`tensor "${name}" data offset`, bytes.length);
     if (offset % alignment !== 0) c.fail(`tensor "${name}" data offset ${offset} is not aligned to ${alignment}`);
@@ -208,7 +283,9 @@ function checkTensorLayout(tensors: GgufTensorInfo[], dataOffset: number, alignm
     throw new GgufFormatError(`${source}: ${message}`);
   };
   if (tensors.length > 0 && tensors[0].offset !== 0) {
-    fail(`tensor "${tensors[0].name}", the first, starts at data offset ${tensors[0].offset}, not 0 (ggml lays tensors out back to back from the start)`);
+    fail(
+      `tensor "${tensors[0].name}", the first, starts at data offset ${tensors[0].offset}, not 0 (ggml lays tensors out back to back from the start)`,
+    );
   }
   let expectedOffset = 0;
   tensors.forEach((t, i) => {

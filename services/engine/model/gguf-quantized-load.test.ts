@@ -50,7 +50,10 @@ describe.each(['llama', 'phi3', 'gpt2'] as Family[])('%s GGUF in every quantized
     expect([...quantized.tensors.keys()]).toEqual([...twin.tensors.keys()]);
     for (const [name, t] of quantized.tensors) {
       const want = twin.tensors.get(name)?.data ?? new Float32Array();
-      expect([name, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength))]).toEqual([name, true]);
+      expect([
+        name,
+        Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength)),
+      ]).toEqual([name, true]);
     }
   });
 });

@@ -14,10 +14,23 @@ const kConfig: LlamaConfig = { ...presets.tiny.config, dim: 256, hiddenDim: 512,
 
 /** canonical name → row-major tensor, in the order encodeLlamaGguf writes them */
 function ggufTensors(w: LlamaWeights): Map<string, F32Tensor> {
-  const out = new Map<string, F32Tensor>([['token_embd.weight', w.tokenEmbedding], ['output_norm.weight', w.outputNorm]]);
+  const out = new Map<string, F32Tensor>([
+    ['token_embd.weight', w.tokenEmbedding],
+    ['output_norm.weight', w.outputNorm],
+  ]);
   if (w.output !== w.tokenEmbedding) out.set('output.weight', w.output);
   w.layers.forEach((l, i) => {
-    const parts = { attn_norm: l.attnNorm, attn_q: l.wq, attn_k: l.wk, attn_v: l.wv, attn_output: l.wo, ffn_norm: l.ffnNorm, ffn_gate: l.w1, ffn_down: l.w2, ffn_up: l.w3 };
+    const parts = {
+      attn_norm: l.attnNorm,
+      attn_q: l.wq,
+      attn_k: l.wk,
+      attn_v: l.wv,
+      attn_output: l.wo,
+      ffn_norm: l.ffnNorm,
+      ffn_gate: l.w1,
+      ffn_down: l.w2,
+      ffn_up: l.w3,
+    };
     for (const [k, t] of Object.entries(parts)) out.set(`blk.${i}.${k}.weight`, t);
   });
   return out;
@@ -27,11 +40,18 @@ function tensorValues(bytes: Uint8Array, header: GgufHeader, name: string): Floa
   const t = header.tensors.find((x) => x.name === name);
   if (!t) throw new Error(`no tensor ${name}`);
   const at = header.dataOffset + t.offset;
-  return dequantize(t.stored, bytes.subarray(at, at + t.byteLength), t.dims.reduce((a, b) => a * b, 1));
+  return dequantize(
+    t.stored,
+    bytes.subarray(at, at + t.byteLength),
+    t.dims.reduce((a, b) => a * b, 1),
+  );
 }
 
 describe('GGUF files in every storage type', () => {
-  for (const [label, config] of [['rows of 256', kConfig], ['tiny preset (rows of 32 and 96: K-quants fall back)', presets.tiny.config]] as const) {
+  for (const [label, config] of [
+    ['rows of 256', kConfig],
+    ['tiny preset (rows of 32 and 96: K-quants fall back)', presets.tiny.config],
+  ] as const) {
     it(`${label}: each tensor reads back as its own quantized values`, () => {
       const w = generateLlama(config, 4, { tiedClassifier: false });
       const tensors = ggufTensors(w);
@@ -76,14 +96,20 @@ describe('GGUF bad input around quantized tensors', () => {
   const meta = new Map<string, GgufValue>([['general.architecture', { type: 'string', value: 'llama' }]]);
   const values = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
   const tensor = (name: string, rows: number, cols: number, type: StoredDType, writtenAs: StoredDType = type): GgufTensorToWrite => ({
-    name, dims: [cols, rows], typeCode: ggmlCodeOf(type), data: quantize(writtenAs, values(rows * cols)),
+    name,
+    dims: [cols, rows],
+    typeCode: ggmlCodeOf(type),
+    data: quantize(writtenAs, values(rows * cols)),
   });
   const file = (...tensors: GgufTensorToWrite[]): Uint8Array => serializeGguf(meta, tensors);
 
   it('reads a well-formed quantized file', () => {
     const bytes = file(tensor('a', 4, 256, 'q4_k'), tensor('b', 2, 64, 'q8_0'));
     const h = parseGgufHeader(bytes, 'ok.gguf');
-    expect(h.tensors.map((t) => [t.name, t.stored, t.byteLength])).toEqual([['a', 'q4_k', 4 * 144], ['b', 'q8_0', 4 * 34]]);
+    expect(h.tensors.map((t) => [t.name, t.stored, t.byteLength])).toEqual([
+      ['a', 'q4_k', 4 * 144],
+      ['b', 'q8_0', 4 * 34],
+    ]);
     expect(tensorValues(bytes, h, 'b')).toEqual(dequantize('q8_0', quantize('q8_0', values(128)), 128));
   });
 
@@ -96,8 +122,12 @@ describe('GGUF bad input around quantized tensors', () => {
       /^cut\.gguf: tensor "a" \(Q4_K, dims \[256, 4\]: 4 blocks of 144 bytes = 576 bytes\) ends at byte \d+, past the end of the \d+-byte file \(truncated file\?\)/,
     );
     const b = h.tensors[1];
-    expect(() => parseGgufHeader(bytes.subarray(0, h.dataOffset + b.offset + b.byteLength - 1), 'cut.gguf')).toThrow(/^cut\.gguf: tensor "b" \(Q8_0, .*past the end/);
-    expect(() => parseGgufHeader(bytes.subarray(0, h.dataOffset + 300), 'cut.gguf')).toThrow(/^cut\.gguf: invalid GGUF .*tensor "b" data offset .*truncated/);
+    expect(() => parseGgufHeader(bytes.subarray(0, h.dataOffset + b.offset + b.byteLength - 1), 'cut.gguf')).toThrow(
+      /^cut\.gguf: tensor "b" \(Q8_0, .*past the end/,
+    );
+    expect(() => parseGgufHeader(bytes.subarray(0, h.dataOffset + 300), 'cut.gguf')).toThrow(
+      /^cut\.gguf: invalid GGUF .*tensor "b" data offset .*truncated/,
+    );
   });
 
   it('an unknown or unreadable ggml type names the tensor and the type id', () => {
@@ -126,7 +156,9 @@ describe('GGUF bad input around quantized tensors', () => {
     expect(() => parseGgufHeader(shifted, 'm.gguf')).toThrow('m.gguf: tensor "a", the first, starts at data offset 32, not 0');
     // the last tensor claims more blocks than the file holds
     const last = file(tensor('a', 2, 64, 'q4_0'), tensor('b', 2, 256, 'q6_k', 'q4_0'));
-    expect(() => parseGgufHeader(last, 'm.gguf')).toThrow(/^m\.gguf: tensor "b" \(Q6_K, dims \[256, 2\]: 2 blocks of 210 bytes = 420 bytes\) ends at byte \d+, past the end/);
+    expect(() => parseGgufHeader(last, 'm.gguf')).toThrow(
+      /^m\.gguf: tensor "b" \(Q6_K, dims \[256, 2\]: 2 blocks of 210 bytes = 420 bytes\) ends at byte \d+, past the end/,
+    );
   });
 
   it('rows that are not whole blocks are refused', () => {
@@ -135,7 +167,9 @@ describe('GGUF bad input around quantized tensors', () => {
       /^r\.gguf: invalid GGUF at byte \d+: tensor "odd" \(Q4_0, dims \[48, 2\]\) has rows of 48 elements, not a whole number of 32-element blocks/,
     );
     const k = file({ name: 'k', dims: [128, 4], typeCode: ggmlCodeOf('q4_k'), data: new Uint8Array(288) });
-    expect(() => parseGgufHeader(k, 'r.gguf')).toThrow(/tensor "k" \(Q4_K, dims \[128, 4\]\) has rows of 128 elements, not a whole number of 256-element blocks/);
+    expect(() => parseGgufHeader(k, 'r.gguf')).toThrow(
+      /tensor "k" \(Q4_K, dims \[128, 4\]\) has rows of 128 elements, not a whole number of 256-element blocks/,
+    );
   });
 
   it('corrupted or cut quantized files parse cleanly or fail with GgufFormatError, and what parses decodes in bounds (fuzz)', () => {
@@ -160,6 +194,9 @@ describe('GGUF bad input around quantized tensors', () => {
       }),
       { numRuns: 400, seed: 12 },
     );
-    fc.assert(fc.property(fc.nat(bytes.length), (length) => readAll(bytes.subarray(0, length))), { numRuns: 200, seed: 13 });
+    fc.assert(
+      fc.property(fc.nat(bytes.length), (length) => readAll(bytes.subarray(0, length))),
+      { numRuns: 200, seed: 13 },
+    );
   });
 });

@@ -21,8 +21,12 @@ class Writer {
     set(new DataView(b.buffer));
     this.push(b);
   }
-  u32(v: number): void { this.scalar(4, (d) => d.setUint32(0, v, true)); }
-  u64(v: number | bigint): void { this.scalar(8, (d) => d.setBigUint64(0, BigInt(v), true)); }
+  u32(v: number): void {
+    this.scalar(4, (d) => d.setUint32(0, v, true));
+  }
+  u64(v: number | bigint): void {
+    this.scalar(8, (d) => d.setBigUint64(0, BigInt(v), true));
+  }
   string(s: string): void {
     const b = new TextEncoder().encode(s);
     this.u64(b.length);
@@ -30,18 +34,42 @@ class Writer {
   }
   value(v: GgufValue): void {
     switch (v.type) {
-      case 'u8': this.scalar(1, (d) => d.setUint8(0, v.value)); break;
-      case 'i8': this.scalar(1, (d) => d.setInt8(0, v.value)); break;
-      case 'u16': this.scalar(2, (d) => d.setUint16(0, v.value, true)); break;
-      case 'i16': this.scalar(2, (d) => d.setInt16(0, v.value, true)); break;
-      case 'u32': this.u32(v.value); break;
-      case 'i32': this.scalar(4, (d) => d.setInt32(0, v.value, true)); break;
-      case 'f32': this.scalar(4, (d) => d.setFloat32(0, v.value, true)); break;
-      case 'f64': this.scalar(8, (d) => d.setFloat64(0, v.value, true)); break;
-      case 'u64': this.u64(v.value); break;
-      case 'i64': this.scalar(8, (d) => d.setBigInt64(0, v.value, true)); break;
-      case 'bool': this.scalar(1, (d) => d.setUint8(0, v.value ? 1 : 0)); break;
-      case 'string': this.string(v.value); break;
+      case 'u8':
+        this.scalar(1, (d) => d.setUint8(0, v.value));
+        break;
+      case 'i8':
+        this.scalar(1, (d) => d.setInt8(0, v.value));
+        break;
+      case 'u16':
+        this.scalar(2, (d) => d.setUint16(0, v.value, true));
+        break;
+      case 'i16':
+        this.scalar(2, (d) => d.setInt16(0, v.value, true));
+        break;
+      case 'u32':
+        this.u32(v.value);
+        break;
+      case 'i32':
+        this.scalar(4, (d) => d.setInt32(0, v.value, true));
+        break;
+      case 'f32':
+        this.scalar(4, (d) => d.setFloat32(0, v.value, true));
+        break;
+      case 'f64':
+        this.scalar(8, (d) => d.setFloat64(0, v.value, true));
+        break;
+      case 'u64':
+        this.u64(v.value);
+        break;
+      case 'i64':
+        this.scalar(8, (d) => d.setBigInt64(0, v.value, true));
+        break;
+      case 'bool':
+        this.scalar(1, (d) => d.setUint8(0, v.value ? 1 : 0));
+        break;
+      case 'string':
+        this.string(v.value);
+        break;
       case 'array':
         this.u32(GgufValueCode[v.itemType]);
         this.u64(v.items.length);

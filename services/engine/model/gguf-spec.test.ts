@@ -32,7 +32,8 @@ function ggufOf(
     const data = quantized ? quantize('q8_0', t.data) : f32ToF32Bytes(t.data);
     return { name, dims: [...t.dims].reverse(), typeCode: quantized ? ggmlCodeOf('q8_0') : GgmlType.F32, data };
   });
-  if (ropeFreqs) tensors.push({ name: 'rope_freqs.weight', dims: [ropeFreqs.length], typeCode: GgmlType.F32, data: f32ToF32Bytes(ropeFreqs) });
+  if (ropeFreqs)
+    tensors.push({ name: 'rope_freqs.weight', dims: [ropeFreqs.length], typeCode: GgmlType.F32, data: f32ToF32Bytes(ropeFreqs) });
   const md = new Map([...metadata, ...tokenizerMetadata(generatedTokenizerSpec(spec.vocabSize))]);
   edit(md, tensors);
   return { bytes: serializeGguf(md, tensors), spec, seed: fixture.seed };
@@ -77,10 +78,30 @@ describe('GGUF refusals name the key or tensor', () => {
   const u32 = (value: number): GgufValue => ({ type: 'u32', value });
   const str = (value: string): GgufValue => ({ type: 'string', value });
   const cases: { name: string; family: Family; edit: (md: Map<string, GgufValue>, t: GgufTensorToWrite[]) => void; error: RegExp }[] = [
-    { name: 'unknown architecture', family: 'llama', edit: (md) => md.set('general.architecture', str('mamba')), error: /general\.architecture "mamba" is not supported \(supported: llama, qwen2/ },
-    { name: 'mixture of experts', family: 'llama', edit: (md) => md.set('llama.expert_count', u32(8)), error: /metadata "llama\.expert_count" changes the model/ },
-    { name: 'logit scale', family: 'qwen2', edit: (md) => md.set('qwen2.logit_scale', { type: 'f32', value: 0.5 }), error: /metadata "qwen2\.logit_scale"/ },
-    { name: 'non-causal attention', family: 'gemma3', edit: (md) => md.set('gemma3.attention.causal', { type: 'bool', value: false }), error: /metadata "gemma3\.attention\.causal"/ },
+    {
+      name: 'unknown architecture',
+      family: 'llama',
+      edit: (md) => md.set('general.architecture', str('mamba')),
+      error: /general\.architecture "mamba" is not supported \(supported: llama, qwen2/,
+    },
+    {
+      name: 'mixture of experts',
+      family: 'llama',
+      edit: (md) => md.set('llama.expert_count', u32(8)),
+      error: /metadata "llama\.expert_count" changes the model/,
+    },
+    {
+      name: 'logit scale',
+      family: 'qwen2',
+      edit: (md) => md.set('qwen2.logit_scale', { type: 'f32', value: 0.5 }),
+      error: /metadata "qwen2\.logit_scale"/,
+    },
+    {
+      name: 'non-causal attention',
+      family: 'gemma3',
+      edit: (md) => md.set('gemma3.attention.causal', { type: 'bool', value: false }),
+      error: /metadata "gemma3\.attention\.causal"/,
+    },
     {
       name: 'RoPE scaling type',
       family: 'phi3',
@@ -93,8 +114,18 @@ describe('GGUF refusals name the key or tensor', () => {
       edit: (_md, t) => t.push({ name: 'rope_factors_long.weight', dims: [4], typeCode: GgmlType.F32, data: new Uint8Array(16) }),
       error: /tensor "rope_factors_long\.weight": LongRoPE/,
     },
-    { name: 'value length ≠ key length', family: 'gemma2', edit: (md) => md.set('gemma2.attention.value_length', u32(8)), error: /"gemma2\.attention\.value_length" 8 ≠ key_length 16/ },
-    { name: 'softcap on another architecture', family: 'qwen3', edit: (md) => md.set('qwen3.final_logit_softcapping', { type: 'f32', value: 30 }), error: /"qwen3\.final_logit_softcapping" is not read for architecture "qwen3"/ },
+    {
+      name: 'value length ≠ key length',
+      family: 'gemma2',
+      edit: (md) => md.set('gemma2.attention.value_length', u32(8)),
+      error: /"gemma2\.attention\.value_length" 8 ≠ key_length 16/,
+    },
+    {
+      name: 'softcap on another architecture',
+      family: 'qwen3',
+      edit: (md) => md.set('qwen3.final_logit_softcapping', { type: 'f32', value: 30 }),
+      error: /"qwen3\.final_logit_softcapping" is not read for architecture "qwen3"/,
+    },
     {
       name: 'an extra tensor (MoE router)',
       family: 'llama',
@@ -104,7 +135,11 @@ describe('GGUF refusals name the key or tensor', () => {
     {
       name: 'a missing tensor',
       family: 'gpt2',
-      edit: (_md, t) => t.splice(t.findIndex((x) => x.name === 'blk.1.ffn_up.bias'), 1),
+      edit: (_md, t) =>
+        t.splice(
+          t.findIndex((x) => x.name === 'blk.1.ffn_up.bias'),
+          1,
+        ),
       error: /tensor "blk\.1\.ffn_up\.bias" is missing/,
     },
   ];

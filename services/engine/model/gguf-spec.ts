@@ -23,13 +23,28 @@ const NEUTRAL_KEYS = ['vocab_size', 'tensor_data_layout', 'rope.scaling.finetune
 
 /** `<arch>.` keys this file reads into the spec. */
 const READ_KEYS = [
-  'context_length', 'embedding_length', 'block_count', 'feed_forward_length',
-  'attention.head_count', 'attention.head_count_kv', 'attention.key_length', 'attention.value_length',
-  'attention.layer_norm_rms_epsilon', 'attention.layer_norm_epsilon', 'attention.sliding_window', 'attention.sliding_window_pattern',
+  'context_length',
+  'embedding_length',
+  'block_count',
+  'feed_forward_length',
+  'attention.head_count',
+  'attention.head_count_kv',
+  'attention.key_length',
+  'attention.value_length',
+  'attention.layer_norm_rms_epsilon',
+  'attention.layer_norm_epsilon',
+  'attention.sliding_window',
+  'attention.sliding_window_pattern',
   'attention.scale',
-  'attn_logit_softcapping', 'final_logit_softcapping',
-  'rope.dimension_count', 'rope.freq_base', 'rope.scaling.type', 'rope.scaling.factor', 'rope.scaling.attn_factor',
-  'rope.scaling.yarn_beta_fast', 'rope.scaling.yarn_beta_slow',
+  'attn_logit_softcapping',
+  'final_logit_softcapping',
+  'rope.dimension_count',
+  'rope.freq_base',
+  'rope.scaling.type',
+  'rope.scaling.factor',
+  'rope.scaling.attn_factor',
+  'rope.scaling.yarn_beta_fast',
+  'rope.scaling.yarn_beta_slow',
 ];
 
 /** Tensors whose presence changes the math in ways the spec does not express. */
@@ -51,7 +66,14 @@ export interface GgufSpecInput {
 }
 
 const familyOf: Record<GgufArchitecture, Family> = {
-  llama: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3: 'gemma3', phi3: 'phi3', gpt2: 'gpt2',
+  llama: 'llama',
+  qwen2: 'qwen2',
+  qwen3: 'qwen3',
+  gemma: 'gemma',
+  gemma2: 'gemma2',
+  gemma3: 'gemma3',
+  phi3: 'phi3',
+  gpt2: 'gpt2',
 };
 
 function isGgufArchitecture(a: string): a is GgufArchitecture {
@@ -61,7 +83,8 @@ function isGgufArchitecture(a: string): a is GgufArchitecture {
 /** The architecture of a file, or an error naming what it holds and what ptune reads. */
 export function ggufArchitecture(meta: GgufMetadata, path: string): GgufArchitecture {
   const arch = meta.string('general.architecture');
-  if (!isGgufArchitecture(arch)) throw new Error(`${path}: general.architecture "${arch}" is not supported (supported: ${ggufArchitectures.join(', ')})`);
+  if (!isGgufArchitecture(arch))
+    throw new Error(`${path}: general.architecture "${arch}" is not supported (supported: ${ggufArchitectures.join(', ')})`);
   return arch;
 }
 
@@ -75,7 +98,8 @@ export function specFromGguf({ meta, tensorNames, vocabSize, ropeFreqs, path }: 
   for (const key of meta.entries.keys()) {
     if (key.startsWith(`${arch}.`) && !known.has(key)) refuse(key, 'changes the model in a way ptune does not implement');
   }
-  for (const [name, why] of Object.entries(REFUSED_TENSORS)) if (tensorNames.has(name)) throw new Error(`${path}: tensor "${name}": ${why}`);
+  for (const [name, why] of Object.entries(REFUSED_TENSORS))
+    if (tensorNames.has(name)) throw new Error(`${path}: tensor "${name}": ${why}`);
 
   const dim = meta.count(k('embedding_length'));
   const nHeads = meta.count(k('attention.head_count'));
@@ -105,7 +129,9 @@ export function specFromGguf({ meta, tensorNames, vocabSize, ropeFreqs, path }: 
   const pattern = meta.count(k('attention.sliding_window_pattern'), defaultPattern);
   const slidingLayers = window && pattern > 1 ? Array.from({ length: nLayers }, (_, l) => l % pattern < pattern - 1) : undefined;
 
-  const queryScale = meta.has(k('attention.scale')) ? meta.float(k('attention.scale')) : defaultQueryScale(arch, nLayers, dim, nHeads, headDim);
+  const queryScale = meta.has(k('attention.scale'))
+    ? meta.float(k('attention.scale'))
+    : defaultQueryScale(arch, nLayers, dim, nHeads, headDim);
   const softcap = (key: string): number | undefined => (meta.has(k(key)) ? meta.float(k(key)) : undefined);
   const attnSoftcap = arch === 'gemma2' ? softcap('attn_logit_softcapping') : undefined;
   const finalSoftcap = arch === 'gemma2' ? softcap('final_logit_softcapping') : undefined;
@@ -115,7 +141,11 @@ export function specFromGguf({ meta, tensorNames, vocabSize, ropeFreqs, path }: 
 
   const spec: ModelSpec = {
     family: familyOf[arch],
-    dim, nLayers, nHeads, nKvHeads, headDim,
+    dim,
+    nLayers,
+    nHeads,
+    nKvHeads,
+    headDim,
     hiddenDim: meta.count(k('feed_forward_length')),
     vocabSize,
     contextLength: meta.count(k('context_length')),
@@ -135,17 +165,26 @@ export function specFromGguf({ meta, tensorNames, vocabSize, ropeFreqs, path }: 
     embedding: { tied: !tensorNames.has('output.weight'), ...(gemma ? { scale: Math.sqrt(dim) } : {}) },
     ...(finalSoftcap !== undefined ? { finalLogitSoftcap: finalSoftcap } : {}),
   };
-  if (spec.qkNorm && !(arch === 'qwen3' || arch === 'gemma3')) throw new Error(`${path}: tensor "blk.0.attn_q_norm.weight": q/k norms are not read for architecture "${arch}"`);
+  if (spec.qkNorm && !(arch === 'qwen3' || arch === 'gemma3'))
+    throw new Error(`${path}: tensor "blk.0.attn_q_norm.weight": q/k norms are not read for architecture "${arch}"`);
   validateSpec(spec, path);
   return spec;
 }
 
-function ropeScaling(meta: GgufMetadata, arch: GgufArchitecture, rotaryDim: number, ropeFreqs: Float32Array | undefined, path: string): RopeScaling | undefined {
+function ropeScaling(
+  meta: GgufMetadata,
+  arch: GgufArchitecture,
+  rotaryDim: number,
+  ropeFreqs: Float32Array | undefined,
+  path: string,
+): RopeScaling | undefined {
   const k = (s: string): string => `${arch}.${s}`;
   const type = meta.string(k('rope.scaling.type'), 'none');
   if (ropeFreqs) {
-    if (type !== 'none') throw new Error(`${path}: metadata "${k('rope.scaling.type')}" "${type}" together with a rope_freqs tensor is not supported`);
-    if (ropeFreqs.length !== rotaryDim / 2) throw new Error(`${path}: tensor "rope_freqs.weight" has ${ropeFreqs.length} values, expected ${rotaryDim / 2}`);
+    if (type !== 'none')
+      throw new Error(`${path}: metadata "${k('rope.scaling.type')}" "${type}" together with a rope_freqs tensor is not supported`);
+    if (ropeFreqs.length !== rotaryDim / 2)
+      throw new Error(`${path}: tensor "rope_freqs.weight" has ${ropeFreqs.length} values, expected ${rotaryDim / 2}`);
     return { type: 'factors', factors: Array.from(ropeFreqs) };
   }
   switch (type) {
@@ -162,11 +201,15 @@ function ropeScaling(meta: GgufMetadata, arch: GgufArchitecture, rotaryDim: numb
         betaFast: meta.float(k('rope.scaling.yarn_beta_fast'), 32),
         betaSlow: meta.float(k('rope.scaling.yarn_beta_slow'), 1),
         // llama.cpp's attn_factor multiplies yarn's default mscale; transformers' attention_factor replaces it
-        ...(meta.has(k('rope.scaling.attn_factor')) ? { attentionFactor: meta.float(k('rope.scaling.attn_factor')) * yarnMscale(factor) } : {}),
+        ...(meta.has(k('rope.scaling.attn_factor'))
+          ? { attentionFactor: meta.float(k('rope.scaling.attn_factor')) * yarnMscale(factor) }
+          : {}),
       };
     }
     default:
-      throw new Error(`${path}: metadata "${k('rope.scaling.type')}" "${type}" is not supported (supported: none, linear, yarn, or a rope_freqs tensor)`);
+      throw new Error(
+        `${path}: metadata "${k('rope.scaling.type')}" "${type}" is not supported (supported: none, linear, yarn, or a rope_freqs tensor)`,
+      );
   }
 }
 
@@ -220,19 +263,24 @@ export function ggufMetadataFromSpec(spec: ModelSpec): { metadata: [string, Gguf
     const layers = spec.attention.slidingLayers;
     const pattern = layers ? layers.indexOf(false) + 1 : 1;
     const expected = Array.from({ length: spec.nLayers }, (_, l) => pattern === 1 || l % pattern < pattern - 1);
-    if (pattern === 0 || (layers && layers.some((v, l) => v !== expected[l]))) cannot('attention.slidingLayers', 'not a repeating pattern ending in one global layer');
+    if (pattern === 0 || (layers && layers.some((v, l) => v !== expected[l])))
+      cannot('attention.slidingLayers', 'not a repeating pattern ending in one global layer');
     md.push([k('attention.sliding_window_pattern'), u32(pattern)]);
   }
   if (spec.attention.logitSoftcap !== undefined) md.push([k('attn_logit_softcapping'), f32(spec.attention.logitSoftcap)]);
   if (spec.finalLogitSoftcap !== undefined) md.push([k('final_logit_softcapping'), f32(spec.finalLogitSoftcap)]);
-  if (gemma !== (spec.embedding.scale !== undefined)) cannot('embedding.scale', `llama.cpp scales embeddings by sqrt(dim) exactly for Gemma`);
-  if (spec.embedding.scale !== undefined && Math.fround(spec.embedding.scale) !== Math.fround(Math.sqrt(spec.dim))) cannot('embedding.scale', 'only sqrt(dim)');
+  if (gemma !== (spec.embedding.scale !== undefined))
+    cannot('embedding.scale', `llama.cpp scales embeddings by sqrt(dim) exactly for Gemma`);
+  if (spec.embedding.scale !== undefined && Math.fround(spec.embedding.scale) !== Math.fround(Math.sqrt(spec.dim)))
+    cannot('embedding.scale', 'only sqrt(dim)');
   let ropeFreqs: Float32Array | undefined;
   if (spec.positions.kind === 'rope') {
     const { rotaryDim, theta, localTheta, scaling } = spec.positions;
     md.push([k('rope.dimension_count'), u32(rotaryDim)], [k('rope.freq_base'), f32(theta)]);
-    if ((localTheta ?? 10000) !== 10000 || (localTheta !== undefined) !== (arch === 'gemma3')) cannot('positions.localTheta', 'llama.cpp fixes Gemma 3 local layers at 10000');
-    if (scaling?.type === 'linear') md.push([k('rope.scaling.type'), { type: 'string', value: 'linear' }], [k('rope.scaling.factor'), f32(scaling.factor)]);
+    if ((localTheta ?? 10000) !== 10000 || (localTheta !== undefined) !== (arch === 'gemma3'))
+      cannot('positions.localTheta', 'llama.cpp fixes Gemma 3 local layers at 10000');
+    if (scaling?.type === 'linear')
+      md.push([k('rope.scaling.type'), { type: 'string', value: 'linear' }], [k('rope.scaling.factor'), f32(scaling.factor)]);
     else if (scaling?.type === 'yarn') {
       if (scaling.truncate === false) cannot('positions.scaling.truncate', 'llama.cpp always truncates');
       md.push(
@@ -242,7 +290,8 @@ export function ggufMetadataFromSpec(spec: ModelSpec): { metadata: [string, Gguf
         [k('rope.scaling.yarn_beta_fast'), f32(scaling.betaFast)],
         [k('rope.scaling.yarn_beta_slow'), f32(scaling.betaSlow)],
       );
-      if (scaling.attentionFactor !== undefined) md.push([k('rope.scaling.attn_factor'), f32(scaling.attentionFactor / yarnMscale(scaling.factor))]);
+      if (scaling.attentionFactor !== undefined)
+        md.push([k('rope.scaling.attn_factor'), f32(scaling.attentionFactor / yarnMscale(scaling.factor))]);
     } else if (scaling) {
       const base = inverseFrequencies(theta, rotaryDim).invFreq;
       const scaled = inverseFrequencies(theta, rotaryDim, scaling).invFreq;

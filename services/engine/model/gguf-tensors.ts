@@ -52,7 +52,11 @@ export function ggufSources(spec: ModelSpec, arch: GgufArchitecture): GgufSource
   const hd = headDimOf(spec);
   const fusedQkv = arch === 'phi3' || arch === 'gpt2';
   const fusedGateUp = arch === 'phi3';
-  const qkvRows = { q_proj: [0, spec.nHeads * hd], k_proj: [spec.nHeads * hd, spec.nKvHeads * hd], v_proj: [(spec.nHeads + spec.nKvHeads) * hd, spec.nKvHeads * hd] };
+  const qkvRows = {
+    q_proj: [0, spec.nHeads * hd],
+    k_proj: [spec.nHeads * hd, spec.nKvHeads * hd],
+    v_proj: [(spec.nHeads + spec.nKvHeads) * hd, spec.nKvHeads * hd],
+  };
   const qkvTotal = (spec.nHeads + 2 * spec.nKvHeads) * hd;
   return expectedWeights(spec).map(({ name, dims }) => {
     const global = GLOBAL_NAMES[name];
@@ -66,7 +70,12 @@ export function ggufSources(spec: ModelSpec, arch: GgufArchitecture): GgufSource
       return { canonical: name, dims, gguf: blk('attn_qkv'), rows: { start, count, of: qkvTotal } };
     }
     if (fusedGateUp && (part === 'gate_proj' || part === 'up_proj')) {
-      return { canonical: name, dims, gguf: blk('ffn_up'), rows: { start: part === 'gate_proj' ? 0 : spec.hiddenDim, count: spec.hiddenDim, of: 2 * spec.hiddenDim } };
+      return {
+        canonical: name,
+        dims,
+        gguf: blk('ffn_up'),
+        rows: { start: part === 'gate_proj' ? 0 : spec.hiddenDim, count: spec.hiddenDim, of: 2 * spec.hiddenDim },
+      };
     }
     const unpermute = arch === 'llama' && (part === 'q_proj' || part === 'k_proj');
     return { canonical: name, dims, gguf: blk(LAYER_NAMES[part]), ...(unpermute ? { unpermute } : {}) };
@@ -95,7 +104,11 @@ export function ggufRowMajorDims(source: GgufSource): number[] {
  * Canonical tensors as llama.cpp names and lays them out (fused, permuted; Gemma's (1 + w) norms
  * stored as 1 + w, as llama.cpp's converter writes them), row-major (out, in), in source order.
  */
-export function ggufTensorsFromCanonical(spec: ModelSpec, arch: GgufArchitecture, tensors: ReadonlyMap<string, { dims: number[]; data: Float32Array }>): Map<string, { dims: number[]; data: Float32Array }> {
+export function ggufTensorsFromCanonical(
+  spec: ModelSpec,
+  arch: GgufArchitecture,
+  tensors: ReadonlyMap<string, { dims: number[]; data: Float32Array }>,
+): Map<string, { dims: number[]; data: Float32Array }> {
   const out = new Map<string, { dims: number[]; data: Float32Array }>();
   for (const source of ggufSources(spec, arch)) {
     const t = tensors.get(source.canonical);

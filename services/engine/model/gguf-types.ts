@@ -3,7 +3,19 @@ import type { StoredDType } from './weights.js';
 
 /** Metadata value type codes of the GGUF spec. */
 export const GgufValueCode = {
-  u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12,
+  u8: 0,
+  i8: 1,
+  u16: 2,
+  i16: 3,
+  u32: 4,
+  i32: 5,
+  f32: 6,
+  bool: 7,
+  string: 8,
+  array: 9,
+  u64: 10,
+  i64: 11,
+  f64: 12,
 } as const;
 export type GgufValueKind = keyof typeof GgufValueCode;
 

@@ -31,7 +31,11 @@ export function ggufWeights(bytes: Uint8Array, header: GgufHeader, path: string)
     const info = infos.get(name);
     if (!info) throw new Error(`${path}: tensor "${name}" is missing`);
     const at = header.dataOffset + info.offset;
-    return dequantize(info.stored, bytes.subarray(at, at + info.byteLength), info.dims.reduce((a, b) => a * b, 1));
+    return dequantize(
+      info.stored,
+      bytes.subarray(at, at + info.byteLength),
+      info.dims.reduce((a, b) => a * b, 1),
+    );
   };
   return {
     readTensor,
@@ -39,7 +43,8 @@ export function ggufWeights(bytes: Uint8Array, header: GgufHeader, path: string)
       const sources = ggufSources(spec, arch);
       const used = new Set([...sources.map((s) => s.gguf), 'rope_freqs.weight']);
       const extra = header.tensors.filter((t) => !used.has(t.name)).map((t) => t.name);
-      if (extra.length > 0) throw new Error(`${path}: tensors the model spec does not use: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ', …' : ''}`);
+      if (extra.length > 0)
+        throw new Error(`${path}: tensors the model spec does not use: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ', …' : ''}`);
       for (const s of sources) {
         const info = infos.get(s.gguf);
         if (!info) throw new Error(`${path}: tensor "${s.gguf}" is missing`);

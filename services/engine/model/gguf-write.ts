@@ -71,7 +71,10 @@ export function encodeLlamaGguf(weights: LlamaWeights, tokenizer: TokenizerSpec,
 
 /** Writes the file; returns its fingerprint (sha256 hex, as loadGguf computes it) and size. */
 export async function writeGguf(
-  path: string, weights: LlamaWeights, tokenizer: TokenizerSpec, options: WriteGgufOptions = {},
+  path: string,
+  weights: LlamaWeights,
+  tokenizer: TokenizerSpec,
+  options: WriteGgufOptions = {},
 ): Promise<{ fingerprint: string; bytes: number }> {
   const bytes = encodeLlamaGguf(weights, tokenizer, options);
   await writeFile(path, bytes);
@@ -80,7 +83,19 @@ export async function writeGguf(
 
 /** llama.cpp's general.file_type (LLAMA_FTYPE_*) of a file whose matrices are all `dtype`. */
 const llamaFileType: Record<StoredDType, number> = {
-  f32: 0, f16: 1, q4_0: 2, q4_1: 3, q8_0: 7, q5_0: 8, q5_1: 9, q2_k: 10, q3_k: 11, q4_k: 14, q5_k: 16, q6_k: 18, bf16: 32,
+  f32: 0,
+  f16: 1,
+  q4_0: 2,
+  q4_1: 3,
+  q8_0: 7,
+  q5_0: 8,
+  q5_1: 9,
+  q2_k: 10,
+  q3_k: 11,
+  q4_k: 14,
+  q5_k: 16,
+  q6_k: 18,
+  bf16: 32,
 };
 
 /** What llama.cpp's quantizer picks when a row is not whole K-quant blocks (IQ4_NL, which ptune does not read, becomes Q4_0). */

@@ -14,7 +14,10 @@ const STORIES_SHA256 = '270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426
 function rewrite(bytes: Uint8Array, edit: (meta: Map<string, GgufValue>, tensors: GgufTensorToWrite[]) => void): Uint8Array {
   const h = parseGgufHeader(bytes, 'fixture');
   const tensors = h.tensors.map((t) => {
-    const size = ggmlTensorBytes(t.typeCode, t.dims.reduce((a, b) => a * b, 1)) as number;
+    const size = ggmlTensorBytes(
+      t.typeCode,
+      t.dims.reduce((a, b) => a * b, 1),
+    ) as number;
     const start = h.dataOffset + t.offset;
     return { name: t.name, dims: t.dims, typeCode: t.typeCode, data: bytes.slice(start, start + size) };
   });
@@ -28,7 +31,17 @@ describe.skipIf(!stories260K.available)('loadGguf on stories260K', () => {
     expect(m.fingerprint).toBe(STORIES_SHA256);
     expect(m.source).toEqual({ kind: 'gguf', path: stories260K.ggufPath });
     expect({ ...m.spec, norm: { ...m.spec.norm, eps: Math.fround(m.spec.norm.eps) } }).toEqual({
-      ...llamaSpec({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, contextLength: 2048, normEps: Math.fround(1e-5), ropeTheta: 10000 }),
+      ...llamaSpec({
+        dim: 64,
+        hiddenDim: 172,
+        nLayers: 5,
+        nHeads: 8,
+        nKvHeads: 4,
+        vocabSize: 512,
+        contextLength: 2048,
+        normEps: Math.fround(1e-5),
+        ropeTheta: 10000,
+      }),
       embedding: { tied: false },
     });
     const t = (name: string): number[] | undefined => m.tensors.get(name)?.dims;
@@ -50,7 +63,12 @@ describe.skipIf(!stories260K.available)('loadGguf on stories260K', () => {
   const original = stories260K.available ? new Uint8Array(readFileSync(stories260K.ggufPath)) : new Uint8Array();
 
   it('ties the classifier to the embedding when output.weight is absent', () => {
-    const bytes = rewrite(original, (_, tensors) => tensors.splice(tensors.findIndex((t) => t.name === 'output.weight'), 1));
+    const bytes = rewrite(original, (_, tensors) =>
+      tensors.splice(
+        tensors.findIndex((t) => t.name === 'output.weight'),
+        1,
+      ),
+    );
     const m = loadGgufBytes(bytes, 'untied.gguf');
     expect(m.spec.embedding.tied).toBe(true);
     expect(m.tensors.has('lm_head.weight')).toBe(false);
@@ -61,7 +79,12 @@ describe.skipIf(!stories260K.available)('loadGguf on stories260K', () => {
     expect(() => loadGgufBytes(original.subarray(0, 3000), 'cut.gguf')).toThrow(/cut\.gguf: invalid GGUF.*truncated/);
     const other = rewrite(original, (meta) => meta.set('general.architecture', { type: 'string', value: 'mamba' }));
     expect(() => loadGgufBytes(other, 'o.gguf')).toThrow(/o\.gguf: general\.architecture "mamba" is not supported/);
-    const missing = rewrite(original, (_, t) => t.splice(t.findIndex((x) => x.name === 'blk.3.ffn_up.weight'), 1));
+    const missing = rewrite(original, (_, t) =>
+      t.splice(
+        t.findIndex((x) => x.name === 'blk.3.ffn_up.weight'),
+        1,
+      ),
+    );
     expect(() => loadGgufBytes(missing, 'm.gguf')).toThrow(/m\.gguf: tensor "blk\.3\.ffn_up\.weight" is missing/);
     const quant = rewrite(original, (_, t) => {
       const x = t.find((y) => y.name === 'blk.0.attn_q.weight') as GgufTensorToWrite;

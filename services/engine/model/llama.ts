@@ -25,7 +25,6 @@ export interface LlamaConfig {
   ropeTheta: number;
 }
 
-
 export interface LlamaLayerWeights {
   attnNorm: F32Tensor; // [dim]
   wq: F32Tensor; // [nHeads*headSize, dim]
@@ -144,8 +143,15 @@ export function llamaWeightsFromDecoder(model: DecoderModel): LlamaWeights {
     layers: Array.from({ length: s.nLayers }, (_, i) => {
       const L = (part: LayerPart): F32Tensor => t(weightName.layer(i, part));
       return {
-        attnNorm: L('input_norm'), wq: pairs(L('q_proj')), wk: pairs(L('k_proj')), wv: L('v_proj'), wo: L('o_proj'),
-        ffnNorm: L('ffn_norm'), w1: L('gate_proj'), w2: L('down_proj'), w3: L('up_proj'),
+        attnNorm: L('input_norm'),
+        wq: pairs(L('q_proj')),
+        wk: pairs(L('k_proj')),
+        wv: L('v_proj'),
+        wo: L('o_proj'),
+        ffnNorm: L('ffn_norm'),
+        w1: L('gate_proj'),
+        w2: L('down_proj'),
+        w3: L('up_proj'),
       };
     }),
     outputNorm: t(`${weightName.finalNorm}.weight`),
@@ -155,5 +161,15 @@ export function llamaWeightsFromDecoder(model: DecoderModel): LlamaWeights {
 
 function llamaConfigOf(s: ModelSpec): LlamaConfig {
   const theta = s.positions.kind === 'rope' ? s.positions.theta : 0;
-  return { dim: s.dim, hiddenDim: s.hiddenDim, nLayers: s.nLayers, nHeads: s.nHeads, nKvHeads: s.nKvHeads, vocabSize: s.vocabSize, contextLength: s.contextLength, normEps: s.norm.eps, ropeTheta: theta };
+  return {
+    dim: s.dim,
+    hiddenDim: s.hiddenDim,
+    nLayers: s.nLayers,
+    nHeads: s.nHeads,
+    nKvHeads: s.nKvHeads,
+    vocabSize: s.vocabSize,
+    contextLength: s.contextLength,
+    normEps: s.norm.eps,
+    ropeTheta: theta,
+  };
 }

@@ -35,7 +35,9 @@ export async function loadModel(path: string): Promise<LoadedModel> {
   const folder = await loadHfFolder(path);
   const tokenizer = new HfTokenizer(folder.tokenizerFiles);
   if (tokenizer.vocabSize > folder.spec.vocabSize) {
-    throw new Error(`${path}: tokenizer.json has ${tokenizer.vocabSize} tokens, more than config.json's vocab_size ${folder.spec.vocabSize}`);
+    throw new Error(
+      `${path}: tokenizer.json has ${tokenizer.vocabSize} tokens, more than config.json's vocab_size ${folder.spec.vocabSize}`,
+    );
   }
   const tensors = await readAllWeights(folder.spec, folder.weights, path);
   return {

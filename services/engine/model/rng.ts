@@ -37,9 +37,14 @@ export class Rng {
   }
 
   static fromState(state: RngState): Rng {
-    const ok = state?.algorithm === 'xoshiro128**' && Array.isArray(state.s) && state.s.length === 4 &&
-      state.s.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_POW_32) && state.s.some((w) => w !== 0);
-    if (!ok) throw new Error(`invalid RNG state ${JSON.stringify(state)}: expected { algorithm: "xoshiro128**", s: four uint32, not all zero }`);
+    const ok =
+      state?.algorithm === 'xoshiro128**' &&
+      Array.isArray(state.s) &&
+      state.s.length === 4 &&
+      state.s.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_POW_32) &&
+      state.s.some((w) => w !== 0);
+    if (!ok)
+      throw new Error(`invalid RNG state ${JSON.stringify(state)}: expected { algorithm: "xoshiro128**", s: four uint32, not all zero }`);
     return new Rng(Uint32Array.from(state.s));
   }
 

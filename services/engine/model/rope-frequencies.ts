@@ -9,7 +9,11 @@ import type { RopeScaling } from './spec.js';
 export const yarnMscale = (factor: number): number => (factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1);
 
 /** Inverse frequencies [rotaryDim/2] for base `theta`, after `scaling`, and the cos/sin multiplier. */
-export function inverseFrequencies(theta: number, rotaryDim: number, scaling?: RopeScaling): { invFreq: Float64Array; attentionFactor: number } {
+export function inverseFrequencies(
+  theta: number,
+  rotaryDim: number,
+  scaling?: RopeScaling,
+): { invFreq: Float64Array; attentionFactor: number } {
   const half = rotaryDim / 2;
   const base = Float64Array.from({ length: half }, (_, i) => 1 / Math.pow(theta, (2 * i) / rotaryDim));
   if (!scaling) return { invFreq: base, attentionFactor: 1 };
@@ -33,7 +37,8 @@ export function inverseFrequencies(theta: number, rotaryDim: number, scaling?: R
     }
     case 'yarn': {
       const { factor, originalContext, betaFast, betaSlow } = scaling;
-      const correction = (rotations: number): number => (rotaryDim * Math.log(originalContext / (rotations * 2 * Math.PI))) / (2 * Math.log(theta));
+      const correction = (rotations: number): number =>
+        (rotaryDim * Math.log(originalContext / (rotations * 2 * Math.PI))) / (2 * Math.log(theta));
       let low = correction(betaFast);
       let high = correction(betaSlow);
       if (scaling.truncate ?? true) {

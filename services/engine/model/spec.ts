@@ -15,7 +15,15 @@ export type RopeScaling =
   | { type: 'factors'; factors: number[] }
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number }
   /** attentionFactor multiplies cos and sin (default 0.1·ln(factor) + 1); truncate (default true) rounds the ramp's ends */
-  | { type: 'yarn'; factor: number; originalContext: number; betaFast: number; betaSlow: number; attentionFactor?: number; truncate?: boolean };
+  | {
+      type: 'yarn';
+      factor: number;
+      originalContext: number;
+      betaFast: number;
+      betaSlow: number;
+      attentionFactor?: number;
+      truncate?: boolean;
+    };
 
 export type Positions =
   | {
@@ -86,16 +94,22 @@ export function validateSpec(spec: ModelSpec, source: string): void {
   for (const key of ['dim', 'nLayers', 'nHeads', 'nKvHeads', 'headDim', 'hiddenDim', 'vocabSize', 'contextLength'] as const) {
     if (!Number.isSafeInteger(spec[key]) || spec[key] <= 0) problems.push(`${key} must be a positive integer (got ${spec[key]})`);
   }
-  if (spec.nKvHeads > 0 && spec.nHeads % spec.nKvHeads !== 0) problems.push(`nHeads ${spec.nHeads} must be a multiple of nKvHeads ${spec.nKvHeads}`);
+  if (spec.nKvHeads > 0 && spec.nHeads % spec.nKvHeads !== 0)
+    problems.push(`nHeads ${spec.nHeads} must be a multiple of nKvHeads ${spec.nKvHeads}`);
   if (!(spec.norm.eps > 0)) problems.push(`norm.eps must be positive (got ${spec.norm.eps})`);
   if (!(spec.attention.queryScale > 0)) problems.push(`attention.queryScale must be positive (got ${spec.attention.queryScale})`);
-  for (const [name, cap] of [['attention.logitSoftcap', spec.attention.logitSoftcap], ['finalLogitSoftcap', spec.finalLogitSoftcap]] as const) {
+  for (const [name, cap] of [
+    ['attention.logitSoftcap', spec.attention.logitSoftcap],
+    ['finalLogitSoftcap', spec.finalLogitSoftcap],
+  ] as const) {
     if (cap !== undefined && !(cap > 0)) problems.push(`${name} must be positive (got ${cap})`);
   }
   const w = spec.attention.slidingWindow;
-  if (w !== undefined && !(Number.isSafeInteger(w) && w > 0)) problems.push(`attention.slidingWindow must be a positive integer (got ${w})`);
+  if (w !== undefined && !(Number.isSafeInteger(w) && w > 0))
+    problems.push(`attention.slidingWindow must be a positive integer (got ${w})`);
   const layers = spec.attention.slidingLayers;
-  if (layers !== undefined && layers.length !== spec.nLayers) problems.push(`attention.slidingLayers has ${layers.length} entries for ${spec.nLayers} layers`);
+  if (layers !== undefined && layers.length !== spec.nLayers)
+    problems.push(`attention.slidingLayers has ${layers.length} entries for ${spec.nLayers} layers`);
   if (spec.positions.kind === 'rope') {
     const { rotaryDim, theta } = spec.positions;
     if (!(theta > 0)) problems.push(`positions.theta must be positive (got ${theta})`);
@@ -104,10 +118,12 @@ export function validateSpec(spec: ModelSpec, source: string): void {
     }
     const s = spec.positions.scaling;
     if (s?.type === 'factors') {
-      if (s.factors.length !== rotaryDim / 2 || !s.factors.every((f) => f > 0)) problems.push(`positions.scaling.factors must be ${rotaryDim / 2} positive numbers`);
+      if (s.factors.length !== rotaryDim / 2 || !s.factors.every((f) => f > 0))
+        problems.push(`positions.scaling.factors must be ${rotaryDim / 2} positive numbers`);
     } else if (s && !(s.factor > 0)) problems.push(`positions.scaling.factor must be positive (got ${s.factor})`);
   }
-  if (spec.embedding.scale !== undefined && !(spec.embedding.scale > 0)) problems.push(`embedding.scale must be positive (got ${spec.embedding.scale})`);
+  if (spec.embedding.scale !== undefined && !(spec.embedding.scale > 0))
+    problems.push(`embedding.scale must be positive (got ${spec.embedding.scale})`);
   if (problems.length > 0) throw new Error(`${source}: invalid model spec: ${problems.join('; ')}`);
 }
 

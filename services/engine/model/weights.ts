@@ -105,7 +105,8 @@ export async function readAllWeights(spec: ModelSpec, weights: WeightSource, sou
   const expected = expectedWeights(spec);
   const expectedNames = new Set(expected.map((e) => e.name));
   const extra = [...have.keys()].filter((n) => !expectedNames.has(n));
-  if (extra.length > 0) throw new Error(`${source}: tensors the model spec does not use: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ', …' : ''}`);
+  if (extra.length > 0)
+    throw new Error(`${source}: tensors the model spec does not use: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ', …' : ''}`);
   const out = new Map<string, F32Tensor>();
   for (const { name, dims } of expected) {
     const info = have.get(name);
@@ -114,7 +115,8 @@ export async function readAllWeights(spec: ModelSpec, weights: WeightSource, sou
       throw new Error(`${source}: tensor "${name}" has dims [${info.dims.join(', ')}], expected [${dims.join(', ')}]`);
     }
     const data = await weights.readF32(name);
-    if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`${source}: tensor "${name}" read ${data.length} values for dims [${dims.join(', ')}]`);
+    if (data.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`${source}: tensor "${name}" read ${data.length} values for dims [${dims.join(', ')}]`);
     out.set(name, { dims, data });
   }
   return out;

@@ -21,7 +21,12 @@ export interface PromptFile {
   metadata: Record<string, string>;
 }
 
-export function promptMetadata(identity: RunIdentity, dim: number, evalBefore?: EvalMetrics, evalAfter?: EvalMetrics): Record<string, string> {
+export function promptMetadata(
+  identity: RunIdentity,
+  dim: number,
+  evalBefore?: EvalMetrics,
+  evalAfter?: EvalMetrics,
+): Record<string, string> {
   const meta: Record<string, string> = {
     format: 'pt',
     ptune_format: 'prompt/1',
@@ -56,7 +61,8 @@ export function decodePromptFile(bytes: Uint8Array, source: string): PromptFile 
   const file = readSafetensors(bytes, { source, rejectNonFinite: false });
   const t = file.tensors[PROMPT_TENSOR];
   if (!t) throw new Error(`${source}: no "${PROMPT_TENSOR}" tensor (found: ${Object.keys(file.tensors).join(', ') || 'none'})`);
-  if (t.shape.length !== 2) throw new Error(`${source}: "${PROMPT_TENSOR}" has shape [${t.shape.join(', ')}], expected [virtual tokens, dim]`);
+  if (t.shape.length !== 2)
+    throw new Error(`${source}: "${PROMPT_TENSOR}" has shape [${t.shape.join(', ')}], expected [virtual tokens, dim]`);
   return { embeddings: tensorToFloat32(t), virtualTokens: t.shape[0], dim: t.shape[1], metadata: file.metadata };
 }
 

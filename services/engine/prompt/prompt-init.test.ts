@@ -2,14 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../model/rng.js';
 import { SpmTokenizer } from '../tokenizer/spm.js';
 import { TokenType } from '../tokenizer/token-type.js';
-import {
-  formatPromptInit,
-  parsePromptInit,
-  promptFromTokenRows,
-  randomPrompt,
-  sampleVocabTokenIds,
-  textTokenIds,
-} from './prompt-init.js';
+import { formatPromptInit, parsePromptInit, promptFromTokenRows, randomPrompt, sampleVocabTokenIds, textTokenIds } from './prompt-init.js';
 
 const pieces = ['<unk>', '<s>', '</s>', '▁', 'h', 'i', 'a', 'y', '▁h', '▁hi', '▁hay', '▁ha'];
 const tokenizer = new SpmTokenizer({

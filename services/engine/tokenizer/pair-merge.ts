@@ -85,8 +85,12 @@ export function mergePairs(symbols: readonly string[], score: (left: string, rig
   for (let i = 0; i + 1 < n; i++) consider(i, i + 1);
   while (heap.size > 0) {
     const c = heap.pop();
-    const stale = !alive[c.left] || !alive[c.right] || next[c.left] !== c.right ||
-      version[c.left] !== c.leftVersion || version[c.right] !== c.rightVersion;
+    const stale =
+      !alive[c.left] ||
+      !alive[c.right] ||
+      next[c.left] !== c.right ||
+      version[c.left] !== c.leftVersion ||
+      version[c.right] !== c.rightVersion;
     if (stale) continue;
     text[c.left] += text[c.right];
     version[c.left]++;

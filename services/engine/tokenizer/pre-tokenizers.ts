@@ -25,22 +25,22 @@ const make = (sources: string[], ignoreMerges = false): Omit<PreTokenizer, 'name
 });
 
 const TABLE: Record<string, Omit<PreTokenizer, 'name'>> = {
-  'default': make([String.raw`[\p{P}\$\+<=>\^~\|]+`, GPT2, String.raw`\p{N}+`, '[0-9][0-9][0-9]']),
+  default: make([String.raw`[\p{P}\$\+<=>\^~\|]+`, GPT2, String.raw`\p{N}+`, '[0-9][0-9][0-9]']),
   'gpt-2': make([GPT2]),
-  'mpt': make([GPT2]),
-  'olmo': make([GPT2]),
-  'starcoder': make([String.raw`\p{N}`, GPT2]),
-  'refact': make([String.raw`\p{N}`, GPT2]),
-  'smollm': make([String.raw`\p{N}`, GPT2]),
+  mpt: make([GPT2]),
+  olmo: make([GPT2]),
+  starcoder: make([String.raw`\p{N}`, GPT2]),
+  refact: make([String.raw`\p{N}`, GPT2]),
+  smollm: make([String.raw`\p{N}`, GPT2]),
   'deepseek-coder': make(['[\r\n]', String.raw`\s?\p{L}+`, String.raw`\s?\p{P}+`, CJK, String.raw`\p{N}`]),
   'llama-bpe': make([LLAMA3], true),
-  'llama3': make([LLAMA3], true),
+  llama3: make([LLAMA3], true),
   'llama-v3': make([LLAMA3], true),
-  'dbrx': make([LLAMA3]),
+  dbrx: make([LLAMA3]),
   'smaug-bpe': make([LLAMA3]),
-  'qwen2': make([QWEN2]),
+  qwen2: make([QWEN2]),
   'deepseek-r1-qwen': make([QWEN2]),
-  'stablelm2': make([QWEN2]),
+  stablelm2: make([QWEN2]),
 };
 
 const SUPPORTED_PRE_TOKENIZERS = Object.keys(TABLE);

@@ -44,7 +44,10 @@ export class SpecialSplitter {
 }
 
 /** the splitter over a vocabulary's control and user-defined tokens, and the control ids */
-export function addedTokenSplitter(texts: readonly string[], types: readonly number[]): { splitter: SpecialSplitter; controlIds: Set<number> } {
+export function addedTokenSplitter(
+  texts: readonly string[],
+  types: readonly number[],
+): { splitter: SpecialSplitter; controlIds: Set<number> } {
   const added: AddedToken[] = [];
   const controlIds = new Set<number>();
   types.forEach((type, id) => {

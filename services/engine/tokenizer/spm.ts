@@ -14,7 +14,6 @@ import { addedTokenSplitter, type SpecialSplitter } from './special-split.js';
 import { checkTokenId, withBos, type EncodeOptions, type TextTokenizer } from './text-tokenizer.js';
 import { TokenType } from './token-type.js';
 
-
 export interface TokenizerSpec {
   /** pieces use U+2581 "▁" for a space, as SentencePiece stores them */
   pieces: string[];
@@ -64,7 +63,12 @@ export class SpmTokenizer implements TextTokenizer {
     if (spec.scores.length !== n || spec.tokenTypes.length !== n) {
       throw new Error(`tokenizer arrays disagree: ${n} pieces, ${spec.scores.length} scores, ${spec.tokenTypes.length} token types`);
     }
-    for (const [name, id] of [['bos', spec.bosId], ['eos', spec.eosId], ['unk', spec.unkId], ['pad', spec.padId ?? spec.eosId]] as const) {
+    for (const [name, id] of [
+      ['bos', spec.bosId],
+      ['eos', spec.eosId],
+      ['unk', spec.unkId],
+      ['pad', spec.padId ?? spec.eosId],
+    ] as const) {
       if (!Number.isInteger(id) || id < 0 || id >= n) throw new Error(`tokenizer ${name} id ${id} is outside 0..${n - 1}`);
     }
     this.spec = spec;

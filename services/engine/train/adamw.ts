@@ -34,13 +34,7 @@ export function createAdamWState(params: ParameterSet): AdamWState {
 }
 
 /** Applies one update in place to `params` and `state`. `grads` must have the same names and sizes. */
-export function adamwStep(
-  params: ParameterSet,
-  grads: ParameterSet,
-  state: AdamWState,
-  lr: number,
-  config: AdamWConfig,
-): void {
+export function adamwStep(params: ParameterSet, grads: ParameterSet, state: AdamWState, lr: number, config: AdamWConfig): void {
   const step = state.step + 1;
   const { beta1, beta2, eps, weightDecay } = config;
   const bias1 = 1 - beta1 ** step;

@@ -27,7 +27,10 @@ describe('loadExampleSet on chat data', () => {
     expect(model.chatTemplate).toBe(CHATML);
 
     const file = join(work, 'chat.jsonl');
-    const conversation = [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Ok then' }];
+    const conversation = [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Ok then' },
+    ];
     await writeFile(file, JSON.stringify({ messages: conversation }) + '\n');
     const set = await loadExampleSet(file, model, 4);
     const b = set.batch([0], 1);
@@ -36,7 +39,12 @@ describe('loadExampleSet on chat data', () => {
     expect(imEnd).toHaveLength(1);
     expect(trained).toEqual([...model.tokenizer.encode('Ok then', { addBos: false }), ...imEnd]);
 
-    await writeFile(file, JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] }) + '\n' + JSON.stringify({ input: 'a', output: ' b' }) + '\n');
-    await expect(loadExampleSet(file, model, 4)).rejects.toThrow(/chat\.jsonl:1: no non-empty "assistant" message[\s\S]*chat\.jsonl:2: a "input"\/"output" line in a file of "messages" lines/);
+    await writeFile(
+      file,
+      JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] }) + '\n' + JSON.stringify({ input: 'a', output: ' b' }) + '\n',
+    );
+    await expect(loadExampleSet(file, model, 4)).rejects.toThrow(
+      /chat\.jsonl:1: no non-empty "assistant" message[\s\S]*chat\.jsonl:2: a "input"\/"output" line in a file of "messages" lines/,
+    );
   });
 });

@@ -48,7 +48,8 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Trai
   const raw = file.metadata[METADATA_KEY];
   if (!raw) throw new Error(`${source}: not a ptune checkpoint (no "${METADATA_KEY}" metadata)`);
   const meta = JSON.parse(raw) as CheckpointMetadata;
-  if (meta.version !== FORMAT_VERSION) throw new Error(`${source}: checkpoint format ${meta.version} is not supported (expected ${FORMAT_VERSION})`);
+  if (meta.version !== FORMAT_VERSION)
+    throw new Error(`${source}: checkpoint format ${meta.version} is not supported (expected ${FORMAT_VERSION})`);
   const tensor = (name: string): Float32Array => {
     const t = file.tensors[name];
     if (!t) throw new Error(`${source}: checkpoint tensor "${name}" is missing`);

@@ -15,7 +15,6 @@ import type { ParameterSet } from '../prompt/vocabulary.js';
 import type { ExampleSet } from './example-set.js';
 import { PromptRunner, type RunnerOptions, type TokenBatch } from './prompt-runner.js';
 
-
 /** The batches of an eval set; rows with an all-zero loss mask are padding and are not counted. */
 export type EvalBatches = Iterable<TokenBatch>;
 

@@ -42,7 +42,10 @@ export function exampleSet(examples: readonly EncodedExample[], options: Example
 
   const batch = (indices: readonly number[], rows: number): TokenBatch => {
     if (indices.length === 0 || indices.length > rows) throw new Error(`a batch of ${indices.length} examples does not fit ${rows} rows`);
-    const b = makeBatch(indices.map((i) => examples[i]), options);
+    const b = makeBatch(
+      indices.map((i) => examples[i]),
+      options,
+    );
     const T = b.seqLen;
     const tokens = new BigInt64Array(rows * T).fill(BigInt(options.padId));
     tokens.set(b.ids);
@@ -59,7 +62,10 @@ export function exampleSet(examples: readonly EncodedExample[], options: Example
     *batches(rows: number) {
       for (let start = 0; start < examples.length; start += rows) {
         const end = Math.min(examples.length, start + rows);
-        yield batch(Array.from({ length: end - start }, (_, i) => start + i), rows);
+        yield batch(
+          Array.from({ length: end - start }, (_, i) => start + i),
+          rows,
+        );
       }
     },
   };

@@ -48,7 +48,9 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
   const inputIds = model.tokenizer.encode(o.text);
   const seqLen = Math.min(config.contextLength - P, inputIds.length + maxTokens);
   if (inputIds.length > seqLen) {
-    throw new Error(`the text is ${inputIds.length} tokens; with ${P} virtual tokens the model's context of ${config.contextLength} has no room`);
+    throw new Error(
+      `the text is ${inputIds.length} tokens; with ${P} virtual tokens the model's context of ${config.contextLength} has no room`,
+    );
   }
   const built = buildInferenceGraph(model, {
     batch: 1,
@@ -57,7 +59,11 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
     virtualTokens: prompt?.virtualTokens,
     pastKeyValues: prefix?.pastKeyValues,
   });
-  const session = await GraphSession.create(built.graph, { executionProvider: o.executionProvider, threads: o.threads, spinning: o.spinning });
+  const session = await GraphSession.create(built.graph, {
+    executionProvider: o.executionProvider,
+    threads: o.threads,
+    spinning: o.spinning,
+  });
   try {
     const rng = Rng.fromSeed(o.seed ?? 0);
     const tokens = new BigInt64Array(seqLen);

@@ -6,7 +6,6 @@
  */
 import type { ScheduleName } from '../prompt/vocabulary.js';
 
-
 export interface ScheduleConfig {
   schedule: ScheduleName;
   lr: number;

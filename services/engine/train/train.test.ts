@@ -56,10 +56,7 @@ afterAll(async () => {
 describe('train', () => {
   it('reduces the training loss and the held-out loss, reporting progress every step', async () => {
     const progress: number[] = [];
-    const result = await train(
-      options({ steps: 30, eval: set(8, 2), lr: 0.1 }),
-      { onProgress: (p) => progress.push(p.step) },
-    );
+    const result = await train(options({ steps: 30, eval: set(8, 2), lr: 0.1 }), { onProgress: (p) => progress.push(p.step) });
     expect(progress).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(result.losses.slice(-5))).toBeLessThan(0.7 * mean(result.losses.slice(0, 5)));
@@ -91,7 +88,9 @@ describe('train', () => {
     const ckptDir = path.join(dir, 'other');
     await train(options({ steps: 2, checkpointDir: ckptDir }));
     const checkpoint = await readCheckpointFile(ckptDir);
-    await expect(train(options({ steps: 4, lr: 0.01, resume: checkpoint }))).rejects.toThrow(/different run.*steps: checkpoint 2, now 4.*lr/);
+    await expect(train(options({ steps: 4, lr: 0.01, resume: checkpoint }))).rejects.toThrow(
+      /different run.*steps: checkpoint 2, now 4.*lr/,
+    );
   });
 
   it('stops on a NaN with the step named and keeps the last good checkpoint', async () => {
@@ -102,7 +101,9 @@ describe('train', () => {
     const { step, lastCheckpointStep, message } = error as TrainingDivergedError;
     expect(step).toBeGreaterThan(1);
     expect(lastCheckpointStep).toBe(step - 1);
-    expect(message).toMatch(new RegExp(`at step ${step}: the (loss|gradient norm) is (NaN|-?Infinity).*last good checkpoint \\(step ${step - 1}\\) is kept`));
+    expect(message).toMatch(
+      new RegExp(`at step ${step}: the (loss|gradient norm) is (NaN|-?Infinity).*last good checkpoint \\(step ${step - 1}\\) is kept`),
+    );
     const checkpoint = await readCheckpointFile(ckptDir);
     expect(checkpoint?.step).toBe(step - 1);
     expect(checkpoint!.losses.every(Number.isFinite)).toBe(true);
@@ -130,6 +131,8 @@ describe('train', () => {
   it('rejects bad options before doing anything', async () => {
     await expect(train(options({ virtualTokens: 0 }))).rejects.toThrow(/virtual tokens must be an integer ≥ 1/);
     await expect(train(options({ lr: 0 }))).rejects.toThrow(/learning rate must be a finite number > 0/);
-    await expect(train(options({ virtualTokens: 252 }))).rejects.toThrow(/longest example has 9 tokens; with 252 virtual tokens that exceeds the model's context of 256/);
+    await expect(train(options({ virtualTokens: 252 }))).rejects.toThrow(
+      /longest example has 9 tokens; with 252 virtual tokens that exceeds the model's context of 256/,
+    );
   });
 });

@@ -8,20 +8,20 @@ import { ExampleSampler } from '../data/sampler.js';
 import type { ExecutionProvider } from '../graph/run.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { Rng } from '../model/rng.js';
-import { adamwStep, createAdamWState, defaultAdamWConfig} from './adamw.js';
+import { adamwStep, createAdamWState, defaultAdamWConfig } from './adamw.js';
 import { type ParameterSet } from '../prompt/vocabulary.js';
 import { encodeCheckpoint, writeCheckpointFile } from './checkpoint-file.js';
 import { assertSameRun, type RunIdentity } from '../prompt/run-identity.js';
 import type { TrainCheckpoint } from './checkpoint.js';
 import { clipGlobalNorm } from './clip.js';
 import { TrainingAbortedError, TrainingDivergedError } from './errors.js';
-import { evaluate} from './evaluate.js';
+import { evaluate } from './evaluate.js';
 import { type EvalMetrics } from '../prompt/vocabulary.js';
 import type { ExampleSet } from './example-set.js';
 import { computeStoredTensor, createMethod, graphSource, methodSettings, type MethodOptions, type MethodSpec } from '../methods/index.js';
 import { formatPromptInit, type PromptInit } from '../prompt/prompt-init.js';
 import { PromptRunner } from './prompt-runner.js';
-import { learningRateAt} from './schedule.js';
+import { learningRateAt } from './schedule.js';
 import { type ScheduleName } from '../prompt/vocabulary.js';
 import { validateTrainOptions } from './validate.js';
 
@@ -140,8 +140,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     spinning: o.spinning,
   });
   const evalSet = o.eval;
-  const runEval = (params: ParameterSet): Promise<EvalMetrics> =>
-    evaluate(runner, evalSet ? evalSet.batches(o.batchSize) : [], params);
+  const runEval = (params: ParameterSet): Promise<EvalMetrics> => evaluate(runner, evalSet ? evalSet.batches(o.batchSize) : [], params);
   try {
     let state: TrainCheckpoint;
     if (o.resume) {
@@ -204,7 +203,11 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       identity,
       params: state.params,
       method: method.spec,
-      promptEmbeddings: await computeStoredTensor(method, state.params, { executionProvider: o.executionProvider, threads: o.threads, spinning: o.spinning }),
+      promptEmbeddings: await computeStoredTensor(method, state.params, {
+        executionProvider: o.executionProvider,
+        threads: o.threads,
+        spinning: o.spinning,
+      }),
       dim: method.storedWidth,
       steps: state.step,
       losses: state.losses,

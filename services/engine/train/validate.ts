@@ -26,10 +26,15 @@ export function validateTrainOptions(o: TrainOptions): void {
   }
   if ((o.warmupSteps ?? 0) > o.steps) problems.push(`warmup steps (${o.warmupSteps}) exceed steps (${o.steps})`);
   const context = o.model.spec.contextLength;
-  for (const [name, set] of [['training', o.train], ['eval', o.eval]] as const) {
+  for (const [name, set] of [
+    ['training', o.train],
+    ['eval', o.eval],
+  ] as const) {
     if (set && set.size === 0) problems.push(`the ${name} set is empty`);
     if (set && o.virtualTokens + set.maxLength > context) {
-      problems.push(`the ${name} set's longest example has ${set.maxLength} tokens; with ${o.virtualTokens} virtual tokens that exceeds the model's context of ${context}`);
+      problems.push(
+        `the ${name} set's longest example has ${set.maxLength} tokens; with ${o.virtualTokens} virtual tokens that exceeds the model's context of ${context}`,
+      );
     }
   }
   if (problems.length > 0) throw new Error(`invalid training options: ${problems.join('; ')}`);

@@ -30,8 +30,16 @@ describe('writePromptOutputs', () => {
     const examples = [promptAndOutput([1, 50, 60], [70], 1)];
     const set = exampleSet(examples, { padId: 0, maxSeqLen: 100 });
     const result = await train({
-      model, train: set, eval: set, virtualTokens: 3, init: { kind: 'text', text: 'the dog' },
-      steps: 2, lr: 0.01, batchSize: 1, seed: 5, threads: 1,
+      model,
+      train: set,
+      eval: set,
+      virtualTokens: 3,
+      init: { kind: 'text', text: 'the dog' },
+      steps: 2,
+      lr: 0.01,
+      batchSize: 1,
+      seed: 5,
+      threads: 1,
     });
     const out = path.join(dir, 'p.safetensors');
     await writePromptOutputs(result, model, { out, peftDir: path.join(dir, 'peft') });
@@ -40,13 +48,23 @@ describe('writePromptOutputs', () => {
     expect([prompt.virtualTokens, prompt.dim]).toEqual([3, model.spec.dim]);
     expect(prompt.embeddings).toEqual(result.promptEmbeddings);
     expect(prompt.metadata).toMatchObject({
-      method: 'prompt_tuning', base_model_fingerprint: model.fingerprint, init: 'text:the dog',
-      num_virtual_tokens: '3', seed: '5', steps: '2', lr: '0.01',
+      method: 'prompt_tuning',
+      base_model_fingerprint: model.fingerprint,
+      init: 'text:the dog',
+      num_virtual_tokens: '3',
+      seed: '5',
+      steps: '2',
+      lr: '0.01',
     });
     expect(JSON.parse(prompt.metadata.eval_after).loss).toBe(result.evalAfter!.loss);
 
     const config = JSON.parse(await readFile(path.join(dir, 'peft', 'adapter_config.json'), 'utf8'));
-    expect(config).toMatchObject({ peft_type: 'PROMPT_TUNING', num_virtual_tokens: 3, prompt_tuning_init: 'TEXT', prompt_tuning_init_text: 'the dog' });
+    expect(config).toMatchObject({
+      peft_type: 'PROMPT_TUNING',
+      num_virtual_tokens: 3,
+      prompt_tuning_init: 'TEXT',
+      prompt_tuning_init_text: 'the dog',
+    });
     const adapter = await readPromptFile(path.join(dir, 'peft', 'adapter_model.safetensors'));
     expect(adapter.embeddings).toEqual(result.promptEmbeddings);
   });

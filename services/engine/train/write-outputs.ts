@@ -16,9 +16,12 @@ export interface PromptOutputs {
 function peftMethod(init: string): PeftMethodConfig {
   const parsed = parsePromptInit(init);
   switch (parsed.kind) {
-    case 'sample-vocab': return { peftType: 'PROMPT_TUNING', init: 'SAMPLE_VOCAB' };
-    case 'text': return { peftType: 'PROMPT_TUNING', init: 'TEXT', initText: parsed.text };
-    default: return { peftType: 'PROMPT_TUNING', init: 'RANDOM' };
+    case 'sample-vocab':
+      return { peftType: 'PROMPT_TUNING', init: 'SAMPLE_VOCAB' };
+    case 'text':
+      return { peftType: 'PROMPT_TUNING', init: 'TEXT', initText: parsed.text };
+    default:
+      return { peftType: 'PROMPT_TUNING', init: 'RANDOM' };
   }
 }
 
@@ -31,7 +34,11 @@ export async function writePromptOutputs(
   await writeFileAtomic(o.out, encodePromptFile(result.promptEmbeddings, result.dim, metadata));
   if (o.peftDir) {
     const config = model.spec;
-    const fields = peftMethodFields(result.method, config) ?? { method: peftMethod(result.identity.init), tokenDim: config.dim, numAttentionHeads: config.nHeads };
+    const fields = peftMethodFields(result.method, config) ?? {
+      method: peftMethod(result.identity.init),
+      tokenDim: config.dim,
+      numAttentionHeads: config.nHeads,
+    };
     await writePeftExport(o.peftDir, {
       baseModelNameOrPath: model.source.kind === 'gguf' ? model.source.path : model.source.dir,
       ...fields,

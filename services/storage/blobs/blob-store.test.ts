@@ -116,17 +116,20 @@ describe.each(Object.keys(harnesses))('%s blob store', (name) => {
     await expect(readAll(await store.getStream(key))).rejects.toThrow(BlobIntegrityError);
   });
 
-  it.each(['../escape', '/etc/passwd', 'prompt/../../x', 'a\\b', 'a\0b', '.tmp/x'])('rejects the key %j in every operation', async (key) => {
-    const { store } = harnesses[name]();
-    const bytes = bytesOf('x');
-    await expect(store.put(key, bytes, { sha256: sha(bytes) })).rejects.toThrow(InvalidBlobKeyError);
-    await expect(store.get(key)).rejects.toThrow(InvalidBlobKeyError);
-    await expect(store.getStream(key)).rejects.toThrow(InvalidBlobKeyError);
-    await expect(store.has(key)).rejects.toThrow(InvalidBlobKeyError);
-    await expect(store.size(key)).rejects.toThrow(InvalidBlobKeyError);
-    await expect(store.delete(key)).rejects.toThrow(InvalidBlobKeyError);
-    await expect(collect(store.list(key))).rejects.toThrow(InvalidBlobKeyError);
-  });
+  it.each(['../escape', '/etc/passwd', 'prompt/../../x', 'a\\b', 'a\0b', '.tmp/x'])(
+    'rejects the key %j in every operation',
+    async (key) => {
+      const { store } = harnesses[name]();
+      const bytes = bytesOf('x');
+      await expect(store.put(key, bytes, { sha256: sha(bytes) })).rejects.toThrow(InvalidBlobKeyError);
+      await expect(store.get(key)).rejects.toThrow(InvalidBlobKeyError);
+      await expect(store.getStream(key)).rejects.toThrow(InvalidBlobKeyError);
+      await expect(store.has(key)).rejects.toThrow(InvalidBlobKeyError);
+      await expect(store.size(key)).rejects.toThrow(InvalidBlobKeyError);
+      await expect(store.delete(key)).rejects.toThrow(InvalidBlobKeyError);
+      await expect(collect(store.list(key))).rejects.toThrow(InvalidBlobKeyError);
+    },
+  );
 });
 
 describe('local blob store', () => {

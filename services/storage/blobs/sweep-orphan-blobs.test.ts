@@ -47,10 +47,15 @@ describe('sweepOrphanBlobs', () => {
     const promptKey = await put('prompt', 'live prompt', 2 * HOUR);
     await createPromptVersion(prisma, versionData(task, model, { blobKey: promptKey, sha256: promptKey.split('/')[1] }));
     const tombstonedKey = await put('prompt', 'deleted prompt', 2 * HOUR);
-    const tombstoned = await createPromptVersion(prisma, versionData(task, model, { blobKey: tombstonedKey, sha256: tombstonedKey.split('/')[1] }));
+    const tombstoned = await createPromptVersion(
+      prisma,
+      versionData(task, model, { blobKey: tombstonedKey, sha256: tombstonedKey.split('/')[1] }),
+    );
     await prisma.promptVersion.update({ where: { id: tombstoned.version.id }, data: { deletedAt: new Date(), deletedBy: 'test' } });
     const datasetKey = await put('dataset', 'dataset', 2 * HOUR);
-    await prisma.dataset.create({ data: { sha256: datasetKey.split('/')[1], blobKey: datasetKey, lines: 1, bytes: 7n, createdBy: 'test' } });
+    await prisma.dataset.create({
+      data: { sha256: datasetKey.split('/')[1], blobKey: datasetKey, lines: 1, bytes: 7n, createdBy: 'test' },
+    });
     const checkpointKey = await put('checkpoint', 'checkpoint', 2 * HOUR);
     const resultKey = await put('prompt', 'trial result', 2 * HOUR);
     const job = await prisma.job.create({ data: { namespace: 'test', baseModelId: model.id, spec: {}, createdBy: 'test' } });

@@ -62,7 +62,14 @@ describe.each(backends)('applyMigrations on $name', (backend) => {
     expect(await applyMigrations(url)).toEqual({ applied: files.map((f) => f.name), edited: [] });
     expect(await applyMigrations(url)).toEqual({ applied: [], edited: [] });
 
-    const rows = await query<{ migration_name: string; checksum: string; applied_steps_count: number; finished_at: Date | null; rolled_back_at: Date | null; logs: string | null }>(
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      applied_steps_count: number;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+      logs: string | null;
+    }>(
       url,
       'SELECT migration_name, checksum, applied_steps_count, finished_at, rolled_back_at, logs FROM _prisma_migrations ORDER BY migration_name',
     );
@@ -121,7 +128,9 @@ describe.each(backends)('applyMigrations on $name', (backend) => {
       await writeFile(path.join(broken, 'migration.sql'), 'CREATE TABLE half_done (id INT);\n\nINSERT INTO no_such_table VALUES (1);\n');
       const url = await backend.fresh();
 
-      await expect(applyMigrations(url, { migrationsDir: dir })).rejects.toThrow(/29990101000000_broken\/migration\.sql: line 3: .*no_such_table/);
+      await expect(applyMigrations(url, { migrationsDir: dir })).rejects.toThrow(
+        /29990101000000_broken\/migration\.sql: line 3: .*no_such_table/,
+      );
 
       const tables = await query<{ name: string }>(url, "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'");
       expect(tables.map((t) => t.name)).not.toContain('half_done');

@@ -41,10 +41,7 @@ interface AppliedRow {
  * `_prisma_migrations` exactly as `prisma migrate deploy` does, so either tool can take over later.
  * Each migration runs in its own transaction: a failing script leaves no trace and no row.
  */
-export async function applyMigrations(
-  target: string | pg.Client,
-  options: ApplyMigrationsOptions = {},
-): Promise<ApplyMigrationsResult> {
+export async function applyMigrations(target: string | pg.Client, options: ApplyMigrationsOptions = {}): Promise<ApplyMigrationsResult> {
   const client = typeof target === 'string' ? new pg.Client({ connectionString: target }) : target;
   if (typeof target === 'string') await client.connect();
   try {

@@ -6,15 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
 import * as bindings from '@prisma/schema-engine-wasm/schema_engine_bg';
-import type {
-  ApplyMigrationsOutput,
-  DiffResult,
-  DiffTarget,
-  MigrationList,
-  SchemaEngine,
-} from '@prisma/schema-engine-wasm';
+import type { ApplyMigrationsOutput, DiffResult, DiffTarget, MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
 import { readMigrations } from './read-migrations.js';
 
 export type { DiffTarget, MigrationList };

@@ -33,7 +33,10 @@ describe('createPromptVersion on real Postgres', () => {
       Array.from({ length: 10 }, (_, i) => createPromptVersion(db.prisma, versionData(i % 2 === 0 ? a : b, model))),
     );
     for (const task of [a, b]) {
-      const numbers = results.filter((r) => r.version.taskId === task.id).map((r) => r.version.version).sort((x, y) => x - y);
+      const numbers = results
+        .filter((r) => r.version.taskId === task.id)
+        .map((r) => r.version.version)
+        .sort((x, y) => x - y);
       expect(numbers).toEqual([1, 2, 3, 4, 5]);
     }
   });

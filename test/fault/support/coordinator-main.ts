@@ -19,7 +19,13 @@ const server = await startServer({
   logger: pino({ level: 'warn' }),
   modules: [
     registryModule(),
-    coordinatorModule({ leaseTtlMs: 2_000, heartbeatIntervalMs: 300, maintenanceIntervalMs: 200, eventPollMs: 50, retryBackoff: { baseMs: 100, maxMs: 500 } }),
+    coordinatorModule({
+      leaseTtlMs: 2_000,
+      heartbeatIntervalMs: 300,
+      maintenanceIntervalMs: 200,
+      eventPollMs: 50,
+      retryBackoff: { baseMs: 100, maxMs: 500 },
+    }),
   ],
 });
 process.stdout.write(`coordinator listening on ${server.address}\n`);

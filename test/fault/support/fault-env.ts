@@ -51,7 +51,12 @@ export async function startFaultEnv(): Promise<FaultEnv> {
     workers: [],
     async startCoordinator() {
       env.coordinator = startCoordinator(port, dir, databaseUrl);
-      await waitFor('the coordinator to listen', async () => (env.coordinator.output().includes('listening') ? true : undefined), 60_000, () => env.coordinator.output());
+      await waitFor(
+        'the coordinator to listen',
+        async () => (env.coordinator.output().includes('listening') ? true : undefined),
+        60_000,
+        () => env.coordinator.output(),
+      );
       transport.close();
       transport = createGrpcTransport(address);
       env.training = createClient(TrainingService, transport);
@@ -61,7 +66,10 @@ export async function startFaultEnv(): Promise<FaultEnv> {
       env.workers.push(worker);
       return worker;
     },
-    logs: () => [`--- coordinator ---\n${env.coordinator?.output() ?? ''}`, ...env.workers.map((w, i) => `--- worker ${i} ---\n${w.output()}`)].join('\n'),
+    logs: () =>
+      [`--- coordinator ---\n${env.coordinator?.output() ?? ''}`, ...env.workers.map((w, i) => `--- worker ${i} ---\n${w.output()}`)].join(
+        '\n',
+      ),
     async close() {
       transport.close();
       await Promise.all([...env.workers, env.coordinator].filter(Boolean).map((c) => c.kill9()));

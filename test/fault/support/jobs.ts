@@ -13,7 +13,10 @@ export interface SubmittedJobs {
 }
 
 /** `jobs` jobs, each training every one of `taskCount` tasks at `learningRates.length` sweep points. */
-export async function submitJobs(env: FaultEnv, options: { jobs: number; taskCount: number; learningRates: number[]; steps: number }): Promise<SubmittedJobs> {
+export async function submitJobs(
+  env: FaultEnv,
+  options: { jobs: number; taskCount: number; learningRates: number[]; steps: number },
+): Promise<SubmittedJobs> {
   const model = await seedTinyModel(env.db.prisma, env.blobs);
   const tasks: Task[] = [];
   for (let i = 0; i < options.taskCount; i++) tasks.push(await seedTask(env.db.prisma));
@@ -54,19 +57,27 @@ export function waitForJobs(env: FaultEnv, jobIds: string[], timeoutMs = 100_000
 }
 
 /** Exactly one version per (job, task), each pointing at a trial of that job and task. */
-export async function expectOneVersionPerJobTask(env: FaultEnv, submitted: SubmittedJobs): Promise<{ versions: number; problems: string[] }> {
+export async function expectOneVersionPerJobTask(
+  env: FaultEnv,
+  submitted: SubmittedJobs,
+): Promise<{ versions: number; problems: string[] }> {
   const problems: string[] = [];
   const rows = await env.db.prisma.promptVersion.findMany({ where: { jobId: { in: submitted.jobIds } }, include: { trial: true } });
   for (const jobId of submitted.jobIds) {
     for (const task of submitted.tasks) {
       const mine = rows.filter((v) => v.jobId === jobId && v.taskId === task.id);
       if (mine.length !== 1) problems.push(`job ${jobId} task ${task.name}: ${mine.length} versions`);
-      else if (mine[0].trial?.jobId !== jobId || mine[0].trial?.taskId !== task.id) problems.push(`job ${jobId} task ${task.name}: wrong lineage`);
+      else if (mine[0].trial?.jobId !== jobId || mine[0].trial?.taskId !== task.id)
+        problems.push(`job ${jobId} task ${task.name}: wrong lineage`);
     }
   }
   for (const task of submitted.tasks) {
-    const numbers = rows.filter((v) => v.taskId === task.id).map((v) => v.version).sort((a, b) => a - b);
-    if (numbers.join() !== numbers.map((_, i) => i + 1).join()) problems.push(`task ${task.name}: versions ${numbers.join(',')} are not 1..n`);
+    const numbers = rows
+      .filter((v) => v.taskId === task.id)
+      .map((v) => v.version)
+      .sort((a, b) => a - b);
+    if (numbers.join() !== numbers.map((_, i) => i + 1).join())
+      problems.push(`task ${task.name}: versions ${numbers.join(',')} are not 1..n`);
   }
   return { versions: rows.length, problems };
 }

@@ -16,7 +16,11 @@ export interface Child {
 
 export function startChild(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
   // node --import tsx (not the tsx CLI, which runs the script in a grandchild that SIGKILL would miss)
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, script), ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, script), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -37,11 +41,28 @@ export function startCoordinator(port: number, dataDir: string, databaseUrl: str
 }
 
 export function startWorker(coordinator: string, name: string, cacheDir: string): Child {
-  return startChild('ptune-cli.ts', ['worker', '--coordinator', coordinator, '--name', name, '--cache-dir', cacheDir, '--threads', '1', '--metrics-port', '0']);
+  return startChild('ptune-cli.ts', [
+    'worker',
+    '--coordinator',
+    coordinator,
+    '--name',
+    name,
+    '--cache-dir',
+    cacheDir,
+    '--threads',
+    '1',
+    '--metrics-port',
+    '0',
+  ]);
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time runs out. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, diagnostics = (): string => ''): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  diagnostics = (): string => '',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check().catch(() => undefined);

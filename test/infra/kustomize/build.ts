@@ -9,12 +9,39 @@ import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { applyJsonPatch, parsePatchOperations } from './json-patch.js';
 import { kustomizeNameHash } from './name-hash.js';
-import { asK8sObject, child, configReferences, containersOf, isObject, podSpecOf, TEMPLATE_KINDS, type JsonObject, type K8sObject } from './objects.js';
+import {
+  asK8sObject,
+  child,
+  configReferences,
+  containersOf,
+  isObject,
+  podSpecOf,
+  TEMPLATE_KINDS,
+  type JsonObject,
+  type K8sObject,
+} from './objects.js';
 
-interface LabelSet { pairs: Record<string, string>; includeSelectors?: boolean; includeTemplates?: boolean }
-interface Generator { name: string; behavior?: 'create' | 'merge'; literals?: string[]; type?: string }
-interface ImageRule { name: string; newName?: string; newTag?: string }
-interface PatchRule { target: { kind: string; name: string }; patch?: string; path?: string }
+interface LabelSet {
+  pairs: Record<string, string>;
+  includeSelectors?: boolean;
+  includeTemplates?: boolean;
+}
+interface Generator {
+  name: string;
+  behavior?: 'create' | 'merge';
+  literals?: string[];
+  type?: string;
+}
+interface ImageRule {
+  name: string;
+  newName?: string;
+  newTag?: string;
+}
+interface PatchRule {
+  target: { kind: string; name: string };
+  patch?: string;
+  path?: string;
+}
 interface Kustomization {
   apiVersion?: string;
   kind?: string;
@@ -28,12 +55,34 @@ interface Kustomization {
   patches?: PatchRule[];
 }
 
-const SUPPORTED_FIELDS = new Set(['apiVersion', 'kind', 'namespace', 'labels', 'resources', 'configMapGenerator', 'secretGenerator', 'images', 'replicas', 'patches']);
-const CLUSTER_SCOPED = new Set(['Namespace', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass']);
+const SUPPORTED_FIELDS = new Set([
+  'apiVersion',
+  'kind',
+  'namespace',
+  'labels',
+  'resources',
+  'configMapGenerator',
+  'secretGenerator',
+  'images',
+  'replicas',
+  'patches',
+]);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'PersistentVolume',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PriorityClass',
+]);
 const REPLICATED_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet']);
 
 /** A resource while building: generated ones get their hash suffix only at the very end. */
-interface Entry { object: K8sObject; generated: boolean }
+interface Entry {
+  object: K8sObject;
+  generated: boolean;
+}
 
 function readKustomization(dir: string): { k: Kustomization; file: string } {
   const file = path.join(dir, 'kustomization.yaml');
@@ -78,7 +127,10 @@ function generate(kind: 'ConfigMap' | 'Secret', g: Generator, file: string): K8s
 }
 
 function runGenerators(entries: Entry[], k: Kustomization, file: string): void {
-  const groups: ['ConfigMap' | 'Secret', Generator[] | undefined][] = [['ConfigMap', k.configMapGenerator], ['Secret', k.secretGenerator]];
+  const groups: ['ConfigMap' | 'Secret', Generator[] | undefined][] = [
+    ['ConfigMap', k.configMapGenerator],
+    ['Secret', k.secretGenerator],
+  ];
   for (const [kind, generators] of groups) {
     for (const g of generators ?? []) {
       const made = generate(kind, g, file);
@@ -100,7 +152,8 @@ function applyLabels(entries: Entry[], sets: LabelSet[], file: string): void {
     for (const { object } of entries) {
       Object.assign(child(object, ['metadata', 'labels'], true) as JsonObject, set.pairs);
       if (!set.includeTemplates) continue;
-      if (TEMPLATE_KINDS.has(object.kind)) Object.assign(child(object, ['spec', 'template', 'metadata', 'labels'], true) as JsonObject, set.pairs);
+      if (TEMPLATE_KINDS.has(object.kind))
+        Object.assign(child(object, ['spec', 'template', 'metadata', 'labels'], true) as JsonObject, set.pairs);
       if (object.kind === 'StatefulSet') {
         const claims = child(object, ['spec'])?.volumeClaimTemplates;
         for (const claim of Array.isArray(claims) ? claims.filter(isObject) : []) {
@@ -182,4 +235,3 @@ export function buildKustomization(dir: string): K8sObject[] {
   }
   return entries.map((e) => e.object);
 }
-

@@ -21,7 +21,10 @@ export function parsePatchOperations(value: unknown, where: string): PatchOperat
 }
 
 function decodePointer(path: string): string[] {
-  return path.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return path
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** Applies the operations in order, in place; throws (naming the path) on any path that does not fit. */

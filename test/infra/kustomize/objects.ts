@@ -14,7 +14,13 @@ export function isObject(value: JsonValue | undefined): value is JsonObject {
 
 export function asK8sObject(value: unknown, where: string): K8sObject {
   const v = value as JsonValue;
-  if (!isObject(v) || typeof v.apiVersion !== 'string' || typeof v.kind !== 'string' || !isObject(v.metadata) || typeof v.metadata.name !== 'string') {
+  if (
+    !isObject(v) ||
+    typeof v.apiVersion !== 'string' ||
+    typeof v.kind !== 'string' ||
+    !isObject(v.metadata) ||
+    typeof v.metadata.name !== 'string'
+  ) {
     throw new Error(`${where}: not a Kubernetes object (needs apiVersion, kind and metadata.name)`);
   }
   return v as K8sObject;
@@ -64,7 +70,11 @@ export function containersOf(podSpec: JsonObject): JsonObject[] {
 }
 
 /** A field of a pod spec that names a ConfigMap or a Secret: `holder[field]` is the name, `holder.key` the key if any. */
-export interface ConfigReference { holder: JsonObject; field: 'name' | 'secretName'; kind: 'ConfigMap' | 'Secret' }
+export interface ConfigReference {
+  holder: JsonObject;
+  field: 'name' | 'secretName';
+  kind: 'ConfigMap' | 'Secret';
+}
 
 /** Every place a pod spec names a ConfigMap or a Secret: envFrom, env valueFrom and volumes. */
 export function configReferences(podSpec: JsonObject): ConfigReference[] {

@@ -26,7 +26,10 @@ export function renderWithKubectl(dir: string): K8sObject[] {
     .map((value, i) => asK8sObject(value, `kubectl kustomize ${dir} document ${i + 1}`));
 }
 
-export interface Rendered { renderer: string; objects: K8sObject[] }
+export interface Rendered {
+  renderer: string;
+  objects: K8sObject[];
+}
 
 /** Renders with `kubectl kustomize` when a recent kubectl is installed, else with the built-in renderer. */
 export function renderKustomization(dir: string): Rendered {

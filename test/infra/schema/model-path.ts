@@ -2,7 +2,12 @@
  * Where kubernetes-models keeps the model of an apiVersion + kind: core `v1` at the top level,
  * named groups as folders ("policy/v1" -> policy/v1, "networking.k8s.io/v1" -> networking.k8s.io/v1).
  */
-export interface ModelPath { namespaceKey: string; folder: string; version: string; kind: string }
+export interface ModelPath {
+  namespaceKey: string;
+  folder: string;
+  version: string;
+  kind: string;
+}
 
 export function modelPath(apiVersion: string, kind: string): ModelPath {
   const slash = apiVersion.indexOf('/');

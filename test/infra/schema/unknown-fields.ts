@@ -22,13 +22,20 @@ export function unknownFieldErrors(objects: K8sObject[], repoRoot: string): stri
     emit(`import type { I${kind} as T${i} } from 'kubernetes-models/${folder}/${kind}';`, `${objectKey(o)} (model import)`);
   });
   objects.forEach((o, i) => {
-    JSON.stringify(o, null, 1).split('\n').forEach((line, n) => emit(n === 0 ? `export const o${i}: T${i} = ${line}` : line, objectKey(o)));
+    JSON.stringify(o, null, 1)
+      .split('\n')
+      .forEach((line, n) => emit(n === 0 ? `export const o${i}: T${i} = ${line}` : line, objectKey(o)));
   });
   const source = lines.join('\n');
 
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, skipLibCheck: true, types: [],
-    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);

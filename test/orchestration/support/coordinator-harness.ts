@@ -25,7 +25,12 @@ export async function startCoordinatorHarness(
   const db = await openDatabase(options.databaseUrl ? { url: options.databaseUrl, migrate: true, poolSize: 4 } : { dataDir: dir });
   const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
   const coordinator = createCoordinator({ prisma: db.prisma, blobs, config: options.config, listenUrl: options.databaseUrl });
-  const server: GrpcServer = await startGrpcServer({ port: 0, host: '127.0.0.1', services: coordinator.services, logger: { error: (context, message) => console.error(message, context) } });
+  const server: GrpcServer = await startGrpcServer({
+    port: 0,
+    host: '127.0.0.1',
+    services: coordinator.services,
+    logger: { error: (context, message) => console.error(message, context) },
+  });
   const address = `127.0.0.1:${server.port}`;
   const transport = createGrpcTransport(address);
   return {

@@ -24,7 +24,12 @@ export async function putBlob(
 ): Promise<string> {
   const sha256 = sha256Hex(bytes);
   const response = await workers.putBlob([
-    { part: { case: 'header', value: { sha256, sizeBytes: BigInt(bytes.length), kind, lease: { leaseId: lease.leaseId, epoch: lease.epoch } } } },
+    {
+      part: {
+        case: 'header',
+        value: { sha256, sizeBytes: BigInt(bytes.length), kind, lease: { leaseId: lease.leaseId, epoch: lease.epoch } },
+      },
+    },
     { part: { case: 'chunk', value: bytes } },
   ]);
   return response.key;

@@ -6,7 +6,11 @@ import path from 'node:path';
 import { writeGeneratedModel } from '../../../services/engine/model/generate.js';
 import type { BaseModel, BlobStore, PrismaClient, Task } from '../../../services/storage/index.js';
 
-export async function seedTinyModel(prisma: PrismaClient, blobs: BlobStore, name = `tiny-${randomBytes(3).toString('hex')}`): Promise<BaseModel> {
+export async function seedTinyModel(
+  prisma: PrismaClient,
+  blobs: BlobStore,
+  name = `tiny-${randomBytes(3).toString('hex')}`,
+): Promise<BaseModel> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-model-'));
   const file = await writeGeneratedModel('tiny', 7, path.join(dir, 'tiny.gguf'));
   const bytes = await readFile(file.path);

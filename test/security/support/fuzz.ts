@@ -11,7 +11,10 @@ export interface Verdicts {
  * With `focusEnd`, positions fall in [0, focusEnd) (e.g. a header) most of the time.
  */
 export function mutated(valid: Uint8Array, focusEnd = valid.length): fc.Arbitrary<Uint8Array> {
-  const position = fc.oneof({ weight: 4, arbitrary: fc.nat(Math.max(0, focusEnd - 1)) }, { weight: 1, arbitrary: fc.nat(Math.max(0, valid.length - 1)) });
+  const position = fc.oneof(
+    { weight: 4, arbitrary: fc.nat(Math.max(0, focusEnd - 1)) },
+    { weight: 1, arbitrary: fc.nat(Math.max(0, valid.length - 1)) },
+  );
   const edit = fc.oneof(
     fc.record({ kind: fc.constant('flip' as const), at: position, bit: fc.nat(7) }),
     fc.record({ kind: fc.constant('set' as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),

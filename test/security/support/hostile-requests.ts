@@ -124,7 +124,11 @@ function fieldValues(field: DescField): HostileValue[] {
       return [
         ...keys.map((k) => ({ ...k, label: `key ${k.label}`, value: { [k.value as string]: filler(field) } })),
         ...values.map((v) => ({ ...v, label: `value ${v.label}`, value: { k: v.value } })),
-        { label: `${OVERSIZED_REPEAT} entries`, value: Object.fromEntries(Array.from({ length: OVERSIZED_REPEAT }, (_, i) => [`k${i}`, filler(field)])), invalid: false },
+        {
+          label: `${OVERSIZED_REPEAT} entries`,
+          value: Object.fromEntries(Array.from({ length: OVERSIZED_REPEAT }, (_, i) => [`k${i}`, filler(field)])),
+          invalid: false,
+        },
       ];
     }
   }
@@ -165,11 +169,16 @@ export function hostileRequests(desc: DescMessage): HostileRequest[] {
     const name = path.map((f) => (f.fieldKind === 'list' ? `${f.name}[]` : f.name)).join('.');
     for (const hostile of fieldValues(path[path.length - 1])) {
       const encoded = toBinary(desc, create(desc, initAt(path, hostile.value)));
-      requests.push({ label: `${name} = ${hostile.label}`, bytes: hostile.patch ? patched(encoded, hostile.patch) : encoded, invalid: hostile.invalid });
+      requests.push({
+        label: `${name} = ${hostile.label}`,
+        bytes: hostile.patch ? patched(encoded, hostile.patch) : encoded,
+        invalid: hostile.invalid,
+      });
     }
   }
   // a valid encoding cut short inside its last field
   const cut = requests.find((r) => r.bytes.length > 2 && !r.invalid);
-  if (cut !== undefined) requests.push({ label: `truncated (${cut.label})`, bytes: cut.bytes.subarray(0, cut.bytes.length - 1), invalid: true });
+  if (cut !== undefined)
+    requests.push({ label: `truncated (${cut.label})`, bytes: cut.bytes.subarray(0, cut.bytes.length - 1), invalid: true });
   return requests;
 }

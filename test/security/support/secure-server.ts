@@ -25,7 +25,16 @@ export interface SecureServer {
 
 const silent = pino({ level: 'silent' });
 
-export async function startSecureServer(options: { limits?: Partial<Limits>; authenticate?: boolean; tls?: TlsOptions; processTokens?: readonly ProcessToken[]; logger?: Logger; tokenCacheMs?: number } = {}): Promise<SecureServer> {
+export async function startSecureServer(
+  options: {
+    limits?: Partial<Limits>;
+    authenticate?: boolean;
+    tls?: TlsOptions;
+    processTokens?: readonly ProcessToken[];
+    logger?: Logger;
+    tokenCacheMs?: number;
+  } = {},
+): Promise<SecureServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-security-'));
   // the guard and the coordinator enforce one set of limits, as `ptune serve` passes them
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -37,9 +46,20 @@ export async function startSecureServer(options: { limits?: Partial<Limits>; aut
     processTokens: options.processTokens,
   });
   const maxMessageBytes = options.limits?.maxMessageBytes;
-  const server = await startServer({ modules, dataDir: dir, migrate: true, port: 0, logger: options.logger ?? silent, maxMessageBytes, tls: options.tls });
+  const server = await startServer({
+    modules,
+    dataDir: dir,
+    migrate: true,
+    port: 0,
+    logger: options.logger ?? silent,
+    maxMessageBytes,
+    tls: options.tls,
+  });
   const prisma = server.context.prisma;
-  const transport = createGrpcTransport(server.address, options.tls ? { credentials: grpc.credentials.createSsl(options.tls.certChain) } : {});
+  const transport = createGrpcTransport(
+    server.address,
+    options.tls ? { credentials: grpc.credentials.createSsl(options.tls.certChain) } : {},
+  );
   const tables = (
     await prisma.$queryRaw<{ name: string }[]>`
       SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`
@@ -87,7 +107,10 @@ export async function invoke(
         return { ok: true, replies: [await call(requests, options)] };
       default: {
         const replies: unknown[] = [];
-        for await (const reply of call(method.methodKind === 'server_streaming' ? requests[0] : requests, options) as AsyncIterable<unknown>) {
+        for await (const reply of call(
+          method.methodKind === 'server_streaming' ? requests[0] : requests,
+          options,
+        ) as AsyncIterable<unknown>) {
           replies.push(reply);
           if (replies.length >= maxReplies) break;
         }

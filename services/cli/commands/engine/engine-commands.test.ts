@@ -50,8 +50,17 @@ afterAll(async () => {
 
 const tuneArgs = (overrides: Record<string, string> = {}): string[] =>
   Object.entries({
-    '--model': model, '--train': trainFile, '--eval': trainFile, '--virtual-tokens': '2', '--init': 'sample-vocab',
-    '--steps': '3', '--lr': '0.05', '--batch-size': '2', '--seed': '0', '--out': 'p.safetensors', '--threads': '1',
+    '--model': model,
+    '--train': trainFile,
+    '--eval': trainFile,
+    '--virtual-tokens': '2',
+    '--init': 'sample-vocab',
+    '--steps': '3',
+    '--lr': '0.05',
+    '--batch-size': '2',
+    '--seed': '0',
+    '--out': 'p.safetensors',
+    '--threads': '1',
     ...overrides,
   }).flat();
 
@@ -61,7 +70,15 @@ describe('ptune tune / eval / generate', () => {
     expect(tuned.code, tuned.stderr).toBe(0);
     const result = JSON.parse(tuned.stdout.trim().split('\n').at(-1)!);
     expect(result).toMatchObject({ steps: 3, out: 'p.safetensors', virtual_tokens: 2, peft_dir: 'peft' });
-    for (const k of ['eval_loss_before', 'eval_loss_after', 'first_token_accuracy_before', 'first_token_accuracy_after', 'exact_match_before', 'exact_match_after', 'step_ms_median']) {
+    for (const k of [
+      'eval_loss_before',
+      'eval_loss_after',
+      'first_token_accuracy_before',
+      'first_token_accuracy_after',
+      'exact_match_before',
+      'exact_match_after',
+      'step_ms_median',
+    ]) {
       expect(typeof result[k], k).toBe('number');
     }
     expect((await readdir(path.join(dir, 'peft'))).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
@@ -72,7 +89,18 @@ describe('ptune tune / eval / generate', () => {
     expect(metrics.eval_loss).toBeCloseTo(result.eval_loss_after, 5);
     expect(metrics.first_token_accuracy).toBe(result.first_token_accuracy_after);
 
-    const generated = await ptune('generate', '--model', model, '--prompt', 'p.safetensors', '--text', 'the dog', '--max-tokens', '3', '--json');
+    const generated = await ptune(
+      'generate',
+      '--model',
+      model,
+      '--prompt',
+      'p.safetensors',
+      '--text',
+      'the dog',
+      '--max-tokens',
+      '3',
+      '--json',
+    );
     expect(generated.code, generated.stderr).toBe(0);
     expect(JSON.parse(generated.stdout).output_ids.length).toBeLessThanOrEqual(3);
   });
@@ -89,8 +117,17 @@ describe('ptune tune / eval / generate', () => {
     ['prefix', ['--prefix-projection', '--encoder-hidden-size', '8'], 'prefix_tuning', 2 * 2 * 16],
   ])('--method %s trains, writes the stored tensor, and eval / generate serve it', async (method, extra, recorded, width) => {
     const out = `${method}.safetensors`;
-    const { '--init': _init, ...rest } = Object.fromEntries(Array.from({ length: tuneArgs().length / 2 }, (_, i) => [tuneArgs()[2 * i], tuneArgs()[2 * i + 1]]));
-    const tuned = await ptune('tune', ...Object.entries({ ...rest, '--out': out, '--peft-dir': `${method}-peft` }).flat(), '--method', method, ...extra, '--json');
+    const { '--init': _init, ...rest } = Object.fromEntries(
+      Array.from({ length: tuneArgs().length / 2 }, (_, i) => [tuneArgs()[2 * i], tuneArgs()[2 * i + 1]]),
+    );
+    const tuned = await ptune(
+      'tune',
+      ...Object.entries({ ...rest, '--out': out, '--peft-dir': `${method}-peft` }).flat(),
+      '--method',
+      method,
+      ...extra,
+      '--json',
+    );
     expect(tuned.code, tuned.stderr).toBe(0);
     const result = JSON.parse(tuned.stdout.trim().split('\n').at(-1)!);
     expect(result).toMatchObject({ method: recorded, stored_shape: [2, width] });
@@ -108,10 +145,20 @@ describe('ptune tune / eval / generate', () => {
 
   it.each([
     ['--encoder without p-tuning', ['--encoder', 'mlp'], /--encoder applies to --method p-tuning only/],
-    ['--prefix-projection without prefix', ['--method', 'p-tuning', '--prefix-projection'], /--prefix-projection applies to --method prefix only/],
-    ['a token init for a projected prefix', ['--method', 'prefix', '--prefix-projection', '--init', 'sample-vocab'], /prefix projection starts from a random embedding: use --init random/],
+    [
+      '--prefix-projection without prefix',
+      ['--method', 'p-tuning', '--prefix-projection'],
+      /--prefix-projection applies to --method prefix only/,
+    ],
+    [
+      'a token init for a projected prefix',
+      ['--method', 'prefix', '--prefix-projection', '--init', 'sample-vocab'],
+      /prefix projection starts from a random embedding: use --init random/,
+    ],
   ])('rejects %s', async (_name, extra, message) => {
-    const { '--init': _init, ...rest } = Object.fromEntries(Array.from({ length: tuneArgs().length / 2 }, (_, i) => [tuneArgs()[2 * i], tuneArgs()[2 * i + 1]]));
+    const { '--init': _init, ...rest } = Object.fromEntries(
+      Array.from({ length: tuneArgs().length / 2 }, (_, i) => [tuneArgs()[2 * i], tuneArgs()[2 * i + 1]]),
+    );
     const run = await ptune('tune', ...Object.entries({ ...rest, '--out': 'rejected.safetensors' }).flat(), ...extra);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(message);
@@ -123,8 +170,16 @@ describe('ptune tune / eval / generate', () => {
     ['zero virtual tokens', { '--virtual-tokens': '0' }, /--virtual-tokens.*expected an integer ≥ 1, got "0"/],
     ['a non-positive learning rate', { '--lr': '0' }, /--lr.*expected a number > 0, got "0"/],
     ['an unknown init', { '--init': 'vocab' }, /unknown init "vocab"/],
-    ['examples longer than the context', { '--virtual-tokens': '254' }, /train\.jsonl:1: example is \d+ tokens; with 254 virtual tokens the model's context of 256 allows 2/],
-    ['an output folder that does not exist', { '--out': 'no/such/dir/rejected.safetensors' }, /--out .*folder no\/such\/dir does not exist/],
+    [
+      'examples longer than the context',
+      { '--virtual-tokens': '254' },
+      /train\.jsonl:1: example is \d+ tokens; with 254 virtual tokens the model's context of 256 allows 2/,
+    ],
+    [
+      'an output folder that does not exist',
+      { '--out': 'no/such/dir/rejected.safetensors' },
+      /--out .*folder no\/such\/dir does not exist/,
+    ],
   ])('rejects %s with a clear message, a non-zero exit, and no output', async (_name, overrides, message) => {
     const run = await ptune('tune', ...tuneArgs({ '--out': 'rejected.safetensors', ...overrides }));
     expect(run.code).not.toBe(0);
@@ -163,7 +218,9 @@ describe('ptune tune / eval / generate', () => {
     await writeFile(wrong, bytes);
     const run = await ptune('eval', '--model', model, '--data', trainFile, '--prompt', wrong);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/"prompt_embeddings" is \[1, 3\]; this model needs \[P, 32\] for virtual tokens or \[P, 64\] \(layers·2·kvDim\) for a prefix/);
+    expect(run.stderr).toMatch(
+      /"prompt_embeddings" is \[1, 3\]; this model needs \[P, 32\] for virtual tokens or \[P, 64\] \(layers·2·kvDim\) for a prefix/,
+    );
     expect((await readFile(wrong)).length).toBe(bytes.length);
   });
 });

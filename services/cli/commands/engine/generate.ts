@@ -1,7 +1,15 @@
 /** `ptune generate`: continue a text with the model, optionally behind a trained prompt. */
 import type { Command } from 'commander';
 import { generateText, loadModel, readStoredPrompt } from '../../../engine/index.js';
-import { integerAtLeast, nonNegativeNumber, requireFile, requireModel, runtimeOptions, runtimeSettings, type RuntimeFlags } from './options.js';
+import {
+  integerAtLeast,
+  nonNegativeNumber,
+  requireFile,
+  requireModel,
+  runtimeOptions,
+  runtimeSettings,
+  type RuntimeFlags,
+} from './options.js';
 
 interface GenerateFlags extends RuntimeFlags {
   model: string;

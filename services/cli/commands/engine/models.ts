@@ -23,7 +23,9 @@ export function registerModels(program: Command): void {
       await requireWritableTarget(f.out, '--out');
       const written = await writeGeneratedModel(f.preset, f.seed, f.out);
       if (f.json) {
-        process.stdout.write(`${JSON.stringify({ path: written.path, preset: f.preset, seed: f.seed, parameters: written.parameterCount, bytes: written.bytes, sha256: written.fingerprint, config: written.config })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ path: written.path, preset: f.preset, seed: f.seed, parameters: written.parameterCount, bytes: written.bytes, sha256: written.fingerprint, config: written.config })}\n`,
+        );
         return;
       }
       process.stdout.write(

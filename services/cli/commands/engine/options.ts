@@ -8,7 +8,8 @@ import { encoderFlagNames, methodFlagNames, type MethodFlag } from '../../../eng
 export function integerAtLeast(min: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${value}"`);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got "${value}"`);
     return n;
   };
 }
@@ -37,9 +38,13 @@ export interface MethodFlags {
 /** --virtual-tokens, --method, --encoder, --encoder-hidden-size, --prefix-projection */
 export const methodOptions = (): Option[] => [
   new Option('--virtual-tokens <n>', 'number of virtual tokens P').argParser(integerAtLeast(1)).default(8),
-  new Option('--method <method>', 'prompt tuning, P-tuning (encoder) or prefix tuning (per-layer keys/values)').choices(methodFlagNames).default('prompt'),
+  new Option('--method <method>', 'prompt tuning, P-tuning (encoder) or prefix tuning (per-layer keys/values)')
+    .choices(methodFlagNames)
+    .default('prompt'),
   new Option('--encoder <type>', 'P-tuning encoder (default mlp)').choices(encoderFlagNames),
-  new Option('--encoder-hidden-size <n>', "P-tuning encoder / prefix projection width (default: PEFT's token_dim)").argParser(integerAtLeast(1)),
+  new Option('--encoder-hidden-size <n>', "P-tuning encoder / prefix projection width (default: PEFT's token_dim)").argParser(
+    integerAtLeast(1),
+  ),
   new Option('--prefix-projection', 'prefix tuning through an MLP (PEFT prefix_projection)'),
 ];
 

@@ -15,7 +15,20 @@ import {
   type ScheduleName,
   type TrainResult,
 } from '../../../engine/index.js';
-import { integerAtLeast, methodOptions, nonNegativeNumber, positiveNumber, requireFile, requireModel, requireWritableTarget, runtimeOptions, runtimeSettings, withOptions, type MethodFlags, type RuntimeFlags } from './options.js';
+import {
+  integerAtLeast,
+  methodOptions,
+  nonNegativeNumber,
+  positiveNumber,
+  requireFile,
+  requireModel,
+  requireWritableTarget,
+  runtimeOptions,
+  runtimeSettings,
+  withOptions,
+  type MethodFlags,
+  type RuntimeFlags,
+} from './options.js';
 import { sparkline } from './sparkline.js';
 
 interface TuneFlags extends MethodFlags, RuntimeFlags {
@@ -43,15 +56,18 @@ interface TuneFlags extends MethodFlags, RuntimeFlags {
 export function registerTune(program: Command): void {
   const command = withOptions(
     program
-    .command('tune')
-    .description('train a soft prompt (prompt tuning, P-tuning or prefix tuning) for a frozen model')
-    .requiredOption('--model <path>', 'GGUF model file or Hugging Face checkpoint folder')
-    .requiredOption('--train <file>', 'training examples (JSONL: {"input", "output"} per line)')
-    .option('--eval <file>', 'held-out examples, evaluated before and after training')
+      .command('tune')
+      .description('train a soft prompt (prompt tuning, P-tuning or prefix tuning) for a frozen model')
+      .requiredOption('--model <path>', 'GGUF model file or Hugging Face checkpoint folder')
+      .requiredOption('--train <file>', 'training examples (JSONL: {"input", "output"} per line)')
+      .option('--eval <file>', 'held-out examples, evaluated before and after training')
       .requiredOption('--out <file>', 'prompt file to write (safetensors, prompt_embeddings [P, dim])'),
     methodOptions(),
   )
-    .option('--init <init>', 'random | sample-vocab | text:<string> | from:<prompt file> (default: sample-vocab; random for --prefix-projection)')
+    .option(
+      '--init <init>',
+      'random | sample-vocab | text:<string> | from:<prompt file> (default: sample-vocab; random for --prefix-projection)',
+    )
     .option('--steps <n>', 'optimizer steps', integerAtLeast(1), 300)
     .option('--lr <x>', 'peak learning rate (AdamW)', positiveNumber, 0.03)
     .option('--batch-size <n>', 'examples per step', integerAtLeast(1), 16)
@@ -87,10 +103,12 @@ async function tune(f: TuneFlags): Promise<void> {
   const resume = f.resume && f.checkpointDir ? await readCheckpointFile(f.checkpointDir) : undefined;
   if (f.resume && !resume && !f.json) process.stderr.write(`no checkpoint in ${f.checkpointDir}: starting from step 0\n`);
 
-  const bar = f.json ? undefined : new SingleBar({
-    format: 'tune {bar} {value}/{total} | loss {loss} | eval {evalLoss} | lr {lr} | {ms} ms/step | eta {eta_formatted}',
-    hideCursor: true,
-  });
+  const bar = f.json
+    ? undefined
+    : new SingleBar({
+        format: 'tune {bar} {value}/{total} | loss {loss} | eval {evalLoss} | lr {lr} | {ms} ms/step | eta {eta_formatted}',
+        hideCursor: true,
+      });
   bar?.start(f.steps, resume?.step ?? 0, { loss: '-', evalLoss: '-', lr: '-', ms: '-' });
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
@@ -99,12 +117,25 @@ async function tune(f: TuneFlags): Promise<void> {
   try {
     result = await train(
       {
-        model, train: trainSet, eval: evalSet, virtualTokens: f.virtualTokens, method, init,
-        steps: f.steps, lr: f.lr, schedule: f.schedule, warmupSteps: f.warmupSteps,
-        weightDecay: f.weightDecay, gradClip: f.gradClip, batchSize: f.batchSize, seed: f.seed,
-        evalEvery: f.evalEvery, checkpointDir: f.checkpointDir,
+        model,
+        train: trainSet,
+        eval: evalSet,
+        virtualTokens: f.virtualTokens,
+        method,
+        init,
+        steps: f.steps,
+        lr: f.lr,
+        schedule: f.schedule,
+        warmupSteps: f.warmupSteps,
+        weightDecay: f.weightDecay,
+        gradClip: f.gradClip,
+        batchSize: f.batchSize,
+        seed: f.seed,
+        evalEvery: f.evalEvery,
+        checkpointDir: f.checkpointDir,
         checkpointEvery: f.checkpointDir ? (f.checkpointEvery ?? Math.max(1, Math.round(f.steps / 10))) : undefined,
-        resume, ...runtimeSettings(f),
+        resume,
+        ...runtimeSettings(f),
       },
       {
         signal: controller.signal,
@@ -117,7 +148,9 @@ async function tune(f: TuneFlags): Promise<void> {
     bar?.stop();
   }
   const outputs = await writePromptOutputs(result, model, { out: f.out, peftDir: f.peftDir });
-  process.stdout.write(f.json ? JSON.stringify(summaryJson(result, outputs.promptPath, outputs.peftDir)) + '\n' : summaryText(result, f.out));
+  process.stdout.write(
+    f.json ? JSON.stringify(summaryJson(result, outputs.promptPath, outputs.peftDir)) + '\n' : summaryText(result, f.out),
+  );
 }
 
 function median(xs: readonly number[]): number | null {

@@ -15,10 +15,21 @@ export function registerAliasCommands(program: Command): void {
     .option('--by <who>', 'identity recorded in the history', process.env.USER ?? '')
     .action(async (flags: ClientFlags & { task: string; alias: string; version: number; expect?: number; by: string }) => {
       const response = await withRegistry(flags, (client) =>
-        client.setAlias({ task: taskRef(flags.task), alias: flags.alias, version: flags.version, expectedVersion: flags.expect, updatedBy: flags.by }),
+        client.setAlias({
+          task: taskRef(flags.task),
+          alias: flags.alias,
+          version: flags.version,
+          expectedVersion: flags.expect,
+          updatedBy: flags.by,
+        }),
       );
       if (flags.json) return printJson(SetAliasResponseSchema, response);
-      const from = response.previousVersion === 0 ? 'created' : response.previousVersion === flags.version ? 'unchanged' : `was version ${response.previousVersion}`;
+      const from =
+        response.previousVersion === 0
+          ? 'created'
+          : response.previousVersion === flags.version
+            ? 'unchanged'
+            : `was version ${response.previousVersion}`;
       process.stdout.write(`${flags.task} ${flags.alias} → version ${flags.version} (${from})\n`);
     });
 
@@ -41,7 +52,7 @@ export function registerAliasCommands(program: Command): void {
     .action(async (flags: ClientFlags & { task: string; alias: string }) => {
       const response = await withRegistry(flags, async (client) => {
         const all = await client.getAliasHistory({ task: taskRef(flags.task), alias: flags.alias, pageSize: 1000 });
-        for (let token = all.nextPageToken; token !== ''; ) {
+        for (let token = all.nextPageToken; token !== '';) {
           const page = await client.getAliasHistory({ task: taskRef(flags.task), alias: flags.alias, pageSize: 1000, pageToken: token });
           all.changes.push(...page.changes);
           token = page.nextPageToken;
@@ -53,7 +64,12 @@ export function registerAliasCommands(program: Command): void {
       const version = (v: number): string => (v === 0 ? '—' : String(v));
       printTable(
         ['when', 'who', 'from', 'to'],
-        response.changes.map((c) => [new Date(Number(c.changedAt?.seconds ?? 0n) * 1000 + Math.floor((c.changedAt?.nanos ?? 0) / 1e6)).toISOString(), c.changedBy, version(c.fromVersion), version(c.toVersion)]),
+        response.changes.map((c) => [
+          new Date(Number(c.changedAt?.seconds ?? 0n) * 1000 + Math.floor((c.changedAt?.nanos ?? 0) / 1e6)).toISOString(),
+          c.changedBy,
+          version(c.fromVersion),
+          version(c.toVersion),
+        ]),
       );
     });
 }

@@ -35,9 +35,11 @@ export async function withClient<T>(flags: ClientFlags, body: (client: PtuneClie
   } catch (err) {
     if (err instanceof RpcError) {
       const hint =
-        err.codeName === 'UNAVAILABLE' ? ` (is \`ptune serve\` running at ${flags.server}?)`
-        : err.codeName === 'UNAUTHENTICATED' ? ' (set PTUNE_TOKEN or the config file to a valid token)'
-        : '';
+        err.codeName === 'UNAVAILABLE'
+          ? ` (is \`ptune serve\` running at ${flags.server}?)`
+          : err.codeName === 'UNAUTHENTICATED'
+            ? ' (set PTUNE_TOKEN or the config file to a valid token)'
+            : '';
       throw new Error(describeRpcFailure(err, flags.server, hint), { cause: err });
     }
     throw err;
@@ -46,7 +48,8 @@ export async function withClient<T>(flags: ClientFlags, body: (client: PtuneClie
   }
 }
 
-export const withRegistry = <T>(flags: ClientFlags, body: (client: RegistryClient) => Promise<T>): Promise<T> => withClient(flags, (c) => body(c.registry));
+export const withRegistry = <T>(flags: ClientFlags, body: (client: RegistryClient) => Promise<T>): Promise<T> =>
+  withClient(flags, (c) => body(c.registry));
 
 /** `namespace/name` or a bare `name` (namespace "default"). */
 export function taskRef(text: string): TaskRef {

@@ -7,14 +7,20 @@ import { modelUpload, type LocalFile, type LocalModel } from '../../../client/in
 import { clientCommand, printJson, printTable, shortSha, withRegistry, type ClientFlags } from './client.js';
 import { uploadProgress } from '../upload-progress.js';
 
-
 export function registerModelCommands(program: Command): void {
   const models = program.commands.find((c) => c.name() === 'models') ?? program.command('models').description('model files');
 
-  clientCommand(models, 'add', 'register a base model: a GGUF file, or a Hugging Face checkpoint folder (every file is uploaded and checked)')
+  clientCommand(
+    models,
+    'add',
+    'register a base model: a GGUF file, or a Hugging Face checkpoint folder (every file is uploaded and checked)',
+  )
     .requiredOption('--name <name>', 'model name, e.g. stories260k')
     .option('--file <file.gguf>', 'a GGUF file (architecture and tokenizer are read from it)')
-    .option('--dir <folder>', 'a Hugging Face folder: config.json, tokenizer.json, model.safetensors or shards + model.safetensors.index.json, [tokenizer_config.json, generation_config.json]')
+    .option(
+      '--dir <folder>',
+      'a Hugging Face folder: config.json, tokenizer.json, model.safetensors or shards + model.safetensors.index.json, [tokenizer_config.json, generation_config.json]',
+    )
     .option('--created-by <who>', 'identity recorded with the model', process.env.USER ?? '')
     .action(async (flags: ClientFlags & { name: string; file?: string; dir?: string; createdBy: string }) => {
       if ((flags.file === undefined) === (flags.dir === undefined)) throw new Error('give exactly one of --file FILE.gguf or --dir FOLDER');
@@ -36,7 +42,7 @@ export function registerModelCommands(program: Command): void {
   clientCommand(models, 'list', 'list registered base models').action(async (flags: ClientFlags) => {
     const response = await withRegistry(flags, async (client) => {
       const all = await client.listBaseModels({ pageSize: 1000 });
-      for (let token = all.nextPageToken; token !== ''; ) {
+      for (let token = all.nextPageToken; token !== '';) {
         const page = await client.listBaseModels({ pageSize: 1000, pageToken: token });
         all.baseModels.push(...page.baseModels);
         token = page.nextPageToken;
@@ -49,8 +55,18 @@ export function registerModelCommands(program: Command): void {
       ['name', 'family', 'hidden', 'layers', 'heads/kv', 'vocab', 'context', 'format', 'size', 'sha256'],
       response.baseModels.map((m) => {
         const a = m.architecture;
-        return [m.name, a?.family ?? '', String(a?.hiddenSize), String(a?.numLayers), `${a?.numAttentionHeads}/${a?.numKeyValueHeads}`, String(a?.vocabSize),
-          String(a?.contextLength), WeightsFormat[m.weightsFormat] ?? '', `${m.weightsSizeBytes}`, shortSha(m.fingerprintSha256)];
+        return [
+          m.name,
+          a?.family ?? '',
+          String(a?.hiddenSize),
+          String(a?.numLayers),
+          `${a?.numAttentionHeads}/${a?.numKeyValueHeads}`,
+          String(a?.vocabSize),
+          String(a?.contextLength),
+          WeightsFormat[m.weightsFormat] ?? '',
+          `${m.weightsSizeBytes}`,
+          shortSha(m.fingerprintSha256),
+        ];
       }),
     );
   });

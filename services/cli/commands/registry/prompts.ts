@@ -31,7 +31,8 @@ type Selector = MessageInitShape<typeof PromptSelectorSchema>;
 function metricOption(value: string, previous: Record<string, number> = {}): Record<string, number> {
   const [name, raw] = value.split('=');
   const number = Number(raw);
-  if (name === '' || raw === undefined || !Number.isFinite(number)) throw new Error(`--metric ${value}: expected NAME=NUMBER, e.g. eval_loss=1.92`);
+  if (name === '' || raw === undefined || !Number.isFinite(number))
+    throw new Error(`--metric ${value}: expected NAME=NUMBER, e.g. eval_loss=1.92`);
   return { ...previous, [name]: number };
 }
 
@@ -43,33 +44,48 @@ export function registerPromptCommands(program: Command): void {
     .requiredOption('--model <name>', 'registered base model the prompt was trained for')
     .requiredOption('--file <path>', 'a .safetensors file with "prompt_embeddings", or a PEFT adapter folder')
     .option('--alias <alias>', 'point this alias at the new version')
-    .addOption(new Option('--method <method>', 'tuning method (default: prompt, or the adapter\'s peft_type)').choices(methodFlagNames))
+    .addOption(new Option('--method <method>', "tuning method (default: prompt, or the adapter's peft_type)").choices(methodFlagNames))
     .option('--metric <name=value>', 'evaluation metric to record (repeatable)', metricOption)
     .option('--request-id <id>', 'idempotency key: pushing again with it returns the same version', randomUUID())
     .option('--created-by <who>', 'identity recorded with the version', process.env.USER ?? '')
-    .action(async (flags: ClientFlags & { task: string; model: string; file: string; alias?: string; method?: string; metric?: Record<string, number>; requestId: string; createdBy: string }) => {
-      const task = taskRef(flags.task);
-      const spec: Spec = {
-        task,
-        baseModel: flags.model,
-        method: methodOf(flags.method),
-        metrics: flags.metric ?? {},
-        alias: flags.alias ?? '',
-        requestId: flags.requestId,
-        createdBy: flags.createdBy,
-      };
-      const payload = await readPayload(flags.file);
-      const result = await withRegistry(flags, async (client) => {
-        const createdTask = await ensureTask(client, task, flags.createdBy);
-        const { version, created } = await pushPrompt(client, spec, payload);
-        return { createdTask, response: create(CreatePromptVersionResponseSchema, { version, created }) };
-      });
-      if (flags.json) return printJson(CreatePromptVersionResponseSchema, result.response);
-      const v = result.response.version as PromptVersion;
-      if (result.createdTask) process.stdout.write(`created task ${task.namespace}/${task.name}\n`);
-      const alias = v.aliases.length > 0 ? ` (aliases: ${v.aliases.join(', ')})` : '';
-      process.stdout.write(`${result.response.created ? 'pushed' : 'already pushed:'} ${task.namespace}/${task.name} version ${v.version}${alias} sha256 ${v.blobSha256}\n`);
-    });
+    .action(
+      async (
+        flags: ClientFlags & {
+          task: string;
+          model: string;
+          file: string;
+          alias?: string;
+          method?: string;
+          metric?: Record<string, number>;
+          requestId: string;
+          createdBy: string;
+        },
+      ) => {
+        const task = taskRef(flags.task);
+        const spec: Spec = {
+          task,
+          baseModel: flags.model,
+          method: methodOf(flags.method),
+          metrics: flags.metric ?? {},
+          alias: flags.alias ?? '',
+          requestId: flags.requestId,
+          createdBy: flags.createdBy,
+        };
+        const payload = await readPayload(flags.file);
+        const result = await withRegistry(flags, async (client) => {
+          const createdTask = await ensureTask(client, task, flags.createdBy);
+          const { version, created } = await pushPrompt(client, spec, payload);
+          return { createdTask, response: create(CreatePromptVersionResponseSchema, { version, created }) };
+        });
+        if (flags.json) return printJson(CreatePromptVersionResponseSchema, result.response);
+        const v = result.response.version as PromptVersion;
+        if (result.createdTask) process.stdout.write(`created task ${task.namespace}/${task.name}\n`);
+        const alias = v.aliases.length > 0 ? ` (aliases: ${v.aliases.join(', ')})` : '';
+        process.stdout.write(
+          `${result.response.created ? 'pushed' : 'already pushed:'} ${task.namespace}/${task.name} version ${v.version}${alias} sha256 ${v.blobSha256}\n`,
+        );
+      },
+    );
 
   clientCommand(prompts, 'list', "list a task's versions")
     .requiredOption('--task <task>', 'namespace/name, or name')
@@ -78,38 +94,46 @@ export function registerPromptCommands(program: Command): void {
     .option('--order-by <key>', 'version | created | metric:NAME (e.g. metric:eval_loss)', 'version')
     .option('--desc', 'descending order')
     .option('--limit <n>', 'at most this many rows', integerAtLeast(1), 1000)
-    .action(async (flags: ClientFlags & { task: string; model?: string; method?: string; orderBy: string; desc?: boolean; limit: number }) => {
-      const [orderKey, metric = ''] = flags.orderBy.split(':');
-      const orderBy = { version: PromptVersionOrderBy.VERSION, created: PromptVersionOrderBy.CREATED_AT, metric: PromptVersionOrderBy.METRIC }[orderKey];
-      if (orderBy === undefined) throw new Error(`--order-by ${flags.orderBy}: expected version, created or metric:NAME`);
-      const response = await withRegistry(flags, (client) =>
-        client.listPromptVersions({
-          task: taskRef(flags.task),
-          baseModel: flags.model ?? '',
-          method: methodOf(flags.method),
-          orderBy,
-          orderMetric: metric,
-          descending: flags.desc === true,
-          pageSize: Math.min(flags.limit, 1000),
-        }),
-      );
-      if (flags.json) return printJson(ListPromptVersionsResponseSchema, response);
-      printTable(
-        ['version', 'model', 'method', 'shape', 'dtype', 'metrics', 'aliases', 'created', 'sha256'],
-        response.versions.map((v) => [
-          String(v.version),
-          v.baseModel?.name ?? '',
-          TuningMethod[v.method] ?? '',
-          v.shape.join('×'),
-          Dtype[v.dtype] ?? '',
-          Object.entries(v.metrics).map(([k, x]) => `${k}=${Number(x.toPrecision(4))}`).join(' '),
-          v.aliases.join(', '),
-          new Date(Number(v.createdAt?.seconds ?? 0n) * 1000).toISOString().replace('.000Z', 'Z'),
-          shortSha(v.blobSha256),
-        ]),
-      );
-      if (response.nextPageToken !== '') process.stdout.write(`(more versions: raise --limit)\n`);
-    });
+    .action(
+      async (flags: ClientFlags & { task: string; model?: string; method?: string; orderBy: string; desc?: boolean; limit: number }) => {
+        const [orderKey, metric = ''] = flags.orderBy.split(':');
+        const orderBy = {
+          version: PromptVersionOrderBy.VERSION,
+          created: PromptVersionOrderBy.CREATED_AT,
+          metric: PromptVersionOrderBy.METRIC,
+        }[orderKey];
+        if (orderBy === undefined) throw new Error(`--order-by ${flags.orderBy}: expected version, created or metric:NAME`);
+        const response = await withRegistry(flags, (client) =>
+          client.listPromptVersions({
+            task: taskRef(flags.task),
+            baseModel: flags.model ?? '',
+            method: methodOf(flags.method),
+            orderBy,
+            orderMetric: metric,
+            descending: flags.desc === true,
+            pageSize: Math.min(flags.limit, 1000),
+          }),
+        );
+        if (flags.json) return printJson(ListPromptVersionsResponseSchema, response);
+        printTable(
+          ['version', 'model', 'method', 'shape', 'dtype', 'metrics', 'aliases', 'created', 'sha256'],
+          response.versions.map((v) => [
+            String(v.version),
+            v.baseModel?.name ?? '',
+            TuningMethod[v.method] ?? '',
+            v.shape.join('×'),
+            Dtype[v.dtype] ?? '',
+            Object.entries(v.metrics)
+              .map(([k, x]) => `${k}=${Number(x.toPrecision(4))}`)
+              .join(' '),
+            v.aliases.join(', '),
+            new Date(Number(v.createdAt?.seconds ?? 0n) * 1000).toISOString().replace('.000Z', 'Z'),
+            shortSha(v.blobSha256),
+          ]),
+        );
+        if (response.nextPageToken !== '') process.stdout.write(`(more versions: raise --limit)\n`);
+      },
+    );
 
   clientCommand(prompts, 'get', 'download a version (default: the latest) as a safetensors file')
     .requiredOption('--task <task>', 'namespace/name, or name')
@@ -136,13 +160,16 @@ export function registerPromptCommands(program: Command): void {
     .requiredOption('--peft <dir>', 'folder to write (created if needed)')
     .addOption(new Option('--dtype <dtype>', 'element type of the weights').choices(dtypeFlagNames))
     .action(async (flags: ClientFlags & { task: string; version: number; peft: string; dtype?: string }) => {
-      const response = await withRegistry(flags, (client) =>
-        client.exportPeft({ prompt: selector(flags), dtype: dtypeOf(flags.dtype) }),
-      );
+      const response = await withRegistry(flags, (client) => client.exportPeft({ prompt: selector(flags), dtype: dtypeOf(flags.dtype) }));
       await mkdir(flags.peft, { recursive: true });
       await writeAtomically(path.join(flags.peft, 'adapter_model.safetensors'), response.adapterModelSafetensors);
       await writeAtomically(path.join(flags.peft, 'adapter_config.json'), response.adapterConfigJson);
-      if (flags.json) return printJson(ExportPeftResponseSchema, { ...response, adapterConfigJson: new Uint8Array(), adapterModelSafetensors: new Uint8Array() });
+      if (flags.json)
+        return printJson(ExportPeftResponseSchema, {
+          ...response,
+          adapterConfigJson: new Uint8Array(),
+          adapterModelSafetensors: new Uint8Array(),
+        });
       process.stdout.write(`wrote PEFT adapter of ${flags.task} version ${flags.version} to ${flags.peft}\n`);
     });
 
@@ -180,7 +207,9 @@ async function readPayload(file: string): Promise<PromptPayload> {
   if (!info.isDirectory()) return { kind: 'safetensors', bytes: await readFile(file) };
   const read = (name: string): Promise<Buffer> =>
     readFile(path.join(file, name)).catch(() => {
-      throw new Error(`--file ${file} is a folder but has no ${name}; a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors`);
+      throw new Error(
+        `--file ${file} is a folder but has no ${name}; a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors`,
+      );
     });
   return { kind: 'peft', config: await read('adapter_config.json'), bytes: await read('adapter_model.safetensors') };
 }

@@ -19,8 +19,7 @@ export function broadcastShapes(...shapes: (readonly number[])[]): number[] {
   return out;
 }
 
-export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * Sums a broadcast gradient back to the shape of the operand it came from

@@ -9,7 +9,9 @@ export function concat(g: GraphBuilder, xs: readonly Value[], axis: number): Val
   const ax = normalizeAxis(axis, xs[0].shape.length);
   for (const x of xs) {
     if (x.dtype !== xs[0].dtype || x.shape.length !== xs[0].shape.length || x.shape.some((d, i) => i !== ax && d !== xs[0].shape[i])) {
-      throw new Error(`concat: ${x.name} [${x.shape.join(',')}] ${x.dtype} does not fit [${xs[0].shape.join(',')}] ${xs[0].dtype} on axis ${ax}`);
+      throw new Error(
+        `concat: ${x.name} [${x.shape.join(',')}] ${x.dtype} does not fit [${xs[0].shape.join(',')}] ${xs[0].dtype} on axis ${ax}`,
+      );
     }
   }
   const offsets = xs.map((_, i) => xs.slice(0, i).reduce((n, x) => n + x.shape[ax], 0));

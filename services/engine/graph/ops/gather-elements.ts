@@ -15,12 +15,10 @@ export function gatherElements(g: GraphBuilder, data: Value, indices: Value, axi
     [{ dtype: data.dtype, shape: indices.shape }],
     { axis: attr.int(ax) },
     (gg, { dOutputs: [dy] }) => [
-      gg.node(
-        'ScatterElements',
-        [zeros(gg, data.dtype, data.shape), indices, dy!],
-        [{ dtype: data.dtype, shape: data.shape }],
-        { axis: attr.int(ax), reduction: attr.string('add') },
-      )[0],
+      gg.node('ScatterElements', [zeros(gg, data.dtype, data.shape), indices, dy!], [{ dtype: data.dtype, shape: data.shape }], {
+        axis: attr.int(ax),
+        reduction: attr.string('add'),
+      })[0],
       undefined,
     ],
   )[0];

@@ -18,12 +18,9 @@ export function gather(g: GraphBuilder, table: Value, indices: Value): Value {
     // adjoint: scatter-add each output row back into its table row (indices may repeat)
     (gg, { dOutputs: [dy] }) => {
       const idx = reshape(gg, indices, [...indices.shape, 1]);
-      const dTable = gg.node(
-        'ScatterND',
-        [zeros(gg, table.dtype, table.shape), idx, dy!],
-        [{ dtype: table.dtype, shape: table.shape }],
-        { reduction: attr.string('add') },
-      )[0];
+      const dTable = gg.node('ScatterND', [zeros(gg, table.dtype, table.shape), idx, dy!], [{ dtype: table.dtype, shape: table.shape }], {
+        reduction: attr.string('add'),
+      })[0];
       return [dTable, undefined];
     },
   )[0];

@@ -14,7 +14,9 @@ export function headsLinear(g: GraphBuilder, x: Value, w: Value): Value {
   const [B, S, inDim] = x.shape;
   const [heads, hs, wIn] = w.shape;
   if (x.shape.length !== 3 || w.shape.length !== 3 || wIn !== inDim || x.dtype !== w.dtype) {
-    throw new Error(`headsLinear: weight ${w.name} [${w.shape.join(',')}] does not map ${x.name} [${x.shape.join(',')}] (need [heads, hs, ${inDim}])`);
+    throw new Error(
+      `headsLinear: weight ${w.name} [${w.shape.join(',')}] does not map ${x.name} [${x.shape.join(',')}] (need [heads, hs, ${inDim}])`,
+    );
   }
   const out = [B, heads, S, hs];
   // the inner nodes' own rules are never reached: the last node's rule covers the composite

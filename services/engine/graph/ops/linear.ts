@@ -6,8 +6,12 @@ import { reshape } from './reshape.js';
 function gemm(g: GraphBuilder, a: Value, b: Value, transA: boolean, transB: boolean): Value {
   const [m, k] = transA ? [a.shape[1], a.shape[0]] : a.shape;
   const [kb, n] = transB ? [b.shape[1], b.shape[0]] : b.shape;
-  if (k !== kb || a.dtype !== b.dtype) throw new Error(`gemm: cannot multiply ${a.name} [${a.shape.join(',')}] by ${b.name} [${b.shape.join(',')}]`);
-  return g.node('Gemm', [a, b], [{ dtype: a.dtype, shape: [m, n] }], { transA: attr.int(transA ? 1 : 0), transB: attr.int(transB ? 1 : 0) })[0];
+  if (k !== kb || a.dtype !== b.dtype)
+    throw new Error(`gemm: cannot multiply ${a.name} [${a.shape.join(',')}] by ${b.name} [${b.shape.join(',')}]`);
+  return g.node('Gemm', [a, b], [{ dtype: a.dtype, shape: [m, n] }], {
+    transA: attr.int(transA ? 1 : 0),
+    transB: attr.int(transB ? 1 : 0),
+  })[0];
 }
 
 /**
@@ -22,14 +26,21 @@ export function linear(g: GraphBuilder, x: Value, w: Value, bias?: Value): Value
   if (w.shape.length !== 2 || wIn !== inDim) {
     throw new Error(`linear: weight ${w.name} [${w.shape.join(',')}] does not map ${x.name} [${x.shape.join(',')}] (need [out, ${inDim}])`);
   }
-  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== outDim)) throw new Error(`linear: bias ${bias.name} [${bias.shape.join(',')}] must be [${outDim}]`);
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== outDim))
+    throw new Error(`linear: bias ${bias.name} [${bias.shape.join(',')}] must be [${outDim}]`);
   const rows = reshape(g, x, [-1, inDim]);
   const outShape = [...x.shape.slice(0, -1), outDim];
   const inputs = bias ? [rows, w, bias] : [rows, w];
-  const [y2] = g.node('Gemm', inputs, [{ dtype: x.dtype, shape: [rows.shape[0], outDim] }], { transB: attr.int(1) }, (gg, { dOutputs: [dy], needs }) => [
-    needs[0] ? gemm(gg, dy!, w, false, false) : undefined,
-    needs[1] ? gemm(gg, dy!, rows, true, false) : undefined,
-    needs[2] ? sumToShape(gg, dy!, [outDim]) : undefined,
-  ]);
+  const [y2] = g.node(
+    'Gemm',
+    inputs,
+    [{ dtype: x.dtype, shape: [rows.shape[0], outDim] }],
+    { transB: attr.int(1) },
+    (gg, { dOutputs: [dy], needs }) => [
+      needs[0] ? gemm(gg, dy!, w, false, false) : undefined,
+      needs[1] ? gemm(gg, dy!, rows, true, false) : undefined,
+      needs[2] ? sumToShape(gg, dy!, [outDim]) : undefined,
+    ],
+  );
   return reshape(g, y2, outShape);
 }

@@ -3,10 +3,7 @@ import { binaryNode, sumToShape } from './broadcast.js';
 
 const grad: GradRule = (g, { node, dOutputs: [dy], needs }) => {
   const [a, b] = node.inputs;
-  return [
-    needs[0] ? sumToShape(g, mul(g, dy!, b), a.shape) : undefined,
-    needs[1] ? sumToShape(g, mul(g, dy!, a), b.shape) : undefined,
-  ];
+  return [needs[0] ? sumToShape(g, mul(g, dy!, b), a.shape) : undefined, needs[1] ? sumToShape(g, mul(g, dy!, a), b.shape) : undefined];
 };
 
 /** a * b (elementwise) with broadcasting. */

@@ -105,21 +105,51 @@ const cases: Case[] = [
   {
     name: 'headsLinear (composite rule, x → heads-first [B, heads, S, hs])',
     inputs: [{ shape: [2, 3, 4] }],
-    build: (g, [x]) => op.headsLinear(g, x, g.constant('float64', Array.from({ length: 40 }, (_, i) => Math.sin(i + 1)), [5, 2, 4])),
+    build: (g, [x]) =>
+      op.headsLinear(
+        g,
+        x,
+        g.constant(
+          'float64',
+          Array.from({ length: 40 }, (_, i) => Math.sin(i + 1)),
+          [5, 2, 4],
+        ),
+      ),
   },
   { name: 'linear (x·Wᵀ over batch rows)', inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }], build: (g, [x, w]) => op.linear(g, x, w) },
   {
     name: 'attention (composite rule, masked, batch-broadcast k/v)',
     inputs: [{ shape: [2, 3, 4, 5] }, { shape: [1, 3, 6, 5] }, { shape: [2, 1, 6, 2] }],
     build: (g, [q, k, v]) =>
-      op.attention(g, q, k, v, g.constant('float64', Array.from({ length: 24 }, (_, i) => (i % 6 > (i / 6 | 0) + 2 ? -1e9 : 0)), [4, 6])),
+      op.attention(
+        g,
+        q,
+        k,
+        v,
+        g.constant(
+          'float64',
+          Array.from({ length: 24 }, (_, i) => (i % 6 > ((i / 6) | 0) + 2 ? -1e9 : 0)),
+          [4, 6],
+        ),
+      ),
   },
   { name: 'scale', inputs: [{ shape: [4] }], build: (g, [a]) => op.scale(g, a, -1.5) },
   {
     name: 'attention with softcap (composite rule, masked)',
     inputs: [{ shape: [2, 3, 4, 5] }, { shape: [1, 3, 6, 5] }, { shape: [2, 1, 6, 2] }],
     build: (g, [q, k, v]) =>
-      op.attention(g, op.scale(g, q, 3), k, v, g.constant('float64', Array.from({ length: 24 }, (_, i) => (i % 6 > (i / 6 | 0) + 2 ? -1e9 : 0)), [4, 6]), 1.5),
+      op.attention(
+        g,
+        op.scale(g, q, 3),
+        k,
+        v,
+        g.constant(
+          'float64',
+          Array.from({ length: 24 }, (_, i) => (i % 6 > ((i / 6) | 0) + 2 ? -1e9 : 0)),
+          [4, 6],
+        ),
+        1.5,
+      ),
   },
   {
     name: 'layerNorm (composite rule, x, weight and bias)',

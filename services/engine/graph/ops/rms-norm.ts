@@ -36,7 +36,10 @@ export function rmsNorm(g: GraphBuilder, x: Value, weight: Value, eps: number): 
     return g.node(
       'SimplifiedLayerNormalization',
       [x, weight],
-      [{ dtype: x.dtype, shape: x.shape }, { dtype: x.dtype, shape: [...x.shape.slice(0, -1), 1] }],
+      [
+        { dtype: x.dtype, shape: x.shape },
+        { dtype: x.dtype, shape: [...x.shape.slice(0, -1), 1] },
+      ],
       { axis: attr.int(-1), epsilon: attr.float(eps), stash_type: attr.int(1) },
       rule(),
     )[0];

@@ -24,12 +24,10 @@ export function targetNll(g: GraphBuilder, logits: Value, targets: Value): Value
     [{ dtype: picked.dtype, shape: picked.shape }],
     {},
     (gg, { dOutputs: [dy] }) => [
-      gg.node(
-        'ScatterElements',
-        [mul(gg, exp(gg, logProbs), dy!), targets, neg(gg, dy!)],
-        [{ dtype: logits.dtype, shape: logits.shape }],
-        { axis: attr.int(axis), reduction: attr.string('add') },
-      )[0],
+      gg.node('ScatterElements', [mul(gg, exp(gg, logProbs), dy!), targets, neg(gg, dy!)], [{ dtype: logits.dtype, shape: logits.shape }], {
+        axis: attr.int(axis),
+        reduction: attr.string('add'),
+      })[0],
       undefined,
     ],
     [logits, targets],

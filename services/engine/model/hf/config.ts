@@ -10,8 +10,16 @@ import { validateSpec } from '../spec.js';
 
 /** model_type → family; gemma3 (multimodal) reads its `text_config` */
 const MODEL_TYPES: Record<string, Family> = {
-  llama: 'llama', mistral: 'mistral', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2',
-  gemma3_text: 'gemma3', gemma3: 'gemma3', phi3: 'phi3', gpt2: 'gpt2',
+  llama: 'llama',
+  mistral: 'mistral',
+  qwen2: 'qwen2',
+  qwen3: 'qwen3',
+  gemma: 'gemma',
+  gemma2: 'gemma2',
+  gemma3_text: 'gemma3',
+  gemma3: 'gemma3',
+  phi3: 'phi3',
+  gpt2: 'gpt2',
 };
 
 export interface HfModelConfig {
@@ -23,7 +31,10 @@ export interface HfModelConfig {
 type Json = Record<string, unknown>;
 
 class ConfigReader {
-  constructor(readonly json: Json, readonly source: string) {}
+  constructor(
+    readonly json: Json,
+    readonly source: string,
+  ) {}
 
   fail(field: string, what: string): never {
     throw new Error(`${this.source}: ${field} ${what}`);
@@ -36,7 +47,8 @@ class ConfigReader {
   int(field: string, fallback?: number): number {
     const v = this.has(field) ? this.json[field] : fallback;
     if (v === undefined) this.fail(field, 'is missing');
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) this.fail(field, `must be a positive integer (got ${JSON.stringify(v)})`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+      this.fail(field, `must be a positive integer (got ${JSON.stringify(v)})`);
     return v as number;
   }
 
@@ -81,7 +93,8 @@ export function specFromHfConfig(config: unknown, source = 'config.json'): HfMod
     if (typeof text !== 'object' || text === null) top.fail('text_config', 'is missing (model_type gemma3 keeps the language model there)');
     // the multimodal config ties its head at the top level
     const merged: Json = { ...(text as Json) };
-    if (merged.tie_word_embeddings === undefined && top.has('tie_word_embeddings')) merged.tie_word_embeddings = top.json.tie_word_embeddings;
+    if (merged.tie_word_embeddings === undefined && top.has('tie_word_embeddings'))
+      merged.tie_word_embeddings = top.json.tie_word_embeddings;
     c = new ConfigReader(merged, `${source}: text_config`);
   }
   const spec = family === 'gpt2' ? gpt2Spec(c) : ropeFamilySpec(c, family);
@@ -143,14 +156,135 @@ interface FamilyTraits {
 }
 
 const TRAITS: Record<Exclude<Family, 'gpt2'>, FamilyTraits> = {
-  llama: { act: 'silu', actField: 'hidden_act', norm: 'rms', qkNorm: false, sandwich: false, qkvBias: 'attention_bias', embedScale: false, tiedDefault: false, thetaDefault: 10000, sliding: 'none', gemmaScalars: false, contextDefault: 2048, epsDefault: 1e-6 },
-  mistral: { act: 'silu', actField: 'hidden_act', norm: 'rms', qkNorm: false, sandwich: false, qkvBias: 'never', embedScale: false, tiedDefault: false, thetaDefault: 10000, sliding: 'all', slidingDefault: 4096, gemmaScalars: false, contextDefault: 131072, epsDefault: 1e-6 },
-  qwen2: { act: 'silu', actField: 'hidden_act', norm: 'rms', qkNorm: false, sandwich: false, qkvBias: 'always', embedScale: false, tiedDefault: false, thetaDefault: 10000, sliding: 'qwen', slidingDefault: 4096, gemmaScalars: false, contextDefault: 32768, epsDefault: 1e-6 },
-  qwen3: { act: 'silu', actField: 'hidden_act', norm: 'rms', qkNorm: true, sandwich: false, qkvBias: 'attention_bias', embedScale: false, tiedDefault: false, thetaDefault: 10000, headDimDefault: 128, sliding: 'qwen', slidingDefault: 4096, gemmaScalars: false, contextDefault: 32768, epsDefault: 1e-6 },
-  gemma: { act: 'gelu_tanh', actField: 'hidden_act', norm: 'rms_one_plus', qkNorm: false, sandwich: false, qkvBias: 'attention_bias', embedScale: true, tiedDefault: true, thetaDefault: 10000, headDimDefault: 256, sliding: 'none', gemmaScalars: false, contextDefault: 8192, epsDefault: 1e-6 },
-  gemma2: { act: 'gelu_tanh', actField: 'hidden_activation', norm: 'rms_one_plus', qkNorm: false, sandwich: true, qkvBias: 'attention_bias', embedScale: true, tiedDefault: true, thetaDefault: 10000, headDimDefault: 256, sliding: 'alternate', slidingDefault: 4096, gemmaScalars: true, contextDefault: 8192, epsDefault: 1e-6 },
-  gemma3: { act: 'gelu_tanh', actField: 'hidden_activation', norm: 'rms_one_plus', qkNorm: true, sandwich: true, qkvBias: 'attention_bias', embedScale: true, tiedDefault: true, thetaDefault: 1_000_000, headDimDefault: 256, sliding: 'pattern', slidingDefault: 4096, gemmaScalars: true, contextDefault: 131072, epsDefault: 1e-6 },
-  phi3: { act: 'silu', actField: 'hidden_act', norm: 'rms', qkNorm: false, sandwich: false, qkvBias: 'never', embedScale: false, tiedDefault: false, thetaDefault: 10000, sliding: 'phi3', gemmaScalars: false, contextDefault: 4096, epsDefault: 1e-5 },
+  llama: {
+    act: 'silu',
+    actField: 'hidden_act',
+    norm: 'rms',
+    qkNorm: false,
+    sandwich: false,
+    qkvBias: 'attention_bias',
+    embedScale: false,
+    tiedDefault: false,
+    thetaDefault: 10000,
+    sliding: 'none',
+    gemmaScalars: false,
+    contextDefault: 2048,
+    epsDefault: 1e-6,
+  },
+  mistral: {
+    act: 'silu',
+    actField: 'hidden_act',
+    norm: 'rms',
+    qkNorm: false,
+    sandwich: false,
+    qkvBias: 'never',
+    embedScale: false,
+    tiedDefault: false,
+    thetaDefault: 10000,
+    sliding: 'all',
+    slidingDefault: 4096,
+    gemmaScalars: false,
+    contextDefault: 131072,
+    epsDefault: 1e-6,
+  },
+  qwen2: {
+    act: 'silu',
+    actField: 'hidden_act',
+    norm: 'rms',
+    qkNorm: false,
+    sandwich: false,
+    qkvBias: 'always',
+    embedScale: false,
+    tiedDefault: false,
+    thetaDefault: 10000,
+    sliding: 'qwen',
+    slidingDefault: 4096,
+    gemmaScalars: false,
+    contextDefault: 32768,
+    epsDefault: 1e-6,
+  },
+  qwen3: {
+    act: 'silu',
+    actField: 'hidden_act',
+    norm: 'rms',
+    qkNorm: true,
+    sandwich: false,
+    qkvBias: 'attention_bias',
+    embedScale: false,
+    tiedDefault: false,
+    thetaDefault: 10000,
+    headDimDefault: 128,
+    sliding: 'qwen',
+    slidingDefault: 4096,
+    gemmaScalars: false,
+    contextDefault: 32768,
+    epsDefault: 1e-6,
+  },
+  gemma: {
+    act: 'gelu_tanh',
+    actField: 'hidden_act',
+    norm: 'rms_one_plus',
+    qkNorm: false,
+    sandwich: false,
+    qkvBias: 'attention_bias',
+    embedScale: true,
+    tiedDefault: true,
+    thetaDefault: 10000,
+    headDimDefault: 256,
+    sliding: 'none',
+    gemmaScalars: false,
+    contextDefault: 8192,
+    epsDefault: 1e-6,
+  },
+  gemma2: {
+    act: 'gelu_tanh',
+    actField: 'hidden_activation',
+    norm: 'rms_one_plus',
+    qkNorm: false,
+    sandwich: true,
+    qkvBias: 'attention_bias',
+    embedScale: true,
+    tiedDefault: true,
+    thetaDefault: 10000,
+    headDimDefault: 256,
+    sliding: 'alternate',
+    slidingDefault: 4096,
+    gemmaScalars: true,
+    contextDefault: 8192,
+    epsDefault: 1e-6,
+  },
+  gemma3: {
+    act: 'gelu_tanh',
+    actField: 'hidden_activation',
+    norm: 'rms_one_plus',
+    qkNorm: true,
+    sandwich: true,
+    qkvBias: 'attention_bias',
+    embedScale: true,
+    tiedDefault: true,
+    thetaDefault: 1_000_000,
+    headDimDefault: 256,
+    sliding: 'pattern',
+    slidingDefault: 4096,
+    gemmaScalars: true,
+    contextDefault: 131072,
+    epsDefault: 1e-6,
+  },
+  phi3: {
+    act: 'silu',
+    actField: 'hidden_act',
+    norm: 'rms',
+    qkNorm: false,
+    sandwich: false,
+    qkvBias: 'never',
+    embedScale: false,
+    tiedDefault: false,
+    thetaDefault: 10000,
+    sliding: 'phi3',
+    gemmaScalars: false,
+    contextDefault: 4096,
+    epsDefault: 1e-5,
+  },
 };
 
 function ropeFamilySpec(c: ConfigReader, family: Exclude<Family, 'gpt2'>): ModelSpec {
@@ -222,12 +356,19 @@ function optionalPositive(c: ConfigReader, field: string, fallback: number | und
 }
 
 function slidingLayers(
-  c: ConfigReader, family: Family, t: FamilyTraits, nLayers: number,
+  c: ConfigReader,
+  family: Family,
+  t: FamilyTraits,
+  nLayers: number,
 ): { slidingWindow?: number; slidingLayers?: boolean[] } {
   const explicit = c.json.layer_types;
   let layers: boolean[] | undefined;
   if (explicit !== undefined && explicit !== null) {
-    if (!Array.isArray(explicit) || explicit.length !== nLayers || !explicit.every((x) => x === 'sliding_attention' || x === 'full_attention')) {
+    if (
+      !Array.isArray(explicit) ||
+      explicit.length !== nLayers ||
+      !explicit.every((x) => x === 'sliding_attention' || x === 'full_attention')
+    ) {
       c.fail('layer_types', `must list "sliding_attention" or "full_attention" for each of the ${nLayers} layers`);
     }
     layers = (explicit as string[]).map((x) => x === 'sliding_attention');
@@ -287,7 +428,8 @@ function ropeDicts(c: ConfigReader, family: Family, t: FamilyTraits): { global: 
     return { global: { rope_theta: c.json.rope_theta ?? t.thetaDefault, ...p }, globalField: 'rope_parameters' };
   }
   const scaling = c.json.rope_scaling;
-  if (scaling !== undefined && scaling !== null && (typeof scaling !== 'object' || Array.isArray(scaling))) c.fail('rope_scaling', 'must be an object');
+  if (scaling !== undefined && scaling !== null && (typeof scaling !== 'object' || Array.isArray(scaling)))
+    c.fail('rope_scaling', 'must be an object');
   const global: RopeDict = { rope_theta: c.json.rope_theta ?? t.thetaDefault, ...((scaling as Json | null) ?? {}) };
   const local = family === 'gemma3' ? { rope_theta: c.json.rope_local_base_freq ?? 10000 } : undefined;
   return { global, globalField: 'rope_scaling', ...(local ? { local } : {}) };
@@ -302,10 +444,16 @@ const SCALING_FIELDS: Record<string, string[]> = {
 const ROPE_COMMON = new Set(['rope_type', 'type', 'rope_theta', 'partial_rotary_factor']);
 
 function ropePositions(
-  c: ConfigReader, family: Family, t: FamilyTraits, headDim: number, contextLength: number, slidingLayersFlags: boolean[] | undefined,
+  c: ConfigReader,
+  family: Family,
+  t: FamilyTraits,
+  headDim: number,
+  contextLength: number,
+  slidingLayersFlags: boolean[] | undefined,
 ): Positions {
   const { global, globalField, local } = ropeDicts(c, family, t);
-  const field = (name: string): string => (globalField === 'rope_scaling' && name === 'rope_theta' ? 'rope_theta' : `${globalField}.${name}`);
+  const field = (name: string): string =>
+    globalField === 'rope_scaling' && name === 'rope_theta' ? 'rope_theta' : `${globalField}.${name}`;
   const num = (d: RopeDict, name: string, where: string, fallback?: number): number => {
     const v = d[name] ?? fallback;
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) c.fail(where, `must be a positive number (got ${JSON.stringify(v)})`);
@@ -313,13 +461,17 @@ function ropePositions(
   };
   const type = String(global.rope_type ?? global.type ?? 'default');
   if (!(type in SCALING_FIELDS)) {
-    c.fail(`${globalField}.${global.rope_type !== undefined ? 'rope_type' : 'type'}`, `"${type}" is not supported (supported: linear, llama3, yarn)`);
+    c.fail(
+      `${globalField}.${global.rope_type !== undefined ? 'rope_type' : 'type'}`,
+      `"${type}" is not supported (supported: linear, llama3, yarn)`,
+    );
   }
   const unknown = Object.keys(global).filter((k) => !ROPE_COMMON.has(k) && !SCALING_FIELDS[type].includes(k));
   if (unknown.length > 0) c.fail(`${globalField}.${unknown[0]}`, `is not supported with rope type "${type}"`);
 
   const partialSource = global.partial_rotary_factor ?? c.json.partial_rotary_factor ?? 1;
-  if (typeof partialSource !== 'number' || !(partialSource > 0 && partialSource <= 1)) c.fail('partial_rotary_factor', `must be in (0, 1] (got ${JSON.stringify(partialSource)})`);
+  if (typeof partialSource !== 'number' || !(partialSource > 0 && partialSource <= 1))
+    c.fail('partial_rotary_factor', `must be in (0, 1] (got ${JSON.stringify(partialSource)})`);
   const rotaryDim = Math.floor(headDim * (partialSource as number));
   if (rotaryDim % 2 !== 0) c.fail('partial_rotary_factor', `gives an odd rotary width ${rotaryDim}`);
 
@@ -332,30 +484,47 @@ function ropePositions(
   if (type === 'linear') scaling = { type, factor: num(global, 'factor', field('factor')) };
   if (type === 'llama3') {
     scaling = {
-      type, factor: num(global, 'factor', field('factor')),
+      type,
+      factor: num(global, 'factor', field('factor')),
       lowFreqFactor: num(global, 'low_freq_factor', field('low_freq_factor')),
       highFreqFactor: num(global, 'high_freq_factor', field('high_freq_factor')),
       originalContext: original(),
     };
   }
   if (type === 'yarn') {
-    if (global.truncate !== undefined && typeof global.truncate !== 'boolean') c.fail(field('truncate'), `must be true or false (got ${JSON.stringify(global.truncate)})`);
+    if (global.truncate !== undefined && typeof global.truncate !== 'boolean')
+      c.fail(field('truncate'), `must be true or false (got ${JSON.stringify(global.truncate)})`);
     const originalContext = original();
-    const factor = global.factor === undefined || global.factor === null ? contextLength / originalContext : num(global, 'factor', field('factor'));
+    const factor =
+      global.factor === undefined || global.factor === null ? contextLength / originalContext : num(global, 'factor', field('factor'));
     scaling = {
-      type, factor, originalContext,
+      type,
+      factor,
+      originalContext,
       betaFast: num(global, 'beta_fast', field('beta_fast'), 32),
       betaSlow: num(global, 'beta_slow', field('beta_slow'), 1),
-      ...(global.attention_factor !== undefined && global.attention_factor !== null ? { attentionFactor: num(global, 'attention_factor', field('attention_factor')) } : {}),
+      ...(global.attention_factor !== undefined && global.attention_factor !== null
+        ? { attentionFactor: num(global, 'attention_factor', field('attention_factor')) }
+        : {}),
       ...(global.truncate === false ? { truncate: false } : {}),
     };
   }
-  const positions: Positions = { kind: 'rope', theta: num(global, 'rope_theta', field('rope_theta')), rotaryDim, ...(scaling ? { scaling } : {}) };
+  const positions: Positions = {
+    kind: 'rope',
+    theta: num(global, 'rope_theta', field('rope_theta')),
+    rotaryDim,
+    ...(scaling ? { scaling } : {}),
+  };
   if (local) {
     const localType = String(local.rope_type ?? local.type ?? 'default');
     const extra = Object.keys(local).filter((k) => !ROPE_COMMON.has(k));
-    if (localType !== 'default' || extra.length > 0) c.fail('rope_parameters.sliding_attention', 'only a plain rope_theta is supported for local layers');
-    const localTheta = num(local, 'rope_theta', globalField === 'rope_scaling' ? 'rope_local_base_freq' : 'rope_parameters.sliding_attention.rope_theta');
+    if (localType !== 'default' || extra.length > 0)
+      c.fail('rope_parameters.sliding_attention', 'only a plain rope_theta is supported for local layers');
+    const localTheta = num(
+      local,
+      'rope_theta',
+      globalField === 'rope_scaling' ? 'rope_local_base_freq' : 'rope_parameters.sliding_attention.rope_theta',
+    );
     // local layers rotate with their own theta and no scaling
     if (slidingLayersFlags?.some(Boolean)) positions.localTheta = localTheta;
   }

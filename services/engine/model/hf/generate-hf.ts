@@ -89,7 +89,12 @@ export async function writeHfModel(dir: string, options: WriteHfOptions): Promis
   if (shards > layout.length) throw new Error(`${shards} shards for ${layout.length} tensors`);
   // checkpoint tensors are built one shard at a time, so memory holds one shard's copy at most
   const shardTensors = (part: typeof layout): Record<string, TensorToWrite> =>
-    Object.fromEntries(part.map((t) => [t.name, { dtype: dtype.safetensors, shape: t.dims, data: fromCanonical(t, (n) => (weights.get(n) as F32Tensor).data) }]));
+    Object.fromEntries(
+      part.map((t) => [
+        t.name,
+        { dtype: dtype.safetensors, shape: t.dims, data: fromCanonical(t, (n) => (weights.get(n) as F32Tensor).data) },
+      ]),
+    );
 
   await mkdir(dir, { recursive: true });
   const files: string[] = [];

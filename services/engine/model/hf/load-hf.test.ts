@@ -71,7 +71,14 @@ describe('Hugging Face folders: generated → loaded', () => {
     const fused = tensorToFloat32(stored.tensors['model.layers.0.mlp.gate_up_proj.weight']);
     expect(await loaded.weights.readF32('layers.0.up_proj.weight')).toEqual(fused.slice(64 * 32));
     // parts of a fused tensor in any order, twice, and interleaved with other tensors
-    for (const name of ['layers.0.v_proj.weight', 'layers.1.q_proj.weight', 'layers.0.q_proj.weight', 'layers.0.v_proj.weight', 'layers.0.k_proj.weight', 'layers.0.gate_proj.weight']) {
+    for (const name of [
+      'layers.0.v_proj.weight',
+      'layers.1.q_proj.weight',
+      'layers.0.q_proj.weight',
+      'layers.0.v_proj.weight',
+      'layers.0.k_proj.weight',
+      'layers.0.gate_proj.weight',
+    ]) {
       expect(await loaded.weights.readF32(name), name).toEqual(phi.weights.get(name)?.data);
     }
 
@@ -84,7 +91,7 @@ describe('Hugging Face folders: generated → loaded', () => {
     expect(up[5 * 32 + 7]).toBe(conv[7 * 64 + 5]); // canonical [out, in]
   });
 
-  it("fingerprints the folder as the registry does: sha256 of the sorted sha256sum manifest", async () => {
+  it('fingerprints the folder as the registry does: sha256 of the sorted sha256sum manifest', async () => {
     const w = await fresh('qwen2', { shards: 2 });
     const loaded = await loadHfFolder(w.dir);
     const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
@@ -157,7 +164,9 @@ describe('Hugging Face folders: bad input is refused with the file and field', (
     await editJson(join(w.dir, 'model.safetensors.index.json'), (j) => {
       (j.weight_map as Record<string, string>)['model.embed_tokens.weight'] = 'model-00002-of-00002.safetensors';
     });
-    await expect(loadHfFolder(w.dir)).rejects.toThrow(/tensor "model\.embed_tokens\.weight" is here but model\.safetensors\.index\.json puts it in model-00002/);
+    await expect(loadHfFolder(w.dir)).rejects.toThrow(
+      /tensor "model\.embed_tokens\.weight" is here but model\.safetensors\.index\.json puts it in model-00002/,
+    );
   });
 
   it('an extra unknown file (weights nobody would read)', async () => {
@@ -171,7 +180,9 @@ describe('Hugging Face folders: bad input is refused with the file and field', (
     await editTensors(join(w.dir, 'model.safetensors'), (t) => {
       t['model.layers.0.self_attn.q_norm.weight'].shape = [4, 4];
     });
-    await expect(loadHfFolder(w.dir)).rejects.toThrow(/model\.safetensors: tensor "model\.layers\.0\.self_attn\.q_norm\.weight" has shape \[4, 4\], config\.json implies \[16\]/);
+    await expect(loadHfFolder(w.dir)).rejects.toThrow(
+      /model\.safetensors: tensor "model\.layers\.0\.self_attn\.q_norm\.weight" has shape \[4, 4\], config\.json implies \[16\]/,
+    );
   });
 
   it('a tensor the config does not explain', async () => {
@@ -192,7 +203,9 @@ describe('Hugging Face folders: bad input is refused with the file and field', (
     expect(lie).not.toBe(header);
     bytes.write(lie.padEnd(headerLength, ' '), 8, 'utf8');
     await writeFile(path, bytes);
-    await expect(loadHfFolder(w.dir)).rejects.toThrow(/model\.safetensors: invalid safetensors: tensor ".*" is F32 .* but its offsets span/);
+    await expect(loadHfFolder(w.dir)).rejects.toThrow(
+      /model\.safetensors: invalid safetensors: tensor ".*" is F32 .* but its offsets span/,
+    );
   });
 
   it('an unknown model_type and an unknown rope_scaling type', async () => {
@@ -201,7 +214,9 @@ describe('Hugging Face folders: bad input is refused with the file and field', (
     await editJson(config, (j) => {
       j.rope_scaling = { rope_type: 'dynamic', factor: 2 };
     });
-    await expect(loadHfFolder(w.dir)).rejects.toThrow(/config\.json: rope_scaling\.rope_type "dynamic" is not supported \(supported: linear, llama3, yarn\)/);
+    await expect(loadHfFolder(w.dir)).rejects.toThrow(
+      /config\.json: rope_scaling\.rope_type "dynamic" is not supported \(supported: linear, llama3, yarn\)/,
+    );
     await editJson(config, (j) => {
       j.model_type = 'mamba';
     });

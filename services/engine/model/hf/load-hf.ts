@@ -29,9 +29,22 @@ export interface HfFolder {
 
 /** files a checkpoint folder may hold besides config, tokenizer and weights (read or harmless) */
 const KNOWN_FILES = new Set([
-  'generation_config.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json', 'chat_template.jinja',
-  'chat_template.json', 'vocab.json', 'merges.txt', 'tokenizer.model', 'README.md', 'LICENSE', 'LICENSE.txt', 'LICENSE.md',
-  'USE_POLICY.md', 'NOTICE', 'NOTICE.txt',
+  'generation_config.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'added_tokens.json',
+  'chat_template.jinja',
+  'chat_template.json',
+  'vocab.json',
+  'merges.txt',
+  'tokenizer.model',
+  'README.md',
+  'LICENSE',
+  'LICENSE.txt',
+  'LICENSE.md',
+  'USE_POLICY.md',
+  'NOTICE',
+  'NOTICE.txt',
 ]);
 
 /** tensors checkpoints carry that are not weights (causal-mask buffers, cached rope frequencies) */
@@ -57,7 +70,8 @@ async function readJson(path: string): Promise<unknown> {
 function namingOf(spec: ModelSpec, stored: Map<string, StoredHfTensor>): HfNaming {
   if (spec.family === 'gpt2') return stored.has('wte.weight') ? { model: '', lmHead: 'lm_head.weight' } : DEFAULT_NAMING.gpt2;
   if (stored.has('model.language_model.embed_tokens.weight')) return { model: 'model.language_model.', lmHead: 'lm_head.weight' };
-  if (stored.has('language_model.model.embed_tokens.weight')) return { model: 'language_model.model.', lmHead: 'language_model.lm_head.weight' };
+  if (stored.has('language_model.model.embed_tokens.weight'))
+    return { model: 'language_model.model.', lmHead: 'language_model.lm_head.weight' };
   return DEFAULT_NAMING.llama;
 }
 
@@ -76,7 +90,13 @@ export function hfChatTemplate(config: unknown, jinja: string | undefined, sourc
 
 /** Whether a file of this name may be part of a checkpoint folder (before any byte is read). */
 export function isHfFolderFile(name: string): boolean {
-  return name === 'config.json' || name === 'tokenizer.json' || name === INDEX_FILE || KNOWN_FILES.has(name) || /^[A-Za-z0-9][A-Za-z0-9._-]*\.safetensors$/.test(name);
+  return (
+    name === 'config.json' ||
+    name === 'tokenizer.json' ||
+    name === INDEX_FILE ||
+    KNOWN_FILES.has(name) ||
+    /^[A-Za-z0-9][A-Za-z0-9._-]*\.safetensors$/.test(name)
+  );
 }
 
 export async function loadHfFolder(dir: string): Promise<HfFolder> {
@@ -99,7 +119,9 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
     .filter((e) => !e.name.startsWith('.') && !modelFiles.has(e.name) && !(e.isFile() && KNOWN_FILES.has(e.name)))
     .map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
   if (unknown.length > 0) {
-    throw new Error(`${dir}: unexpected ${unknown.length === 1 ? 'entry' : 'entries'} ${unknown.join(', ')} (weights are read only from ${hasIndex ? `the shards ${INDEX_FILE} names` : SINGLE_FILE}; remove what is not part of the model)`);
+    throw new Error(
+      `${dir}: unexpected ${unknown.length === 1 ? 'entry' : 'entries'} ${unknown.join(', ')} (weights are read only from ${hasIndex ? `the shards ${INDEX_FILE} names` : SINGLE_FILE}; remove what is not part of the model)`,
+    );
   }
 
   const naming = namingOf(spec, folder.tensors);
@@ -112,18 +134,27 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
     if (stored.shape.length !== t.dims.length || stored.shape.some((d, i) => d !== t.dims[i])) {
       throw new Error(`${where}: tensor "${t.name}" has shape [${stored.shape.join(', ')}], config.json implies [${t.dims.join(', ')}]`);
     }
-    if (!['F32', 'F16', 'BF16'].includes(stored.dtype)) throw new Error(`${where}: tensor "${t.name}" has dtype ${stored.dtype} (supported: F32, F16, BF16)`);
+    if (!['F32', 'F16', 'BF16'].includes(stored.dtype))
+      throw new Error(`${where}: tensor "${t.name}" has dtype ${stored.dtype} (supported: F32, F16, BF16)`);
     for (const p of t.parts) byCanonical.set(p.canonical, t);
   }
   const used = new Set(layout.map((t) => t.name));
   const tiedHead = spec.embedding.tied ? naming.lmHead : undefined;
-  const leftover = [...folder.tensors.keys()].filter((n) => !used.has(n) && n !== tiedHead && !BUFFERS.some((b) => b.test(n)) && !(modelType === 'gemma3' && VISION.test(n)));
+  const leftover = [...folder.tensors.keys()].filter(
+    (n) => !used.has(n) && n !== tiedHead && !BUFFERS.some((b) => b.test(n)) && !(modelType === 'gemma3' && VISION.test(n)),
+  );
   if (leftover.length > 0) {
-    throw new Error(`${dir}: tensors a ${modelType} model does not use: ${leftover.slice(0, 6).join(', ')}${leftover.length > 6 ? ', …' : ''} (a config.json field may be missing or wrong)`);
+    throw new Error(
+      `${dir}: tensors a ${modelType} model does not use: ${leftover.slice(0, 6).join(', ')}${leftover.length > 6 ? ', …' : ''} (a config.json field may be missing or wrong)`,
+    );
   }
 
   const storedOf = (t: HfTensor): StoredDType => (folder.tensors.get(t.name)?.dtype.toLowerCase() ?? 'f32') as StoredDType;
-  const infos: WeightInfo[] = expectedWeights(spec).map(({ name, dims }) => ({ name, dims, stored: storedOf(byCanonical.get(name) as HfTensor) }));
+  const infos: WeightInfo[] = expectedWeights(spec).map(({ name, dims }) => ({
+    name,
+    dims,
+    stored: storedOf(byCanonical.get(name) as HfTensor),
+  }));
   // a fused tensor is read once for all its parts read in a row: the others wait here
   const pendingParts = new Map<string, Float32Array>();
   const weights: WeightSource = {
@@ -152,13 +183,20 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
   // generation_config.json changes no math, but a damaged one means a damaged folder
   for (const name of ['generation_config.json', 'special_tokens_map.json']) if (names.has(name)) await readJson(join(dir, name));
   // dot entries (a hub download's .gitattributes, .cache/) are not part of the model, nor of its fingerprint
-  const files = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const files = entries
+    .filter((e) => e.isFile() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
   return {
     dir,
     spec,
     modelType,
     weights,
-    tokenizerFiles: { tokenizer: await readJson(join(dir, 'tokenizer.json')), ...(tokenizerConfig !== undefined ? { config: tokenizerConfig } : {}), source: dir },
+    tokenizerFiles: {
+      tokenizer: await readJson(join(dir, 'tokenizer.json')),
+      ...(tokenizerConfig !== undefined ? { config: tokenizerConfig } : {}),
+      source: dir,
+    },
     ...(chatTemplate !== undefined ? { chatTemplate } : {}),
     files,
   };

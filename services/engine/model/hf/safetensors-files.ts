@@ -64,7 +64,8 @@ async function readIndex(dir: string): Promise<Map<string, string>> {
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new Error(`${path}: weight_map must be an object`);
   const out = new Map<string, string>();
   for (const [tensor, file] of Object.entries(map as Record<string, unknown>)) {
-    if (typeof file !== 'string' || !/^[^/\\]+\.safetensors$/.test(file)) throw new Error(`${path}: weight_map."${tensor}" must name a .safetensors file in the folder (got ${JSON.stringify(file)})`);
+    if (typeof file !== 'string' || !/^[^/\\]+\.safetensors$/.test(file))
+      throw new Error(`${path}: weight_map."${tensor}" must name a .safetensors file in the folder (got ${JSON.stringify(file)})`);
     out.set(tensor, file);
   }
   if (out.size === 0) throw new Error(`${path}: weight_map is empty`);
@@ -82,14 +83,17 @@ export async function openSafetensorsFolder(dir: string, hasIndex: boolean): Pro
       const where = join(dir, file);
       if (tensors.has(name)) throw new Error(`${where}: tensor "${name}" is also in ${tensors.get(name)?.file}`);
       if (index && index.get(name) !== file) {
-        throw new Error(`${where}: tensor "${name}" is here but ${INDEX_FILE} ${index.has(name) ? `puts it in ${index.get(name)}` : 'does not list it'}`);
+        throw new Error(
+          `${where}: tensor "${name}" is here but ${INDEX_FILE} ${index.has(name) ? `puts it in ${index.get(name)}` : 'does not list it'}`,
+        );
       }
       tensors.set(name, { ...entry, file, offset: dataStart + entry.begin });
     }
   }
   if (index) {
     for (const [name, file] of index) {
-      if (!tensors.has(name)) throw new Error(`${join(dir, INDEX_FILE)}: tensor "${name}" is listed in ${file} but that file does not hold it`);
+      if (!tensors.has(name))
+        throw new Error(`${join(dir, INDEX_FILE)}: tensor "${name}" is listed in ${file} but that file does not hold it`);
     }
   }
   return {
@@ -104,17 +108,22 @@ export async function openSafetensorsFolder(dir: string, hasIndex: boolean): Pro
         // in chunks: one read is limited to 2 GiB, and may return less than asked
         for (let at = 0; at < bytes.length;) {
           const { bytesRead } = await handle.read(bytes, at, Math.min(READ_CHUNK, bytes.length - at), t.offset + at);
-          if (bytesRead === 0) throw new Error(`${join(dir, t.file)}: tensor "${name}" was cut short (the file changed after it was opened)`);
+          if (bytesRead === 0)
+            throw new Error(`${join(dir, t.file)}: tensor "${name}" was cut short (the file changed after it was opened)`);
           at += bytesRead;
         }
       } finally {
         await handle.close();
       }
       switch (t.dtype) {
-        case 'F32': return f32FromF32Bytes(bytes);
-        case 'F16': return f32FromF16Bytes(bytes);
-        case 'BF16': return f32FromBf16Bytes(bytes);
-        default: throw new Error(`${join(dir, t.file)}: tensor "${name}" has dtype ${t.dtype} (supported: F32, F16, BF16)`);
+        case 'F32':
+          return f32FromF32Bytes(bytes);
+        case 'F16':
+          return f32FromF16Bytes(bytes);
+        case 'BF16':
+          return f32FromBf16Bytes(bytes);
+        default:
+          throw new Error(`${join(dir, t.file)}: tensor "${name}" has dtype ${t.dtype} (supported: F32, F16, BF16)`);
       }
     },
   };

@@ -31,17 +31,29 @@ export const DEFAULT_NAMING: Record<'llama' | 'gpt2', HfNaming> = {
 
 const LLAMA_LAYER_PARTS: Record<LayerPart, string> = {
   input_norm: 'input_layernorm',
-  q_proj: 'self_attn.q_proj', k_proj: 'self_attn.k_proj', v_proj: 'self_attn.v_proj', o_proj: 'self_attn.o_proj',
-  q_norm: 'self_attn.q_norm', k_norm: 'self_attn.k_norm',
+  q_proj: 'self_attn.q_proj',
+  k_proj: 'self_attn.k_proj',
+  v_proj: 'self_attn.v_proj',
+  o_proj: 'self_attn.o_proj',
+  q_norm: 'self_attn.q_norm',
+  k_norm: 'self_attn.k_norm',
   post_attention_norm: 'post_attention_layernorm',
   ffn_norm: 'post_attention_layernorm', // without sandwich norms, HF's "post-attention" norm is the feed-forward's input norm
   post_ffn_norm: 'post_feedforward_layernorm',
-  gate_proj: 'mlp.gate_proj', up_proj: 'mlp.up_proj', down_proj: 'mlp.down_proj',
+  gate_proj: 'mlp.gate_proj',
+  up_proj: 'mlp.up_proj',
+  down_proj: 'mlp.down_proj',
 };
 
 const GPT2_LAYER_PARTS: Partial<Record<LayerPart, string>> = {
-  input_norm: 'ln_1', q_proj: 'attn.c_attn', k_proj: 'attn.c_attn', v_proj: 'attn.c_attn', o_proj: 'attn.c_proj',
-  ffn_norm: 'ln_2', up_proj: 'mlp.c_fc', down_proj: 'mlp.c_proj',
+  input_norm: 'ln_1',
+  q_proj: 'attn.c_attn',
+  k_proj: 'attn.c_attn',
+  v_proj: 'attn.c_attn',
+  o_proj: 'attn.c_proj',
+  ffn_norm: 'ln_2',
+  up_proj: 'mlp.c_fc',
+  down_proj: 'mlp.c_proj',
 };
 
 const CONV1D_PARTS = new Set<LayerPart>(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'up_proj', 'down_proj']);
@@ -50,7 +62,12 @@ const CONV1D_PARTS = new Set<LayerPart>(['q_proj', 'k_proj', 'v_proj', 'o_proj',
 function hfName(spec: ModelSpec, canonical: string, naming: HfNaming): { name: string; conv1d: boolean } {
   const gpt2 = spec.family === 'gpt2';
   const top: Record<string, string> = gpt2
-    ? { 'embed_tokens.weight': 'wte.weight', 'position_embeddings.weight': 'wpe.weight', 'final_norm.weight': 'ln_f.weight', 'final_norm.bias': 'ln_f.bias' }
+    ? {
+        'embed_tokens.weight': 'wte.weight',
+        'position_embeddings.weight': 'wpe.weight',
+        'final_norm.weight': 'ln_f.weight',
+        'final_norm.bias': 'ln_f.bias',
+      }
     : { 'embed_tokens.weight': 'embed_tokens.weight', 'final_norm.weight': 'norm.weight' };
   if (canonical === 'lm_head.weight') return { name: naming.lmHead, conv1d: false };
   if (top[canonical]) return { name: naming.model + top[canonical], conv1d: false };
@@ -67,7 +84,10 @@ function hfName(spec: ModelSpec, canonical: string, naming: HfNaming): { name: s
 }
 
 /** The checkpoint's tensors for a spec, in canonical order (fused parts grouped in q,k,v / gate,up order). */
-export function hfLayout(spec: ModelSpec, naming: HfNaming = spec.family === 'gpt2' ? DEFAULT_NAMING.gpt2 : DEFAULT_NAMING.llama): HfTensor[] {
+export function hfLayout(
+  spec: ModelSpec,
+  naming: HfNaming = spec.family === 'gpt2' ? DEFAULT_NAMING.gpt2 : DEFAULT_NAMING.llama,
+): HfTensor[] {
   const byName = new Map<string, HfTensor>();
   for (const { name: canonical, dims } of expectedWeights(spec)) {
     const { name, conv1d } = hfName(spec, canonical, naming);

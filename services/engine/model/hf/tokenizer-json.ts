@@ -7,8 +7,30 @@
  */
 
 const WORDS = [
-  'Once', ' upon', ' a', ' time', ' the', ' dog', ' and', ' to', ' was', ' he', ' she', ' it', ' in', ' of', ' day',
-  ' sun', ' play', ' happy', ' tree', ' little', ' said', ' with', ' they', ' is',
+  'Once',
+  ' upon',
+  ' a',
+  ' time',
+  ' the',
+  ' dog',
+  ' and',
+  ' to',
+  ' was',
+  ' he',
+  ' she',
+  ' it',
+  ' in',
+  ' of',
+  ' day',
+  ' sun',
+  ' play',
+  ' happy',
+  ' tree',
+  ' little',
+  ' said',
+  ' with',
+  ' they',
+  ' is',
 ];
 
 /** GPT-2's byte → unicode table: printable bytes map to themselves, the rest to U+0100 onwards. */
@@ -43,7 +65,8 @@ export function byteLevelBpeTokenizer(special: SpecialTokens, maxSize: number, a
   table.forEach((ch) => vocab.set(ch, vocab.size));
   const specials = [...new Set([special.bos, special.eos, special.pad].filter((s): s is string => s !== undefined))];
   const mergeBudget = maxSize - vocab.size - specials.length;
-  if (mergeBudget < 0) throw new Error(`vocab_size ${maxSize} is below the ${vocab.size + specials.length} byte and special tokens a byte-level BPE needs`);
+  if (mergeBudget < 0)
+    throw new Error(`vocab_size ${maxSize} is below the ${vocab.size + specials.length} byte and special tokens a byte-level BPE needs`);
   const merges: string[] = [];
   for (const word of WORDS) {
     const symbols = [...new TextEncoder().encode(word)].map((b) => table[b]);
@@ -63,14 +86,20 @@ export function byteLevelBpeTokenizer(special: SpecialTokens, maxSize: number, a
     return { id: vocab.get(content), content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
   });
   const bosId = special.bos === undefined ? undefined : vocab.get(special.bos);
-  const postProcessor = addBos && special.bos !== undefined
-    ? {
-        type: 'TemplateProcessing',
-        single: [{ SpecialToken: { id: special.bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-        pair: [{ SpecialToken: { id: special.bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: special.bos, type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
-        special_tokens: { [special.bos]: { id: special.bos, ids: [bosId], tokens: [special.bos] } },
-      }
-    : { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true };
+  const postProcessor =
+    addBos && special.bos !== undefined
+      ? {
+          type: 'TemplateProcessing',
+          single: [{ SpecialToken: { id: special.bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+          pair: [
+            { SpecialToken: { id: special.bos, type_id: 0 } },
+            { Sequence: { id: 'A', type_id: 0 } },
+            { SpecialToken: { id: special.bos, type_id: 1 } },
+            { Sequence: { id: 'B', type_id: 1 } },
+          ],
+          special_tokens: { [special.bos]: { id: special.bos, ids: [bosId], tokens: [special.bos] } },
+        }
+      : { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true };
   const tokenizer = {
     version: '1.0',
     truncation: null,
@@ -81,8 +110,16 @@ export function byteLevelBpeTokenizer(special: SpecialTokens, maxSize: number, a
     post_processor: postProcessor,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
-      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab: Object.fromEntries(vocab), merges,
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab: Object.fromEntries(vocab),
+      merges,
     },
   };
   const tokenizerConfig: Record<string, unknown> = {

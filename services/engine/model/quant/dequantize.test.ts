@@ -3,12 +3,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGgufHeader } from '../gguf-parse.js';
-import {
-  blockElements, bytesFor, dequantize, dequantizeRowChunks, quantize, quantizedDTypes, type QuantizedDType,
-} from './index.js';
+import { blockElements, bytesFor, dequantize, dequantizeRowChunks, quantize, quantizedDTypes, type QuantizedDType } from './index.js';
 
 const testdata = join(import.meta.dirname, 'testdata');
-interface ManifestEntry { blocks: number; values: number; blocksSha256: string; expectedSha256: string; quantizedSha256?: string }
+interface ManifestEntry {
+  blocks: number;
+  values: number;
+  blocksSha256: string;
+  expectedSha256: string;
+  quantizedSha256?: string;
+}
 const manifest = JSON.parse(readFileSync(join(testdata, 'manifest.json'), 'utf8')) as {
   types: Record<QuantizedDType, ManifestEntry>;
   referenceFile: { tensors: number; values: number; fileSha256: string; expectedSha256: string };
@@ -109,13 +113,28 @@ const handBuilt: [QuantizedDType, Uint8Array, Record<number, number>][] = [
   // sub-block 0: scale 3, min 2 → 3q - 1; sub-block 6: scale 2, min 1 → 2q - 0.5 (element 96: byte 0, bits 6-7)
   ['q2_k', block(84, { 80: F16.one, 82: F16.half }, { 0: 0x23, 6: 0x12, 16: 0xe4 }), { 0: -1, 1: -1, 96: 5.5, 32: 0, 255: 0 }],
   // scales stored +32: sub 0 = 33 (low nibble of byte 96, top bits of byte 104), sub 15 = 63, the rest 0 (→ -32)
-  ['q3_k', block(110, { 108: F16.half }, { 96: 0x01, 104: 0x02, 103: 0xf0, 107: 0xc0, 32: 0x03, 0: 0x01, 95: 0x80, 31: 0x80, 64: 0x01 }),
-    { 0: 1.5, 1: -2, 255: 31, 128: 48 }],
+  [
+    'q3_k',
+    block(110, { 108: F16.half }, { 96: 0x01, 104: 0x02, 103: 0xf0, 107: 0xc0, 32: 0x03, 0: 0x01, 95: 0x80, 31: 0x80, 64: 0x01 }),
+    { 0: 1.5, 1: -2, 255: 31, 128: 48 },
+  ],
   // sub 0: scale 10, min 4; sub 5: scale 42 (low 10 in byte 13, top 2 in byte 5), min 19 (low 3 in byte 13, top 1 in byte 9)
-  ['q4_k', block(144, { 0: F16.one, 2: F16.half }, { 4: 10, 8: 4, 13: 0x3a, 5: 0x80, 9: 0x40, 16: 0x07, 80: 0xf0 }), { 0: 68, 160: 620.5, 1: -2 }],
-  ['q5_k', block(176, { 0: F16.one, 2: F16.half }, { 4: 10, 8: 4, 13: 0x3a, 5: 0x80, 9: 0x40, 16: 0x21, 48: 0x07, 112: 0xf0 }), { 0: 228, 160: 1292.5, 1: -2 }],
+  [
+    'q4_k',
+    block(144, { 0: F16.one, 2: F16.half }, { 4: 10, 8: 4, 13: 0x3a, 5: 0x80, 9: 0x40, 16: 0x07, 80: 0xf0 }),
+    { 0: 68, 160: 620.5, 1: -2 },
+  ],
+  [
+    'q5_k',
+    block(176, { 0: F16.one, 2: F16.half }, { 4: 10, 8: 4, 13: 0x3a, 5: 0x80, 9: 0x40, 16: 0x21, 48: 0x07, 112: 0xf0 }),
+    { 0: 228, 160: 1292.5, 1: -2 },
+  ],
   // scale 0 = -2, scale 15 = 127; element 0: low 5, high 2 → 37 - 32; element 255: low 15 (byte 127 high), high 3 (qh byte 191 bits 6-7)
-  ['q6_k', block(210, { 208: F16.quarter }, { 192: 0xfe, 207: 127, 0: 0x05, 128: 0x02, 127: 0xf0, 191: 0xc0 }), { 0: -2.5, 255: 984.25, 1: 16 }],
+  [
+    'q6_k',
+    block(210, { 208: F16.quarter }, { 192: 0xfe, 207: 127, 0: 0x05, 128: 0x02, 127: 0xf0, 191: 0xc0 }),
+    { 0: -2.5, 255: 984.25, 1: 16 },
+  ],
 ];
 
 describe('dequantize hand-built blocks', () => {
@@ -131,7 +150,16 @@ describe('sizes and bad input', () => {
   it('knows the byte size of every type', () => {
     const sizes = Object.fromEntries(quantizedDTypes.map((t) => [t, bytesFor(t, 256)]));
     expect(sizes).toEqual({
-      q8_0: 272, q4_0: 144, q4_1: 160, q5_0: 176, q5_1: 192, q2_k: 84, q3_k: 110, q4_k: 144, q5_k: 176, q6_k: 210,
+      q8_0: 272,
+      q4_0: 144,
+      q4_1: 160,
+      q5_0: 176,
+      q5_1: 192,
+      q2_k: 84,
+      q3_k: 110,
+      q4_k: 144,
+      q5_k: 176,
+      q6_k: 210,
     });
     expect(bytesFor('f16', 3)).toBe(6);
     expect(bytesFor('bf16', 3)).toBe(6);
@@ -141,7 +169,9 @@ describe('sizes and bad input', () => {
   it('refuses element counts that are not whole blocks, and short input', () => {
     expect(() => bytesFor('q4_k', 320)).toThrow('Q4_K stores blocks of 256 elements; 320 elements are not a whole number of blocks');
     expect(() => dequantize('q8_0', new Uint8Array(34), 48)).toThrow(/Q8_0 stores blocks of 32 elements; 48/);
-    expect(() => dequantize('q6_k', new Uint8Array(209), 256)).toThrow('Q6_K: 256 elements need 210 bytes at offset 0, but only 209 are there');
+    expect(() => dequantize('q6_k', new Uint8Array(209), 256)).toThrow(
+      'Q6_K: 256 elements need 210 bytes at offset 0, but only 209 are there',
+    );
     expect(() => quantize('q4_0', new Float32Array(31))).toThrow(/Q4_0 stores blocks of 32/);
     const bad = new Float32Array(32);
     bad[5] = NaN;

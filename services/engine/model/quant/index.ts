@@ -11,7 +11,21 @@ import { bf16, f16, f32 } from './plain-types.js';
 export type { StoredDType };
 export type QuantizedDType = Exclude<StoredDType, 'f32' | 'f16' | 'bf16'>;
 
-const codecs: Record<StoredDType, BlockCodec> = { f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k: q2_K, q3_k: q3_K, q4_k: q4_K, q5_k: q5_K, q6_k: q6_K };
+const codecs: Record<StoredDType, BlockCodec> = {
+  f32,
+  f16,
+  bf16,
+  q8_0,
+  q4_0,
+  q4_1,
+  q5_0,
+  q5_1,
+  q2_k: q2_K,
+  q3_k: q3_K,
+  q4_k: q4_K,
+  q5_k: q5_K,
+  q6_k: q6_K,
+};
 
 export const storedDTypes = Object.keys(codecs) as StoredDType[];
 export const quantizedDTypes = storedDTypes.filter((t) => codecs[t].blockElements > 1) as QuantizedDType[];
@@ -20,9 +34,28 @@ const typeByGgmlCode = new Map(storedDTypes.map((t) => [codecs[t].ggmlCode, t]))
 
 /** ggml's names for the type ids ptune does not read, so errors can say what a file holds. */
 const otherGgmlTypes = new Map<number, string>([
-  [9, 'Q8_1'], [15, 'Q8_K'], [16, 'IQ2_XXS'], [17, 'IQ2_XS'], [18, 'IQ3_XXS'], [19, 'IQ1_S'], [20, 'IQ4_NL'],
-  [21, 'IQ3_S'], [22, 'IQ2_S'], [23, 'IQ4_XS'], [24, 'I8'], [25, 'I16'], [26, 'I32'], [27, 'I64'], [28, 'F64'],
-  [29, 'IQ1_M'], [34, 'TQ1_0'], [35, 'TQ2_0'], [39, 'MXFP4'], [40, 'NVFP4'], [41, 'Q1_0'], [42, 'Q2_0'],
+  [9, 'Q8_1'],
+  [15, 'Q8_K'],
+  [16, 'IQ2_XXS'],
+  [17, 'IQ2_XS'],
+  [18, 'IQ3_XXS'],
+  [19, 'IQ1_S'],
+  [20, 'IQ4_NL'],
+  [21, 'IQ3_S'],
+  [22, 'IQ2_S'],
+  [23, 'IQ4_XS'],
+  [24, 'I8'],
+  [25, 'I16'],
+  [26, 'I32'],
+  [27, 'I64'],
+  [28, 'F64'],
+  [29, 'IQ1_M'],
+  [34, 'TQ1_0'],
+  [35, 'TQ2_0'],
+  [39, 'MXFP4'],
+  [40, 'NVFP4'],
+  [41, 'Q1_0'],
+  [42, 'Q2_0'],
 ]);
 
 /** The StoredDType of a ggml type id, or undefined when ptune cannot read that type. */
@@ -71,11 +104,20 @@ function blockCount(type: StoredDType, nElements: number): number {
 }
 
 /** Decodes `nElements` values stored as `type` at src[srcAt…] into dst[dstAt…]. */
-export function dequantizeInto(type: StoredDType, src: Uint8Array, srcAt: number, dst: Float32Array, dstAt: number, nElements: number): void {
+export function dequantizeInto(
+  type: StoredDType,
+  src: Uint8Array,
+  srcAt: number,
+  dst: Float32Array,
+  dstAt: number,
+  nElements: number,
+): void {
   const blocks = blockCount(type, nElements);
   const need = blocks * codecs[type].blockBytes;
   if (srcAt < 0 || srcAt + need > src.length) {
-    throw new RangeError(`${codecs[type].ggmlName}: ${nElements} elements need ${need} bytes at offset ${srcAt}, but only ${Math.max(0, src.length - srcAt)} are there`);
+    throw new RangeError(
+      `${codecs[type].ggmlName}: ${nElements} elements need ${need} bytes at offset ${srcAt}, but only ${Math.max(0, src.length - srcAt)} are there`,
+    );
   }
   if (dstAt < 0 || dstAt + nElements > dst.length) throw new RangeError(`output has room for ${dst.length - dstAt} of ${nElements} values`);
   codecs[type].decode(src, srcAt, dst, dstAt, blocks);
@@ -99,7 +141,13 @@ export interface RowChunk {
  * A row-major matrix stored as `type`, decoded `rowsPerChunk` rows at a time, so a large tensor
  * never needs a float32 copy of itself. Rows must be whole blocks (ggml's own requirement).
  */
-export function* dequantizeRowChunks(type: StoredDType, bytes: Uint8Array, rowLength: number, rows: number, rowsPerChunk: number): Generator<RowChunk> {
+export function* dequantizeRowChunks(
+  type: StoredDType,
+  bytes: Uint8Array,
+  rowLength: number,
+  rows: number,
+  rowsPerChunk: number,
+): Generator<RowChunk> {
   const rowBytes = bytesFor(type, rowLength);
   if (!(rowsPerChunk >= 1)) throw new RangeError(`rowsPerChunk must be at least 1 (got ${rowsPerChunk})`);
   const buffer = new Float32Array(Math.min(rows, rowsPerChunk) * rowLength);

@@ -22,7 +22,10 @@ const planeByte = (e: number): number => (e >> 7) * 32 + (e & 31);
 const planeShift = (e: number): number => 2 * ((e >> 5) & 3);
 
 export const q2_K: BlockCodec = {
-  ggmlName: 'Q2_K', ggmlCode: 10, blockElements: QK_K, blockBytes: 84,
+  ggmlName: 'Q2_K',
+  ggmlCode: 10,
+  blockElements: QK_K,
+  blockBytes: 84,
   decode(src, s, dst, o, blocks) {
     for (let b = 0; b < blocks; b++, s += 84, o += QK_K) {
       const d = readHalf(src, s + 80);
@@ -48,7 +51,10 @@ export const q2_K: BlockCodec = {
 };
 
 export const q3_K: BlockCodec = {
-  ggmlName: 'Q3_K', ggmlCode: 11, blockElements: QK_K, blockBytes: 110,
+  ggmlName: 'Q3_K',
+  ggmlCode: 11,
+  blockElements: QK_K,
+  blockBytes: 110,
   decode(src, s, dst, o, blocks) {
     for (let b = 0; b < blocks; b++, s += 110, o += QK_K) {
       const d = readHalf(src, s + 108);
@@ -66,7 +72,11 @@ export const q3_K: BlockCodec = {
     for (let b = 0; b < blocks; b++, s += QK_K, o += 110) {
       dst.fill(0, o, o + 110);
       const fit = symmetricFit(src, s, dst, o + 108, 4, 32);
-      packQ3Scales(fit.scaleLevels.map((l) => l + 32), dst, o + 96);
+      packQ3Scales(
+        fit.scaleLevels.map((l) => l + 32),
+        dst,
+        o + 96,
+      );
       for (let e = 0; e < QK_K; e++) {
         const q = fit.level(e);
         dst[o + 32 + planeByte(e)] |= (q & 3) << planeShift(e);
@@ -83,7 +93,10 @@ function scaleMinCodec(ggmlName: string, ggmlCode: number, bits: 4 | 5): BlockCo
   const qhAt = 16;
   const maxLevel = (1 << bits) - 1;
   return {
-    ggmlName, ggmlCode, blockElements: QK_K, blockBytes,
+    ggmlName,
+    ggmlCode,
+    blockElements: QK_K,
+    blockBytes,
     decode(src, s, dst, o, blocks) {
       for (let b = 0; b < blocks; b++, s += blockBytes, o += QK_K) {
         const d = readHalf(src, s);
@@ -122,7 +135,10 @@ export const q4_K = scaleMinCodec('Q4_K', 12, 4);
 export const q5_K = scaleMinCodec('Q5_K', 13, 5);
 
 export const q6_K: BlockCodec = {
-  ggmlName: 'Q6_K', ggmlCode: 14, blockElements: QK_K, blockBytes: 210,
+  ggmlName: 'Q6_K',
+  ggmlCode: 14,
+  blockElements: QK_K,
+  blockBytes: 210,
   decode(src, s, dst, o, blocks) {
     for (let b = 0; b < blocks; b++, s += 210, o += QK_K) {
       const d = readHalf(src, s + 208);

@@ -59,7 +59,10 @@ function nibbleCodec(ggmlName: string, ggmlCode: number, bits: 4 | 5, affine: bo
   const blockBytes = qsAt + HALF;
   const zero = affine ? 0 : 1 << (bits - 1);
   return {
-    ggmlName, ggmlCode, blockElements: QK, blockBytes,
+    ggmlName,
+    ggmlCode,
+    blockElements: QK,
+    blockBytes,
     decode(src, s, dst, o, blocks) {
       for (let b = 0; b < blocks; b++, s += blockBytes, o += QK) {
         const d = readHalf(src, s);
@@ -104,7 +107,10 @@ export const q5_1 = nibbleCodec('Q5_1', 7, 5, true);
 const roundAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
 
 export const q8_0: BlockCodec = {
-  ggmlName: 'Q8_0', ggmlCode: 8, blockElements: QK, blockBytes: 34,
+  ggmlName: 'Q8_0',
+  ggmlCode: 8,
+  blockElements: QK,
+  blockBytes: 34,
   decode(src, s, dst, o, blocks) {
     for (let b = 0; b < blocks; b++, s += 34, o += QK) {
       const d = readHalf(src, s);

@@ -3,12 +3,17 @@ import { f32FromBf16Bytes, f32FromF16Bytes, f32FromF32Bytes, f32ToBf16Bytes, f32
 import type { BlockCodec } from './block-codec.js';
 
 function plainCodec(
-  ggmlName: string, ggmlCode: number, blockBytes: number,
+  ggmlName: string,
+  ggmlCode: number,
+  blockBytes: number,
   widen: (bytes: Uint8Array, offset: number, count: number) => Float32Array,
   narrow: (values: Float32Array) => Uint8Array,
 ): BlockCodec {
   return {
-    ggmlName, ggmlCode, blockElements: 1, blockBytes,
+    ggmlName,
+    ggmlCode,
+    blockElements: 1,
+    blockBytes,
     decode: (src, s, dst, o, n) => dst.set(widen(src, s, n), o),
     encode: (src, s, dst, o, n) => dst.set(narrow(src.subarray(s, s + n)), o),
   };

@@ -5,7 +5,16 @@ import { blockElements, dequantize, dequantizeInto, quantize, quantizedDTypes, t
 
 /** Largest RMS error relative to the RMS of Gaussian weights that round-to-nearest should reach. */
 const rmsBound: Record<QuantizedDType, number> = {
-  q8_0: 0.01, q6_k: 0.03, q5_0: 0.05, q5_1: 0.05, q5_k: 0.05, q4_0: 0.1, q4_1: 0.1, q4_k: 0.1, q3_k: 0.25, q2_k: 0.5,
+  q8_0: 0.01,
+  q6_k: 0.03,
+  q5_0: 0.05,
+  q5_1: 0.05,
+  q5_k: 0.05,
+  q4_0: 0.1,
+  q4_1: 0.1,
+  q4_k: 0.1,
+  q3_k: 0.25,
+  q2_k: 0.5,
 };
 
 function weights(n: number, seed: number): Float32Array {
