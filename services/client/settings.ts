@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { limitsFromEnv } from '../config/index.js';
 import type { ClientTransportOptions } from './transport.js';
 
@@ -27,6 +27,8 @@ function readConfigFile(env: NodeJS.ProcessEnv): ClientConfigFile {
   if (!env.PTUNE_CONFIG && !existsSync(file)) return {};
   let value: unknown;
   try {
+    // yaml (≈70 modules) loads only when there is a config file: every client command reads settings
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     value = parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new Error(`config file ${file}: ${(err as Error).message}`, { cause: err });
