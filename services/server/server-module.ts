@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ServiceImplementation } from '../grpc/index.js';
 import type { PromptChanges } from '../registry/index.js';
 import type { BlobStore, Database, PrismaClient } from '../storage/index.js';
+import type { HttpRoutes } from './http-host.js';
 
 /** What every module of a server gets: the open database and blob store, and a logger. */
 export interface ServerContext {
@@ -24,6 +25,8 @@ export interface ModuleInstance {
    * in-process client (e.g. a worker) reaches the server.
    */
   start?(address: string): Promise<void> | void;
+  /** HTTP routes, served on the server's HTTP port (`StartServerOptions.httpPort`) once the modules have started. */
+  readonly http?: HttpRoutes;
   /** Called on shutdown in reverse module order, after the gRPC server has stopped, before the database closes. */
   stop?(): Promise<void> | void;
 }

@@ -4,6 +4,7 @@ import { startGrpcServer, type GrpcServer, type ServerHooks, type ServiceImpleme
 import { COLUMN_INTEGER_CEILINGS, DEFAULT_DATA_DIR, openBlobStore, openDatabase, type BlobStore } from '../storage/index.js';
 import { openPromptChanges } from '../registry/index.js';
 import type { ModuleInstance, ServerContext, ServerModule } from './server-module.js';
+import { startHttpHost, type HttpHost } from './http-host.js';
 
 export interface StartServerOptions {
   /** Components to run, in order (see all-in-one.ts for `ptune serve`'s list). */
@@ -20,6 +21,11 @@ export interface StartServerOptions {
   env?: NodeJS.ProcessEnv;
   /** TCP port; 0 picks a free one. Default 50051. */
   port?: number;
+  /**
+   * HTTP port for the modules' HTTP routes (0 picks a free one). Without it, or when no module has
+   * routes, no HTTP server runs. Same interface as gRPC.
+   */
+  httpPort?: number;
   /** Interface to bind. Default 127.0.0.1 (pass 0.0.0.0 to serve other machines). */
   host?: string;
   /** gRPC interceptors (auth), call observer (metrics), error logger. */
@@ -35,6 +41,8 @@ export interface RunningServer {
   readonly port: number;
   /** host:port a local client dials. */
   readonly address: string;
+  /** Port of the HTTP server, when one runs (see `StartServerOptions.httpPort`). */
+  readonly httpPort?: number;
   readonly context: ServerContext;
   /** Stops accepting calls, lets running ones finish for up to graceMs, stops the modules, closes storage. */
   close(graceMs?: number): Promise<void>;
@@ -56,8 +64,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const context: ServerContext = { database, prisma: database.prisma, blobs, promptChanges: promptChanges.changes, dataDir, logger };
   const instances: { name: string; instance: ModuleInstance }[] = [];
   let grpc: GrpcServer | undefined;
+  let http: HttpHost | undefined;
 
   const stopAll = async (graceMs: number): Promise<void> => {
+    await http?.close();
     await grpc?.close(graceMs);
     for (const { name, instance } of [...instances].reverse()) {
       await Promise.resolve(instance.stop?.()).catch((err: unknown) => logger.error({ err, module: name }, 'module failed to stop'));
@@ -84,8 +94,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const address = `${host.includes(':') ? `[${host}]` : host}:${grpc.port}`;
     for (const { instance } of instances) await instance.start?.(address);
+    const routes = instances.flatMap(({ name, instance }) => (instance.http ? [{ name, routes: instance.http }] : []));
+    if (options.httpPort !== undefined && routes.length > 0) {
+      http = await startHttpHost({ port: options.httpPort, host: options.host ?? '127.0.0.1', routes, grpcAddress: address, logger });
+    }
     const port = grpc.port;
-    return { port, address, context, close: (graceMs = 10_000) => stopAll(graceMs) };
+    return { port, address, httpPort: http?.port, context, close: (graceMs = 10_000) => stopAll(graceMs) };
   } catch (err) {
     await stopAll(0).catch((closeErr: unknown) => logger.error({ err: closeErr }, 'cleanup after a failed start failed'));
     throw err;
