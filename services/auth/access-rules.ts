@@ -202,6 +202,8 @@ const access: ServiceRules<typeof AccessService> = {
     audit: { action: 'token.revoke', target: (r) => r.id },
   },
   listAuditEvents: { role: 'admin', scope: { kind: 'namespaces', of: (r) => [r.namespace] } },
+  // any reader, trainer or admin may ask who it is (the console's sign-in); the answer is its own token
+  whoAmI: { role: 'reader', scope: { kind: 'global' } },
 };
 
 /**

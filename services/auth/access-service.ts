@@ -36,6 +36,10 @@ export function createAccessService(prisma: PrismaClient): ServiceImplementation
       if (token === null) throw notFound(`token ${JSON.stringify(request.id)} does not exist`, { field: 'id' });
       return { token: tokenToWire(token) };
     },
+    whoAmI(_request, context) {
+      const caller = callPrincipal(context);
+      return { actor: caller.actor, namespace: caller.namespace, role: roleToWire(caller.role) };
+    },
     async listAuditEvents(request) {
       const scope = `audit:${request.namespace}`;
       const before = decodePageToken(request.pageToken, scope, isAuditKey)?.[0] as string | undefined;

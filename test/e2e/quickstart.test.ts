@@ -101,7 +101,7 @@ describe.skipIf(!isCheckout)('quick start from a clean clone (npm start)', () =>
     const port = await freePort();
     server = `127.0.0.1:${port}`;
     const { PTUNE_LOG_LEVEL: _level, PTUNE_MODEL: _model, PTUNE_AUTH: _auth, PTUNE_WORKERS: _workers, ...inherited } = process.env;
-    env = { ...inherited, PTUNE_DATA_DIR: path.join(work, 'data'), PTUNE_PORT: String(port) };
+    env = { ...inherited, PTUNE_DATA_DIR: path.join(work, 'data'), PTUNE_PORT: String(port), PTUNE_HTTP_PORT: '0' };
   }, 10 * 60_000);
 
   afterAll(async () => {

@@ -30,7 +30,7 @@ describe('kill -9 during an audited write (real server process, embedded databas
     registry: ReturnType<typeof createClient<typeof PromptRegistryService>>;
     access: ReturnType<typeof createClient<typeof AccessService>>;
   }> => {
-    const child = startChild('ptune-cli.ts', ['serve', '--data-dir', dir, '--port', String(port), '--workers', '0']);
+    const child = startChild('ptune-cli.ts', ['serve', '--data-dir', dir, '--port', String(port), '--http-port', '0', '--workers', '0']);
     server = child;
     await waitFor(
       'the server to listen',

@@ -15,7 +15,7 @@ import { promptFile, promptValues, TINY, tinyModelBytes } from './fixtures.js';
 
 /** `ptune serve --port 0` on a data directory; resolves with the address it prints. */
 async function serve(dataDir: string, ...extra: string[]): Promise<{ process: ChildProcess; server: string; stderr: string[] }> {
-  const child = spawn(process.execPath, [...ptuneNodeArgs, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], {
+  const child = spawn(process.execPath, [...ptuneNodeArgs, 'serve', '--data-dir', dataDir, '--port', '0', '--http-port', '0', ...extra], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

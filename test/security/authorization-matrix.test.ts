@@ -387,6 +387,7 @@ describe('authorization matrix (real server, PGlite)', () => {
       reach: 'namespace',
       requests: () => [{ namespace: OWN }],
     },
+    { name: 'WhoAmI', service: AccessService, method: 'WhoAmI', needs: 'reader', reach: 'global', requests: () => [{}] },
   ];
   let TINY_BYTES: Uint8Array;
 

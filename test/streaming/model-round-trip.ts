@@ -58,6 +58,8 @@ export async function modelRoundTrip(source: GeneratedSource, timeoutMs: number)
       '0',
       '--port',
       String(port),
+      '--http-port',
+      '0',
       '--data-dir',
       path.join(root, 'data'),
       '--sweep-interval-seconds',

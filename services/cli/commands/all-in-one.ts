@@ -1,5 +1,6 @@
 /** The composition root of `ptune serve` and `ptune coordinator`: which modules one process runs. */
 import type { CoordinatorConfig } from '../../coordinator/index.js';
+import { consoleModule, type ConsoleOptions } from '../../console/server-module.js';
 import { coordinatorModule } from '../../coordinator/server-module.js';
 import { registryModule } from '../../registry/server-module.js';
 import { sweeperModule, type ServerModule, type SweeperOptions } from '../../server/index.js';
@@ -17,6 +18,8 @@ export interface AllInOneOptions {
   coordinator?: Partial<CoordinatorConfig>;
   /** In-process training workers; default one, `count: 0` for coordinator only. */
   workers?: Omit<InProcessWorkersOptions, 'count'> & { count?: number };
+  /** The web console (served when the server has an HTTP port): how it reaches this process's gRPC server. */
+  console?: ConsoleOptions;
 }
 
 /** The modules `ptune serve` runs. Components that belong in the all-in-one server add themselves here. */
@@ -26,5 +29,6 @@ export function allInOneModules(options: AllInOneOptions = {}): ServerModule[] {
     coordinatorModule(options.coordinator),
     sweeperModule(options.sweeper),
     inProcessWorkersModule({ ...options.workers, count: options.workers?.count ?? 1 }),
+    consoleModule(options.console),
   ];
 }

@@ -1,5 +1,5 @@
 /** `ptune coordinator`: the production server (DATABASE_URL + S3 from the environment), no in-process workers. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { databaseUrlFromEnv, DEFAULT_LIMITS, limitsFromEnv, type Limits } from '../../config/index.js';
 import { orchestrationGauges } from '../../coordinator/index.js';
 import {
@@ -13,11 +13,13 @@ import {
 } from '../../observability/index.js';
 import { DEFAULT_PORT, startServer } from '../../server/index.js';
 import { allInOneModules } from './all-in-one.js';
+import { consoleUrl } from './console-url.js';
 import { integerAtLeast } from './engine/options.js';
 import { addSecurityOptions, authAlways, serverSecurity, type SecurityFlags } from './server-security.js';
 
 interface CoordinatorFlags extends SecurityFlags {
   port: number;
+  httpPort: number;
   host: string;
   metricsPort: number;
   migrate?: boolean;
@@ -33,6 +35,12 @@ export function registerCoordinatorCommands(program: Command): void {
     )
     .option('--port <p>', 'gRPC port', integerAtLeast(0), DEFAULT_PORT)
     .option('--host <h>', 'interface to bind', '0.0.0.0')
+    .addOption(
+      new Option('--http-port <p>', 'HTTP port for the web console and the OpenAI-compatible endpoint (0 picks a free one)')
+        .env('PTUNE_HTTP_PORT')
+        .argParser(integerAtLeast(0))
+        .default(8080),
+    )
     .option('--metrics-port <p>', 'serve Prometheus /metrics on this port (0 disables)', integerAtLeast(0), DEFAULT_METRICS_PORT)
     .option('--migrate', 'apply pending migrations first (otherwise run `ptune migrate`)')
     .option('--lease-ttl-seconds <s>', 'a lease not heartbeated for this long is requeued', integerAtLeast(2), 30)
@@ -59,6 +67,7 @@ export function registerCoordinatorCommands(program: Command): void {
       env: process.env,
       migrate: flags.migrate ?? false,
       port: flags.port,
+      httpPort: flags.httpPort,
       host: flags.host,
       logger,
       hooks: { observe: rpcMetricsObserver(metrics) },
@@ -67,6 +76,7 @@ export function registerCoordinatorCommands(program: Command): void {
           onCacheLookup: (result) => metrics.recordPromptCacheLookup(result),
           coordinator: { leaseTtlMs: ttl, heartbeatIntervalMs: Math.max(500, Math.floor(ttl / 6)), limits },
           workers: { count: 0 },
+          console: { tls: security.inProcessConnection.tls, callTimeoutMs: security.limits.internalCallTimeoutMs },
         }),
       ),
     });
@@ -79,6 +89,7 @@ export function registerCoordinatorCommands(program: Command): void {
     process.stdout.write(
       `ptune coordinator serving on ${flags.host}:${server.port} (${security.tls ? 'TLS' : 'plaintext'}, authentication ${security.authenticate ? 'on' : 'OFF'}; metrics ${metricsServer ? `on :${metricsServer.port}/metrics` : 'off'})\n`,
     );
+    if (server.httpPort !== undefined) process.stdout.write(`web console: ${consoleUrl(flags.host, server.httpPort)}\n`);
     onShutdownSignals(
       async () => {
         await metricsServer?.close();

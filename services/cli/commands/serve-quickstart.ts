@@ -9,7 +9,7 @@ import { mintQuickstartToken, runQuickstart } from '../../quickstart/index.js';
 export interface QuickstartRun {
   /** its credential, for the server's process tokens (used when authentication is on) */
   readonly token: ProcessToken;
-  start(target: { host: string; port: number; dataDir: string; connection: ClientTransportOptions }): void;
+  start(target: { host: string; port: number; consoleUrl?: string; dataDir: string; connection: ClientTransportOptions }): void;
   /** stops following the job (training stops with the server's workers) and waits for the run to end */
   stop(): Promise<void>;
 }
@@ -20,7 +20,7 @@ export function quickstartRun(): QuickstartRun {
   let running: Promise<void> = Promise.resolve();
   return {
     token,
-    start({ host, port, dataDir, connection }) {
+    start({ host, port, consoleUrl, dataDir, connection }) {
       const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
       running = runQuickstart({
         server: `${local.includes(':') ? `[${local}]` : local}:${port}`,
@@ -30,7 +30,10 @@ export function quickstartRun(): QuickstartRun {
         signal: abort.signal,
       }).then(
         (result) => {
-          if (result) process.stdout.write(`ptune is ready: serving on ${host}:${port} (Ctrl-C stops it)\n`);
+          if (result)
+            process.stdout.write(
+              `ptune is ready: serving on ${host}:${port}${consoleUrl ? `, web console at ${consoleUrl}` : ''} (Ctrl-C stops it)\n`,
+            );
         },
         (err: unknown) => {
           process.stderr.write(

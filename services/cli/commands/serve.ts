@@ -17,10 +17,12 @@ import { mintProcessWorkerToken } from '../../auth/index.js';
 import { integerAtLeast } from './engine/options.js';
 import { addSecurityOptions, authUnlessLoopback, serverSecurity, type SecurityFlags } from './server-security.js';
 import { quickstartRun } from './serve-quickstart.js';
+import { consoleUrl } from './console-url.js';
 
 interface ServeFlags extends SecurityFlags {
   dataDir: string;
   port: number;
+  httpPort: number;
   host: string;
   metricsPort?: number;
   sweepIntervalSeconds: number;
@@ -47,6 +49,12 @@ export function registerServeCommands(program: Command): void {
       new Option('--port <p>', 'gRPC port (0 picks a free one)').env('PTUNE_PORT').argParser(integerAtLeast(0)).default(DEFAULT_PORT),
     )
     .option('--host <h>', 'interface to bind (0.0.0.0 to serve other machines)', '127.0.0.1')
+    .addOption(
+      new Option('--http-port <p>', 'HTTP port for the web console and the OpenAI-compatible endpoint (0 picks a free one)')
+        .env('PTUNE_HTTP_PORT')
+        .argParser(integerAtLeast(0))
+        .default(8080),
+    )
     .option('--metrics-port <p>', 'serve Prometheus /metrics on this port', integerAtLeast(0))
     .option('--sweep-interval-seconds <s>', 'time between orphan-blob sweeps (0 disables)', integerAtLeast(0), 600)
     .option('--sweep-grace-seconds <s>', 'unreferenced blobs younger than this are kept', integerAtLeast(0), 3600)
@@ -84,6 +92,7 @@ export function registerServeCommands(program: Command): void {
       databaseUrl: databaseUrlFromEnv(process.env),
       env: process.env,
       port: flags.port,
+      httpPort: flags.httpPort,
       host: flags.host,
       logger,
       hooks: { observe: rpcMetricsObserver(metrics) },
@@ -100,6 +109,7 @@ export function registerServeCommands(program: Command): void {
             connection: security.inProcessConnection,
             onStep: () => metrics.recordTrainingSteps(),
           },
+          console: { tls: security.inProcessConnection.tls, callTimeoutMs: security.limits.internalCallTimeoutMs },
         }),
       ),
     });
@@ -125,8 +135,15 @@ export function registerServeCommands(program: Command): void {
     process.stdout.write(
       `ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`,
     );
-    logger.info({ port: server.port, host: flags.host, metricsPort: metricsServer?.port }, 'serving');
-    quickstart?.start({ host: flags.host, port: server.port, dataDir: server.context.dataDir, connection: security.inProcessConnection });
+    if (server.httpPort !== undefined) process.stdout.write(`web console: ${consoleUrl(flags.host, server.httpPort)}\n`);
+    logger.info({ port: server.port, host: flags.host, httpPort: server.httpPort, metricsPort: metricsServer?.port }, 'serving');
+    quickstart?.start({
+      host: flags.host,
+      port: server.port,
+      consoleUrl: server.httpPort === undefined ? undefined : consoleUrl(flags.host, server.httpPort),
+      dataDir: server.context.dataDir,
+      connection: security.inProcessConnection,
+    });
   });
 
   program

@@ -1,0 +1,59 @@
+/**
+ * The console's routes on the server's HTTP port (everything under / except /v1, which the
+ * OpenAI-compatible endpoint owns). Registered as one encapsulated Fastify plug-in: its cookie and
+ * form parsers and its security headers apply to these routes only.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GrpcTransport } from '../grpc/index.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+import { signedIn } from './signed-in.js';
+import { showSignIn, signIn, signOut } from './pages/sign-in.js';
+import { homePage } from './pages/home.js';
+import { modelsPage } from './pages/models.js';
+
+export interface ConsoleRoutesOptions {
+  /** The channel to this process's gRPC server (no token: each call carries the user's). */
+  readonly transport: GrpcTransport;
+}
+
+/** The static files, read once: the console's only script and stylesheet (docs/console.md says why no framework). */
+const ASSETS: ReadonlyMap<string, { type: string; body: Buffer }> = new Map(
+  [
+    ['console.js', 'text/javascript; charset=utf-8'],
+    ['console.css', 'text/css; charset=utf-8'],
+  ].map(([name, type]) => [name!, { type: type!, body: readFileSync(assetPath(name!)) }]),
+);
+
+/** services/console/assets/<name>, from the sources (tsx) or from dist/services/console (built). */
+function assetPath(name: string): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const beside = path.join(here, 'assets', name);
+  return existsSync(beside) ? beside : path.join(here, '..', '..', '..', 'services', 'console', 'assets', name);
+}
+
+export async function registerConsole(app: FastifyInstance, options: ConsoleRoutesOptions): Promise<void> {
+  const { transport } = options;
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+  app.addHook('onSend', async (_request, reply) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) void reply.header(name, value);
+  });
+
+  app.get('/assets/:name', (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
+    const asset = ASSETS.get(request.params.name);
+    if (asset === undefined) return reply.code(404).type('text/plain; charset=utf-8').send('no such asset');
+    return reply.header('cache-control', 'public, max-age=300').type(asset.type).send(asset.body);
+  });
+  app.get('/sign-in', showSignIn);
+  app.post('/sign-in', signIn(transport));
+  app.post('/sign-out', signOut);
+
+  const get = (url: string, handler: Parameters<typeof signedIn>[1]): void => void app.get(url, signedIn(transport, handler));
+  get('/', (_request, _reply, user) => homePage(user));
+  get('/models', (_request, _reply, user) => modelsPage(user));
+}
