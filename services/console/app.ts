@@ -11,14 +11,22 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GrpcTransport } from '../grpc/index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
-import { signedIn } from './signed-in.js';
+import type { Html } from './html.js';
+import { signedIn, type SignedIn, type UserPage } from './signed-in.js';
 import { showSignIn, signIn, signOut } from './pages/sign-in.js';
 import { homePage } from './pages/home.js';
 import { modelsPage } from './pages/models.js';
+import { taskPage, type TaskParams } from './pages/task.js';
+import { moveAlias, peftFile, versionPage, type PromptReading, type VersionParams } from './pages/version.js';
+import { comparePage } from './pages/compare.js';
+import { jobPage, jobsPage } from './pages/jobs.js';
+import { relayJobEvents } from './job-events.js';
 
 export interface ConsoleRoutesOptions {
   /** The channel to this process's gRPC server (no token: each call carries the user's). */
   readonly transport: GrpcTransport;
+  /** The version page's "what the prompt says" section. */
+  readonly reading: PromptReading;
 }
 
 /** The static files, read once: the console's only script and stylesheet (docs/console.md says why no framework). */
@@ -37,7 +45,7 @@ function assetPath(name: string): string {
 }
 
 export async function registerConsole(app: FastifyInstance, options: ConsoleRoutesOptions): Promise<void> {
-  const { transport } = options;
+  const { transport, reading } = options;
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
   app.addHook('onSend', async (_request, reply) => {
@@ -53,7 +61,42 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleRout
   app.post('/sign-in', signIn(transport));
   app.post('/sign-out', signOut);
 
-  const get = (url: string, handler: Parameters<typeof signedIn>[1]): void => void app.get(url, signedIn(transport, handler));
-  get('/', (_request, _reply, user) => homePage(user));
-  get('/models', (_request, _reply, user) => modelsPage(user));
+  const page = <P>(handler: (request: FastifyRequest<{ Params: P }>, reply: FastifyReply, user: SignedIn) => Promise<Html | undefined>) =>
+    signedIn(transport, handler as UserPage);
+  app.get(
+    '/',
+    page((_request, _reply, user) => homePage(user)),
+  );
+  app.get(
+    '/models',
+    page((_request, _reply, user) => modelsPage(user)),
+  );
+  app.get(
+    '/jobs',
+    page((request, _reply, user) => jobsPage(request, user)),
+  );
+  app.get(
+    '/jobs/:id',
+    page<{ id: string }>((request, _reply, user) => jobPage(request, user)),
+  );
+  app.get('/jobs/:id/events', page<{ id: string }>(relayJobEvents));
+  app.get(
+    '/tasks/:namespace/:task',
+    page<TaskParams>((request, _reply, user) => taskPage(request, user)),
+  );
+  app.get(
+    '/tasks/:namespace/:task/compare',
+    page<TaskParams>((request, _reply, user) => comparePage(request, user)),
+  );
+  app.get(
+    '/tasks/:namespace/:task/versions/:version',
+    page<VersionParams>((request, _reply, user) =>
+      versionPage(request.params, (request.query as Record<string, string | undefined>).moved, user, reading),
+    ),
+  );
+  app.get('/tasks/:namespace/:task/versions/:version/peft/:file', page<VersionParams & { file: string }>(peftFile));
+  app.post(
+    '/tasks/:namespace/:task/aliases',
+    page<TaskParams>((request, reply, user) => moveAlias(request, reply, user, reading)),
+  );
 }

@@ -45,3 +45,10 @@ export type { TextTokenizer, TokenizerKind } from './tokenizer/text-tokenizer.js
 export { parseExamplesJsonl, type RawExample } from './data/jsonl.js';
 export { encodeExamples } from './data/encode.js';
 export { peftAdapterConfig, type PeftMethodConfig } from './formats/peft.js';
+export {
+  readTokenEmbedding,
+  nearestTokens,
+  type ModelFileStream,
+  type TokenEmbeddingTable,
+  type NearestToken,
+} from './model/token-embedding.js';

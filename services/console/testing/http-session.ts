@@ -5,6 +5,7 @@
 export interface Reply {
   readonly status: number;
   readonly headers: Headers;
+  /** the body; HTML with whitespace between tags removed and runs of whitespace as one space */
   readonly text: string;
   readonly location: string | null;
 }
@@ -59,6 +60,9 @@ export class HttpSession {
       if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    return { status: response.status, headers: response.headers, text: await response.text(), location: response.headers.get('location') };
+    const body = await response.text();
+    // pages compared as markup without the indentation the template source carries
+    const text = response.headers.get('content-type')?.startsWith('text/html') ? body.replace(/>\s+</g, '><').replace(/\s+/g, ' ') : body;
+    return { status: response.status, headers: response.headers, text, location: response.headers.get('location') };
   }
 }
