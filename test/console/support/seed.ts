@@ -36,7 +36,7 @@ const EXAMPLES = path.resolve(import.meta.dirname, '../../../examples');
 let generated: Promise<string> | undefined;
 
 /** The demo preset's GGUF, generated once per process (seed 0: the quick start's model). */
-function demoModelFile(): Promise<string> {
+export function demoModelFile(): Promise<string> {
   generated ??= (async () => {
     const dir = path.join(os.tmpdir(), `ptune-console-model-${process.pid}`);
     const file = path.join(dir, `${MODEL}.gguf`);
