@@ -16,6 +16,8 @@ import type { PromptReading } from './pages/version.js';
 
 /** Nearest tokens shown per virtual token. */
 export const NEAREST_K = 5;
+/** Versions whose reading is kept. */
+const MAX_READINGS = 512;
 
 export interface PromptReadingOptions {
   readonly blobs: BlobStore;
@@ -43,7 +45,28 @@ export function promptReading(options: PromptReadingOptions): PromptReading {
     const prompt = readSafetensors(safetensors, { source: `${version.task?.namespace}/${version.task?.name}@${version.version}` }).tensors
       .prompt_embeddings;
     if (prompt === undefined) throw new ReadingUnavailable('the stored prompt has no prompt_embeddings tensor');
-    return nearestTokens(table, tensorToFloat32(prompt), NEAREST_K);
+    const vectors = tensorToFloat32(prompt);
+    const rows: NearestToken[][] = [];
+    // one virtual token at a time, yielding between them: a large vocabulary takes a while, and the
+    // process also serves gRPC calls and other pages
+    for (let at = 0; at < vectors.length; at += table.dim) {
+      rows.push(...nearestTokens(table, vectors.subarray(at, at + table.dim), NEAREST_K));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return rows;
+  };
+  /** Readings by prompt content (sha256) and base model: a version's reading never changes. */
+  const readings = new Map<string, Promise<NearestToken[][]>>();
+  const cachedNearest = (user: SignedIn, version: PromptVersion, safetensors: Uint8Array): Promise<NearestToken[][]> => {
+    const key = `${version.blobSha256}:${version.baseModel?.fingerprintSha256}`;
+    let reading = readings.get(key);
+    if (reading === undefined) {
+      reading = nearest(user, version, safetensors);
+      readings.set(key, reading);
+      reading.catch(() => readings.delete(key));
+      if (readings.size > MAX_READINGS) readings.delete(readings.keys().next().value!);
+    }
+    return reading;
   };
   return async (user: SignedIn, version: PromptVersion, safetensors: Uint8Array): Promise<Html> => {
     if (version.method === TuningMethod.PREFIX_TUNING)
@@ -53,7 +76,7 @@ export function promptReading(options: PromptReadingOptions): PromptReading {
       </p>`;
     let rows: NearestToken[][];
     try {
-      rows = await nearest(user, version, safetensors);
+      rows = await cachedNearest(user, version, safetensors);
     } catch (err) {
       if (err instanceof ReadingUnavailable) return html`<p class="hint">No reading: ${err.message}.</p>`;
       throw err;

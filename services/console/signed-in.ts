@@ -20,7 +20,7 @@ export interface SignedIn extends Viewer {
 /** A page that cannot be shown, with the status and the words to say. */
 export class PageError extends Error {
   constructor(
-    readonly statusCode: 400 | 403 | 404 | 409,
+    readonly statusCode: 400 | 403 | 404 | 413,
     readonly title: string,
     message: string,
   ) {
@@ -72,6 +72,7 @@ function sendError(request: FastifyRequest, reply: FastifyReply, viewer: Viewer 
   if (err instanceof PageError) error = err;
   else if (err instanceof RpcError && (err.code === status.INVALID_ARGUMENT || err.code === status.OUT_OF_RANGE))
     error = new PageError(400, 'Bad request', err.message);
+  else if (err instanceof RpcError && err.code === status.RESOURCE_EXHAUSTED) error = new PageError(413, 'Too large', err.message);
   else if (err instanceof RpcError && (err.code === status.NOT_FOUND || err.code === status.PERMISSION_DENIED))
     error = new PageError(404, 'Not found', 'What this page names was not found, or your token does not cover it.');
   else {

@@ -8,6 +8,7 @@ import { status } from '@grpc/grpc-js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Dtype } from '../../gen/ptune/v1/common_pb.js';
 import type { AliasChange, PromptVersion, Task } from '../../gen/ptune/v1/registry_pb.js';
+import { downloadPrompt } from '../../client/index.js';
 import { RpcError } from '../../grpc/index.js';
 import { html, pathOf, type Html } from '../html.js';
 import { page, timeText, whoText } from '../layout.js';
@@ -39,10 +40,14 @@ export async function loadVersion(user: SignedIn, namespace: string, name: strin
   const ref = { namespace, name };
   const { task } = await orNotFound(user.api.registry.getTask({ task: ref }), `Task ${namespace}/${name}`);
   const prompt = await orNotFound(
-    user.api.registry.getPrompt({ prompt: { task: ref, selector: { case: 'version', value: version } }, dtype: Dtype.F32 }),
+    downloadPrompt(user.api.registry, {
+      prompt: { task: ref, selector: { case: 'version', value: version } },
+      dtype: Dtype.F32,
+      ifNoneMatch: '',
+    }),
     `Version ${version} of ${namespace}/${name} (deleted, or never created)`,
   );
-  return { task: task!, version: prompt.version!, safetensors: prompt.safetensors };
+  return { task: task!, version: prompt.header.version!, safetensors: new Uint8Array(prompt.bytes) };
 }
 
 /** GET …/versions/:version (`?moved=<alias>` after a successful move); `notice` when a move was refused. */
