@@ -345,5 +345,38 @@ describe.each(['embedded PGlite', 'Postgres'] as const)('console on %s', (backen
       expect((await (await signedIn('stranger')).get(`/jobs/${job.id}`)).status).toBe(404);
       expect((await session.get('/jobs?state=bogus')).status).toBe(400);
     });
+
+    it("relays the job's events as server-sent events to the end, resuming after Last-Event-ID", async () => {
+      const job = await submitJob(env, { steps: 2, learningRates: [0.1] });
+      const session = await signedIn('reader');
+      const cookie = `ptune_session=${session.cookie('ptune_session')}`;
+      const response = await fetch(`${env.url}/jobs/${job.id}/events`, { headers: { cookie } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!text.includes('"state":"queued"')) text += new TextDecoder().decode((await reader.read()).value);
+      await env.client('trainer').training.cancelJob({ jobId: job.id, reason: 'test' });
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
+      const events = [...text.matchAll(/id: (\d+)\nevent: (\w+)\ndata: (.*)\n\n/g)].map((m) => ({
+        id: Number(m[1]),
+        name: m[2],
+        data: JSON.parse(m[3]!),
+      }));
+      expect(events[0]).toMatchObject({ id: 1, name: 'job', data: { state: 'queued' } });
+      expect(events.at(-1)).toMatchObject({ name: 'job', data: { state: 'cancelled', reason: 'test' } });
+      expect(text.endsWith('event: end\ndata: {}\n\n')).toBe(true);
+
+      const resumed = await (await fetch(`${env.url}/jobs/${job.id}/events`, { headers: { cookie, 'last-event-id': '1' } })).text();
+      expect(resumed).not.toContain('"state":"queued"');
+      expect(resumed).toContain('"state":"cancelled"');
+      const stranger = await signedIn('stranger');
+      const refused = await fetch(`${env.url}/jobs/${job.id}/events`, {
+        headers: { cookie: `ptune_session=${stranger.cookie('ptune_session')}` },
+        redirect: 'manual',
+      });
+      expect(refused.status).toBe(404);
+    });
   });
 });
