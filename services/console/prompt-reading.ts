@@ -97,7 +97,9 @@ export function promptReading(options: PromptReadingOptions): PromptReading {
             (tokens, i) =>
               html`<tr>
                 <td class="num">${i}</td>
-                <td>${tokens.map((t) => html`<code title="${`id ${t.id}`}">${t.text}</code> ${t.cosine.toFixed(3)} · `)}</td>
+                <td>
+                  ${tokens.map((t, k) => html`${k === 0 ? '' : ' · '}<code title="${`id ${t.id}`}">${t.text}</code> ${t.cosine.toFixed(3)}`)}
+                </td>
               </tr>`,
           )}
         </tbody>
