@@ -1,11 +1,11 @@
 /**
  * THE access table: for every RPC of every ptune service, the role it needs, where its namespace
  * comes from, the limits it must respect and what a successful call writes to the audit log.
- * Roles: reader (get/list) < trainer (+ push prompts, create tasks, upload data, train, cancel)
- * < admin (+ move aliases, delete versions, register base models, manage tokens, read the audit
- * log); worker: the worker protocol only. Base models are global: an admin of any namespace may
- * register one, every reader may read them. Anything that moves an alias needs admin, including a
- * push or a TrainPrompt that asks to move one.
+ * Roles: reader (get/list) < trainer (+ push prompts, create tasks, upload data, train, cancel,
+ * move aliases: every move is a compare-and-swap recorded in the alias history and the audit log)
+ * < admin (+ delete versions, register base models, manage tokens, read the audit log); worker:
+ * the worker protocol only. Base models are global: an admin of any namespace may register one,
+ * every reader may read them.
  */
 import type { DescService } from '@bufbuild/protobuf';
 import type { Limits } from '../config/index.js';
@@ -50,7 +50,7 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
   // an empty namespace lists every namespace (registry.proto), which only a "*" token covers
   listTasks: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [r.namespace === '' ? ALL_NAMESPACES : r.namespace] } },
   createPromptVersion: {
-    role: (r) => (r.spec?.alias ? 'admin' : 'trainer'),
+    role: 'trainer',
     scope: { kind: 'namespaces', of: (r) => [ns(r.spec?.task)] },
     stampActor: (r, actor) => {
       if (r.spec) r.spec.createdBy = actor;
@@ -62,7 +62,7 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
     },
   },
   createPromptVersionStream: {
-    role: (r) => (r.part.case === 'header' && r.part.value.spec?.alias ? 'admin' : 'trainer'),
+    role: 'trainer',
     scope: { kind: 'namespaces', of: (r) => [r.part.case === 'header' ? ns(r.part.value.spec?.task) : ''] },
     stampActor: (r, actor) => {
       if (r.part.case === 'header' && r.part.value.spec) r.part.value.spec.createdBy = actor;
@@ -88,7 +88,7 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
   },
   exportPeft: { role: 'reader', scope: { kind: 'namespaces', of: (r) => [ns(r.prompt?.task)] } },
   setAlias: {
-    role: 'admin',
+    role: 'trainer',
     scope: { kind: 'namespaces', of: (r) => [ns(r.task)] },
     stampActor: (r, actor) => {
       r.updatedBy = actor;
@@ -100,7 +100,7 @@ const registry: ServiceRules<typeof PromptRegistryService> = {
     },
   },
   deleteAlias: {
-    role: 'admin',
+    role: 'trainer',
     scope: { kind: 'namespaces', of: (r) => [ns(r.task)] },
     stampActor: (r, actor) => {
       r.updatedBy = actor;
@@ -135,7 +135,7 @@ const training: ServiceRules<typeof TrainingService> = {
     },
   },
   trainPrompt: {
-    role: (r) => (r.alias ? 'admin' : 'trainer'),
+    role: 'trainer',
     scope: { kind: 'namespaces', of: (r) => r.tasks.map((t) => ns(t.task)) },
     limits: trainPromptLimits,
     stampActor: (r, actor) => {

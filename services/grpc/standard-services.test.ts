@@ -163,18 +163,27 @@ describe('graceful shutdown', () => {
   it('lets running calls finish within the grace period, then refuses new ones', async () => {
     let release = (): void => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
+    let started = (): void => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
     const server = await startGrpcServer({
       port: 0,
       host: '127.0.0.1',
       services: [
-        implement(EchoService, { ...stubHandlers(EchoService), echo: async (request) => (await released, { text: request.text }) }),
+        implement(EchoService, {
+          ...stubHandlers(EchoService),
+          echo: async (request) => {
+            started();
+            await released;
+            return { text: request.text };
+          },
+        }),
       ],
     });
     const transport = createGrpcTransport(`127.0.0.1:${server.port}`);
     const client = createClient(EchoService, transport);
     try {
       const inFlight = client.echo({ text: 'finishing' });
-      await sleep(50);
+      await running; // the call is in the handler (a fixed sleep raced the call's arrival on a loaded machine)
       const closed = server.close(30_000);
       release();
       expect((await inFlight).text).toBe('finishing');
@@ -186,6 +195,8 @@ describe('graceful shutdown', () => {
   });
 
   it('cancels calls still running when the grace period ends', async () => {
+    let started = (): void => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
     const server = await startGrpcServer({
       port: 0,
       host: '127.0.0.1',
@@ -193,6 +204,7 @@ describe('graceful shutdown', () => {
         implement(EchoService, {
           ...stubHandlers(EchoService),
           async *echoMany(request, context) {
+            started();
             for (let index = 0; !context.signal.aborted; index++) {
               yield { text: request.text, index };
               await sleep(5);
@@ -209,7 +221,7 @@ describe('graceful shutdown', () => {
           // drain until the server cuts the stream
         }
       })();
-      await sleep(50);
+      await running;
       await server.close(100);
       const error = await consumed.then(
         () => undefined,

@@ -8,9 +8,8 @@ numpy dequantizer written here from ggml's published block layouts (ggml-common.
 also decodes every block with the `gguf` package's own dequantizers (gguf/quants.py, a second
 independent reference) and refuses to write anything unless both agree bit for bit.
 For the 32-element types it also records gguf's reference quantizers' output for random floats
-(gguf documents them as bit-exact with ggml's quantize_row_*_ref). Last, it writes a small GGUF file
-with gguf's own writer (GGUFWriter), two rows of every type, read back with gguf's GGUFReader and
-dequantizers, so the TypeScript parser is checked on a file it did not write.
+(gguf documents them as bit-exact with ggml's quantize_row_*_ref). No GGUF file is committed: the
+container layout is checked against an independent parser (@huggingface/gguf) in ../../generate.test.ts.
 
 Run once, from the repository root, when the fixture set changes (CI never runs Python):
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install numpy gguf
@@ -22,7 +21,7 @@ import os
 from importlib.metadata import version
 
 import numpy as np
-from gguf import GGMLQuantizationType as T, GGUFReader, GGUFWriter
+from gguf import GGMLQuantizationType as T
 from gguf.quants import dequantize as gguf_dequantize, quantize as gguf_quantize
 
 OUT = os.path.dirname(os.path.abspath(__file__))
@@ -191,39 +190,9 @@ def main():
             entry['quantizedSha256'] = sha256(q.tobytes())
         manifest['types'][name] = entry
         print(f'{name}: {blocks} blocks, {expected.size} values; numpy reference == gguf.quants bit for bit')
-    manifest['referenceFile'] = write_reference_file(rng)
     with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')
-
-
-def write_reference_file(rng):
-    """two rows of each type (and of F32, F16), written by gguf-py, values decoded by gguf-py"""
-    path = os.path.join(OUT, 'gguf-py-written.gguf')
-    w = GGUFWriter(path, 'llama')
-    for name, (qtype, per, size, half_fields, _, _) in TYPES.items():
-        row_blocks = 256 // per * 2  # 512 elements per row
-        raw = rng.integers(0, 256, size=(2 * row_blocks, size), dtype=np.uint8)
-        for at in half_fields:
-            raw[:, at:at + 2] = random_finite_halves(rng, len(raw)).view(np.uint8).reshape(-1, 2)
-        w.add_tensor(f'{name}.weight', raw.reshape(2, row_blocks * size), raw_dtype=qtype)
-    w.add_tensor('f32.weight', rng.standard_normal((2, 96)).astype(f32))
-    w.add_tensor('f16.weight', rng.standard_normal((2, 96)).astype(np.float16))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    values = []
-    for t in GGUFReader(path).tensors:
-        v = gguf_dequantize(np.asarray(t.data).reshape(-1).view(np.uint8), t.tensor_type) if t.tensor_type not in (T.F32, T.F16) \
-            else np.asarray(t.data).astype(f32)
-        values.append(np.ascontiguousarray(v.reshape(-1).astype(f32)))
-    expected = np.concatenate(values)
-    expected.tofile(os.path.join(OUT, 'gguf-py-written.expected.f32'))
-    with open(path, 'rb') as f:
-        file_sha = sha256(f.read())
-    print(f'gguf-py-written.gguf: {len(values)} tensors, {expected.size} values')
-    return {'tensors': len(values), 'values': int(expected.size), 'fileSha256': file_sha, 'expectedSha256': sha256(expected.tobytes())}
 
 
 if __name__ == '__main__':
