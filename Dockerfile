@@ -55,7 +55,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/prisma ./prisma
+# the web console's static script and stylesheet (served as they are, nothing to build)
+COPY --from=build /app/services/console/assets ./services/console/assets
 USER 10001:10001
-EXPOSE 50051 9090
+EXPOSE 50051 8080 9090
 ENTRYPOINT ["node", "bin/ptune.js"]
 CMD ["coordinator"]

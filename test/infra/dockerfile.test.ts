@@ -53,7 +53,14 @@ describe('Dockerfile', () => {
     const copied = final.instructions
       .filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build '))
       .map((i) => i.args.split(' ')[1]);
-    expect(copied.sort()).toEqual(['/app/bin', '/app/dist', '/app/node_modules', '/app/package.json', '/app/prisma']);
+    expect(copied.sort()).toEqual([
+      '/app/bin',
+      '/app/dist',
+      '/app/node_modules',
+      '/app/package.json',
+      '/app/prisma',
+      '/app/services/console/assets',
+    ]);
     const users = final.instructions.filter((i) => i.keyword === 'USER');
     expect(users.map((u) => u.args)).toEqual(['10001:10001']);
     const userAt = final.instructions.indexOf(users[0]);
