@@ -37,11 +37,18 @@ const ASSETS: ReadonlyMap<string, { type: string; body: Buffer }> = new Map(
   ].map(([name, type]) => [name!, { type: type!, body: readFileSync(assetPath(name!)) }]),
 );
 
-/** services/console/assets/<name>, from the sources (tsx) or from dist/services/console (built). */
+/**
+ * services/console/assets/<name> of the checkout or image this code runs from: found walking up from
+ * this module, which sits in services/console under tsx and in dist/services/console when built (tsc
+ * does not copy the assets; the image copies them beside dist/).
+ */
 function assetPath(name: string): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const beside = path.join(here, 'assets', name);
-  return existsSync(beside) ? beside : path.join(here, '..', '..', '..', 'services', 'console', 'assets', name);
+  for (let dir = here; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'services', 'console', 'assets', name);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`console asset ${name}: no services/console/assets/${name} above ${here}`);
+  }
 }
 
 export async function registerConsole(app: FastifyInstance, options: ConsoleRoutesOptions): Promise<void> {
@@ -57,6 +64,8 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleRout
     if (asset === undefined) return reply.code(404).type('text/plain; charset=utf-8').send('no such asset');
     return reply.header('cache-control', 'public, max-age=300').type(asset.type).send(asset.body);
   });
+  // browsers ask every site for /favicon.ico: "no icon" instead of a 404 that each page's console would log
+  app.get('/favicon.ico', (_request, reply) => reply.code(204).send());
   app.get('/sign-in', showSignIn);
   app.post('/sign-in', signIn(transport));
   app.post('/sign-out', signOut);
