@@ -276,13 +276,13 @@ describe.each(['embedded PGlite', 'Postgres'] as const)('console on %s', (backen
       const form = await moveForm(session, 1, 'staging');
       const reply = await session.post(`/tasks/acme/${TASK}/aliases`, form);
       expect(reply.status).toBe(403);
-      expect(reply.text).toContain('may not move aliases');
+      expect(reply.text).toContain('may not move aliases of acme: that takes a trainer or admin token.');
       const { task } = await env.client('admin').registry.getTask({ task: { namespace: 'acme', name: TASK } });
       expect(task!.aliases.staging).toBe(3);
     });
 
     it('refuses a form without the session CSRF token, or from another origin', async () => {
-      const session = await signedIn('admin');
+      const session = await signedIn('trainer');
       const form = await moveForm(session, 1, 'staging');
       expect((await session.post(`/tasks/acme/${TASK}/aliases`, { ...form, csrf: '' })).status).toBe(403);
       expect((await session.post(`/tasks/acme/${TASK}/aliases`, form, { origin: 'http://evil.example' })).status).toBe(403);
@@ -290,8 +290,8 @@ describe.each(['embedded PGlite', 'Postgres'] as const)('console on %s', (backen
       expect(task!.aliases.staging).toBe(3);
     });
 
-    it('moves an alias for an admin (history grows), and a stale form says someone moved it first and shows the new state', async () => {
-      const session = await signedIn('admin');
+    it('moves an alias for a trainer (history grows), and a stale form says someone moved it first and shows the new state', async () => {
+      const session = await signedIn('trainer');
       const stale = await moveForm(session, 2, 'staging');
       const form = await moveForm(session, 1, 'staging');
       const moved = await session.post(`/tasks/acme/${TASK}/aliases`, form);

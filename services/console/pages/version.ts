@@ -176,7 +176,7 @@ function aliasSection(user: SignedIn, task: Task, number: number, histories: { a
       </table>`;
   });
   return html`<h2>Aliases</h2>
-    ${user.caller.role === 'admin' ? '' : html`<p class="hint">Moving an alias needs an admin token of ${ns}; you are signed in with ${whoText(user.caller)}.</p>`}
+    ${user.caller.role === 'admin' || user.caller.role === 'trainer' ? '' : html`<p class="hint">Moving an alias needs a trainer or admin token of ${ns}; you are signed in with ${whoText(user.caller)}.</p>`}
     ${rows} ${form(undefined, 0)}`;
 }
 
@@ -202,7 +202,7 @@ export async function moveAlias(
       throw new PageError(
         403,
         'Refused',
-        `Your token (${whoText(user.caller)}) may not move aliases of ${namespace}: that takes an admin token.`,
+        `Your token (${whoText(user.caller)}) may not move aliases of ${namespace}: that takes a trainer or admin token.`,
       );
     if (err.code === status.ABORTED) {
       const { task } = await orNotFound(user.api.registry.getTask({ task: { namespace, name } }), `Task ${namespace}/${name}`);
