@@ -12,6 +12,8 @@ export type HttpRoutes = (app: FastifyInstance, grpcAddress: string) => Promise<
 export interface HttpHostOptions {
   port: number;
   host: string;
+  /** Serve HTTPS with this certificate (the gRPC server's own, when it serves TLS). */
+  tls?: { cert: Buffer; key: Buffer };
   routes: readonly { name: string; routes: HttpRoutes }[];
   grpcAddress: string;
   logger: Logger;
@@ -25,6 +27,7 @@ export interface HttpHost {
 /** Starts one Fastify server carrying every module's routes; resolves once it listens. */
 export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
   const app = fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: options.logger.child({ component: 'http' }),
     disableRequestLogging: true,
     forceCloseConnections: true,

@@ -23,7 +23,8 @@ export interface StartServerOptions {
   port?: number;
   /**
    * HTTP port for the modules' HTTP routes (0 picks a free one). Without it, or when no module has
-   * routes, no HTTP server runs. Same interface as gRPC.
+   * routes, no HTTP server runs. Same interface as gRPC; HTTPS with the same certificate when `tls`
+   * is set (client certificates are not asked for on this port).
    */
   httpPort?: number;
   /** Interface to bind. Default 127.0.0.1 (pass 0.0.0.0 to serve other machines). */
@@ -96,7 +97,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     for (const { instance } of instances) await instance.start?.(address);
     const routes = instances.flatMap(({ name, instance }) => (instance.http ? [{ name, routes: instance.http }] : []));
     if (options.httpPort !== undefined && routes.length > 0) {
-      http = await startHttpHost({ port: options.httpPort, host: options.host ?? '127.0.0.1', routes, grpcAddress: address, logger });
+      http = await startHttpHost({
+        port: options.httpPort,
+        host: options.host ?? '127.0.0.1',
+        tls: options.tls && { cert: options.tls.certChain, key: options.tls.privateKey },
+        routes,
+        grpcAddress: address,
+        logger,
+      });
     }
     const port = grpc.port;
     return { port, address, httpPort: http?.port, context, close: (graceMs = 10_000) => stopAll(graceMs) };
