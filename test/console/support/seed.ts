@@ -121,7 +121,7 @@ export interface TrainJobOptions {
   learningRates: readonly number[];
 }
 
-/** Submits a real prompt-tuning job on examples/feelings as the trainer (no alias: trainers may not move one). */
+/** Submits a real prompt-tuning job on examples/feelings as the trainer. */
 export async function submitJob(console: ConsoleServer, options: TrainJobOptions): Promise<Job> {
   const { training } = console.client('trainer');
   const train = await uploadDataset(training, path.join(EXAMPLES, 'feelings', 'train.jsonl'));
