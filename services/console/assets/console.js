@@ -1,13 +1,36 @@
 // ptune console: the only script (the CSP allows script from this server's files only).
 // On a job page it draws the trials' loss curves as SVG paths and keeps them growing from the
-// job's server-sent events (/jobs/<id>/events, relaying WatchJob); trial states and progress in
-// the table follow the same events. Redraws are batched to one per animation frame, so a burst of
+// job's server-sent events (/jobs/<id>/events, relaying WatchJob); trial states, progress and
+// latest loss in the table follow the same events, and the table sorts by progress or latest loss
+// (the header buttons; a second click reverses). Redraws are batched to one per animation frame, so a burst of
 // events from a 100-trial sweep costs one redraw, not one per event.
 'use strict';
 
 (function () {
   const svg = document.getElementById('loss-curves');
   if (svg !== null) liveCurves(svg);
+  for (const button of document.querySelectorAll('button.sort[data-sort]')) button.addEventListener('click', () => sortRows(button));
+
+  // Rows of the button's table by the data-value of the column's cells (td.<data-sort>), in the
+  // button's data-next direction (then the other way on the next click); empty values last.
+  function sortRows(button) {
+    const key = button.dataset.sort;
+    const body = button.closest('table').tBodies[0];
+    const descending = button.dataset.next === 'desc';
+    button.dataset.next = descending ? 'asc' : 'desc';
+    const value = (row) => {
+      const text = row.querySelector('td.' + key)?.dataset.value ?? '';
+      return text === '' ? NaN : Number(text);
+    };
+    const rows = Array.from(body.rows);
+    rows.sort((a, b) => {
+      const x = value(a);
+      const y = value(b);
+      if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) - Number.isNaN(y);
+      return descending ? y - x : x - y;
+    });
+    body.append(...rows);
+  }
 
   function liveCurves(svg) {
     const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -107,7 +130,15 @@
       trial.points.push([data.step, data.loss]);
       received++;
       const progress = cell(trial, 'td.progress');
-      if (progress !== null) progress.textContent = data.step + '/' + trial.row.dataset.total;
+      if (progress !== null) {
+        progress.textContent = data.step + '/' + trial.row.dataset.total;
+        progress.dataset.value = String(data.step);
+      }
+      const loss = cell(trial, 'td.loss');
+      if (loss !== null) {
+        loss.textContent = data.loss.toPrecision(4);
+        loss.dataset.value = String(data.loss);
+      }
       schedule();
     });
     events.addEventListener('trial', (e) => {

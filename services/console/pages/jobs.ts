@@ -167,7 +167,8 @@ export async function jobPage(request: FastifyRequest<{ Params: { id: string } }
             <th>trial</th>
             <th>state</th>
             <th class="num">attempt</th>
-            <th>progress</th>
+            <th><button type="button" class="sort" data-sort="progress" data-next="desc">progress</button></th>
+            <th class="num"><button type="button" class="sort" data-sort="loss" data-next="asc">latest loss</button></th>
             <th>metrics</th>
             <th>error</th>
           </tr>
@@ -189,7 +190,8 @@ function trialRow(t: Trial, index: number): Html {
     <td><code title="${t.id}">${t.id.slice(0, 8)}</code> ${trialLabel(t)}</td>
     <td class="${`trial-state state-${stateName(t.state, TrialState)}`}">${stateName(t.state, TrialState)}</td>
     <td class="num">${t.attempt}</td>
-    <td class="progress">${t.step}/${t.totalSteps}</td>
+    <td class="progress" data-value="${t.step}">${t.step}/${t.totalSteps}</td>
+    <td class="num loss" data-value="">—</td>
     <td>${metrics.map(([k, v]) => html`<code>${k}=${metricText(v)}</code> `)}</td>
     <td>${t.error}</td>
   </tr>`;
