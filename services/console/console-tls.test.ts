@@ -2,7 +2,6 @@
  * The console on a server that serves TLS: its HTTP port speaks HTTPS with the server's own
  * certificate, the session cookies are Secure, and the console reaches the gRPC server over TLS.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import os from 'node:os';
@@ -12,15 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, withAccessControl } from '../auth/index.js';
 import { allInOneModules } from '../cli/commands/all-in-one.js';
 import { startServer, type RunningServer } from '../server/index.js';
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { hasOpenssl, selfSigned } from '../../test/support/self-signed.js';
 
 interface HttpsReply {
   status: number;
@@ -46,12 +37,7 @@ describe.skipIf(!hasOpenssl())('console over TLS (needs the openssl CLI to make 
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-console-tls-'));
-    const certFile = path.join(dir, 'server.crt');
-    const keyFile = path.join(dir, 'server.key');
-    execFileSync('openssl', [
-      ...['req', '-x509', '-nodes', '-days', '1', '-subj', '/CN=ptune-test', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'],
-      ...['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile],
-    ]);
+    const { cert: certFile, key: keyFile } = selfSigned(dir, 'server');
     ca = await readFile(certFile);
     const modules = allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 }, console: { tls: { caFile: certFile } } });
     server = await startServer({

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,29 +5,17 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EchoService } from '../gen/ptune/testing/v1/echo_pb.js';
 import { createClient, createGrpcTransport, implement, RpcError, startGrpcServer, type GrpcServer } from './index.js';
+import { hasOpenssl, selfSigned } from '../../test/support/self-signed.js';
 
 interface KeyPair {
   cert: Buffer;
   key: Buffer;
 }
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A self-signed certificate for 127.0.0.1, made with the openssl CLI. */
-function selfSigned(directory: string, name: string): KeyPair {
-  const certPath = path.join(directory, `${name}.crt`);
-  const keyPath = path.join(directory, `${name}.key`);
-  const args = ['req', '-x509', '-nodes', '-days', '1', '-subj', `/CN=${name}`];
-  args.push('-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-addext', 'subjectAltName=IP:127.0.0.1');
-  execFileSync('openssl', [...args, '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
-  return { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+/** A self-signed certificate for 127.0.0.1 as PEM bytes. */
+function selfSignedPair(directory: string, name: string): KeyPair {
+  const files = selfSigned(directory, name);
+  return { cert: readFileSync(files.cert), key: readFileSync(files.key) };
 }
 
 const echo = implement(EchoService, {
@@ -55,8 +42,8 @@ describe.skipIf(!hasOpenssl())('TLS (needs the openssl CLI to make test certific
 
   beforeAll(async () => {
     directory = mkdtempSync(path.join(tmpdir(), 'ptune-tls-'));
-    server = selfSigned(directory, 'server');
-    client = selfSigned(directory, 'client');
+    server = selfSignedPair(directory, 'server');
+    client = selfSignedPair(directory, 'client');
     running = await startGrpcServer({
       port: 0,
       host: '127.0.0.1',

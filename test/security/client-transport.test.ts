@@ -2,7 +2,6 @@
  * The client side end to end: the CLI's connection settings (PTUNE_TOKEN or the config file's token,
  * TLS files) against a real server that requires tokens and client certificates (mutual TLS).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,45 +11,7 @@ import { clientOptionsFromEnv, openClientTransport } from '../../services/client
 import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
 import { createClient, RpcError } from '../../services/grpc/index.js';
 import { startSecureServer, type SecureServer } from './support/secure-server.js';
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A self-signed certificate for 127.0.0.1 (openssl CLI); returns the cert and key paths. */
-function selfSigned(directory: string, name: string): { cert: string; key: string } {
-  const cert = path.join(directory, `${name}.crt`);
-  const key = path.join(directory, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
+import { hasOpenssl, selfSigned } from '../support/self-signed.js';
 
 describe.skipIf(!hasOpenssl())('CLI connection settings against a token + mutual-TLS server (needs the openssl CLI)', () => {
   let dir: string;
