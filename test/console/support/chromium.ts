@@ -32,6 +32,8 @@ export async function launchChromium(): Promise<TestBrowser> {
     browser,
     async newPage() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      // generous: the tests share two cores with real training and whatever else runs
+      context.setDefaultTimeout(90_000);
       return { context, page: await context.newPage() };
     },
     async close() {
