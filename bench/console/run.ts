@@ -4,7 +4,7 @@
  * registry's create path; the server time of its versions page (target: first page < 300 ms).
  * Part 2 (sweep-page.ts): a 100-trial sweep's job page in Chromium, events relayed vs drawn.
  * Env: BENCH_VERSIONS, BENCH_RUNS (requests per page, default 20), BENCH_PARTS (versions,sweep),
- * BENCH_SWEEP_STEPS (per trial, default 200), BENCH_SWEEP_RATE (steps/s per trial, default 10).
+ * BENCH_SWEEP_STEPS (per trial, default 100), BENCH_SWEEP_RATE (steps/s per trial, default 10).
  */
 import { loadavg } from 'node:os';
 import { stat } from 'node:fs/promises';
@@ -20,7 +20,7 @@ import { launchChromium } from '../../test/console/support/chromium.js';
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const PARTS = (process.env.BENCH_PARTS ?? 'versions,sweep').split(',');
-const SWEEP_STEPS = Number(process.env.BENCH_SWEEP_STEPS ?? 200);
+const SWEEP_STEPS = Number(process.env.BENCH_SWEEP_STEPS ?? 100);
 const SWEEP_RATE = Number(process.env.BENCH_SWEEP_RATE ?? 10);
 const TASK = 'many-versions';
 const load = (): string =>
@@ -37,7 +37,7 @@ const times = recordServerTimes();
 async function versionsPart(): Promise<void> {
   const root = server.client('root');
   await root.registry.createTask({ task: { namespace: NAMESPACE, name: TASK } });
-  const seconds = await seedVersions(server.server, {
+  const { seconds, evalLoss } = await seedVersions(server.server, {
     namespace: NAMESPACE,
     task: TASK,
     baseModel: MODEL,
@@ -51,7 +51,7 @@ async function versionsPart(): Promise<void> {
   out(`\nversions page, ${RUNS} requests each after one first request; server time = http.server.request.start → response.finish`);
   out('| page | first request ms | median ms | p90 ms | loopback round trip ms (median) | HTML bytes |');
   out('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const f of await measureVersionsPages(server, times, { task: TASK, versions: VERSIONS, runs: RUNS }))
+  for (const f of await measureVersionsPages(server, times, { task: TASK, evalLoss, runs: RUNS }))
     out(
       `| ${f.label} | ${f.firstMs.toFixed(1)} | ${f.medianMs.toFixed(1)} | ${f.p90Ms.toFixed(1)} | ${f.roundTripMs.toFixed(1)} | ${f.bytes} |`,
     );

@@ -25,29 +25,33 @@ export interface SeedVersionsOptions {
 }
 
 const ROWS = 4;
-const CONCURRENCY = 8;
 
-/** Version n's eval_loss: a deterministic spread over [1, 2) that is not the creation order. */
-export function evalLossOf(n: number, count: number): number {
+/** The n-th version's eval_loss: a deterministic spread over [1, 2), distinct values, not in creation order. */
+function evalLossOf(n: number, count: number): number {
   return 1 + ((n * 7919 + 1234) % count) / count;
 }
 
-/** Creates versions 1..count of an existing task; returns the seconds it took. */
-export async function seedVersions(server: RunningServer, options: SeedVersionsOptions): Promise<number> {
+export interface SeededVersions {
+  readonly seconds: number;
+  /** eval_loss of each version number */
+  readonly evalLoss: ReadonlyMap<number, number>;
+}
+
+/** Creates `count` versions of an existing task, one at a time (concurrent creates only queue on the task's row lock). */
+export async function seedVersions(server: RunningServer, options: SeedVersionsOptions): Promise<SeededVersions> {
   const stores = { prisma: server.context.prisma, blobs: server.context.blobs };
   const started = performance.now();
-  let next = 1;
-  let created = 0;
-  const createOne = async (n: number): Promise<void> => {
+  const evalLoss = new Map<number, number>();
+  for (let n = 1; n <= options.count; n++) {
     const data = Float32Array.from({ length: ROWS * options.width }, (_, i) => Math.sin(i + n) / 10); // a distinct blob per version
-    const evalLoss = evalLossOf(n, options.count);
-    await createPromptVersion(
+    const loss = evalLossOf(n, options.count);
+    const { version } = await createPromptVersion(
       stores,
       create(PromptVersionSpecSchema, {
         task: { namespace: options.namespace, name: options.task },
         baseModel: options.baseModel,
         init: { method: InitMethod.SAMPLE_VOCAB },
-        metrics: { eval_loss: evalLoss, eval_accuracy: 1 / (1 + evalLoss) },
+        metrics: { eval_loss: loss, eval_accuracy: 1 / (1 + loss) },
         hyperparameters: { learning_rate: String(0.01 * (1 + (n % 10))), num_virtual_tokens: String(ROWS) },
         createdBy: 'bench',
       }),
@@ -57,14 +61,8 @@ export async function seedVersions(server: RunningServer, options: SeedVersionsO
         field: 'safetensors',
       },
     );
-    if (++created % 1000 === 0) options.onProgress?.(created, performance.now() - started);
-  };
-  // Several creates in flight overlap their blob writes (each fsyncs); the version numbers are still
-  // allocated one at a time by the task's row lock.
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next <= options.count) await createOne(next++);
-    }),
-  );
-  return (performance.now() - started) / 1000;
+    evalLoss.set(version.version, loss);
+    if (n % 1000 === 0) options.onProgress?.(n, performance.now() - started);
+  }
+  return { seconds: (performance.now() - started) / 1000, evalLoss };
 }

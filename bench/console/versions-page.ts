@@ -6,7 +6,6 @@
 import { HttpSession } from '../../services/console/testing/http-session.js';
 import { NAMESPACE, type ConsoleServer } from '../../test/console/support/console-server.js';
 import { median, percentile, type ServerTimes } from './server-time.js';
-import { evalLossOf } from './seed-versions.js';
 
 export interface PageFigure {
   readonly label: string;
@@ -25,16 +24,16 @@ const ROWS = 50;
 export async function measureVersionsPages(
   server: ConsoleServer,
   times: ServerTimes,
-  options: { task: string; versions: number; runs: number },
+  options: { task: string; evalLoss: ReadonlyMap<number, number>; runs: number },
 ): Promise<PageFigure[]> {
   const session = new HttpSession(server.url);
   const signIn = await session.signIn(server.tokens.reader);
   if (signIn.status !== 303) throw new Error(`sign-in answered ${signIn.status}: ${signIn.text.slice(0, 300)}`);
   const base = `/tasks/${NAMESPACE}/${options.task}`;
-  const losses = Array.from({ length: options.versions }, (_, i) => ({ n: i + 1, loss: evalLossOf(i + 1, options.versions) }));
-  const byLoss = [...losses].sort((a, b) => a.loss - b.loss);
+  const byLoss = [...options.evalLoss].map(([n, loss]) => ({ n, loss })).sort((a, b) => a.loss - b.loss);
+  const newest = Math.max(...options.evalLoss.keys());
   const cases = [
-    { label: 'default order (newest first)', url: base, first: options.versions },
+    { label: 'default order (newest first)', url: base, first: newest },
     { label: 'sorted by eval_loss, ascending', url: `${base}?sort=metric:eval_loss&dir=asc`, first: byLoss[0]!.n },
     { label: 'sorted by eval_loss, descending', url: `${base}?sort=metric:eval_loss&dir=desc`, first: byLoss.at(-1)!.n },
   ];
