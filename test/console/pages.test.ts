@@ -64,6 +64,31 @@ describe('console pages (browser, embedded server)', () => {
     expect(reader.problems.splice(0)).toEqual([]);
   });
 
+  it('more versions than a page: "Next page" follows the sort order, "First page" goes back', async () => {
+    const admin = server.client('admin');
+    const task = { namespace: NAMESPACE, name: 'paged' };
+    await admin.registry.createTask({ task });
+    const { safetensors } = await admin.registry.getPrompt({
+      prompt: { task: { namespace: NAMESPACE, name: TASK }, selector: { case: 'version', value: 1 } },
+    });
+    // 60 versions whose eval_loss falls as the version rises: ascending loss is newest first
+    for (let n = 1; n <= 60; n++)
+      await admin.registry.createPromptVersion({
+        spec: { task, baseModel: MODEL, metrics: { eval_loss: 10 - n / 10 } },
+        payload: { case: 'safetensors', value: safetensors },
+      });
+    const { page } = reader;
+    await page.goto(`${server.url}/tasks/${NAMESPACE}/paged?sort=metric:eval_loss&dir=asc`);
+    const range = (from: number, to: number): number[] => Array.from({ length: from - to + 1 }, (_, i) => from - i);
+    expect(await versionsIn(page)).toEqual(range(60, 11));
+    await Promise.all([page.waitForNavigation(), page.click('a[rel="next"]')]);
+    expect(await versionsIn(page)).toEqual(range(10, 1));
+    expect(await page.locator('a[rel="next"]').count()).toBe(0);
+    await Promise.all([page.waitForNavigation(), page.click('p.pager a:text("First page")')]);
+    expect(await versionsIn(page)).toEqual(range(60, 11));
+    expect(reader.problems.splice(0)).toEqual([]);
+  });
+
   it('a version page: metadata, PEFT download, and the nearest vocabulary tokens of each virtual token', async () => {
     const { page } = reader;
     await page.goto(`${taskUrl()}/versions/1`);
