@@ -152,3 +152,19 @@ describe('embedded database', () => {
     }
   });
 });
+
+describe('embedded PGlite statistics', () => {
+  it('are refreshed by the periodic ANALYZE (PGlite has no autovacuum), so the planner sees real row counts', async () => {
+    const db = await openDatabase({ dataDir: await tempDir(), analyzeEveryMs: 50 });
+    try {
+      await db.prisma.$executeRawUnsafe('CREATE TABLE analyze_probe (id int PRIMARY KEY)');
+      await db.prisma.$executeRawUnsafe('INSERT INTO analyze_probe SELECT g FROM generate_series(1, 5000) g');
+      const rows = async (): Promise<number> =>
+        (await db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT reltuples::int AS n FROM pg_class WHERE relname = 'analyze_probe'`))[0]!
+          .n;
+      await expect.poll(rows, { timeout: 30_000, interval: 50 }).toBe(5000);
+    } finally {
+      await db.close();
+    }
+  });
+});
