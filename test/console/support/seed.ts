@@ -4,7 +4,7 @@
  * hyperparameters (one task's description and hyperparameters hostile HTML), aliases, and small
  * real training jobs on examples/feelings.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { uploadDataset, weightsUpload, type PtuneClient } from '../../../services/client/index.js';
@@ -35,14 +35,20 @@ const VIRTUAL_TOKENS = 4;
 const EXAMPLES = path.resolve(import.meta.dirname, '../../../examples');
 let generated: Promise<string> | undefined;
 
-/** The demo preset's GGUF, generated once per process (seed 0: the quick start's model). */
+/**
+ * The demo preset's GGUF (seed 0: the quick start's model), generated once into the temporary
+ * folder and reused by later processes; written beside and renamed, so concurrent test files never
+ * read a half-written file.
+ */
 export function demoModelFile(): Promise<string> {
   generated ??= (async () => {
-    const dir = path.join(os.tmpdir(), `ptune-console-model-${process.pid}`);
-    const file = path.join(dir, `${MODEL}.gguf`);
+    const dir = path.join(os.tmpdir(), 'ptune-console-models');
+    const file = path.join(dir, `${MODEL}-seed0.gguf`);
     if ((await stat(file).catch(() => undefined)) === undefined) {
       await mkdir(dir, { recursive: true });
-      await writeGeneratedModel(MODEL, 0, file);
+      const part = `${file}.${process.pid}.part`;
+      await writeGeneratedModel(MODEL, 0, part);
+      await rename(part, file);
     }
     return file;
   })();
