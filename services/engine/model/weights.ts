@@ -24,11 +24,23 @@ export interface WeightInfo {
   stored: StoredDType;
 }
 
-/** Lazy access to a model's canonical weights. */
+/**
+ * A canonical tensor at the precision its source stores it, in canonical layout (rows split /
+ * un-permuted / transposed as readF32 does it): f32 values, raw float16 / bfloat16 words, or ggml
+ * blocks (a row is whole blocks, `dims` are the canonical element dims).
+ */
+export type StoredTensor =
+  | { dtype: 'f32'; dims: number[]; data: Float32Array }
+  | { dtype: 'f16' | 'bf16'; dims: number[]; data: Uint16Array }
+  | { dtype: Exclude<StoredDType, 'f32' | 'f16' | 'bf16'>; dims: number[]; data: Uint8Array };
+
+/** Lazy access to a model's canonical weights; each read goes to the file for that tensor alone. */
 export interface WeightSource {
   list(): WeightInfo[];
   /** Float32 copy in canonical layout (dequantized / widened / un-permuted / transposed as needed). */
   readF32(name: string): Promise<Float32Array>;
+  /** The tensor as stored (no widening or dequantization), in canonical layout. */
+  readStored(name: string): Promise<StoredTensor>;
 }
 
 /** A dense float32 tensor, row-major. dims[0] is the slowest-varying axis. */
