@@ -7,14 +7,15 @@
  * next-token loss and its gradients for training. Every family is a spec: nothing here branches
  * on `spec.family`.
  */
-import type { DecoderModel, F32Tensor } from '../model/weights.js';
-import { tensorOf, weightName, type LayerPart } from '../model/weights.js';
+import type { DecoderModel } from '../model/weights.js';
+import { weightName, type LayerPart } from '../model/weights.js';
 import { isSlidingLayer, type ModelSpec } from '../model/spec.js';
 import { gradients } from './autodiff.js';
 import { GraphBuilder, type Value } from './builder.js';
 import type { FloatDType } from './dtype.js';
 import * as op from './ops/index.js';
 import { halfSwap, ropeTables } from './rope.js';
+import { WeightBank } from './weight-bank.js';
 
 /** What a virtual-token source sees of the model it feeds. */
 export interface ModelContext {
@@ -91,23 +92,6 @@ export interface DecoderGraph {
 
 const negativeInfinity = -1e9; // additive mask; exp() underflows to exactly 0 in float32 and float64
 
-const typed = (data: Float32Array | Float64Array, dtype: FloatDType): Float32Array | Float64Array =>
-  dtype === 'float32' ? (data instanceof Float32Array ? data : Float32Array.from(data)) : Float64Array.from(data);
-
-/** Rows of several (out, in) matrices stacked into one, each scaled, in the graph's dtype. */
-function stackedRows(parts: readonly { data: Float32Array; scale: number }[], dtype: FloatDType): Float32Array | Float64Array {
-  const out =
-    dtype === 'float32'
-      ? new Float32Array(parts.reduce((k, m) => k + m.data.length, 0))
-      : new Float64Array(parts.reduce((k, m) => k + m.data.length, 0));
-  let at = 0;
-  for (const { data, scale } of parts) {
-    for (let i = 0; i < data.length; i++) out[at + i] = data[i] * scale;
-    at += data.length;
-  }
-  return out;
-}
-
 /**
  * Additive mask for scores laid out [.., group·S, past + S] (query rows of a KV head's query
  * group stacked). Query s (absolute position past + s) sees key column c (absolute position c)
@@ -144,6 +128,19 @@ function checkGraphSpec(spec: ModelSpec): void {
     throw new Error(`decoder graph: rotaryDim ${spec.positions.rotaryDim} must be even`);
 }
 
+/** The bank's tensors as bound graph inputs, each declared on first use. */
+function bankWeights(g: GraphBuilder, bank: WeightBank): (name: string) => Value {
+  const declared = new Map<string, Value>();
+  return (name) => {
+    let v = declared.get(name);
+    if (!v) {
+      const t = bank.get(name);
+      declared.set(name, (v = g.boundInput(name, t.data, t.dims)));
+    }
+    return v;
+  };
+}
+
 function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions): Forward {
   const { spec } = model;
   checkGraphSpec(spec);
@@ -152,9 +149,10 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   const { dim, headDim: hs, nHeads, nKvHeads } = spec;
   const group = nHeads / nKvHeads;
   const g = new GraphBuilder(name);
-  const w = (n: string): F32Tensor => tensorOf(model, n);
-  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value => g.initializer(n, typed(data, dtype), dims);
-  const tokenEmbedding = init('token_embedding', w(weightName.embedTokens).data, [spec.vocabSize, dim]);
+  const weight = bankWeights(g, WeightBank.of(model, dtype));
+  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value =>
+    g.initializer(n, dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), dims);
+  const tokenEmbedding = weight('token_embedding');
   const ctx: ModelContext = { spec, dtype, batch: B, tokenEmbedding };
 
   const tokens = g.input(GRAPH_IO.tokens, 'int64', [B, T]);
@@ -172,32 +170,20 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   // Gemma scales the embedding module's output: real tokens only; virtual tokens enter as PEFT feeds inputs_embeds (see README)
   if (spec.embedding.scale !== undefined) x = op.scale(g, x, Math.fround(spec.embedding.scale));
   if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, dim]), x], 1);
-  if (spec.positions.kind === 'learned') {
-    const table = w(weightName.positionEmbeddings).data;
-    x = op.add(g, x, init('position_embedding', table.subarray(Pp * dim, (Pp + S) * dim), [S, dim]));
-  }
+  if (spec.positions.kind === 'learned') x = op.add(g, x, op.slice(g, weight('position_embedding'), 0, Pp, Pp + S));
 
-  const norm = (v: Value, prefix: string, width: number, scale = 1): Value => {
-    const weight = w(`${prefix}.weight`).data;
-    // Gemma's (1 + w) is applied here, so stored weights round-trip unchanged
-    const effective = Float64Array.from(weight, (v0) => (spec.norm.kind === 'rms_one_plus' ? 1 + v0 : v0) * scale);
-    const wv = init(`${prefix}.weight`, effective, [width]);
-    if (spec.norm.kind === 'layer') {
-      const bias = Float64Array.from(w(`${prefix}.bias`).data, (b) => b * scale);
-      return op.layerNorm(g, v, wv, init(`${prefix}.bias`, bias, [width]), spec.norm.eps);
-    }
-    return op.rmsNorm(g, v, wv, spec.norm.eps);
-  };
-  const param = (l: number, part: LayerPart, kind: 'weight' | 'bias' = 'weight'): Value => {
-    const t = w(weightName.layer(l, part, kind));
-    return init(weightName.layer(l, part, kind), t.data, t.dims);
-  };
+  // the bank holds effective norm weights: Gemma's (1 + w), the query scale of a q-norm
+  const norm = (v: Value, prefix: string): Value =>
+    spec.norm.kind === 'layer'
+      ? op.layerNorm(g, v, weight(`${prefix}.weight`), weight(`${prefix}.bias`), spec.norm.eps)
+      : op.rmsNorm(g, v, weight(`${prefix}.weight`), spec.norm.eps);
   const linear = (v: Value, l: number, part: LayerPart, bias: boolean): Value =>
-    op.linear(g, v, param(l, part), bias ? param(l, part, 'bias') : undefined);
+    op.linear(g, v, weight(weightName.layer(l, part)), bias ? weight(weightName.layer(l, part, 'bias')) : undefined);
 
   // RoPE(x) = x·cos + (x·R)·sin, R swapping the rotary halves by one small MatMul (a Slice reversing
   // the halves was slower); tables per kind of layer (Gemma 3's local layers have their own theta)
   const rope = spec.positions.kind === 'rope' ? spec.positions : undefined;
+  const qScale = spec.attention.queryScale;
   const fusedRope = rope !== undefined && !spec.qkNorm;
   const swap = rope ? init('rope_swap', halfSwap(hs, rope.rotaryDim), [hs, hs]) : undefined;
   const tables = new Map<boolean, { cos: Value; sin: Value }>();
@@ -209,16 +195,20 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     const suffix = key ? '_local' : '';
     let made: { cos: Value; sin: Value };
     if (fusedRope) {
-      // q, k and v heads in one tensor [B, nH+2·nKv, S, hs]: v heads get cos 1 and sin 0, which pass them through exactly
+      // q, k and v heads in one tensor [B, nH+2·nKv, S, hs]: v heads get cos 1 and sin 0, which
+      // pass them through exactly; q heads' cos and sin carry the query scale (RoPE is linear in x)
       const heads = nHeads + 2 * nKvHeads;
-      const rotated = nHeads + nKvHeads;
       const c = new Float64Array(heads * S * hs);
       const s = new Float64Array(heads * S * hs);
       for (let h = 0; h < heads; h++) {
-        if (h < rotated) {
-          c.set(cos, h * S * hs);
-          s.set(sin, h * S * hs);
-        } else c.fill(1, h * S * hs, (h + 1) * S * hs);
+        const at = h * S * hs;
+        if (h < nHeads) {
+          cos.forEach((v, i) => (c[at + i] = v * qScale));
+          sin.forEach((v, i) => (s[at + i] = v * qScale));
+        } else if (h < nHeads + nKvHeads) {
+          c.set(cos, at);
+          s.set(sin, at);
+        } else c.fill(1, at, at + S * hs);
       }
       made = { cos: init(`rope_cos${suffix}`, c, [heads, S, hs]), sin: init(`rope_sin${suffix}`, s, [heads, S, hs]) };
     } else {
@@ -239,40 +229,16 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     return m;
   };
 
-  const qScale = spec.attention.queryScale;
   const present: { key: Value; value: Value }[] = [];
   // the residual stream stays [B·S, dim] through the layers: every projection is then a Gemm on
   // its rows without a Reshape before and after it (forward and backward)
   x = op.reshape(g, x, [B * S, dim]);
   for (let l = 0; l < spec.nLayers; l++) {
     const sliding = isSlidingLayer(spec, l);
-    const h = norm(x, `layers.${l}.input_norm`, dim);
-    // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul; the query scale
-    // is folded into the q rows (or, with q-norm, into the q-norm weight)
-    const qFold = spec.qkNorm ? 1 : qScale;
-    const wqkv = init(
-      `layers.${l}.qkv_proj.weight`,
-      stackedRows(
-        [
-          { data: w(weightName.layer(l, 'q_proj')).data, scale: qFold },
-          { data: w(weightName.layer(l, 'k_proj')).data, scale: 1 },
-          { data: w(weightName.layer(l, 'v_proj')).data, scale: 1 },
-        ],
-        dtype,
-      ),
-      [nHeads + 2 * nKvHeads, hs, dim],
-    );
-    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), wqkv);
-    if (spec.attention.qkvBias) {
-      const bias = stackedRows(
-        (['q_proj', 'k_proj', 'v_proj'] as const).map((p) => ({
-          data: w(weightName.layer(l, p, 'bias')).data,
-          scale: p === 'q_proj' ? qFold : 1,
-        })),
-        dtype,
-      );
-      heads = op.add(g, heads, init(`layers.${l}.qkv_proj.bias`, bias, [nHeads + 2 * nKvHeads, 1, hs]));
-    }
+    const h = norm(x, `layers.${l}.input_norm`);
+    // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul of the stacked rows
+    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), weight(`layers.${l}.qkv_proj.weight`));
+    if (spec.attention.qkvBias) heads = op.add(g, heads, weight(`layers.${l}.qkv_proj.bias`));
     let q: Value;
     let kH: Value;
     let vH: Value;
@@ -280,10 +246,11 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
       [q, kH, vH] = op.split(g, applyRope(heads, ropeTable(sliding)), 1, [nHeads, nKvHeads, nKvHeads]);
     } else {
       [q, kH, vH] = op.split(g, heads, 1, [nHeads, nKvHeads, nKvHeads]);
+      // the query scale: in the q-norm weight (the bank's), in the RoPE tables (above), or here
       if (spec.qkNorm) {
-        q = norm(q, `layers.${l}.q_norm`, hs, qScale);
-        kH = norm(kH, `layers.${l}.k_norm`, hs);
-      }
+        q = norm(q, `layers.${l}.q_norm`);
+        kH = norm(kH, `layers.${l}.k_norm`);
+      } else if (qScale !== 1) q = op.scale(g, q, qScale);
       if (rope) {
         const t = ropeTable(sliding);
         q = applyRope(q, t);
@@ -302,10 +269,10 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     const attn = op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]);
     const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, nHeads * hs]);
     let a = linear(merged, l, 'o_proj', spec.attention.outBias);
-    if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`, dim);
+    if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`);
     x = op.add(g, x, a);
 
-    const h2 = norm(x, `layers.${l}.ffn_norm`, dim);
+    const h2 = norm(x, `layers.${l}.ffn_norm`);
     const bias = spec.ffn.bias;
     let f: Value;
     switch (spec.ffn.kind) {
@@ -320,13 +287,13 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
         break;
     }
     f = linear(f, l, 'down_proj', bias);
-    if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`, dim);
+    if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`);
     x = op.add(g, x, f);
   }
 
-  const hidden = op.reshape(g, norm(x, weightName.finalNorm, dim), [B, S, dim]);
-  // a tied classifier shares the embedding's initializer
-  const classifier = spec.embedding.tied ? tokenEmbedding : init('lm_head', w(weightName.lmHead).data, [spec.vocabSize, dim]);
+  const hidden = op.reshape(g, norm(x, weightName.finalNorm), [B, S, dim]);
+  // a tied classifier is the embedding's input
+  const classifier = spec.embedding.tied ? tokenEmbedding : weight('lm_head');
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
   return { g, tokens, hidden, classifier, trainable, virtualLength: P, present };
 }

@@ -1,6 +1,7 @@
 /**
  * Runs the frozen model with trainable inputs on onnxruntime: one session per
- * (mode, batch, padded length), built on first use and kept for the rest of the run.
+ * (mode, batch, padded length), built on first use and kept for the rest of the run. The
+ * sessions hold no weights: every one is fed the model's one weight bank (../graph/weight-bank.ts).
  * `train` sessions output the loss and the gradients of every trainable graph input;
  * `score` sessions are the same graph without the backward pass, plus per-example sums and
  * argmax predictions, for eval.
@@ -90,7 +91,7 @@ export class PromptRunner {
         withGradients: mode === 'train',
         withPredictions: mode === 'score',
       });
-      // keep only names and shapes: the builder holds a copy of every weight
+      // keep only names and shapes of the built graph
       const names = trainable.map((v) => v.name);
       const shapes = new Map(graph.inputs.map((v) => [v.name, v.shape]));
       cached = GraphSession.create(graph, this.options).then((session) => ({ session, trainable: names, shapes }));
