@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { ggufChatTemplate, textTokenizerFromMetadata } from '../tokenizer/gguf-tokenizer.js';
-import type { LoadedModel } from './load-model.js';
+import type { LoadedModel, OpenedModel } from './load-model.js';
 import { GgufMetadata } from './gguf-metadata.js';
 import { GgufNeedMoreBytes, parseGgufHeader } from './gguf-parse.js';
 import { ggufArchitecture, specFromGguf } from './gguf-spec.js';
@@ -24,6 +24,12 @@ import { expectedWeights, readAllWeights, type F32Tensor } from './weights.js';
 const FIRST_HEADER_BYTES = 1 << 20;
 
 export async function loadGguf(path: string): Promise<LoadedModel> {
+  const model = await openGguf(path);
+  return { ...model, tensors: await readAllWeights(model.spec, model.weights, path) };
+}
+
+/** The model without its weights read: header, rope_freqs (part of the spec), fingerprint, and a lazy weight source. */
+export async function openGguf(path: string): Promise<OpenedModel> {
   const size = (await stat(path)).size;
   const handle = await open(path, 'r');
   let header: GgufHeader;
@@ -44,12 +50,7 @@ export async function loadGguf(path: string): Promise<LoadedModel> {
       await file.close();
     }
   });
-  return {
-    ...model.parts,
-    tensors: await readAllWeights(model.spec, weights, path),
-    weights,
-    fingerprint: await fileSha256(path),
-  };
+  return { ...model.parts, weights, fingerprint: await fileSha256(path) };
 }
 
 /**
