@@ -74,7 +74,7 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
       runner.memory.limit,
       `base model ${baseModel.name}`,
     );
-    runner.model ??= await readModelWeights(opened);
+    runner.model ??= await readModelWeights(opened, runner.memory.weightsDtype);
     const model = runner.model;
     const resume =
       lease.resumeCheckpointKey === ''

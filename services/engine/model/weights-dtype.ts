@@ -1,7 +1,7 @@
 /**
  * The precision a worker holds frozen weights in (`--weights-dtype`): `auto` keeps what the file
  * stores; a quantized GGUF type is held as q8 (Q8_0, Q6_K) or q4 (every type of 5 bits or less),
- * in blocks of 32 with one scale each. Asking for q8 or q4 on a float model quantizes at load.
+ * in blocks of 32 with one float32 scale each. Asking for q8 or q4 on a float model quantizes at load.
  */
 import type { StoredDType } from './weights.js';
 
@@ -35,7 +35,7 @@ export function heldDtype(stored: StoredDType, requested: WeightsDtype, dims: re
   }
 }
 
-/** bytes per element held: q8 is an int8 per element and q4 a nibble, plus one float16 scale per 32-element block */
+/** bytes per element held: q8 is an int8 per element and q4 a nibble, plus one float32 scale per 32-element block */
 export function heldBytesPerElement(dtype: HeldDtype): number {
   switch (dtype) {
     case 'f32':
@@ -44,8 +44,8 @@ export function heldBytesPerElement(dtype: HeldDtype): number {
     case 'bf16':
       return 2;
     case 'q8':
-      return (HELD_BLOCK + 2) / HELD_BLOCK;
+      return (HELD_BLOCK + 4) / HELD_BLOCK;
     case 'q4':
-      return (HELD_BLOCK / 2 + 2) / HELD_BLOCK;
+      return (HELD_BLOCK / 2 + 4) / HELD_BLOCK;
   }
 }

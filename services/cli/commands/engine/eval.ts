@@ -35,7 +35,7 @@ async function evalCommand(f: EvalFlags): Promise<void> {
   const data = await loadExampleSet(f.data, opened, virtualTokens);
   const seqLen = largestSeqLen([data], virtualTokens, opened.spec.contextLength);
   await checkRunMemory(opened, f, { mode: 'forward', batch: f.batchSize, seqLen });
-  const model = await readModelWeights(opened);
+  const model = await readModelWeights(opened, f.weightsDtype);
   const m = await evaluatePrompt(model, data, {
     [prompt?.placement === 'past-key-values' ? 'prefix' : 'prompt']: prompt?.tensor,
     batchSize: f.batchSize,

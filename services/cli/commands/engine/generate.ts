@@ -45,7 +45,7 @@ async function generate(f: GenerateFlags): Promise<void> {
   const textTokens = opened.tokenizer.encode(f.text).length;
   const seqLen = Math.min(opened.spec.contextLength, (prompt?.numVirtualTokens ?? 0) + textTokens + f.maxTokens);
   await checkRunMemory(opened, f, { mode: 'forward', batch: 1, seqLen });
-  const model = await readModelWeights(opened);
+  const model = await readModelWeights(opened, f.weightsDtype);
   const out = await generateText(model, {
     text: f.text,
     [prompt?.placement === 'past-key-values' ? 'prefix' : 'prompt']: prompt?.tensor,

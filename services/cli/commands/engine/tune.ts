@@ -105,7 +105,7 @@ async function tune(f: TuneFlags): Promise<void> {
   const evalSet = f.eval ? await loadExampleSet(f.eval, opened, f.virtualTokens) : undefined;
   const seqLen = largestSeqLen([trainSet, evalSet], f.virtualTokens, opened.spec.contextLength);
   await checkRunMemory(opened, f, { mode: 'train', batch: f.batchSize, seqLen });
-  const model = await readModelWeights(opened);
+  const model = await readModelWeights(opened, f.weightsDtype);
   const resume = f.resume && f.checkpointDir ? await readCheckpointFile(f.checkpointDir) : undefined;
   if (f.resume && !resume && !f.json) process.stderr.write(`no checkpoint in ${f.checkpointDir}: starting from step 0\n`);
 
