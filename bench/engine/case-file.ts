@@ -22,8 +22,8 @@ export interface StepSettings {
   recompute?: boolean;
   /** PyTorch (folder cases): the dtype reference.py loads the weights in and computes in (default float32) */
   torchDtype?: 'float32' | 'bfloat16';
-  /** run only our side (PyTorch cannot run the case here, e.g. T=2048 without checkpointing) */
-  oursOnly?: boolean;
+  /** ours: onnxruntime's execution provider (default cpu) */
+  executionProvider?: 'cpu' | 'cuda';
 }
 
 export interface StepBatch {

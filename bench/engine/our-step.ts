@@ -20,7 +20,12 @@ const P = c.prompt.length / model.spec.dim;
 const runner = new PromptRunner(
   model,
   { virtualTokens: promptTuning(P) },
-  { threads: c.step.threads, weightsDtype: c.step.weightsDtype, ...(c.step.recompute ? { recompute: true } : {}) },
+  {
+    threads: c.step.threads,
+    weightsDtype: c.step.weightsDtype,
+    executionProvider: c.step.executionProvider,
+    ...(c.step.recompute ? { recompute: true } : {}),
+  },
 );
 const params = { prompt_embeddings: c.prompt };
 const state = createAdamWState(params);

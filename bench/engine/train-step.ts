@@ -9,6 +9,7 @@
  *   npm run bench:engine -- 1b          (TinyLlama-shaped 1.1B, B=1 T=256: f32, then 16-bit weights vs PyTorch bf16)
  *   npm run bench:engine -- 1b-long     (the same 1.1B, T=2048 with per-layer recomputation: ours only)
  *   npm run bench:engine -- buckets     (bench85m: peak RSS of a run over 8 length buckets vs one bucket)
+ *   --execution-provider cuda           (the 1b cases on the GPU, ours only: bench/engine/gpu.sh)
  *   --rounds N                                 (alternating rounds; default 3 Llama cases, 1 families)
  * The Llama cases run PyTorch from Debian's python3-torch with libopenblas0-pthread, installed
  * with apt when missing (without OpenBLAS, Debian's torch uses the reference BLAS and the
@@ -136,7 +137,12 @@ const torchLine = (m: Measured | undefined, python: string): string =>
   `PyTorch ${m?.torch.torch ?? '-'} (${python}, BLAS ${m?.torch.blas ?? '-'}) 512³ MatMul ${m?.torch.matmul512_gflops?.toFixed(1) ?? '-'} GFLOP/s`;
 
 const { values, positionals } = parseArgs({
-  options: { families: { type: 'boolean', default: false }, family: { type: 'string', multiple: true }, rounds: { type: 'string' } },
+  options: {
+    families: { type: 'boolean', default: false },
+    family: { type: 'string', multiple: true },
+    rounds: { type: 'string' },
+    'execution-provider': { type: 'string', default: 'cpu' },
+  },
   allowPositionals: true,
 });
 for (const f of values.family ?? []) {
@@ -144,6 +150,8 @@ for (const f of values.family ?? []) {
 }
 const CASES = ['260k', '85m', '1b', '1b-long', 'buckets'];
 for (const p of positionals) if (!CASES.includes(p)) throw new Error(`${p}: not a case (${CASES.join(', ')})`);
+const executionProvider = values['execution-provider'];
+if (executionProvider !== 'cpu' && executionProvider !== 'cuda') throw new Error(`--execution-provider ${executionProvider}: cpu or cuda`);
 const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
 if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1))
   throw new Error(`--rounds ${values.rounds}: not a positive integer`);
@@ -278,6 +286,7 @@ const load = (): string =>
  * One round by default (each step takes tens of seconds on 2 cores); the load average is printed per row.
  */
 async function bigTable(cases: string[]): Promise<string[]> {
+  if (executionProvider === 'cuda') return gpuBigTable(cases);
   ensureReferencePython();
   const lines = ['', `TinyLlama-shaped 1.1B (tinyllama-1b preset, seed 0), P=${VIRTUAL_TOKENS}, 1 warmup + 2 timed steps per run`, ''];
   lines.push(
@@ -303,6 +312,34 @@ async function bigTable(cases: string[]): Promise<string[]> {
     lines.push(
       `| B=1 T=2048 --recompute | f16 (from the bf16 file) / – | ${median(runs.map((r) => r.step_ms_median)).toFixed(0)} | – | – | ` +
         `${Math.max(...runs.map((r) => r.peak_rss_mb)).toFixed(0)} | – | – | ${runs[0].first_loss.toFixed(4)} / – | ${load()} |`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * The 1b cases with onnxruntime's CUDA execution provider, ours only (reference.py runs on the CPU;
+ * comparing it with a GPU would say nothing). Peak RSS is the host's.
+ */
+async function gpuBigTable(cases: string[]): Promise<string[]> {
+  const rows: { name: string; folder: 'f32' | 'bf16'; seqLen: number; recompute: boolean }[] = [];
+  if (cases.includes('1b')) rows.push({ name: 'B=1 T=256 f32', folder: 'f32', seqLen: 256, recompute: false });
+  if (cases.includes('1b')) rows.push({ name: 'B=1 T=256 f16 (bf16 file)', folder: 'bf16', seqLen: 256, recompute: false });
+  if (cases.includes('1b-long')) rows.push({ name: 'B=1 T=2048 --recompute, f16', folder: 'bf16', seqLen: 2048, recompute: true });
+  const lines = [
+    '',
+    'TinyLlama-shaped 1.1B on CUDA (ours only)',
+    '',
+    '| case | ms per step (runs) | median | host peak RSS MB | step-0 loss |',
+    '| --- | --- | ---: | ---: | --- |',
+  ];
+  for (const row of rows) {
+    const { folder, spec } = await tinyLlamaFolder(row.folder);
+    const c = bigCase(folder, spec, 1, row.seqLen, { executionProvider: 'cuda', recompute: row.recompute, repeats: 5 });
+    const runs = measureOurs(`gpu-${row.folder}-${row.seqLen}`, c, dir, rounds ?? 3);
+    const ms = runs.map((r) => r.step_ms_median);
+    lines.push(
+      `| ${row.name} | ${ms.map((x) => x.toFixed(0)).join(', ')} | ${median(ms).toFixed(0)} | ${Math.max(...runs.map((r) => r.peak_rss_mb)).toFixed(0)} | ${runs[0].first_loss.toFixed(4)} |`,
     );
   }
   return lines;
