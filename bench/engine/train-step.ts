@@ -273,11 +273,15 @@ async function familyTable(chosen: Family[]): Promise<string[]> {
   return lines;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const load = (): string =>
-  loadavg()
+// function declarations: the module's top-level run (above) calls these before this point is reached
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+function load(): string {
+  return loadavg()
     .map((x) => x.toFixed(1))
     .join(' ');
+}
 
 /**
  * The TinyLlama-shaped 1.1B (generated once into the temporary folder): B=1 T=256 in f32 and with
@@ -363,6 +367,7 @@ function bucketTable(): string[] {
     ] as const) {
       process.stderr.write(`buckets: round ${round}: ${key}…\n`);
       runs[key].push(runJson<BucketRun>(process.execPath, ['--import', 'tsx', path.join(here, 'bucket-run.ts'), lengths.join(',')]));
+      process.stderr.write(`buckets: ${key}: ${JSON.stringify(runs[key].at(-1))} (load ${load()})\n`);
     }
   }
   const rss = (rs: BucketRun[]): number => median(rs.map((r) => r.peak_rss_mb));
