@@ -245,6 +245,18 @@ describe('--weights-dtype, --recompute, --max-memory', () => {
     expect(generated.stderr).toMatch(/needs an estimated .* for 1 × \d+ tokens.*more than the 977 KiB allowed by --max-memory/);
   });
 
+  it('--weights-dtype f16 reaches the engine: the weights are held in 16 bits, the loss moves by their rounding only', async () => {
+    const loss = async (dtype: string): Promise<number> => {
+      const run = await ptune('eval', '--model', model, '--data', trainFile, '--weights-dtype', dtype, '--max-memory', '8GiB', '--json');
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { eval_loss: number }).eval_loss;
+    };
+    const [f32, f16, auto] = [await loss('f32'), await loss('f16'), await loss('auto')];
+    expect(auto).toBe(f32); // the file is f32
+    expect(f16).not.toBe(f32);
+    expect(Math.abs(f16 - f32)).toBeLessThan(1e-2);
+  });
+
   it('rejects a dtype or size it does not know, naming what it takes', async () => {
     const dtype = await ptune('tune', ...tuneArgs({ '--weights-dtype': 'q5' }));
     expect(dtype.code).not.toBe(0);
