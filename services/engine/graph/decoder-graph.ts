@@ -15,7 +15,8 @@ import { GraphBuilder, type Value } from './builder.js';
 import type { FloatDType } from './dtype.js';
 import * as op from './ops/index.js';
 import { halfSwap, ropeTables } from './rope.js';
-import { WeightBank } from './weight-bank.js';
+import { isStored, type Weight } from './stored-weight.js';
+import { type HeldPrecision, WeightBank } from './weight-bank.js';
 
 /** What a virtual-token source sees of the model it feeds. */
 export interface ModelContext {
@@ -65,6 +66,8 @@ export interface DecoderGraphOptions {
   dtype?: FloatDType;
   virtualTokens?: VirtualTokens;
   pastKeyValues?: PastKeyValues;
+  /** the precision the model's weight bank holds its matrices in (default f32); 16-bit ones are widened per use */
+  weightsHeld?: HeldPrecision;
 }
 
 /** Graph input and output names shared by the inference and training graphs. */
@@ -113,7 +116,7 @@ interface Forward {
   /** final-normed hidden states [B, P+T, dim] */
   hidden: Value;
   /** classifier weight [vocab, dim] */
-  classifier: Value;
+  classifier: Weight;
   trainable: Value[];
   virtualLength: number;
   /** per layer: this sequence's keys (after k-norm and RoPE) and values [B, nKvHeads, P+T, headDim], prefix excluded */
@@ -128,16 +131,31 @@ function checkGraphSpec(spec: ModelSpec): void {
     throw new Error(`decoder graph: rotaryDim ${spec.positions.rotaryDim} must be even`);
 }
 
-/** The bank's tensors as bound graph inputs, each declared on first use. */
-function bankWeights(g: GraphBuilder, bank: WeightBank): (name: string) => Value {
+/**
+ * The bank's tensors as bound graph inputs, each declared on first use: `matrix` gives a weight an
+ * op widens per use when the bank holds it in 16 bits, `vector` a norm weight or bias (always in
+ * the compute dtype).
+ */
+function bankWeights(g: GraphBuilder, bank: WeightBank): { matrix(name: string): Weight; vector(name: string): Value } {
   const declared = new Map<string, Value>();
-  return (name) => {
+  const input = (name: string): Value => {
     let v = declared.get(name);
     if (!v) {
       const t = bank.get(name);
       declared.set(name, (v = g.boundInput(name, t.data, t.dims)));
     }
     return v;
+  };
+  return {
+    matrix(name) {
+      const stored = input(name);
+      return stored.dtype === bank.dtype ? stored : { stored, name, shape: stored.shape };
+    },
+    vector(name) {
+      const v = input(name);
+      if (v.dtype !== bank.dtype) throw new Error(`weight bank: "${name}" is held as ${v.dtype}, not ${bank.dtype}`);
+      return v;
+    },
   };
 }
 
@@ -149,11 +167,20 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   const { dim, headDim: hs, nHeads, nKvHeads } = spec;
   const group = nHeads / nKvHeads;
   const g = new GraphBuilder(name);
-  const weight = bankWeights(g, WeightBank.of(model, dtype));
+  const { matrix, vector } = bankWeights(g, WeightBank.of(model, dtype, o.weightsHeld));
   const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value =>
     g.initializer(n, dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), dims);
-  const tokenEmbedding = weight('token_embedding');
-  const ctx: ModelContext = { spec, dtype, batch: B, tokenEmbedding };
+  const embedding = matrix('token_embedding');
+  let wideEmbedding: Value | undefined;
+  const ctx: ModelContext = {
+    spec,
+    dtype,
+    batch: B,
+    // widened only if a source reads it
+    get tokenEmbedding() {
+      return (wideEmbedding ??= isStored(embedding) ? op.cast(g, embedding.stored, dtype) : embedding);
+    },
+  };
 
   const tokens = g.input(GRAPH_IO.tokens, 'int64', [B, T]);
   // a source of length 0 is the plain model
@@ -166,19 +193,20 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     throw new Error(`decoder graph: ${Pp}+${P}+${T} positions exceed the context length ${spec.contextLength}`);
   const positions = Array.from({ length: S }, (_, s) => Pp + s);
 
-  let x = op.gather(g, tokenEmbedding, tokens); // [B, T, dim]
+  // a 16-bit table is gathered as stored; only the rows are widened
+  let x = isStored(embedding) ? op.cast(g, op.gather(g, embedding.stored, tokens), dtype) : op.gather(g, embedding, tokens); // [B, T, dim]
   // Gemma scales the embedding module's output: real tokens only; virtual tokens enter as PEFT feeds inputs_embeds (see README)
   if (spec.embedding.scale !== undefined) x = op.scale(g, x, Math.fround(spec.embedding.scale));
   if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, dim]), x], 1);
-  if (spec.positions.kind === 'learned') x = op.add(g, x, op.slice(g, weight('position_embedding'), 0, Pp, Pp + S));
+  if (spec.positions.kind === 'learned') x = op.add(g, x, op.slice(g, vector('position_embedding'), 0, Pp, Pp + S));
 
   // the bank holds effective norm weights: Gemma's (1 + w), the query scale of a q-norm
   const norm = (v: Value, prefix: string): Value =>
     spec.norm.kind === 'layer'
-      ? op.layerNorm(g, v, weight(`${prefix}.weight`), weight(`${prefix}.bias`), spec.norm.eps)
-      : op.rmsNorm(g, v, weight(`${prefix}.weight`), spec.norm.eps);
+      ? op.layerNorm(g, v, vector(`${prefix}.weight`), vector(`${prefix}.bias`), spec.norm.eps)
+      : op.rmsNorm(g, v, vector(`${prefix}.weight`), spec.norm.eps);
   const linear = (v: Value, l: number, part: LayerPart, bias: boolean): Value =>
-    op.linear(g, v, weight(weightName.layer(l, part)), bias ? weight(weightName.layer(l, part, 'bias')) : undefined);
+    op.linear(g, v, matrix(weightName.layer(l, part)), bias ? vector(weightName.layer(l, part, 'bias')) : undefined);
 
   // RoPE(x) = x·cos + (x·R)·sin, R swapping the rotary halves by one small MatMul (a Slice reversing
   // the halves was slower); tables per kind of layer (Gemma 3's local layers have their own theta)
@@ -237,8 +265,8 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     const sliding = isSlidingLayer(spec, l);
     const h = norm(x, `layers.${l}.input_norm`);
     // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul of the stacked rows
-    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), weight(`layers.${l}.qkv_proj.weight`));
-    if (spec.attention.qkvBias) heads = op.add(g, heads, weight(`layers.${l}.qkv_proj.bias`));
+    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), matrix(`layers.${l}.qkv_proj.weight`));
+    if (spec.attention.qkvBias) heads = op.add(g, heads, vector(`layers.${l}.qkv_proj.bias`));
     let q: Value;
     let kH: Value;
     let vH: Value;
@@ -293,13 +321,13 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
 
   const hidden = op.reshape(g, norm(x, weightName.finalNorm), [B, S, dim]);
   // a tied classifier is the embedding's input
-  const classifier = spec.embedding.tied ? tokenEmbedding : weight('lm_head');
+  const classifier = spec.embedding.tied ? embedding : matrix('lm_head');
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
   return { g, tokens, hidden, classifier, trainable, virtualLength: P, present };
 }
 
 /** Logits of hidden states [..., dim] → [..., vocab], soft-capped when the spec says so. */
-function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Value): Value {
+function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Weight): Value {
   const logits = op.linear(g, hidden, classifier);
   return spec.finalLogitSoftcap === undefined ? logits : op.softcap(g, logits, spec.finalLogitSoftcap);
 }

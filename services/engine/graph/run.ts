@@ -36,7 +36,14 @@ export interface HostTensor {
   dims: readonly number[];
 }
 
-const ortTensor = (t: HostTensor): ort.Tensor => new ort.Tensor(dtypeOfArray(t.data), t.data, [...t.dims]);
+function ortTensor(t: HostTensor): ort.Tensor {
+  const tensor = new ort.Tensor(dtypeOfArray(t.data), t.data, [...t.dims]);
+  // onnxruntime-node 1.30 on Node 24 wraps float16 bits given as a Uint16Array in a Float16Array
+  // view, whose size its native side reads as 0 bytes ("not enough space: expected …, got 0"):
+  // the native side is handed the Uint16Array itself, which it takes for float16
+  if (t.data instanceof Uint16Array) Object.defineProperty(tensor, 'data', { value: t.data });
+  return tensor;
+}
 
 /**
  * An onnxruntime session over a built graph, fed and read with plain typed arrays. The graph's
@@ -63,6 +70,9 @@ export class GraphSession {
       // session config entries (onnxruntime_session_options_config_keys.h), flattened with dots by the binding
       extra: {
         session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: options.spinning ? '1' : '0' } },
+        ...(!(model instanceof Uint8Array) && model.distinctRecomputation
+          ? { optimization: { disable_specified_optimizers: 'CommonSubexpressionElimination' } }
+          : {}),
       },
     });
     const bound: Record<string, ort.Tensor> = {};

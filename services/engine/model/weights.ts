@@ -109,23 +109,30 @@ export function expectedWeights(spec: ModelSpec): { name: string; dims: number[]
 }
 
 /**
- * Reads every tensor the spec needs, checking presence and dims; `source` names the model in
- * errors. Extra tensors are an error too (a field the spec does not express would be ignored).
+ * Checks that `weights` has every tensor the spec needs with its dims, and no other (a field the
+ * spec does not express would be ignored); `source` names the model in errors. Returns the list.
  */
-export async function readAllWeights(spec: ModelSpec, weights: WeightSource, source: string): Promise<Map<string, F32Tensor>> {
+export function checkWeights(spec: ModelSpec, weights: WeightSource, source: string): { name: string; dims: number[] }[] {
   const have = new Map(weights.list().map((w) => [w.name, w]));
   const expected = expectedWeights(spec);
   const expectedNames = new Set(expected.map((e) => e.name));
   const extra = [...have.keys()].filter((n) => !expectedNames.has(n));
   if (extra.length > 0)
     throw new Error(`${source}: tensors the model spec does not use: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ', …' : ''}`);
-  const out = new Map<string, F32Tensor>();
   for (const { name, dims } of expected) {
     const info = have.get(name);
     if (!info) throw new Error(`${source}: tensor "${name}" is missing`);
     if (info.dims.length !== dims.length || info.dims.some((d, i) => d !== dims[i])) {
       throw new Error(`${source}: tensor "${name}" has dims [${info.dims.join(', ')}], expected [${dims.join(', ')}]`);
     }
+  }
+  return expected;
+}
+
+/** Reads every tensor the spec needs as float32, after `checkWeights`. */
+export async function readAllWeights(spec: ModelSpec, weights: WeightSource, source: string): Promise<Map<string, F32Tensor>> {
+  const out = new Map<string, F32Tensor>();
+  for (const { name, dims } of checkWeights(spec, weights, source)) {
     const data = await weights.readF32(name);
     if (data.length !== dims.reduce((a, b) => a * b, 1))
       throw new Error(`${source}: tensor "${name}" read ${data.length} values for dims [${dims.join(', ')}]`);
