@@ -14,7 +14,8 @@ import { allInOneModules } from './all-in-one.js';
 import { orchestrationGauges } from '../../coordinator/index.js';
 import { applyMigrations, DEFAULT_DATA_DIR } from '../../storage/index.js';
 import { mintProcessWorkerToken } from '../../auth/index.js';
-import { integerAtLeast } from './engine/options.js';
+import { integerAtLeast, memoryOptions, withOptions } from './engine/options.js';
+import type { WeightsDtype } from '../../engine/model/weights-dtype.js';
 import { addSecurityOptions, authUnlessLoopback, serverSecurity, type SecurityFlags } from './server-security.js';
 import { quickstartRun } from './serve-quickstart.js';
 
@@ -30,6 +31,9 @@ interface ServeFlags extends SecurityFlags {
   workers: number;
   workerThreads?: number;
   quickstart?: boolean;
+  weightsDtype: WeightsDtype;
+  recompute?: boolean;
+  maxMemory?: number;
 }
 
 export function registerServeCommands(program: Command): void {
@@ -66,6 +70,7 @@ export function registerServeCommands(program: Command): void {
       '--quickstart',
       'then run the quick-start job: train the examples/ prompts (skipped when their production aliases exist; PTUNE_MODEL: a GGUF to train on)',
     );
+  withOptions(serve, memoryOptions());
   addSecurityOptions(serve, 'default on any interface but loopback').action(async (flags: ServeFlags) => {
     // the quick-start talks to a person: only warnings and errors in JSON unless PTUNE_LOG_LEVEL says otherwise
     const logger = createLogger({ component: 'server', level: logLevelFromEnv(process.env) ?? (flags.quickstart ? 'warn' : undefined) });
@@ -99,6 +104,7 @@ export function registerServeCommands(program: Command): void {
             threads: flags.workerThreads,
             connection: security.inProcessConnection,
             onStep: () => metrics.recordTrainingSteps(),
+            memory: { weightsDtype: flags.weightsDtype, recompute: flags.recompute === true, maxMemory: flags.maxMemory },
           },
         }),
       ),

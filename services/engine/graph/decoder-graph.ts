@@ -7,14 +7,16 @@
  * next-token loss and its gradients for training. Every family is a spec: nothing here branches
  * on `spec.family`.
  */
-import type { DecoderModel, F32Tensor } from '../model/weights.js';
-import { tensorOf, weightName, type LayerPart } from '../model/weights.js';
+import type { DecoderModel } from '../model/weights.js';
+import { weightName, type LayerPart } from '../model/weights.js';
 import { isSlidingLayer, type ModelSpec } from '../model/spec.js';
 import { gradients } from './autodiff.js';
 import { GraphBuilder, type Value } from './builder.js';
 import type { FloatDType } from './dtype.js';
 import * as op from './ops/index.js';
 import { halfSwap, ropeTables } from './rope.js';
+import { isStored, type Weight } from './stored-weight.js';
+import { type HeldPrecision, WeightBank } from './weight-bank.js';
 
 /** What a virtual-token source sees of the model it feeds. */
 export interface ModelContext {
@@ -64,6 +66,8 @@ export interface DecoderGraphOptions {
   dtype?: FloatDType;
   virtualTokens?: VirtualTokens;
   pastKeyValues?: PastKeyValues;
+  /** the precision the model's weight bank holds its matrices in (default f32); 16-bit ones are widened per use */
+  weightsHeld?: HeldPrecision;
 }
 
 /** Graph input and output names shared by the inference and training graphs. */
@@ -91,23 +95,6 @@ export interface DecoderGraph {
 
 const negativeInfinity = -1e9; // additive mask; exp() underflows to exactly 0 in float32 and float64
 
-const typed = (data: Float32Array | Float64Array, dtype: FloatDType): Float32Array | Float64Array =>
-  dtype === 'float32' ? (data instanceof Float32Array ? data : Float32Array.from(data)) : Float64Array.from(data);
-
-/** Rows of several (out, in) matrices stacked into one, each scaled, in the graph's dtype. */
-function stackedRows(parts: readonly { data: Float32Array; scale: number }[], dtype: FloatDType): Float32Array | Float64Array {
-  const out =
-    dtype === 'float32'
-      ? new Float32Array(parts.reduce((k, m) => k + m.data.length, 0))
-      : new Float64Array(parts.reduce((k, m) => k + m.data.length, 0));
-  let at = 0;
-  for (const { data, scale } of parts) {
-    for (let i = 0; i < data.length; i++) out[at + i] = data[i] * scale;
-    at += data.length;
-  }
-  return out;
-}
-
 /**
  * Additive mask for scores laid out [.., group·S, past + S] (query rows of a KV head's query
  * group stacked). Query s (absolute position past + s) sees key column c (absolute position c)
@@ -129,7 +116,7 @@ interface Forward {
   /** final-normed hidden states [B, P+T, dim] */
   hidden: Value;
   /** classifier weight [vocab, dim] */
-  classifier: Value;
+  classifier: Weight;
   trainable: Value[];
   virtualLength: number;
   /** per layer: this sequence's keys (after k-norm and RoPE) and values [B, nKvHeads, P+T, headDim], prefix excluded */
@@ -144,6 +131,34 @@ function checkGraphSpec(spec: ModelSpec): void {
     throw new Error(`decoder graph: rotaryDim ${spec.positions.rotaryDim} must be even`);
 }
 
+/**
+ * The bank's tensors as bound graph inputs, each declared on first use: `matrix` gives a weight an
+ * op widens per use when the bank holds it in 16 bits, `vector` a norm weight or bias (always in
+ * the compute dtype).
+ */
+function bankWeights(g: GraphBuilder, bank: WeightBank): { matrix(name: string): Weight; vector(name: string): Value } {
+  const declared = new Map<string, Value>();
+  const input = (name: string): Value => {
+    let v = declared.get(name);
+    if (!v) {
+      const t = bank.get(name);
+      declared.set(name, (v = g.boundInput(name, t.data, t.dims)));
+    }
+    return v;
+  };
+  return {
+    matrix(name) {
+      const stored = input(name);
+      return stored.dtype === bank.dtype ? stored : { stored, name, shape: stored.shape };
+    },
+    vector(name) {
+      const v = input(name);
+      if (v.dtype !== bank.dtype) throw new Error(`weight bank: "${name}" is held as ${v.dtype}, not ${bank.dtype}`);
+      return v;
+    },
+  };
+}
+
 function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions): Forward {
   const { spec } = model;
   checkGraphSpec(spec);
@@ -152,10 +167,20 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   const { dim, headDim: hs, nHeads, nKvHeads } = spec;
   const group = nHeads / nKvHeads;
   const g = new GraphBuilder(name);
-  const w = (n: string): F32Tensor => tensorOf(model, n);
-  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value => g.initializer(n, typed(data, dtype), dims);
-  const tokenEmbedding = init('token_embedding', w(weightName.embedTokens).data, [spec.vocabSize, dim]);
-  const ctx: ModelContext = { spec, dtype, batch: B, tokenEmbedding };
+  const { matrix, vector } = bankWeights(g, WeightBank.of(model, dtype, o.weightsHeld));
+  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value =>
+    g.initializer(n, dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), dims);
+  const embedding = matrix('token_embedding');
+  let wideEmbedding: Value | undefined;
+  const ctx: ModelContext = {
+    spec,
+    dtype,
+    batch: B,
+    // widened only if a source reads it
+    get tokenEmbedding() {
+      return (wideEmbedding ??= isStored(embedding) ? op.cast(g, embedding.stored, dtype) : embedding);
+    },
+  };
 
   const tokens = g.input(GRAPH_IO.tokens, 'int64', [B, T]);
   // a source of length 0 is the plain model
@@ -168,36 +193,25 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     throw new Error(`decoder graph: ${Pp}+${P}+${T} positions exceed the context length ${spec.contextLength}`);
   const positions = Array.from({ length: S }, (_, s) => Pp + s);
 
-  let x = op.gather(g, tokenEmbedding, tokens); // [B, T, dim]
+  // a 16-bit table is gathered as stored; only the rows are widened
+  let x = isStored(embedding) ? op.cast(g, op.gather(g, embedding.stored, tokens), dtype) : op.gather(g, embedding, tokens); // [B, T, dim]
   // Gemma scales the embedding module's output: real tokens only; virtual tokens enter as PEFT feeds inputs_embeds (see README)
   if (spec.embedding.scale !== undefined) x = op.scale(g, x, Math.fround(spec.embedding.scale));
   if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, dim]), x], 1);
-  if (spec.positions.kind === 'learned') {
-    const table = w(weightName.positionEmbeddings).data;
-    x = op.add(g, x, init('position_embedding', table.subarray(Pp * dim, (Pp + S) * dim), [S, dim]));
-  }
+  if (spec.positions.kind === 'learned') x = op.add(g, x, op.slice(g, vector('position_embedding'), 0, Pp, Pp + S));
 
-  const norm = (v: Value, prefix: string, width: number, scale = 1): Value => {
-    const weight = w(`${prefix}.weight`).data;
-    // Gemma's (1 + w) is applied here, so stored weights round-trip unchanged
-    const effective = Float64Array.from(weight, (v0) => (spec.norm.kind === 'rms_one_plus' ? 1 + v0 : v0) * scale);
-    const wv = init(`${prefix}.weight`, effective, [width]);
-    if (spec.norm.kind === 'layer') {
-      const bias = Float64Array.from(w(`${prefix}.bias`).data, (b) => b * scale);
-      return op.layerNorm(g, v, wv, init(`${prefix}.bias`, bias, [width]), spec.norm.eps);
-    }
-    return op.rmsNorm(g, v, wv, spec.norm.eps);
-  };
-  const param = (l: number, part: LayerPart, kind: 'weight' | 'bias' = 'weight'): Value => {
-    const t = w(weightName.layer(l, part, kind));
-    return init(weightName.layer(l, part, kind), t.data, t.dims);
-  };
+  // the bank holds effective norm weights: Gemma's (1 + w), the query scale of a q-norm
+  const norm = (v: Value, prefix: string): Value =>
+    spec.norm.kind === 'layer'
+      ? op.layerNorm(g, v, vector(`${prefix}.weight`), vector(`${prefix}.bias`), spec.norm.eps)
+      : op.rmsNorm(g, v, vector(`${prefix}.weight`), spec.norm.eps);
   const linear = (v: Value, l: number, part: LayerPart, bias: boolean): Value =>
-    op.linear(g, v, param(l, part), bias ? param(l, part, 'bias') : undefined);
+    op.linear(g, v, matrix(weightName.layer(l, part)), bias ? vector(weightName.layer(l, part, 'bias')) : undefined);
 
   // RoPE(x) = x·cos + (x·R)·sin, R swapping the rotary halves by one small MatMul (a Slice reversing
   // the halves was slower); tables per kind of layer (Gemma 3's local layers have their own theta)
   const rope = spec.positions.kind === 'rope' ? spec.positions : undefined;
+  const qScale = spec.attention.queryScale;
   const fusedRope = rope !== undefined && !spec.qkNorm;
   const swap = rope ? init('rope_swap', halfSwap(hs, rope.rotaryDim), [hs, hs]) : undefined;
   const tables = new Map<boolean, { cos: Value; sin: Value }>();
@@ -209,16 +223,20 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     const suffix = key ? '_local' : '';
     let made: { cos: Value; sin: Value };
     if (fusedRope) {
-      // q, k and v heads in one tensor [B, nH+2·nKv, S, hs]: v heads get cos 1 and sin 0, which pass them through exactly
+      // q, k and v heads in one tensor [B, nH+2·nKv, S, hs]: v heads get cos 1 and sin 0, which
+      // pass them through exactly; q heads' cos and sin carry the query scale (RoPE is linear in x)
       const heads = nHeads + 2 * nKvHeads;
-      const rotated = nHeads + nKvHeads;
       const c = new Float64Array(heads * S * hs);
       const s = new Float64Array(heads * S * hs);
       for (let h = 0; h < heads; h++) {
-        if (h < rotated) {
-          c.set(cos, h * S * hs);
-          s.set(sin, h * S * hs);
-        } else c.fill(1, h * S * hs, (h + 1) * S * hs);
+        const at = h * S * hs;
+        if (h < nHeads) {
+          cos.forEach((v, i) => (c[at + i] = v * qScale));
+          sin.forEach((v, i) => (s[at + i] = v * qScale));
+        } else if (h < nHeads + nKvHeads) {
+          c.set(cos, at);
+          s.set(sin, at);
+        } else c.fill(1, at, at + S * hs);
       }
       made = { cos: init(`rope_cos${suffix}`, c, [heads, S, hs]), sin: init(`rope_sin${suffix}`, s, [heads, S, hs]) };
     } else {
@@ -239,40 +257,16 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     return m;
   };
 
-  const qScale = spec.attention.queryScale;
   const present: { key: Value; value: Value }[] = [];
   // the residual stream stays [B·S, dim] through the layers: every projection is then a Gemm on
   // its rows without a Reshape before and after it (forward and backward)
   x = op.reshape(g, x, [B * S, dim]);
   for (let l = 0; l < spec.nLayers; l++) {
     const sliding = isSlidingLayer(spec, l);
-    const h = norm(x, `layers.${l}.input_norm`, dim);
-    // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul; the query scale
-    // is folded into the q rows (or, with q-norm, into the q-norm weight)
-    const qFold = spec.qkNorm ? 1 : qScale;
-    const wqkv = init(
-      `layers.${l}.qkv_proj.weight`,
-      stackedRows(
-        [
-          { data: w(weightName.layer(l, 'q_proj')).data, scale: qFold },
-          { data: w(weightName.layer(l, 'k_proj')).data, scale: 1 },
-          { data: w(weightName.layer(l, 'v_proj')).data, scale: 1 },
-        ],
-        dtype,
-      ),
-      [nHeads + 2 * nKvHeads, hs, dim],
-    );
-    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), wqkv);
-    if (spec.attention.qkvBias) {
-      const bias = stackedRows(
-        (['q_proj', 'k_proj', 'v_proj'] as const).map((p) => ({
-          data: w(weightName.layer(l, p, 'bias')).data,
-          scale: p === 'q_proj' ? qFold : 1,
-        })),
-        dtype,
-      );
-      heads = op.add(g, heads, init(`layers.${l}.qkv_proj.bias`, bias, [nHeads + 2 * nKvHeads, 1, hs]));
-    }
+    const h = norm(x, `layers.${l}.input_norm`);
+    // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul of the stacked rows
+    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), matrix(`layers.${l}.qkv_proj.weight`));
+    if (spec.attention.qkvBias) heads = op.add(g, heads, vector(`layers.${l}.qkv_proj.bias`));
     let q: Value;
     let kH: Value;
     let vH: Value;
@@ -280,10 +274,11 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
       [q, kH, vH] = op.split(g, applyRope(heads, ropeTable(sliding)), 1, [nHeads, nKvHeads, nKvHeads]);
     } else {
       [q, kH, vH] = op.split(g, heads, 1, [nHeads, nKvHeads, nKvHeads]);
+      // the query scale: in the q-norm weight (the bank's), in the RoPE tables (above), or here
       if (spec.qkNorm) {
-        q = norm(q, `layers.${l}.q_norm`, hs, qScale);
-        kH = norm(kH, `layers.${l}.k_norm`, hs);
-      }
+        q = norm(q, `layers.${l}.q_norm`);
+        kH = norm(kH, `layers.${l}.k_norm`);
+      } else if (qScale !== 1) q = op.scale(g, q, qScale);
       if (rope) {
         const t = ropeTable(sliding);
         q = applyRope(q, t);
@@ -302,10 +297,10 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     const attn = op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]);
     const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, nHeads * hs]);
     let a = linear(merged, l, 'o_proj', spec.attention.outBias);
-    if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`, dim);
+    if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`);
     x = op.add(g, x, a);
 
-    const h2 = norm(x, `layers.${l}.ffn_norm`, dim);
+    const h2 = norm(x, `layers.${l}.ffn_norm`);
     const bias = spec.ffn.bias;
     let f: Value;
     switch (spec.ffn.kind) {
@@ -320,19 +315,19 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
         break;
     }
     f = linear(f, l, 'down_proj', bias);
-    if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`, dim);
+    if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`);
     x = op.add(g, x, f);
   }
 
-  const hidden = op.reshape(g, norm(x, weightName.finalNorm, dim), [B, S, dim]);
-  // a tied classifier shares the embedding's initializer
-  const classifier = spec.embedding.tied ? tokenEmbedding : init('lm_head', w(weightName.lmHead).data, [spec.vocabSize, dim]);
+  const hidden = op.reshape(g, norm(x, weightName.finalNorm), [B, S, dim]);
+  // a tied classifier is the embedding's input
+  const classifier = spec.embedding.tied ? embedding : matrix('lm_head');
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
   return { g, tokens, hidden, classifier, trainable, virtualLength: P, present };
 }
 
 /** Logits of hidden states [..., dim] → [..., vocab], soft-capped when the spec says so. */
-function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Value): Value {
+function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Weight): Value {
   const logits = op.linear(g, hidden, classifier);
   return spec.finalLogitSoftcap === undefined ? logits : op.softcap(g, logits, spec.finalLogitSoftcap);
 }

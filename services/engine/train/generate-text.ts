@@ -10,6 +10,8 @@ import { servedTensor } from '../methods/serving.js';
 import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { Rng } from '../model/rng.js';
+import type { WeightsDtype } from '../model/weights-dtype.js';
+import { heldPrecision } from '../graph/weight-bank.js';
 
 export interface GenerateTextOptions {
   text: string;
@@ -26,6 +28,8 @@ export interface GenerateTextOptions {
   threads?: number;
   /** keep onnxruntime's idle threads spinning between kernels (faster on dedicated cores) */
   spinning?: boolean;
+  /** the precision the frozen weights are held in (default auto: the loaded model's) */
+  weightsDtype?: WeightsDtype;
 }
 
 export interface GeneratedText {
@@ -58,6 +62,7 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
     logits: 'at-positions',
     virtualTokens: prompt?.virtualTokens,
     pastKeyValues: prefix?.pastKeyValues,
+    weightsHeld: heldPrecision(o.weightsDtype),
   });
   const session = await GraphSession.create(built.graph, {
     executionProvider: o.executionProvider,

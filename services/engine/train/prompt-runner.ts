@@ -1,6 +1,7 @@
 /**
  * Runs the frozen model with trainable inputs on onnxruntime: one session per
- * (mode, batch, padded length), built on first use and kept for the rest of the run.
+ * (mode, batch, padded length), built on first use and kept for the rest of the run. The
+ * sessions hold no weights: every one is fed the model's one weight bank (../graph/weight-bank.ts).
  * `train` sessions output the loss and the gradients of every trainable graph input;
  * `score` sessions are the same graph without the backward pass, plus per-example sums and
  * argmax predictions, for eval.
@@ -8,6 +9,8 @@
 import { GRAPH_IO, buildTrainingGraph, type PastKeyValues, type VirtualTokens } from '../graph/decoder-graph.js';
 import { GraphSession, type HostTensor, type SessionOptions } from '../graph/run.js';
 import type { DecoderModel } from '../model/weights.js';
+import type { WeightsDtype } from '../model/weights-dtype.js';
+import { heldPrecision } from '../graph/weight-bank.js';
 import type { ParameterSet } from '../prompt/vocabulary.js';
 
 /** A right-padded batch: token ids and the mask of predicted tokens, both [batch, seqLen]. */
@@ -32,7 +35,10 @@ export interface TrainOutputs {
   grads: ParameterSet;
 }
 
-export type RunnerOptions = Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning' | 'memoryArena'>;
+export interface RunnerOptions extends Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning' | 'memoryArena'> {
+  /** the precision the frozen weights are held in (default auto: the loaded model's bank, ../graph/weight-bank.ts) */
+  weightsDtype?: WeightsDtype;
+}
 
 /**
  * Where the trainable graph inputs come from: virtual tokens before the real ones (prompt tuning,
@@ -89,8 +95,9 @@ export class PromptRunner {
         ...this.sources,
         withGradients: mode === 'train',
         withPredictions: mode === 'score',
+        weightsHeld: heldPrecision(this.options.weightsDtype),
       });
-      // keep only names and shapes: the builder holds a copy of every weight
+      // keep only names and shapes of the built graph
       const names = trainable.map((v) => v.name);
       const shapes = new Map(graph.inputs.map((v) => [v.name, v.shape]));
       cached = GraphSession.create(graph, this.options).then((session) => ({ session, trainable: names, shapes }));

@@ -1,6 +1,7 @@
 /** `ptune generate`: continue a text with the model, optionally behind a trained prompt. */
 import type { Command } from 'commander';
-import { generateText, loadModel, readStoredPrompt } from '../../../engine/index.js';
+import { generateText, openModel, readModelWeights, readStoredPrompt } from '../../../engine/index.js';
+import { checkRunMemory } from './memory-check.js';
 import {
   integerAtLeast,
   nonNegativeNumber,
@@ -39,8 +40,12 @@ export function registerGenerate(program: Command): void {
 async function generate(f: GenerateFlags): Promise<void> {
   await requireModel(f.model);
   if (f.prompt) await requireFile(f.prompt, '--prompt');
-  const model = await loadModel(f.model);
-  const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.spec) : undefined;
+  const opened = await openModel(f.model);
+  const prompt = f.prompt ? await readStoredPrompt(f.prompt, opened.spec) : undefined;
+  const textTokens = opened.tokenizer.encode(f.text).length;
+  const seqLen = Math.min(opened.spec.contextLength, (prompt?.numVirtualTokens ?? 0) + textTokens + f.maxTokens);
+  await checkRunMemory(opened, f, { mode: 'forward', batch: 1, seqLen });
+  const model = await readModelWeights(opened, f.weightsDtype);
   const out = await generateText(model, {
     text: f.text,
     [prompt?.placement === 'past-key-values' ? 'prefix' : 'prompt']: prompt?.tensor,
