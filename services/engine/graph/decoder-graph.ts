@@ -144,17 +144,136 @@ function checkGraphSpec(spec: ModelSpec): void {
     throw new Error(`decoder graph: rotaryDim ${spec.positions.rotaryDim} must be even`);
 }
 
-function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions): Forward {
+/**
+ * The one place the decoder graphs read frozen weights, and what reads them: shared by the
+ * full-sequence graph here and the key/value-cache step graph (decode-graph.ts).
+ */
+export interface DecoderParts {
+  g: GraphBuilder;
+  spec: ModelSpec;
+  dtype: FloatDType;
+  /** a frozen tensor as a graph value (weights, tables, constants), in the graph's dtype */
+  init(name: string, data: Float32Array | Float64Array, dims: readonly number[]): Value;
+  /** a canonical weight tensor of the model */
+  weight(name: string): F32Tensor;
+  /** the spec's norm of `v` over its last axis of `width`, weight (and bias) scaled by `scale` */
+  norm(v: Value, prefix: string, width: number, scale?: number): Value;
+  /** the frozen token-embedding table [vocab, dim], unscaled (one initializer, made on first use) */
+  tokenEmbedding(): Value;
+  /** classifier weight [vocab, dim] (the token embedding's initializer when tied) */
+  classifier(): Value;
+}
+
+export function decoderParts(g: GraphBuilder, model: DecoderModel, dtype: FloatDType): DecoderParts {
   const { spec } = model;
   checkGraphSpec(spec);
+  const weight = (n: string): F32Tensor => tensorOf(model, n);
+  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value => g.initializer(n, typed(data, dtype), dims);
+  let table: Value | undefined;
+  const tokenEmbedding = (): Value => (table ??= init('token_embedding', weight(weightName.embedTokens).data, [spec.vocabSize, spec.dim]));
+  const norm = (v: Value, prefix: string, width: number, scale = 1): Value => {
+    const w = weight(`${prefix}.weight`).data;
+    // Gemma's (1 + w) is applied here, so stored weights round-trip unchanged
+    const effective = Float64Array.from(w, (v0) => (spec.norm.kind === 'rms_one_plus' ? 1 + v0 : v0) * scale);
+    const wv = init(`${prefix}.weight`, effective, [width]);
+    if (spec.norm.kind === 'layer') {
+      const bias = Float64Array.from(weight(`${prefix}.bias`).data, (b) => b * scale);
+      return op.layerNorm(g, v, wv, init(`${prefix}.bias`, bias, [width]), spec.norm.eps);
+    }
+    return op.rmsNorm(g, v, wv, spec.norm.eps);
+  };
+  const classifier = (): Value =>
+    spec.embedding.tied ? tokenEmbedding() : init('lm_head', weight(weightName.lmHead).data, [spec.vocabSize, spec.dim]);
+  return { g, spec, dtype, init, weight, norm, tokenEmbedding, classifier };
+}
+
+/**
+ * One decoder layer on the residual rows x [B·S, dim]: norm; q, k, v projected heads-first
+ * [B, nH+2·nKv, S, hs] by one batched MatMul (the query scale folded into the q rows, or, with
+ * q-norm, into the q-norm weight); `attend` (positions, cache, mask: the caller's) returns the
+ * merged heads [B·S, nH·hs]; output projection [, post-attention norm], residual; norm,
+ * feed-forward [, post-feed-forward norm], residual.
+ */
+export function decoderLayer(p: DecoderParts, l: number, x: Value, B: number, S: number, attend: (heads: Value) => Value): Value {
+  const { g, spec, dtype, init, weight: w, norm } = p;
+  const { dim, headDim: hs, nHeads, nKvHeads } = spec;
+  const param = (part: LayerPart, kind: 'weight' | 'bias' = 'weight'): Value => {
+    const t = w(weightName.layer(l, part, kind));
+    return init(weightName.layer(l, part, kind), t.data, t.dims);
+  };
+  const linear = (v: Value, part: LayerPart, bias: boolean): Value => op.linear(g, v, param(part), bias ? param(part, 'bias') : undefined);
+
+  const h = norm(x, `layers.${l}.input_norm`, dim);
+  const qFold = spec.qkNorm ? 1 : spec.attention.queryScale;
+  const wqkv = init(
+    `layers.${l}.qkv_proj.weight`,
+    stackedRows(
+      [
+        { data: w(weightName.layer(l, 'q_proj')).data, scale: qFold },
+        { data: w(weightName.layer(l, 'k_proj')).data, scale: 1 },
+        { data: w(weightName.layer(l, 'v_proj')).data, scale: 1 },
+      ],
+      dtype,
+    ),
+    [nHeads + 2 * nKvHeads, hs, dim],
+  );
+  let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), wqkv);
+  if (spec.attention.qkvBias) {
+    const bias = stackedRows(
+      (['q_proj', 'k_proj', 'v_proj'] as const).map((part) => ({
+        data: w(weightName.layer(l, part, 'bias')).data,
+        scale: part === 'q_proj' ? qFold : 1,
+      })),
+      dtype,
+    );
+    heads = op.add(g, heads, init(`layers.${l}.qkv_proj.bias`, bias, [nHeads + 2 * nKvHeads, 1, hs]));
+  }
+  let a = linear(attend(heads), 'o_proj', spec.attention.outBias);
+  if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`, dim);
+  x = op.add(g, x, a);
+
+  const h2 = norm(x, `layers.${l}.ffn_norm`, dim);
+  const bias = spec.ffn.bias;
+  let f: Value;
+  switch (spec.ffn.kind) {
+    case 'swiglu':
+      f = op.swiglu(g, linear(h2, 'gate_proj', bias), linear(h2, 'up_proj', bias));
+      break;
+    case 'geglu_tanh':
+      f = op.mul(g, op.geluTanh(g, linear(h2, 'gate_proj', bias)), linear(h2, 'up_proj', bias));
+      break;
+    case 'gelu_mlp':
+      f = op.geluTanh(g, linear(h2, 'up_proj', bias));
+      break;
+  }
+  f = linear(f, 'down_proj', bias);
+  if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`, dim);
+  return op.add(g, x, f);
+}
+
+/** q and k heads [.., heads, S, hs] through the spec's q-norm and k-norm (the query scale in q-norm's weight); unchanged without. */
+export function qkNorms(p: DecoderParts, l: number, q: Value, k: Value): [Value, Value] {
+  if (!p.spec.qkNorm) return [q, k];
+  const hs = p.spec.headDim;
+  return [p.norm(q, `layers.${l}.q_norm`, hs, p.spec.attention.queryScale), p.norm(k, `layers.${l}.k_norm`, hs)];
+}
+
+/** Merges attention heads [B, nH, S, hs] into rows [B·S, nH·hs] for the output projection. */
+export function mergeHeads(g: GraphBuilder, attn: Value): Value {
+  const [B, nH, S, hs] = attn.shape;
+  return op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, nH * hs]);
+}
+
+function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions): Forward {
+  const { spec } = model;
   const dtype = o.dtype ?? 'float32';
   const { batch: B, seqLen: T } = o;
   const { dim, headDim: hs, nHeads, nKvHeads } = spec;
   const group = nHeads / nKvHeads;
   const g = new GraphBuilder(name);
-  const w = (n: string): F32Tensor => tensorOf(model, n);
-  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value => g.initializer(n, typed(data, dtype), dims);
-  const tokenEmbedding = init('token_embedding', w(weightName.embedTokens).data, [spec.vocabSize, dim]);
+  const parts = decoderParts(g, model, dtype);
+  const { init } = parts;
+  const tokenEmbedding = parts.tokenEmbedding();
   const ctx: ModelContext = { spec, dtype, batch: B, tokenEmbedding };
 
   const tokens = g.input(GRAPH_IO.tokens, 'int64', [B, T]);
@@ -173,27 +292,9 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   if (spec.embedding.scale !== undefined) x = op.scale(g, x, Math.fround(spec.embedding.scale));
   if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, dim]), x], 1);
   if (spec.positions.kind === 'learned') {
-    const table = w(weightName.positionEmbeddings).data;
+    const table = parts.weight(weightName.positionEmbeddings).data;
     x = op.add(g, x, init('position_embedding', table.subarray(Pp * dim, (Pp + S) * dim), [S, dim]));
   }
-
-  const norm = (v: Value, prefix: string, width: number, scale = 1): Value => {
-    const weight = w(`${prefix}.weight`).data;
-    // Gemma's (1 + w) is applied here, so stored weights round-trip unchanged
-    const effective = Float64Array.from(weight, (v0) => (spec.norm.kind === 'rms_one_plus' ? 1 + v0 : v0) * scale);
-    const wv = init(`${prefix}.weight`, effective, [width]);
-    if (spec.norm.kind === 'layer') {
-      const bias = Float64Array.from(w(`${prefix}.bias`).data, (b) => b * scale);
-      return op.layerNorm(g, v, wv, init(`${prefix}.bias`, bias, [width]), spec.norm.eps);
-    }
-    return op.rmsNorm(g, v, wv, spec.norm.eps);
-  };
-  const param = (l: number, part: LayerPart, kind: 'weight' | 'bias' = 'weight'): Value => {
-    const t = w(weightName.layer(l, part, kind));
-    return init(weightName.layer(l, part, kind), t.data, t.dims);
-  };
-  const linear = (v: Value, l: number, part: LayerPart, bias: boolean): Value =>
-    op.linear(g, v, param(l, part), bias ? param(l, part, 'bias') : undefined);
 
   // RoPE(x) = x·cos + (x·R)·sin, R swapping the rotary halves by one small MatMul (a Slice reversing
   // the halves was slower); tables per kind of layer (Gemma 3's local layers have their own theta)
@@ -227,8 +328,7 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     tables.set(key, made);
     return made;
   };
-  const applyRope = (v: Value, t: { cos: Value; sin: Value }): Value =>
-    op.add(g, op.mul(g, v, t.cos), op.mul(g, op.matmul(g, v, swap!), t.sin));
+  const applyRope = (v: Value, t: { cos: Value; sin: Value }): Value => rotate(g, v, t.cos, t.sin, swap!);
 
   const masks = new Map<number | undefined, Value>();
   const maskFor = (window: number | undefined): Value => {
@@ -239,100 +339,52 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     return m;
   };
 
-  const qScale = spec.attention.queryScale;
   const present: { key: Value; value: Value }[] = [];
   // the residual stream stays [B·S, dim] through the layers: every projection is then a Gemm on
   // its rows without a Reshape before and after it (forward and backward)
   x = op.reshape(g, x, [B * S, dim]);
   for (let l = 0; l < spec.nLayers; l++) {
     const sliding = isSlidingLayer(spec, l);
-    const h = norm(x, `layers.${l}.input_norm`, dim);
-    // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul; the query scale
-    // is folded into the q rows (or, with q-norm, into the q-norm weight)
-    const qFold = spec.qkNorm ? 1 : qScale;
-    const wqkv = init(
-      `layers.${l}.qkv_proj.weight`,
-      stackedRows(
-        [
-          { data: w(weightName.layer(l, 'q_proj')).data, scale: qFold },
-          { data: w(weightName.layer(l, 'k_proj')).data, scale: 1 },
-          { data: w(weightName.layer(l, 'v_proj')).data, scale: 1 },
-        ],
-        dtype,
-      ),
-      [nHeads + 2 * nKvHeads, hs, dim],
-    );
-    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), wqkv);
-    if (spec.attention.qkvBias) {
-      const bias = stackedRows(
-        (['q_proj', 'k_proj', 'v_proj'] as const).map((p) => ({
-          data: w(weightName.layer(l, p, 'bias')).data,
-          scale: p === 'q_proj' ? qFold : 1,
-        })),
-        dtype,
-      );
-      heads = op.add(g, heads, init(`layers.${l}.qkv_proj.bias`, bias, [nHeads + 2 * nKvHeads, 1, hs]));
-    }
-    let q: Value;
-    let kH: Value;
-    let vH: Value;
-    if (fusedRope) {
-      [q, kH, vH] = op.split(g, applyRope(heads, ropeTable(sliding)), 1, [nHeads, nKvHeads, nKvHeads]);
-    } else {
-      [q, kH, vH] = op.split(g, heads, 1, [nHeads, nKvHeads, nKvHeads]);
-      if (spec.qkNorm) {
-        q = norm(q, `layers.${l}.q_norm`, hs, qScale);
-        kH = norm(kH, `layers.${l}.k_norm`, hs);
+    x = decoderLayer(parts, l, x, B, S, (heads) => {
+      let q: Value;
+      let kH: Value;
+      let vH: Value;
+      if (fusedRope) {
+        [q, kH, vH] = op.split(g, applyRope(heads, ropeTable(sliding)), 1, [nHeads, nKvHeads, nKvHeads]);
+      } else {
+        [q, kH, vH] = op.split(g, heads, 1, [nHeads, nKvHeads, nKvHeads]);
+        [q, kH] = qkNorms(parts, l, q, kH);
+        if (rope) {
+          const t = ropeTable(sliding);
+          q = applyRope(q, t);
+          kH = applyRope(kH, t);
+        }
       }
-      if (rope) {
-        const t = ropeTable(sliding);
-        q = applyRope(q, t);
-        kH = applyRope(kH, t);
+      present.push({ key: kH, value: vH });
+      if (past) {
+        const { key, value } = past.layers[l];
+        kH = op.concat(g, [op.expand(g, key, [B, nKvHeads, Pp, hs]), kH], 2);
+        vH = op.concat(g, [op.expand(g, value, [B, nKvHeads, Pp, hs]), vH], 2);
       }
-    }
-    present.push({ key: kH, value: vH });
-    if (past) {
-      const { key, value } = past.layers[l];
-      kH = op.concat(g, [op.expand(g, key, [B, nKvHeads, Pp, hs]), kH], 2);
-      vH = op.concat(g, [op.expand(g, value, [B, nKvHeads, Pp, hs]), vH], 2);
-    }
-    // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs] (K/V never repeated)
-    const qG = op.reshape(g, q, [B, nKvHeads, group * S, hs]);
-    const mask = maskFor(sliding ? spec.attention.slidingWindow : undefined);
-    const attn = op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]);
-    const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, nHeads * hs]);
-    let a = linear(merged, l, 'o_proj', spec.attention.outBias);
-    if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`, dim);
-    x = op.add(g, x, a);
-
-    const h2 = norm(x, `layers.${l}.ffn_norm`, dim);
-    const bias = spec.ffn.bias;
-    let f: Value;
-    switch (spec.ffn.kind) {
-      case 'swiglu':
-        f = op.swiglu(g, linear(h2, l, 'gate_proj', bias), linear(h2, l, 'up_proj', bias));
-        break;
-      case 'geglu_tanh':
-        f = op.mul(g, op.geluTanh(g, linear(h2, l, 'gate_proj', bias)), linear(h2, l, 'up_proj', bias));
-        break;
-      case 'gelu_mlp':
-        f = op.geluTanh(g, linear(h2, l, 'up_proj', bias));
-        break;
-    }
-    f = linear(f, l, 'down_proj', bias);
-    if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`, dim);
-    x = op.add(g, x, f);
+      // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs] (K/V never repeated)
+      const qG = op.reshape(g, q, [B, nKvHeads, group * S, hs]);
+      const mask = maskFor(sliding ? spec.attention.slidingWindow : undefined);
+      return mergeHeads(g, op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]));
+    });
   }
 
-  const hidden = op.reshape(g, norm(x, weightName.finalNorm, dim), [B, S, dim]);
-  // a tied classifier shares the embedding's initializer
-  const classifier = spec.embedding.tied ? tokenEmbedding : init('lm_head', w(weightName.lmHead).data, [spec.vocabSize, dim]);
+  const hidden = op.reshape(g, parts.norm(x, weightName.finalNorm, dim), [B, S, dim]);
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
-  return { g, tokens, hidden, classifier, trainable, virtualLength: P, present };
+  return { g, tokens, hidden, classifier: parts.classifier(), trainable, virtualLength: P, present };
+}
+
+/** RoPE(x) = x·cos + (x·R)·sin, with R the half-swap matrix (rope.ts). */
+export function rotate(g: GraphBuilder, v: Value, cos: Value, sin: Value, swap: Value): Value {
+  return op.add(g, op.mul(g, v, cos), op.mul(g, op.matmul(g, v, swap), sin));
 }
 
 /** Logits of hidden states [..., dim] → [..., vocab], soft-capped when the spec says so. */
-function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Value): Value {
+export function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Value): Value {
   const logits = op.linear(g, hidden, classifier);
   return spec.finalLogitSoftcap === undefined ? logits : op.softcap(g, logits, spec.finalLogitSoftcap);
 }

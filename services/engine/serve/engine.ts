@@ -97,20 +97,5 @@ export interface InferenceEngineOptions {
   executionProvider?: ExecutionProvider;
 }
 
-/** The queue is full: the caller should retry later (RESOURCE_EXHAUSTED / 429). */
-export class EngineBusyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineBusyError';
-  }
-}
-
-/** A request's sizes or values are out of range; the message names the field (INVALID_ARGUMENT / 400). */
-export class InferenceInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InferenceInputError';
-  }
-}
-
+export { EngineBusyError, InferenceInputError } from './errors.js';
 export { createInferenceEngine } from './batch-engine.js';

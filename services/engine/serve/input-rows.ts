@@ -1,0 +1,45 @@
+/**
+ * Input rows of the step graph, computed on the host: what the full-sequence graph computes before
+ * its first layer (decoder-graph.ts): a real token's embedding row times the spec's embedding scale
+ * (rounded to float32 as the graph's Mul rounds it), or a virtual token's row as is, plus the
+ * learned position row when the spec has learned positions. Float32 products and sums of float32
+ * operands are exact in float64, so Math.fround gives the graph's float32 result bit for bit.
+ */
+import type { LoadedModel } from '../model/load-model.js';
+import { tensorOf, weightName } from '../model/weights.js';
+
+export class InputRows {
+  private readonly dim: number;
+  private readonly table: Float32Array;
+  private readonly scale: number | undefined;
+  private readonly positions: Float32Array | undefined;
+
+  constructor(model: LoadedModel) {
+    const { spec } = model;
+    this.dim = spec.dim;
+    this.table = tensorOf(model, weightName.embedTokens).data;
+    this.scale = spec.embedding.scale === undefined ? undefined : Math.fround(spec.embedding.scale);
+    this.positions = spec.positions.kind === 'learned' ? tensorOf(model, weightName.positionEmbeddings).data : undefined;
+  }
+
+  /** Writes token `id`'s row at absolute `position` into `out` at row `row`. */
+  token(id: number, position: number, out: Float32Array, row: number): void {
+    const { dim, scale } = this;
+    const src = this.table.subarray(id * dim, (id + 1) * dim);
+    if (scale === undefined) out.set(src, row * dim);
+    else for (let i = 0; i < dim; i++) out[row * dim + i] = Math.fround(src[i] * scale);
+    this.addPosition(position, out, row);
+  }
+
+  /** Writes virtual token `index` of `embeddings` [P, dim] at absolute `position` into `out` at row `row`. */
+  virtual(embeddings: Float32Array, index: number, position: number, out: Float32Array, row: number): void {
+    out.set(embeddings.subarray(index * this.dim, (index + 1) * this.dim), row * this.dim);
+    this.addPosition(position, out, row);
+  }
+
+  private addPosition(position: number, out: Float32Array, row: number): void {
+    if (!this.positions) return;
+    const { dim } = this;
+    for (let i = 0; i < dim; i++) out[row * dim + i] = Math.fround(out[row * dim + i] + this.positions[position * dim + i]);
+  }
+}
