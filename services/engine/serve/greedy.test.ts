@@ -1,26 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadGguf } from '../model/gguf.js';
 import type { LoadedModel } from '../model/load-model.js';
+import { stories260K } from '../model/stories260k-fixture.js';
 import type { MethodName } from '../prompt/vocabulary.js';
 import { generateText } from '../train/generate-text.js';
-import { createInferenceEngine, type InferenceEngine, type ServedPrompt } from './engine.js';
-import { collect, randomPrompt, tinyModel } from './test-support.js';
+import { createInferenceEngine, type ServedPrompt } from './engine.js';
+import { collect, greedy, randomPrompt, tinyModel } from './test-support.js';
 
-let model: LoadedModel;
-let cleanup: () => Promise<void>;
-let engine: InferenceEngine;
-
-beforeAll(async () => {
-  ({ model, cleanup } = await tinyModel());
-  engine = await createInferenceEngine(model, { maxSlots: 4, threads: 1 });
-});
-afterAll(async () => {
-  await engine.close();
-  await cleanup();
-});
-
-const greedy = { temperature: 0, topP: 1, topK: 0, stop: [] };
-
-async function reference(text: string, prompt: ServedPrompt | undefined, maxTokens: number): Promise<number[]> {
+async function reference(model: LoadedModel, text: string, prompt: ServedPrompt | undefined, maxTokens: number): Promise<number[]> {
   const served =
     prompt && (prompt.stored.placement === 'virtual-tokens' ? { prompt: prompt.stored.tensor } : { prefix: prompt.stored.tensor });
   return (await generateText(model, { text, ...served, maxTokens, threads: 1 })).outputIds;
@@ -28,19 +15,56 @@ async function reference(text: string, prompt: ServedPrompt | undefined, maxToke
 
 const methods: (MethodName | undefined)[] = [undefined, 'prompt_tuning', 'p_tuning', 'prefix_tuning'];
 
-describe('greedy decoding with the key/value cache (tiny GQA model)', () => {
+/** For each method: engine tokens equal generateText's, for a short and a long text, few and many virtual tokens. */
+function greedyParity(load: () => Promise<LoadedModel>, cases: readonly (readonly [string, number])[], maxTokens: number): void {
+  let model: LoadedModel;
+  beforeAll(async () => {
+    model = await load();
+  });
   it.each(methods.map((m) => [m ?? 'bare model', m] as const))('%s: the same tokens as generateText', async (_name, method) => {
-    for (const [text, virtual] of [
-      ['hello there', 3],
-      ['a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g', 40],
-    ] as const) {
-      const prompt = method && randomPrompt(model, method, virtual, 7);
-      const inputIds = model.tokenizer.encode(text);
-      const maxTokens = 40;
-      const got = await collect(engine.generate({ prompt, inputIds, sampling: { ...greedy, maxTokens } }));
-      const want = await reference(text, prompt, maxTokens);
-      expect(want.length).toBeGreaterThan(0);
-      expect(got.ids).toEqual(want);
+    const engine = await createInferenceEngine(model, { maxSlots: 2, threads: 1 });
+    try {
+      for (const [text, virtual] of cases) {
+        const prompt = method && randomPrompt(model, method, virtual, 7);
+        const inputIds = model.tokenizer.encode(text);
+        const got = await collect(engine.generate({ prompt, inputIds, sampling: { ...greedy, maxTokens } }));
+        const want = await reference(model, text, prompt, maxTokens);
+        expect(want.length).toBeGreaterThan(0);
+        expect(got.ids).toEqual(want);
+        expect(got.text).toBe(model.tokenizer.decode(want));
+      }
+    } finally {
+      await engine.close();
     }
   });
+}
+
+describe('greedy decoding with the key/value cache: tiny GQA model', () => {
+  let cleanup: () => Promise<void>;
+  afterAll(() => cleanup());
+  greedyParity(
+    async () => {
+      const tiny = await tinyModel();
+      cleanup = tiny.cleanup;
+      return tiny.model;
+    },
+    [
+      ['hello there', 3],
+      // 40 virtual + 33 text tokens: more than one prefill chunk, and the cache grows past its first bucket
+      ['a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g', 40],
+    ],
+    40,
+  );
+});
+
+if (!stories260K.available) console.warn(`skipping stories260K serving tests: ${stories260K.skipReason}`);
+describe.skipIf(!stories260K.available)('greedy decoding with the key/value cache: stories260K', () => {
+  greedyParity(
+    () => loadGguf(stories260K.ggufPath),
+    [
+      ['Once upon a time', 5],
+      ['The little dog was happy because', 20],
+    ],
+    60,
+  );
 });

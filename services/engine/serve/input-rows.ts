@@ -5,8 +5,7 @@
  * learned position row when the spec has learned positions. Float32 products and sums of float32
  * operands are exact in float64, so Math.fround gives the graph's float32 result bit for bit.
  */
-import type { LoadedModel } from '../model/load-model.js';
-import { tensorOf, weightName } from '../model/weights.js';
+import { tensorOf, weightName, type DecoderModel } from '../model/weights.js';
 
 export class InputRows {
   private readonly dim: number;
@@ -14,7 +13,7 @@ export class InputRows {
   private readonly scale: number | undefined;
   private readonly positions: Float32Array | undefined;
 
-  constructor(model: LoadedModel) {
+  constructor(model: DecoderModel) {
     const { spec } = model;
     this.dim = spec.dim;
     this.table = tensorOf(model, weightName.embedTokens).data;

@@ -6,7 +6,7 @@
  */
 import { buildStepGraph, STEP_IO } from '../graph/decode-graph.js';
 import { GraphSession, type HostTensor, type SessionOptions } from '../graph/run.js';
-import type { LoadedModel } from '../model/load-model.js';
+import type { DecoderModel } from '../model/weights.js';
 import { isSlidingLayer } from '../model/spec.js';
 import type { SlotCache } from './slot-cache.js';
 
@@ -40,7 +40,7 @@ export class StepRunner {
   private readonly hasGlobal: boolean;
 
   constructor(
-    readonly model: LoadedModel,
+    readonly model: DecoderModel,
     private readonly sessionOptions: SessionOptions,
   ) {
     const { spec } = model;

@@ -29,6 +29,9 @@ export function randomPrompt(model: LoadedModel, method: MethodName, length: num
   return { id: `${method}-${length}-${seed}`, stored };
 }
 
+/** Greedy sampling settings without max_tokens. */
+export const greedy = { temperature: 0, topP: 1, topK: 0, stop: [] as string[] };
+
 export interface Collected {
   ids: number[];
   text: string;
