@@ -152,7 +152,7 @@ describe('continuous batching', () => {
   it('bad sizes and values are refused with the field named, before anything runs', async () => {
     await withEngine({ maxSlots: 1 }, async (e) => {
       const ok = { inputIds: ids('hi'), sampling: { ...greedy, maxTokens: 4 } };
-      const bad: [Partial<GenerateRequest> & { sampling?: Partial<GenerateRequest['sampling']> }, RegExp][] = [
+      const bad: [{ inputIds?: number[]; sampling?: Partial<GenerateRequest['sampling']> }, RegExp][] = [
         [{ sampling: { maxTokens: 5000 } }, /max_tokens 5000 exceeds the context/],
         [{ sampling: { maxTokens: 0 } }, /max_tokens must be an integer ≥ 1/],
         [{ sampling: { temperature: -1 } }, /temperature/],
