@@ -58,7 +58,8 @@ const PARAM_OF = (field: string | undefined): string | null => {
   if (field === undefined) return null;
   if (field.startsWith('sampling.')) return field.slice('sampling.'.length).replace(/\[\d+\]$/, '');
   if (field.startsWith('prompt')) return 'model';
-  if (field.startsWith('input')) return 'messages';
+  if (field.startsWith('input.conversation')) return 'messages';
+  if (field.startsWith('input')) return 'prompt';
   return field;
 };
 

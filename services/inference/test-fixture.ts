@@ -39,11 +39,19 @@ export interface InferenceFixture {
 
 export const NAMESPACE = 'team-a';
 
-export async function startInferenceFixture(engine: InferenceEngineOptions = {}): Promise<InferenceFixture> {
+/** A chat template for the generated model (which has none): "<s>user: …\nassistant:". */
+export const TEST_CHAT_TEMPLATE =
+  '{{ bos_token }}{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}';
+
+export async function startInferenceFixture(
+  engine: InferenceEngineOptions = {},
+  options: { chatTemplate?: string } = {},
+): Promise<InferenceFixture> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-inference-'));
   const served = await writeGeneratedModel('tiny', 7, path.join(dir, 'tiny.gguf'));
   const other = await writeGeneratedModel('tiny', 8, path.join(dir, 'tiny-other.gguf'));
-  const model = await loadModel(served.path);
+  const loaded = await loadModel(served.path);
+  const model: LoadedModel = options.chatTemplate === undefined ? loaded : { ...loaded, chatTemplate: options.chatTemplate };
   let runtime: InferenceRuntime | undefined;
   const server = await startServer({
     dataDir: path.join(dir, 'data'),
