@@ -100,7 +100,11 @@ class BatchEngine implements InferenceEngine {
     const maxSlots = checkOption('maxSlots', options.maxSlots ?? defaults.maxSlots, 1);
     this.maxQueue = checkOption('maxQueue', options.maxQueue ?? defaults.maxQueue, 0);
     this.prefixes = new PrefixCache(checkOption('prefixCacheBytes', options.prefixCacheBytes ?? defaults.prefixCacheBytes, 0));
-    this.runner = new StepRunner(model, { executionProvider: options.executionProvider, threads: options.threads });
+    this.runner = new StepRunner(model, {
+      executionProvider: options.executionProvider,
+      threads: options.threads,
+      spinning: options.spinning,
+    });
     this.rows = new InputRows(model);
     this.buckets = cacheBuckets(model.spec.contextLength);
     this.slots = Array<Request | undefined>(maxSlots).fill(undefined);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '../model/load-model.js';
-import { generateText } from '../train/generate-text.js';
+import { fullSequenceGenerate } from './full-sequence-reference.js';
 import { createInferenceEngine, EngineBusyError, InferenceInputError, type GenerateRequest, type InferenceEngine } from './engine.js';
 import { collect, greedy, randomPrompt, tinyModel } from './test-support.js';
 
@@ -97,8 +97,8 @@ describe('continuous batching', () => {
     });
   });
 
-  it('temperature sampling without top_k / top_p draws as generateText does with the same seed', async () => {
-    const want = await generateText(model, { text: 'once upon', temperature: 0.8, seed: 11, maxTokens: 20, threads: 1 });
+  it('temperature sampling without top_k / top_p draws as the full-sequence path does with the same seed', async () => {
+    const want = await fullSequenceGenerate(model, { text: 'once upon', temperature: 0.8, seed: 11, maxTokens: 20, threads: 1 });
     const got = await withEngine({ maxSlots: 2 }, (e) =>
       collect(e.generate({ inputIds: want.inputIds, sampling: { temperature: 0.8, topP: 1, topK: 0, stop: [], seed: 11, maxTokens: 20 } })),
     );

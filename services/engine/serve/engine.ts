@@ -95,6 +95,8 @@ export interface InferenceEngineOptions {
   prefixCacheBytes?: number;
   threads?: number;
   executionProvider?: ExecutionProvider;
+  /** keep onnxruntime's idle threads spinning between kernels (dedicated cores only); default false */
+  spinning?: boolean;
 }
 
 export { EngineBusyError, InferenceInputError } from './errors.js';

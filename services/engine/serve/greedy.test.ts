@@ -3,6 +3,7 @@ import { loadGguf } from '../model/gguf.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { stories260K } from '../model/stories260k-fixture.js';
 import type { MethodName } from '../prompt/vocabulary.js';
+import { fullSequenceGenerate } from './full-sequence-reference.js';
 import { generateText } from '../train/generate-text.js';
 import { createInferenceEngine, type ServedPrompt } from './engine.js';
 import { collect, greedy, randomPrompt, tinyModel } from './test-support.js';
@@ -10,7 +11,7 @@ import { collect, greedy, randomPrompt, tinyModel } from './test-support.js';
 async function reference(model: LoadedModel, text: string, prompt: ServedPrompt | undefined, maxTokens: number): Promise<number[]> {
   const served =
     prompt && (prompt.stored.placement === 'virtual-tokens' ? { prompt: prompt.stored.tensor } : { prefix: prompt.stored.tensor });
-  return (await generateText(model, { text, ...served, maxTokens, threads: 1 })).outputIds;
+  return (await fullSequenceGenerate(model, { text, ...served, maxTokens, threads: 1 })).outputIds;
 }
 
 const methods: (MethodName | undefined)[] = [undefined, 'prompt_tuning', 'p_tuning', 'prefix_tuning'];
@@ -21,7 +22,7 @@ function greedyParity(load: () => Promise<LoadedModel>, cases: readonly (readonl
   beforeAll(async () => {
     model = await load();
   });
-  it.each(methods.map((m) => [m ?? 'bare model', m] as const))('%s: the same tokens as generateText', async (_name, method) => {
+  it.each(methods.map((m) => [m ?? 'bare model', m] as const))('%s: the same tokens as the full-sequence graph', async (_name, method) => {
     const engine = await createInferenceEngine(model, { maxSlots: 2, threads: 1 });
     try {
       for (const [text, virtual] of cases) {
@@ -67,4 +68,33 @@ describe.skipIf(!stories260K.available)('greedy decoding with the key/value cach
     ],
     60,
   );
+});
+
+describe('generateText (ptune generate) on the engine', () => {
+  let model: LoadedModel;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ model, cleanup } = await tinyModel());
+  });
+  afterAll(() => cleanup());
+
+  it("gives the full-sequence path's tokens and stop reason: max tokens, a full context, sampling, a prefix", async () => {
+    const prefix = randomPrompt(model, 'prefix_tuning', 30, 2).stored.tensor;
+    const prompt = randomPrompt(model, 'prompt_tuning', 3, 2).stored.tensor;
+    const cases = [
+      { text: 'hello', maxTokens: 10 },
+      { text: 'hello', prompt, maxTokens: 300 }, // more than the 256 positions hold
+      { text: 'hello', prefix, maxTokens: 12, temperature: 0.7, seed: 4 },
+    ];
+    const outs = [];
+    for (const o of cases) {
+      const got = await generateText(model, { ...o, threads: 1 });
+      expect(got).toEqual(await fullSequenceGenerate(model, { ...o, threads: 1 }));
+      outs.push(got);
+    }
+    expect(outs[0].stop).toBe('max-tokens');
+    expect(outs[1].stop).toBe('context');
+    expect(3 + outs[1].inputIds.length + outs[1].outputIds.length).toBe(model.spec.contextLength);
+    await expect(generateText(model, { text: 'hi', prompt, prefix })).rejects.toThrow(/not both/);
+  });
 });

@@ -2,8 +2,8 @@
  * Picks the next token from logits: greedy (temperature 0: the first maximum, as generateText),
  * or sampling at a temperature from the request's seeded generator, restricted to the top_k most
  * likely tokens and then to the smallest set whose probability reaches top_p. Without top_k and
- * top_p it draws exactly as generateText does (same weights, same single uniform draw), so a
- * seeded request matches `ptune generate --temperature --seed`.
+ * top_p: weights exp((logit − max) / temperature) and one uniform draw, as `ptune generate` has
+ * always drawn, so its seeded outputs did not change when it moved onto the engine.
  */
 import type { Rng } from '../model/rng.js';
 
