@@ -6,7 +6,7 @@
 import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
 import { servedTensor } from '../methods/serving.js';
 import type { GenerateTextOptions, GeneratedText } from '../train/generate-text.js';
-import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
+import { GraphSession, type HostTensor } from '../graph/run.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { Rng } from '../model/rng.js';
 import { sampleToken } from './sampler.js';
