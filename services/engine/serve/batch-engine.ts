@@ -240,9 +240,14 @@ class BatchEngine implements InferenceEngine {
       this.fitCache(r.need);
       if (prefix) this.cache.load(slot, prefix);
       const ids = r.request.inputIds;
-      const logits = await prefill(this.runner, this.cache, slot, r.promptLength, ids.length, PREFILL_CHUNK, (i, rows, row) =>
-        this.rows.token(ids[i], r.promptLength + i, rows, row),
-      );
+      const logits = await prefill(this.runner, this.cache, {
+        slot,
+        start: r.promptLength,
+        count: ids.length,
+        chunk: PREFILL_CHUNK,
+        writeRow: (i, rows, row) => this.rows.token(ids[i], r.promptLength + i, rows, row),
+        stopped: () => r.done,
+      });
       if (r.done) continue;
       r.position = r.promptLength + ids.length;
       this.accept(r, logits);
@@ -254,7 +259,14 @@ class BatchEngine implements InferenceEngine {
     return this.prefixes.get(id, async () =>
       stored.placement === 'past-key-values'
         ? storedPrefixKv(stored, this.model.spec)
-        : virtualTokensKv(stored, this.runner, this.rows, this.bucketFor(stored.numVirtualTokens), PREFILL_CHUNK),
+        : // the running cache's length when it fits: the prefill session is then the one in use
+          virtualTokensKv(
+            stored,
+            this.runner,
+            this.rows,
+            Math.max(this.cache.length, this.bucketFor(stored.numVirtualTokens)),
+            PREFILL_CHUNK,
+          ),
     );
   }
 
@@ -340,12 +352,20 @@ class BatchEngine implements InferenceEngine {
     const { request } = job;
     const prefix = await this.prefixOf(request.prompt?.stored, request.prompt?.id);
     const P = prefix?.length ?? 0;
-    const scratch = new SlotCache(this.model.spec, 1, this.bucketFor(job.need));
+    const scratch = new SlotCache(this.model.spec, 1, Math.max(this.cache.length, this.bucketFor(job.need)));
     if (prefix) scratch.load(0, prefix);
     const ids = request.inputIds;
     const head = ids.length - 1;
-    if (head > 0)
-      await prefill(this.runner, scratch, 0, P, head, PREFILL_CHUNK, (i, rows, row) => this.rows.token(ids[i], P + i, rows, row));
+    if (head > 0) {
+      await prefill(this.runner, scratch, {
+        slot: 0,
+        start: P,
+        count: head,
+        chunk: PREFILL_CHUNK,
+        writeRow: (i, rows, row) => this.rows.token(ids[i], P + i, rows, row),
+        stopped: () => request.signal?.aborted === true,
+      });
+    }
     const out: number[] = [];
     for (const candidate of request.candidates) {
       if (request.signal?.aborted) throw new InferenceInputError('score cancelled');

@@ -15,18 +15,12 @@ export async function fullSequenceGenerate(model: LoadedModel, o: GenerateTextOp
   const config = model.spec;
   const maxTokens = o.maxTokens ?? 64;
   const temperature = o.temperature ?? 0;
-  if (!Number.isSafeInteger(maxTokens) || maxTokens < 1) throw new Error(`max tokens must be an integer ≥ 1 (got ${maxTokens})`);
-  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`temperature must be a finite number ≥ 0 (got ${temperature})`);
   const prompt = o.prompt && servedTensor('virtual-tokens', o.prompt, config);
   const prefix = o.prefix && servedTensor('past-key-values', o.prefix, config);
   const P = (prompt?.length ?? 0) + (prefix?.length ?? 0);
   const inputIds = model.tokenizer.encode(o.text);
   const seqLen = Math.min(config.contextLength - P, inputIds.length + maxTokens);
-  if (inputIds.length > seqLen) {
-    throw new Error(
-      `the text is ${inputIds.length} tokens; with ${P} virtual tokens the model's context of ${config.contextLength} has no room`,
-    );
-  }
+  if (inputIds.length > seqLen) throw new Error(`reference: ${inputIds.length} tokens do not fit`);
   const built = buildInferenceGraph(model, {
     batch: 1,
     seqLen,

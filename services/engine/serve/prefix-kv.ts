@@ -34,24 +34,27 @@ export function storedPrefixKv(stored: StoredPrompt, spec: ModelSpec): SequenceK
   return { length: P, keys, values };
 }
 
-/** Runs `count` input rows through the step graph in chunks into `slot` of `cache` from position `start`; the last chunk's logits. */
-export async function prefill(
-  runner: StepRunner,
-  cache: SlotCache,
-  slot: number,
-  start: number,
-  count: number,
-  chunk: number,
-  writeRow: (index: number, rows: Float32Array, row: number) => void,
-): Promise<Float32Array> {
+export interface PrefillRun {
+  slot: number;
+  /** the first new position */
+  start: number;
+  count: number;
+  chunk: number;
+  writeRow(index: number, rows: Float32Array, row: number): void;
+  /** checked between chunks: true stops early (an aborted request) */
+  stopped?(): boolean;
+}
+
+/** Runs `count` input rows through the step graph in chunks into a slot of `cache`; the last chunk's logits. */
+export async function prefill(runner: StepRunner, cache: SlotCache, p: PrefillRun): Promise<Float32Array> {
   let logits: Float32Array = new Float32Array(0);
-  for (let done = 0; done < count; done += chunk) {
-    const n = Math.min(chunk, count - done);
-    const at = start + done;
-    const out = await runner.run(cache, chunk, [{ start: at, count: n, writeRow: (i, rows, row) => writeRow(done + i, rows, row) }], {
-      slot,
+  for (let done = 0; done < p.count && !p.stopped?.(); done += p.chunk) {
+    const n = Math.min(p.chunk, p.count - done);
+    const at = p.start + done;
+    const out = await runner.run(cache, p.chunk, [{ start: at, count: n, writeRow: (i, rows, row) => p.writeRow(done + i, rows, row) }], {
+      slot: p.slot,
     });
-    cache.write(slot, at, out.newKeys, out.newValues, 0, chunk, n);
+    cache.write(p.slot, at, out.newKeys, out.newValues, 0, p.chunk, n);
     logits = out.logits;
   }
   return logits;
@@ -66,6 +69,12 @@ export async function virtualTokensKv(
 ): Promise<SequenceKv> {
   const P = stored.numVirtualTokens;
   const scratch = new SlotCache(runner.model.spec, 1, cacheLength);
-  await prefill(runner, scratch, 0, 0, P, chunk, (i, out, row) => rows.virtual(stored.tensor, i, i, out, row));
+  await prefill(runner, scratch, {
+    slot: 0,
+    start: 0,
+    count: P,
+    chunk,
+    writeRow: (i, out, row) => rows.virtual(stored.tensor, i, i, out, row),
+  });
   return scratch.extract(0, P);
 }

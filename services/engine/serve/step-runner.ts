@@ -42,6 +42,7 @@ export class StepRunner {
   constructor(
     readonly model: DecoderModel,
     private readonly sessionOptions: SessionOptions,
+    private readonly maxSessions = 6,
   ) {
     const { spec } = model;
     this.group = spec.nHeads / spec.nKvHeads;
@@ -56,14 +57,27 @@ export class StepRunner {
     return [...this.sessions.keys()];
   }
 
+  /**
+   * The session of a shape, built on first use. Every session holds its own copy of the weights,
+   * so beyond `maxSessions` the least recently used one is released (steps never overlap: the
+   * engine runs one at a time).
+   */
   private session(slots: number, chunk: number, cacheLength: number, scoring: boolean): Promise<GraphSession> {
     const key = `${slots}x${chunk}x${cacheLength}${scoring ? 's' : ''}`;
     let s = this.sessions.get(key);
-    if (!s) {
+    if (s) {
+      this.sessions.delete(key);
+    } else {
+      for (const [old, session] of this.sessions) {
+        if (this.sessions.size < this.maxSessions) break;
+        this.sessions.delete(old);
+        void session.then((x) => x.release()).catch(() => undefined);
+      }
       s = GraphSession.create(buildStepGraph(this.model, { slots, chunk, cacheLength, scoring }), this.sessionOptions);
-      this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
+    // Map order is the LRU order
+    this.sessions.set(key, s);
     return s;
   }
 
