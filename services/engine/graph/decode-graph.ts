@@ -15,7 +15,23 @@ import { isSlidingLayer } from '../model/spec.js';
 import { GraphBuilder, type Value } from './builder.js';
 import { classify, decoderLayer, decoderParts, mergeHeads, qkNorms, rotate } from './decoder-graph.js';
 import * as op from './ops/index.js';
+import { transposeLast2 } from './ops/transpose.js';
 import { halfSwap, ropeTables } from './rope.js';
+
+/**
+ * softmax(q·[K_past; K_new]ᵀ + mask)·[V_past; V_new] without concatenating the cache: the scores
+ * against the past and the new keys are joined (small: rows × (L + C)), and the probabilities split
+ * back, so the cache is only read by two MatMuls, never copied. The softcap, as in op.attention,
+ * applies to the raw scores before the mask.
+ */
+function cachedAttention(g: GraphBuilder, q: Value, [kPast, kNew]: Value[], [vPast, vNew]: Value[], mask: Value, softcap?: number): Value {
+  const L = kPast.shape[2];
+  const C = kNew.shape[2];
+  let scores = op.concat(g, [op.matmul(g, q, transposeLast2(g, kPast)), op.matmul(g, q, transposeLast2(g, kNew))], 3);
+  if (softcap !== undefined) scores = op.scale(g, op.tanh(g, op.scale(g, scores, 1 / softcap)), softcap);
+  const [pPast, pNew] = op.split(g, op.softmax(g, op.add(g, scores, mask)), 3, [L, C]);
+  return op.add(g, op.matmul(g, pPast, vPast), op.matmul(g, pNew, vNew));
+}
 
 export const STEP_IO = {
   /** [S, C, dim] float32: each new position's input row (scaled token embedding or virtual token, plus a learned position) */
@@ -100,10 +116,10 @@ export function buildStepGraph(model: DecoderModel, o: StepGraphOptions): GraphB
       }
       g.output(k, `${STEP_IO.newKey}${l}`);
       g.output(v, `${STEP_IO.newValue}${l}`);
-      const keys = op.concat(g, [g.input(`${STEP_IO.pastKey}${l}`, 'float32', [S, nKvHeads, L, hs]), k], 2);
-      const values = op.concat(g, [g.input(`${STEP_IO.pastValue}${l}`, 'float32', [S, nKvHeads, L, hs]), v], 2);
+      const pastKeys = g.input(`${STEP_IO.pastKey}${l}`, 'float32', [S, nKvHeads, L, hs]);
+      const pastValues = g.input(`${STEP_IO.pastValue}${l}`, 'float32', [S, nKvHeads, L, hs]);
       const qG = op.reshape(g, q, [S, nKvHeads, group * C, hs]);
-      const attn = op.attention(g, qG, keys, values, maskFor(sliding), spec.attention.logitSoftcap);
+      const attn = cachedAttention(g, qG, [pastKeys, k], [pastValues, v], maskFor(sliding), spec.attention.logitSoftcap);
       return mergeHeads(g, op.reshape(g, attn, [S, nHeads, C, hs]));
     });
   }
