@@ -7,3 +7,4 @@ export { openAiRoutes } from './openai-routes.js';
 export { inferenceModule, type InferenceModuleOptions } from './server-module.js';
 export { lazyRuntime, openInferenceRuntime } from './runtime.js';
 export { fetchBaseModel, type FetchModelOptions } from './fetch-model.js';
+export { mintInferenceToken } from './process-token.js';

@@ -19,7 +19,7 @@ export interface InferenceRuntime {
 
 /** Told about every finished generation (metrics). */
 export interface InferenceObserver {
-  generated(summary: GenerateSummary, seconds: number): void;
+  generated(summary: GenerateSummary): void;
 }
 
 export interface InferenceServiceOptions {
@@ -53,11 +53,10 @@ export function createInferenceService(options: InferenceServiceOptions): Servic
       const sampling = samplingSettings(model, request.sampling, 'sampling');
       const resolved = await resolver.resolve(request.prompt, authorization(context), context.signal);
       checkContext(model, resolved.prompt?.stored.numVirtualTokens ?? 0, inputIds.length, sampling.maxTokens, 'sampling.max_tokens');
-      const started = performance.now();
       const stream = onEngine(() => engine.generate({ prompt: resolved.prompt, inputIds, sampling, signal: context.signal }));
       for await (const token of stream.tokens) yield { part: { case: 'chunk', value: { text: token.text, tokenIds: [token.id] } } };
       const summary = await stream.summary;
-      options.observer?.generated(summary, (performance.now() - started) / 1000);
+      options.observer?.generated(summary);
       if (summary.finish === 'cancelled') return;
       yield {
         part: {

@@ -22,16 +22,26 @@ export async function openInferenceRuntime(options: RuntimeOptions): Promise<Inf
  * A runtime opened on first use; a failed attempt is forgotten, so the next call tries again (e.g.
  * the base model was not registered yet when the server started).
  */
-export function lazyRuntime(open: () => Promise<InferenceRuntime>): { get(): Promise<InferenceRuntime>; close(): Promise<void> } {
+export function lazyRuntime(open: () => Promise<InferenceRuntime>): {
+  get(): Promise<InferenceRuntime>;
+  /** the runtime once opened */
+  current(): InferenceRuntime | undefined;
+  close(): Promise<void>;
+} {
   let pending: Promise<InferenceRuntime> | undefined;
+  let opened: InferenceRuntime | undefined;
   return {
     get() {
-      pending ??= open().catch((err: unknown) => {
-        pending = undefined;
-        throw err;
-      });
+      pending ??= open().then(
+        (runtime) => (opened = runtime),
+        (err: unknown) => {
+          pending = undefined;
+          throw err;
+        },
+      );
       return pending;
     },
+    current: () => opened,
     async close() {
       const opened = await pending?.catch(() => undefined);
       await opened?.engine.close();

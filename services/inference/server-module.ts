@@ -5,7 +5,7 @@
  * the server starts before the model is registered (the quick start registers it later).
  */
 import { clientsOver, openClientTransport, type ClientTransportOptions, type RegistryClient } from '../client/index.js';
-import type { InferenceEngineOptions, LoadedModel } from '../engine/index.js';
+import type { EngineStats, InferenceEngineOptions, LoadedModel } from '../engine/index.js';
 import type { GrpcTransport } from '../grpc/index.js';
 import type { ServerModule } from '../server/index.js';
 import { createInferenceService, type InferenceObserver } from './inference-service.js';
@@ -19,6 +19,8 @@ export interface InferenceModuleOptions {
   readonly loadModel: (address: string) => Promise<LoadedModel>;
   readonly engine?: InferenceEngineOptions;
   readonly observer?: InferenceObserver;
+  /** given, once, how to read the engine's counters (undefined until the model is loaded): metrics */
+  readonly onEngineStats?: (read: () => EngineStats | undefined) => void;
   /** TLS settings for calls to the server's own port (tokens are the callers') */
   readonly connection?: Pick<ClientTransportOptions, 'tls'>;
 }
@@ -39,6 +41,7 @@ export function inferenceModule(options: InferenceModuleOptions): ServerModule {
         const model = await options.loadModel(address);
         return openInferenceRuntime({ model, modelName: options.modelName, registry: registryClient, engine: options.engine });
       });
+      options.onEngineStats?.(() => runtime.current()?.engine.stats());
       return {
         services: [createInferenceService({ runtime: runtime.get, observer: options.observer })],
         start(listening) {

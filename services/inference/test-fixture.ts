@@ -8,11 +8,9 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { connect, pushPrompt, weightsUpload, type PtuneClient } from '../client/index.js';
+import { connect, pushPrompt, weightsUpload, type InferenceClient, type PtuneClient } from '../client/index.js';
 import { encodePromptFile, loadModel, writeGeneratedModel, type InferenceEngineOptions, type LoadedModel } from '../engine/index.js';
 import { TuningMethod } from '../gen/ptune/v1/common_pb.js';
-import { InferenceService } from '../gen/ptune/v1/inference_pb.js';
-import { createClient, type ServiceClient } from '../grpc/index.js';
 import { registryModule } from '../registry/server-module.js';
 import { startServer, type RunningServer } from '../server/index.js';
 import { createInferenceService, type InferenceRuntime } from './inference-service.js';
@@ -22,7 +20,7 @@ import { openInferenceRuntime } from './runtime.js';
 export interface InferenceFixture {
   readonly server: RunningServer;
   readonly client: PtuneClient;
-  readonly inference: ServiceClient<typeof InferenceService>;
+  readonly inference: InferenceClient;
   readonly model: LoadedModel;
   readonly runtime: InferenceRuntime;
   /** base URL of the OpenAI-compatible endpoint, e.g. http://127.0.0.1:41234/v1 */
@@ -96,7 +94,7 @@ export async function startInferenceFixture(
   return {
     server,
     client,
-    inference: createClient(InferenceService, client.transport),
+    inference: client.inference,
     model,
     runtime: runtime!,
     openAiUrl: `http://127.0.0.1:${server.httpPort}/v1`,
