@@ -31,7 +31,7 @@ import { PrefixCache } from './prefix-cache.js';
 import { prefill, storedPrefixKv, virtualTokensKv } from './prefix-kv.js';
 import { sampleToken } from './sampler.js';
 import { SlotCache, type SequenceKv } from './slot-cache.js';
-import { StepRunner } from './step-runner.js';
+import { StepRunner, type StepSequence } from './step-runner.js';
 import { TextStream } from './text-stream.js';
 import { checkPrompt, checkSampling, checkTokens } from './validate-request.js';
 
@@ -228,10 +228,12 @@ class BatchEngine implements InferenceEngine {
     this.cache.resize(this.bucketFor(longest));
   }
 
+  /** Moves queued requests into free slots (their prompt's keys/values loaded), then prefills their texts. */
   private async admit(): Promise<void> {
+    const admitted: Request[] = [];
     for (;;) {
       const slot = this.slots.indexOf(undefined);
-      if (slot < 0 || this.queue.length === 0) return;
+      if (slot < 0 || this.queue.length === 0) break;
       const r = this.queue.shift()!;
       r.slot = slot;
       this.slots[slot] = r;
@@ -239,18 +241,55 @@ class BatchEngine implements InferenceEngine {
       if (r.done) continue;
       this.fitCache(r.need);
       if (prefix) this.cache.load(slot, prefix);
-      const ids = r.request.inputIds;
-      const logits = await prefill(this.runner, this.cache, {
-        slot,
-        start: r.promptLength,
-        count: ids.length,
-        chunk: PREFILL_CHUNK,
-        writeRow: (i, rows, row) => this.rows.token(ids[i], r.promptLength + i, rows, row),
-        stopped: () => r.done,
-      });
-      if (r.done) continue;
-      r.position = r.promptLength + ids.length;
-      this.accept(r, logits);
+      r.position = r.promptLength;
+      admitted.push(r);
+    }
+    if (admitted.length === 1) await this.prefillOne(admitted[0]);
+    else if (admitted.length > 1) await this.prefillTogether(admitted);
+  }
+
+  /** One request's text, by a one-sequence graph reading its slot in place. */
+  private async prefillOne(r: Request): Promise<void> {
+    const ids = r.request.inputIds;
+    const logits = await prefill(this.runner, this.cache, {
+      slot: r.slot!,
+      start: r.promptLength,
+      count: ids.length,
+      chunk: PREFILL_CHUNK,
+      writeRow: (i, rows, row) => this.rows.token(ids[i], r.promptLength + i, rows, row),
+      stopped: () => r.done,
+    });
+    if (r.done) return;
+    r.position = r.promptLength + ids.length;
+    this.accept(r, logits);
+  }
+
+  /** Several requests' texts at once, a chunk of each per step over all slots (a burst of arrivals). */
+  private async prefillTogether(requests: Request[]): Promise<void> {
+    const vocab = this.model.spec.vocabSize;
+    let left = requests;
+    while ((left = left.filter((r) => !r.done)).length > 0) {
+      const sequences: (StepSequence | undefined)[] = Array<StepSequence | undefined>(this.slots.length).fill(undefined);
+      for (const r of left) {
+        const ids = r.request.inputIds;
+        const from = r.position - r.promptLength;
+        sequences[r.slot!] = {
+          start: r.position,
+          count: Math.min(PREFILL_CHUNK, ids.length - from),
+          writeRow: (i, rows, row) => this.rows.token(ids[from + i], r.position + i, rows, row),
+        };
+      }
+      const out = await this.runner.run(this.cache, PREFILL_CHUNK, sequences);
+      for (const r of left) {
+        if (r.done) continue;
+        const { count } = sequences[r.slot!]!;
+        this.cache.write(r.slot!, r.position, out.newKeys, out.newValues, r.slot!, PREFILL_CHUNK, count);
+        r.position += count;
+        if (r.position === r.promptLength + r.request.inputIds.length) {
+          this.accept(r, out.logits.subarray(r.slot! * vocab, (r.slot! + 1) * vocab));
+        }
+      }
+      left = left.filter((r) => r.position < r.promptLength + r.request.inputIds.length);
     }
   }
 
