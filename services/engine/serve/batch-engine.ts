@@ -59,8 +59,10 @@ interface Request {
   arrived: number;
   firstToken?: number;
   generated: number;
-  /** cached positions of its slot */
+  /** cached positions of its slot (prefilled so far while not decoding) */
   position: number;
+  /** its text is prefilled: one token per decode step from now on */
+  decoding: boolean;
   last: number;
   done: boolean;
   slot?: number;
@@ -136,6 +138,7 @@ class BatchEngine implements InferenceEngine {
       arrived: performance.now(),
       generated: 0,
       position: 0,
+      decoding: false,
       last: 0,
       done: false,
     };
@@ -209,7 +212,9 @@ class BatchEngine implements InferenceEngine {
           if (this.queue.length === 0 && this.scores.length === 0) return;
           continue;
         }
-        await this.decodeStep();
+        // one chunk of prefill, then one decode step: a long text never stalls the running streams for long
+        await this.prefillRound();
+        if (this.slots.some((r) => r?.decoding)) await this.decodeStep();
       }
     } catch (e) {
       // a failed run leaves the cache in an unknown state: every request in flight fails with it
@@ -228,12 +233,11 @@ class BatchEngine implements InferenceEngine {
     this.cache.resize(this.bucketFor(longest));
   }
 
-  /** Moves queued requests into free slots (their prompt's keys/values loaded), then prefills their texts. */
+  /** Moves queued requests into free slots, their prompt's keys/values loaded; their texts wait for prefillRound. */
   private async admit(): Promise<void> {
-    const admitted: Request[] = [];
     for (;;) {
       const slot = this.slots.indexOf(undefined);
-      if (slot < 0 || this.queue.length === 0) break;
+      if (slot < 0 || this.queue.length === 0) return;
       const r = this.queue.shift()!;
       r.slot = slot;
       this.slots[slot] = r;
@@ -242,55 +246,45 @@ class BatchEngine implements InferenceEngine {
       this.fitCache(r.need);
       if (prefix) this.cache.load(slot, prefix);
       r.position = r.promptLength;
-      admitted.push(r);
     }
-    if (admitted.length === 1) await this.prefillOne(admitted[0]);
-    else if (admitted.length > 1) await this.prefillTogether(admitted);
   }
 
-  /** One request's text, by a one-sequence graph reading its slot in place. */
-  private async prefillOne(r: Request): Promise<void> {
-    const ids = r.request.inputIds;
-    const logits = await prefill(this.runner, this.cache, {
-      slot: r.slot!,
-      start: r.promptLength,
-      count: ids.length,
-      chunk: PREFILL_CHUNK,
-      writeRow: (i, rows, row) => this.rows.token(ids[i], r.promptLength + i, rows, row),
-      stopped: () => r.done,
+  /**
+   * The next chunk of every admitted text not prefilled yet: one request alone by a one-sequence
+   * graph reading its slot in place, several (a burst of arrivals) by one step over all slots.
+   * A text done streams its first token and decodes from the next step on.
+   */
+  private async prefillRound(): Promise<void> {
+    const waiting = this.slots.filter((r): r is Request => r !== undefined && !r.decoding);
+    if (waiting.length === 0) return;
+    const sequences = waiting.map((r): StepSequence => {
+      const ids = r.request.inputIds;
+      const from = r.position - r.promptLength;
+      return {
+        start: r.position,
+        count: Math.min(PREFILL_CHUNK, ids.length - from),
+        writeRow: (i, rows, row) => this.rows.token(ids[from + i], r.position + i, rows, row),
+      };
     });
-    if (r.done) return;
-    r.position = r.promptLength + ids.length;
-    this.accept(r, logits);
-  }
-
-  /** Several requests' texts at once, a chunk of each per step over all slots (a burst of arrivals). */
-  private async prefillTogether(requests: Request[]): Promise<void> {
+    const alone = waiting.length === 1;
+    const rowOf = (r: Request): number => (alone ? 0 : r.slot!);
+    const out = alone
+      ? await this.runner.run(this.cache, PREFILL_CHUNK, sequences, { slot: waiting[0].slot })
+      : await this.runner.run(
+          this.cache,
+          PREFILL_CHUNK,
+          this.slots.map((r) => (r && waiting.includes(r) ? sequences[waiting.indexOf(r)] : undefined)),
+        );
     const vocab = this.model.spec.vocabSize;
-    let left = requests;
-    while ((left = left.filter((r) => !r.done)).length > 0) {
-      const sequences: (StepSequence | undefined)[] = Array<StepSequence | undefined>(this.slots.length).fill(undefined);
-      for (const r of left) {
-        const ids = r.request.inputIds;
-        const from = r.position - r.promptLength;
-        sequences[r.slot!] = {
-          start: r.position,
-          count: Math.min(PREFILL_CHUNK, ids.length - from),
-          writeRow: (i, rows, row) => this.rows.token(ids[from + i], r.position + i, rows, row),
-        };
-      }
-      const out = await this.runner.run(this.cache, PREFILL_CHUNK, sequences);
-      for (const r of left) {
-        if (r.done) continue;
-        const { count } = sequences[r.slot!]!;
-        this.cache.write(r.slot!, r.position, out.newKeys, out.newValues, r.slot!, PREFILL_CHUNK, count);
-        r.position += count;
-        if (r.position === r.promptLength + r.request.inputIds.length) {
-          this.accept(r, out.logits.subarray(r.slot! * vocab, (r.slot! + 1) * vocab));
-        }
-      }
-      left = left.filter((r) => r.position < r.promptLength + r.request.inputIds.length);
-    }
+    waiting.forEach((r, i) => {
+      if (r.done) return;
+      const { count } = sequences[i];
+      this.cache.write(r.slot!, r.position, out.newKeys, out.newValues, rowOf(r), PREFILL_CHUNK, count);
+      r.position += count;
+      if (r.position < r.promptLength + r.request.inputIds.length) return;
+      r.decoding = true;
+      this.accept(r, out.logits.subarray(rowOf(r) * vocab, (rowOf(r) + 1) * vocab));
+    });
   }
 
   private async prefixOf(stored: StoredPrompt | undefined, id: string | undefined): Promise<SequenceKv | undefined> {
@@ -311,7 +305,7 @@ class BatchEngine implements InferenceEngine {
 
   private async decodeStep(): Promise<void> {
     this.fitCache();
-    const running = [...this.slots];
+    const running = this.slots.map((r) => (r?.decoding ? r : undefined));
     const out = await this.runner.run(
       this.cache,
       1,

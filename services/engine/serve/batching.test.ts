@@ -80,6 +80,27 @@ describe('continuous batching', () => {
     });
   });
 
+  it('a long text is prefilled a chunk at a time between decode steps: running streams go on meanwhile', async () => {
+    await withEngine({ maxSlots: 2 }, async (e) => {
+      const running = e.generate({ inputIds: ids('hello'), sampling: { ...greedy, maxTokens: 60 } });
+      const long = ids(Array.from({ length: 140 }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'[i % 26]).join(' '));
+      expect(long.length).toBeGreaterThan(4 * 32);
+      let before = 0;
+      let during = 0;
+      for await (const _ of running.tokens) {
+        if (before === 0 && e.stats().tokensGenerated >= 3) {
+          before = e.stats().tokensGenerated;
+          const joined = e.generate({ inputIds: long, sampling: { ...greedy, maxTokens: 2 } });
+          void (async () => {
+            for await (const __ of joined.tokens) if (during === 0) during = e.stats().tokensGenerated - before;
+          })();
+        }
+      }
+      // 5 chunks of 32: the running stream decoded a token after each of the first 4, then the first token of the long one
+      expect(during).toBeGreaterThanOrEqual(5);
+    });
+  });
+
   it('sampling: the same seed gives the same tokens, alone or batched; another seed other tokens; top_k 1 is greedy', async () => {
     const inputIds = ids('once upon');
     const sampling = { temperature: 1.5, topP: 0.95, topK: 40, stop: [], maxTokens: 24 };
