@@ -63,6 +63,8 @@ interface Request {
   position: number;
   /** its text is prefilled: one token per decode step from now on */
   decoding: boolean;
+  /** removes its abort listener */
+  detach?: () => void;
   last: number;
   done: boolean;
   slot?: number;
@@ -144,7 +146,9 @@ class BatchEngine implements InferenceEngine {
     };
     if (request.signal?.aborted) this.finish(r, 'cancelled');
     else {
-      request.signal?.addEventListener('abort', () => this.finish(r, 'cancelled'), { once: true });
+      const onAbort = (): void => this.finish(r, 'cancelled');
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      r.detach = () => request.signal?.removeEventListener('abort', onAbort);
       this.queue.push(r);
       this.kick();
     }
@@ -348,6 +352,7 @@ class BatchEngine implements InferenceEngine {
 
   private leave(r: Request): void {
     r.done = true;
+    r.detach?.();
     if (r.slot !== undefined && this.slots[r.slot] === r) this.slots[r.slot] = undefined;
     const q = this.queue.indexOf(r);
     if (q >= 0) this.queue.splice(q, 1);

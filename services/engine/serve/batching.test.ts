@@ -210,3 +210,17 @@ describe('continuous batching', () => {
     });
   });
 });
+
+describe('close', () => {
+  it('finishes running and queued requests as cancelled and refuses new ones', async () => {
+    const e = await createInferenceEngine(model, { maxSlots: 1, maxQueue: 2, threads: 1 });
+    const request = { inputIds: ids('hello'), sampling: { ...greedy, maxTokens: 200 } };
+    const streams = [e.generate(request), e.generate(request)];
+    const first = streams[0].tokens[Symbol.asyncIterator]();
+    await first.next();
+    await e.close();
+    expect((await Promise.all(streams.map((s) => s.summary))).map((s) => s.finish)).toEqual(['cancelled', 'cancelled']);
+    expect(() => e.generate(request)).toThrow(EngineBusyError);
+    await expect(e.score({ inputIds: ids('hello'), candidates: [[5]] })).rejects.toThrow(EngineBusyError);
+  });
+});
