@@ -49,3 +49,24 @@ export type { TextTokenizer, TokenizerKind } from './tokenizer/text-tokenizer.js
 export { parseExamplesJsonl, type RawExample } from './data/jsonl.js';
 export { encodeExamples } from './data/encode.js';
 export { peftAdapterConfig, type PeftMethodConfig } from './formats/peft.js';
+
+// Serving (issue #16): the continuous-batching inference engine.
+export {
+  createInferenceEngine,
+  EngineBusyError,
+  InferenceInputError,
+  type EngineStats,
+  type GenerateRequest,
+  type GenerateStream,
+  type GenerateSummary,
+  type GeneratedToken,
+  type InferenceEngine,
+  type InferenceEngineOptions,
+  type SamplingSettings,
+  type ScoreRequest,
+  type ServedPrompt,
+} from './serve/engine.js';
+export { decodeStoredPrompt } from './methods/serving.js';
+// Used by the inference service (services/inference) to render chat requests.
+export { modelChatTemplate } from './chat/model-template.js';
+export { ChatTemplateError, type ChatMessage } from './chat/template.js';

@@ -1,6 +1,7 @@
 /** The composition root of `ptune serve` and `ptune coordinator`: which modules one process runs. */
 import type { CoordinatorConfig } from '../../coordinator/index.js';
 import { coordinatorModule } from '../../coordinator/server-module.js';
+import { inferenceModule, type InferenceModuleOptions } from '../../inference/index.js';
 import { registryModule } from '../../registry/server-module.js';
 import { sweeperModule, type ServerModule, type SweeperOptions } from '../../server/index.js';
 import { inProcessWorkersModule, type InProcessWorkersOptions } from '../../worker/server-module.js';
@@ -17,6 +18,8 @@ export interface AllInOneOptions {
   coordinator?: Partial<CoordinatorConfig>;
   /** In-process training workers; default one, `count: 0` for coordinator only. */
   workers?: Omit<InProcessWorkersOptions, 'count'> & { count?: number };
+  /** The inference server (InferenceService + OpenAI-compatible routes) for one registered base model; default none. */
+  inference?: InferenceModuleOptions;
 }
 
 /** The modules `ptune serve` runs. Components that belong in the all-in-one server add themselves here. */
@@ -26,5 +29,6 @@ export function allInOneModules(options: AllInOneOptions = {}): ServerModule[] {
     coordinatorModule(options.coordinator),
     sweeperModule(options.sweeper),
     inProcessWorkersModule({ ...options.workers, count: options.workers?.count ?? 1 }),
+    ...(options.inference ? [inferenceModule(options.inference)] : []),
   ];
 }

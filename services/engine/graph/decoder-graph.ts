@@ -132,11 +132,31 @@ function checkGraphSpec(spec: ModelSpec): void {
 }
 
 /**
- * The bank's tensors as bound graph inputs, each declared on first use: `matrix` gives a weight an
- * op widens per use when the bank holds it in 16 bits, `vector` a norm weight or bias (always in
- * the compute dtype).
+ * The one place the decoder graphs read frozen weights, and what reads them: shared by the
+ * full-sequence graph here and the key/value-cache step graph (decode-graph.ts). Every weight
+ * is the model's weight bank's (weight-bank.ts), a bound graph input declared on first use:
+ * nothing is copied into a graph.
  */
-function bankWeights(g: GraphBuilder, bank: WeightBank): { matrix(name: string): Weight; vector(name: string): Value } {
+export interface DecoderParts {
+  g: GraphBuilder;
+  spec: ModelSpec;
+  dtype: FloatDType;
+  /** a small per-shape constant (RoPE tables, masks) as an initializer, in the graph's dtype */
+  init(name: string, data: Float32Array | Float64Array, dims: readonly number[]): Value;
+  /** a bank matrix (embedding, projections, classifier): an op widens it per use when the bank holds it in 16 bits */
+  matrix(name: string): Weight;
+  /** a bank vector (norm weight, bias, learned positions), always in the compute dtype */
+  vector(name: string): Value;
+  /** the spec's norm of `v` over its last axis with the bank's effective weight (and bias) `prefix` */
+  norm(v: Value, prefix: string): Value;
+  /** classifier weight [vocab, dim] (the token embedding's input when tied) */
+  classifier(): Weight;
+}
+
+export function decoderParts(g: GraphBuilder, model: DecoderModel, dtype: FloatDType, held?: HeldPrecision): DecoderParts {
+  const { spec } = model;
+  checkGraphSpec(spec);
+  const bank = WeightBank.of(model, dtype, held);
   const declared = new Map<string, Value>();
   const input = (name: string): Value => {
     let v = declared.get(name);
@@ -146,31 +166,94 @@ function bankWeights(g: GraphBuilder, bank: WeightBank): { matrix(name: string):
     }
     return v;
   };
-  return {
-    matrix(name) {
-      const stored = input(name);
-      return stored.dtype === bank.dtype ? stored : { stored, name, shape: stored.shape };
-    },
-    vector(name) {
-      const v = input(name);
-      if (v.dtype !== bank.dtype) throw new Error(`weight bank: "${name}" is held as ${v.dtype}, not ${bank.dtype}`);
-      return v;
-    },
+  const matrix = (name: string): Weight => {
+    const stored = input(name);
+    return stored.dtype === bank.dtype ? stored : { stored, name, shape: stored.shape };
   };
+  const vector = (name: string): Value => {
+    const v = input(name);
+    if (v.dtype !== bank.dtype) throw new Error(`weight bank: "${name}" is held as ${v.dtype}, not ${bank.dtype}`);
+    return v;
+  };
+  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value =>
+    g.initializer(n, dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), dims);
+  // the bank holds effective norm weights: Gemma's (1 + w), the query scale of a q-norm
+  const norm = (v: Value, prefix: string): Value =>
+    spec.norm.kind === 'layer'
+      ? op.layerNorm(g, v, vector(`${prefix}.weight`), vector(`${prefix}.bias`), spec.norm.eps)
+      : op.rmsNorm(g, v, vector(`${prefix}.weight`), spec.norm.eps);
+  // a tied classifier is the embedding's input
+  const classifier = (): Weight => matrix(spec.embedding.tied ? 'token_embedding' : 'lm_head');
+  return { g, spec, dtype, init, matrix, vector, norm, classifier };
+}
+
+/**
+ * One decoder layer on the residual rows x [B·S, dim]: norm; q, k, v projected heads-first
+ * [B, nH+2·nKv, S, hs] by one batched MatMul of the bank's stacked rows (the query scale is not
+ * in them: see `qkNorms` and the fused RoPE tables); `attend` (positions, cache, mask: the
+ * caller's) returns the merged heads [B·S, nH·hs]; output projection [, post-attention norm],
+ * residual; norm, feed-forward [, post-feed-forward norm], residual.
+ */
+export function decoderLayer(p: DecoderParts, l: number, x: Value, B: number, S: number, attend: (heads: Value) => Value): Value {
+  const { g, spec, matrix, vector, norm } = p;
+  const { dim } = spec;
+  const linear = (v: Value, part: LayerPart, bias: boolean): Value =>
+    op.linear(g, v, matrix(weightName.layer(l, part)), bias ? vector(weightName.layer(l, part, 'bias')) : undefined);
+
+  const h = norm(x, `layers.${l}.input_norm`);
+  let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), matrix(`layers.${l}.qkv_proj.weight`));
+  if (spec.attention.qkvBias) heads = op.add(g, heads, vector(`layers.${l}.qkv_proj.bias`));
+  let a = linear(attend(heads), 'o_proj', spec.attention.outBias);
+  if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`);
+  x = op.add(g, x, a);
+
+  const h2 = norm(x, `layers.${l}.ffn_norm`);
+  const bias = spec.ffn.bias;
+  let f: Value;
+  switch (spec.ffn.kind) {
+    case 'swiglu':
+      f = op.swiglu(g, linear(h2, 'gate_proj', bias), linear(h2, 'up_proj', bias));
+      break;
+    case 'geglu_tanh':
+      f = op.mul(g, op.geluTanh(g, linear(h2, 'gate_proj', bias)), linear(h2, 'up_proj', bias));
+      break;
+    case 'gelu_mlp':
+      f = op.geluTanh(g, linear(h2, 'up_proj', bias));
+      break;
+  }
+  f = linear(f, 'down_proj', bias);
+  if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`);
+  return op.add(g, x, f);
+}
+
+/**
+ * q and k heads [.., heads, S, hs] before RoPE, through the spec's q-norm and k-norm, with the
+ * query scale applied: in the bank's q-norm weight, else by a Mul on q. (The full graph's fused
+ * RoPE carries the scale in its q tables instead and does not call this.)
+ */
+export function qkNorms(p: DecoderParts, l: number, q: Value, k: Value): [Value, Value] {
+  const { g, spec, norm } = p;
+  if (spec.qkNorm) return [norm(q, `layers.${l}.q_norm`), norm(k, `layers.${l}.k_norm`)];
+  const scale = spec.attention.queryScale;
+  return [scale === 1 ? q : op.scale(g, q, scale), k];
+}
+
+/** Merges attention heads [B, nH, S, hs] into rows [B·S, nH·hs] for the output projection. */
+export function mergeHeads(g: GraphBuilder, attn: Value): Value {
+  const [B, nH, S, hs] = attn.shape;
+  return op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, nH * hs]);
 }
 
 function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions): Forward {
   const { spec } = model;
-  checkGraphSpec(spec);
   const dtype = o.dtype ?? 'float32';
   const { batch: B, seqLen: T } = o;
   const { dim, headDim: hs, nHeads, nKvHeads } = spec;
   const group = nHeads / nKvHeads;
   const g = new GraphBuilder(name);
-  const { matrix, vector } = bankWeights(g, WeightBank.of(model, dtype, o.weightsHeld));
-  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value =>
-    g.initializer(n, dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), dims);
-  const embedding = matrix('token_embedding');
+  const parts = decoderParts(g, model, dtype, o.weightsHeld);
+  const { init } = parts;
+  const embedding = parts.matrix('token_embedding');
   let wideEmbedding: Value | undefined;
   const ctx: ModelContext = {
     spec,
@@ -198,15 +281,7 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   // Gemma scales the embedding module's output: real tokens only; virtual tokens enter as PEFT feeds inputs_embeds (see README)
   if (spec.embedding.scale !== undefined) x = op.scale(g, x, Math.fround(spec.embedding.scale));
   if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, dim]), x], 1);
-  if (spec.positions.kind === 'learned') x = op.add(g, x, op.slice(g, vector('position_embedding'), 0, Pp, Pp + S));
-
-  // the bank holds effective norm weights: Gemma's (1 + w), the query scale of a q-norm
-  const norm = (v: Value, prefix: string): Value =>
-    spec.norm.kind === 'layer'
-      ? op.layerNorm(g, v, vector(`${prefix}.weight`), vector(`${prefix}.bias`), spec.norm.eps)
-      : op.rmsNorm(g, v, vector(`${prefix}.weight`), spec.norm.eps);
-  const linear = (v: Value, l: number, part: LayerPart, bias: boolean): Value =>
-    op.linear(g, v, matrix(weightName.layer(l, part)), bias ? vector(weightName.layer(l, part, 'bias')) : undefined);
+  if (spec.positions.kind === 'learned') x = op.add(g, x, op.slice(g, parts.vector('position_embedding'), 0, Pp, Pp + S));
 
   // RoPE(x) = x·cos + (x·R)·sin, R swapping the rotary halves by one small MatMul (a Slice reversing
   // the halves was slower); tables per kind of layer (Gemma 3's local layers have their own theta)
@@ -245,8 +320,7 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     tables.set(key, made);
     return made;
   };
-  const applyRope = (v: Value, t: { cos: Value; sin: Value }): Value =>
-    op.add(g, op.mul(g, v, t.cos), op.mul(g, op.matmul(g, v, swap!), t.sin));
+  const applyRope = (v: Value, t: { cos: Value; sin: Value }): Value => rotate(g, v, t.cos, t.sin, swap!);
 
   const masks = new Map<number | undefined, Value>();
   const maskFor = (window: number | undefined): Value => {
@@ -263,71 +337,46 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   x = op.reshape(g, x, [B * S, dim]);
   for (let l = 0; l < spec.nLayers; l++) {
     const sliding = isSlidingLayer(spec, l);
-    const h = norm(x, `layers.${l}.input_norm`);
-    // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul of the stacked rows
-    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), matrix(`layers.${l}.qkv_proj.weight`));
-    if (spec.attention.qkvBias) heads = op.add(g, heads, vector(`layers.${l}.qkv_proj.bias`));
-    let q: Value;
-    let kH: Value;
-    let vH: Value;
-    if (fusedRope) {
-      [q, kH, vH] = op.split(g, applyRope(heads, ropeTable(sliding)), 1, [nHeads, nKvHeads, nKvHeads]);
-    } else {
-      [q, kH, vH] = op.split(g, heads, 1, [nHeads, nKvHeads, nKvHeads]);
-      // the query scale: in the q-norm weight (the bank's), in the RoPE tables (above), or here
-      if (spec.qkNorm) {
-        q = norm(q, `layers.${l}.q_norm`);
-        kH = norm(kH, `layers.${l}.k_norm`);
-      } else if (qScale !== 1) q = op.scale(g, q, qScale);
-      if (rope) {
-        const t = ropeTable(sliding);
-        q = applyRope(q, t);
-        kH = applyRope(kH, t);
+    x = decoderLayer(parts, l, x, B, S, (heads) => {
+      let q: Value;
+      let kH: Value;
+      let vH: Value;
+      if (fusedRope) {
+        [q, kH, vH] = op.split(g, applyRope(heads, ropeTable(sliding)), 1, [nHeads, nKvHeads, nKvHeads]);
+      } else {
+        [q, kH, vH] = op.split(g, heads, 1, [nHeads, nKvHeads, nKvHeads]);
+        [q, kH] = qkNorms(parts, l, q, kH);
+        if (rope) {
+          const t = ropeTable(sliding);
+          q = applyRope(q, t);
+          kH = applyRope(kH, t);
+        }
       }
-    }
-    present.push({ key: kH, value: vH });
-    if (past) {
-      const { key, value } = past.layers[l];
-      kH = op.concat(g, [op.expand(g, key, [B, nKvHeads, Pp, hs]), kH], 2);
-      vH = op.concat(g, [op.expand(g, value, [B, nKvHeads, Pp, hs]), vH], 2);
-    }
-    // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs] (K/V never repeated)
-    const qG = op.reshape(g, q, [B, nKvHeads, group * S, hs]);
-    const mask = maskFor(sliding ? spec.attention.slidingWindow : undefined);
-    const attn = op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]);
-    const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, nHeads * hs]);
-    let a = linear(merged, l, 'o_proj', spec.attention.outBias);
-    if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`);
-    x = op.add(g, x, a);
-
-    const h2 = norm(x, `layers.${l}.ffn_norm`);
-    const bias = spec.ffn.bias;
-    let f: Value;
-    switch (spec.ffn.kind) {
-      case 'swiglu':
-        f = op.swiglu(g, linear(h2, l, 'gate_proj', bias), linear(h2, l, 'up_proj', bias));
-        break;
-      case 'geglu_tanh':
-        f = op.mul(g, op.geluTanh(g, linear(h2, l, 'gate_proj', bias)), linear(h2, l, 'up_proj', bias));
-        break;
-      case 'gelu_mlp':
-        f = op.geluTanh(g, linear(h2, l, 'up_proj', bias));
-        break;
-    }
-    f = linear(f, l, 'down_proj', bias);
-    if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`);
-    x = op.add(g, x, f);
+      present.push({ key: kH, value: vH });
+      if (past) {
+        const { key, value } = past.layers[l];
+        kH = op.concat(g, [op.expand(g, key, [B, nKvHeads, Pp, hs]), kH], 2);
+        vH = op.concat(g, [op.expand(g, value, [B, nKvHeads, Pp, hs]), vH], 2);
+      }
+      // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs] (K/V never repeated)
+      const qG = op.reshape(g, q, [B, nKvHeads, group * S, hs]);
+      const mask = maskFor(sliding ? spec.attention.slidingWindow : undefined);
+      return mergeHeads(g, op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]));
+    });
   }
 
-  const hidden = op.reshape(g, norm(x, weightName.finalNorm), [B, S, dim]);
-  // a tied classifier is the embedding's input
-  const classifier = spec.embedding.tied ? embedding : matrix('lm_head');
+  const hidden = op.reshape(g, parts.norm(x, weightName.finalNorm), [B, S, dim]);
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
-  return { g, tokens, hidden, classifier, trainable, virtualLength: P, present };
+  return { g, tokens, hidden, classifier: parts.classifier(), trainable, virtualLength: P, present };
+}
+
+/** RoPE(x) = x·cos + (x·R)·sin, with R the half-swap matrix (rope.ts). */
+export function rotate(g: GraphBuilder, v: Value, cos: Value, sin: Value, swap: Value): Value {
+  return op.add(g, op.mul(g, v, cos), op.mul(g, op.matmul(g, v, swap), sin));
 }
 
 /** Logits of hidden states [..., dim] → [..., vocab], soft-capped when the spec says so. */
-function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Weight): Value {
+export function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Weight): Value {
   const logits = op.linear(g, hidden, classifier);
   return spec.finalLogitSoftcap === undefined ? logits : op.softcap(g, logits, spec.finalLogitSoftcap);
 }
