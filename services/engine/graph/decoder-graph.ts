@@ -10,7 +10,7 @@
 import type { DecoderModel } from '../model/weights.js';
 import { weightName, type LayerPart } from '../model/weights.js';
 import { isSlidingLayer, type ModelSpec } from '../model/spec.js';
-import { gradients } from './autodiff.js';
+import { gradients, type RecomputedSegment } from './autodiff.js';
 import { GraphBuilder, type Value } from './builder.js';
 import type { FloatDType } from './dtype.js';
 import * as op from './ops/index.js';
@@ -68,6 +68,11 @@ export interface DecoderGraphOptions {
   pastKeyValues?: PastKeyValues;
   /** the precision the model's weight bank holds its matrices in (default f32); 16-bit ones are widened per use */
   weightsHeld?: HeldPrecision;
+  /**
+   * Gradient checkpointing: the backward recomputes each layer's forward from the layer's input
+   * instead of keeping its intermediates (training graphs; default false)
+   */
+  recompute?: boolean;
 }
 
 /** Graph input and output names shared by the inference and training graphs. */
@@ -121,6 +126,8 @@ interface Forward {
   virtualLength: number;
   /** per layer: this sequence's keys (after k-norm and RoPE) and values [B, nKvHeads, P+T, headDim], prefix excluded */
   present: { key: Value; value: Value }[];
+  /** the layers the backward recomputes (`recompute`) */
+  recomputed: RecomputedSegment[];
 }
 
 /** Checks what the graph needs of a spec beyond validateSpec. */
@@ -261,7 +268,7 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   // the residual stream stays [B·S, dim] through the layers: every projection is then a Gemm on
   // its rows without a Reshape before and after it (forward and backward)
   x = op.reshape(g, x, [B * S, dim]);
-  for (let l = 0; l < spec.nLayers; l++) {
+  const layer = (x: Value, l: number): { output: Value; key: Value; value: Value } => {
     const sliding = isSlidingLayer(spec, l);
     const h = norm(x, `layers.${l}.input_norm`);
     // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul of the stacked rows
@@ -285,11 +292,12 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
         kH = applyRope(kH, t);
       }
     }
-    present.push({ key: kH, value: vH });
+    const key = kH;
+    const value = vH;
     if (past) {
-      const { key, value } = past.layers[l];
-      kH = op.concat(g, [op.expand(g, key, [B, nKvHeads, Pp, hs]), kH], 2);
-      vH = op.concat(g, [op.expand(g, value, [B, nKvHeads, Pp, hs]), vH], 2);
+      const prefix = past.layers[l];
+      kH = op.concat(g, [op.expand(g, prefix.key, [B, nKvHeads, Pp, hs]), kH], 2);
+      vH = op.concat(g, [op.expand(g, prefix.value, [B, nKvHeads, Pp, hs]), vH], 2);
     }
     // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs] (K/V never repeated)
     const qG = op.reshape(g, q, [B, nKvHeads, group * S, hs]);
@@ -316,14 +324,23 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     }
     f = linear(f, l, 'down_proj', bias);
     if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`);
-    x = op.add(g, x, f);
+    return { output: op.add(g, x, f), key, value };
+  };
+  const recomputed: RecomputedSegment[] = [];
+  for (let l = 0; l < spec.nLayers; l++) {
+    const first = g.nodes.length;
+    const { output, key, value } = layer(x, l);
+    present.push({ key, value });
+    // with recompute, the backward rebuilds the layer from its input (autodiff.ts)
+    if (o.recompute) recomputed.push({ first, last: g.nodes.length - 1, input: x, output, rebuild: (_, input) => layer(input, l).output });
+    x = output;
   }
 
   const hidden = op.reshape(g, norm(x, weightName.finalNorm), [B, S, dim]);
   // a tied classifier is the embedding's input
   const classifier = spec.embedding.tied ? embedding : matrix('lm_head');
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
-  return { g, tokens, hidden, classifier, trainable, virtualLength: P, present };
+  return { g, tokens, hidden, classifier, trainable, virtualLength: P, present, recomputed };
 }
 
 /** Logits of hidden states [..., dim] → [..., vocab], soft-capped when the spec says so. */
@@ -399,7 +416,7 @@ export function buildTrainingGraph(model: DecoderModel, o: TrainingGraphOptions)
   const exampleTokens = op.reduceSum(g, mask, [1]);
   const loss = op.div(g, op.reduceSum(g, exampleNll, [0]), op.reduceSum(g, exampleTokens, [0]));
 
-  const grads = o.withGradients !== false && f.trainable.length > 0 ? gradients(g, loss, f.trainable) : [];
+  const grads = o.withGradients !== false && f.trainable.length > 0 ? gradients(g, loss, f.trainable, f.recomputed) : [];
   g.output(loss, GRAPH_IO.loss);
   grads.forEach((d, i) => g.output(d, `${GRAPH_IO.gradPrefix}${f.trainable[i].name}`));
   g.output(exampleNll, GRAPH_IO.exampleNll);
