@@ -69,13 +69,6 @@ export class GraphBuilder {
    * copied into the model file nor into the session.
    */
   readonly bound = new Map<string, { data: AnyTypedArray; dims: readonly number[] }>();
-  /**
-   * Set when the graph recomputes values on purpose (weights widened again in the backward,
-   * recomputed layers): GraphSession then turns off onnxruntime's common-subexpression
-   * elimination, which would merge a recomputation with the forward's value and keep that value
-   * alive across the whole step.
-   */
-  distinctRecomputation = false;
   private readonly names = new Set<string>();
   private readonly constantCache = new Map<string, Value>();
   private counter = 0;

@@ -10,7 +10,7 @@
 import type { DecoderModel } from '../model/weights.js';
 import { weightName, type LayerPart } from '../model/weights.js';
 import { isSlidingLayer, type ModelSpec } from '../model/spec.js';
-import { gradients } from './autodiff.js';
+import { gradients, type RecomputedSegment } from './autodiff.js';
 import { GraphBuilder, type Value } from './builder.js';
 import type { FloatDType } from './dtype.js';
 import * as op from './ops/index.js';
@@ -68,6 +68,11 @@ export interface DecoderGraphOptions {
   pastKeyValues?: PastKeyValues;
   /** the precision the model's weight bank holds its matrices in (default f32); 16-bit ones are widened per use */
   weightsHeld?: HeldPrecision;
+  /**
+   * Gradient checkpointing: the backward recomputes each layer's forward from the layer's input
+   * instead of keeping its intermediates (training graphs; default false)
+   */
+  recompute?: boolean;
 }
 
 /** Graph input and output names shared by the inference and training graphs. */
@@ -121,6 +126,8 @@ interface Forward {
   virtualLength: number;
   /** per layer: this sequence's keys (after k-norm and RoPE) and values [B, nKvHeads, P+T, headDim], prefix excluded */
   present: { key: Value; value: Value }[];
+  /** the layers the backward recomputes (`recompute`) */
+  recomputed: RecomputedSegment[];
 }
 
 /** Checks what the graph needs of a spec beyond validateSpec. */
@@ -335,9 +342,11 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
   // the residual stream stays [B·S, dim] through the layers: every projection is then a Gemm on
   // its rows without a Reshape before and after it (forward and backward)
   x = op.reshape(g, x, [B * S, dim]);
-  for (let l = 0; l < spec.nLayers; l++) {
+  const layer = (input: Value, l: number): { output: Value; key: Value; value: Value } => {
     const sliding = isSlidingLayer(spec, l);
-    x = decoderLayer(parts, l, x, B, S, (heads) => {
+    // this sequence's keys and values, before the prefix is joined
+    let kv!: { key: Value; value: Value };
+    const output = decoderLayer(parts, l, input, B, S, (heads) => {
       let q: Value;
       let kH: Value;
       let vH: Value;
@@ -352,22 +361,32 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
           kH = applyRope(kH, t);
         }
       }
-      present.push({ key: kH, value: vH });
+      kv = { key: kH, value: vH };
       if (past) {
-        const { key, value } = past.layers[l];
-        kH = op.concat(g, [op.expand(g, key, [B, nKvHeads, Pp, hs]), kH], 2);
-        vH = op.concat(g, [op.expand(g, value, [B, nKvHeads, Pp, hs]), vH], 2);
+        const prefix = past.layers[l];
+        kH = op.concat(g, [op.expand(g, prefix.key, [B, nKvHeads, Pp, hs]), kH], 2);
+        vH = op.concat(g, [op.expand(g, prefix.value, [B, nKvHeads, Pp, hs]), vH], 2);
       }
       // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs] (K/V never repeated)
       const qG = op.reshape(g, q, [B, nKvHeads, group * S, hs]);
       const mask = maskFor(sliding ? spec.attention.slidingWindow : undefined);
       return mergeHeads(g, op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]));
     });
+    return { output, ...kv };
+  };
+  const recomputed: RecomputedSegment[] = [];
+  for (let l = 0; l < spec.nLayers; l++) {
+    const first = g.nodes.length;
+    const { output, key, value } = layer(x, l);
+    present.push({ key, value });
+    // with recompute, the backward rebuilds the layer from its input (autodiff.ts)
+    if (o.recompute) recomputed.push({ first, last: g.nodes.length - 1, input: x, output, rebuild: (_, input) => layer(input, l).output });
+    x = output;
   }
 
   const hidden = op.reshape(g, parts.norm(x, weightName.finalNorm), [B, S, dim]);
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
-  return { g, tokens, hidden, classifier: parts.classifier(), trainable, virtualLength: P, present };
+  return { g, tokens, hidden, classifier: parts.classifier(), trainable, virtualLength: P, present, recomputed };
 }
 
 /** RoPE(x) = x·cos + (x·R)·sin, with R the half-swap matrix (rope.ts). */
@@ -448,7 +467,7 @@ export function buildTrainingGraph(model: DecoderModel, o: TrainingGraphOptions)
   const exampleTokens = op.reduceSum(g, mask, [1]);
   const loss = op.div(g, op.reduceSum(g, exampleNll, [0]), op.reduceSum(g, exampleTokens, [0]));
 
-  const grads = o.withGradients !== false && f.trainable.length > 0 ? gradients(g, loss, f.trainable) : [];
+  const grads = o.withGradients !== false && f.trainable.length > 0 ? gradients(g, loss, f.trainable, f.recomputed) : [];
   g.output(loss, GRAPH_IO.loss);
   grads.forEach((d, i) => g.output(d, `${GRAPH_IO.gradPrefix}${f.trainable[i].name}`));
   g.output(exampleNll, GRAPH_IO.exampleNll);

@@ -47,7 +47,11 @@ export const numel = (shape: readonly number[]): number => shape.reduce((a, b) =
 
 // Float16Array is native from Node 24 (the project's pinned Node); engines allow ≥ 22.12, where the
 // portable conversions below (the same IEEE rounding) are used. ES2023's lib does not declare it.
-type HalfArrayConstructor = new (values: ArrayLike<number> | ArrayBufferLike, byteOffset?: number, length?: number) => ArrayLike<number> & {
+type HalfArrayConstructor = new (
+  values: ArrayLike<number> | ArrayBufferLike,
+  byteOffset?: number,
+  length?: number,
+) => ArrayLike<number> & {
   readonly buffer: ArrayBufferLike;
   readonly byteOffset: number;
 };

@@ -70,9 +70,6 @@ export class GraphSession {
       // session config entries (onnxruntime_session_options_config_keys.h), flattened with dots by the binding
       extra: {
         session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: options.spinning ? '1' : '0' } },
-        ...(!(model instanceof Uint8Array) && model.distinctRecomputation
-          ? { optimization: { disable_specified_optimizers: 'CommonSubexpressionElimination' } }
-          : {}),
       },
     });
     const bound: Record<string, ort.Tensor> = {};

@@ -17,7 +17,10 @@ const config: LlamaConfig = {
   normEps: 1e-5,
   ropeTheta: 10000,
 };
-const tokens = (rows: number[][]): HostTensor => ({ data: BigInt64Array.from(rows.flat().map(BigInt)), dims: [rows.length, rows[0].length] });
+const tokens = (rows: number[][]): HostTensor => ({
+  data: BigInt64Array.from(rows.flat().map(BigInt)),
+  dims: [rows.length, rows[0].length],
+});
 
 describe('weight bank', () => {
   it('every graph of a model (train and score in several buckets, generation) binds the same bank buffers and carries no weight', () => {

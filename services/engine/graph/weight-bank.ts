@@ -105,10 +105,17 @@ function bankPlan(spec: ModelSpec): PlanEntry[] {
       });
     if (spec.norm.kind === 'layer') {
       const bias = `${prefix}.bias`;
-      plan.push({ name: bias, dims: [width], matrix: false, from: [bias], make: ([b]) => (scale === 1 ? b : Float64Array.from(b, (v) => v * scale)) });
+      plan.push({
+        name: bias,
+        dims: [width],
+        matrix: false,
+        from: [bias],
+        make: ([b]) => (scale === 1 ? b : Float64Array.from(b, (v) => v * scale)),
+      });
     }
   };
-  const qkv = (l: number, kind: 'weight' | 'bias'): string[] => (['q_proj', 'k_proj', 'v_proj'] as const).map((p) => weightName.layer(l, p, kind));
+  const qkv = (l: number, kind: 'weight' | 'bias'): string[] =>
+    (['q_proj', 'k_proj', 'v_proj'] as const).map((p) => weightName.layer(l, p, kind));
 
   as('token_embedding', [spec.vocabSize, dim], true, weightName.embedTokens);
   if (spec.positions.kind === 'learned') as('position_embedding', [spec.contextLength, dim], false, weightName.positionEmbeddings);
@@ -175,7 +182,8 @@ export class WeightBank {
       this.tensors.set(e.name, { data: checkedFloat16(e.name, values), dims: e.dims });
       return;
     }
-    const data = this.dtype === 'float32' ? (values instanceof Float32Array ? values : Float32Array.from(values)) : Float64Array.from(values);
+    const data =
+      this.dtype === 'float32' ? (values instanceof Float32Array ? values : Float32Array.from(values)) : Float64Array.from(values);
     this.tensors.set(e.name, { data, dims: e.dims });
   }
 
@@ -207,7 +215,8 @@ export class WeightBank {
     const bank = new WeightBank('float32', held);
     for (const e of bankPlan(model.spec)) {
       // a 16-bit matrix goes from the file's words to the bank's without a float32 copy
-      if (e.matrix && held === 'f16') bank.tensors.set(e.name, { data: concatenated(await Promise.all(e.from.map((n) => readHalf(source, n)))), dims: e.dims });
+      if (e.matrix && held === 'f16')
+        bank.tensors.set(e.name, { data: concatenated(await Promise.all(e.from.map((n) => readHalf(source, n)))), dims: e.dims });
       else bank.add(e, e.make(await Promise.all(e.from.map((n) => source.readF32(n)))));
     }
     banks.set(model, new Map([[key('float32', held), bank]]));
@@ -229,7 +238,9 @@ async function readHalf(source: WeightSource, name: string): Promise<Uint16Array
     wideBits[0] = bf16[i] << 16;
     out[i] = halfBits(wide[0]);
     if ((out[i] & 0x7c00) === 0x7c00 && Number.isFinite(wide[0]))
-      throw new Error(`weights dtype f16: tensor "${name}" holds ${wide[0]} (index ${i}), beyond float16's range ±65504; use --weights-dtype f32`);
+      throw new Error(
+        `weights dtype f16: tensor "${name}" holds ${wide[0]} (index ${i}), beyond float16's range ±65504; use --weights-dtype f32`,
+      );
   }
   return out;
 }
@@ -240,7 +251,9 @@ function checkedFloat16(name: string, values: Float32Array | Float64Array): Uint
   const wide = float16Values(bits);
   for (let i = 0; i < wide.length; i++) {
     if (!Number.isFinite(wide[i]) && Number.isFinite(values[i]))
-      throw new Error(`weights dtype f16: tensor "${name}" holds ${values[i]} (index ${i}), beyond float16's range ±65504; use --weights-dtype f32`);
+      throw new Error(
+        `weights dtype f16: tensor "${name}" holds ${values[i]} (index ${i}), beyond float16's range ±65504; use --weights-dtype f32`,
+      );
   }
   return bits;
 }

@@ -38,6 +38,8 @@ export interface TrainOutputs {
 export interface RunnerOptions extends Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning' | 'memoryArena'> {
   /** the precision the frozen weights are held in (default auto: the loaded model's bank, ../graph/weight-bank.ts) */
   weightsDtype?: WeightsDtype;
+  /** training steps recompute each layer's forward in the backward instead of keeping its activations */
+  recompute?: boolean;
 }
 
 /**
@@ -96,6 +98,7 @@ export class PromptRunner {
         withGradients: mode === 'train',
         withPredictions: mode === 'score',
         weightsHeld: heldPrecision(this.options.weightsDtype),
+        recompute: this.options.recompute,
       });
       // keep only names and shapes of the built graph
       const names = trainable.map((v) => v.name);

@@ -60,6 +60,8 @@ export interface TrainOptions {
   spinning?: boolean;
   /** the precision the frozen weights are held in (default auto: the loaded model's) */
   weightsDtype?: WeightsDtype;
+  /** recompute each layer's forward in the backward instead of keeping its activations (gradient checkpointing) */
+  recompute?: boolean;
 }
 
 export interface TrainProgress {
@@ -142,6 +144,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     threads: o.threads,
     spinning: o.spinning,
     weightsDtype: o.weightsDtype,
+    recompute: o.recompute,
   });
   const evalSet = o.eval;
   const runEval = (params: ParameterSet): Promise<EvalMetrics> => evaluate(runner, evalSet ? evalSet.batches(o.batchSize) : [], params);

@@ -60,7 +60,8 @@ const relDiff = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 /** The model with every matrix rounded to float16 (what a 16-bit bank holds), vectors as they are. */
 function roundedToF16(model: DecoderModel): DecoderModel {
   const tensors = new Map<string, F32Tensor>();
-  for (const [name, t] of model.tensors) tensors.set(name, t.dims.length === 2 ? { dims: t.dims, data: float16Values(float16Bits(t.data)) } : t);
+  for (const [name, t] of model.tensors)
+    tensors.set(name, t.dims.length === 2 ? { dims: t.dims, data: float16Values(float16Bits(t.data)) } : t);
   return { spec: model.spec, tensors };
 }
 

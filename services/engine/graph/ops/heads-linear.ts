@@ -32,7 +32,10 @@ export function headsLinear(g: GraphBuilder, x: Value, w: Weight): Value {
     (gg, { dOutputs: [dy], needs }) => {
       if (needs[1]) throw new Error(`headsLinear: weight ${w.name} must be constant (no gradient rule for it)`);
       const rows = reshape(gg, transpose(gg, dy!, [0, 2, 1, 3]), [B * S, heads * hs]);
-      return [reshape(gg, matmul(gg, rows, reshape(gg, widened(gg, w, dy!, x.dtype as FloatDType), [heads * hs, inDim])), x.shape), undefined];
+      return [
+        reshape(gg, matmul(gg, rows, reshape(gg, widened(gg, w, dy!, x.dtype as FloatDType), [heads * hs, inDim])), x.shape),
+        undefined,
+      ];
     },
     [x, wide],
   )[0];
