@@ -85,7 +85,10 @@ export class StepRunner {
         this.sessions.delete(old);
         void session.then((x) => x.release()).catch(() => undefined);
       }
-      s = GraphSession.create(buildStepGraph(this.model, { slots, chunk, cacheLength, scoring, weightsHeld: this.weightsHeld }), this.sessionOptions);
+      s = GraphSession.create(
+        buildStepGraph(this.model, { slots, chunk, cacheLength, scoring, weightsHeld: this.weightsHeld }),
+        this.sessionOptions,
+      );
       s.catch(() => this.sessions.delete(key));
     }
     // Map order is the LRU order
