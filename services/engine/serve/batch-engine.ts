@@ -1,14 +1,15 @@
 /**
- * The continuous-batching engine behind the contract in ./engine.ts. One loop owns the model:
- * between decode steps it runs queued scores, admits queued requests into free slots (prefix
- * keys/values from the prefix cache, then the text prefilled in chunks by a one-sequence graph
- * reading the slot in place), then runs one decode step for every occupied slot (one token each,
- * every slot with its own prompt, position and cached length). Finished or aborted requests leave
- * their slot at once; the next request takes it before the next step.
+ * The continuous-batching engine behind the contract in ./engine.ts. One loop owns the model; each
+ * turn it runs a queued score, or admits queued requests into free slots (their prompt's
+ * keys/values from the prefix cache), prefills one chunk of every new text, and runs one decode
+ * step for every decoding slot (one token each, every slot with its own prompt, position and
+ * cached length). Finished or aborted requests leave their slot at once; the next request takes
+ * it on the next turn.
  *
- * Shapes: decode steps are [maxSlots × 1 token], prefill and scoring [1 × 32 tokens]; the cache
- * length is a bucket (64, 256, 1024, … up to the context) fitting the longest running request's
- * prompt + text + max_tokens, re-laid out when that changes bucket.
+ * Shapes: decode steps are [maxSlots × 1 token], prefill [1 × 32] (one new text, reading its slot
+ * in place) or [maxSlots × 32] (several), scoring [1 × 32]; the cache length is a bucket (64, 256,
+ * 1024, … up to the context) fitting the longest running request's prompt + text + max_tokens,
+ * re-laid out when that changes bucket.
  */
 import type { StoredPrompt } from '../methods/serving.js';
 import type { LoadedModel } from '../model/load-model.js';
