@@ -36,8 +36,7 @@ import { StepRunner, type StepSequence } from './step-runner.js';
 import { TextStream } from './text-stream.js';
 import { checkPrompt, checkSampling, checkTokens } from './validate-request.js';
 
-const PREFILL_CHUNK = 32;
-const defaults = { maxSlots: 8, maxQueue: 64, prefixCacheBytes: 256 * 2 ** 20 };
+const defaults = { maxSlots: 8, maxQueue: 64, prefixCacheBytes: 256 * 2 ** 20, prefillChunk: 32 };
 
 /** Cache-length buckets: 64, 256, 1024, … and the context itself. */
 export function cacheBuckets(context: number): number[] {
@@ -93,6 +92,7 @@ class BatchEngine implements InferenceEngine {
   private readonly scores: ScoreJob[] = [];
   private readonly prefixes: PrefixCache;
   private readonly maxQueue: number;
+  private readonly prefillChunk: number;
   private cache: SlotCache;
   private tokensGenerated = 0;
   private looping: Promise<void> | undefined;
@@ -104,6 +104,7 @@ class BatchEngine implements InferenceEngine {
   ) {
     const maxSlots = checkOption('maxSlots', options.maxSlots ?? defaults.maxSlots, 1);
     this.maxQueue = checkOption('maxQueue', options.maxQueue ?? defaults.maxQueue, 0);
+    this.prefillChunk = checkOption('prefillChunk', options.prefillChunk ?? defaults.prefillChunk, 1);
     this.prefixes = new PrefixCache(checkOption('prefixCacheBytes', options.prefixCacheBytes ?? defaults.prefixCacheBytes, 0));
     this.runner = new StepRunner(model, {
       executionProvider: options.executionProvider,
@@ -267,24 +268,24 @@ class BatchEngine implements InferenceEngine {
       const from = r.position - r.promptLength;
       return {
         start: r.position,
-        count: Math.min(PREFILL_CHUNK, ids.length - from),
+        count: Math.min(this.prefillChunk, ids.length - from),
         writeRow: (i, rows, row) => this.rows.token(ids[from + i], r.position + i, rows, row),
       };
     });
     const alone = waiting.length === 1;
     const rowOf = (r: Request): number => (alone ? 0 : r.slot!);
     const out = alone
-      ? await this.runner.run(this.cache, PREFILL_CHUNK, sequences, { slot: waiting[0].slot })
+      ? await this.runner.run(this.cache, this.prefillChunk, sequences, { slot: waiting[0].slot })
       : await this.runner.run(
           this.cache,
-          PREFILL_CHUNK,
+          this.prefillChunk,
           this.slots.map((r) => (r && waiting.includes(r) ? sequences[waiting.indexOf(r)] : undefined)),
         );
     const vocab = this.model.spec.vocabSize;
     waiting.forEach((r, i) => {
       if (r.done) return;
       const { count } = sequences[i];
-      this.cache.write(r.slot!, r.position, out.newKeys, out.newValues, rowOf(r), PREFILL_CHUNK, count);
+      this.cache.write(r.slot!, r.position, out.newKeys, out.newValues, rowOf(r), this.prefillChunk, count);
       r.position += count;
       if (r.position < r.promptLength + r.request.inputIds.length) return;
       r.decoding = true;
@@ -303,7 +304,7 @@ class BatchEngine implements InferenceEngine {
             this.runner,
             this.rows,
             Math.max(this.cache.length, this.bucketFor(stored.numVirtualTokens)),
-            PREFILL_CHUNK,
+            this.prefillChunk,
           ),
     );
   }
@@ -400,7 +401,7 @@ class BatchEngine implements InferenceEngine {
         slot: 0,
         start: P,
         count: head,
-        chunk: PREFILL_CHUNK,
+        chunk: this.prefillChunk,
         writeRow: (i, rows, row) => this.rows.token(ids[i], P + i, rows, row),
         stopped: () => request.signal?.aborted === true,
       });
@@ -410,12 +411,12 @@ class BatchEngine implements InferenceEngine {
       if (request.signal?.aborted) throw new InferenceInputError('score cancelled');
       const tokens = [ids[head], ...candidate.slice(0, -1)];
       let sum = 0;
-      for (let done = 0; done < tokens.length; done += PREFILL_CHUNK) {
-        const count = Math.min(PREFILL_CHUNK, tokens.length - done);
+      for (let done = 0; done < tokens.length; done += this.prefillChunk) {
+        const count = Math.min(this.prefillChunk, tokens.length - done);
         const start = P + head + done;
         const step = await this.runner.run(
           scratch,
-          PREFILL_CHUNK,
+          this.prefillChunk,
           [
             {
               start,
@@ -426,7 +427,7 @@ class BatchEngine implements InferenceEngine {
           ],
           { slot: 0, scoring: true },
         );
-        scratch.write(0, start, step.newKeys, step.newValues, 0, PREFILL_CHUNK, count);
+        scratch.write(0, start, step.newKeys, step.newValues, 0, this.prefillChunk, count);
         for (let i = 0; i < count; i++) sum += step.tokenLogprobs![i];
       }
       out.push(sum);
