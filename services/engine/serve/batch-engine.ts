@@ -1,14 +1,15 @@
 /**
- * The continuous-batching engine behind the contract in ./engine.ts. One loop owns the model:
- * between decode steps it runs queued scores, admits queued requests into free slots (prefix
- * keys/values from the prefix cache, then the text prefilled in chunks by a one-sequence graph
- * reading the slot in place), then runs one decode step for every occupied slot (one token each,
- * every slot with its own prompt, position and cached length). Finished or aborted requests leave
- * their slot at once; the next request takes it before the next step.
+ * The continuous-batching engine behind the contract in ./engine.ts. One loop owns the model; each
+ * turn it runs a queued score, or admits queued requests into free slots (their prompt's
+ * keys/values from the prefix cache), prefills one chunk of every new text, and runs one decode
+ * step for every decoding slot (one token each, every slot with its own prompt, position and
+ * cached length). Finished or aborted requests leave their slot at once; the next request takes
+ * it on the next turn.
  *
- * Shapes: decode steps are [maxSlots × 1 token], prefill and scoring [1 × 32 tokens]; the cache
- * length is a bucket (64, 256, 1024, … up to the context) fitting the longest running request's
- * prompt + text + max_tokens, re-laid out when that changes bucket.
+ * Shapes: decode steps are [maxSlots × 1 token], prefill [1 × 32] (one new text, reading its slot
+ * in place) or [maxSlots × 32] (several), scoring [1 × 32]; the cache length is a bucket (64, 256,
+ * 1024, … up to the context) fitting the longest running request's prompt + text + max_tokens,
+ * re-laid out when that changes bucket.
  */
 import { heldPrecision } from '../graph/weight-bank.js';
 import type { StoredPrompt } from '../methods/serving.js';
@@ -36,8 +37,7 @@ import { StepRunner, type StepSequence } from './step-runner.js';
 import { TextStream } from './text-stream.js';
 import { checkPrompt, checkSampling, checkTokens } from './validate-request.js';
 
-const PREFILL_CHUNK = 32;
-const defaults = { maxSlots: 8, maxQueue: 64, prefixCacheBytes: 256 * 2 ** 20 };
+const defaults = { maxSlots: 8, maxQueue: 64, prefixCacheBytes: 256 * 2 ** 20, prefillChunk: 32 };
 
 /** Cache-length buckets: 64, 256, 1024, … and the context itself. */
 export function cacheBuckets(context: number): number[] {
@@ -93,6 +93,7 @@ class BatchEngine implements InferenceEngine {
   private readonly scores: ScoreJob[] = [];
   private readonly prefixes: PrefixCache;
   private readonly maxQueue: number;
+  private readonly prefillChunk: number;
   private cache: SlotCache;
   private tokensGenerated = 0;
   private looping: Promise<void> | undefined;
@@ -104,6 +105,7 @@ class BatchEngine implements InferenceEngine {
   ) {
     const maxSlots = checkOption('maxSlots', options.maxSlots ?? defaults.maxSlots, 1);
     this.maxQueue = checkOption('maxQueue', options.maxQueue ?? defaults.maxQueue, 0);
+    this.prefillChunk = checkOption('prefillChunk', options.prefillChunk ?? defaults.prefillChunk, 1);
     this.prefixes = new PrefixCache(checkOption('prefixCacheBytes', options.prefixCacheBytes ?? defaults.prefixCacheBytes, 0));
     const weightsHeld = heldPrecision(options.weightsDtype);
     this.runner = new StepRunner(model, {
@@ -269,24 +271,24 @@ class BatchEngine implements InferenceEngine {
       const from = r.position - r.promptLength;
       return {
         start: r.position,
-        count: Math.min(PREFILL_CHUNK, ids.length - from),
+        count: Math.min(this.prefillChunk, ids.length - from),
         writeRow: (i, rows, row) => this.rows.token(ids[from + i], r.position + i, rows, row),
       };
     });
     const alone = waiting.length === 1;
     const rowOf = (r: Request): number => (alone ? 0 : r.slot!);
     const out = alone
-      ? await this.runner.run(this.cache, PREFILL_CHUNK, sequences, { slot: waiting[0].slot })
+      ? await this.runner.run(this.cache, this.prefillChunk, sequences, { slot: waiting[0].slot })
       : await this.runner.run(
           this.cache,
-          PREFILL_CHUNK,
+          this.prefillChunk,
           this.slots.map((r) => (r && waiting.includes(r) ? sequences[waiting.indexOf(r)] : undefined)),
         );
     const vocab = this.model.spec.vocabSize;
     waiting.forEach((r, i) => {
       if (r.done) return;
       const { count } = sequences[i];
-      this.cache.write(r.slot!, r.position, out.newKeys, out.newValues, rowOf(r), PREFILL_CHUNK, count);
+      this.cache.write(r.slot!, r.position, out.newKeys, out.newValues, rowOf(r), this.prefillChunk, count);
       r.position += count;
       if (r.position < r.promptLength + r.request.inputIds.length) return;
       r.decoding = true;
@@ -305,7 +307,7 @@ class BatchEngine implements InferenceEngine {
             this.runner,
             this.rows,
             Math.max(this.cache.length, this.bucketFor(stored.numVirtualTokens)),
-            PREFILL_CHUNK,
+            this.prefillChunk,
           ),
     );
   }
@@ -402,7 +404,7 @@ class BatchEngine implements InferenceEngine {
         slot: 0,
         start: P,
         count: head,
-        chunk: PREFILL_CHUNK,
+        chunk: this.prefillChunk,
         writeRow: (i, rows, row) => this.rows.token(ids[i], P + i, rows, row),
         stopped: () => request.signal?.aborted === true,
       });
@@ -412,12 +414,12 @@ class BatchEngine implements InferenceEngine {
       if (request.signal?.aborted) throw new InferenceInputError('score cancelled');
       const tokens = [ids[head], ...candidate.slice(0, -1)];
       let sum = 0;
-      for (let done = 0; done < tokens.length; done += PREFILL_CHUNK) {
-        const count = Math.min(PREFILL_CHUNK, tokens.length - done);
+      for (let done = 0; done < tokens.length; done += this.prefillChunk) {
+        const count = Math.min(this.prefillChunk, tokens.length - done);
         const start = P + head + done;
         const step = await this.runner.run(
           scratch,
-          PREFILL_CHUNK,
+          this.prefillChunk,
           [
             {
               start,
@@ -428,7 +430,7 @@ class BatchEngine implements InferenceEngine {
           ],
           { slot: 0, scoring: true },
         );
-        scratch.write(0, start, step.newKeys, step.newValues, 0, PREFILL_CHUNK, count);
+        scratch.write(0, start, step.newKeys, step.newValues, 0, this.prefillChunk, count);
         for (let i = 0; i < count; i++) sum += step.tokenLogprobs![i];
       }
       out.push(sum);

@@ -96,6 +96,11 @@ export interface InferenceEngineOptions {
   prefixCacheBytes?: number;
   threads?: number;
   executionProvider?: ExecutionProvider;
+  /**
+   * tokens per prefill step; default 32. 1 prefills through the decode graph itself (with one
+   * slot: one session instead of two, for one-off generation of a short text)
+   */
+  prefillChunk?: number;
   /** keep onnxruntime's idle threads spinning between kernels (dedicated cores only); default false */
   spinning?: boolean;
   /** the precision the frozen weights are held in; default auto: the loaded model's weight bank (another builds a second bank) */

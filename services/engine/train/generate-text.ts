@@ -12,6 +12,9 @@ import type { LoadedModel } from '../model/load-model.js';
 import type { WeightsDtype } from '../model/weights-dtype.js';
 import { createInferenceEngine, type ServedPrompt } from '../serve/engine.js';
 
+/** prompt + text positions prefilled one token per step (building a second session costs more) */
+const SHORT_TEXT = 32;
+
 export interface GenerateTextOptions {
   text: string;
   /** [P, dim] virtual tokens placed before BOS */
@@ -60,6 +63,8 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
   const engine = await createInferenceEngine(model, {
     maxSlots: 1,
     prefixCacheBytes: 0,
+    // a short text and prompt go through the decode graph token by token: one session to build, not two
+    prefillChunk: P + inputIds.length <= SHORT_TEXT ? 1 : undefined,
     threads: o.threads,
     executionProvider: o.executionProvider,
     spinning: o.spinning,
