@@ -116,5 +116,5 @@ export function bigCase(folder: string, spec: ModelSpec, batch: number, seqLen: 
   const rng = Rng.fromSeed(1);
   const tokens = randomBatch(spec.vocabSize, 1, rng, batch, seqLen);
   const prompt = rng.fillNormal(new Float32Array(VIRTUAL_TOKENS * spec.dim), 0.02);
-  return { hfFolder: folder, dim: spec.dim, ...tokens, prompt, step: { ...settings(2, 1), ...step } };
+  return { hfFolder: folder, dim: spec.dim, ...tokens, prompt, step: { ...settings(1, 1), ...step } };
 }

@@ -6,7 +6,7 @@
  *   npm run bench:engine -- 260k               (only stories260K; or 85m)
  *   npm run bench:engine -- --families         (only the per-family table)
  *   npm run bench:engine -- --family gemma2 --family llama   (those families only)
- *   npm run bench:engine -- 1b          (TinyLlama-shaped 1.1B, B=1 T=256: f32, then 16-bit weights vs PyTorch bf16)
+ *   npm run bench:engine -- 1b          (TinyLlama-shaped 1.1B, B=1 T=256: f32, then 16-bit weights vs PyTorch bf16; 1b-f32 or 1b-16 for one)
  *   npm run bench:engine -- 1b-long     (the same 1.1B, T=2048 with per-layer recomputation: ours only)
  *   npm run bench:engine -- buckets     (bench85m: peak RSS of a run over 8 length buckets vs one bucket)
  *   --execution-provider cuda           (the 1b cases on the GPU, ours only: bench/engine/gpu.sh)
@@ -110,6 +110,7 @@ function measure(name: string, c: StepCase | FolderStepCase, dir: string, python
   for (let round = 1; round <= rounds; round++) {
     process.stderr.write(`${name}: round ${round}/${rounds}: ours…\n`);
     ours = best(ours, runJson(process.execPath, ['--import', 'tsx', path.join(here, 'our-step.ts'), file]));
+    process.stderr.write(`${name}: ours ${JSON.stringify(ours)} (load ${load()})\n`);
     process.stderr.write(`${name}: round ${round}/${rounds}: pytorch…\n`);
     torch = best(torch, checkBlas(python, runJson(python, [path.join(here, 'torch_step.py'), file])));
   }
@@ -148,7 +149,7 @@ const { values, positionals } = parseArgs({
 for (const f of values.family ?? []) {
   if (!(families as readonly string[]).includes(f)) throw new Error(`--family ${f}: not a family (one of ${families.join(', ')})`);
 }
-const CASES = ['260k', '85m', '1b', '1b-long', 'buckets'];
+const CASES = ['260k', '85m', '1b', '1b-f32', '1b-16', '1b-long', 'buckets'];
 for (const p of positionals) if (!CASES.includes(p)) throw new Error(`${p}: not a case (${CASES.join(', ')})`);
 const executionProvider = values['execution-provider'];
 if (executionProvider !== 'cpu' && executionProvider !== 'cuda') throw new Error(`--execution-provider ${executionProvider}: cpu or cuda`);
@@ -166,7 +167,7 @@ try {
   const lines = [`threads ${THREADS}; onnxruntime 512³ MatMul ${ortPeak.toFixed(1)} GFLOP/s`];
   const small = llamaCases.filter((c) => c === '260k' || c === '85m');
   if (small.length > 0) lines.push(...(await llamaTable(small, ortPeak)));
-  if (llamaCases.includes('1b') || llamaCases.includes('1b-long')) lines.push(...(await bigTable(llamaCases)));
+  if (llamaCases.some((c) => c.startsWith('1b'))) lines.push(...(await bigTable(llamaCases)));
   if (llamaCases.includes('buckets')) lines.push(...bucketTable());
   if (chosenFamilies.length > 0) lines.push(...(await familyTable(chosenFamilies)));
   lines.push(
@@ -292,23 +293,22 @@ function load(): string {
 async function bigTable(cases: string[]): Promise<string[]> {
   if (executionProvider === 'cuda') return gpuBigTable(cases);
   ensureReferencePython();
-  const lines = ['', `TinyLlama-shaped 1.1B (tinyllama-1b preset, seed 0), P=${VIRTUAL_TOKENS}, 1 warmup + 2 timed steps per run`, ''];
+  const lines = ['', `TinyLlama-shaped 1.1B (tinyllama-1b preset, seed 0), P=${VIRTUAL_TOKENS}, 1 warmup + 1 timed step per run`, ''];
   lines.push(
     '| case | weights ours / PyTorch | ours ms | PyTorch ms | ours/PyTorch | ours peak RSS MB | PyTorch peak RSS MB | RSS ours/PyTorch | step-0 loss ours / PyTorch | load at end |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   );
-  if (cases.includes('1b')) {
-    for (const dtype of ['f32', 'bf16'] as const) {
-      const { folder, spec } = await tinyLlamaFolder(dtype);
-      const torchDtype = dtype === 'f32' ? 'float32' : 'bfloat16';
-      const m = measure(`1b-${dtype}`, bigCase(folder, spec, 1, 256, { torchDtype }), dir, REFERENCE_PYTHON, rounds ?? 1);
-      lines.push(
-        `| B=1 T=256 | ${dtype === 'f32' ? 'f32 / f32' : 'f16 (from the bf16 file) / bf16'} | ${m.ours.step_ms_median.toFixed(0)} | ${m.torch.step_ms_median.toFixed(0)} | ` +
-          `${ratio(m).toFixed(2)} | ${m.ours.peak_rss_mb.toFixed(0)} | ${m.torch.peak_rss_mb.toFixed(0)} | ${(m.ours.peak_rss_mb / m.torch.peak_rss_mb).toFixed(2)} | ` +
-          `${m.ours.first_loss.toFixed(4)} / ${m.torch.first_loss.toFixed(4)} | ${load()} |`,
-      );
-      process.stderr.write(`${lines.at(-1)}\n`);
-    }
+  const dtypes = (['f32', 'bf16'] as const).filter((d) => cases.includes('1b') || cases.includes(d === 'f32' ? '1b-f32' : '1b-16'));
+  for (const dtype of dtypes) {
+    const { folder, spec } = await tinyLlamaFolder(dtype);
+    const torchDtype = dtype === 'f32' ? 'float32' : 'bfloat16';
+    const m = measure(`1b-${dtype}`, bigCase(folder, spec, 1, 256, { torchDtype }), dir, REFERENCE_PYTHON, rounds ?? 1);
+    lines.push(
+      `| B=1 T=256 | ${dtype === 'f32' ? 'f32 / f32' : 'f16 (from the bf16 file) / bf16'} | ${m.ours.step_ms_median.toFixed(0)} | ${m.torch.step_ms_median.toFixed(0)} | ` +
+        `${ratio(m).toFixed(2)} | ${m.ours.peak_rss_mb.toFixed(0)} | ${m.torch.peak_rss_mb.toFixed(0)} | ${(m.ours.peak_rss_mb / m.torch.peak_rss_mb).toFixed(2)} | ` +
+        `${m.ours.first_loss.toFixed(4)} / ${m.torch.first_loss.toFixed(4)} | ${load()} |`,
+    );
+    process.stderr.write(`${lines.at(-1)}\n`);
   }
   if (cases.includes('1b-long')) {
     const { folder, spec } = await tinyLlamaFolder('bf16');
