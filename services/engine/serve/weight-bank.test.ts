@@ -3,24 +3,15 @@ import { buildStepGraph } from '../graph/decode-graph.js';
 import { float16Values } from '../graph/dtype.js';
 import { shareWeights, WeightBank } from '../graph/weight-bank.js';
 import { generateLlama } from '../model/generate.js';
-import { decoderModelFromLlama, type LlamaConfig } from '../model/llama.js';
+import { decoderModelFromLlama } from '../model/llama.js';
 import type { LoadedModel } from '../model/load-model.js';
+import { tinyConfig } from '../methods/test-model.js';
 import { generateText } from '../train/generate-text.js';
 import { fullSequenceGenerate } from './full-sequence-reference.js';
 import { InputRows } from './input-rows.js';
 import { randomPrompt, tinyModel } from './test-support.js';
 
-const config: LlamaConfig = {
-  dim: 16,
-  hiddenDim: 24,
-  nLayers: 2,
-  nHeads: 4,
-  nKvHeads: 2,
-  vocabSize: 13,
-  contextLength: 64,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+const config = tinyConfig;
 
 describe('step graphs on the weight bank', () => {
   it.each([true, false])('every step shape binds the bank buffers themselves and carries no weight (tied classifier: %s)', (tied) => {
