@@ -15,8 +15,9 @@ import { GraphBuilder, type Value } from './builder.js';
 import type { FloatDType } from './dtype.js';
 import * as op from './ops/index.js';
 import { halfSwap, ropeTables } from './rope.js';
-import { isStored, type Weight } from './stored-weight.js';
-import { type HeldPrecision, WeightBank } from './weight-bank.js';
+import { BLOCK } from './quantized.js';
+import { isStored, widenedFrom, type Weight } from './stored-weight.js';
+import { type HeldPrecision, quantBits, WeightBank } from './weight-bank.js';
 
 /** What a virtual-token source sees of the model it feeds. */
 export interface ModelContext {
@@ -156,7 +157,16 @@ function bankWeights(g: GraphBuilder, bank: WeightBank): { matrix(name: string):
   return {
     matrix(name) {
       const stored = input(name);
-      return stored.dtype === bank.dtype ? stored : { stored, name, shape: stored.shape };
+      if (stored.dtype === bank.dtype) return stored;
+      const bits = quantBits(bank.held);
+      if (!bits) return { stored, name, shape: stored.shape };
+      const scales = input(`${name}.scales`);
+      return {
+        stored,
+        name,
+        shape: [...scales.shape.slice(0, -1), scales.shape[scales.shape.length - 1] * BLOCK],
+        quantized: { scales, bits },
+      };
     },
     vector(name) {
       const v = input(name);
@@ -185,7 +195,7 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     batch: B,
     // widened only if a source reads it
     get tokenEmbedding() {
-      return (wideEmbedding ??= isStored(embedding) ? op.cast(g, embedding.stored, dtype) : embedding);
+      return (wideEmbedding ??= isStored(embedding) ? widenedFrom(g, embedding, embedding.stored, dtype) : embedding);
     },
   };
 
@@ -200,8 +210,11 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     throw new Error(`decoder graph: ${Pp}+${P}+${T} positions exceed the context length ${spec.contextLength}`);
   const positions = Array.from({ length: S }, (_, s) => Pp + s);
 
-  // a 16-bit table is gathered as stored; only the rows are widened
-  let x = isStored(embedding) ? op.cast(g, op.gather(g, embedding.stored, tokens), dtype) : op.gather(g, embedding, tokens); // [B, T, dim]
+  // a 16-bit or quantized table is gathered as stored; only the rows are widened
+  const rows = (table: Value): Value => op.gather(g, table, tokens);
+  let x = isStored(embedding)
+    ? widenedFrom(g, embedding, rows(embedding.stored), dtype, embedding.quantized && rows(embedding.quantized.scales))
+    : rows(embedding); // [B, T, dim]
   // Gemma scales the embedding module's output: real tokens only; virtual tokens enter as PEFT feeds inputs_embeds (see README)
   if (spec.embedding.scale !== undefined) x = op.scale(g, x, Math.fround(spec.embedding.scale));
   if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, dim]), x], 1);
