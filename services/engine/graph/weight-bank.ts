@@ -29,7 +29,8 @@ import {
   type WeightSource,
 } from '../model/weights.js';
 import { heldDtype, type WeightsDtype } from '../model/weights-dtype.js';
-import { float16Bits, float16Values, halfBits, numel, type FloatDType } from './dtype.js';
+import { bf16BitsToF32, f32ToF16Bits } from '../formats/half.js';
+import { float16Bits, float16Values, numel, type FloatDType } from './dtype.js';
 import { BLOCK, dequantize, quantize, type QuantBits } from './quantized.js';
 
 /** One tensor of the bank: compute-dtype values, the float16 bits of a matrix held in 16 bits, or quantized blocks and their scales. */
@@ -238,23 +239,21 @@ export class WeightBank {
   }
 }
 
-/** A canonical tensor as float16 bits: f16 words as stored, bf16 and float32 rounded (range checked). */
+/** A canonical tensor as float16 bits: f16 words as stored; bf16, float32 and dequantized blocks rounded (range checked). */
 async function readHalf(source: WeightSource, name: string): Promise<Uint16Array> {
   const t = await source.readStored(name);
   if (t.dtype === 'f16') return t.data;
+  if (t.dtype === 'f32') return checkedFloat16(name, t.data);
   if (t.dtype !== 'bf16') return checkedFloat16(name, await source.readF32(name));
-  const bf16 = t.data;
-  const wide = new Float32Array(1);
-  const wideBits = new Uint32Array(wide.buffer);
-  const out = new Uint16Array(bf16.length);
-  for (let i = 0; i < bf16.length; i++) {
-    wideBits[0] = bf16[i] << 16;
-    out[i] = halfBits(wide[0]);
-    if ((out[i] & 0x7c00) === 0x7c00 && Number.isFinite(wide[0]))
+  const out = new Uint16Array(t.data.length);
+  t.data.forEach((b, i) => {
+    const value = bf16BitsToF32(b);
+    out[i] = f32ToF16Bits(value);
+    if ((out[i] & 0x7c00) === 0x7c00 && Number.isFinite(value))
       throw new Error(
-        `weights dtype f16: tensor "${name}" holds ${wide[0]} (index ${i}), beyond float16's range ±65504; use --weights-dtype f32`,
+        `weights dtype f16: tensor "${name}" holds ${value} (index ${i}), beyond float16's range ±65504; use --weights-dtype f32`,
       );
-  }
+  });
   return out;
 }
 

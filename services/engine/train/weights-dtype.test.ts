@@ -96,6 +96,14 @@ function expectF16Tolerances(f16: TrainOutputs, rounded: TrainOutputs, f32: Trai
 }
 
 describe('weights dtype', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ptune-weights-dtype-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('f16 on a float32 Llama (GQA): bank of float16 matrices; loss and prompt gradient vs float32', async () => {
     const model = decoderModelFromLlama(generateLlama(tinyConfig, 42, { tiedClassifier: false }));
     const f16 = await step(model, { weightsDtype: 'f16' });
@@ -138,13 +146,6 @@ describe('weights dtype', () => {
   });
 
   describe('quantized GGUF files loaded with auto', () => {
-    let dir: string;
-    beforeAll(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'ptune-weights-dtype-gguf-'));
-    });
-    afterAll(async () => {
-      await rm(dir, { recursive: true, force: true });
-    });
     const { spec } = specFromHfConfig(
       { ...hfFamilyPreset('llama', 'tiny').config, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 1 },
       'llama config',
@@ -176,14 +177,6 @@ describe('weights dtype', () => {
   });
 
   describe('a bf16 Qwen3 checkpoint (GQA, q/k norms) loaded with auto', () => {
-    let dir: string;
-    beforeAll(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'ptune-weights-dtype-'));
-    });
-    afterAll(async () => {
-      await rm(dir, { recursive: true, force: true });
-    });
-
     it('holds 16-bit matrices, reads canonical tensors widened, and trains within the f16 tolerances', async () => {
       await writeHfModel(join(dir, 'qwen3'), { family: 'qwen3', preset: 'tiny', seed: 5, dtype: 'bf16' });
       const model = await loadModel(join(dir, 'qwen3'));
