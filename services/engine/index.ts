@@ -5,10 +5,10 @@
  */
 export { loadGguf } from './model/gguf.js';
 export { loadModel, openModel, readModelWeights, type LoadedModel, type OpenedModel, type ModelSource } from './model/load-model.js';
-export { weightsDtypes, type WeightsDtype } from './model/weights-dtype.js';
+export type { WeightsDtype } from './model/weights-dtype.js';
 export { checkMemoryBudget, largestSeqLen, MemoryLimitError } from './memory/budget.js';
-export { estimateMemory, type MemoryEstimate, type MemoryPlan } from './memory/estimate.js';
-export { memoryLimit, parseByteSize, type MemoryLimit } from './memory/limit.js';
+export type { MemoryEstimate, MemoryPlan } from './memory/estimate.js';
+export { memoryLimit, type MemoryLimit } from './memory/limit.js';
 export type { ModelSpec, Family } from './model/spec.js';
 export { writeGeneratedModel, presets as modelPresets, type PresetName, type GeneratedModelFile } from './model/generate.js';
 export type { LlamaConfig } from './model/llama.js';

@@ -96,6 +96,7 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
         threads: runner.threads,
         executionProvider: runner.executionProvider,
         spinning: runner.spinning,
+        recompute: runner.memory.recompute,
       },
       {
         signal: abort,

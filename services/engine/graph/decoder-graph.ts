@@ -15,8 +15,9 @@ import { GraphBuilder, type Value } from './builder.js';
 import type { FloatDType } from './dtype.js';
 import * as op from './ops/index.js';
 import { halfSwap, ropeTables } from './rope.js';
-import { isStored, type Weight } from './stored-weight.js';
-import { type HeldPrecision, WeightBank } from './weight-bank.js';
+import { BLOCK } from './quantized.js';
+import { isStored, widenedFrom, type Weight } from './stored-weight.js';
+import { type HeldPrecision, quantBits, WeightBank } from './weight-bank.js';
 
 /** What a virtual-token source sees of the model it feeds. */
 export interface ModelContext {
@@ -150,7 +151,7 @@ export interface DecoderParts {
   dtype: FloatDType;
   /** a small per-shape constant (RoPE tables, masks) as an initializer, in the graph's dtype */
   init(name: string, data: Float32Array | Float64Array, dims: readonly number[]): Value;
-  /** a bank matrix (embedding, projections, classifier): an op widens it per use when the bank holds it in 16 bits */
+  /** a bank matrix (embedding, projections, classifier): an op widens it per use when the bank holds it in 16 bits or quantized */
   matrix(name: string): Weight;
   /** a bank vector (norm weight, bias, learned positions), always in the compute dtype */
   vector(name: string): Value;
@@ -175,7 +176,16 @@ export function decoderParts(g: GraphBuilder, model: DecoderModel, dtype: FloatD
   };
   const matrix = (name: string): Weight => {
     const stored = input(name);
-    return stored.dtype === bank.dtype ? stored : { stored, name, shape: stored.shape };
+    if (stored.dtype === bank.dtype) return stored;
+    const bits = quantBits(bank.held);
+    if (!bits) return { stored, name, shape: stored.shape };
+    const scales = input(`${name}.scales`);
+    return {
+      stored,
+      name,
+      shape: [...scales.shape.slice(0, -1), scales.shape[scales.shape.length - 1] * BLOCK],
+      quantized: { scales, bits },
+    };
   };
   const vector = (name: string): Value => {
     const v = input(name);
@@ -268,7 +278,7 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     batch: B,
     // widened only if a source reads it
     get tokenEmbedding() {
-      return (wideEmbedding ??= isStored(embedding) ? op.cast(g, embedding.stored, dtype) : embedding);
+      return (wideEmbedding ??= isStored(embedding) ? widenedFrom(g, embedding, embedding.stored, dtype) : embedding);
     },
   };
 
@@ -283,8 +293,11 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     throw new Error(`decoder graph: ${Pp}+${P}+${T} positions exceed the context length ${spec.contextLength}`);
   const positions = Array.from({ length: S }, (_, s) => Pp + s);
 
-  // a 16-bit table is gathered as stored; only the rows are widened
-  let x = isStored(embedding) ? op.cast(g, op.gather(g, embedding.stored, tokens), dtype) : op.gather(g, embedding, tokens); // [B, T, dim]
+  // a 16-bit or quantized table is gathered as stored; only the rows are widened
+  const rows = (table: Value): Value => op.gather(g, table, tokens);
+  let x = isStored(embedding)
+    ? widenedFrom(g, embedding, rows(embedding.stored), dtype, embedding.quantized && rows(embedding.quantized.scales))
+    : rows(embedding); // [B, T, dim]
   // Gemma scales the embedding module's output: real tokens only; virtual tokens enter as PEFT feeds inputs_embeds (see README)
   if (spec.embedding.scale !== undefined) x = op.scale(g, x, Math.fround(spec.embedding.scale));
   if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, dim]), x], 1);

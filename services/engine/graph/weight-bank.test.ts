@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { generateLlama } from '../model/generate.js';
-import { decoderModelFromLlama, type LlamaConfig } from '../model/llama.js';
+import { decoderModelFromLlama } from '../model/llama.js';
+import { tinyConfig } from '../methods/test-model.js';
 import { tensorOf, weightName } from '../model/weights.js';
 import { buildInferenceGraph, buildTrainingGraph, GRAPH_IO, promptTuning } from './decoder-graph.js';
 import { GraphSession, type HostTensor } from './run.js';
 import { shareWeights, WeightBank } from './weight-bank.js';
 
-const config: LlamaConfig = {
-  dim: 16,
-  hiddenDim: 24,
-  nLayers: 2,
-  nHeads: 4,
-  nKvHeads: 2,
-  vocabSize: 13,
-  contextLength: 64,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
 const tokens = (rows: number[][]): HostTensor => ({
   data: BigInt64Array.from(rows.flat().map(BigInt)),
   dims: [rows.length, rows[0].length],
@@ -24,7 +14,7 @@ const tokens = (rows: number[][]): HostTensor => ({
 
 describe('weight bank', () => {
   it('every graph of a model (train and score in several buckets, generation) binds the same bank buffers and carries no weight', () => {
-    const model = shareWeights(decoderModelFromLlama(generateLlama(config, 7, { tiedClassifier: false })));
+    const model = shareWeights(decoderModelFromLlama(generateLlama(tinyConfig, 7, { tiedClassifier: false })));
     const bank = WeightBank.of(model);
     const source = { virtualTokens: promptTuning(2) };
     const graphs = [
@@ -47,7 +37,7 @@ describe('weight bank', () => {
   });
 
   it('shareWeights keeps one copy: canonical q/k/v are views of the stacked rows, other tensors are the bank buffers', () => {
-    const plain = decoderModelFromLlama(generateLlama(config, 3, { tiedClassifier: true }));
+    const plain = decoderModelFromLlama(generateLlama(tinyConfig, 3, { tiedClassifier: true }));
     const model = shareWeights(plain);
     const bank = WeightBank.of(model);
     const stacked = bank.get('layers.1.qkv_proj.weight').data;
@@ -61,7 +51,7 @@ describe('weight bank', () => {
   });
 
   it('a session reads the bank buffers themselves on every run (no copy at session build)', async () => {
-    const model = shareWeights(decoderModelFromLlama(generateLlama(config, 5, { tiedClassifier: false })));
+    const model = shareWeights(decoderModelFromLlama(generateLlama(tinyConfig, 5, { tiedClassifier: false })));
     const session = await GraphSession.create(buildInferenceGraph(model, { batch: 1, seqLen: 4 }).graph);
     try {
       const feeds = { [GRAPH_IO.tokens]: tokens([[1, 4, 2, 7]]) };

@@ -11,8 +11,8 @@
  *   <norm>.weight / .bias: effective (Gemma's 1 + w; q-norm times the query scale)
  *   layers.{i}.{o,gate,up,down}_proj.weight / .bias, lm_head [vocab, dim]: the canonical tensors
  *
- * Matrices (embedding, projections, classifier) are held in float32 or, for 16-bit weights, as
- * float16 bits that the graph widens per use (stored-weight.ts); norms, biases and learned
+ * Matrices (embedding, projections, classifier) are held in float32, as float16 bits, or quantized
+ * in blocks of 32 (quantized.ts), and the graph widens them per use (stored-weight.ts); norms, biases and learned
  * positions always in the compute dtype (they are tiny). The query scale is not folded into the
  * stacked q rows, so that the canonical q/k/v tensors of a shared float32 model (`shareWeights`)
  * are plain views of the stacked buffer.
@@ -28,17 +28,22 @@ import {
   type F32Tensor,
   type WeightSource,
 } from '../model/weights.js';
-import type { WeightsDtype } from '../model/weights-dtype.js';
-import { float16Bits, float16Values, halfBits, numel, type FloatDType } from './dtype.js';
+import { heldDtype, type WeightsDtype } from '../model/weights-dtype.js';
+import { bf16BitsToF32, f32ToF16Bits } from '../formats/half.js';
+import { float16Bits, float16Values, numel, type FloatDType } from './dtype.js';
+import { BLOCK, dequantize, quantize, type QuantBits } from './quantized.js';
 
-/** One tensor of the bank: compute-dtype values, or the float16 bits of a matrix held in 16 bits. */
+/** One tensor of the bank: compute-dtype values, the float16 bits of a matrix held in 16 bits, or quantized blocks and their scales. */
 export interface BankTensor {
-  readonly data: Float32Array | Float64Array | Uint16Array;
+  readonly data: Float32Array | Float64Array | Uint16Array | Int8Array;
   readonly dims: readonly number[];
 }
 
 /** The precision a bank holds its matrices in. */
-export type HeldPrecision = 'f32' | 'f16';
+export type HeldPrecision = 'f32' | 'f16' | 'q8' | 'q4';
+
+/** Bits per value of a quantized precision (quantized.ts), undefined for float ones. */
+export const quantBits = (held: HeldPrecision): QuantBits | undefined => (held === 'q8' ? 8 : held === 'q4' ? 4 : undefined);
 
 /**
  * What `--weights-dtype` asks the bank to hold; undefined ('auto') keeps the model's own bank.
@@ -58,7 +63,7 @@ export function heldPrecision(requested: WeightsDtype | undefined): HeldPrecisio
       return 'f16';
     case 'q8':
     case 'q4':
-      throw new Error(`weights dtype ${requested}: quantized weights are not held quantized yet; use auto, f32, f16 or bf16`);
+      return requested;
   }
 }
 
@@ -178,6 +183,15 @@ export class WeightBank {
   ) {}
 
   private add(e: PlanEntry, values: Float32Array | Float64Array): void {
+    const bits = quantBits(this.held);
+    if (e.matrix && bits) {
+      // quantized along the input axis (the last); a q4 row holds two values per byte
+      const last = e.dims[e.dims.length - 1];
+      const { data, scales } = quantize(e.name, values, last, bits);
+      this.tensors.set(e.name, { data, dims: [...e.dims.slice(0, -1), bits === 8 ? last : last / 2] });
+      this.tensors.set(`${e.name}.scales`, { data: scales, dims: [...e.dims.slice(0, -1), last / BLOCK] });
+      return;
+    }
     if (e.matrix && this.held === 'f16') {
       this.tensors.set(e.name, { data: checkedFloat16(e.name, values), dims: e.dims });
       return;
@@ -225,23 +239,21 @@ export class WeightBank {
   }
 }
 
-/** A canonical tensor as float16 bits: f16 words as stored, bf16 and float32 rounded (range checked). */
+/** A canonical tensor as float16 bits: f16 words as stored; bf16, float32 and dequantized blocks rounded (range checked). */
 async function readHalf(source: WeightSource, name: string): Promise<Uint16Array> {
   const t = await source.readStored(name);
   if (t.dtype === 'f16') return t.data;
+  if (t.dtype === 'f32') return checkedFloat16(name, t.data);
   if (t.dtype !== 'bf16') return checkedFloat16(name, await source.readF32(name));
-  const bf16 = t.data;
-  const wide = new Float32Array(1);
-  const wideBits = new Uint32Array(wide.buffer);
-  const out = new Uint16Array(bf16.length);
-  for (let i = 0; i < bf16.length; i++) {
-    wideBits[0] = bf16[i] << 16;
-    out[i] = halfBits(wide[0]);
-    if ((out[i] & 0x7c00) === 0x7c00 && Number.isFinite(wide[0]))
+  const out = new Uint16Array(t.data.length);
+  t.data.forEach((b, i) => {
+    const value = bf16BitsToF32(b);
+    out[i] = f32ToF16Bits(value);
+    if ((out[i] & 0x7c00) === 0x7c00 && Number.isFinite(value))
       throw new Error(
-        `weights dtype f16: tensor "${name}" holds ${wide[0]} (index ${i}), beyond float16's range ±65504; use --weights-dtype f32`,
+        `weights dtype f16: tensor "${name}" holds ${value} (index ${i}), beyond float16's range ±65504; use --weights-dtype f32`,
       );
-  }
+  });
   return out;
 }
 
@@ -290,12 +302,12 @@ export function shareWeights<M extends DecoderModel>(model: M): M {
 }
 
 /**
- * Canonical float32 tensors of a model whose bank holds 16-bit matrices: norms and biases kept
+ * Canonical float32 tensors of a model whose bank holds 16-bit or quantized matrices: norms and biases kept
  * (tiny), each matrix widened from the bank on `get` (a transient copy for the caller, e.g. a
  * prompt initialized from token embeddings).
  */
 class WidenedTensors implements ReadonlyMap<string, F32Tensor> {
-  private readonly matrices = new Map<string, { bits: Uint16Array; dims: number[] }>();
+  private readonly matrices = new Map<string, { dims: number[]; read(): Float32Array }>();
 
   constructor(
     spec: ModelSpec,
@@ -303,14 +315,28 @@ class WidenedTensors implements ReadonlyMap<string, F32Tensor> {
     private readonly small: ReadonlyMap<string, F32Tensor>,
   ) {
     const dimsOf = new Map(expectedWeights(spec).map((e) => [e.name, e.dims]));
+    const bits = quantBits(bank.held);
     for (const e of bankPlan(spec)) {
-      const bits = bank.get(e.name).data;
-      if (!(bits instanceof Uint16Array)) continue;
-      let offset = 0;
+      if (!e.matrix) continue;
+      const data = bank.get(e.name).data;
+      const scales = bits && (bank.get(`${e.name}.scales`).data as Float32Array);
+      let offset = 0; // in values; the canonical parts of a stacked matrix are whole rows, so whole blocks
       for (const from of e.from) {
         const dims = dimsOf.get(from)!;
         const length = numel(dims);
-        this.matrices.set(from, { bits: bits.subarray(offset, offset + length), dims });
+        const at = offset;
+        const read =
+          bits && scales
+            ? (): Float32Array =>
+                dequantize(
+                  {
+                    data: (data as Int8Array).subarray(bits === 8 ? at : at / 2, bits === 8 ? at + length : (at + length) / 2),
+                    scales: scales.subarray(at / BLOCK, (at + length) / BLOCK),
+                  },
+                  bits,
+                )
+            : (): Float32Array => float16Values((data as Uint16Array).subarray(at, at + length));
+        this.matrices.set(from, { dims, read });
         offset += length;
       }
     }
@@ -324,7 +350,7 @@ class WidenedTensors implements ReadonlyMap<string, F32Tensor> {
   }
   get(name: string): F32Tensor | undefined {
     const m = this.matrices.get(name);
-    return m ? { dims: m.dims, data: float16Values(m.bits) } : this.small.get(name);
+    return m ? { dims: m.dims, data: m.read() } : this.small.get(name);
   }
   /** every tensor, matrices widened: a whole float32 copy, for tests and small models */
   private widenedAll(): Map<string, F32Tensor> {
@@ -347,16 +373,24 @@ class WidenedTensors implements ReadonlyMap<string, F32Tensor> {
   }
 }
 
-/** What `auto` holds for a source: 16 bits when every matrix is stored in 16 bits, else float32. */
+/**
+ * What `auto` holds for a source (one precision per bank): 16 bits when every matrix is stored in
+ * 16 bits; with quantized matrices q8 when any maps to q8 (Q8_0, Q6_K: never fewer bits than
+ * stored), else q4 (every type of 5 bits or less); float32 otherwise.
+ */
 export function storedPrecision(source: WeightSource): HeldPrecision {
-  const matrices = source.list().filter((w) => w.dims.length === 2);
-  return matrices.length > 0 && matrices.every((w) => w.stored === 'f16' || w.stored === 'bf16') ? 'f16' : 'f32';
+  const held = source
+    .list()
+    .filter((w) => w.dims.length === 2)
+    .map((w) => heldDtype(w.stored, 'auto', w.dims));
+  if (held.length > 0 && held.every((h) => h === 'f16' || h === 'bf16')) return 'f16';
+  return held.includes('q8') ? 'q8' : held.includes('q4') ? 'q4' : 'f32';
 }
 
 /**
  * Reads an opened model's weights (checked against its spec) into its one weight bank, holding
  * the precision `weightsDtype` asks for (auto: the file's). float32: the canonical tensors are
- * views of the bank (`shareWeights`). 16 bits: read one tensor at a time, so the model is never
+ * views of the bank (`shareWeights`). 16 bits or quantized: read one tensor at a time, so the model is never
  * whole in float32; `tensors` then widens a matrix from the bank when asked for it.
  */
 export async function loadWeightBank<M extends Omit<DecoderModel, 'tensors'> & { weights: WeightSource }>(

@@ -257,6 +257,25 @@ describe('--weights-dtype, --recompute, --max-memory', () => {
     expect(Math.abs(f16 - f32)).toBeLessThan(1e-2);
   });
 
+  it('--recompute trains the same prompt bit for bit (16-bit weights too)', async () => {
+    const runs = await Promise.all(
+      [
+        ['kept.safetensors', []],
+        ['recomputed.safetensors', ['--recompute']],
+        ['kept16.safetensors', ['--weights-dtype', 'f16']],
+        ['recomputed16.safetensors', ['--weights-dtype', 'f16', '--recompute']],
+      ].map(([out, extra]) => ptune('tune', ...tuneArgs({ '--out': out as string }), ...(extra as string[]))),
+    );
+    expect(
+      runs.map((r) => r.code),
+      runs.map((r) => r.stderr).join(''),
+    ).toEqual([0, 0, 0, 0]);
+    const bytes = async (f: string): Promise<Buffer> => readFile(path.join(dir, f));
+    expect(Buffer.compare(await bytes('kept.safetensors'), await bytes('recomputed.safetensors'))).toBe(0);
+    expect(Buffer.compare(await bytes('kept16.safetensors'), await bytes('recomputed16.safetensors'))).toBe(0);
+    expect(Buffer.compare(await bytes('kept.safetensors'), await bytes('kept16.safetensors'))).not.toBe(0);
+  });
+
   it('rejects a dtype or size it does not know, naming what it takes', async () => {
     const dtype = await ptune('tune', ...tuneArgs({ '--weights-dtype': 'q5' }));
     expect(dtype.code).not.toBe(0);
