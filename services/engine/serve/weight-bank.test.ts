@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStepGraph } from '../graph/decode-graph.js';
-import { float16Values } from '../graph/dtype.js';
+import { float16Bits, float16Values } from '../graph/dtype.js';
+import { dequantize, quantize } from '../graph/quantized.js';
 import { shareWeights, WeightBank } from '../graph/weight-bank.js';
 import { generateLlama } from '../model/generate.js';
 import { decoderModelFromLlama } from '../model/llama.js';
+import { tensorOf, weightName } from '../model/weights.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { tinyConfig } from '../methods/test-model.js';
 import { generateText } from '../train/generate-text.js';
@@ -36,21 +38,32 @@ describe('step graphs on the weight bank', () => {
     }
   });
 
-  it('a 16-bit bank: the step graph binds its float16 matrices, input rows widen its embedding rows exactly', () => {
-    const model = shareWeights(decoderModelFromLlama(generateLlama(config, 5, { tiedClassifier: false })));
-    const half = WeightBank.of(model, 'float32', 'f16');
-    const g = buildStepGraph(model, { slots: 2, chunk: 1, cacheLength: 16, weightsHeld: 'f16' });
-    const qkv = g.bound.get('layers.0.qkv_proj.weight')!.data;
-    expect(qkv).toBeInstanceOf(Uint16Array);
-    expect(qkv).toBe(half.get('layers.0.qkv_proj.weight').data);
-    const table = half.get('token_embedding').data as Uint16Array;
-    const out = new Float32Array(2 * config.dim);
-    new InputRows(model, 'f16').token(9, 0, out, 1);
-    expect(out.subarray(config.dim)).toEqual(float16Values(table.subarray(9 * config.dim, 10 * config.dim)));
-  });
+  // rows of whole quantization blocks (32 values)
+  const blocks = { ...config, dim: 32, hiddenDim: 64 };
+  it.each(['f16', 'q8', 'q4'] as const)(
+    'a %s bank: the step graph binds its narrow matrices, input rows widen its embedding rows exactly',
+    (held) => {
+      const model = shareWeights(decoderModelFromLlama(generateLlama(blocks, 5, { tiedClassifier: false })));
+      const narrow = WeightBank.of(model, 'float32', held);
+      const g = buildStepGraph(model, { slots: 2, chunk: 1, cacheLength: 16, weightsHeld: held });
+      const qkv = g.bound.get('layers.0.qkv_proj.weight')!.data;
+      expect(qkv).toBeInstanceOf(held === 'f16' ? Uint16Array : Int8Array);
+      expect(qkv).toBe(narrow.get('layers.0.qkv_proj.weight').data);
+      const { dim } = blocks;
+      const row = tensorOf(model, weightName.embedTokens).data.subarray(9 * dim, 10 * dim);
+      const want =
+        held === 'f16'
+          ? float16Values(float16Bits(row))
+          : dequantize(quantize('row', row, dim, held === 'q8' ? 8 : 4), held === 'q8' ? 8 : 4);
+      const out = new Float32Array(2 * dim);
+      new InputRows(model, held).token(9, 0, out, 1);
+      expect(out.subarray(dim)).toEqual(want);
+      expect(out.subarray(dim)).not.toEqual(row);
+    },
+  );
 });
 
-describe('generateText on a 16-bit weight bank', () => {
+describe('generateText on a 16-bit or quantized weight bank', () => {
   let model: LoadedModel;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
@@ -58,15 +71,15 @@ describe('generateText on a 16-bit weight bank', () => {
   });
   afterAll(() => cleanup());
 
-  it.each(['bare model', 'prompt_tuning', 'prefix_tuning'] as const)(
-    '%s: weightsDtype f16 gives the full-sequence graph’s tokens on the same 16-bit bank',
-    async (method) => {
-      const prompt = method === 'bare model' ? undefined : randomPrompt(model, method, 5, 3).stored;
-      const served = prompt && (prompt.placement === 'virtual-tokens' ? { prompt: prompt.tensor } : { prefix: prompt.tensor });
-      const options = { text: 'hello there', ...served, maxTokens: 24, threads: 1, weightsDtype: 'f16' as const };
-      const want = await fullSequenceGenerate(model, options);
-      expect(want.outputIds.length).toBeGreaterThan(0);
-      expect((await generateText(model, options)).outputIds).toEqual(want.outputIds);
-    },
+  const cases = (['f16', 'q8', 'q4'] as const).flatMap((dtype) =>
+    (['bare model', 'prompt_tuning', 'prefix_tuning'] as const).map((m) => [m, dtype] as const),
   );
+  it.each(cases)('%s: weightsDtype %s gives the full-sequence graph’s tokens on the same bank', async (method, weightsDtype) => {
+    const prompt = method === 'bare model' ? undefined : randomPrompt(model, method, 5, 3).stored;
+    const served = prompt && (prompt.placement === 'virtual-tokens' ? { prompt: prompt.tensor } : { prefix: prompt.tensor });
+    const options = { text: 'hello there', ...served, maxTokens: 24, threads: 1, weightsDtype };
+    const want = await fullSequenceGenerate(model, options);
+    expect(want.outputIds.length).toBeGreaterThan(0);
+    expect((await generateText(model, options)).outputIds).toEqual(want.outputIds);
+  });
 });
