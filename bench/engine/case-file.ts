@@ -38,7 +38,7 @@ export interface FolderStepCase extends StepBatch {
   dim: number;
 }
 
-const layerNames = {
+export const layerNames = {
   attnNorm: 'attention_norm',
   wq: 'wq',
   wk: 'wk',
