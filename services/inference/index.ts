@@ -5,6 +5,6 @@
 export { createInferenceService, inferenceHandlers, type InferenceObserver, type InferenceRuntime } from './inference-service.js';
 export { openAiRoutes } from './openai-routes.js';
 export { inferenceModule, type InferenceModuleOptions } from './server-module.js';
-export { lazyRuntime, openInferenceRuntime } from './runtime.js';
+export { openInferenceRuntime } from './runtime.js';
 export { fetchBaseModel, type FetchModelOptions } from './fetch-model.js';
 export { mintInferenceToken } from './process-token.js';
