@@ -47,7 +47,7 @@ export interface FolderStepCase extends StepBatch {
   dim: number;
 }
 
-const layerNames = {
+export const layerNames = {
   attnNorm: 'attention_norm',
   wq: 'wq',
   wk: 'wk',

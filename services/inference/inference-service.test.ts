@@ -10,14 +10,14 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { generateText } from '../engine/index.js';
 import { FinishReason, type GenerateRequestSchema, type GenerateSummary } from '../gen/ptune/v1/inference_pb.js';
 import { RpcError } from '../grpc/index.js';
-import { NAMESPACE, startInferenceFixture, type InferenceFixture } from './test-fixture.js';
+import { NAMESPACE, startInferenceFixture, until, type InferenceFixture } from './test-fixture.js';
 
 let f: InferenceFixture;
 const PROMPT_TOKENS = 4;
 
 beforeAll(async () => {
   f = await startInferenceFixture({ maxSlots: 2, maxQueue: 1 });
-}, 60_000);
+}, 180_000);
 afterAll(async () => f?.close());
 
 type Request = MessageInitShape<typeof GenerateRequestSchema>;
@@ -209,11 +209,3 @@ describe('Score', () => {
     expect((await failure(f.inference.score({ inputs: [], candidates: ['x'] }))).details.field).toBe('inputs');
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

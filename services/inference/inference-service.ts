@@ -3,7 +3,7 @@
  * through the registry with the caller's token, and runs it on the engine's shared batch. A client
  * that cancels aborts its engine request (its slot is freed before the next step).
  */
-import { implement, type CallContext, type ServiceImplementation } from '../grpc/index.js';
+import { implement, type CallContext, type ServiceHandlers, type ServiceImplementation } from '../grpc/index.js';
 import { FinishReason, InferenceService } from '../gen/ptune/v1/inference_pb.js';
 import { invalidArgument, invalidRequest, resourceExhausted, unavailable } from '../domain/index.js';
 import { EngineBusyError, InferenceInputError, type GenerateSummary, type InferenceEngine } from '../engine/index.js';
@@ -36,7 +36,18 @@ const FINISH: Record<Exclude<GenerateSummary['finish'], 'cancelled'>, FinishReas
   length: FinishReason.LENGTH,
 };
 
-export function createInferenceService(options: InferenceServiceOptions): ServiceImplementation {
+/** The service grpc-js serves, over the handlers (which the HTTP routes share). */
+export function createInferenceService(handlers: ServiceHandlers<typeof InferenceService>): ServiceImplementation {
+  return implement(InferenceService, handlers);
+}
+
+/**
+ * The handlers themselves, which the OpenAI-compatible routes call in-process (no second hop
+ * through the gRPC port). Access needs no guard in front of them: every call reaches the registry
+ * (GetPrompt, or GetBaseModel for the bare model) with the caller's token, and the registry's rules
+ * decide.
+ */
+export function inferenceHandlers(options: InferenceServiceOptions): ServiceHandlers<typeof InferenceService> {
   const runtime = async (): Promise<InferenceRuntime> => {
     try {
       return await options.runtime();
@@ -45,7 +56,7 @@ export function createInferenceService(options: InferenceServiceOptions): Servic
     }
   };
 
-  return implement(InferenceService, {
+  return {
     async *generate(request, context) {
       const { engine, resolver } = await runtime();
       const model = engine.model;
@@ -96,7 +107,7 @@ export function createInferenceService(options: InferenceServiceOptions): Servic
       );
       return { results, servedBy: resolved.servedBy };
     },
-  });
+  };
 }
 
 function authorization(context: CallContext): string | undefined {

@@ -6,7 +6,7 @@
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateText } from '../engine/index.js';
-import { NAMESPACE, startInferenceFixture, TEST_CHAT_TEMPLATE, type InferenceFixture } from './test-fixture.js';
+import { NAMESPACE, startInferenceFixture, TEST_CHAT_TEMPLATE, until, type InferenceFixture } from './test-fixture.js';
 
 let f: InferenceFixture;
 let openai: OpenAI;
@@ -17,7 +17,7 @@ beforeAll(async () => {
   openai = new OpenAI({ baseURL: f.openAiUrl, apiKey: 'unused-auth-is-off', maxRetries: 0 });
   ({ tensor: soft } = await f.push('feelings', 4, 5, { alias: 'production' }));
   await f.push('feelings', 4, 6);
-}, 60_000);
+}, 180_000);
 afterAll(async () => f?.close());
 
 async function apiError(call: Promise<unknown>): Promise<APIError> {
@@ -150,11 +150,3 @@ describe('errors in OpenAI shape', () => {
     expect(after.usage?.completion_tokens).toBe(2);
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -1,21 +1,22 @@
 /**
  * The OpenAI-compatible HTTP endpoint: POST /v1/completions, POST /v1/chat/completions (stream:
- * true → server-sent events ending with `data: [DONE]`) and GET /v1/models. Each request becomes an
- * InferenceService call on the process's own gRPC port with the caller's `Authorization` header, so
- * the access rules, the checks and the batch are exactly the gRPC ones; failures come back in
- * OpenAI's error shape (`{"error": {"message", "type", "param", "code"}}`).
+ * true → server-sent events ending with `data: [DONE]`) and GET /v1/models. Each request becomes a
+ * call of the InferenceService's own handlers, in-process, with the caller's `Authorization` header
+ * as its metadata, so the checks, the registry's access rules and the batch are exactly the gRPC
+ * ones; failures come back in OpenAI's error shape (`{"error": {"message", "type", "param", "code"}}`).
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import { status } from '@grpc/grpc-js';
-import { openClientTransport, type ClientTransportOptions, type RegistryClient } from '../client/index.js';
-import { createClient, RpcError } from '../grpc/index.js';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { Metadata, status } from '@grpc/grpc-js';
+import type { RegistryClient } from '../client/index.js';
+import { RpcError, type ServiceHandlers } from '../grpc/index.js';
 import {
   FinishReason,
-  InferenceService,
+  GenerateRequestSchema,
+  GenerateResponseSchema,
   type GenerateResponse,
-  type GenerateRequestSchema,
+  type InferenceService,
   type ModelInputSchema,
 } from '../gen/ptune/v1/inference_pb.js';
 import type { HttpRoutes } from '../server/index.js';
@@ -26,9 +27,11 @@ export interface OpenAiRoutesOptions {
   readonly modelName: () => Promise<string>;
   /** the registry, for GET /v1/models */
   readonly registry: () => RegistryClient;
-  /** TLS settings for calling the process's own gRPC port (no token: each call carries the caller's) */
-  readonly connection?: Pick<ClientTransportOptions, 'tls'>;
+  /** the InferenceService's handlers (inferenceHandlers) */
+  readonly handlers: ServiceHandlers<typeof InferenceService>;
 }
+
+const GENERATE_PATH = '/ptune.v1.InferenceService/Generate';
 
 /** An HTTP failure in OpenAI's shape. */
 class OpenAiError extends Error {
@@ -91,10 +94,7 @@ interface CompletionBody {
 type Kind = 'completion' | 'chat';
 
 export function openAiRoutes(options: OpenAiRoutesOptions): HttpRoutes {
-  return (app: FastifyInstance, grpcAddress: string) => {
-    const transport = openClientTransport(grpcAddress, { tls: options.connection?.tls });
-    const inference = createClient(InferenceService, transport);
-    app.addHook('onClose', async () => transport.close());
+  return (app: FastifyInstance) => {
     app.setErrorHandler((err, _request, reply) => {
       const e = err instanceof OpenAiError || err instanceof RpcError ? fromRpc(err) : undefined;
       // Fastify's own refusals (a body that is not JSON, too large) keep their status
@@ -128,7 +128,7 @@ export function openAiRoutes(options: OpenAiRoutesOptions): HttpRoutes {
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) abort.abort();
       });
-      const stream = inference.generate(call, { metadata: metadata(request), signal: abort.signal })[Symbol.asyncIterator]();
+      const stream = generateStream(options.handlers, call, request, abort.signal);
       const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const first = await stream.next().catch((err: unknown) => {
@@ -179,8 +179,9 @@ async function streamEvents(
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  // the client may be gone (its abort already freed the slot): nothing more is written then
   const send = (data: unknown): void => {
-    raw.write(`data: ${JSON.stringify(data)}\n\n`);
+    if (!raw.destroyed) raw.write(`data: ${JSON.stringify(data)}\n\n`);
   };
   const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
   const event = (model: string, delta: { text?: string; role?: string }, finish: string | null) => ({
@@ -215,7 +216,7 @@ async function streamEvents(
         });
       }
     }
-    raw.write('data: [DONE]\n\n');
+    if (!raw.destroyed) raw.write('data: [DONE]\n\n');
   } catch (err) {
     if (!raw.destroyed) send(errorBody(fromRpc(err)));
   } finally {
@@ -338,7 +339,23 @@ function authorization(request: FastifyRequest): string | undefined {
   return request.headers.authorization;
 }
 
-function metadata(request: FastifyRequest): Record<string, string> {
+/** The Generate handler's stream for one HTTP request: its Authorization header as the call's metadata, its disconnect as the abort. */
+async function* generateStream(
+  handlers: ServiceHandlers<typeof InferenceService>,
+  call: MessageInitShape<typeof GenerateRequestSchema>,
+  request: FastifyRequest,
+  signal: AbortSignal,
+): AsyncGenerator<GenerateResponse> {
+  const metadata = new Metadata();
   const auth = authorization(request);
-  return auth === undefined ? {} : { authorization: auth };
+  if (auth !== undefined) metadata.set('authorization', auth);
+  const context = {
+    methodPath: GENERATE_PATH,
+    metadata,
+    peer: `${request.ip}:${request.socket.remotePort ?? 0}`,
+    deadline: Infinity,
+    signal,
+  };
+  for await (const message of handlers.generate(create(GenerateRequestSchema, call), context))
+    yield create(GenerateResponseSchema, message);
 }

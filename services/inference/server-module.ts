@@ -8,7 +8,7 @@ import { clientsOver, openClientTransport, type ClientTransportOptions, type Reg
 import type { EngineStats, InferenceEngineOptions, LoadedModel } from '../engine/index.js';
 import type { GrpcTransport } from '../grpc/index.js';
 import type { ServerModule } from '../server/index.js';
-import { createInferenceService, type InferenceObserver } from './inference-service.js';
+import { createInferenceService, inferenceHandlers, type InferenceObserver } from './inference-service.js';
 import { openAiRoutes } from './openai-routes.js';
 import { lazyRuntime, openInferenceRuntime } from './runtime.js';
 
@@ -42,18 +42,15 @@ export function inferenceModule(options: InferenceModuleOptions): ServerModule {
         return openInferenceRuntime({ model, modelName: options.modelName, registry: registryClient, engine: options.engine });
       });
       options.onEngineStats?.(() => runtime.current()?.engine.stats());
+      const handlers = inferenceHandlers({ runtime: runtime.get, observer: options.observer });
       return {
-        services: [createInferenceService({ runtime: runtime.get, observer: options.observer })],
+        services: [createInferenceService(handlers)],
         start(listening) {
           address = listening;
           transport = openClientTransport(listening, { tls: options.connection?.tls });
           registry = clientsOver(transport).registry;
         },
-        http: openAiRoutes({
-          modelName: async () => (await runtime.get()).modelName,
-          registry: registryClient,
-          connection: options.connection,
-        }),
+        http: openAiRoutes({ modelName: async () => (await runtime.get()).modelName, registry: registryClient, handlers }),
         async stop() {
           await runtime.close();
           transport?.close();

@@ -13,7 +13,7 @@ import { encodePromptFile, loadModel, writeGeneratedModel, type InferenceEngineO
 import { TuningMethod } from '../gen/ptune/v1/common_pb.js';
 import { registryModule } from '../registry/server-module.js';
 import { startServer, type RunningServer } from '../server/index.js';
-import { createInferenceService, type InferenceRuntime } from './inference-service.js';
+import { createInferenceService, inferenceHandlers, type InferenceRuntime } from './inference-service.js';
 import { openAiRoutes } from './openai-routes.js';
 import { openInferenceRuntime } from './runtime.js';
 
@@ -67,13 +67,14 @@ export async function startInferenceFixture(
           const registry = () => (registryClient ??= connect(registryAddress)).registry;
           const opened = () =>
             (opening ??= openInferenceRuntime({ model, modelName: 'tiny', registry, engine }).then((r) => (runtime = r)));
+          const handlers = inferenceHandlers({ runtime: opened });
           return {
-            services: [createInferenceService({ runtime: opened })],
+            services: [createInferenceService(handlers)],
             async start(address) {
               registryAddress = address;
               await opened();
             },
-            http: openAiRoutes({ modelName: async () => 'tiny', registry }),
+            http: openAiRoutes({ modelName: async () => 'tiny', registry, handlers }),
             async stop() {
               await runtime?.engine.close();
               registryClient?.close();
@@ -140,4 +141,13 @@ function promptTensor(rows: number, width: number, seed: number): Float32Array {
     out[i] = ((state >>> 0) / 2 ** 32 - 0.5) * 0.2;
   }
   return out;
+}
+
+/** Waits (polling every 10 ms) until `condition` holds; fails after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -70,7 +70,7 @@ beforeAll(async () => {
     { task, baseModel: 'tiny', alias: 'production' },
     { kind: 'safetensors', bytes: encodePromptFile(new Float32Array(4 * 32).fill(0.01), 32, {}) },
   );
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const c of clients) c.close();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { clientOptionsFromEnv, connect, type PtuneClient } from '../../client/index.js';
 import { startGrpcServer } from '../../grpc/index.js';
-import { createInferenceService, fetchBaseModel, openAiRoutes, openInferenceRuntime } from '../../inference/index.js';
+import { createInferenceService, fetchBaseModel, inferenceHandlers, openAiRoutes, openInferenceRuntime } from '../../inference/index.js';
 import {
   createLogger,
   createMetrics,
@@ -75,10 +75,11 @@ async function infer(flags: InferFlags): Promise<void> {
   });
   const metrics = createMetrics();
   metrics.collectInferenceEngine(() => runtime.engine.stats());
+  const handlers = inferenceHandlers({ runtime: async () => runtime, observer: generationMetrics(metrics) });
   const grpc = await startGrpcServer({
     port: flags.port,
     host: flags.host,
-    services: [createInferenceService({ runtime: async () => runtime, observer: generationMetrics(metrics) })],
+    services: [createInferenceService(handlers)],
     logger,
     observe: rpcMetricsObserver(metrics),
   });
@@ -87,7 +88,9 @@ async function infer(flags: InferFlags): Promise<void> {
   const http = await startHttpHost({
     port: flags.httpPort,
     host: flags.host,
-    routes: [{ name: 'inference', routes: openAiRoutes({ modelName: async () => flags.model, registry: () => forward.registry }) }],
+    routes: [
+      { name: 'inference', routes: openAiRoutes({ modelName: async () => flags.model, registry: () => forward.registry, handlers }) },
+    ],
     grpcAddress,
     logger,
   }).catch(async (err: unknown) => {

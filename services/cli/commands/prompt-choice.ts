@@ -5,6 +5,9 @@ import type { PromptSelectorSchema } from '../../gen/ptune/v1/registry_pb.js';
 import { integerAtLeast } from './engine/options.js';
 import { taskRef } from './registry/client.js';
 
+/** commander's collector for an option that may be repeated */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 export interface PromptChoiceFlags {
   task?: string;
   alias?: string;

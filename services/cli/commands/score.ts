@@ -6,7 +6,7 @@ import { DEFAULT_SERVER } from '../../client/index.js';
 // the light half of services/inference: no engine is loaded by a client command
 import { answeredModelName } from '../../inference/model-name.js';
 import { printTable, withClient } from './registry/client.js';
-import { addPromptChoiceOptions, promptChoice, type PromptChoiceFlags } from './prompt-choice.js';
+import { addPromptChoiceOptions, collect, promptChoice, type PromptChoiceFlags } from './prompt-choice.js';
 
 interface ScoreFlags extends PromptChoiceFlags {
   server: string;
@@ -14,8 +14,6 @@ interface ScoreFlags extends PromptChoiceFlags {
   candidate: string[];
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerScoreCommands(program: Command): void {
   const command = program

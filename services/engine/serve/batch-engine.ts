@@ -32,12 +32,12 @@ import { InputRows } from './input-rows.js';
 import { PrefixCache } from './prefix-cache.js';
 import { prefill, storedPrefixKv, virtualTokensKv } from './prefix-kv.js';
 import { sampleToken } from './sampler.js';
-import { SlotCache, type SequenceKv } from './slot-cache.js';
+import { SlotCache, slotCacheBytes, type SequenceKv } from './slot-cache.js';
 import { StepRunner, type StepSequence } from './step-runner.js';
 import { TextStream } from './text-stream.js';
 import { checkPrompt, checkSampling, checkTokens } from './validate-request.js';
 
-const defaults = { maxSlots: 8, maxQueue: 64, prefixCacheBytes: 256 * 2 ** 20, prefillChunk: 32 };
+const defaults = { maxSlots: 8, maxQueue: 64, prefixCacheBytes: 256 * 2 ** 20, prefillChunk: 32, maxCacheBytes: 4 * 2 ** 30 };
 
 /** Cache-length buckets: 64, 256, 1024, … and the context itself. */
 export function cacheBuckets(context: number): number[] {
@@ -94,6 +94,7 @@ class BatchEngine implements InferenceEngine {
   private readonly prefixes: PrefixCache;
   private readonly maxQueue: number;
   private readonly prefillChunk: number;
+  private readonly maxCacheBytes: number;
   private cache: SlotCache;
   private tokensGenerated = 0;
   private looping: Promise<void> | undefined;
@@ -106,6 +107,7 @@ class BatchEngine implements InferenceEngine {
     const maxSlots = checkOption('maxSlots', options.maxSlots ?? defaults.maxSlots, 1);
     this.maxQueue = checkOption('maxQueue', options.maxQueue ?? defaults.maxQueue, 0);
     this.prefillChunk = checkOption('prefillChunk', options.prefillChunk ?? defaults.prefillChunk, 1);
+    this.maxCacheBytes = checkOption('maxCacheBytes', options.maxCacheBytes ?? defaults.maxCacheBytes, 1);
     this.prefixes = new PrefixCache(checkOption('prefixCacheBytes', options.prefixCacheBytes ?? defaults.prefixCacheBytes, 0));
     const weightsHeld = heldPrecision(options.weightsDtype);
     this.runner = new StepRunner(model, {
@@ -125,6 +127,11 @@ class BatchEngine implements InferenceEngine {
     const promptLength = checkPrompt(request.prompt, this.model);
     checkTokens('input_ids', request.inputIds, this.model);
     const need = checkSampling(request.sampling, promptLength, request.inputIds.length, this.model);
+    const bytes = slotCacheBytes(this.model.spec, this.slots.length, this.bucketFor(need));
+    if (bytes > this.maxCacheBytes)
+      throw new InferenceInputError(
+        `max_tokens ${request.sampling.maxTokens}: ${need} positions × ${this.slots.length} slots need a ${(bytes / 2 ** 30).toFixed(1)} GiB key/value cache, over this engine's ${(this.maxCacheBytes / 2 ** 30).toFixed(1)} GiB`,
+      );
     const free = this.slots.filter((s) => !s).length;
     if (this.queue.length >= this.maxQueue + free)
       throw new EngineBusyError(

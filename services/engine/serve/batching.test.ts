@@ -191,6 +191,12 @@ describe('continuous batching', () => {
       }
       expect(e.stats()).toMatchObject({ running: 0, queued: 0, tokensGenerated: 0 });
     });
+    // tiny: 2 layers · 2 · 2 KV heads · 8 dims · 4 B = 256 B per position and slot
+    await withEngine({ maxSlots: 2, maxCacheBytes: 2 * 64 * 256 }, async (e) => {
+      const fits = { inputIds: ids('hi'), sampling: { ...greedy, maxTokens: 60 - ids('hi').length } };
+      expect((await collect(e.generate(fits))).summary.completionTokens).toBeGreaterThan(0);
+      expect(() => e.generate({ ...fits, sampling: { ...greedy, maxTokens: 100 } })).toThrow(/max_tokens 100: .* over this engine's/);
+    });
   });
 
   it('the prefix cache computes a version once and keeps to its byte budget', async () => {

@@ -94,6 +94,11 @@ export interface InferenceEngineOptions {
   maxQueue?: number;
   /** byte budget of the prefix key/value cache (LRU); default 256 MiB */
   prefixCacheBytes?: number;
+  /**
+   * the running key/value cache's largest size (slots × its length bucket); a request that would
+   * need more is refused (InferenceInputError naming max_tokens); default 4 GiB
+   */
+  maxCacheBytes?: number;
   threads?: number;
   executionProvider?: ExecutionProvider;
   /**

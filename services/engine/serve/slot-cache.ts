@@ -15,6 +15,10 @@ export interface SequenceKv {
 
 export const sequenceKvBytes = (kv: SequenceKv): number => kv.keys.reduce((n, k) => n + k.byteLength, 0) * 2;
 
+/** Bytes of a cache of `slots` sequences × `length` positions (keys and values, every layer). */
+export const slotCacheBytes = (spec: ModelSpec, slots: number, length: number): number =>
+  slots * spec.nLayers * 2 * spec.nKvHeads * length * spec.headDim * 4;
+
 export class SlotCache {
   keys: Float32Array[] = [];
   values: Float32Array[] = [];

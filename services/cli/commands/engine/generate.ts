@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { toJson } from '@bufbuild/protobuf';
 import { FinishReason, GenerateSummarySchema, type GenerateSummary } from '../../../gen/ptune/v1/inference_pb.js';
 import { answeredModelName } from '../../../inference/model-name.js';
-import { addPromptChoiceOptions, promptChoice, type PromptChoiceFlags } from '../prompt-choice.js';
+import { addPromptChoiceOptions, collect, promptChoice, type PromptChoiceFlags } from '../prompt-choice.js';
 import { withClient } from '../registry/client.js';
 import {
   integerAtLeast,
@@ -31,8 +31,6 @@ interface GenerateFlags extends RuntimeFlags, PromptChoiceFlags {
   seed: number;
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerGenerate(program: Command): void {
   const command = program
