@@ -63,8 +63,15 @@ const layers = [
     target: './services/!(engine)/**',
     from: './services/engine',
     // The modules after index.ts load without onnxruntime (index.ts loads it): the CLI's flag and
-    // init parsers and the registry's safetensors codec, until the engine gives them a light facade.
-    except: ['./index.ts', './methods/method-flags.ts', './prompt/prompt-init.ts', './formats/safetensors.ts'],
+    // init parsers (and --weights-dtype / --max-memory's) and the registry's safetensors codec, until the engine gives them a light facade.
+    except: [
+      './index.ts',
+      './methods/method-flags.ts',
+      './prompt/prompt-init.ts',
+      './formats/safetensors.ts',
+      './model/weights-dtype.ts',
+      './memory/limit.ts',
+    ],
     message: 'import the engine through services/engine/index.ts (add the export there).',
   },
   // Inside the engine: what a prompt is (prompt/) sits below the methods, and both below the training loop.

@@ -7,6 +7,7 @@
  */
 import { readSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../services/engine/formats/safetensors.js';
 import type { F32Tensor, LlamaWeights } from '../../services/engine/model/llama.js';
+import type { WeightsDtype } from '../../services/engine/model/weights-dtype.js';
 
 export interface StepSettings {
   threads: number;
@@ -15,6 +16,14 @@ export interface StepSettings {
   gradClip: number;
   warmup: number;
   repeats: number;
+  /** ours: how the frozen weights are held (default auto: the file's precision) */
+  weightsDtype?: WeightsDtype;
+  /** ours: per-layer recomputation in the backward pass */
+  recompute?: boolean;
+  /** PyTorch (folder cases): the dtype reference.py loads the weights in and computes in (default float32) */
+  torchDtype?: 'float32' | 'bfloat16';
+  /** ours: onnxruntime's execution provider (default cpu) */
+  executionProvider?: 'cpu' | 'cuda';
 }
 
 export interface StepBatch {
@@ -38,7 +47,7 @@ export interface FolderStepCase extends StepBatch {
   dim: number;
 }
 
-const layerNames = {
+export const layerNames = {
   attnNorm: 'attention_norm',
   wq: 'wq',
   wk: 'wk',

@@ -15,9 +15,18 @@ import { decoderModelFromLlama } from '../../services/engine/model/llama.js';
 import { loadModel } from '../../services/engine/model/load-model.js';
 
 const c = decodeCase(await readFile(process.argv[2]));
-const model = 'hfFolder' in c ? await loadModel(c.hfFolder) : decoderModelFromLlama(c.weights);
+const model = 'hfFolder' in c ? await loadModel(c.hfFolder, c.step.weightsDtype) : decoderModelFromLlama(c.weights);
 const P = c.prompt.length / model.spec.dim;
-const runner = new PromptRunner(model, { virtualTokens: promptTuning(P) }, { threads: c.step.threads });
+const runner = new PromptRunner(
+  model,
+  { virtualTokens: promptTuning(P) },
+  {
+    threads: c.step.threads,
+    weightsDtype: c.step.weightsDtype,
+    executionProvider: c.step.executionProvider,
+    ...(c.step.recompute ? { recompute: true } : {}),
+  },
+);
 const params = { prompt_embeddings: c.prompt };
 const state = createAdamWState(params);
 const batch = { batch: c.batch, seqLen: c.seqLen, tokens: c.tokens, lossMask: c.lossMask };

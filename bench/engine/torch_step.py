@@ -91,17 +91,17 @@ def masked_nll(logits, tokens, mask):
     return (nll * m).sum() / m.sum()
 
 
-def reference_loss(folder):
-    """loss function of (prompt, tokens, mask) for the family model in `folder`, by reference.py in float32"""
+def reference_loss(folder, dtype):
+    """loss function of (prompt, tokens, mask) for the family model in `folder`, by reference.py in `dtype`"""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../test/reference"))
     import reference  # noqa: E402
 
-    model = reference.load(folder, torch.float32)
+    model = reference.load(folder, dtype)
 
     def loss(prompt, tokens, mask):
         P, T = prompt.shape[0], tokens.shape[1]
         # the reference's head runs on all P + T positions (P + 1 more rows than the T - 1 needed)
-        return masked_nll(reference.forward(model, tokens, prompt=prompt)[:, P : P + T - 1], tokens, mask)
+        return masked_nll(reference.forward(model, tokens, prompt=prompt)[:, P : P + T - 1].float(), tokens, mask)
 
     return loss
 
@@ -136,7 +136,7 @@ def main():
     tokens, mask = tensors.pop("tokens").long(), tensors.pop("loss_mask")
     prompt = tensors.pop("prompt_embeddings").clone().requires_grad_(True)
     if "hf_folder" in meta:
-        loss_of = reference_loss(meta["hf_folder"])
+        loss_of = reference_loss(meta["hf_folder"], getattr(torch, step_cfg.get("torchDtype", "float32")))
     else:
         cfg, w = json.loads(meta["config"]), tensors  # frozen: no requires_grad
         loss_of = lambda p, t, m: forward_loss(w, cfg, p, t, m)  # noqa: E731

@@ -6,6 +6,10 @@
  *   npm run bench:engine -- 260k               (only stories260K; or 85m)
  *   npm run bench:engine -- --families         (only the per-family table)
  *   npm run bench:engine -- --family gemma2 --family llama   (those families only)
+ *   npm run bench:engine -- 1b          (TinyLlama-shaped 1.1B, B=1 T=256: f32, then 16-bit weights vs PyTorch bf16; 1b-f32 or 1b-16 for one)
+ *   npm run bench:engine -- 1b-long     (the same 1.1B, T=2048 with per-layer recomputation: ours only)
+ *   npm run bench:engine -- buckets     (bench85m: peak RSS of a run over 8 length buckets vs one bucket)
+ *   --execution-provider cuda           (the 1b cases on the GPU, ours only: bench/engine/gpu.sh)
  *   --rounds N                                 (alternating rounds; default 3 Llama cases, 1 families)
  * The Llama cases run PyTorch from Debian's python3-torch with libopenblas0-pthread, installed
  * with apt when missing (without OpenBLAS, Debian's torch uses the reference BLAS and the
@@ -25,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { stories260K } from '../../services/engine/model/stories260k-fixture.js';
 import { families, type Family } from '../../services/engine/model/spec.js';
 import { encodeCase, type FolderStepCase, type StepCase } from './case-file.js';
-import { bench85mCase, familyCase, stories260KCase, THREADS, VIRTUAL_TOKENS } from './cases.js';
+import { bench85mCase, bigCase, familyCase, stories260KCase, THREADS, tinyLlamaFolder, VIRTUAL_TOKENS } from './cases.js';
 import { promptStepFlops } from './flops.js';
 import { ortMatmulGflops } from './ort-matmul.js';
 
@@ -72,10 +76,10 @@ interface SideResult {
   blas?: string;
 }
 
-function runJson(command: string, args: string[]): SideResult {
+function runJson<R = SideResult>(command: string, args: string[]): R {
   const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24, env: childEnv });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as SideResult;
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as R;
 }
 
 /**
@@ -106,11 +110,25 @@ function measure(name: string, c: StepCase | FolderStepCase, dir: string, python
   for (let round = 1; round <= rounds; round++) {
     process.stderr.write(`${name}: round ${round}/${rounds}: ours…\n`);
     ours = best(ours, runJson(process.execPath, ['--import', 'tsx', path.join(here, 'our-step.ts'), file]));
+    process.stderr.write(`${name}: ours ${JSON.stringify(ours)} (load ${load()})\n`);
     process.stderr.write(`${name}: round ${round}/${rounds}: pytorch…\n`);
     torch = best(torch, checkBlas(python, runJson(python, [path.join(here, 'torch_step.py'), file])));
   }
   rmSync(file);
   return { ours: ours!, torch: torch! };
+}
+
+/** our side alone, `rounds` times (a case PyTorch cannot run here) */
+function measureOurs(name: string, c: FolderStepCase, dir: string, rounds: number): SideResult[] {
+  const file = path.join(dir, `${name}.safetensors`);
+  writeFileSync(file, encodeCase(c));
+  const runs: SideResult[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    process.stderr.write(`${name}: round ${round}/${rounds}: ours…\n`);
+    runs.push(runJson(process.execPath, ['--import', 'tsx', path.join(here, 'our-step.ts'), file]));
+  }
+  rmSync(file);
+  return runs;
 }
 
 const ratio = (m: Measured): number => m.ours.step_ms_median / m.torch.step_ms_median;
@@ -120,13 +138,21 @@ const torchLine = (m: Measured | undefined, python: string): string =>
   `PyTorch ${m?.torch.torch ?? '-'} (${python}, BLAS ${m?.torch.blas ?? '-'}) 512³ MatMul ${m?.torch.matmul512_gflops?.toFixed(1) ?? '-'} GFLOP/s`;
 
 const { values, positionals } = parseArgs({
-  options: { families: { type: 'boolean', default: false }, family: { type: 'string', multiple: true }, rounds: { type: 'string' } },
+  options: {
+    families: { type: 'boolean', default: false },
+    family: { type: 'string', multiple: true },
+    rounds: { type: 'string' },
+    'execution-provider': { type: 'string', default: 'cpu' },
+  },
   allowPositionals: true,
 });
 for (const f of values.family ?? []) {
   if (!(families as readonly string[]).includes(f)) throw new Error(`--family ${f}: not a family (one of ${families.join(', ')})`);
 }
-for (const p of positionals) if (p !== '260k' && p !== '85m') throw new Error(`${p}: not a case (260k or 85m)`);
+const CASES = ['260k', '85m', '1b', '1b-f32', '1b-16', '1b-long', 'buckets'];
+for (const p of positionals) if (!CASES.includes(p)) throw new Error(`${p}: not a case (${CASES.join(', ')})`);
+const executionProvider = values['execution-provider'];
+if (executionProvider !== 'cpu' && executionProvider !== 'cuda') throw new Error(`--execution-provider ${executionProvider}: cpu or cuda`);
 const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
 if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1))
   throw new Error(`--rounds ${values.rounds}: not a positive integer`);
@@ -139,7 +165,10 @@ try {
   const ortPeak = await ortMatmulGflops(THREADS);
   process.stderr.write(`onnxruntime 512³ MatMul: ${ortPeak.toFixed(1)} GFLOP/s\n`);
   const lines = [`threads ${THREADS}; onnxruntime 512³ MatMul ${ortPeak.toFixed(1)} GFLOP/s`];
-  if (llamaCases.length > 0) lines.push(...(await llamaTable(llamaCases, ortPeak)));
+  const small = llamaCases.filter((c) => c === '260k' || c === '85m');
+  if (small.length > 0) lines.push(...(await llamaTable(small, ortPeak)));
+  if (llamaCases.some((c) => c.startsWith('1b'))) lines.push(...(await bigTable(llamaCases)));
+  if (llamaCases.includes('buckets')) lines.push(...bucketTable());
   if (chosenFamilies.length > 0) lines.push(...(await familyTable(chosenFamilies)));
   lines.push(
     '',
@@ -243,4 +272,114 @@ async function familyTable(chosen: Family[]): Promise<string[]> {
     `target ours/PyTorch ≤ ${target.toFixed(2)} (${llama ? "llama's ratio, at most 0.5" : '0.5'}): ${above.length === 0 ? 'met by every family' : `above: ${above.join(', ')}`}`,
   );
   return lines;
+}
+
+// function declarations: the module's top-level run (above) calls these before this point is reached
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+}
+
+/**
+ * The TinyLlama-shaped 1.1B (generated once into the temporary folder): B=1 T=256 in f32 and with
+ * 16-bit weights (ours: the bf16 file held as float16; PyTorch: bfloat16), and T=2048 with per-layer
+ * recomputation (ours only: PyTorch's reference keeps every layer's activations, ~30 GB here).
+ * One round by default (each step takes tens of seconds on 2 cores); the load average is printed per row.
+ */
+async function bigTable(cases: string[]): Promise<string[]> {
+  if (executionProvider === 'cuda') return gpuBigTable(cases);
+  ensureReferencePython();
+  const lines = ['', `TinyLlama-shaped 1.1B (tinyllama-1b preset, seed 0), P=${VIRTUAL_TOKENS}, 1 warmup + 1 timed step per run`, ''];
+  lines.push(
+    '| case | weights ours / PyTorch | ours ms | PyTorch ms | ours/PyTorch | ours peak RSS MB | PyTorch peak RSS MB | RSS ours/PyTorch | step-0 loss ours / PyTorch | load at end |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  );
+  const dtypes = (['f32', 'bf16'] as const).filter((d) => cases.includes('1b') || cases.includes(d === 'f32' ? '1b-f32' : '1b-16'));
+  for (const dtype of dtypes) {
+    const { folder, spec } = await tinyLlamaFolder(dtype);
+    const torchDtype = dtype === 'f32' ? 'float32' : 'bfloat16';
+    const m = measure(`1b-${dtype}`, bigCase(folder, spec, 1, 256, { torchDtype }), dir, REFERENCE_PYTHON, rounds ?? 1);
+    lines.push(
+      `| B=1 T=256 | ${dtype === 'f32' ? 'f32 / f32' : 'f16 (from the bf16 file) / bf16'} | ${m.ours.step_ms_median.toFixed(0)} | ${m.torch.step_ms_median.toFixed(0)} | ` +
+        `${ratio(m).toFixed(2)} | ${m.ours.peak_rss_mb.toFixed(0)} | ${m.torch.peak_rss_mb.toFixed(0)} | ${(m.ours.peak_rss_mb / m.torch.peak_rss_mb).toFixed(2)} | ` +
+        `${m.ours.first_loss.toFixed(4)} / ${m.torch.first_loss.toFixed(4)} | ${load()} |`,
+    );
+    process.stderr.write(`${lines.at(-1)}\n`);
+  }
+  if (cases.includes('1b-long')) {
+    const { folder, spec } = await tinyLlamaFolder('bf16');
+    const runs = measureOurs('1b-long', bigCase(folder, spec, 1, 2048, { recompute: true, repeats: 1 }), dir, rounds ?? 1);
+    lines.push(
+      `| B=1 T=2048 --recompute | f16 (from the bf16 file) / – | ${median(runs.map((r) => r.step_ms_median)).toFixed(0)} | – | – | ` +
+        `${Math.max(...runs.map((r) => r.peak_rss_mb)).toFixed(0)} | – | – | ${runs[0].first_loss.toFixed(4)} / – | ${load()} |`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * The 1b cases with onnxruntime's CUDA execution provider, ours only (reference.py runs on the CPU;
+ * comparing it with a GPU would say nothing). Peak RSS is the host's.
+ */
+async function gpuBigTable(cases: string[]): Promise<string[]> {
+  const rows: { name: string; folder: 'f32' | 'bf16'; seqLen: number; recompute: boolean }[] = [];
+  if (cases.includes('1b')) rows.push({ name: 'B=1 T=256 f32', folder: 'f32', seqLen: 256, recompute: false });
+  if (cases.includes('1b')) rows.push({ name: 'B=1 T=256 f16 (bf16 file)', folder: 'bf16', seqLen: 256, recompute: false });
+  if (cases.includes('1b-long')) rows.push({ name: 'B=1 T=2048 --recompute, f16', folder: 'bf16', seqLen: 2048, recompute: true });
+  const lines = [
+    '',
+    'TinyLlama-shaped 1.1B on CUDA (ours only)',
+    '',
+    '| case | ms per step (runs) | median | host peak RSS MB | step-0 loss |',
+    '| --- | --- | ---: | ---: | --- |',
+  ];
+  for (const row of rows) {
+    const { folder, spec } = await tinyLlamaFolder(row.folder);
+    const c = bigCase(folder, spec, 1, row.seqLen, { executionProvider: 'cuda', recompute: row.recompute, repeats: 5 });
+    const runs = measureOurs(`gpu-${row.folder}-${row.seqLen}`, c, dir, rounds ?? 3);
+    const ms = runs.map((r) => r.step_ms_median);
+    lines.push(
+      `| ${row.name} | ${ms.map((x) => x.toFixed(0)).join(', ')} | ${median(ms).toFixed(0)} | ${Math.max(...runs.map((r) => r.peak_rss_mb)).toFixed(0)} | ${runs[0].first_loss.toFixed(4)} |`,
+    );
+  }
+  return lines;
+}
+
+interface BucketRun {
+  lengths: number[];
+  steps: number;
+  ms: number;
+  peak_rss_mb: number;
+}
+
+/** bench85m, batch 4: a run over 8 length buckets (16…128) against a run whose every batch is in the 128 bucket */
+function bucketTable(): string[] {
+  const spread = [16, 32, 48, 64, 80, 96, 112, 128];
+  const runs = { spread: [] as BucketRun[], one: [] as BucketRun[] };
+  for (let round = 1; round <= (rounds ?? 3); round++) {
+    for (const [key, lengths] of [
+      ['spread', spread],
+      ['one', spread.map(() => 128)],
+    ] as const) {
+      process.stderr.write(`buckets: round ${round}: ${key}…\n`);
+      runs[key].push(runJson<BucketRun>(process.execPath, ['--import', 'tsx', path.join(here, 'bucket-run.ts'), lengths.join(',')]));
+      process.stderr.write(`buckets: ${key}: ${JSON.stringify(runs[key].at(-1))} (load ${load()})\n`);
+    }
+  }
+  const rss = (rs: BucketRun[]): number => median(rs.map((r) => r.peak_rss_mb));
+  const r = rss(runs.spread) / rss(runs.one);
+  return [
+    '',
+    `bench85m, B=4, P=${VIRTUAL_TOKENS}, 2 passes of one step per bucket; ${runs.one.length} alternating runs, medians`,
+    '',
+    '| run | buckets | peak RSS MB (runs) | median | time ms (median) |',
+    '| --- | --- | --- | ---: | ---: |',
+    `| 8 buckets | ${spread.join(', ')} | ${runs.spread.map((x) => x.peak_rss_mb.toFixed(0)).join(', ')} | ${rss(runs.spread).toFixed(0)} | ${median(runs.spread.map((x) => x.ms)).toFixed(0)} |`,
+    `| 1 bucket | 128 | ${runs.one.map((x) => x.peak_rss_mb.toFixed(0)).join(', ')} | ${rss(runs.one).toFixed(0)} | ${median(runs.one.map((x) => x.ms)).toFixed(0)} |`,
+    `peak RSS 8 buckets / 1 bucket: ${r.toFixed(2)}, target ≤ 1.1: ${r <= 1.1 ? 'met' : 'MISSED'} (load at end ${load()})`,
+  ];
 }

@@ -10,6 +10,7 @@
 import type { DescService } from '@bufbuild/protobuf';
 import type { Limits } from '../config/index.js';
 import { AccessService } from '../gen/ptune/v1/access_pb.js';
+import { InferenceService } from '../gen/ptune/v1/inference_pb.js';
 import { PromptRegistryService } from '../gen/ptune/v1/registry_pb.js';
 import { TrainingService, type TrainPromptRequest } from '../gen/ptune/v1/training_pb.js';
 import { WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
@@ -207,6 +208,18 @@ const access: ServiceRules<typeof AccessService> = {
 };
 
 /**
+ * Inference: a reader of the prompt's task namespace; the bare model (no prompt) belongs to no
+ * namespace, so any reader may use it. The service also forwards the caller's token to the
+ * registry's GetPrompt, which checks the same rule where no guard runs (`ptune infer`).
+ */
+const promptNamespace = (r: { prompt?: { task?: TaskRef } }): Promise<string | undefined> =>
+  Promise.resolve(r.prompt === undefined ? undefined : ns(r.prompt.task));
+const inference: ServiceRules<typeof InferenceService> = {
+  generate: { role: 'reader', scope: { kind: 'lookup', of: promptNamespace } },
+  score: { role: 'reader', scope: { kind: 'lookup', of: promptNamespace } },
+};
+
+/**
  * The namespace quota on queued + running jobs, which needs a database count. Per-request ranges
  * (virtual tokens, trials per job) are TrainPrompt's own validation (INVALID_ARGUMENT, as
  * training.proto says), checked once in services/coordinator/jobs/normalize-request.ts.
@@ -236,6 +249,7 @@ const TABLE: ReadonlyArray<readonly [DescService, Readonly<Record<string, unknow
   [TrainingService, training],
   [WorkerProtocolService, workerProtocol],
   [AccessService, access],
+  [InferenceService, inference],
 ];
 
 /** Rules keyed by gRPC method path ("/ptune.v1.PromptRegistryService/GetPrompt"). */

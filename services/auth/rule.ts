@@ -14,7 +14,7 @@ export interface ScopeLookup {
  * Where a call's namespace comes from:
  * - `namespaces`: named in the request (every one must be the caller's);
  * - `lookup`: the namespace of the job / token the request names (undefined: the target does not
- *   exist, the handler answers NOT_FOUND);
+ *   exist, the handler answers NOT_FOUND; or, for inference, no prompt is named: the bare model);
  * - `global`: the target belongs to no namespace (base models, content-addressed datasets): the role
  *   alone decides;
  * - `caller`: the call lists across namespaces; `filterReply` keeps only what the caller may see;

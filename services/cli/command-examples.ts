@@ -15,6 +15,14 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   eval: ['ptune eval --model m.gguf --data examples/feelings/eval.jsonl --prompt feelings.safetensors --json'],
   generate: [
     'ptune generate --model .ptune/models/demo.gguf --prompt feelings.safetensors --text "Tom lost the red ball. He felt" --max-tokens 8',
+    'ptune generate --server 127.0.0.1:50051 --task default/feelings --alias production --text "Tom lost the red ball. He felt" --max-tokens 8',
+  ],
+  score: [
+    'ptune score --task default/feelings --alias production --text "Tom lost the red ball. He felt" --candidate " sad" --candidate " happy"',
+  ],
+  infer: [
+    'ptune infer --model stories260k --registry coordinator:50051 --model-path stories260K.gguf   # gRPC :50052, OpenAI-compatible :8080/v1',
+    'PTUNE_TOKEN=ptk_… PTUNE_WORKER_TOKEN=ptk_… ptune infer --model demo --registry 10.0.0.5:50051 --host 0.0.0.0 --slots 16',
   ],
   'models generate': ['ptune models generate --preset demo --seed 0 --out demo.gguf'],
   'models add': ['ptune models add --name stories260k --file ../shared/models/stories260K.gguf'],
@@ -24,6 +32,7 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'npm start                                    # = ptune serve --quickstart: also trains the example prompts once',
     'PTUNE_PORT=6000 PTUNE_DATA_DIR=/tmp/p ptune serve --workers 2',
     'ptune serve --host 0.0.0.0 --metrics-port 9464   # other machines: tokens required (ptune tokens create)',
+    'ptune serve --infer-model demo --http-port 8080   # + inference: gRPC InferenceService and http://127.0.0.1:8080/v1',
   ],
   migrate: ['DATABASE_URL=postgres://ptune@db/ptune ptune migrate'],
   'prompts push': [

@@ -3,6 +3,7 @@
  * TLS, default deadline from ClientTransportOptions); `close` ends it.
  */
 import { AccessService } from '../gen/ptune/v1/access_pb.js';
+import { InferenceService } from '../gen/ptune/v1/inference_pb.js';
 import { PromptRegistryService } from '../gen/ptune/v1/registry_pb.js';
 import { TrainingService } from '../gen/ptune/v1/training_pb.js';
 import { WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
@@ -16,12 +17,14 @@ export type RegistryClient = ServiceClient<typeof PromptRegistryService>;
 export type TrainingClient = ServiceClient<typeof TrainingService>;
 export type AccessClient = ServiceClient<typeof AccessService>;
 export type WorkerProtocolClient = ServiceClient<typeof WorkerProtocolService>;
+export type InferenceClient = ServiceClient<typeof InferenceService>;
 
 export interface PtuneClient {
   readonly registry: RegistryClient;
   readonly training: TrainingClient;
   readonly access: AccessClient;
   readonly workerProtocol: WorkerProtocolClient;
+  readonly inference: InferenceClient;
   readonly transport: GrpcTransport;
   close(): void;
 }
@@ -39,6 +42,7 @@ export function clientsOver(transport: GrpcTransport): PtuneClient {
     training: createClient(TrainingService, transport),
     access: createClient(AccessService, transport),
     workerProtocol: createClient(WorkerProtocolService, transport),
+    inference: createClient(InferenceService, transport),
     transport,
     close: () => transport.close(),
   };

@@ -8,6 +8,7 @@ export {
   clientsOver,
   DEFAULT_SERVER,
   type AccessClient,
+  type InferenceClient,
   type PtuneClient,
   type RegistryClient,
   type TrainingClient,

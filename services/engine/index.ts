@@ -4,7 +4,11 @@
  * files and checkpoints. Everything else under services/engine is internal.
  */
 export { loadGguf } from './model/gguf.js';
-export { loadModel, type LoadedModel, type ModelSource } from './model/load-model.js';
+export { loadModel, openModel, readModelWeights, type LoadedModel, type OpenedModel, type ModelSource } from './model/load-model.js';
+export type { WeightsDtype } from './model/weights-dtype.js';
+export { checkMemoryBudget, largestSeqLen, MemoryLimitError } from './memory/budget.js';
+export type { MemoryEstimate, MemoryPlan } from './memory/estimate.js';
+export { memoryLimit, type MemoryLimit } from './memory/limit.js';
 export type { ModelSpec, Family } from './model/spec.js';
 export { writeGeneratedModel, presets as modelPresets, type PresetName, type GeneratedModelFile } from './model/generate.js';
 export type { LlamaConfig } from './model/llama.js';
@@ -52,3 +56,24 @@ export {
   type TokenEmbeddingTable,
   type NearestToken,
 } from './model/token-embedding.js';
+
+// Serving (issue #16): the continuous-batching inference engine.
+export {
+  createInferenceEngine,
+  EngineBusyError,
+  InferenceInputError,
+  type EngineStats,
+  type GenerateRequest,
+  type GenerateStream,
+  type GenerateSummary,
+  type GeneratedToken,
+  type InferenceEngine,
+  type InferenceEngineOptions,
+  type SamplingSettings,
+  type ScoreRequest,
+  type ServedPrompt,
+} from './serve/engine.js';
+export { decodeStoredPrompt } from './methods/serving.js';
+// Used by the inference service (services/inference) to render chat requests.
+export { modelChatTemplate } from './chat/model-template.js';
+export { ChatTemplateError, type ChatMessage } from './chat/template.js';

@@ -1,5 +1,7 @@
 export {
   createMetrics,
+  type GenerationOutcome,
+  type InferenceEngineState,
   type MetricsOptions,
   type OrchestrationStateProviders,
   type PromptCacheResult,

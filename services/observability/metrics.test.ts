@@ -70,6 +70,9 @@ describe('/metrics endpoint', () => {
       ptune_trials: 'gauge',
       ptune_queue_depth: 'gauge',
       ptune_active_leases: 'gauge',
+      ptune_inference_tokens_total: 'counter',
+      ptune_inference_tokens_per_second: 'gauge',
+      ptune_inference_time_to_first_token_seconds: 'histogram',
     });
     const getPrompt = 'method="ptune.v1.RegistryService/GetPrompt"';
     expect(samples.get(`ptune_rpc_duration_seconds_count{${getPrompt},code="OK"}`)).toBe('2');

@@ -32,10 +32,14 @@ export async function registerQuickstartModel(
     await mkdir(path.dirname(file), { recursive: true });
     size = (await writeGeneratedModel(GENERATED_PRESET, 0, file)).bytes;
   }
-  const name = kind === 'generated' ? GENERATED_PRESET : modelName(file);
+  const name = quickstartModelName(modelFile);
   const response = await registry.registerBaseModel(weightsUpload(name, file, size, 'quickstart'));
   return { model: response.baseModel!, file, kind, created: response.created };
 }
+
+/** The name the quick start registers its model under (`ptune serve --quickstart` serves it). */
+export const quickstartModelName = (modelFile: string | undefined): string =>
+  modelFile === undefined ? GENERATED_PRESET : modelName(path.resolve(modelFile));
 
 /** "stories260K.gguf" → "stories260k" (model names are lowercase letters, digits, '.', '_', '-'). */
 function modelName(file: string): string {

@@ -5,11 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import {
+  checkMemoryBudget,
   DataError,
+  largestSeqLen,
+  MemoryLimitError,
+  openModel,
+  readModelWeights,
+  type MemoryLimit,
+  type WeightsDtype,
   decodeCheckpoint,
   encodePromptFile,
   loadExampleSet,
-  loadModel,
   promptMetadata,
   train,
   TrainingAbortedError,
@@ -35,6 +41,8 @@ export interface TrialRunner {
   log: (message: string) => void;
   /** told after every optimizer step (metrics) */
   onStep?: () => void;
+  /** how models are held, and the memory a trial may use (checked before a model is read) */
+  memory: { weightsDtype: WeightsDtype; recompute: boolean; limit: MemoryLimit };
   /** the last model used, kept loaded for the next trial on the same base model */
   model?: LoadedModel;
 }
@@ -48,13 +56,26 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
   const label = `trial ${spec.trialId} (attempt ${spec.attempt}, epoch ${lease.epoch})`;
   try {
     const settings = trialTrainSettings(spec);
-    if (runner.model?.fingerprint !== spec.baseModel!.fingerprintSha256) {
-      runner.model = undefined;
-      runner.model = await loadModel(await modelPath(runner.cache, spec.baseModel!, abort));
-    }
+    const baseModel = spec.baseModel!;
+    if (runner.model?.fingerprint !== baseModel.fingerprintSha256) runner.model = undefined; // freed before the next is read
+    const opened = runner.model ?? (await openModel(await modelPath(runner.cache, baseModel, abort)));
+    const trainSet = await loadExampleSet(await runner.cache.file(spec.trainDatasetKey, { signal: abort }), opened, settings.virtualTokens);
+    const evalSet = await loadExampleSet(await runner.cache.file(spec.evalDatasetKey, { signal: abort }), opened, settings.virtualTokens);
+    checkMemoryBudget(
+      {
+        spec: opened.spec,
+        weights: opened.weights.list(),
+        weightsDtype: runner.memory.weightsDtype,
+        recompute: runner.memory.recompute,
+        mode: 'train',
+        batch: settings.batchSize,
+        seqLen: largestSeqLen([trainSet, evalSet], settings.virtualTokens, opened.spec.contextLength),
+      },
+      runner.memory.limit,
+      `base model ${baseModel.name}`,
+    );
+    runner.model ??= await readModelWeights(opened, runner.memory.weightsDtype);
     const model = runner.model;
-    const trainSet = await loadExampleSet(await runner.cache.file(spec.trainDatasetKey, { signal: abort }), model, settings.virtualTokens);
-    const evalSet = await loadExampleSet(await runner.cache.file(spec.evalDatasetKey, { signal: abort }), model, settings.virtualTokens);
     const resume =
       lease.resumeCheckpointKey === ''
         ? undefined
@@ -75,6 +96,7 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
         threads: runner.threads,
         executionProvider: runner.executionProvider,
         spinning: runner.spinning,
+        recompute: runner.memory.recompute,
       },
       {
         signal: abort,
@@ -116,8 +138,10 @@ export async function runTrial(runner: TrialRunner, lease: TrialLease, stop: Abo
     }
     const message = err instanceof Error ? err.message : String(err);
     runner.log(`${label}: failed: ${message}`);
+    // bad data, or a model too big for this worker's memory: running it again here would fail the same way
+    const retryable = !(err instanceof DataError || err instanceof MemoryLimitError);
     await session
-      .call(() => runner.client.failTrial({ lease: session.token, error: message.slice(0, 4000), retryable: !(err instanceof DataError) }))
+      .call(() => runner.client.failTrial({ lease: session.token, error: message.slice(0, 4000), retryable }))
       .catch(() => undefined);
     return 'failed';
   } finally {

@@ -1,7 +1,7 @@
 /** The worker loop: register, lease, run, repeat, until stopped. */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExecutionProvider } from '../engine/index.js';
+import { memoryLimit, type ExecutionProvider, type WeightsDtype } from '../engine/index.js';
 import { ExecutionProvider as WireExecutionProvider, WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
 import { openClientTransport, type ClientTransportOptions } from '../client/index.js';
 import { createClient } from '../grpc/index.js';
@@ -18,6 +18,12 @@ export interface WorkerOptions {
   executionProvider?: ExecutionProvider;
   /** keep onnxruntime's idle threads spinning between kernels: for dedicated cores only */
   spinning?: boolean;
+  /** precision the frozen weights are held in (default auto: the file's) */
+  weightsDtype?: WeightsDtype;
+  /** recompute each layer's forward in the backward pass (long sequences) */
+  recompute?: boolean;
+  /** bytes a trial may use (default: the machine's memory, or the cgroup limit); a trial estimated above it fails before loading */
+  maxMemory?: number;
   /** where fetched blobs are kept (`ptune worker`: --cache-dir, PTUNE_CACHE_DIR, else ~/.cache/ptune) */
   cacheDir: string;
   /** stop: finish with a checkpoint, release the lease, return */
@@ -39,6 +45,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const client = createClient(WorkerProtocolService, transport);
   const stop = options.signal ?? new AbortController().signal;
   const log = options.log ?? ((message: string) => console.error(`[worker] ${message}`));
+  const limit = await memoryLimit(options.maxMemory);
   try {
     const registered = await withRetry(
       () =>
@@ -48,7 +55,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           capabilities: {
             executionProvider: options.executionProvider === 'cuda' ? WireExecutionProvider.CUDA : WireExecutionProvider.CPU,
             threads: options.threads ?? 0,
-            maxMemoryBytes: BigInt(os.totalmem()),
+            maxMemoryBytes: BigInt(limit.bytes),
             directBlobAccess: false,
           },
         }),
@@ -63,6 +70,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       threads: options.threads,
       executionProvider: options.executionProvider,
       spinning: options.spinning,
+      memory: { weightsDtype: options.weightsDtype ?? 'auto', recompute: options.recompute === true, limit },
       log,
       onStep: options.onStep,
     };

@@ -12,6 +12,8 @@ export interface InProcessWorkersOptions {
   /** how the workers authenticate to their own server (a process-local worker token when auth is on) */
   connection?: WorkerOptions['connection'];
   onStep?: WorkerOptions['onStep'];
+  /** how the workers hold models and the memory a trial may use (each worker: the whole limit) */
+  memory?: Pick<WorkerOptions, 'weightsDtype' | 'recompute' | 'maxMemory'>;
 }
 
 /**
@@ -37,6 +39,7 @@ export function inProcessWorkersModule(options: InProcessWorkersOptions): Server
                 cacheDir: options.cacheDir ?? path.join(dataDir, 'worker-cache'),
                 connection: options.connection,
                 onStep: options.onStep,
+                ...options.memory,
                 signal: stop.signal,
                 log: (message) => log.info(message),
               }).catch((err: unknown) => log.error({ err }, 'worker stopped with an error')),

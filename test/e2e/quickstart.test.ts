@@ -3,7 +3,7 @@
  *
  *   git clone <this repository>    the committed HEAD (uncommitted changes are not part of the test)
  *   npm ci                         see NODE_MODULES below
- *   npm start                      with a temporary PTUNE_DATA_DIR and a free PTUNE_PORT
+ *   npm start                      with a temporary PTUNE_DATA_DIR and a free PTUNE_PORT / PTUNE_HTTP_PORT
  *
  * then the real `ptune` CLI against the running server (prompts list / get --alias production,
  * jobs list, jobs plot), Ctrl-C (SIGINT to the process group, as a terminal sends it), and a second
@@ -101,7 +101,8 @@ describe.skipIf(!isCheckout)('quick start from a clean clone (npm start)', () =>
     const port = await freePort();
     server = `127.0.0.1:${port}`;
     const { PTUNE_LOG_LEVEL: _level, PTUNE_MODEL: _model, PTUNE_AUTH: _auth, PTUNE_WORKERS: _workers, ...inherited } = process.env;
-    env = { ...inherited, PTUNE_DATA_DIR: path.join(work, 'data'), PTUNE_PORT: String(port), PTUNE_HTTP_PORT: '0' };
+    // the HTTP port (inference endpoint) is free too: 8080 may be taken on a shared machine
+    env = { ...inherited, PTUNE_DATA_DIR: path.join(work, 'data'), PTUNE_PORT: String(port), PTUNE_HTTP_PORT: String(await freePort()) };
   }, 10 * 60_000);
 
   afterAll(async () => {

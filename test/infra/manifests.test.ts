@@ -34,6 +34,7 @@ const EXTERNAL_SECRETS: Record<string, string[]> = {
   'ptune-database': ['url'],
   'ptune-s3': ['access-key-id', 'secret-access-key'],
   'ptune-worker-token': ['token'],
+  'ptune-inference-token': ['token'],
 };
 
 const cache = new Map<string, Rendered>();
@@ -235,6 +236,43 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     expect(tokenRef(worker)).toEqual(tokenRef(register));
     const coordinator = workload(objects, 'Deployment', 'ptune-coordinator');
     expect(JSON.stringify(coordinator.podSpec)).not.toMatch(/WORKER_TOKEN|ptune-worker-token/);
+  });
+
+  it('inference: `ptune infer` of PTUNE_INFER_MODEL with gRPC probes, a gRPC + HTTP Service and a CPU HPA; no database', () => {
+    const objects = rendered(target);
+    const w = workload(objects, 'Deployment', 'ptune-inference');
+    const [inference] = w.containers;
+    expect(inference.args).toEqual(
+      expect.arrayContaining(['infer', '--model', '$(PTUNE_INFER_MODEL)', '--registry', 'ptune-coordinator:50051']),
+    );
+    const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('ptune-config'));
+    expect(get(config, 'data', 'PTUNE_INFER_MODEL')).toMatch(/^[a-z0-9._-]+$/);
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
+      expect(get(inference, probe, 'grpc', 'port'), probe).toBe(50052);
+    const ports = list(get(find(objects, 'Service', 'ptune-inference'), 'spec', 'ports'));
+    expect(ports.find((p) => p.port === 50052)?.appProtocol).toBe('grpc');
+    expect(ports.find((p) => p.port === 8080)?.appProtocol).toBe('http');
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'ptune-inference');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(list(get(hpa, 'spec', 'metrics')).map((m) => get(m, 'resource', 'name'))).toContain('cpu');
+    expect(JSON.stringify(w.podSpec)).not.toMatch(/DATABASE_URL|ptune-database/);
+  });
+
+  it('inference pods present the reader token the Job registers, and the worker token for fetching their model', () => {
+    const objects = rendered(target);
+    const [inference] = workload(objects, 'Deployment', 'ptune-inference').containers;
+    const registers = list(workload(objects, 'Job', 'ptune-migrate').podSpec.containers);
+    const envRef = (c: JsonObject | undefined, name: string) =>
+      get(
+        list(c?.env).find((e) => e.name === name),
+        'valueFrom',
+        'secretKeyRef',
+      );
+    const readerJob = registers.find((c) => c.name === 'register-inference-token');
+    expect(readerJob?.args).toEqual(expect.arrayContaining(['--role', 'reader', '--namespace', '*']));
+    expect(envRef(inference, 'PTUNE_TOKEN')).toEqual(envRef(readerJob, 'PTUNE_TOKEN'));
+    const [worker] = workload(objects, 'Deployment', 'ptune-worker').containers;
+    expect(envRef(inference, 'PTUNE_WORKER_TOKEN')).toEqual(envRef(worker, 'PTUNE_TOKEN'));
   });
 
   it('workers cache base models and datasets on an emptyDir at PTUNE_CACHE_DIR and may finish a checkpoint on SIGTERM', () => {

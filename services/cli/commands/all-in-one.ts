@@ -2,6 +2,7 @@
 import type { CoordinatorConfig } from '../../coordinator/index.js';
 import { consoleModule, type ConsoleOptions } from '../../console/server-module.js';
 import { coordinatorModule } from '../../coordinator/server-module.js';
+import { inferenceModule, type InferenceModuleOptions } from '../../inference/index.js';
 import { registryModule } from '../../registry/server-module.js';
 import { sweeperModule, type ServerModule, type SweeperOptions } from '../../server/index.js';
 import { inProcessWorkersModule, type InProcessWorkersOptions } from '../../worker/server-module.js';
@@ -20,6 +21,8 @@ export interface AllInOneOptions {
   workers?: Omit<InProcessWorkersOptions, 'count'> & { count?: number };
   /** The web console (served when the server has an HTTP port): how it reaches this process's gRPC server. */
   console?: ConsoleOptions;
+  /** The inference server (InferenceService + OpenAI-compatible routes) for one registered base model; default none. */
+  inference?: InferenceModuleOptions;
 }
 
 /** The modules `ptune serve` runs. Components that belong in the all-in-one server add themselves here. */
@@ -29,6 +32,7 @@ export function allInOneModules(options: AllInOneOptions = {}): ServerModule[] {
     coordinatorModule(options.coordinator),
     sweeperModule(options.sweeper),
     inProcessWorkersModule({ ...options.workers, count: options.workers?.count ?? 1 }),
+    ...(options.inference ? [inferenceModule(options.inference)] : []),
     consoleModule(options.console),
   ];
 }

@@ -33,7 +33,7 @@ describe('command modules', () => {
     expect(unknownLongOption(prompts, ['node', 'ptune', 'prompts', 'list', '--task', 'a/b', '--json', '--', '--anything'])).toBeUndefined();
   });
 
-  it.each(['prompts', 'alias', 'jobs', 'tokens', 'audit', 'train'])(
+  it.each(['prompts', 'alias', 'jobs', 'tokens', 'audit', 'train', 'score'])(
     'ptune %s loads none of onnxruntime, Prisma, the AWS SDK or PGlite',
     (command) => {
       // a fresh process records every module it resolves while building the program for this command

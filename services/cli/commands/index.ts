@@ -16,6 +16,8 @@ export interface CommandModule {
 export const commandModules: readonly CommandModule[] = [
   { commands: ['tune', 'eval', 'generate', 'models'], load: async () => (await import('./engine.js')).registerEngineCommands },
   { commands: ['serve', 'migrate'], load: async () => (await import('./serve.js')).registerServeCommands },
+  { commands: ['infer'], load: async () => (await import('./infer.js')).registerInferCommands },
+  { commands: ['score'], load: async () => (await import('./score.js')).registerScoreCommands },
   { commands: ['models', 'prompts', 'alias'], load: async () => (await import('./registry.js')).registerRegistryCommands },
   { commands: ['train'], load: async () => (await import('./train.js')).registerTrainCommands },
   { commands: ['jobs'], load: async () => (await import('./jobs.js')).registerJobsCommands },

@@ -1,4 +1,5 @@
 /** `ptune serve` (the all-in-one server on embedded defaults) and `ptune migrate`. */
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   createLogger,
@@ -9,20 +10,27 @@ import {
   startMetricsServer,
 } from '../../observability/index.js';
 import { databaseUrlFromEnv } from '../../config/index.js';
+import type { ClientTransportOptions } from '../../client/index.js';
 import { DEFAULT_PORT, startServer } from '../../server/index.js';
 import { allInOneModules } from './all-in-one.js';
 import { orchestrationGauges } from '../../coordinator/index.js';
 import { applyMigrations, DEFAULT_DATA_DIR } from '../../storage/index.js';
 import { mintProcessWorkerToken } from '../../auth/index.js';
-import { integerAtLeast } from './engine/options.js';
+import { integerAtLeast, memoryOptions, withOptions } from './engine/options.js';
+import type { WeightsDtype } from '../../engine/model/weights-dtype.js';
+import { fetchBaseModel, mintInferenceToken, type InferenceModuleOptions } from '../../inference/index.js';
+import { quickstartModelName } from '../../quickstart/index.js';
+import type { PtuneMetrics } from '../../observability/index.js';
+import { addInferenceOptions, engineOptions, generationMetrics, HTTP_PORT_OPTION, type InferenceFlags } from './inference-options.js';
 import { addSecurityOptions, authUnlessLoopback, serverSecurity, type SecurityFlags } from './server-security.js';
 import { quickstartRun } from './serve-quickstart.js';
 import { consoleUrl } from './console-url.js';
 
-interface ServeFlags extends SecurityFlags {
+interface ServeFlags extends SecurityFlags, InferenceFlags {
   dataDir: string;
   port: number;
   httpPort: number;
+  inferModel?: string;
   host: string;
   metricsPort?: number;
   sweepIntervalSeconds: number;
@@ -32,6 +40,9 @@ interface ServeFlags extends SecurityFlags {
   workers: number;
   workerThreads?: number;
   quickstart?: boolean;
+  weightsDtype: WeightsDtype;
+  recompute?: boolean;
+  maxMemory?: number;
 }
 
 export function registerServeCommands(program: Command): void {
@@ -48,6 +59,7 @@ export function registerServeCommands(program: Command): void {
     .addOption(
       new Option('--port <p>', 'gRPC port (0 picks a free one)').env('PTUNE_PORT').argParser(integerAtLeast(0)).default(DEFAULT_PORT),
     )
+    .addOption(HTTP_PORT_OPTION())
     .option('--host <h>', 'interface to bind (0.0.0.0 to serve other machines)', '127.0.0.1')
     .addOption(
       new Option('--http-port <p>', 'HTTP port for the web console and the OpenAI-compatible endpoint (0 picks a free one)')
@@ -70,18 +82,29 @@ export function registerServeCommands(program: Command): void {
         .default(1),
     )
     .option('--worker-threads <n>', 'engine threads per in-process worker', integerAtLeast(1))
+    .addOption(
+      new Option(
+        '--infer-model <name>',
+        "serve this registered base model with every prompt trained for it (InferenceService and the OpenAI-compatible endpoint on --http-port); with --quickstart: the quick start's model",
+      ).env('PTUNE_INFER_MODEL'),
+    )
     .option(
       '--quickstart',
       'then run the quick-start job: train the examples/ prompts (skipped when their production aliases exist; PTUNE_MODEL: a GGUF to train on)',
     );
+  withOptions(serve, memoryOptions());
+  addInferenceOptions(serve);
   addSecurityOptions(serve, 'default on any interface but loopback').action(async (flags: ServeFlags) => {
     // the quick-start talks to a person: only warnings and errors in JSON unless PTUNE_LOG_LEVEL says otherwise
     const logger = createLogger({ component: 'server', level: logLevelFromEnv(process.env) ?? (flags.quickstart ? 'warn' : undefined) });
     const quickstart = flags.quickstart ? quickstartRun() : undefined;
     const metrics = createMetrics();
+    const inferModel = flags.inferModel ?? (flags.quickstart ? quickstartModelName(process.env.PTUNE_MODEL || undefined) : undefined);
+    const inferenceToken = inferModel === undefined ? undefined : mintInferenceToken();
     const security = serverSecurity(flags, flags.host, authUnlessLoopback, [
       mintProcessWorkerToken(),
       ...(quickstart ? [quickstart.token] : []),
+      ...(inferenceToken ? [inferenceToken] : []),
     ]);
     if (security.tls?.requireClientCert && flags.workers > 0)
       throw new Error('--tls-client-ca: in-process workers have no client certificate; use --workers 0 and run `ptune worker` processes');
@@ -108,8 +131,13 @@ export function registerServeCommands(program: Command): void {
             threads: flags.workerThreads,
             connection: security.inProcessConnection,
             onStep: () => metrics.recordTrainingSteps(),
+            memory: { weightsDtype: flags.weightsDtype, recompute: flags.recompute === true, maxMemory: flags.maxMemory },
           },
           console: { tls: security.inProcessConnection.tls, callTimeoutMs: security.limits.internalCallTimeoutMs },
+          inference:
+            inferModel === undefined
+              ? undefined
+              : servedModel(inferModel, flags, metrics, { ...security.inProcessConnection, readerToken: inferenceToken?.text }),
         }),
       ),
     });
@@ -136,11 +164,17 @@ export function registerServeCommands(program: Command): void {
       `ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`,
     );
     if (server.httpPort !== undefined) process.stdout.write(`web console: ${consoleUrl(flags.host, server.httpPort)}\n`);
+    if (server.httpPort !== undefined && inferModel !== undefined)
+      process.stdout.write(
+        `ptune inference: ${inferModel} with every prompt trained for it, on gRPC ${flags.host}:${server.port} and ${consoleUrl(flags.host, server.httpPort)}v1 (OpenAI-compatible; loaded on the first request)\n`,
+      );
     logger.info({ port: server.port, host: flags.host, httpPort: server.httpPort, metricsPort: metricsServer?.port }, 'serving');
     quickstart?.start({
       host: flags.host,
       port: server.port,
       consoleUrl: server.httpPort === undefined ? undefined : consoleUrl(flags.host, server.httpPort),
+      httpPort: inferModel === undefined ? undefined : server.httpPort,
+      authenticate: security.authenticate,
       dataDir: server.context.dataDir,
       connection: security.inProcessConnection,
     });
@@ -161,4 +195,32 @@ export function registerServeCommands(program: Command): void {
           : `applied ${result.applied.length} migration(s): ${result.applied.join(', ')}\n`,
       );
     });
+}
+
+/**
+ * The inference module of `ptune serve`: the model is read from the server itself on the first
+ * request (its metadata with the module's reader token, its files with the in-process worker token).
+ */
+function servedModel(
+  name: string,
+  flags: ServeFlags,
+  metrics: PtuneMetrics,
+  connection: ClientTransportOptions & { readerToken?: string },
+): InferenceModuleOptions {
+  const { readerToken, ...transport } = connection;
+  return {
+    modelName: name,
+    loadModel: (address) =>
+      fetchBaseModel({
+        registry: address,
+        connection: { ...transport, token: readerToken },
+        workerToken: transport.token,
+        name,
+        cacheDir: path.join(path.resolve(flags.dataDir), 'inference-cache'),
+      }),
+    engine: engineOptions(flags),
+    observer: generationMetrics(metrics),
+    onEngineStats: (read) => metrics.collectInferenceEngine(read),
+    connection: { tls: transport.tls },
+  };
 }

@@ -47,6 +47,7 @@ export function registerWorkerCommands(program: Command): void {
       await runWorker({
         coordinator: flags.coordinator,
         ...runtimeSettings(flags),
+        maxMemory: flags.maxMemory,
         name: flags.name,
         cacheDir: flags.cacheDir ?? defaultCacheDir(process.env),
         signal: stop.signal,

@@ -63,6 +63,12 @@ export class GraphBuilder {
   readonly initializers: Initializer[] = [];
   readonly nodes: GraphNode[] = [];
   readonly outputs: Value[] = [];
+  /**
+   * Graph inputs whose data the builder's caller already holds (a model's weight bank): a
+   * GraphSession feeds them on every run from these very buffers, so the weights are neither
+   * copied into the model file nor into the session.
+   */
+  readonly bound = new Map<string, { data: AnyTypedArray; dims: readonly number[] }>();
   private readonly names = new Set<string>();
   private readonly constantCache = new Map<string, Value>();
   private counter = 0;
@@ -86,6 +92,16 @@ export class GraphBuilder {
   input(name: string, dtype: DType, shape: readonly number[]): Value {
     const v: Value = { name: this.claim(name), dtype, shape: [...shape] };
     this.inputs.push(v);
+    return v;
+  }
+
+  /** A graph input fed from `data` by reference on every run (see `bound`). */
+  boundInput(name: string, data: AnyTypedArray, shape: readonly number[]): Value {
+    if (numel(shape) !== data.length) {
+      throw new Error(`bound input "${name}": shape [${shape.join(',')}] needs ${numel(shape)} elements, got ${data.length}`);
+    }
+    const v = this.input(name, dtypeOfArray(data), shape);
+    this.bound.set(name, { data, dims: v.shape });
     return v;
   }
 

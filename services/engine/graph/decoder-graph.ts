@@ -7,14 +7,17 @@
  * next-token loss and its gradients for training. Every family is a spec: nothing here branches
  * on `spec.family`.
  */
-import type { DecoderModel, F32Tensor } from '../model/weights.js';
-import { tensorOf, weightName, type LayerPart } from '../model/weights.js';
+import type { DecoderModel } from '../model/weights.js';
+import { weightName, type LayerPart } from '../model/weights.js';
 import { isSlidingLayer, type ModelSpec } from '../model/spec.js';
-import { gradients } from './autodiff.js';
+import { gradients, type RecomputedSegment } from './autodiff.js';
 import { GraphBuilder, type Value } from './builder.js';
 import type { FloatDType } from './dtype.js';
 import * as op from './ops/index.js';
 import { halfSwap, ropeTables } from './rope.js';
+import { BLOCK } from './quantized.js';
+import { isStored, widenedFrom, type Weight } from './stored-weight.js';
+import { type HeldPrecision, quantBits, WeightBank } from './weight-bank.js';
 
 /** What a virtual-token source sees of the model it feeds. */
 export interface ModelContext {
@@ -64,6 +67,13 @@ export interface DecoderGraphOptions {
   dtype?: FloatDType;
   virtualTokens?: VirtualTokens;
   pastKeyValues?: PastKeyValues;
+  /** the precision the model's weight bank holds its matrices in (default f32); 16-bit ones are widened per use */
+  weightsHeld?: HeldPrecision;
+  /**
+   * Gradient checkpointing: the backward recomputes each layer's forward from the layer's input
+   * instead of keeping its intermediates (training graphs; default false)
+   */
+  recompute?: boolean;
 }
 
 /** Graph input and output names shared by the inference and training graphs. */
@@ -91,23 +101,6 @@ export interface DecoderGraph {
 
 const negativeInfinity = -1e9; // additive mask; exp() underflows to exactly 0 in float32 and float64
 
-const typed = (data: Float32Array | Float64Array, dtype: FloatDType): Float32Array | Float64Array =>
-  dtype === 'float32' ? (data instanceof Float32Array ? data : Float32Array.from(data)) : Float64Array.from(data);
-
-/** Rows of several (out, in) matrices stacked into one, each scaled, in the graph's dtype. */
-function stackedRows(parts: readonly { data: Float32Array; scale: number }[], dtype: FloatDType): Float32Array | Float64Array {
-  const out =
-    dtype === 'float32'
-      ? new Float32Array(parts.reduce((k, m) => k + m.data.length, 0))
-      : new Float64Array(parts.reduce((k, m) => k + m.data.length, 0));
-  let at = 0;
-  for (const { data, scale } of parts) {
-    for (let i = 0; i < data.length; i++) out[at + i] = data[i] * scale;
-    at += data.length;
-  }
-  return out;
-}
-
 /**
  * Additive mask for scores laid out [.., group·S, past + S] (query rows of a KV head's query
  * group stacked). Query s (absolute position past + s) sees key column c (absolute position c)
@@ -129,11 +122,13 @@ interface Forward {
   /** final-normed hidden states [B, P+T, dim] */
   hidden: Value;
   /** classifier weight [vocab, dim] */
-  classifier: Value;
+  classifier: Weight;
   trainable: Value[];
   virtualLength: number;
   /** per layer: this sequence's keys (after k-norm and RoPE) and values [B, nKvHeads, P+T, headDim], prefix excluded */
   present: { key: Value; value: Value }[];
+  /** the layers the backward recomputes (`recompute`) */
+  recomputed: RecomputedSegment[];
 }
 
 /** Checks what the graph needs of a spec beyond validateSpec. */
@@ -144,18 +139,148 @@ function checkGraphSpec(spec: ModelSpec): void {
     throw new Error(`decoder graph: rotaryDim ${spec.positions.rotaryDim} must be even`);
 }
 
-function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions): Forward {
+/**
+ * The one place the decoder graphs read frozen weights, and what reads them: shared by the
+ * full-sequence graph here and the key/value-cache step graph (decode-graph.ts). Every weight
+ * is the model's weight bank's (weight-bank.ts), a bound graph input declared on first use:
+ * nothing is copied into a graph.
+ */
+export interface DecoderParts {
+  g: GraphBuilder;
+  spec: ModelSpec;
+  dtype: FloatDType;
+  /** a small per-shape constant (RoPE tables, masks) as an initializer, in the graph's dtype */
+  init(name: string, data: Float32Array | Float64Array, dims: readonly number[]): Value;
+  /** a bank matrix (embedding, projections, classifier): an op widens it per use when the bank holds it in 16 bits or quantized */
+  matrix(name: string): Weight;
+  /** a bank vector (norm weight, bias, learned positions), always in the compute dtype */
+  vector(name: string): Value;
+  /** the spec's norm of `v` over its last axis with the bank's effective weight (and bias) `prefix` */
+  norm(v: Value, prefix: string): Value;
+  /** classifier weight [vocab, dim] (the token embedding's input when tied) */
+  classifier(): Weight;
+}
+
+export function decoderParts(g: GraphBuilder, model: DecoderModel, dtype: FloatDType, held?: HeldPrecision): DecoderParts {
   const { spec } = model;
   checkGraphSpec(spec);
+  const bank = WeightBank.of(model, dtype, held);
+  const declared = new Map<string, Value>();
+  const input = (name: string): Value => {
+    let v = declared.get(name);
+    if (!v) {
+      const t = bank.get(name);
+      declared.set(name, (v = g.boundInput(name, t.data, t.dims)));
+    }
+    return v;
+  };
+  const matrix = (name: string): Weight => {
+    const stored = input(name);
+    if (stored.dtype === bank.dtype) return stored;
+    const bits = quantBits(bank.held);
+    if (!bits) return { stored, name, shape: stored.shape };
+    const scales = input(`${name}.scales`);
+    return {
+      stored,
+      name,
+      shape: [...scales.shape.slice(0, -1), scales.shape[scales.shape.length - 1] * BLOCK],
+      quantized: { scales, bits },
+    };
+  };
+  const vector = (name: string): Value => {
+    const v = input(name);
+    if (v.dtype !== bank.dtype) throw new Error(`weight bank: "${name}" is held as ${v.dtype}, not ${bank.dtype}`);
+    return v;
+  };
+  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value =>
+    g.initializer(n, dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), dims);
+  // the bank holds effective norm weights: Gemma's (1 + w), the query scale of a q-norm
+  const norm = (v: Value, prefix: string): Value =>
+    spec.norm.kind === 'layer'
+      ? op.layerNorm(g, v, vector(`${prefix}.weight`), vector(`${prefix}.bias`), spec.norm.eps)
+      : op.rmsNorm(g, v, vector(`${prefix}.weight`), spec.norm.eps);
+  // a tied classifier is the embedding's input
+  const classifier = (): Weight => matrix(spec.embedding.tied ? 'token_embedding' : 'lm_head');
+  return { g, spec, dtype, init, matrix, vector, norm, classifier };
+}
+
+/**
+ * One decoder layer on the residual rows x [B·S, dim]: norm; q, k, v projected heads-first
+ * [B, nH+2·nKv, S, hs] by one batched MatMul of the bank's stacked rows (the query scale is not
+ * in them: see `qkNorms` and the fused RoPE tables); `attend` (positions, cache, mask: the
+ * caller's) returns the merged heads [B·S, nH·hs]; output projection [, post-attention norm],
+ * residual; norm, feed-forward [, post-feed-forward norm], residual.
+ */
+export function decoderLayer(p: DecoderParts, l: number, x: Value, B: number, S: number, attend: (heads: Value) => Value): Value {
+  const { g, spec, matrix, vector, norm } = p;
+  const { dim } = spec;
+  const linear = (v: Value, part: LayerPart, bias: boolean): Value =>
+    op.linear(g, v, matrix(weightName.layer(l, part)), bias ? vector(weightName.layer(l, part, 'bias')) : undefined);
+
+  const h = norm(x, `layers.${l}.input_norm`);
+  let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), matrix(`layers.${l}.qkv_proj.weight`));
+  if (spec.attention.qkvBias) heads = op.add(g, heads, vector(`layers.${l}.qkv_proj.bias`));
+  let a = linear(attend(heads), 'o_proj', spec.attention.outBias);
+  if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`);
+  x = op.add(g, x, a);
+
+  const h2 = norm(x, `layers.${l}.ffn_norm`);
+  const bias = spec.ffn.bias;
+  let f: Value;
+  switch (spec.ffn.kind) {
+    case 'swiglu':
+      f = op.swiglu(g, linear(h2, 'gate_proj', bias), linear(h2, 'up_proj', bias));
+      break;
+    case 'geglu_tanh':
+      f = op.mul(g, op.geluTanh(g, linear(h2, 'gate_proj', bias)), linear(h2, 'up_proj', bias));
+      break;
+    case 'gelu_mlp':
+      f = op.geluTanh(g, linear(h2, 'up_proj', bias));
+      break;
+  }
+  f = linear(f, 'down_proj', bias);
+  if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`);
+  return op.add(g, x, f);
+}
+
+/**
+ * q and k heads [.., heads, S, hs] before RoPE, through the spec's q-norm and k-norm, with the
+ * query scale applied: in the bank's q-norm weight, else by a Mul on q. (The full graph's fused
+ * RoPE carries the scale in its q tables instead and does not call this.)
+ */
+export function qkNorms(p: DecoderParts, l: number, q: Value, k: Value): [Value, Value] {
+  const { g, spec, norm } = p;
+  if (spec.qkNorm) return [norm(q, `layers.${l}.q_norm`), norm(k, `layers.${l}.k_norm`)];
+  const scale = spec.attention.queryScale;
+  return [scale === 1 ? q : op.scale(g, q, scale), k];
+}
+
+/** Merges attention heads [B, nH, S, hs] into rows [B·S, nH·hs] for the output projection. */
+export function mergeHeads(g: GraphBuilder, attn: Value): Value {
+  const [B, nH, S, hs] = attn.shape;
+  return op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, nH * hs]);
+}
+
+function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions): Forward {
+  const { spec } = model;
   const dtype = o.dtype ?? 'float32';
   const { batch: B, seqLen: T } = o;
   const { dim, headDim: hs, nHeads, nKvHeads } = spec;
   const group = nHeads / nKvHeads;
   const g = new GraphBuilder(name);
-  const w = (n: string): F32Tensor => tensorOf(model, n);
-  const init = (n: string, data: Float32Array | Float64Array, dims: readonly number[]): Value => g.initializer(n, typed(data, dtype), dims);
-  const tokenEmbedding = init('token_embedding', w(weightName.embedTokens).data, [spec.vocabSize, dim]);
-  const ctx: ModelContext = { spec, dtype, batch: B, tokenEmbedding };
+  const parts = decoderParts(g, model, dtype, o.weightsHeld);
+  const { init } = parts;
+  const embedding = parts.matrix('token_embedding');
+  let wideEmbedding: Value | undefined;
+  const ctx: ModelContext = {
+    spec,
+    dtype,
+    batch: B,
+    // widened only if a source reads it
+    get tokenEmbedding() {
+      return (wideEmbedding ??= isStored(embedding) ? widenedFrom(g, embedding, embedding.stored, dtype) : embedding);
+    },
+  };
 
   const tokens = g.input(GRAPH_IO.tokens, 'int64', [B, T]);
   // a source of length 0 is the plain model
@@ -168,36 +293,20 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     throw new Error(`decoder graph: ${Pp}+${P}+${T} positions exceed the context length ${spec.contextLength}`);
   const positions = Array.from({ length: S }, (_, s) => Pp + s);
 
-  let x = op.gather(g, tokenEmbedding, tokens); // [B, T, dim]
+  // a 16-bit or quantized table is gathered as stored; only the rows are widened
+  const rows = (table: Value): Value => op.gather(g, table, tokens);
+  let x = isStored(embedding)
+    ? widenedFrom(g, embedding, rows(embedding.stored), dtype, embedding.quantized && rows(embedding.quantized.scales))
+    : rows(embedding); // [B, T, dim]
   // Gemma scales the embedding module's output: real tokens only; virtual tokens enter as PEFT feeds inputs_embeds (see README)
   if (spec.embedding.scale !== undefined) x = op.scale(g, x, Math.fround(spec.embedding.scale));
   if (virtual) x = op.concat(g, [op.expand(g, virtual.embeddings, [B, P, dim]), x], 1);
-  if (spec.positions.kind === 'learned') {
-    const table = w(weightName.positionEmbeddings).data;
-    x = op.add(g, x, init('position_embedding', table.subarray(Pp * dim, (Pp + S) * dim), [S, dim]));
-  }
-
-  const norm = (v: Value, prefix: string, width: number, scale = 1): Value => {
-    const weight = w(`${prefix}.weight`).data;
-    // Gemma's (1 + w) is applied here, so stored weights round-trip unchanged
-    const effective = Float64Array.from(weight, (v0) => (spec.norm.kind === 'rms_one_plus' ? 1 + v0 : v0) * scale);
-    const wv = init(`${prefix}.weight`, effective, [width]);
-    if (spec.norm.kind === 'layer') {
-      const bias = Float64Array.from(w(`${prefix}.bias`).data, (b) => b * scale);
-      return op.layerNorm(g, v, wv, init(`${prefix}.bias`, bias, [width]), spec.norm.eps);
-    }
-    return op.rmsNorm(g, v, wv, spec.norm.eps);
-  };
-  const param = (l: number, part: LayerPart, kind: 'weight' | 'bias' = 'weight'): Value => {
-    const t = w(weightName.layer(l, part, kind));
-    return init(weightName.layer(l, part, kind), t.data, t.dims);
-  };
-  const linear = (v: Value, l: number, part: LayerPart, bias: boolean): Value =>
-    op.linear(g, v, param(l, part), bias ? param(l, part, 'bias') : undefined);
+  if (spec.positions.kind === 'learned') x = op.add(g, x, op.slice(g, parts.vector('position_embedding'), 0, Pp, Pp + S));
 
   // RoPE(x) = x·cos + (x·R)·sin, R swapping the rotary halves by one small MatMul (a Slice reversing
   // the halves was slower); tables per kind of layer (Gemma 3's local layers have their own theta)
   const rope = spec.positions.kind === 'rope' ? spec.positions : undefined;
+  const qScale = spec.attention.queryScale;
   const fusedRope = rope !== undefined && !spec.qkNorm;
   const swap = rope ? init('rope_swap', halfSwap(hs, rope.rotaryDim), [hs, hs]) : undefined;
   const tables = new Map<boolean, { cos: Value; sin: Value }>();
@@ -209,16 +318,20 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     const suffix = key ? '_local' : '';
     let made: { cos: Value; sin: Value };
     if (fusedRope) {
-      // q, k and v heads in one tensor [B, nH+2·nKv, S, hs]: v heads get cos 1 and sin 0, which pass them through exactly
+      // q, k and v heads in one tensor [B, nH+2·nKv, S, hs]: v heads get cos 1 and sin 0, which
+      // pass them through exactly; q heads' cos and sin carry the query scale (RoPE is linear in x)
       const heads = nHeads + 2 * nKvHeads;
-      const rotated = nHeads + nKvHeads;
       const c = new Float64Array(heads * S * hs);
       const s = new Float64Array(heads * S * hs);
       for (let h = 0; h < heads; h++) {
-        if (h < rotated) {
-          c.set(cos, h * S * hs);
-          s.set(sin, h * S * hs);
-        } else c.fill(1, h * S * hs, (h + 1) * S * hs);
+        const at = h * S * hs;
+        if (h < nHeads) {
+          cos.forEach((v, i) => (c[at + i] = v * qScale));
+          sin.forEach((v, i) => (s[at + i] = v * qScale));
+        } else if (h < nHeads + nKvHeads) {
+          c.set(cos, at);
+          s.set(sin, at);
+        } else c.fill(1, at, at + S * hs);
       }
       made = { cos: init(`rope_cos${suffix}`, c, [heads, S, hs]), sin: init(`rope_sin${suffix}`, s, [heads, S, hs]) };
     } else {
@@ -227,8 +340,7 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     tables.set(key, made);
     return made;
   };
-  const applyRope = (v: Value, t: { cos: Value; sin: Value }): Value =>
-    op.add(g, op.mul(g, v, t.cos), op.mul(g, op.matmul(g, v, swap!), t.sin));
+  const applyRope = (v: Value, t: { cos: Value; sin: Value }): Value => rotate(g, v, t.cos, t.sin, swap!);
 
   const masks = new Map<number | undefined, Value>();
   const maskFor = (window: number | undefined): Value => {
@@ -239,100 +351,64 @@ function buildForward(model: DecoderModel, name: string, o: DecoderGraphOptions)
     return m;
   };
 
-  const qScale = spec.attention.queryScale;
   const present: { key: Value; value: Value }[] = [];
   // the residual stream stays [B·S, dim] through the layers: every projection is then a Gemm on
   // its rows without a Reshape before and after it (forward and backward)
   x = op.reshape(g, x, [B * S, dim]);
-  for (let l = 0; l < spec.nLayers; l++) {
+  const layer = (input: Value, l: number): { output: Value; key: Value; value: Value } => {
     const sliding = isSlidingLayer(spec, l);
-    const h = norm(x, `layers.${l}.input_norm`, dim);
-    // q, k, v projected heads-first [B, nH+2·nKv, S, hs] by one batched MatMul; the query scale
-    // is folded into the q rows (or, with q-norm, into the q-norm weight)
-    const qFold = spec.qkNorm ? 1 : qScale;
-    const wqkv = init(
-      `layers.${l}.qkv_proj.weight`,
-      stackedRows(
-        [
-          { data: w(weightName.layer(l, 'q_proj')).data, scale: qFold },
-          { data: w(weightName.layer(l, 'k_proj')).data, scale: 1 },
-          { data: w(weightName.layer(l, 'v_proj')).data, scale: 1 },
-        ],
-        dtype,
-      ),
-      [nHeads + 2 * nKvHeads, hs, dim],
-    );
-    let heads = op.headsLinear(g, op.reshape(g, h, [B, S, dim]), wqkv);
-    if (spec.attention.qkvBias) {
-      const bias = stackedRows(
-        (['q_proj', 'k_proj', 'v_proj'] as const).map((p) => ({
-          data: w(weightName.layer(l, p, 'bias')).data,
-          scale: p === 'q_proj' ? qFold : 1,
-        })),
-        dtype,
-      );
-      heads = op.add(g, heads, init(`layers.${l}.qkv_proj.bias`, bias, [nHeads + 2 * nKvHeads, 1, hs]));
-    }
-    let q: Value;
-    let kH: Value;
-    let vH: Value;
-    if (fusedRope) {
-      [q, kH, vH] = op.split(g, applyRope(heads, ropeTable(sliding)), 1, [nHeads, nKvHeads, nKvHeads]);
-    } else {
-      [q, kH, vH] = op.split(g, heads, 1, [nHeads, nKvHeads, nKvHeads]);
-      if (spec.qkNorm) {
-        q = norm(q, `layers.${l}.q_norm`, hs, qScale);
-        kH = norm(kH, `layers.${l}.k_norm`, hs);
+    // this sequence's keys and values, before the prefix is joined
+    let kv!: { key: Value; value: Value };
+    const output = decoderLayer(parts, l, input, B, S, (heads) => {
+      let q: Value;
+      let kH: Value;
+      let vH: Value;
+      if (fusedRope) {
+        [q, kH, vH] = op.split(g, applyRope(heads, ropeTable(sliding)), 1, [nHeads, nKvHeads, nKvHeads]);
+      } else {
+        [q, kH, vH] = op.split(g, heads, 1, [nHeads, nKvHeads, nKvHeads]);
+        [q, kH] = qkNorms(parts, l, q, kH);
+        if (rope) {
+          const t = ropeTable(sliding);
+          q = applyRope(q, t);
+          kH = applyRope(kH, t);
+        }
       }
-      if (rope) {
-        const t = ropeTable(sliding);
-        q = applyRope(q, t);
-        kH = applyRope(kH, t);
+      kv = { key: kH, value: vH };
+      if (past) {
+        const prefix = past.layers[l];
+        kH = op.concat(g, [op.expand(g, prefix.key, [B, nKvHeads, Pp, hs]), kH], 2);
+        vH = op.concat(g, [op.expand(g, prefix.value, [B, nKvHeads, Pp, hs]), vH], 2);
       }
-    }
-    present.push({ key: kH, value: vH });
-    if (past) {
-      const { key, value } = past.layers[l];
-      kH = op.concat(g, [op.expand(g, key, [B, nKvHeads, Pp, hs]), kH], 2);
-      vH = op.concat(g, [op.expand(g, value, [B, nKvHeads, Pp, hs]), vH], 2);
-    }
-    // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs] (K/V never repeated)
-    const qG = op.reshape(g, q, [B, nKvHeads, group * S, hs]);
-    const mask = maskFor(sliding ? spec.attention.slidingWindow : undefined);
-    const attn = op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]);
-    const merged = op.reshape(g, op.transpose(g, attn, [0, 2, 1, 3]), [B * S, nHeads * hs]);
-    let a = linear(merged, l, 'o_proj', spec.attention.outBias);
-    if (spec.sandwichNorms) a = norm(a, `layers.${l}.post_attention_norm`, dim);
-    x = op.add(g, x, a);
-
-    const h2 = norm(x, `layers.${l}.ffn_norm`, dim);
-    const bias = spec.ffn.bias;
-    let f: Value;
-    switch (spec.ffn.kind) {
-      case 'swiglu':
-        f = op.swiglu(g, linear(h2, l, 'gate_proj', bias), linear(h2, l, 'up_proj', bias));
-        break;
-      case 'geglu_tanh':
-        f = op.mul(g, op.geluTanh(g, linear(h2, l, 'gate_proj', bias)), linear(h2, l, 'up_proj', bias));
-        break;
-      case 'gelu_mlp':
-        f = op.geluTanh(g, linear(h2, l, 'up_proj', bias));
-        break;
-    }
-    f = linear(f, l, 'down_proj', bias);
-    if (spec.sandwichNorms) f = norm(f, `layers.${l}.post_ffn_norm`, dim);
-    x = op.add(g, x, f);
+      // query heads of one KV head are adjacent: [B, nH, S, hs] → [B, nKv, group·S, hs] (K/V never repeated)
+      const qG = op.reshape(g, q, [B, nKvHeads, group * S, hs]);
+      const mask = maskFor(sliding ? spec.attention.slidingWindow : undefined);
+      return mergeHeads(g, op.reshape(g, op.attention(g, qG, kH, vH, mask, spec.attention.logitSoftcap), [B, nHeads, S, hs]));
+    });
+    return { output, ...kv };
+  };
+  const recomputed: RecomputedSegment[] = [];
+  for (let l = 0; l < spec.nLayers; l++) {
+    const first = g.nodes.length;
+    const { output, key, value } = layer(x, l);
+    present.push({ key, value });
+    // with recompute, the backward rebuilds the layer from its input (autodiff.ts)
+    if (o.recompute) recomputed.push({ first, last: g.nodes.length - 1, input: x, output, rebuild: (_, input) => layer(input, l).output });
+    x = output;
   }
 
-  const hidden = op.reshape(g, norm(x, weightName.finalNorm, dim), [B, S, dim]);
-  // a tied classifier shares the embedding's initializer
-  const classifier = spec.embedding.tied ? tokenEmbedding : init('lm_head', w(weightName.lmHead).data, [spec.vocabSize, dim]);
+  const hidden = op.reshape(g, parts.norm(x, weightName.finalNorm), [B, S, dim]);
   const trainable = [...(virtual?.trainable ?? []), ...(past?.trainable ?? [])];
-  return { g, tokens, hidden, classifier, trainable, virtualLength: P, present };
+  return { g, tokens, hidden, classifier: parts.classifier(), trainable, virtualLength: P, present, recomputed };
+}
+
+/** RoPE(x) = x·cos + (x·R)·sin, with R the half-swap matrix (rope.ts). */
+export function rotate(g: GraphBuilder, v: Value, cos: Value, sin: Value, swap: Value): Value {
+  return op.add(g, op.mul(g, v, cos), op.mul(g, op.matmul(g, v, swap), sin));
 }
 
 /** Logits of hidden states [..., dim] → [..., vocab], soft-capped when the spec says so. */
-function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Value): Value {
+export function classify(g: GraphBuilder, spec: ModelSpec, hidden: Value, classifier: Weight): Value {
   const logits = op.linear(g, hidden, classifier);
   return spec.finalLogitSoftcap === undefined ? logits : op.softcap(g, logits, spec.finalLogitSoftcap);
 }
@@ -404,7 +480,7 @@ export function buildTrainingGraph(model: DecoderModel, o: TrainingGraphOptions)
   const exampleTokens = op.reduceSum(g, mask, [1]);
   const loss = op.div(g, op.reduceSum(g, exampleNll, [0]), op.reduceSum(g, exampleTokens, [0]));
 
-  const grads = o.withGradients !== false && f.trainable.length > 0 ? gradients(g, loss, f.trainable) : [];
+  const grads = o.withGradients !== false && f.trainable.length > 0 ? gradients(g, loss, f.trainable, f.recomputed) : [];
   g.output(loss, GRAPH_IO.loss);
   grads.forEach((d, i) => g.output(d, `${GRAPH_IO.gradPrefix}${f.trainable[i].name}`));
   g.output(exampleNll, GRAPH_IO.exampleNll);

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { GraphBuilder } from './builder.js';
-import type { AnyTypedArray } from './dtype.js';
+import { dtypeOfArray, type AnyTypedArray } from './dtype.js';
 import { serializeModel } from './serialize.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
@@ -36,13 +36,25 @@ export interface HostTensor {
   dims: readonly number[];
 }
 
-const ortType = (a: AnyTypedArray): 'float32' | 'float64' | 'int64' | 'bool' =>
-  a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : a instanceof BigInt64Array ? 'int64' : 'bool';
+function ortTensor(t: HostTensor): ort.Tensor {
+  const tensor = new ort.Tensor(dtypeOfArray(t.data), t.data, [...t.dims]);
+  // onnxruntime-node 1.30 on Node 24 wraps float16 bits given as a Uint16Array in a Float16Array
+  // view, whose size its native side reads as 0 bytes ("not enough space: expected …, got 0"):
+  // the native side is handed the Uint16Array itself, which it takes for float16
+  if (t.data instanceof Uint16Array) Object.defineProperty(tensor, 'data', { value: t.data });
+  return tensor;
+}
 
-/** An onnxruntime session over a built graph, fed and read with plain typed arrays. */
+/**
+ * An onnxruntime session over a built graph, fed and read with plain typed arrays. The graph's
+ * bound inputs (its weights) are wrapped once and fed on every run: onnxruntime-node wraps a CPU
+ * input's ArrayBuffer in place (tensor_helper.cc, NapiValueToOrtValue), so every session over the
+ * same bank reads the same memory.
+ */
 export class GraphSession {
   private constructor(
     private readonly session: ort.InferenceSession,
+    private readonly bound: Readonly<Record<string, ort.Tensor>>,
     readonly inputNames: readonly string[],
     readonly outputNames: readonly string[],
   ) {}
@@ -60,13 +72,15 @@ export class GraphSession {
         session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: options.spinning ? '1' : '0' } },
       },
     });
-    return new GraphSession(session, session.inputNames, session.outputNames);
+    const bound: Record<string, ort.Tensor> = {};
+    if (!(model instanceof Uint8Array)) for (const [name, t] of model.bound) bound[name] = ortTensor(t);
+    return new GraphSession(session, bound, session.inputNames, session.outputNames);
   }
 
   /** Runs the graph; returns the requested outputs (all by default) by name. */
   async run(feeds: Record<string, HostTensor>, outputs: readonly string[] = this.outputNames): Promise<Record<string, HostTensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(ortType(t.data), t.data, [...t.dims]);
+    const ortFeeds: Record<string, ort.Tensor> = { ...this.bound };
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = ortTensor(t);
     const result = await this.session.run(ortFeeds, [...outputs]);
     const out: Record<string, HostTensor> = {};
     for (const name of outputs) {

@@ -16,9 +16,9 @@ import { readGgufHeaderStream } from './gguf-header-stream.js';
 import { GgufMetadata } from './gguf-metadata.js';
 import { ggufArchitecture, specFromGguf } from './gguf-spec.js';
 import type { GgufHeader } from './gguf-types.js';
-import { ggufWeights } from './gguf-weights.js';
+import { ggufEntries, ggufTensorF32 } from './gguf-weights.js';
+import { readRange } from './read-range.js';
 import { hfChatTemplate, loadHfFolder } from './hf/load-hf.js';
-import { dequantize } from './quant/index.js';
 import type { ModelSpec } from './spec.js';
 
 export interface ModelDescription {
@@ -57,7 +57,7 @@ export async function describeModel(path: string): Promise<ModelDescription> {
     };
   }
   if (!info.isFile()) throw new Error(`${path}: neither a GGUF file nor a Hugging Face checkpoint folder`);
-  const { header, sparse } = await readGgufHeaderStream(createReadStream(path), info.size, path);
+  const { header } = await readGgufHeaderStream(createReadStream(path), info.size, path);
   const meta = new GgufMetadata(header.metadata, path);
   const arch = ggufArchitecture(meta, path);
   const text = ggufModelText(header, path);
@@ -69,7 +69,7 @@ export async function describeModel(path: string): Promise<ModelDescription> {
     ropeFreqs,
     path,
   });
-  ggufWeights(sparse, header, path).canonical(spec, arch); // names and dims only: no tensor data is read
+  ggufEntries(header, spec, arch, path); // names and dims only: no tensor data is read
   const template = ggufChatTemplate(meta);
   return { format: 'gguf', spec, tokenizerKind: text.tokenizer.kind, ...(template !== undefined ? { chatTemplate: template } : {}) };
 }
@@ -99,13 +99,7 @@ async function readSmallTensor(path: string, header: GgufHeader, name: string): 
   if (!t) return undefined;
   const file = await open(path, 'r');
   try {
-    const bytes = new Uint8Array(t.byteLength);
-    await file.read(bytes, 0, t.byteLength, header.dataOffset + t.offset);
-    return dequantize(
-      t.stored,
-      bytes,
-      t.dims.reduce((a, b) => a * b, 1),
-    );
+    return ggufTensorF32(t, await readRange(file, header.dataOffset + t.offset, t.byteLength, `${path}: tensor "${name}"`));
   } finally {
     await file.close();
   }

@@ -1,48 +1,38 @@
 /**
  * The header of a GGUF file (metadata, tokenizer, tensor table) read from the start of a byte
- * stream, without holding the file: the tensor data that follows is never read. Used on a stored
- * blob (the coordinator checking a dataset against a model) and on a local file (describeModel).
+ * stream, without holding the file: the stream is read only as far as the header goes, and the
+ * tensor data that follows is never read. Used on a stored blob (the coordinator checking a
+ * dataset against a model).
  */
-import { parseGgufHeader } from './gguf-parse.js';
+import { GgufNeedMoreBytes, parseGgufHeader } from './gguf-parse.js';
 import type { GgufHeader } from './gguf-types.js';
 
 const FIRST_ATTEMPT_BYTES = 1024 * 1024;
 
-/**
- * `size` is the whole file's length: parseGgufHeader checks every tensor's extent against the
- * buffer's length, so the buffer has the file's length. It is allocated zero-filled (calloc), and
- * the pages past the prefix written here are never touched, so they take no memory. Returns the
- * header and that sparse buffer (valid for the header's bytes only).
- */
+/** `size` is the whole file's length (the parser checks every tensor's extent against it). */
 export async function readGgufHeaderStream(
   stream: AsyncIterable<Uint8Array> & { destroy(): void },
   size: number,
   source: string,
-): Promise<{ header: GgufHeader; sparse: Uint8Array }> {
-  const bytes = new Uint8Array(size);
+): Promise<{ header: GgufHeader }> {
+  const chunks: Uint8Array[] = [];
   let filled = 0;
   let attemptAt = Math.min(FIRST_ATTEMPT_BYTES, size);
   try {
     for await (const chunk of stream) {
-      const n = Math.min(chunk.byteLength, size - filled);
-      bytes.set(chunk.subarray(0, n), filled);
-      filled += n;
-      if (filled < attemptAt || filled === size) continue;
-      // Parsed from the bytes read so far; zeros past them can fake a header, so it counts only if it ends inside them.
-      const header = tryParse(bytes, source);
-      if (header !== undefined && header.dataOffset <= filled) return { header, sparse: bytes };
-      attemptAt = Math.min(attemptAt * 2, size);
+      chunks.push(chunk);
+      filled += chunk.byteLength;
+      if (filled < attemptAt) continue;
+      try {
+        return { header: parseGgufHeader(Buffer.concat(chunks, filled), source, size) };
+      } catch (e) {
+        if (!(e instanceof GgufNeedMoreBytes)) throw e;
+        attemptAt = Math.max(e.needed, Math.min(2 * attemptAt, size));
+      }
     }
   } finally {
     stream.destroy();
   }
-  return { header: parseGgufHeader(bytes, source), sparse: bytes }; // the whole file was read: the parser's own error, if any
-}
-
-function tryParse(bytes: Uint8Array, source: string): GgufHeader | undefined {
-  try {
-    return parseGgufHeader(bytes, source);
-  } catch {
-    return undefined;
-  }
+  // the stream ended before the header did: the parser's own error on what was read
+  return { header: parseGgufHeader(Buffer.concat(chunks, filled), source) };
 }

@@ -42,23 +42,39 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class GgufFormatError extends Error {}
 
+/** Thrown when the header goes on past the prefix given to the parser: read `needed` bytes and parse again. */
+export class GgufNeedMoreBytes extends GgufFormatError {
+  constructor(
+    message: string,
+    readonly needed: number,
+  ) {
+    super(message);
+  }
+}
+
 class Cursor {
   private readonly view: DataView;
   pos = 0;
   constructor(
     private readonly bytes: Uint8Array,
     private readonly source: string,
+    /** the whole file's length; `bytes` may be a prefix of it */
+    private readonly fileSize: number,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
+  /** bytes left in the file (bounds every count and length read from it) */
   get remaining(): number {
-    return this.bytes.length - this.pos;
+    return this.fileSize - this.pos;
   }
   fail(what: string): never {
     throw new GgufFormatError(`${this.source}: invalid GGUF at byte ${this.pos}: ${what}`);
   }
   need(n: number, what: string): void {
     if (n > this.remaining) this.fail(`${what} needs ${n} bytes but only ${this.remaining} remain (truncated file?)`);
+    if (this.pos + n > this.bytes.length) {
+      throw new GgufNeedMoreBytes(`${this.source}: the GGUF header goes past the first ${this.bytes.length} bytes read`, this.pos + n);
+    }
   }
   u8(): number {
     this.need(1, 'u8');
@@ -124,6 +140,7 @@ class Cursor {
   }
   string(what: string): string {
     const len = this.size(`${what} length`, this.remaining - 8);
+    this.need(len, what);
     const raw = this.bytes.subarray(this.pos, this.pos + len);
     this.pos += len;
     try {
@@ -199,14 +216,16 @@ export function ggmlTensorBytes(typeCode: number, elementCount: number): number 
 }
 
 /**
- * Parses the header of a GGUF file held in `bytes`. `source` (usually the path) prefixes every error.
+ * Parses the header of a GGUF file of `fileSize` bytes from its first bytes, `bytes` (the whole file
+ * or a prefix: a header longer than the prefix throws GgufNeedMoreBytes saying how many bytes to
+ * read). `source` (usually the path) prefixes every error.
  * Every tensor must be of a type ptune reads, its rows whole blocks of that type, and its data must
  * fill exactly the space up to the next tensor (ggml's own rule: tensors are laid out in order,
  * each padded to the alignment) and end inside the file.
  */
-export function parseGgufHeader(bytes: Uint8Array, source: string): GgufHeader {
-  const c = new Cursor(bytes, source);
-  if (bytes.length < 24) c.fail(`file is ${bytes.length} bytes, too short for a GGUF header`);
+export function parseGgufHeader(bytes: Uint8Array, source: string, fileSize: number = bytes.length): GgufHeader {
+  const c = new Cursor(bytes, source, fileSize);
+  if (fileSize < 24) c.fail(`file is ${fileSize} bytes, too short for a GGUF header`);
   if (c.u32() !== GGUF_MAGIC) {
     c.pos = 0;
     c.fail('missing "GGUF" magic: not a GGUF file');
@@ -242,11 +261,11 @@ export function parseGgufHeader(bytes: Uint8Array, source: string): GgufHeader {
     const dims: number[] = [];
     let elements = 1;
     for (let d = 0; d < nDims; d++) {
-      const dim = c.size(`tensor "${name}" dim ${d}`, bytes.length * MAX_ELEMENTS_PER_BYTE);
+      const dim = c.size(`tensor "${name}" dim ${d}`, fileSize * MAX_ELEMENTS_PER_BYTE);
       dims.push(dim);
       elements *= dim;
-      if (elements > bytes.length * MAX_ELEMENTS_PER_BYTE) {
-        c.fail(`tensor "${name}" has ${elements} elements, more than a ${bytes.length}-byte file can hold (truncated file?)`);
+      if (elements > fileSize * MAX_ELEMENTS_PER_BYTE) {
+        c.fail(`tensor "${name}" has ${elements} elements, more than a ${fileSize}-byte file can hold (truncated file?)`);
       }
     }
     const typeCode = c.u32();
@@ -260,13 +279,13 @@ export function parseGgufHeader(bytes: Uint8Array, source: string): GgufHeader {
         `tensor "${name}" (${ggmlNameOf(stored)}, dims [${dims.join(', ')}]) has rows of ${dims[0]} elements, not a whole number of ${per}-element blocks`,
       );
     }
-    const offset = c.size(`tensor "${name}" data offset`, bytes.length);
+    const offset = c.size(`tensor "${name}" data offset`, fileSize);
     if (offset % alignment !== 0) c.fail(`tensor "${name}" data offset ${offset} is not aligned to ${alignment}`);
     tensors.push({ name, dims, typeCode, stored, offset, byteLength: (elements / per) * blockBytes(stored) });
   }
 
   const dataOffset = Math.ceil(c.pos / alignment) * alignment;
-  checkTensorLayout(tensors, dataOffset, alignment, bytes.length, source);
+  checkTensorLayout(tensors, dataOffset, alignment, fileSize, source);
   return { version, metadata, tensors, alignment, dataOffset };
 }
 

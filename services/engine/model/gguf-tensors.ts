@@ -7,7 +7,7 @@
  */
 import { headDimOf, type ModelSpec } from './spec.js';
 import type { GgufArchitecture } from './gguf-spec.js';
-import { halvesToPairs, pairsToHalves } from './llama.js';
+import { halvesToPairs, pairsToHalves, type RowArray } from './llama.js';
 import { expectedWeights, type LayerPart } from './weights.js';
 
 /** Where one canonical tensor comes from in a GGUF file. */
@@ -82,16 +82,15 @@ export function ggufSources(spec: ModelSpec, arch: GgufArchitecture): GgufSource
   });
 }
 
-/** Canonical float32 values of one source from its GGUF tensor's float32 values (row-major (out, in)). */
-export function canonicalFromGguf(source: GgufSource, values: Float32Array, headDim: number): Float32Array {
-  const inDim = source.dims.length === 2 ? source.dims[1] : 1;
-  const rows = source.rows ? values.subarray(source.rows.start * inDim, (source.rows.start + source.rows.count) * inDim) : values;
-  if (!source.unpermute) return rows;
-  if (source.dims.length !== 2) {
-    // a q/k bias: the same per-head permutation on a single column
-    return pairsToHalves(rows, 1, headDim);
-  }
-  return pairsToHalves(rows, inDim, headDim);
+/**
+ * One source's canonical rows from its GGUF tensor's rows (row-major (out, in)): float32 values,
+ * 16-bit words or ggml blocks alike, `rowWidth` being one row's length in the array's elements
+ * (1 for a vector, whose unpermuting moves single elements).
+ */
+export function canonicalFromGguf<A extends RowArray>(source: GgufSource, values: A, rowWidth: number, headDim: number): A {
+  // a copy of the rows: a view would keep the whole fused tensor alive
+  const rows = source.rows ? (values.slice(source.rows.start * rowWidth, (source.rows.start + source.rows.count) * rowWidth) as A) : values;
+  return source.unpermute ? pairsToHalves(rows, rowWidth, headDim) : rows;
 }
 
 /** The row-major dims a source's GGUF tensor must have (the fused whole for split tensors). */

@@ -75,20 +75,25 @@ export function llamaSpec(c: LlamaConfig): ModelSpec {
  * (x0, x1, x2, x3, …; llama2.c and GGUF) and halves (x0, x2, …, x1, x3, …; Hugging Face's
  * rotate-half). Applied to both q and k it leaves every per-head dot product unchanged.
  */
-function permuteHeadRows(w: Float32Array, inDim: number, hs: number, toHalves: boolean): Float32Array {
-  const out = new Float32Array(w.length);
+function permuteHeadRows<A extends RowArray>(w: A, inDim: number, hs: number, toHalves: boolean): A {
+  const out = new (w.constructor as new (length: number) => A)(w.length);
   const half = hs / 2;
   for (let r = 0; r < w.length / inDim; r++) {
     const head = Math.floor(r / hs) * hs;
     const j = r - head;
     const paired = head + (j < half ? 2 * j : 2 * (j - half) + 1); // the pair-layout row of halves row r
     const [from, to] = toHalves ? [paired, r] : [r, paired];
-    out.set(w.subarray(from * inDim, (from + 1) * inDim), to * inDim);
+    out.set(w.subarray(from * inDim, (from + 1) * inDim) as never, to * inDim);
   }
   return out;
 }
 
-export const pairsToHalves = (w: Float32Array, inDim: number, hs: number): Float32Array => permuteHeadRows(w, inDim, hs, true);
+/**
+ * Rows of float32 values, raw 16-bit words or ggml block bytes: `inDim` is a row's length in the
+ * array's elements (for blocks, the row's bytes).
+ */
+export type RowArray = Float32Array | Uint16Array | Uint8Array;
+export const pairsToHalves = <A extends RowArray>(w: A, inDim: number, hs: number): A => permuteHeadRows(w, inDim, hs, true);
 export const halvesToPairs = (w: Float32Array, inDim: number, hs: number): Float32Array => permuteHeadRows(w, inDim, hs, false);
 
 const canonical = new WeakMap<LlamaWeights, DecoderModel>();

@@ -6,19 +6,24 @@
  * (gguf-spec.ts, hf/config.ts), naming the field.
  */
 import { stat } from 'node:fs/promises';
+import { loadWeightBank } from '../graph/weight-bank.js';
+import type { WeightsDtype } from './weights-dtype.js';
 import { HfTokenizer } from '../tokenizer/hf-tokenizer.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
-import { loadGguf } from './gguf.js';
+import { openGguf } from './gguf.js';
 import { hfFolderFingerprint } from './hf/fingerprint.js';
 import { loadHfFolder } from './hf/load-hf.js';
 import type { ModelSpec } from './spec.js';
-import { readAllWeights, type DecoderModel, type F32Tensor, type WeightSource } from './weights.js';
+import type { DecoderModel, F32Tensor, WeightSource } from './weights.js';
 
 export type ModelSource = { kind: 'gguf'; path: string } | { kind: 'hf'; dir: string };
 
 export interface LoadedModel extends DecoderModel {
   spec: ModelSpec;
-  /** float32 canonical tensors, read once from `weights` */
+  /**
+   * float32 canonical tensors: views of the model's weight bank (../graph/weight-bank.ts), or, when
+   * the bank holds 16-bit matrices, widened from it on each read
+   */
   tensors: ReadonlyMap<string, F32Tensor>;
   weights: WeightSource;
   tokenizer: TextTokenizer;
@@ -28,9 +33,29 @@ export interface LoadedModel extends DecoderModel {
   source: ModelSource;
 }
 
-export async function loadModel(path: string): Promise<LoadedModel> {
+/** A model opened but its weights not read: spec, tokenizer, chat template, fingerprint and the lazy weight source. */
+export type OpenedModel = Omit<LoadedModel, 'tensors'>;
+
+export async function loadModel(path: string, weightsDtype?: WeightsDtype): Promise<LoadedModel> {
+  return readModelWeights(await openModel(path), weightsDtype);
+}
+
+/**
+ * Reads every weight of an opened model into its one weight bank (../graph/weight-bank.ts), at the
+ * precision `weightsDtype` asks for (default auto: the file's; quantized files are held in float32).
+ */
+export async function readModelWeights(model: OpenedModel, weightsDtype?: WeightsDtype): Promise<LoadedModel> {
+  const name = model.source.kind === 'gguf' ? model.source.path : model.source.dir;
+  return loadWeightBank(model, name, weightsDtype);
+}
+
+/**
+ * Opens a model without reading a weight: a GGUF file's header (its fingerprint hashed as a
+ * stream), or a folder's config, tokenizer and safetensors headers.
+ */
+export async function openModel(path: string): Promise<OpenedModel> {
   const info = await stat(path);
-  if (info.isFile()) return loadGguf(path);
+  if (info.isFile()) return openGguf(path);
   if (!info.isDirectory()) throw new Error(`${path}: neither a GGUF file nor a Hugging Face checkpoint folder`);
   const folder = await loadHfFolder(path);
   const tokenizer = new HfTokenizer(folder.tokenizerFiles);
@@ -39,10 +64,8 @@ export async function loadModel(path: string): Promise<LoadedModel> {
       `${path}: tokenizer.json has ${tokenizer.vocabSize} tokens, more than config.json's vocab_size ${folder.spec.vocabSize}`,
     );
   }
-  const tensors = await readAllWeights(folder.spec, folder.weights, path);
   return {
     spec: folder.spec,
-    tensors,
     weights: folder.weights,
     tokenizer,
     ...(folder.chatTemplate !== undefined ? { chatTemplate: folder.chatTemplate } : {}),

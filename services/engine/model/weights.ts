@@ -24,11 +24,23 @@ export interface WeightInfo {
   stored: StoredDType;
 }
 
-/** Lazy access to a model's canonical weights. */
+/**
+ * A canonical tensor at the precision its source stores it, in canonical layout (rows split /
+ * un-permuted / transposed as readF32 does it): f32 values, raw float16 / bfloat16 words, or ggml
+ * blocks (a row is whole blocks, `dims` are the canonical element dims).
+ */
+export type StoredTensor =
+  | { dtype: 'f32'; dims: number[]; data: Float32Array }
+  | { dtype: 'f16' | 'bf16'; dims: number[]; data: Uint16Array }
+  | { dtype: Exclude<StoredDType, 'f32' | 'f16' | 'bf16'>; dims: number[]; data: Uint8Array };
+
+/** Lazy access to a model's canonical weights; each read goes to the file for that tensor alone. */
 export interface WeightSource {
   list(): WeightInfo[];
   /** Float32 copy in canonical layout (dequantized / widened / un-permuted / transposed as needed). */
   readF32(name: string): Promise<Float32Array>;
+  /** The tensor as stored (no widening or dequantization), in canonical layout. */
+  readStored(name: string): Promise<StoredTensor>;
 }
 
 /** A dense float32 tensor, row-major. dims[0] is the slowest-varying axis. */
@@ -97,23 +109,30 @@ export function expectedWeights(spec: ModelSpec): { name: string; dims: number[]
 }
 
 /**
- * Reads every tensor the spec needs, checking presence and dims; `source` names the model in
- * errors. Extra tensors are an error too (a field the spec does not express would be ignored).
+ * Checks that `weights` has every tensor the spec needs with its dims, and no other (a field the
+ * spec does not express would be ignored); `source` names the model in errors. Returns the list.
  */
-export async function readAllWeights(spec: ModelSpec, weights: WeightSource, source: string): Promise<Map<string, F32Tensor>> {
+export function checkWeights(spec: ModelSpec, weights: WeightSource, source: string): { name: string; dims: number[] }[] {
   const have = new Map(weights.list().map((w) => [w.name, w]));
   const expected = expectedWeights(spec);
   const expectedNames = new Set(expected.map((e) => e.name));
   const extra = [...have.keys()].filter((n) => !expectedNames.has(n));
   if (extra.length > 0)
     throw new Error(`${source}: tensors the model spec does not use: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ', …' : ''}`);
-  const out = new Map<string, F32Tensor>();
   for (const { name, dims } of expected) {
     const info = have.get(name);
     if (!info) throw new Error(`${source}: tensor "${name}" is missing`);
     if (info.dims.length !== dims.length || info.dims.some((d, i) => d !== dims[i])) {
       throw new Error(`${source}: tensor "${name}" has dims [${info.dims.join(', ')}], expected [${dims.join(', ')}]`);
     }
+  }
+  return expected;
+}
+
+/** Reads every tensor the spec needs as float32, after `checkWeights`. */
+export async function readAllWeights(spec: ModelSpec, weights: WeightSource, source: string): Promise<Map<string, F32Tensor>> {
+  const out = new Map<string, F32Tensor>();
+  for (const { name, dims } of checkWeights(spec, weights, source)) {
     const data = await weights.readF32(name);
     if (data.length !== dims.reduce((a, b) => a * b, 1))
       throw new Error(`${source}: tensor "${name}" read ${data.length} values for dims [${dims.join(', ')}]`);

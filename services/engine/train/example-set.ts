@@ -73,9 +73,14 @@ export function exampleSet(examples: readonly EncodedExample[], options: Example
 
 /**
  * Reads and encodes a JSONL file for `model` with `virtualTokens` prepended; every invalid line,
- * and every example too long for the context, is reported as file:line (DataError).
+ * and every example too long for the context, is reported as file:line (DataError). Needs the
+ * model's text side only (an opened model will do: no weight is read).
  */
-export async function loadExampleSet(file: string, model: LoadedModel, virtualTokens: number): Promise<ExampleSet> {
+export async function loadExampleSet(
+  file: string,
+  model: Pick<LoadedModel, 'spec' | 'tokenizer' | 'chatTemplate' | 'source'>,
+  virtualTokens: number,
+): Promise<ExampleSet> {
   const { contextLength } = model.spec;
   const origin = `the chat template of ${model.source.kind === 'gguf' ? model.source.path : model.source.dir}`;
   const chat = model.chatTemplate === undefined ? undefined : modelChatTemplate(model.chatTemplate, model.tokenizer, origin);

@@ -1,15 +1,19 @@
 /**
  * Text continuation with an optional prompt: greedy by default, or sampling at a temperature
- * from a seeded generator. One inference session of shape [1, T] (T = input + max new tokens,
- * capped by the context) is reused for every new token: the sequence is right-padded and the
- * logits are read at the last real position, which causal attention keeps independent of padding.
- * A prefix (prefix tuning) takes positions before the virtual tokens and the text.
+ * from a seeded generator, through the serving engine (../serve): the text is prefilled once into
+ * a key/value cache, then each new token costs one step over the cache, not a rerun of the whole
+ * sequence. A prompt's virtual tokens, or a prefix (prefix tuning), take the positions before the
+ * text. Generation stops at EOS, after maxTokens, or when the context is full.
  */
-import { buildInferenceGraph, GRAPH_IO } from '../graph/decoder-graph.js';
+import type { Placement } from '../methods/method.js';
 import { servedTensor } from '../methods/serving.js';
-import { GraphSession, type ExecutionProvider, type HostTensor } from '../graph/run.js';
+import type { ExecutionProvider } from '../graph/run.js';
 import type { LoadedModel } from '../model/load-model.js';
-import { Rng } from '../model/rng.js';
+import type { WeightsDtype } from '../model/weights-dtype.js';
+import { createInferenceEngine, type ServedPrompt } from '../serve/engine.js';
+
+/** prompt + text positions prefilled one token per step (building a second session costs more) */
+const SHORT_TEXT = 32;
 
 export interface GenerateTextOptions {
   text: string;
@@ -26,6 +30,8 @@ export interface GenerateTextOptions {
   threads?: number;
   /** keep onnxruntime's idle threads spinning between kernels (faster on dedicated cores) */
   spinning?: boolean;
+  /** the precision the frozen weights are held in (default auto: the loaded model's) */
+  weightsDtype?: WeightsDtype;
 }
 
 export interface GeneratedText {
@@ -42,70 +48,47 @@ export async function generateText(model: LoadedModel, o: GenerateTextOptions): 
   const temperature = o.temperature ?? 0;
   if (!Number.isSafeInteger(maxTokens) || maxTokens < 1) throw new Error(`max tokens must be an integer ≥ 1 (got ${maxTokens})`);
   if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`temperature must be a finite number ≥ 0 (got ${temperature})`);
-  const prompt = o.prompt && servedTensor('virtual-tokens', o.prompt, config);
-  const prefix = o.prefix && servedTensor('past-key-values', o.prefix, config);
-  const P = (prompt?.length ?? 0) + (prefix?.length ?? 0);
+  if (o.prompt && o.prefix) throw new Error('generateText: give virtual tokens (prompt) or a key/value prefix, not both');
+  const prompt = o.prompt ? served('virtual-tokens', o.prompt, model) : o.prefix ? served('past-key-values', o.prefix, model) : undefined;
+  const P = prompt?.stored.numVirtualTokens ?? 0;
   const inputIds = model.tokenizer.encode(o.text);
-  const seqLen = Math.min(config.contextLength - P, inputIds.length + maxTokens);
-  if (inputIds.length > seqLen) {
+  const room = config.contextLength - P - inputIds.length;
+  if (room < 0) {
     throw new Error(
       `the text is ${inputIds.length} tokens; with ${P} virtual tokens the model's context of ${config.contextLength} has no room`,
     );
   }
-  const built = buildInferenceGraph(model, {
-    batch: 1,
-    seqLen,
-    logits: 'at-positions',
-    virtualTokens: prompt?.virtualTokens,
-    pastKeyValues: prefix?.pastKeyValues,
-  });
-  const session = await GraphSession.create(built.graph, {
-    executionProvider: o.executionProvider,
+  const steps = Math.min(maxTokens, room);
+  if (steps === 0) return { completion: '', inputIds, outputIds: [], stop: 'context' };
+  const engine = await createInferenceEngine(model, {
+    maxSlots: 1,
+    prefixCacheBytes: 0,
+    // a short text and prompt go through the decode graph token by token: one session to build, not two
+    prefillChunk: P + inputIds.length <= SHORT_TEXT ? 1 : undefined,
     threads: o.threads,
+    executionProvider: o.executionProvider,
     spinning: o.spinning,
+    weightsDtype: o.weightsDtype,
   });
   try {
-    const rng = Rng.fromSeed(o.seed ?? 0);
-    const tokens = new BigInt64Array(seqLen);
-    inputIds.forEach((id, i) => (tokens[i] = BigInt(id)));
+    const stream = engine.generate({
+      prompt,
+      inputIds,
+      sampling: { maxTokens: steps, temperature, topP: 1, topK: 0, stop: [], seed: o.seed ?? 0 },
+    });
     const outputIds: number[] = [];
-    let length = inputIds.length;
-    const feeds: Record<string, HostTensor> = {
-      [GRAPH_IO.tokens]: { data: tokens, dims: [1, seqLen] },
-      [GRAPH_IO.positions]: { data: new BigInt64Array(1), dims: [1] },
-    };
-    for (const s of [prompt, prefix]) if (s) feeds[s.name] = { data: s.data, dims: s.dims };
-    for (;;) {
-      if (outputIds.length === maxTokens) return done('max-tokens');
-      if (length === seqLen) return done('context');
-      (feeds[GRAPH_IO.positions].data as BigInt64Array)[0] = BigInt(length - 1);
-      const logits = (await session.run(feeds, [GRAPH_IO.logits]))[GRAPH_IO.logits].data as Float32Array;
-      const next = temperature === 0 ? argmax(logits) : sample(logits, temperature, rng);
-      if (next === model.tokenizer.eosId) return done('eos');
-      outputIds.push(next);
-      tokens[length++] = BigInt(next);
-    }
-    function done(stop: GeneratedText['stop']): GeneratedText {
-      return { completion: model.tokenizer.decode(outputIds), inputIds, outputIds, stop };
-    }
+    for await (const token of stream.tokens) outputIds.push(token.id);
+    const { finish } = await stream.summary;
+    const stop = finish === 'eos' ? 'eos' : steps < maxTokens ? 'context' : 'max-tokens';
+    return { completion: model.tokenizer.decode(outputIds), inputIds, outputIds, stop };
   } finally {
-    await session.release();
+    await engine.close();
   }
 }
 
-function argmax(xs: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
-  return best;
-}
-
-function sample(logits: Float32Array, temperature: number, rng: Rng): number {
-  const max = logits[argmax(logits)];
-  const weights = Array.from(logits, (x) => Math.exp((x - max) / temperature));
-  let u = rng.nextFloat() * weights.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < weights.length; i++) {
-    u -= weights[i];
-    if (u < 0) return i;
-  }
-  return weights.length - 1;
+/** A raw stored tensor as the engine serves it; throws if it is not whole rows for this model. */
+function served(placement: Placement, tensor: Float32Array, model: LoadedModel): ServedPrompt {
+  const { length } = servedTensor(placement, tensor, model.spec);
+  const method = placement === 'virtual-tokens' ? 'prompt_tuning' : 'prefix_tuning';
+  return { id: 'generate', stored: { method, placement, numVirtualTokens: length, tensor, width: tensor.length / length, metadata: {} } };
 }

@@ -1,6 +1,7 @@
 /**
  * Runs the frozen model with trainable inputs on onnxruntime: one session per
- * (mode, batch, padded length), built on first use and kept for the rest of the run.
+ * (mode, batch, padded length), built on first use and kept for the rest of the run. The
+ * sessions hold no weights: every one is fed the model's one weight bank (../graph/weight-bank.ts).
  * `train` sessions output the loss and the gradients of every trainable graph input;
  * `score` sessions are the same graph without the backward pass, plus per-example sums and
  * argmax predictions, for eval.
@@ -8,6 +9,8 @@
 import { GRAPH_IO, buildTrainingGraph, type PastKeyValues, type VirtualTokens } from '../graph/decoder-graph.js';
 import { GraphSession, type HostTensor, type SessionOptions } from '../graph/run.js';
 import type { DecoderModel } from '../model/weights.js';
+import type { WeightsDtype } from '../model/weights-dtype.js';
+import { heldPrecision } from '../graph/weight-bank.js';
 import type { ParameterSet } from '../prompt/vocabulary.js';
 
 /** A right-padded batch: token ids and the mask of predicted tokens, both [batch, seqLen]. */
@@ -32,7 +35,18 @@ export interface TrainOutputs {
   grads: ParameterSet;
 }
 
-export type RunnerOptions = Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning' | 'memoryArena'>;
+/**
+ * `memoryArena` defaults to false here: onnxruntime's CPU arena belongs to one session and never
+ * shrinks, so each shape bucket kept its own peak. Bench-preset Llama (~100M), B=4, two passes over
+ * 8 buckets (T = 16…128) vs one (T = 128), load ~15: arena on 4696 MB vs off 1118 MB (one bucket,
+ * off: 1049 MB, ratio 1.07), and the 8-bucket run took 142 s with the arena, 110 s without.
+ */
+export interface RunnerOptions extends Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning' | 'memoryArena'> {
+  /** the precision the frozen weights are held in (default auto: the loaded model's bank, ../graph/weight-bank.ts) */
+  weightsDtype?: WeightsDtype;
+  /** training steps recompute each layer's forward in the backward instead of keeping its activations */
+  recompute?: boolean;
+}
 
 /**
  * Where the trainable graph inputs come from: virtual tokens before the real ones (prompt tuning,
@@ -89,11 +103,17 @@ export class PromptRunner {
         ...this.sources,
         withGradients: mode === 'train',
         withPredictions: mode === 'score',
+        weightsHeld: heldPrecision(this.options.weightsDtype),
+        recompute: this.options.recompute,
       });
-      // keep only names and shapes: the builder holds a copy of every weight
+      // keep only names and shapes of the built graph
       const names = trainable.map((v) => v.name);
       const shapes = new Map(graph.inputs.map((v) => [v.name, v.shape]));
-      cached = GraphSession.create(graph, this.options).then((session) => ({ session, trainable: names, shapes }));
+      cached = GraphSession.create(graph, { ...this.options, memoryArena: this.options.memoryArena ?? false }).then((session) => ({
+        session,
+        trainable: names,
+        shapes,
+      }));
       this.sessions.set(key, cached);
       cached.catch(() => this.sessions.delete(key));
     }

@@ -21,6 +21,7 @@ import type { ExampleSet } from './example-set.js';
 import { computeStoredTensor, createMethod, graphSource, methodSettings, type MethodOptions, type MethodSpec } from '../methods/index.js';
 import { formatPromptInit, type PromptInit } from '../prompt/prompt-init.js';
 import { PromptRunner } from './prompt-runner.js';
+import type { WeightsDtype } from '../model/weights-dtype.js';
 import { learningRateAt } from './schedule.js';
 import { type ScheduleName } from '../prompt/vocabulary.js';
 import { validateTrainOptions } from './validate.js';
@@ -57,6 +58,10 @@ export interface TrainOptions {
   threads?: number;
   /** keep onnxruntime's idle threads spinning between kernels (faster on dedicated cores) */
   spinning?: boolean;
+  /** the precision the frozen weights are held in (default auto: the loaded model's) */
+  weightsDtype?: WeightsDtype;
+  /** recompute each layer's forward in the backward instead of keeping its activations (gradient checkpointing) */
+  recompute?: boolean;
 }
 
 export interface TrainProgress {
@@ -138,6 +143,8 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     executionProvider: o.executionProvider,
     threads: o.threads,
     spinning: o.spinning,
+    weightsDtype: o.weightsDtype,
+    recompute: o.recompute,
   });
   const evalSet = o.eval;
   const runEval = (params: ParameterSet): Promise<EvalMetrics> => evaluate(runner, evalSet ? evalSet.batches(o.batchSize) : [], params);

@@ -224,3 +224,67 @@ describe('ptune tune / eval / generate', () => {
     expect((await readFile(wrong)).length).toBe(bytes.length);
   });
 });
+
+describe('--weights-dtype, --recompute, --max-memory', () => {
+  it('refuses a run estimated above --max-memory before reading the model, saying what would fit', async () => {
+    const tune = await ptune('tune', ...tuneArgs({ '--out': 'big.safetensors', '--max-memory': '100MiB', '--weights-dtype': 'q4' }));
+    expect(tune.code).not.toBe(0);
+    expect(tune.stderr).toMatch(
+      new RegExp(
+        `${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: this run needs an estimated \\d+ MiB — weights \\d+ KiB held as q4.*` +
+          'activations \\d+ [KM]iB for 2 × \\d+ tokens.*more than the 100 MiB allowed by --max-memory.*--recompute → \\d+ MiB.*--batch-size 1',
+      ),
+    );
+    expect(await readdir(dir)).not.toContain('big.safetensors');
+
+    const evaluated = await ptune('eval', '--model', model, '--data', trainFile, '--max-memory', '0.05GiB');
+    expect(evaluated.code).not.toBe(0);
+    expect(evaluated.stderr).toMatch(/needs an estimated .* for 16 × \d+ tokens.*more than the 51 MiB allowed by --max-memory/);
+    const generated = await ptune('generate', '--model', model, '--text', 'the dog', '--max-memory', '1000000');
+    expect(generated.code).not.toBe(0);
+    expect(generated.stderr).toMatch(/needs an estimated .* for 1 × \d+ tokens.*more than the 977 KiB allowed by --max-memory/);
+  });
+
+  it('--weights-dtype f16 reaches the engine: the weights are held in 16 bits, the loss moves by their rounding only', async () => {
+    const loss = async (dtype: string): Promise<number> => {
+      const run = await ptune('eval', '--model', model, '--data', trainFile, '--weights-dtype', dtype, '--max-memory', '8GiB', '--json');
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { eval_loss: number }).eval_loss;
+    };
+    const [f32, f16, auto] = [await loss('f32'), await loss('f16'), await loss('auto')];
+    expect(auto).toBe(f32); // the file is f32
+    expect(f16).not.toBe(f32);
+    expect(Math.abs(f16 - f32)).toBeLessThan(1e-2);
+  });
+
+  it('--recompute trains the same prompt bit for bit (16-bit weights too)', async () => {
+    const runs = await Promise.all(
+      [
+        ['kept.safetensors', []],
+        ['recomputed.safetensors', ['--recompute']],
+        ['kept16.safetensors', ['--weights-dtype', 'f16']],
+        ['recomputed16.safetensors', ['--weights-dtype', 'f16', '--recompute']],
+      ].map(([out, extra]) => ptune('tune', ...tuneArgs({ '--out': out as string }), ...(extra as string[]))),
+    );
+    expect(
+      runs.map((r) => r.code),
+      runs.map((r) => r.stderr).join(''),
+    ).toEqual([0, 0, 0, 0]);
+    const bytes = async (f: string): Promise<Buffer> => readFile(path.join(dir, f));
+    expect(Buffer.compare(await bytes('kept.safetensors'), await bytes('recomputed.safetensors'))).toBe(0);
+    expect(Buffer.compare(await bytes('kept16.safetensors'), await bytes('recomputed16.safetensors'))).toBe(0);
+    expect(Buffer.compare(await bytes('kept.safetensors'), await bytes('kept16.safetensors'))).not.toBe(0);
+  });
+
+  it('rejects a dtype or size it does not know, naming what it takes', async () => {
+    const dtype = await ptune('tune', ...tuneArgs({ '--weights-dtype': 'q5' }));
+    expect(dtype.code).not.toBe(0);
+    expect(dtype.stderr).toMatch(/--weights-dtype.*'q5' is invalid\. Allowed choices are auto, f32, f16, bf16, q8, q4/);
+    const size = await ptune('generate', '--model', model, '--text', 'a', '--max-memory', '12XB');
+    expect(size.code).not.toBe(0);
+    expect(size.stderr).toMatch(/--max-memory.*"12XB" is not a size: give bytes or a number with a unit/);
+    const worker = await ptune('worker', '--coordinator', '127.0.0.1:1', '--weights-dtype', 'int3');
+    expect(worker.code).not.toBe(0);
+    expect(worker.stderr).toMatch(/Allowed choices are auto, f32, f16, bf16, q8, q4/);
+  });
+});

@@ -1,6 +1,7 @@
 /** `ptune eval`: held-out metrics of a prompt file (or of the bare model) on a JSONL dataset. */
 import type { Command } from 'commander';
-import { evaluatePrompt, loadExampleSet, loadModel, readStoredPrompt } from '../../../engine/index.js';
+import { evaluatePrompt, largestSeqLen, loadExampleSet, openModel, readModelWeights, readStoredPrompt } from '../../../engine/index.js';
+import { checkRunMemory } from './memory-check.js';
 import { integerAtLeast, requireFile, requireModel, runtimeOptions, runtimeSettings, type RuntimeFlags } from './options.js';
 
 interface EvalFlags extends RuntimeFlags {
@@ -28,9 +29,13 @@ async function evalCommand(f: EvalFlags): Promise<void> {
   await requireModel(f.model);
   await requireFile(f.data, '--data');
   if (f.prompt) await requireFile(f.prompt, '--prompt');
-  const model = await loadModel(f.model);
-  const prompt = f.prompt ? await readStoredPrompt(f.prompt, model.spec) : undefined;
-  const data = await loadExampleSet(f.data, model, prompt?.numVirtualTokens ?? 0);
+  const opened = await openModel(f.model);
+  const prompt = f.prompt ? await readStoredPrompt(f.prompt, opened.spec) : undefined;
+  const virtualTokens = prompt?.numVirtualTokens ?? 0;
+  const data = await loadExampleSet(f.data, opened, virtualTokens);
+  const seqLen = largestSeqLen([data], virtualTokens, opened.spec.contextLength);
+  await checkRunMemory(opened, f, { mode: 'forward', batch: f.batchSize, seqLen });
+  const model = await readModelWeights(opened, f.weightsDtype);
   const m = await evaluatePrompt(model, data, {
     [prompt?.placement === 'past-key-values' ? 'prefix' : 'prompt']: prompt?.tensor,
     batchSize: f.batchSize,

@@ -4,6 +4,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 // the flag vocabulary only: the engine's index would load onnxruntime into every command that parses options
 import { encoderFlagNames, methodFlagNames, type MethodFlag } from '../../../engine/methods/method-flags.js';
+import { parseByteSize } from '../../../engine/memory/limit.js';
+import { weightsDtypes, type WeightsDtype } from '../../../engine/model/weights-dtype.js';
 
 export function integerAtLeast(min: number): (value: string) => number {
   return (value) => {
@@ -59,10 +61,39 @@ export interface RuntimeFlags {
   executionProvider: 'cpu' | 'cuda';
   threads?: number;
   spin?: boolean;
+  weightsDtype: WeightsDtype;
+  recompute?: boolean;
+  /** bytes */
+  maxMemory?: number;
 }
 
-/** --execution-provider, --threads and --spin, on every command that runs the model */
+/** a size in bytes or with a unit (12GiB), for commander */
+export function byteSize(value: string): number {
+  try {
+    return parseByteSize(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+/** --weights-dtype, --recompute, --max-memory: how the model is held, on every command that runs it (and the worker) */
+export const memoryOptions = (): Option[] => [
+  new Option('--weights-dtype <dtype>', "precision the frozen weights are held in (auto: the file's; q8/q4 quantize at load)")
+    .choices(weightsDtypes)
+    .default('auto'),
+  new Option(
+    '--recompute',
+    "recompute each layer's forward in the backward pass instead of keeping its activations (training: long sequences)",
+  ),
+  new Option(
+    '--max-memory <size>',
+    "memory the run may use, e.g. 12GiB: a run estimated above it is refused before loading (default: the machine's, or the cgroup limit)",
+  ).argParser(byteSize),
+];
+
+/** --execution-provider, --threads, --spin and the memory options, on every command that runs the model */
 export const runtimeOptions = (): Option[] => [
+  ...memoryOptions(),
   new Option('--execution-provider <ep>', 'onnxruntime execution provider').choices(['cpu', 'cuda']).default('cpu'),
   new Option('--threads <n>', 'intra-op threads (default: onnxruntime decides)').argParser(integerAtLeast(1)),
   new Option(
@@ -72,10 +103,14 @@ export const runtimeOptions = (): Option[] => [
 ];
 
 /** The engine's runtime settings from the runtime flags. */
-export const runtimeSettings = (f: RuntimeFlags): { executionProvider: 'cpu' | 'cuda'; threads?: number; spinning: boolean } => ({
+export const runtimeSettings = (
+  f: RuntimeFlags,
+): { executionProvider: 'cpu' | 'cuda'; threads?: number; spinning: boolean; weightsDtype: WeightsDtype; recompute: boolean } => ({
   executionProvider: f.executionProvider,
   threads: f.threads,
   spinning: f.spin === true,
+  weightsDtype: f.weightsDtype,
+  recompute: f.recompute === true,
 });
 
 /** Throws unless `file` is an existing regular file; `what` says which option named it. */

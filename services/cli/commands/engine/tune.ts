@@ -5,7 +5,9 @@ import {
   defaultInitFor,
   loadExampleSet,
   methodFromFlags,
-  loadModel,
+  largestSeqLen,
+  openModel,
+  readModelWeights,
   parsePromptInit,
   readCheckpointFile,
   scheduleNames,
@@ -29,6 +31,7 @@ import {
   type MethodFlags,
   type RuntimeFlags,
 } from './options.js';
+import { checkRunMemory } from './memory-check.js';
 import { sparkline } from './sparkline.js';
 
 interface TuneFlags extends MethodFlags, RuntimeFlags {
@@ -97,9 +100,12 @@ async function tune(f: TuneFlags): Promise<void> {
   const init = parsePromptInit(f.init ?? defaultInitFor(method));
   if (init.kind === 'from') await requireFile(init.path, '--init from:');
 
-  const model = await loadModel(f.model);
-  const trainSet = await loadExampleSet(f.train, model, f.virtualTokens);
-  const evalSet = f.eval ? await loadExampleSet(f.eval, model, f.virtualTokens) : undefined;
+  const opened = await openModel(f.model);
+  const trainSet = await loadExampleSet(f.train, opened, f.virtualTokens);
+  const evalSet = f.eval ? await loadExampleSet(f.eval, opened, f.virtualTokens) : undefined;
+  const seqLen = largestSeqLen([trainSet, evalSet], f.virtualTokens, opened.spec.contextLength);
+  await checkRunMemory(opened, f, { mode: 'train', batch: f.batchSize, seqLen });
+  const model = await readModelWeights(opened, f.weightsDtype);
   const resume = f.resume && f.checkpointDir ? await readCheckpointFile(f.checkpointDir) : undefined;
   if (f.resume && !resume && !f.json) process.stderr.write(`no checkpoint in ${f.checkpointDir}: starting from step 0\n`);
 

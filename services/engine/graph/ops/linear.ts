@@ -2,6 +2,8 @@ import type { GraphBuilder, Value } from '../builder.js';
 import { attr } from '../builder.js';
 import { sumToShape } from './broadcast.js';
 import { reshape } from './reshape.js';
+import { type Weight, widened } from '../stored-weight.js';
+import type { FloatDType } from '../dtype.js';
 
 function gemm(g: GraphBuilder, a: Value, b: Value, transA: boolean, transB: boolean): Value {
   const [m, k] = transA ? [a.shape[1], a.shape[0]] : a.shape;
@@ -17,10 +19,10 @@ function gemm(g: GraphBuilder, a: Value, b: Value, transA: boolean, transB: bool
 /**
  * y = x · Wᵀ for W [out, in] stored row-major as in the model (y = W x per row of x), over x [..., in].
  * Emitted as Gemm with transB on the rows of x, so a frozen W is used in place (no transposed copy)
- * and its backward dx = dy · W is a plain Gemm on the same initializer. An optional bias [out]
- * is Gemm's C input.
+ * and its backward dx = dy · W is a plain Gemm on the same weight (a stored weight is widened
+ * again there). An optional bias [out] is Gemm's C input.
  */
-export function linear(g: GraphBuilder, x: Value, w: Value, bias?: Value): Value {
+export function linear(g: GraphBuilder, x: Value, w: Weight, bias?: Value): Value {
   const inDim = x.shape[x.shape.length - 1];
   const [outDim, wIn] = w.shape;
   if (w.shape.length !== 2 || wIn !== inDim) {
@@ -30,14 +32,15 @@ export function linear(g: GraphBuilder, x: Value, w: Value, bias?: Value): Value
     throw new Error(`linear: bias ${bias.name} [${bias.shape.join(',')}] must be [${outDim}]`);
   const rows = reshape(g, x, [-1, inDim]);
   const outShape = [...x.shape.slice(0, -1), outDim];
-  const inputs = bias ? [rows, w, bias] : [rows, w];
+  const wide = widened(g, w, rows, x.dtype as FloatDType);
+  const inputs = bias ? [rows, wide, bias] : [rows, wide];
   const [y2] = g.node(
     'Gemm',
     inputs,
     [{ dtype: x.dtype, shape: [rows.shape[0], outDim] }],
     { transB: attr.int(1) },
     (gg, { dOutputs: [dy], needs }) => [
-      needs[0] ? gemm(gg, dy!, w, false, false) : undefined,
+      needs[0] ? gemm(gg, dy!, widened(gg, w, dy!, x.dtype as FloatDType), false, false) : undefined,
       needs[1] ? gemm(gg, dy!, rows, true, false) : undefined,
       needs[2] ? sumToShape(gg, dy!, [outDim]) : undefined,
     ],

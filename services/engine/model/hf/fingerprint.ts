@@ -2,7 +2,7 @@
  * A Hugging Face folder's fingerprint, as the registry defines it: the sha256 of its manifest,
  * one `"<sha256 hex>  <path>\n"` line per file (the sha256sum format), sorted by path in byte
  * order. Files are hashed as streams, never read whole. The registry builds the same manifest from
- * an upload's file hashes (folderManifest).
+ * an upload's file hashes (folderManifest). fileSha256 also fingerprints a GGUF file.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -21,7 +21,7 @@ export function folderManifest(files: readonly ManifestEntry[]): string {
 
 export const manifestFingerprint = (manifest: string): string => createHash('sha256').update(manifest, 'utf8').digest('hex');
 
-async function fileSha256(path: string): Promise<string> {
+export async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');

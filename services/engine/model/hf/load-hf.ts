@@ -9,9 +9,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { ModelSpec } from '../spec.js';
-import { expectedWeights, type StoredDType, type WeightInfo, type WeightSource } from '../weights.js';
+import { expectedWeights, type StoredDType, type StoredTensor, type WeightInfo, type WeightSource } from '../weights.js';
 import { specFromHfConfig } from './config.js';
-import { INDEX_FILE, openSafetensorsFolder, SINGLE_FILE, type StoredHfTensor } from './safetensors-files.js';
+import { INDEX_FILE, openSafetensorsFolder, SINGLE_FILE, type HfStoredValues, type StoredHfTensor } from './safetensors-files.js';
 import { DEFAULT_NAMING, hfLayout, toCanonical, type HfNaming, type HfTensor } from './tensor-map.js';
 
 export interface HfFolder {
@@ -99,6 +99,35 @@ export function isHfFolderFile(name: string): boolean {
   );
 }
 
+/**
+ * Reads canonical tensors through `readWhole` (one checkpoint tensor) and `split` (into its
+ * canonical parts): a fused tensor is read once for all its parts read in a row, the others
+ * waiting here (at most one fused tensor's leftovers are kept).
+ */
+function partsReader<V>(
+  dir: string,
+  byCanonical: Map<string, HfTensor>,
+  readWhole: (t: HfTensor) => Promise<V>,
+  split: (t: HfTensor, whole: V) => Map<string, V>,
+): (name: string) => Promise<V> {
+  const pending = new Map<string, V>();
+  return async (name) => {
+    const t = byCanonical.get(name);
+    if (!t) throw new Error(`${dir}: weight "${name}" is not in this model`);
+    const waiting = pending.get(name);
+    if (waiting !== undefined) {
+      pending.delete(name);
+      return waiting;
+    }
+    const whole = await readWhole(t);
+    if (t.parts.length === 1 && !t.conv1d) return whole;
+    const parts = split(t, whole);
+    pending.clear();
+    for (const [part, values] of parts) if (part !== name) pending.set(part, values);
+    return parts.get(name) as V;
+  };
+}
+
 export async function loadHfFolder(dir: string): Promise<HfFolder> {
   let entries;
   try {
@@ -155,25 +184,18 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
     dims,
     stored: storedOf(byCanonical.get(name) as HfTensor),
   }));
-  // a fused tensor is read once for all its parts read in a row: the others wait here
-  const pendingParts = new Map<string, Float32Array>();
+  const dimsOf = new Map(infos.map((i) => [i.name, i.dims]));
+  const readF32 = partsReader(dir, byCanonical, (t) => folder.readF32(t.name), toCanonical);
+  const readStored = partsReader(
+    dir,
+    byCanonical,
+    (t) => folder.readStored(t.name),
+    (t, v) => new Map([...toCanonical(t, v.data)].map(([name, data]) => [name, { ...v, data } as HfStoredValues])),
+  );
   const weights: WeightSource = {
     list: () => infos.map((i) => ({ ...i, dims: [...i.dims] })),
-    async readF32(name: string): Promise<Float32Array> {
-      const t = byCanonical.get(name);
-      if (!t) throw new Error(`${dir}: weight "${name}" is not in this model`);
-      const pending = pendingParts.get(name);
-      if (pending) {
-        pendingParts.delete(name);
-        return pending;
-      }
-      const data = await folder.readF32(t.name);
-      if (t.parts.length === 1 && !t.conv1d) return data;
-      const parts = toCanonical(t, data);
-      pendingParts.clear(); // at most one fused tensor's leftovers are kept
-      for (const [part, values] of parts) if (part !== name) pendingParts.set(part, values);
-      return parts.get(name) as Float32Array;
-    },
+    readF32,
+    readStored: async (name) => ({ ...(await readStored(name)), dims: [...(dimsOf.get(name) ?? [])] }) as StoredTensor,
   };
 
   const tokenizerConfigPath = join(dir, 'tokenizer_config.json');

@@ -3,12 +3,13 @@
  * `tiny` models exercise every variant a family has (GQA, biases, q/k norms, sliding windows
  * shorter than the test sequences, rope scaling, partial rotary, soft-capping) at sizes a test
  * runs in milliseconds; `bench` models are ~100M parameters; `large` ones ~500M (about 1 GB in
- * f16, for load-time and memory measurements).
+ * f16, for load-time and memory measurements); `tinyllama-1b` has TinyLlama 1.1B's shape (22 × 2048,
+ * 32 query / 4 KV heads, FFN 5632, vocab 32000) for the big-model benchmarks.
  */
 import type { Family } from '../spec.js';
 import type { SpecialTokens } from './tokenizer-json.js';
 
-export type HfPresetName = 'tiny' | 'bench' | 'large';
+export type HfPresetName = 'tiny' | 'bench' | 'large' | 'tinyllama-1b';
 
 export interface HfFamilyPreset {
   config: Record<string, unknown>;
@@ -46,10 +47,20 @@ const SIZES: Record<HfPresetName, Record<string, number>> = {
     num_key_value_heads: 4,
     max_position_embeddings: 2048,
   },
+  /** TinyLlama 1.1B's shape (1.1B parameters, 4.4 GB in f32): the big-model benchmarks */
+  'tinyllama-1b': {
+    vocab_size: 32000,
+    hidden_size: 2048,
+    intermediate_size: 5632,
+    num_hidden_layers: 22,
+    num_attention_heads: 32,
+    num_key_value_heads: 4,
+    max_position_embeddings: 2048,
+  },
 };
 
 /** head_dim where the family sets it explicitly (Qwen3, Gemma): not hidden_size / heads in tiny, so that case is tested */
-const HEAD_DIM: Record<HfPresetName, number> = { tiny: 16, bench: 64, large: 128 };
+const HEAD_DIM: Record<HfPresetName, number> = { tiny: 16, bench: 64, large: 128, 'tinyllama-1b': 64 };
 
 /** a window shorter than the parity sequences, so the band mask is exercised */
 const window = (p: HfPresetName): number => (p === 'tiny' ? 4 : 512);

@@ -7,8 +7,9 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { f32FromBf16Bytes, f32FromF16Bytes, f32FromF32Bytes } from '../../formats/half.js';
+import { f32FromBf16Bytes, f32FromF16Bytes } from '../../formats/half.js';
 import { parseSafetensorsHeader, safetensorsHeaderLength, type TensorEntry } from '../../formats/safetensors.js';
+import { readRange } from '../read-range.js';
 
 export interface StoredHfTensor extends TensorEntry {
   /** file name inside the folder */
@@ -23,11 +24,14 @@ export interface SafetensorsFolder {
   tensors: Map<string, StoredHfTensor>;
   /** float32 copy of a stored F32/F16/BF16 tensor */
   readF32(name: string): Promise<Float32Array>;
+  /** a stored F32/F16/BF16 tensor as it is stored: float32 values or raw 16-bit words */
+  readStored(name: string): Promise<HfStoredValues>;
 }
+
+export type HfStoredValues = { dtype: 'f32'; data: Float32Array } | { dtype: 'f16' | 'bf16'; data: Uint16Array };
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
-const READ_CHUNK = 1 << 30;
 
 async function readHeader(dir: string, file: string): Promise<{ entries: Record<string, TensorEntry>; dataStart: number }> {
   const path = join(dir, file);
@@ -96,35 +100,45 @@ export async function openSafetensorsFolder(dir: string, hasIndex: boolean): Pro
         throw new Error(`${join(dir, INDEX_FILE)}: tensor "${name}" is listed in ${file} but that file does not hold it`);
     }
   }
+  /** a tensor's bytes, read from its byte range alone */
+  const readBytes = async (t: StoredHfTensor, name: string): Promise<Uint8Array> => {
+    const handle = await open(join(dir, t.file), 'r');
+    try {
+      return await readRange(handle, t.offset, t.end - t.begin, `${join(dir, t.file)}: tensor "${name}"`);
+    } finally {
+      await handle.close();
+    }
+  };
+  const tensorOf = (name: string): StoredHfTensor => {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`${dir}: no tensor "${name}"`);
+    return t;
+  };
+  const unsupported = (t: StoredHfTensor, name: string): Error =>
+    new Error(`${join(dir, t.file)}: tensor "${name}" has dtype ${t.dtype} (supported: F32, F16, BF16)`);
   return {
     files,
     tensors,
     async readF32(name: string): Promise<Float32Array> {
-      const t = tensors.get(name);
-      if (!t) throw new Error(`${dir}: no tensor "${name}"`);
-      const bytes = new Uint8Array(t.end - t.begin);
-      const handle = await open(join(dir, t.file), 'r');
-      try {
-        // in chunks: one read is limited to 2 GiB, and may return less than asked
-        for (let at = 0; at < bytes.length;) {
-          const { bytesRead } = await handle.read(bytes, at, Math.min(READ_CHUNK, bytes.length - at), t.offset + at);
-          if (bytesRead === 0)
-            throw new Error(`${join(dir, t.file)}: tensor "${name}" was cut short (the file changed after it was opened)`);
-          at += bytesRead;
-        }
-      } finally {
-        await handle.close();
-      }
+      const t = tensorOf(name);
+      const bytes = await readBytes(t, name); // a fresh buffer: aligned for any element size
       switch (t.dtype) {
         case 'F32':
-          return f32FromF32Bytes(bytes);
+          return new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
         case 'F16':
           return f32FromF16Bytes(bytes);
         case 'BF16':
           return f32FromBf16Bytes(bytes);
         default:
-          throw new Error(`${join(dir, t.file)}: tensor "${name}" has dtype ${t.dtype} (supported: F32, F16, BF16)`);
+          throw unsupported(t, name);
       }
+    },
+    async readStored(name: string): Promise<HfStoredValues> {
+      const t = tensorOf(name);
+      if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw unsupported(t, name);
+      const bytes = await readBytes(t, name);
+      if (t.dtype === 'F32') return { dtype: 'f32', data: new Float32Array(bytes.buffer, 0, bytes.byteLength / 4) };
+      return { dtype: t.dtype === 'F16' ? 'f16' : 'bf16', data: new Uint16Array(bytes.buffer, 0, bytes.byteLength / 2) };
     },
   };
 }

@@ -102,14 +102,14 @@ export function hfLayout(
   return [...byName.values()];
 }
 
-/** Splits (and un-transposes) a checkpoint tensor into its canonical parts. */
-export function toCanonical(t: HfTensor, data: Float32Array): Map<string, Float32Array> {
+/** Splits (and un-transposes) a checkpoint tensor into its canonical parts: float32 values or 16-bit words alike. */
+export function toCanonical<A extends Float32Array | Uint16Array>(t: HfTensor, data: A): Map<string, A> {
   const rowMajor = t.conv1d ? transpose(data, t.dims[0], t.dims[1]) : data;
   const width = t.dims.length === 1 ? 1 : t.conv1d ? t.dims[0] : t.dims.slice(1).reduce((a, b) => a * b, 1);
-  const out = new Map<string, Float32Array>();
+  const out = new Map<string, A>();
   let row = 0;
   for (const p of t.parts) {
-    out.set(p.canonical, rowMajor.slice(row * width, (row + p.rows) * width));
+    out.set(p.canonical, rowMajor.slice(row * width, (row + p.rows) * width) as A);
     row += p.rows;
   }
   return out;
@@ -128,8 +128,8 @@ export function fromCanonical(t: HfTensor, get: (canonical: string) => Float32Ar
 }
 
 /** [rows, cols] → [cols, rows] */
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
+function transpose<A extends Float32Array | Uint16Array>(data: A, rows: number, cols: number): A {
+  const out = new (data.constructor as new (length: number) => A)(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
 }

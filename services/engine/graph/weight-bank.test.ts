@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { generateLlama } from '../model/generate.js';
+import { decoderModelFromLlama } from '../model/llama.js';
+import { tinyConfig } from '../methods/test-model.js';
+import { tensorOf, weightName } from '../model/weights.js';
+import { buildInferenceGraph, buildTrainingGraph, GRAPH_IO, promptTuning } from './decoder-graph.js';
+import { GraphSession, type HostTensor } from './run.js';
+import { shareWeights, WeightBank } from './weight-bank.js';
+
+const tokens = (rows: number[][]): HostTensor => ({
+  data: BigInt64Array.from(rows.flat().map(BigInt)),
+  dims: [rows.length, rows[0].length],
+});
+
+describe('weight bank', () => {
+  it('every graph of a model (train and score in several buckets, generation) binds the same bank buffers and carries no weight', () => {
+    const model = shareWeights(decoderModelFromLlama(generateLlama(tinyConfig, 7, { tiedClassifier: false })));
+    const bank = WeightBank.of(model);
+    const source = { virtualTokens: promptTuning(2) };
+    const graphs = [
+      buildTrainingGraph(model, { batch: 2, seqLen: 8, ...source }).graph,
+      buildTrainingGraph(model, { batch: 4, seqLen: 16, ...source }).graph,
+      buildTrainingGraph(model, { batch: 4, seqLen: 16, ...source, withGradients: false }).graph,
+      buildInferenceGraph(model, { batch: 1, seqLen: 12, logits: 'at-positions', ...source }).graph,
+    ];
+    const bankNames = [...bank.entries()].map(([name]) => name);
+    for (const g of graphs) {
+      expect([...g.bound.keys()].sort()).toEqual([...bankNames].sort());
+      for (const [name, t] of g.bound) expect(t.data).toBe(bank.get(name).data);
+      // what stays in the model file: per-shape tables (RoPE, masks) and small constants, no weight
+      const bankBuffers = new Set(bankNames.map((n) => bank.get(n).data.buffer));
+      for (const init of g.initializers) {
+        expect(bankNames).not.toContain(init.value.name);
+        expect(bankBuffers.has(init.data.buffer)).toBe(false);
+      }
+    }
+  });
+
+  it('shareWeights keeps one copy: canonical q/k/v are views of the stacked rows, other tensors are the bank buffers', () => {
+    const plain = decoderModelFromLlama(generateLlama(tinyConfig, 3, { tiedClassifier: true }));
+    const model = shareWeights(plain);
+    const bank = WeightBank.of(model);
+    const stacked = bank.get('layers.1.qkv_proj.weight').data;
+    for (const part of ['q_proj', 'k_proj', 'v_proj'] as const) {
+      const view = tensorOf(model, weightName.layer(1, part)).data;
+      expect(view.buffer).toBe(stacked.buffer);
+      expect(view).toEqual(tensorOf(plain, weightName.layer(1, part)).data);
+    }
+    expect(bank.get('token_embedding').data).toBe(tensorOf(model, weightName.embedTokens).data);
+    expect(bank.get(weightName.layer(0, 'down_proj')).data).toBe(tensorOf(model, weightName.layer(0, 'down_proj')).data);
+  });
+
+  it('a session reads the bank buffers themselves on every run (no copy at session build)', async () => {
+    const model = shareWeights(decoderModelFromLlama(generateLlama(tinyConfig, 5, { tiedClassifier: false })));
+    const session = await GraphSession.create(buildInferenceGraph(model, { batch: 1, seqLen: 4 }).graph);
+    try {
+      const feeds = { [GRAPH_IO.tokens]: tokens([[1, 4, 2, 7]]) };
+      const before = (await session.run(feeds))[GRAPH_IO.logits].data as Float32Array;
+      const head = WeightBank.of(model).get('lm_head').data;
+      const saved = head.slice();
+      head.fill(0);
+      const zeroed = (await session.run(feeds))[GRAPH_IO.logits].data as Float32Array;
+      head.set(saved);
+      expect(Math.max(...Array.from(before, Math.abs))).toBeGreaterThan(0);
+      expect(Array.from(zeroed)).toEqual(new Array(zeroed.length).fill(0));
+      expect((await session.run(feeds))[GRAPH_IO.logits].data).toEqual(before);
+    } finally {
+      await session.release();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * What a run will need, estimated from the spec before any weight is read, so that a model too
+ * big for the memory a worker may use is refused with a clear message instead of an
+ * out-of-memory kill. An estimate, not a measurement: weights at the precision they will be held,
+ * float32 activations of the largest (batch, length) the run will see, and a fixed runtime share.
+ *
+ * Activations of one layer's training step, per token (N = batch · length), as the decoder graph
+ * keeps them for the backward pass: the normed inputs (2·dim), q/k/v ((heads + 2·kvHeads)·headDim),
+ * the attention output (heads·headDim), the residual stream (2·dim), the feed-forward's gate, up
+ * and product (3·hidden); plus per sequence the attention scores and probabilities
+ * (2·heads·length²). With recomputation only each layer's input (dim per token) stays, and one
+ * layer's intermediates exist at a time. Forward-only runs (eval, generate) keep one layer's.
+ */
+import type { ModelSpec } from '../model/spec.js';
+import type { WeightInfo } from '../model/weights.js';
+import { heldBytesPerElement, heldDtype, type WeightsDtype } from '../model/weights-dtype.js';
+
+const F32 = 4;
+/** Node, onnxruntime, the tokenizer and the JS heap before any tensor */
+export const RUNTIME_BYTES = 320 * 1024 ** 2;
+
+export interface MemoryPlan {
+  spec: ModelSpec;
+  /** the model's weights as listed by its source (stored dtype per tensor) */
+  weights: readonly WeightInfo[];
+  weightsDtype: WeightsDtype;
+  recompute: boolean;
+  /** 'train' keeps activations for the backward pass; 'forward' (eval, generate) does not */
+  mode: 'train' | 'forward';
+  /** the largest batch the run will see: rows × tokens (virtual tokens included) */
+  batch: number;
+  seqLen: number;
+}
+
+export interface MemoryEstimate {
+  weights: number;
+  /** the widest layer's matrices widened to float32 while it runs (held below f32 only) */
+  widened: number;
+  activations: number;
+  /** logits and their log-probabilities for every position */
+  logits: number;
+  runtime: number;
+  total: number;
+}
+
+const elements = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+export function estimateMemory(plan: MemoryPlan): MemoryEstimate {
+  const { spec, batch, seqLen } = plan;
+  let weights = 0;
+  let widest = 0;
+  const perLayer = new Map<string, number>();
+  for (const w of plan.weights) {
+    const held = heldDtype(w.stored, plan.weightsDtype, w.dims);
+    weights += elements(w.dims) * heldBytesPerElement(held);
+    const layer = /^layers\.(\d+)\./.exec(w.name)?.[1];
+    if (layer !== undefined && held !== 'f32') perLayer.set(layer, (perLayer.get(layer) ?? 0) + elements(w.dims) * F32);
+  }
+  for (const bytes of perLayer.values()) widest = Math.max(widest, bytes);
+  // the forward's widened copy and the backward's
+  const widened = widest * (plan.mode === 'train' ? 2 : 1);
+
+  const tokens = batch * seqLen;
+  const qkv = (spec.nHeads + 2 * spec.nKvHeads) * spec.headDim;
+  const perToken = 4 * spec.dim + qkv + spec.nHeads * spec.headDim + 3 * spec.hiddenDim;
+  const attention = 2 * batch * spec.nHeads * seqLen * seqLen;
+  const layer = (tokens * perToken + attention) * F32;
+  let activations: number;
+  if (plan.mode === 'forward') activations = layer;
+  else if (plan.recompute) activations = spec.nLayers * tokens * spec.dim * F32 + 2 * layer;
+  else activations = spec.nLayers * layer + layer; // every layer's saved intermediates + the backward's working set
+  const logits = 2 * tokens * spec.vocabSize * F32;
+  const total = weights + widened + activations + logits + RUNTIME_BYTES;
+  return { weights, widened, activations, logits, runtime: RUNTIME_BYTES, total };
+}
