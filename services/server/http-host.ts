@@ -1,4 +1,4 @@
-import { fastify, type FastifyInstance } from 'fastify';
+import { fastify, LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 /**
@@ -29,7 +29,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
   const app = fastify({
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: options.logger.child({ component: 'http' }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
   });
   for (const { name, routes } of options.routes) {
