@@ -61,12 +61,6 @@ export function registerServeCommands(program: Command): void {
     )
     .addOption(HTTP_PORT_OPTION())
     .option('--host <h>', 'interface to bind (0.0.0.0 to serve other machines)', '127.0.0.1')
-    .addOption(
-      new Option('--http-port <p>', 'HTTP port for the web console and the OpenAI-compatible endpoint (0 picks a free one)')
-        .env('PTUNE_HTTP_PORT')
-        .argParser(integerAtLeast(0))
-        .default(8080),
-    )
     .option('--metrics-port <p>', 'serve Prometheus /metrics on this port', integerAtLeast(0))
     .option('--sweep-interval-seconds <s>', 'time between orphan-blob sweeps (0 disables)', integerAtLeast(0), 600)
     .option('--sweep-grace-seconds <s>', 'unreferenced blobs younger than this are kept', integerAtLeast(0), 3600)

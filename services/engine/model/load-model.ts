@@ -42,7 +42,7 @@ export async function loadModel(path: string, weightsDtype?: WeightsDtype): Prom
 
 /**
  * Reads every weight of an opened model into its one weight bank (../graph/weight-bank.ts), at the
- * precision `weightsDtype` asks for (default auto: the file's; quantized files are held in float32).
+ * precision `weightsDtype` asks for (default auto: the file's; a quantized GGUF in the engine's q8 or q4 blocks, weights-dtype.ts).
  */
 export async function readModelWeights(model: OpenedModel, weightsDtype?: WeightsDtype): Promise<LoadedModel> {
   const name = model.source.kind === 'gguf' ? model.source.path : model.source.dir;
