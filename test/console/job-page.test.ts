@@ -43,6 +43,13 @@ describe('console job page (browser, embedded server, real training)', () => {
       const later = await points();
       expect(await page.locator('#job-state').innerText()).toBe('running');
       for (const progress of await page.locator('tr[data-trial] td.progress').allInnerTexts()) expect(progress).toMatch(/^\d+\/5000$/);
+      // the job's progress line follows the trials' live steps: one synchronous read of both in the page
+      const snapshot = (await page.evaluate(`({
+        header: document.getElementById('job-progress').textContent,
+        done: [...document.querySelectorAll('tr[data-trial] td.progress')].reduce((sum, c) => sum + Number(c.dataset.value), 0),
+      })`)) as { header: string; done: number };
+      expect(snapshot.done).toBeGreaterThan(0);
+      expect(snapshot.header).toContain(`(${snapshot.done}/10000 steps)`);
       // the same document all along: the marker set after load survived (no reload), the URL is unchanged
       expect(await page.evaluate('window.loadedOnce')).toBe(true);
       expect(new URL(page.url()).pathname).toBe(`/jobs/${job.id}`);

@@ -122,6 +122,20 @@
       return trial === undefined ? null : trial.row.querySelector(selector);
     }
 
+    // the job's progress line follows the trials' live steps (same arithmetic as the server's)
+    const jobProgress = document.getElementById('job-progress');
+    function updateJobProgress() {
+      if (jobProgress === null) return;
+      let done = 0;
+      let total = 0;
+      for (const trial of trials.values()) {
+        const steps = Number(trial.row.dataset.total);
+        total += steps;
+        done += Math.min(Number(cell(trial, 'td.progress')?.dataset.value ?? 0), steps);
+      }
+      if (total > 0) jobProgress.textContent = Math.floor((100 * done) / total) + '% (' + done + '/' + total + ' steps)';
+    }
+
     const events = new EventSource(svg.dataset.events);
     events.addEventListener('step', (e) => {
       const data = JSON.parse(e.data);
@@ -133,6 +147,7 @@
       if (progress !== null) {
         progress.textContent = data.step + '/' + trial.row.dataset.total;
         progress.dataset.value = String(data.step);
+        updateJobProgress();
       }
       const loss = cell(trial, 'td.loss');
       if (loss !== null) {

@@ -92,7 +92,7 @@ export async function jobPage(request: FastifyRequest<{ Params: { id: string } }
           </tr>
           <tr>
             <td>progress</td>
-            <td>${progress(j.trials)}</td>
+            <td id="job-progress">${progress(j.trials)}</td>
           </tr>
           <tr>
             <td>base model</td>
