@@ -8,19 +8,24 @@
  * - time to first token of a request alone with its version's prefix cold vs warm, 20 and 100
  *   virtual tokens (medians over 3 versions);
  * - tokens/s of the OpenAI-compatible HTTP endpoint vs gRPC at the same load (16 streams).
- * Options: `-- 260k` or `-- 85m` for one model; BENCH_ROUNDS (default 2).
+ * Options: `-- 260k` or `-- 85m` for one model; BENCH_ROUNDS (default 2); BENCH_WEIGHTS, the
+ * precision our engine holds the weights in (default f32, as PyTorch's side; `auto` keeps the
+ * file's: bench85m is an f16 GGUF, widened per use in every step).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadModel, writeGeneratedModel, type LoadedModel } from '../../services/engine/index.js';
 import { stories260K } from '../../services/engine/model/stories260k-fixture.js';
+import { weightsDtypes, type WeightsDtype } from '../../services/engine/model/weights-dtype.js';
 import { decodeRate, mixedThroughput, timeToFirstToken, type DecodeResult, type MixedResult, type TtftResult } from './engine-load.js';
 import { torchDecode, type TorchDecode } from './torch-decode.js';
 import { httpVsGrpc, type TransportResult } from './transport-load.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const only = process.argv[2];
+const weights = (process.env.BENCH_WEIGHTS ?? 'f32') as WeightsDtype;
+if (!weightsDtypes.includes(weights)) throw new Error(`BENCH_WEIGHTS=${weights}: expected one of ${weightsDtypes.join(', ')}`);
 
 interface Case {
   name: string;
@@ -56,7 +61,7 @@ const rows: Row[] = [];
 try {
   for (const c of cases) {
     const file = await c.file();
-    const model: LoadedModel = await loadModel(file);
+    const model: LoadedModel = await loadModel(file, weights);
     log(`${c.name}: mixed-task throughput…`);
     const mixed = await mixedThroughput(model, { slots: 16, tokens: c.tokens, rounds });
     log(`${c.name}: decode, ours then PyTorch…`);
@@ -88,7 +93,7 @@ const lines = [
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 process.stdout.write(
-  `${new Date().toISOString()}; PyTorch ${rows[0]?.torch.torch ?? '-'} (BLAS ${rows[0]?.torch.blas ?? '-'}); ${rounds} rounds, best of each; load average at the end ${loadavg()
+  `${new Date().toISOString()}; our weights held ${weights}; PyTorch ${rows[0]?.torch.torch ?? '-'} (BLAS ${rows[0]?.torch.blas ?? '-'}); ${rounds} rounds, best of each; load average at the end ${loadavg()
     .map((x) => x.toFixed(1))
     .join(' ')}\n`,
 );
