@@ -6,6 +6,7 @@
 export { loadGguf } from './model/gguf.js';
 export { loadModel, openModel, readModelWeights, type LoadedModel, type OpenedModel, type ModelSource } from './model/load-model.js';
 export type { WeightsDtype } from './model/weights-dtype.js';
+export { loadedPrecision } from './graph/weight-bank.js';
 export { checkMemoryBudget, largestSeqLen, MemoryLimitError } from './memory/budget.js';
 export type { MemoryEstimate, MemoryPlan } from './memory/estimate.js';
 export { memoryLimit, type MemoryLimit } from './memory/limit.js';

@@ -5,7 +5,7 @@
  */
 import type { ClientTransportOptions } from '../client/index.js';
 import { connect } from '../client/index.js';
-import { loadModel, type LoadedModel } from '../engine/index.js';
+import { loadModel, type LoadedModel, type WeightsDtype } from '../engine/index.js';
 import { BlobCache, modelPath } from '../worker/index.js';
 
 export interface FetchModelOptions {
@@ -20,6 +20,8 @@ export interface FetchModelOptions {
   readonly cacheDir: string;
   /** a local copy of the model (GGUF file or Hugging Face folder) instead of fetching it */
   readonly localPath?: string;
+  /** the precision the weights are held in (default auto: the file's) */
+  readonly weightsDtype?: WeightsDtype;
   readonly signal?: AbortSignal;
 }
 
@@ -31,7 +33,7 @@ export async function fetchBaseModel(options: FetchModelOptions): Promise<Loaded
     const { baseModel } = await client.registry.getBaseModel({ name: options.name }, { signal: options.signal });
     if (baseModel === undefined) throw new Error(`GetBaseModel ${options.name} answered without the model`);
     const path = options.localPath ?? (await modelPath(new BlobCache(worker!.workerProtocol, options.cacheDir), baseModel, options.signal));
-    const model = await loadModel(path);
+    const model = await loadModel(path, options.weightsDtype);
     if (model.fingerprint !== baseModel.fingerprintSha256) {
       throw new Error(
         `${path}: fingerprint ${model.fingerprint} is not that of the registered base model ${options.name} (${baseModel.fingerprintSha256})`,

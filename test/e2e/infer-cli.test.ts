@@ -26,7 +26,8 @@ const ports = { grpc: 0, http: 0 };
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-infer-cli-'));
   const file = await writeGeneratedModel('tiny', 9, path.join(dir, 'tiny.gguf'));
-  model = await loadModel(file.path);
+  // served at q8 (--weights-dtype): the reference holds the same
+  model = await loadModel(file.path, 'q8');
   registry = await startServer({
     modules: allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 } }),
     dataDir: path.join(dir, 'data'),
@@ -64,6 +65,8 @@ beforeAll(async () => {
       '0',
       '--slots',
       '2',
+      '--weights-dtype',
+      'q8',
     ],
     { cwd: repoRoot, env: { ...process.env, PTUNE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -73,7 +76,7 @@ beforeAll(async () => {
     let out = '';
     infer.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const ready = / on [\d.]+:(\d+) \(gRPC\) and http:\/\/[\d.]+:(\d+)\/v1/.exec(out);
+      const ready = /weights held q8, .* on [\d.]+:(\d+) \(gRPC\) and http:\/\/[\d.]+:(\d+)\/v1/.exec(out);
       if (ready) {
         [ports.grpc, ports.http] = [Number(ready[1]), Number(ready[2])];
         resolve();

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { clientOptionsFromEnv, connect, type PtuneClient } from '../../client/index.js';
+import { loadedPrecision } from '../../engine/index.js';
 import { startGrpcServer } from '../../grpc/index.js';
 import { createInferenceService, fetchBaseModel, inferenceHandlers, openAiRoutes, openInferenceRuntime } from '../../inference/index.js';
 import {
@@ -18,7 +19,7 @@ import {
 } from '../../observability/index.js';
 import { startHttpHost } from '../../server/index.js';
 import { defaultCacheDir } from '../../worker/index.js';
-import { integerAtLeast } from './engine/options.js';
+import { executionProviderOption, integerAtLeast, weightsDtypeOption } from './engine/options.js';
 import { addInferenceOptions, engineOptions, generationMetrics, HTTP_PORT_OPTION, type InferenceFlags } from './inference-options.js';
 
 interface InferFlags extends InferenceFlags {
@@ -50,7 +51,9 @@ export function registerInferCommands(program: Command): void {
     )
     .addOption(HTTP_PORT_OPTION())
     .option('--host <h>', 'interface to bind (0.0.0.0 to serve other machines)', '127.0.0.1')
-    .option('--metrics-port <p>', 'serve Prometheus /metrics on this port', integerAtLeast(0));
+    .option('--metrics-port <p>', 'serve Prometheus /metrics on this port', integerAtLeast(0))
+    .addOption(weightsDtypeOption())
+    .addOption(executionProviderOption());
   addInferenceOptions(command).action((flags: InferFlags) => infer(flags));
 }
 
@@ -63,6 +66,7 @@ async function infer(flags: InferFlags): Promise<void> {
     name: flags.model,
     cacheDir: flags.cacheDir ?? path.join(defaultCacheDir(process.env)),
     localPath: flags.modelPath,
+    weightsDtype: flags.weightsDtype,
     workerToken: process.env.PTUNE_WORKER_TOKEN,
   });
   // calls on behalf of callers carry their token, never this process's own
@@ -112,6 +116,6 @@ async function infer(flags: InferFlags): Promise<void> {
     { logger },
   );
   process.stdout.write(
-    `ptune infer: serving ${flags.model} (prompts from ${flags.registry}) on ${flags.host}:${grpc.port} (gRPC) and http://${local}:${http.port}/v1 (OpenAI-compatible)\n`,
+    `ptune infer: serving ${flags.model} (weights held ${loadedPrecision(model)}, prompts from ${flags.registry}) on ${flags.host}:${grpc.port} (gRPC) and http://${local}:${http.port}/v1 (OpenAI-compatible)\n`,
   );
 }

@@ -3,9 +3,13 @@ import { Option, type Command } from 'commander';
 import type { InferenceEngineOptions } from '../../engine/index.js';
 import type { InferenceObserver } from '../../inference/index.js';
 import type { PtuneMetrics } from '../../observability/index.js';
+import type { WeightsDtype } from '../../engine/model/weights-dtype.js';
 import { integerAtLeast } from './engine/options.js';
 
 export interface InferenceFlags {
+  /** how the served model's weights are held (`--weights-dtype`): passed to its load, not to the engine */
+  weightsDtype: WeightsDtype;
+  executionProvider?: 'cpu' | 'cuda';
   slots: number;
   queue: number;
   prefixCacheMb: number;
@@ -47,6 +51,7 @@ export const engineOptions = (f: InferenceFlags): InferenceEngineOptions => ({
   maxQueue: f.queue,
   prefixCacheBytes: f.prefixCacheMb * 1024 * 1024,
   threads: f.inferThreads,
+  executionProvider: f.executionProvider,
 });
 
 export const generationMetrics = (metrics: PtuneMetrics): InferenceObserver => ({

@@ -211,6 +211,7 @@ function servedModel(
         workerToken: transport.token,
         name,
         cacheDir: path.join(path.resolve(flags.dataDir), 'inference-cache'),
+        weightsDtype: flags.weightsDtype,
       }),
     engine: engineOptions(flags),
     observer: generationMetrics(metrics),

@@ -157,6 +157,9 @@ const banks = new WeakMap<DecoderModel, Map<string, WeightBank>>();
 const loadedHeld = new WeakMap<DecoderModel, HeldPrecision>();
 const key = (dtype: FloatDType, held: HeldPrecision): string => `${dtype}:${held}`;
 
+/** The precision `model`'s weights were loaded to hold. */
+export const loadedPrecision = (model: DecoderModel): HeldPrecision => loadedHeld.get(model) ?? 'f32';
+
 export class WeightBank {
   private readonly tensors = new Map<string, BankTensor>();
 

@@ -77,10 +77,16 @@ export function byteSize(value: string): number {
 }
 
 /** --weights-dtype, --recompute, --max-memory: how the model is held, on every command that runs it (and the worker) */
-export const memoryOptions = (): Option[] => [
+export const weightsDtypeOption = (): Option =>
   new Option('--weights-dtype <dtype>', "precision the frozen weights are held in (auto: the file's; q8/q4 quantize at load)")
     .choices(weightsDtypes)
-    .default('auto'),
+    .default('auto');
+
+export const executionProviderOption = (): Option =>
+  new Option('--execution-provider <ep>', 'onnxruntime execution provider').choices(['cpu', 'cuda']).default('cpu');
+
+export const memoryOptions = (): Option[] => [
+  weightsDtypeOption(),
   new Option(
     '--recompute',
     "recompute each layer's forward in the backward pass instead of keeping its activations (training: long sequences)",
@@ -94,7 +100,7 @@ export const memoryOptions = (): Option[] => [
 /** --execution-provider, --threads, --spin and the memory options, on every command that runs the model */
 export const runtimeOptions = (): Option[] => [
   ...memoryOptions(),
-  new Option('--execution-provider <ep>', 'onnxruntime execution provider').choices(['cpu', 'cuda']).default('cpu'),
+  executionProviderOption(),
   new Option('--threads <n>', 'intra-op threads (default: onnxruntime decides)').argParser(integerAtLeast(1)),
   new Option(
     '--spin',
