@@ -107,6 +107,15 @@ describe('GET /v1/models', () => {
     expect(ids).toContain('tiny');
     expect(ids).toContain(`${NAMESPACE}/feelings@production`);
   });
+
+  it('leaves out an alias whose version was trained for another base model (it could not be served)', async () => {
+    await f.push('elsewhere', 4, 7, { alias: 'production', baseModel: 'tiny-other' });
+    await f.push('elsewhere', 4, 8, { alias: 'staging' });
+    const ids: string[] = [];
+    for await (const model of openai.models.list()) ids.push(model.id);
+    expect(ids).toContain(`${NAMESPACE}/elsewhere@staging`);
+    expect(ids).not.toContain(`${NAMESPACE}/elsewhere@production`);
+  });
 });
 
 describe('errors in OpenAI shape', () => {

@@ -19,6 +19,7 @@ import {
   type InferenceService,
   type ModelInputSchema,
 } from '../gen/ptune/v1/inference_pb.js';
+import type { TaskRef } from '../gen/ptune/v1/common_pb.js';
 import type { HttpRoutes } from '../server/index.js';
 import { answeredModelName, parseModelName } from './model-name.js';
 
@@ -112,7 +113,7 @@ export function openAiRoutes(options: OpenAiRoutesOptions): HttpRoutes {
       });
       const namespace =
         typeof (request.query as { namespace?: unknown }).namespace === 'string' ? (request.query as { namespace: string }).namespace : '';
-      const names = await promptModelNames(options.registry(), namespace, authorization(request));
+      const names = await promptModelNames(options.registry(), base, namespace, authorization(request));
       const created = Math.floor(Date.now() / 1000);
       return { object: 'list', data: [base, ...names].map((id) => ({ id, object: 'model', created, owned_by: 'ptune' })) };
     });
@@ -314,25 +315,52 @@ function strings(param: string, value: unknown): string[] {
   return value as string[];
 }
 
-/** `namespace/task@alias` for every alias of every task the caller may read. */
-async function promptModelNames(registry: RegistryClient, namespace: string, auth: string | undefined): Promise<string[]> {
+/**
+ * `namespace/task@alias` for every alias of every task the caller may read whose version was
+ * trained for the served base model (an alias on another model's version could not be served).
+ */
+async function promptModelNames(registry: RegistryClient, base: string, namespace: string, auth: string | undefined): Promise<string[]> {
+  const call: { metadata: Record<string, string> } = { metadata: auth === undefined ? {} : { authorization: auth } };
   const names: string[] = [];
   let pageToken = '';
   do {
-    const page = await registry
-      .listTasks({ namespace, pageSize: 1000, pageToken }, { metadata: auth === undefined ? {} : { authorization: auth } })
-      .catch((err: unknown) => {
-        // a token of one namespace may not list them all: it sees the base model (and asks with ?namespace=)
-        if (namespace === '' && err instanceof RpcError && err.code === status.PERMISSION_DENIED) return undefined;
-        throw fromRpc(err);
-      });
+    const page = await registry.listTasks({ namespace, pageSize: 1000, pageToken }, call).catch((err: unknown) => {
+      // a token of one namespace may not list them all: it sees the base model (and asks with ?namespace=)
+      if (namespace === '' && err instanceof RpcError && err.code === status.PERMISSION_DENIED) return undefined;
+      throw fromRpc(err);
+    });
     if (page === undefined) return [];
     for (const task of page.tasks) {
-      for (const alias of Object.keys(task.aliases).sort()) names.push(`${task.ref?.namespace}/${task.ref?.name}@${alias}`);
+      if (Object.keys(task.aliases).length === 0) continue;
+      const served = await versionsFor(registry, task.ref!, base, new Set(Object.values(task.aliases)), call);
+      for (const [alias, version] of Object.entries(task.aliases).sort(([a], [b]) => a.localeCompare(b)))
+        if (served.has(version)) names.push(`${task.ref?.namespace}/${task.ref?.name}@${alias}`);
     }
     pageToken = page.nextPageToken;
   } while (pageToken !== '');
   return names;
+}
+
+/** Which of `wanted` (version numbers of a task) were trained for base model `base`: newest first, paged until all are seen. */
+async function versionsFor(
+  registry: RegistryClient,
+  task: TaskRef,
+  base: string,
+  wanted: ReadonlySet<number>,
+  call: { metadata: Record<string, string> },
+): Promise<Set<number>> {
+  const found = new Set<number>();
+  const lowest = Math.min(...wanted);
+  let pageToken = '';
+  do {
+    const page = await registry
+      .listPromptVersions({ task, baseModel: base, descending: true, pageSize: 1000, pageToken }, call)
+      .catch(rethrowAsOpenAi);
+    for (const v of page.versions) if (wanted.has(v.version)) found.add(v.version);
+    if (page.versions.some((v) => v.version <= lowest)) break;
+    pageToken = page.nextPageToken;
+  } while (pageToken !== '');
+  return found;
 }
 
 function authorization(request: FastifyRequest): string | undefined {
