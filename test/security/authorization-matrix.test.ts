@@ -7,8 +7,13 @@
 import type { DescMessage, DescMethod, DescService, MessageInitShape } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../services/auth/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { mintProcessWorkerToken, type Role } from '../../services/auth/index.js';
+import { fetchBaseModel, mintInferenceToken } from '../../services/inference/index.js';
 import { AccessService, TokenRole } from '../../services/gen/ptune/v1/access_pb.js';
+import { InferenceService } from '../../services/gen/ptune/v1/inference_pb.js';
 import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
 import { TrainingService, type ListJobsResponse } from '../../services/gen/ptune/v1/training_pb.js';
 import { WorkerProtocolService } from '../../services/gen/ptune/v1/worker_pb.js';
@@ -24,7 +29,7 @@ import {
 } from './fixtures.js';
 import { invoke, startSecureServer, type SecureServer } from './support/secure-server.js';
 
-const SERVICES: DescService[] = [PromptRegistryService, TrainingService, WorkerProtocolService, AccessService];
+const SERVICES: DescService[] = [PromptRegistryService, TrainingService, WorkerProtocolService, AccessService, InferenceService];
 const OWN = 'alpha';
 const FOREIGN = 'beta';
 
@@ -72,6 +77,7 @@ describe('authorization matrix (real server, PGlite)', () => {
     { name: 'worker@*', namespace: '*', role: 'worker' },
   ];
   const task = { namespace: OWN, name: 'matrix' };
+  const hi = { kind: { case: 'text' as const, value: 'hi' } };
   const lease = { leaseId: '00000000-0000-0000-0000-000000000000', epoch: 1n };
 
   const trainRequest = (alias = ''): MessageInitShape<DescMessage> => ({
@@ -388,11 +394,54 @@ describe('authorization matrix (real server, PGlite)', () => {
       requests: () => [{ namespace: OWN }],
     },
     { name: 'WhoAmI', service: AccessService, method: 'WhoAmI', needs: 'reader', reach: 'global', requests: () => [{}] },
+    {
+      name: 'Generate with a prompt',
+      service: InferenceService,
+      method: 'Generate',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ prompt: { task, selector: { case: 'alias', value: 'prod' } }, input: hi, sampling: { maxTokens: 1 } }],
+    },
+    // the bare model belongs to no namespace: any reader
+    {
+      name: 'Generate, bare model',
+      service: InferenceService,
+      method: 'Generate',
+      needs: 'reader',
+      reach: 'global',
+      requests: () => [{ input: hi, sampling: { maxTokens: 1 } }],
+    },
+    {
+      name: 'Score',
+      service: InferenceService,
+      method: 'Score',
+      needs: 'reader',
+      reach: 'namespace',
+      requests: () => [{ prompt: { task, selector: { case: 'version', value: 2 } }, inputs: [hi], candidates: [' a', ' b'] }],
+    },
   ];
   let TINY_BYTES: Uint8Array;
+  let cacheDir: string | undefined;
 
   beforeAll(async () => {
-    env = await startSecureServer();
+    // the inference module reads its model from the registry as `ptune serve` does: with its own reader and worker process tokens
+    const [worker, reader] = [mintProcessWorkerToken(), mintInferenceToken()];
+    cacheDir = await mkdtemp(path.join(os.tmpdir(), 'ptune-matrix-inference-'));
+    env = await startSecureServer({
+      processTokens: [worker, reader],
+      inference: {
+        modelName: 'tiny',
+        loadModel: (address) =>
+          fetchBaseModel({
+            registry: address,
+            connection: { token: reader.text },
+            workerToken: worker.text,
+            name: 'tiny',
+            cacheDir: cacheDir!,
+          }),
+        engine: { maxSlots: 2 },
+      },
+    });
     TINY_BYTES = await tinyModelBytes();
     for (const caller of callers) if (caller.role !== undefined) caller.token = await env.token(caller.namespace!, caller.role);
     // the victim is a separate token, so revoking it leaves the matrix's own reader intact
@@ -414,7 +463,10 @@ describe('authorization matrix (real server, PGlite)', () => {
     seeded.dataset = (await training.uploadDataset(uploadRequests(data), root)).dataset!.sha256;
     seeded.jobId = (await training.trainPrompt(trainRequest(), root)).job!.id;
   }, 120_000);
-  afterAll(() => env?.close());
+  afterAll(async () => {
+    await env?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
 
   it('covers every method of every service', () => {
     const covered = new Set(cases.map((c) => `${c.service.typeName}/${c.method}`));

@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS, type Limits } from '../../../services/config/index.js';
 import * as grpc from '@grpc/grpc-js';
 import { createClient, createGrpcTransport, RpcError, type GrpcTransport, type TlsOptions } from '../../../services/grpc/index.js';
 import { allInOneModules } from '../../../services/cli/commands/all-in-one.js';
+import type { InferenceModuleOptions } from '../../../services/inference/index.js';
 import { startServer, type RunningServer } from '../../../services/server/index.js';
 import type { PrismaClient } from '../../../services/storage/index.js';
 
@@ -33,18 +34,23 @@ export async function startSecureServer(
     processTokens?: readonly ProcessToken[];
     logger?: Logger;
     tokenCacheMs?: number;
+    /** the inference module (InferenceService) for one registered base model */
+    inference?: InferenceModuleOptions;
   } = {},
 ): Promise<SecureServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-security-'));
   // the guard and the coordinator enforce one set of limits, as `ptune serve` passes them
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const modules = withAccessControl(allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 }, coordinator: { limits } }), {
-    authenticate: options.authenticate ?? true,
-    host: '127.0.0.1',
-    limits,
-    tokenCacheMs: options.tokenCacheMs ?? 0,
-    processTokens: options.processTokens,
-  });
+  const modules = withAccessControl(
+    allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 }, coordinator: { limits }, inference: options.inference }),
+    {
+      authenticate: options.authenticate ?? true,
+      host: '127.0.0.1',
+      limits,
+      tokenCacheMs: options.tokenCacheMs ?? 0,
+      processTokens: options.processTokens,
+    },
+  );
   const maxMessageBytes = options.limits?.maxMessageBytes;
   const server = await startServer({
     modules,
