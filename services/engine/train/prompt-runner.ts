@@ -36,10 +36,13 @@ export interface TrainOutputs {
 }
 
 /**
- * `memoryArena` defaults to false here: onnxruntime's CPU arena belongs to one session and never
- * shrinks, so each shape bucket kept its own peak. Bench-preset Llama (~100M), B=4, two passes over
- * 8 buckets (T = 16…128) vs one (T = 128), load ~15: arena on 4696 MB vs off 1118 MB (one bucket,
- * off: 1049 MB, ratio 1.07), and the 8-bucket run took 142 s with the arena, 110 s without.
+ * `memoryArena` (unset): onnxruntime's CPU arena belongs to one session and never shrinks, so with
+ * several shape buckets each would keep its own peak (bench85m, two passes over 8 buckets, arena
+ * on: 2870 MB vs 1114 MB for one bucket). Without it every run faults in fresh pages (the bench85m
+ * step: 1628 ms vs 965 ms with it). So the runner's first training shape gets an arena (without
+ * onnxruntime's memory pattern, see SessionOptions.memoryPattern), and the first time a second
+ * training shape is needed that session is rebuilt without one, as is every later session:
+ * one-bucket runs are fast, many-bucket runs bounded. Scoring sessions never get one.
  */
 export interface RunnerOptions extends Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning' | 'memoryArena'> {
   /** the precision the frozen weights are held in (default auto: the loaded model's bank, ../graph/weight-bank.ts) */
@@ -67,6 +70,8 @@ interface CachedSession {
 
 export class PromptRunner {
   private readonly sessions = new Map<string, Promise<CachedSession>>();
+  /** the one training session built with an arena; 'none' once a second training shape appeared */
+  private arenaKey: string | 'none' | undefined;
 
   constructor(
     private readonly model: DecoderModel,
@@ -109,15 +114,32 @@ export class PromptRunner {
       // keep only names and shapes of the built graph
       const names = trainable.map((v) => v.name);
       const shapes = new Map(graph.inputs.map((v) => [v.name, v.shape]));
-      cached = GraphSession.create(graph, { ...this.options, memoryArena: this.options.memoryArena ?? false }).then((session) => ({
-        session,
-        trainable: names,
-        shapes,
-      }));
+      const arena = this.arenaFor(mode, key);
+      const replaced = arena.replaces;
+      cached = (async (): Promise<CachedSession> => {
+        // the replaced session's arena is given back before the new session allocates anything
+        if (replaced) await (await replaced).session.release();
+        const session = await GraphSession.create(graph, { ...this.options, memoryArena: arena.on, memoryPattern: !arena.on });
+        return { session, trainable: names, shapes };
+      })();
       this.sessions.set(key, cached);
       cached.catch(() => this.sessions.delete(key));
     }
     return cached;
+  }
+
+  /** Whether a new session `key` gets an arena, and the session it replaces (built again without one when next used). */
+  private arenaFor(mode: 'train' | 'score', key: string): { on: boolean; replaces?: Promise<CachedSession> } {
+    if (this.options.memoryArena !== undefined) return { on: this.options.memoryArena };
+    if (mode !== 'train' || this.arenaKey === 'none') return { on: false };
+    if (this.arenaKey === undefined) {
+      this.arenaKey = key;
+      return { on: true };
+    }
+    const replaces = this.sessions.get(this.arenaKey);
+    this.sessions.delete(this.arenaKey);
+    this.arenaKey = 'none';
+    return { on: false, replaces };
   }
 }
 
