@@ -7,7 +7,7 @@
  *   npm run bench:engine -- --families         (only the per-family table)
  *   npm run bench:engine -- --family gemma2 --family llama   (those families only)
  *   npm run bench:engine -- 1b          (TinyLlama-shaped 1.1B, B=1 T=256: f32, then 16-bit weights vs PyTorch bf16; 1b-f32 or 1b-16 for one)
- *   npm run bench:engine -- 1b-long     (the same 1.1B, T=2048 with per-layer recomputation: ours only)
+ *   npm run bench:engine -- 1b-long     (the same 1.1B over its whole 2048-token context, 2040 text + 8 virtual, with per-layer recomputation: ours only)
  *   npm run bench:engine -- buckets     (bench85m: peak RSS of a run over 8 length buckets vs one bucket)
  *   --execution-provider cuda           (the 1b cases on the GPU, ours only: bench/engine/gpu.sh)
  *   --rounds N                                 (alternating rounds; default 3 Llama cases, 1 families)
@@ -213,9 +213,14 @@ async function llamaTable(cases: string[], ortPeak: number): Promise<string[]> {
         `${m.ours.peak_rss_mb.toFixed(0)} | ${m.torch.peak_rss_mb.toFixed(0)} | ${gflops.toFixed(1)} (${((100 * gflops) / ortPeak).toFixed(0)}%) | ${parity(m)} |`,
     );
   }
-  const targets: Record<string, number> = { stories260K: 0.5, bench85m: 1.0 };
+  // time targets of the engine issues; bench85m's peak RSS at most PyTorch's (the big-model issue)
+  const targets: Record<string, number> = { stories260K: 0.5, bench85m: 0.4 };
   for (const { name, m } of rows) {
-    lines.push(`${name}: ours/PyTorch ${ratio(m).toFixed(2)}, target ≤ ${targets[name]}: ${ratio(m) <= targets[name] ? 'met' : 'MISSED'}`);
+    const rss = m.ours.peak_rss_mb / m.torch.peak_rss_mb;
+    lines.push(
+      `${name}: ours/PyTorch ${ratio(m).toFixed(2)}, target ≤ ${targets[name]}: ${ratio(m) <= targets[name] ? 'met' : 'MISSED'}` +
+        (name === 'bench85m' ? `; peak RSS ours/PyTorch ${rss.toFixed(2)}, target ≤ 1: ${rss <= 1 ? 'met' : 'MISSED'}` : ''),
+    );
   }
   return lines;
 }
@@ -312,9 +317,11 @@ async function bigTable(cases: string[]): Promise<string[]> {
   }
   if (cases.includes('1b-long')) {
     const { folder, spec } = await tinyLlamaFolder('bf16');
-    const runs = measureOurs('1b-long', bigCase(folder, spec, 1, 2048, { recompute: true, repeats: 1 }), dir, rounds ?? 1);
+    // the whole context: the 8 virtual tokens and 2040 text tokens
+    const T = spec.contextLength - VIRTUAL_TOKENS;
+    const runs = measureOurs('1b-long', bigCase(folder, spec, 1, T, { recompute: true, repeats: 1 }), dir, rounds ?? 1);
     lines.push(
-      `| B=1 T=2048 --recompute | f16 (from the bf16 file) / – | ${median(runs.map((r) => r.step_ms_median)).toFixed(0)} | – | – | ` +
+      `| B=1 T=${T} (+${VIRTUAL_TOKENS} virtual = the context) --recompute | f16 (from the bf16 file) / – | ${median(runs.map((r) => r.step_ms_median)).toFixed(0)} | – | – | ` +
         `${Math.max(...runs.map((r) => r.peak_rss_mb)).toFixed(0)} | – | – | ${runs[0].first_loss.toFixed(4)} / – | ${load()} |`,
     );
   }
@@ -329,7 +336,8 @@ async function gpuBigTable(cases: string[]): Promise<string[]> {
   const rows: { name: string; folder: 'f32' | 'bf16'; seqLen: number; recompute: boolean }[] = [];
   if (cases.includes('1b')) rows.push({ name: 'B=1 T=256 f32', folder: 'f32', seqLen: 256, recompute: false });
   if (cases.includes('1b')) rows.push({ name: 'B=1 T=256 f16 (bf16 file)', folder: 'bf16', seqLen: 256, recompute: false });
-  if (cases.includes('1b-long')) rows.push({ name: 'B=1 T=2048 --recompute, f16', folder: 'bf16', seqLen: 2048, recompute: true });
+  if (cases.includes('1b-long'))
+    rows.push({ name: 'B=1 T=2040 (+8 virtual) --recompute, f16', folder: 'bf16', seqLen: 2040, recompute: true });
   const lines = [
     '',
     'TinyLlama-shaped 1.1B on CUDA (ours only)',
