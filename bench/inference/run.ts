@@ -50,7 +50,7 @@ const cases: Case[] = [
   {
     name: 'bench85m',
     file: async () => (await writeGeneratedModel('bench85m', 0, path.join(dir, 'bench85m.gguf'))).path,
-    tokens: 8,
+    tokens: 16,
     decodeTokens: 16,
   },
 ].filter((c) => only === undefined || c.name.toLowerCase().includes(only.toLowerCase()));
