@@ -89,7 +89,8 @@ export function registerCoordinatorCommands(program: Command): void {
     process.stdout.write(
       `ptune coordinator serving on ${flags.host}:${server.port} (${security.tls ? 'TLS' : 'plaintext'}, authentication ${security.authenticate ? 'on' : 'OFF'}; metrics ${metricsServer ? `on :${metricsServer.port}/metrics` : 'off'})\n`,
     );
-    if (server.httpPort !== undefined) process.stdout.write(`web console: ${consoleUrl(flags.host, server.httpPort)}\n`);
+    if (server.httpPort !== undefined)
+      process.stdout.write(`web console: ${consoleUrl(flags.host, server.httpPort, security.tls !== undefined)}\n`);
     onShutdownSignals(
       async () => {
         await metricsServer?.close();

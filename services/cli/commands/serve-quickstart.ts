@@ -14,8 +14,8 @@ export interface QuickstartRun {
     port: number;
     /** the web console's address, when the server has an HTTP port */
     consoleUrl?: string;
-    /** the OpenAI-compatible endpoint's port, when the server runs the inference module */
-    httpPort?: number;
+    /** the OpenAI-compatible endpoint's base address (…/v1), when the server runs the inference module */
+    inferenceUrl?: string;
     /** whether the server requires tokens (the curl line then sends $PTUNE_TOKEN) */
     authenticate: boolean;
     dataDir: string;
@@ -31,7 +31,7 @@ export function quickstartRun(): QuickstartRun {
   let running: Promise<void> = Promise.resolve();
   return {
     token,
-    start({ host, port, consoleUrl, httpPort, authenticate, dataDir, connection }) {
+    start({ host, port, consoleUrl, inferenceUrl, authenticate, dataDir, connection }) {
       const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
       running = runQuickstart({
         server: `${local.includes(':') ? `[${local}]` : local}:${port}`,
@@ -42,7 +42,7 @@ export function quickstartRun(): QuickstartRun {
       }).then(
         (result) => {
           if (!result) return;
-          if (httpPort !== undefined) process.stdout.write(servedPromptCurl(result, local, httpPort, authenticate));
+          if (inferenceUrl !== undefined) process.stdout.write(servedPromptCurl(result, inferenceUrl, authenticate));
           process.stdout.write(
             `ptune is ready: serving on ${host}:${port}${consoleUrl ? `, web console at ${consoleUrl}` : ''} (Ctrl-C stops it)\n`,
           );
@@ -62,7 +62,7 @@ export function quickstartRun(): QuickstartRun {
 }
 
 /** The curl line that asks the OpenAI-compatible endpoint for an answer with the first trained prompt. */
-function servedPromptCurl(result: QuickstartResult, host: string, httpPort: number, authenticate: boolean): string {
+function servedPromptCurl(result: QuickstartResult, inferenceUrl: string, authenticate: boolean): string {
   const version = result.versions[0];
   const task = version?.task;
   if (task === undefined) return '';
@@ -75,6 +75,6 @@ function servedPromptCurl(result: QuickstartResult, host: string, httpPort: numb
     temperature: 0,
   });
   const auth = authenticate ? ` -H "authorization: Bearer $PTUNE_TOKEN"` : '';
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}/v1/completions`;
+  const url = `${inferenceUrl}/completions`;
   return `the served prompt answers over the OpenAI-compatible endpoint:\n  curl -s ${url} -H 'content-type: application/json'${auth} -d '${body.replace(/'/g, "'\\''")}'\n`;
 }

@@ -157,17 +157,19 @@ export function registerServeCommands(program: Command): void {
     process.stdout.write(
       `ptune serving on ${flags.host}:${server.port} (${storage}; ${security.tls ? 'TLS' : 'plaintext'}; authentication ${security.authenticate ? 'on' : 'OFF (loopback only)'})\n`,
     );
-    if (server.httpPort !== undefined) process.stdout.write(`web console: ${consoleUrl(flags.host, server.httpPort)}\n`);
-    if (server.httpPort !== undefined && inferModel !== undefined)
+    const webUrl = server.httpPort === undefined ? undefined : consoleUrl(flags.host, server.httpPort, security.tls !== undefined);
+    const inferenceUrl = webUrl !== undefined && inferModel !== undefined ? `${webUrl}v1` : undefined;
+    if (webUrl !== undefined) process.stdout.write(`web console: ${webUrl}\n`);
+    if (inferenceUrl !== undefined)
       process.stdout.write(
-        `ptune inference: ${inferModel} with every prompt trained for it, on gRPC ${flags.host}:${server.port} and ${consoleUrl(flags.host, server.httpPort)}v1 (OpenAI-compatible; loaded on the first request)\n`,
+        `ptune inference: ${inferModel} with every prompt trained for it, on gRPC ${flags.host}:${server.port} and ${inferenceUrl} (OpenAI-compatible; loaded on the first request)\n`,
       );
     logger.info({ port: server.port, host: flags.host, httpPort: server.httpPort, metricsPort: metricsServer?.port }, 'serving');
     quickstart?.start({
       host: flags.host,
       port: server.port,
-      consoleUrl: server.httpPort === undefined ? undefined : consoleUrl(flags.host, server.httpPort),
-      httpPort: inferModel === undefined ? undefined : server.httpPort,
+      consoleUrl: webUrl,
+      inferenceUrl,
       authenticate: security.authenticate,
       dataDir: server.context.dataDir,
       connection: security.inProcessConnection,
