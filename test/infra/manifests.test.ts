@@ -173,7 +173,7 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     }
   });
 
-  it('the coordinator has gRPC startup, readiness and liveness probes, a gRPC Service, a PDB and a CPU HPA', () => {
+  it('the coordinator has gRPC startup, readiness and liveness probes, a gRPC + console HTTP Service, a PDB and a CPU HPA', () => {
     const objects = rendered(target);
     const [coordinator] = workload(objects, 'Deployment', 'ptune-coordinator').containers;
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
@@ -181,6 +181,9 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     }
     const ports = list(get(find(objects, 'Service', 'ptune-coordinator'), 'spec', 'ports'));
     expect(ports.find((p) => p.port === 50051)?.appProtocol).toBe('grpc');
+    // the web console: `ptune coordinator` listens on --http-port 8080 by default
+    expect(ports.find((p) => p.port === 8080)).toMatchObject({ targetPort: 'http', appProtocol: 'http' });
+    expect(list(get(coordinator, 'ports')).find((p) => p.name === 'http')?.containerPort).toBe(8080);
     expect(ports.some((p) => p.port === 9090)).toBe(true);
     expect(get(find(objects, 'PodDisruptionBudget', 'ptune-coordinator'), 'spec', 'minAvailable')).toBeGreaterThanOrEqual(1);
     const hpa = find(objects, 'HorizontalPodAutoscaler', 'ptune-coordinator');
