@@ -125,6 +125,17 @@ describe.skipIf(!isCheckout)('quick start from a clean clone (npm start)', () =>
     expect(out).toMatch(/│ default\/names +│ 1 +│ production │ demo/);
     expect(out).toContain(`npx ptune jobs plot ${jobId} --out loss.png --server ${server}`);
 
+    // the printed curl line answers with the trained prompt (the README's promise), here through fetch
+    const web = `http://127.0.0.1:${env.PTUNE_HTTP_PORT}/`;
+    expect(out).toContain(`ptune is ready: serving on 127.0.0.1:${server.split(':')[1]}, web console at ${web}`);
+    const curl = /curl -s (\S+) -H 'content-type: application\/json' -d '(\{.*\})'/.exec(out);
+    expect(curl?.[1]).toBe(`${web}v1/completions`);
+    const answer = await fetch(curl![1], { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl![2] });
+    expect(answer.status).toBe(200);
+    const completion = (await answer.json()) as { model: string; choices: { text: string }[] };
+    expect(completion.model).toBe('default/feelings@v1');
+    expect(completion.choices[0].text.length).toBeGreaterThan(0);
+
     // The CLI sees what the quick start printed: one version per task, aliased production, from that job.
     const firstLoss = Number(/feelings lr=0\.03 vt=8\s+step\s+1\/\d+\s+loss (\S+)/.exec(out)![1]);
     for (const task of ['default/feelings', 'default/names']) {
