@@ -7,9 +7,9 @@
  * it on the next turn.
  *
  * Shapes: decode steps are [maxSlots × 1 token], prefill [1 × 32] (one new text, reading its slot
- * in place) or [maxSlots × 32] (several), scoring [1 × 32]; the cache length is a bucket (64, 256,
- * 1024, … up to the context) fitting the longest running request's prompt + text + max_tokens,
- * re-laid out when that changes bucket.
+ * in place) or [maxSlots × 32] (several), scoring [k × c] (k: the candidates, c: the longest of
+ * them, each rounded up to a power of two; c from 4 to 32); the cache length is a bucket (64, 256, 1024, … up to the context) fitting the
+ * longest running request's prompt + text + max_tokens, re-laid out when that changes bucket.
  */
 import { heldPrecision } from '../graph/weight-bank.js';
 import type { StoredPrompt } from '../methods/serving.js';
@@ -395,14 +395,18 @@ class BatchEngine implements InferenceEngine {
 
   /**
    * Sums log p(candidate tokens | prompt, input) per candidate: the input (but its last token) is
-   * prefilled once into a one-sequence cache; each candidate then runs from the input's last token
-   * with the scoring graph, its tokens as the targets.
+   * prefilled once into slot 0 of a scratch cache and copied to one slot per candidate; then every
+   * candidate runs at once, one row each, from the input's last token with the scoring graph, its
+   * own tokens as the targets. Rows are padded to a power of two (idle rows) and the chunk is the
+   * longest candidate's length rounded up to 4, 8, 16 or 32, so that few graph shapes serve all.
    */
   private async runScore(job: ScoreJob): Promise<number[]> {
     const { request } = job;
+    const { candidates } = request;
     const prefix = await this.prefixOf(request.prompt?.stored, request.prompt?.id);
     const P = prefix?.length ?? 0;
-    const scratch = new SlotCache(this.model.spec, 1, Math.max(this.cache.length, this.bucketFor(job.need)));
+    const rows = 2 ** Math.ceil(Math.log2(candidates.length));
+    const scratch = new SlotCache(this.model.spec, rows, Math.max(this.cache.length, this.bucketFor(job.need)));
     if (prefix) scratch.load(0, prefix);
     const ids = request.inputIds;
     const head = ids.length - 1;
@@ -416,33 +420,34 @@ class BatchEngine implements InferenceEngine {
         stopped: () => request.signal?.aborted === true,
       });
     }
-    const out: number[] = [];
-    for (const candidate of request.candidates) {
+    const context = scratch.extract(0, P + head);
+    for (let c = 1; c < candidates.length; c++) scratch.load(c, context);
+    const tokens = candidates.map((candidate) => [ids[head], ...candidate.slice(0, -1)]);
+    const sums = candidates.map(() => 0);
+    const longest = Math.max(...tokens.map((t) => t.length));
+    // labels are a few tokens: a chunk of 4, 8 or 16 positions instead of 32 per row
+    const chunk = Math.min(this.prefillChunk, 2 ** Math.ceil(Math.log2(Math.max(4, longest))));
+    for (let done = 0; done < longest; done += chunk) {
       if (request.signal?.aborted) throw new InferenceInputError('score cancelled');
-      const tokens = [ids[head], ...candidate.slice(0, -1)];
-      let sum = 0;
-      for (let done = 0; done < tokens.length; done += this.prefillChunk) {
-        const count = Math.min(this.prefillChunk, tokens.length - done);
-        const start = P + head + done;
-        const step = await this.runner.run(
-          scratch,
-          this.prefillChunk,
-          [
-            {
-              start,
-              count,
-              writeRow: (i, rows, row) => this.rows.token(tokens[done + i], start + i, rows, row),
-              target: (i) => candidate[done + i],
-            },
-          ],
-          { slot: 0, scoring: true },
-        );
-        scratch.write(0, start, step.newKeys, step.newValues, 0, this.prefillChunk, count);
-        for (let i = 0; i < count; i++) sum += step.tokenLogprobs![i];
-      }
-      out.push(sum);
+      const start = P + head + done;
+      const sequences = Array.from({ length: rows }, (_, c): StepSequence | undefined => {
+        const count = Math.min(chunk, (tokens[c]?.length ?? 0) - done);
+        if (count <= 0) return undefined;
+        return {
+          start,
+          count,
+          writeRow: (i, rows, row) => this.rows.token(tokens[c][done + i], start + i, rows, row),
+          target: (i) => candidates[c][done + i],
+        };
+      });
+      const step = await this.runner.run(scratch, chunk, sequences, { scoring: true });
+      sequences.forEach((seq, c) => {
+        if (!seq) return;
+        scratch.write(c, start, step.newKeys, step.newValues, c, chunk, seq.count);
+        for (let i = 0; i < seq.count; i++) sums[c] += step.tokenLogprobs![c * chunk + i];
+      });
     }
-    return out;
+    return sums;
   }
 }
 
