@@ -28,7 +28,7 @@ import {
   type F32Tensor,
   type WeightSource,
 } from '../model/weights.js';
-import { heldDtype, type WeightsDtype } from '../model/weights-dtype.js';
+import { bankPrecision, type HeldPrecision, type WeightsDtype } from '../model/weights-dtype.js';
 import { bf16BitsToF32, f32ToF16Bits } from '../formats/half.js';
 import { float16Bits, float16Values, numel, type FloatDType } from './dtype.js';
 import { BLOCK, dequantize, quantize, type QuantBits } from './quantized.js';
@@ -39,39 +39,17 @@ export interface BankTensor {
   readonly dims: readonly number[];
 }
 
-/** The precision a bank holds its matrices in. */
-export type HeldPrecision = 'f32' | 'f16' | 'q8' | 'q4';
+// the rule for which precision a bank holds lives with the dtypes, so the memory estimate uses it too
+export { heldPrecision, type HeldPrecision } from '../model/weights-dtype.js';
 
 /** Bits per value of a quantized precision (quantized.ts), undefined for float ones. */
 export const quantBits = (held: HeldPrecision): QuantBits | undefined => (held === 'q8' ? 8 : held === 'q4' ? 4 : undefined);
-
-/**
- * What `--weights-dtype` asks the bank to hold; undefined ('auto') keeps the model's own bank.
- * bf16 is held as float16 bits: onnxruntime-node has no bfloat16 tensor type, and a bf16 value
- * (8-bit mantissa) is exact in float16 inside its normal range (|x| ≥ 2^-14; ≤ 65504, checked),
- * below that off by at most 2^-25.
- */
-export function heldPrecision(requested: WeightsDtype | undefined): HeldPrecision | undefined {
-  switch (requested) {
-    case undefined:
-    case 'auto':
-      return undefined;
-    case 'f32':
-      return 'f32';
-    case 'f16':
-    case 'bf16':
-      return 'f16';
-    case 'q8':
-    case 'q4':
-      return requested;
-  }
-}
 
 /** One bank tensor: the canonical tensors it is made of and how. */
 interface PlanEntry {
   name: string;
   dims: readonly number[];
-  /** held 16-bit when the bank holds matrices in 16 bits */
+  /** held at the bank's precision (the tensors `heldAsMatrix` names, weights-dtype.ts); else in the compute dtype */
   matrix: boolean;
   from: readonly string[];
   make(parts: readonly Float32Array[]): Float32Array | Float64Array;
@@ -377,20 +355,6 @@ class WidenedTensors implements ReadonlyMap<string, F32Tensor> {
 }
 
 /**
- * What `auto` holds for a source (one precision per bank): 16 bits when every matrix is stored in
- * 16 bits; with quantized matrices q8 when any maps to q8 (Q8_0, Q6_K: never fewer bits than
- * stored), else q4 (every type of 5 bits or less); float32 otherwise.
- */
-export function storedPrecision(source: WeightSource): HeldPrecision {
-  const held = source
-    .list()
-    .filter((w) => w.dims.length === 2)
-    .map((w) => heldDtype(w.stored, 'auto', w.dims));
-  if (held.length > 0 && held.every((h) => h === 'f16' || h === 'bf16')) return 'f16';
-  return held.includes('q8') ? 'q8' : held.includes('q4') ? 'q4' : 'f32';
-}
-
-/**
  * Reads an opened model's weights (checked against its spec) into its one weight bank, holding
  * the precision `weightsDtype` asks for (auto: the file's). float32: the canonical tensors are
  * views of the bank (`shareWeights`). 16 bits or quantized: read one tensor at a time, so the model is never
@@ -401,7 +365,7 @@ export async function loadWeightBank<M extends Omit<DecoderModel, 'tensors'> & {
   source: string,
   weightsDtype: WeightsDtype = 'auto',
 ): Promise<M & DecoderModel> {
-  const held = heldPrecision(weightsDtype) ?? storedPrecision(model.weights);
+  const held = bankPrecision(model.weights.list(), weightsDtype);
   if (held === 'f32') return shareWeights({ ...model, tensors: await readAllWeights(model.spec, model.weights, source) });
   const expected = checkWeights(model.spec, model.weights, source);
   const loaded: M & DecoderModel = { ...model, tensors: new Map() };

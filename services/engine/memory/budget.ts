@@ -2,7 +2,6 @@
  * The check before loading: a run whose estimated memory (estimate.ts) is above the limit
  * (limit.ts) is refused with the figures and what would bring it down.
  */
-import { heldDtype } from '../model/weights-dtype.js';
 import { estimateMemory, type MemoryEstimate, type MemoryPlan } from './estimate.js';
 import { formatBytes, type MemoryLimit } from './limit.js';
 
@@ -24,7 +23,6 @@ export class MemoryLimitError extends Error {}
 export function checkMemoryBudget(plan: MemoryPlan, limit: MemoryLimit, model: string): MemoryEstimate {
   const estimate = estimateMemory(plan);
   if (estimate.total <= limit.bytes) return estimate;
-  const held = [...new Set(plan.weights.map((w) => heldDtype(w.stored, plan.weightsDtype, w.dims)))].join('/');
   const alternatives: { change: string; plan: MemoryPlan }[] = [];
   if (plan.mode === 'train' && !plan.recompute) alternatives.push({ change: '--recompute', plan: { ...plan, recompute: true } });
   if (plan.weightsDtype !== 'q4') alternatives.push({ change: '--weights-dtype q4', plan: { ...plan, weightsDtype: 'q4' } });
@@ -37,8 +35,8 @@ export function checkMemoryBudget(plan: MemoryPlan, limit: MemoryLimit, model: s
     return `${a.change} → ${formatBytes(total)}${total <= limit.bytes ? ' (fits)' : ''}`;
   });
   throw new MemoryLimitError(
-    `${model}: this run needs an estimated ${formatBytes(estimate.total)} — weights ${formatBytes(estimate.weights)} held as ${held}` +
-      (estimate.widened > 0 ? ` (+${formatBytes(estimate.widened)} widened per layer)` : '') +
+    `${model}: this run needs an estimated ${formatBytes(estimate.total)} — weights ${formatBytes(estimate.weights)} held as ${estimate.held}` +
+      (estimate.widened > 0 ? ` (+${formatBytes(estimate.widened)} widened to float32 while in use)` : '') +
       `, activations ${formatBytes(estimate.activations)} for ${plan.batch} × ${plan.seqLen} tokens${plan.recompute ? ' with recomputation' : ''}` +
       `, logits ${formatBytes(estimate.logits)}, runtime ${formatBytes(estimate.runtime)} — more than the ${formatBytes(limit.bytes)} allowed by ${limit.origin}.` +
       (advice.length > 0 ? ` Estimated with ${advice.join(', ')}.` : '') +

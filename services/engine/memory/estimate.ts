@@ -1,8 +1,9 @@
 /**
  * What a run will need, estimated from the spec before any weight is read, so that a model too
  * big for the memory a worker may use is refused with a clear message instead of an
- * out-of-memory kill. An estimate, not a measurement: weights at the precision they will be held,
- * float32 activations of the largest (batch, length) the run will see, and a fixed runtime share.
+ * out-of-memory kill. An estimate, not a measurement: weights as the weight bank will hold them
+ * (every matrix at one precision, vectors and learned positions in float32), float32 activations
+ * of the largest (batch, length) the run will see, and a fixed runtime share.
  *
  * Activations of one layer's training step, per token (N = batch · length), as the decoder graph
  * keeps them for the backward pass: the normed inputs (2·dim), q/k/v ((heads + 2·kvHeads)·headDim),
@@ -13,7 +14,7 @@
  */
 import type { ModelSpec } from '../model/spec.js';
 import type { WeightInfo } from '../model/weights.js';
-import { heldBytesPerElement, heldDtype, type WeightsDtype } from '../model/weights-dtype.js';
+import { bankPrecision, heldAsMatrix, heldBytesPerElement, type HeldPrecision, type WeightsDtype } from '../model/weights-dtype.js';
 
 const F32 = 4;
 /** Node, onnxruntime, the tokenizer and the JS heap before any tensor */
@@ -33,8 +34,13 @@ export interface MemoryPlan {
 }
 
 export interface MemoryEstimate {
+  /** the precision the bank holds every matrix in */
+  held: HeldPrecision;
   weights: number;
-  /** the widest layer's matrices widened to float32 while it runs (held below f32 only) */
+  /**
+   * held below f32 only: the widest float32 copy made while running, in the forward and again in
+   * the backward: the largest layer's matrices, or the classifier (vocab × dim) when that is larger
+   */
   widened: number;
   activations: number;
   /** logits and their log-probabilities for every position */
@@ -47,16 +53,17 @@ const elements = (dims: readonly number[]): number => dims.reduce((a, b) => a * 
 
 export function estimateMemory(plan: MemoryPlan): MemoryEstimate {
   const { spec, batch, seqLen } = plan;
+  const held = bankPrecision(plan.weights, plan.weightsDtype);
   let weights = 0;
-  let widest = 0;
   const perLayer = new Map<string, number>();
   for (const w of plan.weights) {
-    const held = heldDtype(w.stored, plan.weightsDtype, w.dims);
-    weights += elements(w.dims) * heldBytesPerElement(held);
+    const matrix = heldAsMatrix(w);
+    weights += elements(w.dims) * (matrix ? heldBytesPerElement(held) : F32);
     const layer = /^layers\.(\d+)\./.exec(w.name)?.[1];
-    if (layer !== undefined && held !== 'f32') perLayer.set(layer, (perLayer.get(layer) ?? 0) + elements(w.dims) * F32);
+    if (matrix && layer !== undefined) perLayer.set(layer, (perLayer.get(layer) ?? 0) + elements(w.dims) * F32);
   }
-  for (const bytes of perLayer.values()) widest = Math.max(widest, bytes);
+  // the classifier (lm_head or the tied embedding) is widened whole, like a layer's matrices
+  const widest = held === 'f32' ? 0 : Math.max(spec.vocabSize * spec.dim * F32, ...perLayer.values());
   // the forward's widened copy and the backward's
   const widened = widest * (plan.mode === 'train' ? 2 : 1);
 
@@ -71,5 +78,5 @@ export function estimateMemory(plan: MemoryPlan): MemoryEstimate {
   else activations = spec.nLayers * layer + layer; // every layer's saved intermediates + the backward's working set
   const logits = 2 * tokens * spec.vocabSize * F32;
   const total = weights + widened + activations + logits + RUNTIME_BYTES;
-  return { weights, widened, activations, logits, runtime: RUNTIME_BYTES, total };
+  return { held, weights, widened, activations, logits, runtime: RUNTIME_BYTES, total };
 }

@@ -15,7 +15,11 @@ import { formatBytes, memoryLimit, parseByteSize } from './limit.js';
 const GiB = 1024 ** 3;
 const { spec } = specFromHfConfig(hfFamilyPreset('llama', 'tinyllama-1b').config, 'tinyllama-1b');
 const listed = (stored: StoredDType): WeightInfo[] => expectedWeights(spec).map((w) => ({ ...w, stored }));
-const parameters = expectedWeights(spec).reduce((n, w) => n + w.dims.reduce((a, b) => a * b, 1), 0);
+const count = (ws: readonly { dims: number[] }[]): number => ws.reduce((n, w) => n + w.dims.reduce((a, b) => a * b, 1), 0);
+const parameters = count(expectedWeights(spec));
+/** norms (TinyLlama has no biases): held in float32 whatever is asked */
+const vectors = count(expectedWeights(spec).filter((w) => w.dims.length === 1));
+const matrices = parameters - vectors;
 const plan = (overrides: Partial<MemoryPlan> = {}): MemoryPlan => ({
   spec,
   weights: listed('f32'),
@@ -79,13 +83,35 @@ describe('the estimate (TinyLlama 1.1B shape)', () => {
     expect(parameters).toBeLessThan(1.11e9);
     const f32 = estimateMemory(plan()).weights;
     expect(f32).toBe(parameters * 4);
-    expect(estimateMemory(plan({ weightsDtype: 'bf16' })).weights).toBe(parameters * 2);
-    expect(estimateMemory(plan({ weights: listed('f16') })).weights).toBe(parameters * 2);
+    expect(estimateMemory(plan({ weightsDtype: 'bf16' })).weights).toBe(matrices * 2 + vectors * 4);
+    expect(estimateMemory(plan({ weights: listed('f16') })).weights).toBe(matrices * 2 + vectors * 4);
     const q4 = estimateMemory(plan({ weightsDtype: 'q4' })).weights;
     expect(q4 / f32).toBeGreaterThan(20 / 32 / 4);
     expect(q4 / f32).toBeLessThan(20 / 32 / 4 + 0.001);
     expect(estimateMemory(plan()).widened).toBe(0); // f32 needs no widened copy
     expect(estimateMemory(plan({ weightsDtype: 'q4' })).widened).toBeGreaterThan(0);
+  });
+
+  it('one precision for every matrix, as the bank holds them: q4_k mixed with q6_k is all q8, f16 mixed with f32 all f32', () => {
+    const mixed = (a: StoredDType, b: StoredDType): WeightInfo[] =>
+      expectedWeights(spec).map((w, i) => ({ ...w, stored: w.dims.length === 1 ? 'f32' : i % 2 === 0 ? a : b }));
+    const q = estimateMemory(plan({ weights: mixed('q4_k', 'q6_k') }));
+    expect(q.held).toBe('q8');
+    expect(q.weights).toBe((matrices * 36) / 32 + vectors * 4);
+    const f = estimateMemory(plan({ weights: mixed('f16', 'f32') }));
+    expect(f.held).toBe('f32');
+    expect(f.weights).toBe(parameters * 4);
+    expect(f.widened).toBe(0);
+  });
+
+  it('widened: the classifier (vocab × dim in float32) when it outweighs a layer, in the forward and again in the backward', () => {
+    const classifier = spec.vocabSize * spec.dim * 4;
+    const layer = count(expectedWeights(spec).filter((w) => w.name.startsWith('layers.0.') && w.dims.length === 2)) * 4;
+    expect(classifier).toBeGreaterThan(layer); // 32000 × 2048 against one layer's 44M values
+    expect(estimateMemory(plan({ weightsDtype: 'q4' })).widened).toBe(2 * classifier);
+    expect(estimateMemory(plan({ weightsDtype: 'q4', mode: 'forward' })).widened).toBe(classifier);
+    const small = { ...spec, vocabSize: 1000 };
+    expect(estimateMemory(plan({ spec: small, weightsDtype: 'q4', mode: 'forward' })).widened).toBe(layer);
   });
 
   it('T=2048: recomputation brings the activations from every layer to one layer plus the layer inputs', () => {
