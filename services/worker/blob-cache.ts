@@ -3,7 +3,7 @@
  * base model or dataset once. A cached file is trusted only after its content was verified.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
@@ -51,10 +51,13 @@ export class BlobCache {
         else if (message.part.case === 'chunk') {
           hash.update(message.part.value);
           size += BigInt(message.part.value.byteLength);
-          await out.write(message.part.value);
+          await writeAll(out, message.part.value, file);
         }
       }
       await out.sync();
+      // what is on disk, not only what was received, must be what the header promised
+      const written = (await out.stat()).size;
+      if (BigInt(written) !== size) throw new Error(`blob ${key}: received ${size} bytes but ${written} are on disk in ${file}`);
     } finally {
       await out.close();
     }
@@ -68,6 +71,15 @@ export class BlobCache {
     if (/^[0-9a-f]{64}$/.test(promised) && promised !== sha256)
       throw new Error(`blob ${key}: the coordinator sent content with sha256 ${sha256}`);
     return { sha256 };
+  }
+}
+
+/** Writes every byte of `bytes`: FileHandle.write may write fewer than asked (it says how many). */
+async function writeAll(handle: FileHandle, bytes: Uint8Array, file: string): Promise<void> {
+  for (let at = 0; at < bytes.byteLength;) {
+    const { bytesWritten } = await handle.write(bytes, at, bytes.byteLength - at);
+    if (bytesWritten <= 0) throw new Error(`${file}: the disk took none of the ${bytes.byteLength - at} bytes left to write (disk full?)`);
+    at += bytesWritten;
   }
 }
 

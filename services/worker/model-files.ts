@@ -16,6 +16,11 @@ export async function modelPath(cache: BlobCache, model: BaseModel, signal?: Abo
     const key = model.files[0]?.blobKey ?? model.weightsBlobKey;
     return cache.file(key, { signal });
   }
+  // the folder's name: anything but a sha256 (say "../x") could place it outside the cache
+  if (!/^[0-9a-f]{64}$/.test(model.fingerprintSha256))
+    throw new Error(
+      `base model ${model.name}: fingerprint_sha256 ${JSON.stringify(model.fingerprintSha256)} is not a sha256 (64 lowercase hex characters): the coordinator's registry entry for the model needs fixing`,
+    );
   const folder = path.join(cache.dir, 'models', model.fingerprintSha256);
   if (await isDirectory(folder)) return folder;
   const building = `${folder}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
