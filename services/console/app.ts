@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GrpcTransport } from '../grpc/index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import type { Html } from './html.js';
-import { signedIn, type SignedIn, type UserPage } from './signed-in.js';
+import { signedIn, singleQuery, type SignedIn, type UserPage } from './signed-in.js';
 import { showSignIn, signIn, signOut } from './pages/sign-in.js';
 import { homePage } from './pages/home.js';
 import { modelsPage } from './pages/models.js';
@@ -99,9 +99,7 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleRout
   );
   app.get(
     '/tasks/:namespace/:task/versions/:version',
-    page<VersionParams>((request, _reply, user) =>
-      versionPage(request.params, (request.query as Record<string, string | undefined>).moved, user, reading),
-    ),
+    page<VersionParams>((request, _reply, user) => versionPage(request.params, singleQuery(request).moved, user, reading)),
   );
   app.get('/tasks/:namespace/:task/versions/:version/peft/:file', page<VersionParams & { file: string }>(peftFile));
   app.post(

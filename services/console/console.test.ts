@@ -3,6 +3,7 @@
  * on embedded PGlite and on a real Postgres server: sign-in and its refusals, the security headers, CSRF and Origin checks, pages as each person
  * sees them, escaping of hostile names, and the 404 that hides another namespace's task.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
 import { startConsoleServer, type ConsoleServer } from '../../test/console/support/console-server.js';
@@ -86,6 +87,48 @@ describe.each(['embedded PGlite', 'Postgres'] as const)('console on %s', (backen
       const session = new HttpSession(env.url);
       const reply = await session.signIn(env.tokens.reader, '//evil.example/');
       expect(reply.location).toBe('/');
+      // browsers drop tabs and newlines and read a backslash as a slash: each of these is //evil.example to them
+      for (const next of ['/\t/evil.example/', '/\n/evil.example/', '/\\evil.example/', '/%2F/ok'.replace('%2F', '\\')]) {
+        const again = await new HttpSession(env.url).signIn(env.tokens.reader, next);
+        expect(again.location, JSON.stringify(next)).toBe('/');
+      }
+    });
+
+    it('refuses a sign-in without a token addressed to a name other than loopback (DNS rebinding)', async () => {
+      // what a page of evil.example, rebound to 127.0.0.1, sends: its own name as Host and Origin
+      const port = new URL(env.url).port;
+      const host = `evil.example:${port}`;
+      const send = (
+        method: 'GET' | 'POST',
+        headers: Record<string, string>,
+        body = '',
+      ): Promise<{ status: number; text: string; cookie?: string }> =>
+        new Promise((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port, path: '/sign-in', method, headers: { host, ...headers } }, (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, text, cookie: res.headers['set-cookie']?.map((c) => c.split(';')[0]).join('; ') }),
+            );
+          });
+          req.on('error', reject).end(body);
+        });
+      const form = await send('GET', {});
+      const csrf = HttpSession.field(form.text, 'csrf');
+      const reply = await send(
+        'POST',
+        { origin: `http://${host}`, cookie: form.cookie ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+        new URLSearchParams({ token: '', next: '/', csrf }).toString(),
+      );
+      expect(reply.status).toBe(403);
+      expect(reply.text).toContain('Signing in without a token works only at localhost');
+    });
+
+    it('answers a repeated query parameter with 400 naming it, not an error page', async () => {
+      const session = await signedIn('reader');
+      const reply = await session.get(`${TASK_URL}?sort=version&sort=created`);
+      expect(reply.status).toBe(400);
+      expect(reply.text).toContain('sort is given more than once');
     });
 
     it('refuses a sign-in form without its CSRF token or from another origin', async () => {
@@ -299,6 +342,8 @@ describe.each(['embedded PGlite', 'Postgres'] as const)('console on %s', (backen
       expect(moved.location).toBe(`${TASK_URL}/versions/1?moved=staging`);
       const after = await session.get(moved.location!);
       expect(after.text).toContain('Alias staging now points at v1.');
+      // the notice is only shown when true: the query string is anybody's to write
+      expect((await session.get(`${TASK_URL}/versions/2?moved=staging`)).text).not.toContain('now points at');
       expect(after.text).toMatch(/<h3>staging → v1<\/h3>/);
       expect(after.text).toMatch(/<tr><td>v3<\/td><td>v1<\/td>\s*<td>token:[^<]+<\/td><td>[^<]+<\/td><\/tr>/);
 
@@ -371,6 +416,11 @@ describe.each(['embedded PGlite', 'Postgres'] as const)('console on %s', (backen
       const resumed = await (await fetch(`${env.url}/jobs/${job.id}/events`, { headers: { cookie, 'last-event-id': '1' } })).text();
       expect(resumed).not.toContain('"state":"queued"');
       expect(resumed).toContain('"state":"cancelled"');
+      // a reconnect after the last event still hears `end` (else EventSource reconnects forever)
+      const last = events.at(-1)!.id;
+      const past = await (await fetch(`${env.url}/jobs/${job.id}/events`, { headers: { cookie, 'last-event-id': String(last) } })).text();
+      expect(past).not.toContain('"state"');
+      expect(past.endsWith('event: end\ndata: {}\n\n')).toBe(true);
       const stranger = await signedIn('stranger');
       const refused = await fetch(`${env.url}/jobs/${job.id}/events`, {
         headers: { cookie: `ptune_session=${stranger.cookie('ptune_session')}` },

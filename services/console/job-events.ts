@@ -5,8 +5,9 @@
  * `step` {trial, step, loss}, `eval` {trial, step, metrics}, `trial` {trial, state, attempt, reason},
  * `job` {state, reason}, `registered` {task, version}; `end` after the terminal job state.
  */
+import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isTerminalJobEvent, jobEvents } from '../client/index.js';
+import { jobEvents } from '../client/index.js';
 import { JobState, TrialState, type JobEvent } from '../gen/ptune/v1/training_pb.js';
 import { orNotFound, type SignedIn } from './signed-in.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -74,17 +75,22 @@ export async function relayJobEvents(
   const abort = new AbortController();
   const stop = (): void => abort.abort();
   res.on('close', stop);
+  // the browser may have left while GetJob ran: 'close' has fired already
+  if (res.destroyed || request.raw.destroyed) stop();
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+  // a slow reader: wait for 'drain', or for the stream's end (the abort), with no listener left behind
   const write = async (text: string): Promise<void> => {
-    if (!res.write(text)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+    if (!res.destroyed && !res.write(text)) await once(res, 'drain', { signal: abort.signal }).catch(() => undefined);
   };
   try {
     res.write('retry: 2000\n\n');
     for await (const event of jobEvents(user.api.training, id, { afterSequence: after, signal: abort.signal })) {
       const record = sseRecord(event);
       if (record !== undefined) await write(record);
-      if (isTerminalJobEvent(event)) await write('event: end\ndata: {}\n\n');
     }
+    // WatchJob ends once the job has ended, also when the browser had seen every event already
+    // (a reconnect after the last one): without `end` it would reconnect every 2 s forever
+    if (!abort.signal.aborted) await write('event: end\ndata: {}\n\n');
   } catch (err) {
     if (!abort.signal.aborted) {
       request.log.warn({ err, jobId: id }, 'job event relay ended with an error');

@@ -28,6 +28,16 @@ export class PageError extends Error {
   }
 }
 
+/** The request's query parameters, each given at most once: a repeated one is a 400 naming it. */
+export function singleQuery(request: FastifyRequest): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(request.query as Record<string, unknown>)) {
+    if (typeof value !== 'string') throw new PageError(400, 'Bad request', `${name} is given more than once`);
+    out[name] = value;
+  }
+  return out;
+}
+
 /** NOT_FOUND and PERMISSION_DENIED of a read become one 404 naming what the URL asked for. */
 export async function orNotFound<T>(call: Promise<T>, what: string): Promise<T> {
   try {

@@ -4,14 +4,14 @@ import type { PromptVersion } from '../../gen/ptune/v1/registry_pb.js';
 import { readSafetensors, tensorToFloat32 } from '../../engine/formats/safetensors.js';
 import { html, pathOf, type Html } from '../html.js';
 import { page } from '../layout.js';
-import type { SignedIn } from '../signed-in.js';
+import { singleQuery, type SignedIn } from '../signed-in.js';
 import { initText, methodText, metricText } from './page-data.js';
 import type { TaskParams } from './task.js';
 import { loadVersion, versionNumber } from './version.js';
 
 export async function comparePage(request: FastifyRequest<{ Params: TaskParams }>, user: SignedIn): Promise<Html> {
   const { namespace, task: name } = request.params;
-  const query = request.query as Record<string, string | undefined>;
+  const query = singleQuery(request);
   const a = await loadVersion(user, namespace, name, versionNumber(query.a ?? '', 'a'));
   const b = await loadVersion(user, namespace, name, versionNumber(query.b ?? '', 'b'));
   const va = a.version;

@@ -10,7 +10,7 @@ import { JobState, TrialState, type Job, type Trial } from '../../gen/ptune/v1/t
 import { seriesColor } from '../../plot/index.js';
 import { html, pathOf, type Html } from '../html.js';
 import { page, timeText } from '../layout.js';
-import { orNotFound, PageError, type SignedIn } from '../signed-in.js';
+import { orNotFound, PageError, singleQuery, type SignedIn } from '../signed-in.js';
 import { methodText, metricText } from './page-data.js';
 
 export const JOBS_PER_PAGE = 50;
@@ -27,7 +27,7 @@ function progress(trials: readonly Trial[]): string {
 const jobTasks = (job: Job): string => (job.spec?.tasks ?? []).map((t) => `${t.task?.namespace}/${t.task?.name}`).join(', ');
 
 export async function jobsPage(request: FastifyRequest, user: SignedIn): Promise<Html> {
-  const query = request.query as Record<string, string | undefined>;
+  const query = singleQuery(request);
   const filter = query.state ?? '';
   const state = filter === '' ? JobState.UNSPECIFIED : JobState[filter.toUpperCase() as keyof typeof JobState];
   if (state === undefined || typeof state !== 'number')

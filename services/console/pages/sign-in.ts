@@ -4,13 +4,21 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RpcError, type GrpcTransport } from '../../grpc/index.js';
 import { html } from '../html.js';
 import { page } from '../layout.js';
+import { singleQuery } from '../signed-in.js';
 import { endSession, readSession, sameOrigin, sameText, signInCsrf, signInCsrfMatches, startSession } from '../session.js';
 import { userApi, whoAmI } from '../user-api.js';
 
-/** Only a path on this server (never "//other.site" or "https://…") may be the redirect after sign-in. */
-function localPath(next: unknown): string {
-  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+/**
+ * Only a path on this server may be the redirect after sign-in: never "//other.site", "https://…",
+ * nor one that browsers turn into those (they drop tabs and newlines and read "\\" as "/").
+ */
+export function localPath(next: unknown): string {
+  const unsafe = (c: string): boolean => c <= '\u001f' || c === '\u007f' || c === '\\';
+  if (typeof next !== 'string' || !next.startsWith('/') || [...next].some(unsafe)) return '/';
+  return new URL(next, 'http://console.invalid').host === 'console.invalid' && !next.startsWith('//') ? next : '/';
 }
+
+const loopbackHost = (hostname: string): boolean => ['localhost', '127.0.0.1', '::1', '[::1]'].includes(hostname.toLowerCase());
 
 function signInForm(request: FastifyRequest, reply: FastifyReply, next: string, message?: string): string {
   const csrf = signInCsrf(request, reply);
@@ -29,7 +37,7 @@ function signInForm(request: FastifyRequest, reply: FastifyReply, next: string, 
 }
 
 export function showSignIn(request: FastifyRequest, reply: FastifyReply): void {
-  const query = request.query as Record<string, string | undefined>;
+  const query = singleQuery(request);
   const message =
     query.refused !== undefined ? 'The API refused your token (unknown, revoked or not a user token). Sign in again.' : undefined;
   void reply.type('text/html; charset=utf-8').send(signInForm(request, reply, localPath(query.next), message));
@@ -47,6 +55,15 @@ export function signIn(transport: GrpcTransport) {
       return;
     }
     const token = typeof body.token === 'string' ? body.token.trim() : '';
+    if (token === '' && !loopbackHost(request.hostname)) {
+      // a page of another site whose name was rebound to 127.0.0.1 (DNS rebinding) passes the Origin
+      // check with its own name: without authentication, only a page addressed to loopback signs in
+      void reply
+        .code(403)
+        .type('text/html; charset=utf-8')
+        .send(signInForm(request, reply, next, 'Signing in without a token works only at localhost, 127.0.0.1 or [::1].'));
+      return;
+    }
     try {
       await whoAmI(userApi(transport, token));
     } catch (err) {

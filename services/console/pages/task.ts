@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { PromptVersionOrderBy, type PromptVersion } from '../../gen/ptune/v1/registry_pb.js';
 import { html, pathOf, type Html } from '../html.js';
 import { page, timeText } from '../layout.js';
-import { orNotFound, PageError, type SignedIn } from '../signed-in.js';
+import { orNotFound, PageError, singleQuery, type SignedIn } from '../signed-in.js';
 import { initText, methodText, metricText } from './page-data.js';
 
 export const VERSIONS_PER_PAGE = 50;
@@ -43,7 +43,7 @@ function orderRequest(order: Order): { orderBy: PromptVersionOrderBy; orderMetri
 
 export async function taskPage(request: FastifyRequest<{ Params: TaskParams }>, user: SignedIn): Promise<Html> {
   const { namespace, task: name } = request.params;
-  const query = request.query as Record<string, string | undefined>;
+  const query = singleQuery(request);
   const order = readOrder(query);
   const ref = { namespace, name };
   const { task } = await orNotFound(user.api.registry.getTask({ task: ref }), `Task ${namespace}/${name}`);

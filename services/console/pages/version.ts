@@ -61,7 +61,12 @@ export async function versionPage(
   const { namespace, task: name } = params;
   const number = versionNumber(params.version);
   const { task, version, safetensors } = await loadVersion(user, namespace, name, number);
-  const shown = notice ?? (moved !== undefined ? { kind: 'notice', text: `Alias ${moved} now points at v${number}.` } : undefined);
+  // the notice after a move, only when it is true (the query string is anybody's to write)
+  const shown =
+    notice ??
+    (moved !== undefined && task.aliases[moved] === number
+      ? { kind: 'notice', text: `Alias ${moved} now points at v${number}.` }
+      : undefined);
   const histories = await Promise.all(
     Object.keys(task.aliases)
       .sort()
