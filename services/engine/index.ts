@@ -62,6 +62,7 @@ export {
 export {
   createInferenceEngine,
   EngineBusyError,
+  EngineClosedError,
   InferenceInputError,
   type EngineStats,
   type GenerateRequest,

@@ -203,6 +203,13 @@ describe('Score', () => {
     }
   });
 
+  it('scores more inputs than the slots and the queue hold: one input at a time, never RESOURCE_EXHAUSTED', async () => {
+    // the fixture's engine: 2 slots, a queue of 1
+    const inputs = ['a', 'b', 'c', 'd', 'e', 'f'].map(text);
+    const reply = await f.inference.score({ inputs, candidates: [' x', ' y'] });
+    expect(reply.results).toHaveLength(6);
+  });
+
   it('INVALID_ARGUMENT for no candidates or an empty one', async () => {
     expect((await failure(f.inference.score({ inputs: [text('a')], candidates: [] }))).details.field).toBe('candidates');
     expect((await failure(f.inference.score({ inputs: [text('a')], candidates: [''] }))).details.field).toBe('candidates[0]');

@@ -6,7 +6,7 @@
 import { implement, type CallContext, type ServiceHandlers, type ServiceImplementation } from '../grpc/index.js';
 import { FinishReason, InferenceService } from '../gen/ptune/v1/inference_pb.js';
 import { invalidArgument, invalidRequest, resourceExhausted, unavailable } from '../domain/index.js';
-import { EngineBusyError, InferenceInputError, type GenerateSummary, type InferenceEngine } from '../engine/index.js';
+import { EngineBusyError, EngineClosedError, InferenceInputError, type GenerateSummary, type InferenceEngine } from '../engine/index.js';
 import type { PromptResolver } from './prompt-resolver.js';
 import { checkContext, encodeInput, samplingSettings } from './request-input.js';
 
@@ -68,7 +68,11 @@ export function inferenceHandlers(options: InferenceServiceOptions): ServiceHand
       for await (const token of stream.tokens) yield { part: { case: 'chunk', value: { text: token.text, tokenIds: [token.id] } } };
       const summary = await stream.summary;
       options.observer?.generated(summary);
-      if (summary.finish === 'cancelled') return;
+      if (summary.finish === 'cancelled') {
+        // the caller went away (nothing more to send), or the engine closed under it: say so
+        if (context.signal.aborted) return;
+        throw unavailable('the inference engine is shutting down; retry on another server');
+      }
       yield {
         part: {
           case: 'summary',
@@ -97,14 +101,15 @@ export function inferenceHandlers(options: InferenceServiceOptions): ServiceHand
       const resolved = await resolver.resolve(request.prompt, authorization(context), context.signal);
       const longest = (lists: readonly (readonly number[])[]) => Math.max(...lists.map((ids) => ids.length));
       checkContext(model, resolved.prompt?.stored.numVirtualTokens ?? 0, longest(inputs), longest(candidates), 'candidates');
-      const results = await Promise.all(
-        inputs.map(async (inputIds) => {
-          const logProbabilities = await onEngine(() =>
-            engine.score({ prompt: resolved.prompt, inputIds, candidates, signal: context.signal }),
-          );
-          return { logProbabilities, best: logProbabilities.indexOf(Math.max(...logProbabilities)) };
-        }),
-      );
+      // one input after another: a request holds at most one place in the engine's queue, so a large
+      // Score neither fills the queue for everyone else nor leaves orphaned jobs behind a refusal
+      const results = [];
+      for (const inputIds of inputs) {
+        const logProbabilities = await onEngine(() =>
+          engine.score({ prompt: resolved.prompt, inputIds, candidates, signal: context.signal }),
+        );
+        results.push({ logProbabilities, best: logProbabilities.indexOf(Math.max(...logProbabilities)) });
+      }
       return { results, servedBy: resolved.servedBy };
     },
   };
@@ -122,6 +127,7 @@ function countIn(field: string, count: number): void {
 /** The engine's refusals as statuses: a full queue is RESOURCE_EXHAUSTED, bad sizes INVALID_ARGUMENT. */
 function onEngine<T>(call: () => T): T {
   const translate = (err: unknown): never => {
+    if (err instanceof EngineClosedError) throw unavailable(err.message);
     if (err instanceof EngineBusyError) throw resourceExhausted(`${err.message}; retry later`);
     if (err instanceof InferenceInputError) throw invalidRequest(err.message);
     throw err;

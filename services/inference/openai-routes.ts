@@ -123,12 +123,14 @@ export function openAiRoutes(options: OpenAiRoutesOptions): HttpRoutes {
 
     async function complete(kind: Kind, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
       const body = (request.body ?? {}) as CompletionBody;
-      const call = await generateRequest(kind, body, options.modelName);
       const abort = new AbortController();
-      // the client went away before the answer was complete: cancel the call (the engine frees its slot)
+      // the client went away before the answer was complete: cancel the call (the engine frees its
+      // slot); wired before the first wait, which may be the model's first load
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) abort.abort();
       });
+      const call = await generateRequest(kind, body, options.modelName);
+      if (abort.signal.aborted || reply.raw.destroyed) return undefined;
       const stream = generateStream(options.handlers, call, request, abort.signal);
       const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);

@@ -17,8 +17,13 @@ const MAX_ROLE_CHARS = 32;
 /** The token ids of `input` (`field`: its path in the request, for errors). */
 export function encodeInput(model: LoadedModel, input: ModelInput | undefined, field: string): number[] {
   switch (input?.kind.case) {
-    case 'text':
-      return model.tokenizer.encode(input.kind.value);
+    case 'text': {
+      const ids = model.tokenizer.encode(input.kind.value);
+      // a tokenizer that adds a beginning-of-sequence token gives at least that one
+      if (ids.length === 0)
+        throw invalidArgument(`${field}.text`, 'is empty and this model adds no beginning-of-sequence token: send some text');
+      return ids;
+    }
     case 'conversation': {
       const messages = input.kind.value.messages;
       if (messages.length === 0 || messages.length > MAX_MESSAGES)

@@ -27,7 +27,7 @@ import type {
   SamplingSettings,
   ScoreRequest,
 } from './engine.js';
-import { EngineBusyError, InferenceInputError } from './errors.js';
+import { EngineBusyError, EngineClosedError, InferenceInputError } from './errors.js';
 import { InputRows } from './input-rows.js';
 import { PrefixCache } from './prefix-cache.js';
 import { prefill, storedPrefixKv, virtualTokensKv } from './prefix-kv.js';
@@ -123,7 +123,7 @@ class BatchEngine implements InferenceEngine {
   }
 
   generate(request: GenerateRequest): GenerateStream {
-    if (this.closed) throw new EngineBusyError('the inference engine is closed');
+    if (this.closed) throw new EngineClosedError('the inference engine is closed');
     const promptLength = checkPrompt(request.prompt, this.model);
     checkTokens('input_ids', request.inputIds, this.model);
     const need = checkSampling(request.sampling, promptLength, request.inputIds.length, this.model);
@@ -139,6 +139,8 @@ class BatchEngine implements InferenceEngine {
       );
     let summary!: Request['summary'];
     const done = new Promise<GenerateSummary>((resolve, reject) => (summary = { resolve, reject }));
+    // a caller that stops at the failed token stream never awaits the summary: its rejection is handled here
+    done.catch(() => undefined);
     const r: Request = {
       request,
       sampling: request.sampling,
@@ -168,7 +170,7 @@ class BatchEngine implements InferenceEngine {
   }
 
   score(request: ScoreRequest): Promise<number[]> {
-    if (this.closed) return Promise.reject(new EngineBusyError('the inference engine is closed'));
+    if (this.closed) return Promise.reject(new EngineClosedError('the inference engine is closed'));
     try {
       const P = checkPrompt(request.prompt, this.model);
       checkTokens('input_ids', request.inputIds, this.model);
@@ -180,10 +182,29 @@ class BatchEngine implements InferenceEngine {
         throw new InferenceInputError(
           `candidates: ${P} virtual + ${request.inputIds.length} input + ${longest} candidate tokens exceed the context of ${this.model.spec.contextLength}`,
         );
+      // every candidate gets its own copy of the input's keys/values (runScore): bounded like the running cache
+      const rows = 2 ** Math.ceil(Math.log2(request.candidates.length));
+      const bytes = slotCacheBytes(this.model.spec, rows, this.bucketFor(need));
+      if (bytes > this.maxCacheBytes)
+        throw new InferenceInputError(
+          `candidates: ${request.candidates.length} candidates of ${need} positions need a ${(bytes / 2 ** 30).toFixed(1)} GiB key/value cache, over this engine's ${(this.maxCacheBytes / 2 ** 30).toFixed(1)} GiB: send fewer candidates or a shorter input`,
+        );
       if (this.scores.length >= this.maxQueue + this.slots.length)
         throw new EngineBusyError(`the engine is busy: ${this.scores.length} scores queued`);
       return new Promise((resolve, reject) => {
-        this.scores.push({ request, need, resolve, reject });
+        const job: ScoreJob = { request, need, resolve, reject };
+        this.scores.push(job);
+        // a caller gone before its turn leaves the queue at once
+        request.signal?.addEventListener(
+          'abort',
+          () => {
+            const at = this.scores.indexOf(job);
+            if (at < 0) return;
+            this.scores.splice(at, 1);
+            reject(new InferenceInputError('score cancelled'));
+          },
+          { once: true },
+        );
         this.kick();
       });
     } catch (e) {
@@ -206,23 +227,25 @@ class BatchEngine implements InferenceEngine {
   async close(): Promise<void> {
     this.closed = true;
     for (const r of [...this.queue, ...this.slots]) if (r) this.finish(r, 'cancelled');
-    for (const job of this.scores.splice(0)) job.reject(new EngineBusyError('the inference engine closed'));
+    for (const job of this.scores.splice(0)) job.reject(new EngineClosedError('the inference engine closed'));
     await this.looping;
     await this.runner.release();
   }
 
   private kick(): void {
-    this.looping ??= this.loop().finally(() => (this.looping = undefined));
+    this.looping ??= this.loop().finally(() => {
+      this.looping = undefined;
+      // work queued between the loop's last look and this callback would otherwise wait for the next request
+      if (!this.closed && (this.queue.length > 0 || this.scores.length > 0)) this.kick();
+    });
   }
 
   private async loop(): Promise<void> {
     try {
       while (!this.closed) {
+        // one score per turn: running streams still get their decode step between scores
         const job = this.scores.shift();
-        if (job) {
-          await this.runScore(job).then(job.resolve, job.reject);
-          continue;
-        }
+        if (job) await this.runScore(job).then(job.resolve, job.reject);
         await this.admit();
         if (!this.slots.some(Boolean)) {
           if (this.queue.length === 0 && this.scores.length === 0) return;
@@ -233,9 +256,11 @@ class BatchEngine implements InferenceEngine {
         if (this.slots.some((r) => r?.decoding)) await this.decodeStep();
       }
     } catch (e) {
-      // a failed run leaves the cache in an unknown state: every request in flight fails with it
+      // a failed run leaves the cache in an unknown state: every request in flight fails with it,
+      // and the next ones start from a fresh cache
       for (const r of [...this.queue, ...this.slots]) if (r) this.fail(r, e);
       for (const job of this.scores.splice(0)) job.reject(e);
+      this.cache = new SlotCache(this.model.spec, this.slots.length, this.buckets[0]);
     }
   }
 
@@ -406,7 +431,7 @@ class BatchEngine implements InferenceEngine {
     const prefix = await this.prefixOf(request.prompt?.stored, request.prompt?.id);
     const P = prefix?.length ?? 0;
     const rows = 2 ** Math.ceil(Math.log2(candidates.length));
-    const scratch = new SlotCache(this.model.spec, rows, Math.max(this.cache.length, this.bucketFor(job.need)));
+    const scratch = new SlotCache(this.model.spec, rows, this.bucketFor(job.need));
     if (prefix) scratch.load(0, prefix);
     const ids = request.inputIds;
     const head = ids.length - 1;

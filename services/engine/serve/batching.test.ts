@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '../model/load-model.js';
 import { fullSequenceGenerate } from './full-sequence-reference.js';
-import { createInferenceEngine, EngineBusyError, InferenceInputError, type GenerateRequest, type InferenceEngine } from './engine.js';
+import {
+  createInferenceEngine,
+  EngineBusyError,
+  EngineClosedError,
+  InferenceInputError,
+  type GenerateRequest,
+  type InferenceEngine,
+} from './engine.js';
+import { slotCacheBytes } from './slot-cache.js';
 import { collect, greedy, randomPrompt, tinyModel } from './test-support.js';
 
 let model: LoadedModel;
@@ -226,7 +234,39 @@ describe('close', () => {
     await first.next();
     await e.close();
     expect((await Promise.all(streams.map((s) => s.summary))).map((s) => s.finish)).toEqual(['cancelled', 'cancelled']);
-    expect(() => e.generate(request)).toThrow(EngineBusyError);
-    await expect(e.score({ inputIds: ids('hello'), candidates: [[5]] })).rejects.toThrow(EngineBusyError);
+    // closed is not busy: the service says UNAVAILABLE (another server may answer), not "retry later"
+    expect(() => e.generate(request)).toThrow(EngineClosedError);
+    await expect(e.score({ inputIds: ids('hello'), candidates: [[5]] })).rejects.toThrow(EngineClosedError);
+  });
+});
+
+describe('score limits', () => {
+  it("refuses candidates whose copies of the input's keys/values exceed the cache budget, naming candidates", async () => {
+    // room for 4 rows of the smallest cache bucket (64 positions)
+    const e = await createInferenceEngine(model, { maxSlots: 1, threads: 1, maxCacheBytes: 4 * slotCacheBytes(model.spec, 1, 64) });
+    try {
+      const one = await e.score({ inputIds: ids('hello'), candidates: [[5]] });
+      expect(one).toHaveLength(1);
+      const many = Array.from({ length: 64 }, (_, i) => [5 + i]);
+      await expect(e.score({ inputIds: ids('hello'), candidates: many })).rejects.toThrow(
+        /^candidates: 64 candidates .* over this engine's/,
+      );
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('a caller gone before its turn leaves the score queue at once', async () => {
+    const e = await createInferenceEngine(model, { maxSlots: 1, threads: 1 });
+    try {
+      const abort = new AbortController();
+      const first = e.score({ inputIds: ids('hello'), candidates: [[5]] });
+      const second = e.score({ inputIds: ids('hello'), candidates: [[6]], signal: abort.signal });
+      abort.abort();
+      await expect(second).rejects.toThrow(/cancelled/);
+      expect(await first).toHaveLength(1);
+    } finally {
+      await e.close();
+    }
   });
 });

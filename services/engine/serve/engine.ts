@@ -112,5 +112,5 @@ export interface InferenceEngineOptions {
   weightsDtype?: WeightsDtype;
 }
 
-export { EngineBusyError, InferenceInputError } from './errors.js';
+export { EngineBusyError, EngineClosedError, InferenceInputError } from './errors.js';
 export { createInferenceEngine } from './batch-engine.js';

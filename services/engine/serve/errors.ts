@@ -14,3 +14,11 @@ export class InferenceInputError extends Error {
     this.name = 'InferenceInputError';
   }
 }
+
+/** The engine is closed (its server is shutting down): UNAVAILABLE, another server may answer. */
+export class EngineClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineClosedError';
+  }
+}
