@@ -4,10 +4,8 @@
  * tensor data that follows is never read. Used on a stored blob (the coordinator checking a
  * dataset against a model).
  */
-import { GgufNeedMoreBytes, parseGgufHeader } from './gguf-parse.js';
+import { FIRST_HEADER_BYTES, GgufNeedMoreBytes, nextHeaderLength, parseGgufHeader } from './gguf-parse.js';
 import type { GgufHeader } from './gguf-types.js';
-
-const FIRST_ATTEMPT_BYTES = 1024 * 1024;
 
 /** `size` is the whole file's length (the parser checks every tensor's extent against it). */
 export async function readGgufHeaderStream(
@@ -17,7 +15,7 @@ export async function readGgufHeaderStream(
 ): Promise<{ header: GgufHeader }> {
   const chunks: Uint8Array[] = [];
   let filled = 0;
-  let attemptAt = Math.min(FIRST_ATTEMPT_BYTES, size);
+  let attemptAt = Math.min(FIRST_HEADER_BYTES, size);
   try {
     for await (const chunk of stream) {
       chunks.push(chunk);
@@ -27,7 +25,7 @@ export async function readGgufHeaderStream(
         return { header: parseGgufHeader(Buffer.concat(chunks, filled), source, size) };
       } catch (e) {
         if (!(e instanceof GgufNeedMoreBytes)) throw e;
-        attemptAt = Math.max(e.needed, Math.min(2 * attemptAt, size));
+        attemptAt = nextHeaderLength(e, attemptAt, size, source);
       }
     }
   } finally {

@@ -52,6 +52,24 @@ export class GgufNeedMoreBytes extends GgufFormatError {
   }
 }
 
+/** The first prefix a header read tries, and the most any header may take (real ones, vocabulary included, take tens of MiB). */
+export const FIRST_HEADER_BYTES = 1 << 20;
+export const MAX_HEADER_BYTES = 256 << 20;
+
+/**
+ * How many bytes the next attempt at a header reads after `e`: what the parser asked for, at least
+ * twice the last attempt, at most the file; past MAX_HEADER_BYTES the file is refused, so that a
+ * crafted header (a string length close to the file's size) cannot make the reader hold the file.
+ */
+export function nextHeaderLength(e: GgufNeedMoreBytes, last: number, size: number, source: string): number {
+  const next = Math.min(size, Math.max(e.needed, 2 * last));
+  if (next > MAX_HEADER_BYTES)
+    throw new GgufFormatError(
+      `${source}: the GGUF header would take more than ${MAX_HEADER_BYTES >> 20} MiB (${e.message}): not a model file this loader reads`,
+    );
+  return next;
+}
+
 class Cursor {
   private readonly view: DataView;
   pos = 0;

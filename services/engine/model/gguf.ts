@@ -11,7 +11,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { ggufChatTemplate, textTokenizerFromMetadata } from '../tokenizer/gguf-tokenizer.js';
 import type { LoadedModel, OpenedModel } from './load-model.js';
 import { GgufMetadata } from './gguf-metadata.js';
-import { GgufNeedMoreBytes, parseGgufHeader } from './gguf-parse.js';
+import { FIRST_HEADER_BYTES, GgufNeedMoreBytes, nextHeaderLength, parseGgufHeader } from './gguf-parse.js';
 import { ggufArchitecture, specFromGguf } from './gguf-spec.js';
 import type { GgufHeader, GgufTensorInfo } from './gguf-types.js';
 import { canonicalF32, ggufEntries, type GgufEntry, ggufTensorF32, ggufWeightSource, type ReadGgufTensor } from './gguf-weights.js';
@@ -21,7 +21,6 @@ import type { ModelSpec } from './spec.js';
 import { expectedWeights, readAllWeights, type F32Tensor } from './weights.js';
 
 /** the first read of a header; a longer one (a big vocabulary) is read again at the length it needs */
-const FIRST_HEADER_BYTES = 1 << 20;
 
 export async function loadGguf(path: string): Promise<LoadedModel> {
   const model = await openGguf(path);
@@ -107,7 +106,7 @@ export async function readGgufHeader(handle: FileHandle, size: number, path: str
       return parseGgufHeader(await readRange(handle, 0, length, `${path}: GGUF header`), path, size);
     } catch (e) {
       if (!(e instanceof GgufNeedMoreBytes)) throw e;
-      length = Math.min(size, Math.max(e.needed, 2 * length));
+      length = nextHeaderLength(e, length, size, path);
     }
   }
 }
