@@ -345,11 +345,11 @@ describe.each(['embedded PGlite', 'Postgres'] as const)('console on %s', (backen
       // the notice is only shown when true: the query string is anybody's to write
       expect((await session.get(`${TASK_URL}/versions/2?moved=staging`)).text).not.toContain('now points at');
       expect(after.text).toMatch(/<h3>staging → v1<\/h3>/);
-      expect(after.text).toMatch(/<tr><td>v3<\/td><td>v1<\/td>\s*<td>token:[^<]+<\/td><td>[^<]+<\/td><\/tr>/);
+      expect(after.text).toMatch(/<tr><td>v3<\/td><td>v1<\/td>\s*<td>token:[^<]+<\/td><td>[^<]+<\/td><td>[^<]*<\/td><\/tr>/);
 
       const refused = await session.post(`/tasks/acme/${TASK}/aliases`, stale);
       expect(refused.status).toBe(409);
-      expect(refused.text).toContain('Someone moved staging first: it now points at v1.');
+      expect(refused.text).toMatch(/token:[^ ]+ moved staging first: it now points at v1\./);
       expect(refused.text).toMatch(/<h3>staging → v1<\/h3>/);
       const { task } = await env.client('admin').registry.getTask({ task: { namespace: 'acme', name: TASK } });
       expect(task!.aliases.staging).toBe(1);

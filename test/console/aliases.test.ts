@@ -97,7 +97,8 @@ describe.each(['embedded', 'postgres'] as const)('console alias moves (browser, 
     );
     expect(response?.status()).toBe(409);
     const text = await late.page.locator('main').innerText();
-    expect(text).toContain(`Someone moved production first: it now points at v${theirs}.`);
+    // named by its token (the admin moved it first)
+    expect(text).toMatch(new RegExp(`token:\\S+ moved production first: it now points at v${theirs}\\.`));
     expect(await heading(late.page, 'production').innerText()).toBe(`production → v${theirs}`);
     expect((await historyOf(late.page, 'production'))[0]).toBe(`v${before} → v${theirs}`);
     expect(await production()).toBe(theirs);

@@ -165,6 +165,7 @@ function aliasSection(user: SignedIn, task: Task, number: number, histories: { a
             <th>to</th>
             <th>by</th>
             <th>at</th>
+            <th>reason</th>
           </tr>
         </thead>
         <tbody>
@@ -175,6 +176,7 @@ function aliasSection(user: SignedIn, task: Task, number: number, histories: { a
                 <td>${c.toVersion === 0 ? 'deleted' : `v${c.toVersion}`}</td>
                 <td>${c.changedBy}</td>
                 <td>${timeText(c.changedAt && timestampDate(c.changedAt))}</td>
+                <td>${c.reason}</td>
               </tr>`,
           )}
         </tbody>
@@ -212,10 +214,13 @@ export async function moveAlias(
     if (err.code === status.ABORTED) {
       const { task } = await orNotFound(user.api.registry.getTask({ task: { namespace, name } }), `Task ${namespace}/${name}`);
       const now = task!.aliases[alias];
+      // who got there first: the newest entry of the alias's history
+      const { changes } = await user.api.registry.getAliasHistory({ task: { namespace, name }, alias, pageSize: 1 });
+      const by = changes[0]?.changedBy || 'someone';
       const text =
         now === undefined
-          ? `Someone changed ${alias} first: it no longer exists. Nothing was changed; look at the state below and try again.`
-          : `Someone moved ${alias} first: it now points at v${now}. Nothing was changed; look at the state below and try again.`;
+          ? `${by} changed ${alias} first: it no longer exists. Nothing was changed; look at the state below and try again.`
+          : `${by} moved ${alias} first: it now points at v${now}. Nothing was changed; look at the state below and try again.`;
       reply.code(409);
       return versionPage({ namespace, task: name, version: String(version) }, undefined, user, reading, { kind: 'error', text });
     }
