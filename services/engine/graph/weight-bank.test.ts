@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { generateLlama } from '../model/generate.js';
 import { decoderModelFromLlama } from '../model/llama.js';
 import { tinyConfig } from '../methods/test-model.js';
-import { tensorOf, weightName } from '../model/weights.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateLlama, writeGeneratedModel } from '../model/generate.js';
+import { openModel } from '../model/load-model.js';
+import { readAllWeights, tensorOf, weightName } from '../model/weights.js';
 import { buildInferenceGraph, buildTrainingGraph, GRAPH_IO, promptTuning } from './decoder-graph.js';
 import { GraphSession, type HostTensor } from './run.js';
 import { shareWeights, WeightBank } from './weight-bank.js';
@@ -48,6 +52,23 @@ describe('weight bank', () => {
     }
     expect(bank.get('token_embedding').data).toBe(tensorOf(model, weightName.embedTokens).data);
     expect(bank.get(weightName.layer(0, 'down_proj')).data).toBe(tensorOf(model, weightName.layer(0, 'down_proj')).data);
+  });
+
+  it('a model read from a file stacks q/k/v as it reads them: the bank takes that buffer, no copy while loading', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ptune-bank-'));
+    try {
+      const file = await writeGeneratedModel('tiny', 5, path.join(dir, 'tiny.gguf'));
+      const opened = await openModel(file.path);
+      const tensors = await readAllWeights(opened.spec, opened.weights, file.path);
+      const bank = WeightBank.of({ spec: opened.spec, tensors }, 'float32', 'f32');
+      const stacked = bank.get('layers.1.qkv_proj.weight').data;
+      const q = tensorOf({ spec: opened.spec, tensors }, weightName.layer(1, 'q_proj')).data;
+      expect(stacked.buffer).toBe(q.buffer);
+      expect(stacked.byteOffset).toBe(q.byteOffset);
+      expect(stacked.length).toBe((opened.spec.nHeads + 2 * opened.spec.nKvHeads) * opened.spec.headDim * opened.spec.dim);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a session reads the bank buffers themselves on every run (no copy at session build)', async () => {

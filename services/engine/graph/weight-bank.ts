@@ -55,8 +55,23 @@ interface PlanEntry {
   make(parts: readonly Float32Array[]): Float32Array | Float64Array;
 }
 
+/** Whether `parts` lie back to back in one buffer (readAllWeights reads a layer's q, k, v that way). */
+function adjacent(parts: readonly (Float32Array | Uint16Array)[]): boolean {
+  return parts.every(
+    (p, i) => i === 0 || (p.buffer === parts[0].buffer && p.byteOffset === parts[i - 1].byteOffset + parts[i - 1].byteLength),
+  );
+}
+
 function concatenated<A extends Float32Array | Uint16Array>(parts: readonly A[]): A {
   if (parts.length === 1) return parts[0];
+  if (adjacent(parts)) {
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    return new (parts[0].constructor as new (b: ArrayBufferLike, offset: number, length: number) => A)(
+      parts[0].buffer,
+      parts[0].byteOffset,
+      length,
+    );
+  }
   const out = new (parts[0].constructor as new (n: number) => A)(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -20,8 +20,6 @@ import { readRange } from './read-range.js';
 import type { ModelSpec } from './spec.js';
 import { expectedWeights, readAllWeights, type F32Tensor } from './weights.js';
 
-/** the first read of a header; a longer one (a big vocabulary) is read again at the length it needs */
-
 export async function loadGguf(path: string): Promise<LoadedModel> {
   const model = await openGguf(path);
   return { ...model, tensors: await readAllWeights(model.spec, model.weights, path) };

@@ -129,14 +129,35 @@ export function checkWeights(spec: ModelSpec, weights: WeightSource, source: str
   return expected;
 }
 
-/** Reads every tensor the spec needs as float32, after `checkWeights`. */
+/**
+ * Reads every tensor the spec needs as float32, after `checkWeights`. A layer's q, k and v (and
+ * their biases) are read into one buffer, q's rows then k's then v's, and returned as views of it:
+ * the weight bank's stacked q/k/v rows are that very buffer (weight-bank.ts), so no second copy is
+ * made while the model loads.
+ */
 export async function readAllWeights(spec: ModelSpec, weights: WeightSource, source: string): Promise<Map<string, F32Tensor>> {
   const out = new Map<string, F32Tensor>();
+  const stacks = new Map<string, { buffer: Float32Array; at: number }>();
+  const qkv = /^layers\.(\d+)\.[qkv]_proj\.(weight|bias)$/;
+  const width = (kind: string): number => (kind === 'weight' ? spec.dim : 1);
   for (const { name, dims } of checkWeights(spec, weights, source)) {
-    const data = await weights.readF32(name);
-    if (data.length !== dims.reduce((a, b) => a * b, 1))
-      throw new Error(`${source}: tensor "${name}" read ${data.length} values for dims [${dims.join(', ')}]`);
-    out.set(name, { dims, data });
+    const read = await weights.readF32(name);
+    if (read.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`${source}: tensor "${name}" read ${read.length} values for dims [${dims.join(', ')}]`);
+    const stacked = qkv.exec(name);
+    if (!stacked) {
+      out.set(name, { dims, data: read });
+      continue;
+    }
+    const key = `${stacked[1]}.${stacked[2]}`;
+    let stack = stacks.get(key);
+    if (!stack) {
+      const rows = (spec.nHeads + 2 * spec.nKvHeads) * spec.headDim;
+      stacks.set(key, (stack = { buffer: new Float32Array(rows * width(stacked[2])), at: 0 }));
+    }
+    stack.buffer.set(read, stack.at);
+    out.set(name, { dims, data: stack.buffer.subarray(stack.at, stack.at + read.length) });
+    stack.at += read.length;
   }
   return out;
 }
