@@ -59,6 +59,24 @@ describe('the estimate holds weights as the bank does', () => {
     }
   });
 
+  it('learned positions stored in float32 do not make a 16-bit file float32 (they are held in float32 anyway)', async () => {
+    const weights = source(learned, 'f16', 'f16');
+    const listed = weights.list().map((w) => (w.name === weightName.positionEmbeddings ? { ...w, stored: 'f32' as StoredDType } : w));
+    const loaded = await loadWeightBank({ spec: learned, weights: { ...weights, list: () => listed } }, 'gpt2-like.gguf');
+    const estimate = estimateMemory({
+      spec: learned,
+      weights: listed,
+      weightsDtype: 'auto',
+      recompute: false,
+      mode: 'train',
+      batch: 1,
+      seqLen: 8,
+    });
+    expect(WeightBank.of(loaded).held).toBe('f16');
+    expect(estimate.held).toBe('f16');
+    expect(estimate.weights).toBe(WeightBank.of(loaded).byteLength);
+  });
+
   it('asked for 16 bits, vectors and learned positions stay float32', async () => {
     const { bank, estimate } = await bankAndEstimate(learned, 'f32', 'f32', 'bf16');
     expect(bank.get('position_embedding').data).toBeInstanceOf(Float32Array);

@@ -80,14 +80,15 @@ export function heldPrecision(requested: WeightsDtype | undefined): HeldPrecisio
  * stored in 16 bits; with quantized matrices q8 when any maps to q8 (Q8_0, Q6_K: never fewer bits
  * than stored), else q4 (every type of 5 bits or less); float32 otherwise.
  */
-export function storedPrecision(weights: readonly Pick<WeightInfo, 'stored' | 'dims'>[]): HeldPrecision {
-  const held = weights.filter((w) => w.dims.length === 2).map((w) => heldDtype(w.stored, 'auto', w.dims));
+export function storedPrecision(weights: readonly Pick<WeightInfo, 'name' | 'stored' | 'dims'>[]): HeldPrecision {
+  // learned positions are held in float32 whatever they are stored as: they do not decide
+  const held = weights.filter(heldAsMatrix).map((w) => heldDtype(w.stored, 'auto', w.dims));
   if (held.length > 0 && held.every((h) => h === 'f16' || h === 'bf16')) return 'f16';
   return held.includes('q8') ? 'q8' : held.includes('q4') ? 'q4' : 'f32';
 }
 
 /** The precision a bank holds the matrices of `weights` in when `requested` is asked for. */
-export const bankPrecision = (weights: readonly Pick<WeightInfo, 'stored' | 'dims'>[], requested: WeightsDtype): HeldPrecision =>
+export const bankPrecision = (weights: readonly Pick<WeightInfo, 'name' | 'stored' | 'dims'>[], requested: WeightsDtype): HeldPrecision =>
   heldPrecision(requested) ?? storedPrecision(weights);
 
 /**
