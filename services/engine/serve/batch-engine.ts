@@ -8,8 +8,9 @@
  *
  * Shapes: decode steps are [maxSlots × 1 token], prefill [1 × 32] (one new text, reading its slot
  * in place) or [maxSlots × 32] (several), scoring [k × c] (k: the candidates, c: the longest of
- * them, each rounded up to a power of two; c from 4 to 32); the cache length is a bucket (64, 256, 1024, … up to the context) fitting the
- * longest running request's prompt + text + max_tokens, re-laid out when that changes bucket.
+ * them, each rounded up to a power of two; c from 4 to 32); the cache length is a bucket (64, 256,
+ * 1024, … up to the context) fitting the longest running request's prompt + text + max_tokens,
+ * re-laid out when that changes bucket.
  */
 import { heldPrecision } from '../graph/weight-bank.js';
 import type { StoredPrompt } from '../methods/serving.js';
