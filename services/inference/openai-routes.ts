@@ -130,7 +130,11 @@ export function openAiRoutes(options: OpenAiRoutesOptions): HttpRoutes {
         if (!reply.raw.writableFinished) abort.abort();
       });
       const call = await generateRequest(kind, body, options.modelName);
-      if (abort.signal.aborted || reply.raw.destroyed) return undefined;
+      if (abort.signal.aborted || reply.raw.destroyed) {
+        // nobody to answer: nothing is sent (an undefined result would make Fastify log an error)
+        reply.hijack();
+        return undefined;
+      }
       const stream = generateStream(options.handlers, call, request, abort.signal);
       const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
