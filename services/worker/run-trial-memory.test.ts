@@ -70,7 +70,7 @@ describe('worker --max-memory', () => {
     expect(trial.attempt).toBe(1);
     expect(trial.error).toMatch(
       new RegExp(
-        `^base model ${model.name}: this run needs an estimated \\d+ MiB — weights \\d+ KiB held as q8/f32.*for 4 × \\d+ tokens.*more than the 64 MiB allowed by --max-memory`,
+        `^base model ${model.name}: this run needs an estimated \\d+ MiB — weights \\d+ KiB held as q8 \\(\\+\\d+ KiB widened to float32 while in use\\).*for 4 × \\d+ tokens.*more than the 64 MiB allowed by --max-memory`,
       ),
     );
     expect(logs.some((l) => l.includes('failed: base model'))).toBe(true);
