@@ -8,19 +8,11 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerProtocolService } from '../gen/ptune/v1/worker_pb.js';
-import {
-  createClient,
-  createGrpcTransport,
-  implement,
-  RpcError,
-  startGrpcServer,
-  type GrpcServer,
-  type GrpcTransport,
-} from '../grpc/index.js';
+import { createClient, type GrpcTransport } from '../grpc/index.js';
 import { BlobCache } from './blob-cache.js';
+import { startBlobServer, type BlobServer } from '../../test/support/blob-server.js';
 
 const CHUNK = 256 * 1024;
 const CHUNKS = 8;
@@ -37,43 +29,27 @@ async function partialBytes(dir: string): Promise<number> {
 
 describe('BlobCache downloads', () => {
   let dir: string;
-  let server: GrpcServer;
+  let server: BlobServer;
   let transport: GrpcTransport;
   /** per chunk sent: the partial file's size when the coordinator was about to send the next one */
   const onDisk: number[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-blob-cache-'));
-    const unimplemented = (): never => {
-      throw new RpcError(status.UNIMPLEMENTED, 'not part of this test');
-    };
-    const coordinator = implement(WorkerProtocolService, {
-      registerWorker: unimplemented,
-      leaseTrial: unimplemented,
-      heartbeat: unimplemented,
-      reportProgress: unimplemented,
-      reportCheckpoint: unimplemented,
-      completeTrial: unimplemented,
-      failTrial: unimplemented,
-      releaseLease: unimplemented,
-      async *getBlob() {
-        yield { part: { case: 'header', value: { sizeBytes: BigInt(blob.length), sha256: SHA } } };
-        for (let i = 0; i < CHUNKS; i++) {
-          yield { part: { case: 'chunk', value: blob.subarray(i * CHUNK, (i + 1) * CHUNK) } };
-          const want = (i + 1) * CHUNK;
-          const deadline = Date.now() + 10_000;
-          while ((await partialBytes(path.join(dir, 'sha256'))) < want && Date.now() < deadline) await sleep(5);
-          onDisk.push(await partialBytes(path.join(dir, 'sha256')));
-        }
-      },
-      putBlob: unimplemented,
+    server = await startBlobServer(async function* () {
+      yield { part: { case: 'header', value: { sizeBytes: BigInt(blob.length), sha256: SHA } } };
+      for (let i = 0; i < CHUNKS; i++) {
+        yield { part: { case: 'chunk', value: blob.subarray(i * CHUNK, (i + 1) * CHUNK) } };
+        const want = (i + 1) * CHUNK;
+        const deadline = Date.now() + 10_000;
+        while ((await partialBytes(path.join(dir, 'sha256'))) < want && Date.now() < deadline) await sleep(5);
+        onDisk.push(await partialBytes(path.join(dir, 'sha256')));
+      }
     });
-    server = await startGrpcServer({ port: 0, host: '127.0.0.1', services: [coordinator] });
-    transport = createGrpcTransport(`127.0.0.1:${server.port}`);
+    transport = server.transport;
   });
   afterAll(async () => {
-    transport?.close();
-    await server?.close(100);
+    await server?.close();
     await rm(dir, { recursive: true, force: true });
   });
 

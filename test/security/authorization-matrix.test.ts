@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { mintProcessWorkerToken, type Role } from '../../services/auth/index.js';
-import { fetchBaseModel, mintInferenceToken } from '../../services/inference/index.js';
+import type { Role } from '../../services/auth/index.js';
 import { AccessService, TokenRole } from '../../services/gen/ptune/v1/access_pb.js';
 import { InferenceService } from '../../services/gen/ptune/v1/inference_pb.js';
 import { PromptRegistryService } from '../../services/gen/ptune/v1/registry_pb.js';
@@ -28,6 +27,7 @@ import {
   uploadRequests,
 } from './fixtures.js';
 import { invoke, startSecureServer, type SecureServer } from './support/secure-server.js';
+import { servedFromRegistry } from './support/served-model.js';
 
 const SERVICES: DescService[] = [PromptRegistryService, TrainingService, WorkerProtocolService, AccessService, InferenceService];
 const OWN = 'alpha';
@@ -424,24 +424,9 @@ describe('authorization matrix (real server, PGlite)', () => {
   let cacheDir: string | undefined;
 
   beforeAll(async () => {
-    // the inference module reads its model from the registry as `ptune serve` does: with its own reader and worker process tokens
-    const [worker, reader] = [mintProcessWorkerToken(), mintInferenceToken()];
+    // the inference module reads its model from the registry as `ptune serve` does
     cacheDir = await mkdtemp(path.join(os.tmpdir(), 'ptune-matrix-inference-'));
-    env = await startSecureServer({
-      processTokens: [worker, reader],
-      inference: {
-        modelName: 'tiny',
-        loadModel: (address) =>
-          fetchBaseModel({
-            registry: address,
-            connection: { token: reader.text },
-            workerToken: worker.text,
-            name: 'tiny',
-            cacheDir: cacheDir!,
-          }),
-        engine: { maxSlots: 2 },
-      },
-    });
+    env = await startSecureServer(servedFromRegistry('tiny', cacheDir));
     TINY_BYTES = await tinyModelBytes();
     for (const caller of callers) if (caller.role !== undefined) caller.token = await env.token(caller.namespace!, caller.role);
     // the victim is a separate token, so revoking it leaves the matrix's own reader intact

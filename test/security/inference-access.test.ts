@@ -11,12 +11,12 @@ import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken, mintProcessWorkerToken, withAccessControl } from '../../services/auth/index.js';
+import { createToken, withAccessControl } from '../../services/auth/index.js';
 import { allInOneModules } from '../../services/cli/commands/all-in-one.js';
 import { connect, pushPrompt, weightsUpload, type PtuneClient } from '../../services/client/index.js';
 import { encodePromptFile, writeGeneratedModel } from '../../services/engine/index.js';
 import { RpcError } from '../../services/grpc/index.js';
-import { fetchBaseModel, mintInferenceToken } from '../../services/inference/index.js';
+import { servedFromRegistry } from './support/served-model.js';
 import { startServer, type RunningServer } from '../../services/server/index.js';
 
 let dir: string;
@@ -32,26 +32,10 @@ const as = (token: string): PtuneClient => {
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-inference-access-'));
   const model = await writeGeneratedModel('tiny', 3, path.join(dir, 'tiny.gguf'));
-  const worker = mintProcessWorkerToken();
-  const reader = mintInferenceToken();
-  const modules = allInOneModules({
-    workers: { count: 0 },
-    sweeper: { intervalMs: 0 },
-    inference: {
-      modelName: 'tiny',
-      loadModel: (address) =>
-        fetchBaseModel({
-          registry: address,
-          connection: { token: reader.text },
-          workerToken: worker.text,
-          name: 'tiny',
-          cacheDir: path.join(dir, 'cache'),
-        }),
-      engine: { maxSlots: 2 },
-    },
-  });
+  const served = servedFromRegistry('tiny', path.join(dir, 'cache'));
+  const modules = allInOneModules({ workers: { count: 0 }, sweeper: { intervalMs: 0 }, inference: served.inference });
   server = await startServer({
-    modules: withAccessControl(modules, { authenticate: true, host: '127.0.0.1', tokenCacheMs: 0, processTokens: [worker, reader] }),
+    modules: withAccessControl(modules, { authenticate: true, host: '127.0.0.1', tokenCacheMs: 0, processTokens: served.processTokens }),
     dataDir: path.join(dir, 'data'),
     port: 0,
     httpPort: 0,

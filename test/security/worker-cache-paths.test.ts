@@ -7,19 +7,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerProtocolService } from '../../services/gen/ptune/v1/worker_pb.js';
-import {
-  createClient,
-  createGrpcTransport,
-  implement,
-  RpcError,
-  startGrpcServer,
-  type GrpcServer,
-  type GrpcTransport,
-} from '../../services/grpc/index.js';
+import { createClient, type GrpcTransport } from '../../services/grpc/index.js';
 import { BlobCache } from '../../services/worker/blob-cache.js';
+import { startBlobServer, type BlobServer } from '../support/blob-server.js';
 
 const PAYLOAD = new TextEncoder().encode('{"input":"a","output":"b"}\n');
 const SHA = createHash('sha256').update(PAYLOAD).digest('hex');
@@ -27,11 +19,8 @@ const SHA = createHash('sha256').update(PAYLOAD).digest('hex');
 describe('worker blob cache under hostile keys', () => {
   let dir: string;
   let cacheDir: string;
-  let server: GrpcServer;
+  let server: BlobServer;
   let transport: GrpcTransport;
-  const unimplemented = (): never => {
-    throw new RpcError(status.UNIMPLEMENTED, 'not part of this test');
-  };
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ptune-worker-paths-'));
@@ -41,27 +30,14 @@ describe('worker blob cache under hostile keys', () => {
     await writeFile(path.join(dir, SHA), 'planted outside the cache');
     await writeFile(path.join(dir, 'secret'), 'do not read');
     // A coordinator that answers every key with the same verified bytes.
-    const hostile = implement(WorkerProtocolService, {
-      registerWorker: unimplemented,
-      leaseTrial: unimplemented,
-      heartbeat: unimplemented,
-      reportProgress: unimplemented,
-      reportCheckpoint: unimplemented,
-      completeTrial: unimplemented,
-      failTrial: unimplemented,
-      releaseLease: unimplemented,
-      async *getBlob() {
-        yield { part: { case: 'header', value: { sizeBytes: BigInt(PAYLOAD.length), sha256: SHA } } };
-        yield { part: { case: 'chunk', value: PAYLOAD } };
-      },
-      putBlob: unimplemented,
+    server = await startBlobServer(async function* () {
+      yield { part: { case: 'header', value: { sizeBytes: BigInt(PAYLOAD.length), sha256: SHA } } };
+      yield { part: { case: 'chunk', value: PAYLOAD } };
     });
-    server = await startGrpcServer({ port: 0, host: '127.0.0.1', services: [hostile] });
-    transport = createGrpcTransport(`127.0.0.1:${server.port}`);
+    transport = server.transport;
   });
   afterAll(async () => {
-    transport?.close();
-    await server?.close(100);
+    await server?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
