@@ -2,6 +2,7 @@ import type { GraphBuilder, Value } from './builder.js';
 import type { FloatDType } from './dtype.js';
 import { cast } from './ops/cast.js';
 import { orderedAfter } from './ordering.js';
+import { slice } from './ops/pad-slice.js';
 import { dequantizeNodes, type QuantBits } from './quantized.js';
 
 /**
@@ -38,4 +39,10 @@ export function widened(g: GraphBuilder, w: Weight, after: Value, dtype: FloatDT
 /** The stored weight in `dtype` from `stored` (its data, or some of its rows, e.g. gathered embeddings). */
 export function widenedFrom(g: GraphBuilder, w: StoredWeight, stored: Value, dtype: FloatDType, scales = w.quantized?.scales): Value {
   return w.quantized && scales ? dequantizeNodes(g, stored, scales, w.quantized.bits, dtype) : cast(g, stored, dtype);
+}
+
+/** Rows [from, to) of the stored weight in `dtype`, sliced and widened only once `after` exists. */
+export function widenedRows(g: GraphBuilder, w: StoredWeight, from: number, to: number, after: Value, dtype: FloatDType): Value {
+  const rowsOf = (v: Value): Value => slice(g, orderedAfter(g, v, after), 0, from, to);
+  return widenedFrom(g, w, rowsOf(w.stored), dtype, w.quantized && rowsOf(w.quantized.scales));
 }

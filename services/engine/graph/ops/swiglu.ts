@@ -1,4 +1,5 @@
 import type { GraphBuilder, Value } from '../builder.js';
+import { orderedAfter } from '../ordering.js';
 import { add } from './add.js';
 import { mul } from './mul.js';
 import { sigmoid } from './sigmoid.js';
@@ -7,9 +8,9 @@ import { sub } from './sub.js';
 /**
  * SwiGLU's gated product silu(gate) · up, silu(x) = x·sigmoid(x), for gate and up of one shape.
  * One composite rule differentiates it: with s = sigmoid(gate), d up = dy·silu and
- * d gate = dy·up·(s + silu − silu·s). The rule recomputes s so that the forward sigmoid could
- * have one consumer (x·sigmoid(x) → QuickGelu); onnxruntime's common-subexpression pass merges the
- * two sigmoids first, so the forward runs as Sigmoid + Mul (profile-step shows it).
+ * d gate = dy·up·(s + silu − silu·s). The rule recomputes s and silu from gate once dy exists, so
+ * only gate and up live from the forward to the backward, not the [tokens, hidden] silu as well
+ * (ordered after dy: common-subexpression elimination would otherwise merge them back).
  */
 export function swiglu(g: GraphBuilder, gate: Value, up: Value): Value {
   if (gate.shape.join() !== up.shape.join() || gate.dtype !== up.dtype) {
@@ -23,11 +24,13 @@ export function swiglu(g: GraphBuilder, gate: Value, up: Value): Value {
     [{ dtype: up.dtype, shape: up.shape }],
     {},
     (gg, { dOutputs: [dy], needs }) => {
-      const s = sigmoid(gg, gate);
+      const late = orderedAfter(gg, gate, dy!);
+      const s = sigmoid(gg, late);
+      const siluAgain = mul(gg, late, s);
       const dSilu = mul(gg, dy!, up);
       return [
-        needs[0] ? mul(gg, dSilu, sub(gg, add(gg, s, silu), mul(gg, silu, s))) : undefined,
-        needs[1] ? mul(gg, dy!, silu) : undefined,
+        needs[0] ? mul(gg, dSilu, sub(gg, add(gg, s, siluAgain), mul(gg, siluAgain, s))) : undefined,
+        needs[1] ? mul(gg, dy!, siluAgain) : undefined,
       ];
     },
     [gate, up],
