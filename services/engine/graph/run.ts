@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { GraphBuilder } from './builder.js';
 import { dtypeOfArray, type AnyTypedArray } from './dtype.js';
-import { serializeModel } from './serialize.js';
+import { externalWeights, serializeModel } from './serialize.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
@@ -36,6 +36,15 @@ export interface SessionOptions {
    * 965 ms and 1770 MB (arena off: 1628 ms, 1756 MB).
    */
   memoryPattern?: boolean;
+  /**
+   * How the graph's bound weights reach onnxruntime. 'fed' (default): graph inputs wrapped in place
+   * on every run, so every session over a bank reads the bank's own memory; with a device provider
+   * they cross to the device on every run (onnxruntime-node has no I/O binding for CUDA).
+   * 'initializers': initializers whose bytes onnxruntime reads once, when the session is built, from
+   * the bank's buffers (in-memory external data, not copied into the model); a device provider then
+   * copies them to the device once per session, and each session holds its own copy there.
+   */
+  weights?: 'fed' | 'initializers';
 }
 
 export interface HostTensor {
@@ -56,7 +65,8 @@ function ortTensor(t: HostTensor): ort.Tensor {
  * An onnxruntime session over a built graph, fed and read with plain typed arrays. The graph's
  * bound inputs (its weights) are wrapped once and fed on every run: onnxruntime-node wraps a CPU
  * input's ArrayBuffer in place (tensor_helper.cc, NapiValueToOrtValue), so every session over the
- * same bank reads the same memory.
+ * same bank reads the same memory. With `weights: 'initializers'` they are the session's own
+ * initializers instead (`SessionOptions.weights`).
  */
 export class GraphSession {
   private constructor(
@@ -67,9 +77,12 @@ export class GraphSession {
   ) {}
 
   static async create(model: GraphBuilder | Uint8Array, options: SessionOptions = {}): Promise<GraphSession> {
-    const bytes = model instanceof Uint8Array ? model : serializeModel(model);
-    const float64 = !(model instanceof Uint8Array) && model.inputs.concat(model.outputs).some((v) => v.dtype === 'float64');
+    const built = model instanceof Uint8Array ? undefined : model;
+    const asInitializers = built !== undefined && options.weights === 'initializers';
+    const bytes = built ? serializeModel(built, { boundAsInitializers: asInitializers }) : (model as Uint8Array);
+    const float64 = built !== undefined && built.inputs.concat(built.outputs).some((v) => v.dtype === 'float64');
     const session = await ort.InferenceSession.create(bytes, {
+      ...(asInitializers ? { externalData: externalWeights(built) } : {}),
       executionProviders: [options.executionProvider ?? 'cpu'],
       graphOptimizationLevel: options.optimization ?? (float64 ? 'basic' : 'all'),
       enableCpuMemArena: options.memoryArena ?? true,
@@ -81,7 +94,7 @@ export class GraphSession {
       },
     });
     const bound: Record<string, ort.Tensor> = {};
-    if (!(model instanceof Uint8Array)) for (const [name, t] of model.bound) bound[name] = ortTensor(t);
+    if (built && !asInitializers) for (const [name, t] of built.bound) bound[name] = ortTensor(t);
     return new GraphSession(session, bound, session.inputNames, session.outputNames);
   }
 

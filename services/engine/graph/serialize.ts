@@ -57,6 +57,42 @@ function tensorHeader(t: Initializer): Uint8Array {
   return w.finish();
 }
 
+/** The in-memory "file" an external initializer's bytes are read from (`externalWeights`); one-to-one with names (`_` is escaped too). */
+const externalLocation = (name: string): string => `bank/${name.replace(/[^A-Za-z0-9.-]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`)}`;
+
+/** A TensorProto whose bytes live outside the model: external_data (field 13) location/offset/length, data_location (14) EXTERNAL. */
+function externalTensor(w: BinaryWriter, v: Value, byteLength: number): void {
+  for (const d of v.shape) w.tag(1, WireType.Varint).int64(d);
+  w.tag(2, WireType.Varint).int32(onnxTypeCode[v.dtype]);
+  w.tag(8, WireType.LengthDelimited).string(v.name);
+  const entry = (key: string, value: string): void =>
+    message(w, 13, (e) => {
+      e.tag(1, WireType.LengthDelimited).string(key);
+      e.tag(2, WireType.LengthDelimited).string(value);
+    });
+  entry('location', externalLocation(v.name));
+  entry('offset', '0');
+  entry('length', String(byteLength));
+  w.tag(14, WireType.Varint).int32(1);
+}
+
+/** Options of `serializeModel`. */
+export interface SerializeOptions {
+  /**
+   * Write the graph's bound inputs (its weights) as initializers whose bytes are external, read
+   * from the bound buffers themselves (`externalWeights`), instead of as inputs fed on each run.
+   */
+  boundAsInitializers?: boolean;
+}
+
+/** The bound buffers as onnxruntime's in-memory external data files, for a model serialized with `boundAsInitializers`. */
+export function externalWeights(g: GraphBuilder): { path: string; data: Uint8Array }[] {
+  return [...g.bound].map(([name, t]) => ({
+    path: externalLocation(name),
+    data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+  }));
+}
+
 function writeValueInfo(w: BinaryWriter, v: Value): void {
   w.tag(1, WireType.LengthDelimited).string(v.name);
   message(w, 2, (type) =>
@@ -77,16 +113,20 @@ const lengthDelimited = (field: number, length: number): Uint8Array =>
  * Encodes the recorded graph as a binary ONNX ModelProto. Initializer bytes are copied once,
  * straight into the result (no growing buffer), so peak memory stays near weights + model.
  */
-export function serializeModel(g: GraphBuilder): Uint8Array {
+export function serializeModel(g: GraphBuilder, options: SerializeOptions = {}): Uint8Array {
   const small = (body: Write): Uint8Array => {
     const w = new BinaryWriter();
     body(w);
     return w.finish();
   };
+  const external = options.boundAsInitializers === true;
   const graphChunks: Uint8Array[] = [
     small((graph) => {
       g.nodes.forEach((n, i) => message(graph, 1, (m) => writeNode(m, n, i)));
       graph.tag(2, WireType.LengthDelimited).string(g.name);
+      if (external)
+        for (const v of g.inputs)
+          if (g.bound.has(v.name)) message(graph, 5, (m) => externalTensor(m, v, g.bound.get(v.name)!.data.byteLength));
     }),
   ];
   for (const t of g.initializers) {
@@ -96,7 +136,7 @@ export function serializeModel(g: GraphBuilder): Uint8Array {
   }
   graphChunks.push(
     small((graph) => {
-      for (const v of g.inputs) message(graph, 11, (m) => writeValueInfo(m, v));
+      for (const v of g.inputs) if (!(external && g.bound.has(v.name))) message(graph, 11, (m) => writeValueInfo(m, v));
       for (const v of g.outputs) message(graph, 12, (m) => writeValueInfo(m, v));
     }),
   );

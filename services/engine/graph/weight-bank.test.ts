@@ -9,6 +9,7 @@ import { openModel } from '../model/load-model.js';
 import { readAllWeights, tensorOf, weightName } from '../model/weights.js';
 import { buildInferenceGraph, buildTrainingGraph, GRAPH_IO, promptTuning } from './decoder-graph.js';
 import { GraphSession, type HostTensor } from './run.js';
+import { serializeModel } from './serialize.js';
 import { shareWeights, WeightBank } from './weight-bank.js';
 
 const tokens = (rows: number[][]): HostTensor => ({
@@ -89,4 +90,38 @@ describe('weight bank', () => {
       await session.release();
     }
   });
+
+  it.each(['f32', 'f16'] as const)(
+    'weights as initializers read from the bank (the CUDA path), %s: no weight input, no weight bytes in the model, the same loss and gradients',
+    async (held) => {
+      const model = shareWeights(decoderModelFromLlama(generateLlama(tinyConfig, 9, { tiedClassifier: false })));
+      const { graph } = buildTrainingGraph(model, { batch: 2, seqLen: 6, virtualTokens: promptTuning(2), weightsHeld: held });
+      const head = graph.bound.get('lm_head')!.data;
+      const headBytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+      expect(Buffer.from(serializeModel(graph, { boundAsInitializers: true })).includes(headBytes)).toBe(false);
+      const feeds = {
+        [GRAPH_IO.tokens]: tokens([
+          [1, 4, 2, 7, 3, 5],
+          [2, 6, 1, 1, 9, 4],
+        ]),
+        [GRAPH_IO.lossMask]: { data: Float32Array.from([0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1]), dims: [2, 6] },
+        prompt_embeddings: { data: Float32Array.from({ length: 2 * tinyConfig.dim }, (_, i) => Math.sin(i)), dims: [2, tinyConfig.dim] },
+      };
+      const results = [];
+      for (const weights of ['fed', 'initializers'] as const) {
+        const session = await GraphSession.create(graph, { weights });
+        try {
+          expect(session.inputNames.some((n) => graph.bound.has(n))).toBe(weights === 'fed');
+          results.push(await session.run(feeds, [GRAPH_IO.loss, 'grad_prompt_embeddings']));
+        } finally {
+          await session.release();
+        }
+      }
+      const [fed, initializers] = results;
+      expect(Number(fed[GRAPH_IO.loss].data[0])).toBeGreaterThan(0);
+      expect(initializers[GRAPH_IO.loss].data).toEqual(fed[GRAPH_IO.loss].data);
+      const [a, b] = [fed.grad_prompt_embeddings.data, initializers.grad_prompt_embeddings.data] as Float32Array[];
+      expect(Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-6);
+    },
+  );
 });

@@ -22,13 +22,18 @@ function batch(seqLen: number): TokenBatch {
   return { batch: 2, seqLen, tokens, lossMask };
 }
 
-async function steps(lengths: number[], options: RunnerOptions = {}): Promise<{ loss: number; grad: Float32Array }[]> {
+async function steps(
+  lengths: number[],
+  options: RunnerOptions = {},
+  held: string[][] = [],
+): Promise<{ loss: number; grad: Float32Array }[]> {
   const runner = new PromptRunner(model, { virtualTokens: promptTuning(P) }, { threads: 1, ...options });
   try {
     const out = [];
     for (const T of lengths) {
       const { loss, grads } = await runner.train(batch(T), { prompt_embeddings: prompt });
       out.push({ loss, grad: grads.prompt_embeddings });
+      held.push(runner.shapes());
     }
     return out;
   } finally {
@@ -47,5 +52,20 @@ describe('PromptRunner memory arena', () => {
     expect(first.grad).toEqual(plain8.grad);
     expect(other.loss).toBe(plain16.loss);
     expect(other.grad).toEqual(plain16.grad);
+  });
+});
+
+describe('PromptRunner with the weights as session initializers (the CUDA default)', () => {
+  it('keeps one session at a time and computes the steps of fed weights', async () => {
+    const held: string[][] = [];
+    const initializers = await steps([8, 16, 8], { weights: 'initializers' }, held);
+    expect(held).toEqual([['train:2x8'], ['train:2x16'], ['train:2x8']]);
+    const fedHeld: string[][] = [];
+    const fed = await steps([8, 16, 8], { weights: 'fed' }, fedHeld);
+    expect(fedHeld.at(-1)).toEqual(['train:2x16', 'train:2x8']);
+    initializers.forEach((step, i) => {
+      expect(step.loss).toBe(fed[i].loss);
+      expect(step.grad).toEqual(fed[i].grad);
+    });
   });
 });

@@ -47,6 +47,13 @@ export interface TrainOutputs {
  * 8-bucket run peaked at 1356 MB instead of 1156 (one bucket: 1108).
  */
 export interface RunnerOptions extends Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning' | 'memoryArena'> {
+  /**
+   * How sessions take the weights (SessionOptions.weights). Default: 'initializers' with CUDA, so
+   * the weights cross to the device once per session rather than on every step, else 'fed'. As
+   * each 'initializers' session holds its own copy, the runner then keeps one session at a time:
+   * a new shape or mode releases the previous session before it is built.
+   */
+  weights?: SessionOptions['weights'];
   /** the precision the frozen weights are held in (default auto: the loaded model's bank, ../graph/weight-bank.ts) */
   weightsDtype?: WeightsDtype;
   /** training steps recompute each layer's forward in the backward instead of keeping its activations */
@@ -94,6 +101,11 @@ export class PromptRunner {
     return scoreOutputs(await s.session.run(feeds(s, batch, params)));
   }
 
+  /** The sessions held now (mode:batch×length), for tests. */
+  shapes(): string[] {
+    return [...this.sessions.keys()];
+  }
+
   async release(): Promise<void> {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
@@ -117,17 +129,24 @@ export class PromptRunner {
       const names = trainable.map((v) => v.name);
       const shapes = new Map(graph.inputs.map((v) => [v.name, v.shape]));
       const arena = this.arenaFor(mode, key);
-      const replaced = arena.replaces;
+      const weights = this.options.weights ?? (this.options.executionProvider === 'cuda' ? 'initializers' : 'fed');
+      const replaced = [...(arena.replaces ? [arena.replaces] : []), ...(weights === 'initializers' ? this.takeAll() : [])];
       cached = (async (): Promise<CachedSession> => {
-        // the replaced session's arena is given back before the new session allocates anything
-        if (replaced) await (await replaced).session.release();
-        const session = await GraphSession.create(graph, { ...this.options, memoryArena: arena.on, memoryPattern: false });
+        // what a replaced session holds (its arena, its copy of the weights) is given back before the new one allocates anything
+        for (const r of replaced) await (await r).session.release();
+        const session = await GraphSession.create(graph, { ...this.options, weights, memoryArena: arena.on, memoryPattern: false });
         return { session, trainable: names, shapes };
       })();
       this.sessions.set(key, cached);
       cached.catch(() => this.sessions.delete(key));
     }
     return cached;
+  }
+
+  private takeAll(): Promise<CachedSession>[] {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    return all;
   }
 
   /** Whether a new session `key` gets an arena, and the session it replaces (built again without one when next used). */
