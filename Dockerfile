@@ -42,8 +42,11 @@ COPY --from=build /usr/local/bin/node /usr/local/bin/node
 
 # BuildKit builds only the runtime base that ORT_FLAVOR names.
 FROM runtime-${ORT_FLAVOR} AS runtime
+# glibc's malloc setting (services/engine/memory/malloc-tunables.ts); set here, bin/ptune.js starts
+# the CLI directly instead of handing over to a child that has it.
 ENV NODE_ENV=production \
-    PTUNE_CACHE_DIR=/var/cache/ptune
+    PTUNE_CACHE_DIR=/var/cache/ptune \
+    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072
 RUN groupadd --system --gid 10001 ptune \
  && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin ptune \
  && mkdir -p /var/cache/ptune \

@@ -26,6 +26,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { withMallocTunables } from '../../services/engine/memory/malloc-tunables.js';
 import { stories260K } from '../../services/engine/model/stories260k-fixture.js';
 import { families, type Family } from '../../services/engine/model/spec.js';
 import { encodeCase, type FolderStepCase, type StepCase } from './case-file.js';
@@ -63,6 +64,12 @@ const childEnv = {
   MKL_NUM_THREADS: String(THREADS),
   OMP_WAIT_POLICY: 'PASSIVE',
 };
+/**
+ * Ours also runs with the glibc malloc setting ptune's processes start with (malloc-tunables.ts);
+ * PyTorch keeps glibc's default, which suits its allocator: under the fixed threshold its 1.1B f32
+ * step took 26.9 s instead of 9–11 (every large tensor a fresh mmap).
+ */
+const oursEnv = withMallocTunables(childEnv);
 
 /** one side's JSON line (our-step.ts, torch_step.py) */
 interface SideResult {
@@ -76,8 +83,8 @@ interface SideResult {
   blas?: string;
 }
 
-function runJson<R = SideResult>(command: string, args: string[]): R {
-  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24, env: childEnv });
+function runJson<R = SideResult>(command: string, args: string[], env: NodeJS.ProcessEnv = childEnv): R {
+  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as R;
 }
@@ -109,7 +116,7 @@ function measure(name: string, c: StepCase | FolderStepCase, dir: string, python
   const best = (a: SideResult | undefined, b: SideResult): SideResult => (a && a.step_ms_median <= b.step_ms_median ? a : b);
   for (let round = 1; round <= rounds; round++) {
     process.stderr.write(`${name}: round ${round}/${rounds}: ours…\n`);
-    ours = best(ours, runJson(process.execPath, ['--import', 'tsx', path.join(here, 'our-step.ts'), file]));
+    ours = best(ours, runJson(process.execPath, ['--import', 'tsx', path.join(here, 'our-step.ts'), file], oursEnv));
     process.stderr.write(`${name}: ours ${JSON.stringify(ours)} (load ${load()})\n`);
     process.stderr.write(`${name}: round ${round}/${rounds}: pytorch…\n`);
     torch = best(torch, checkBlas(python, runJson(python, [path.join(here, 'torch_step.py'), file])));
@@ -125,7 +132,7 @@ function measureOurs(name: string, c: FolderStepCase, dir: string, rounds: numbe
   const runs: SideResult[] = [];
   for (let round = 1; round <= rounds; round++) {
     process.stderr.write(`${name}: round ${round}/${rounds}: ours…\n`);
-    runs.push(runJson(process.execPath, ['--import', 'tsx', path.join(here, 'our-step.ts'), file]));
+    runs.push(runJson(process.execPath, ['--import', 'tsx', path.join(here, 'our-step.ts'), file], oursEnv));
   }
   rmSync(file);
   return runs;
@@ -374,7 +381,9 @@ function bucketTable(): string[] {
       ['one', spread.map(() => 128)],
     ] as const) {
       process.stderr.write(`buckets: round ${round}: ${key}…\n`);
-      runs[key].push(runJson<BucketRun>(process.execPath, ['--import', 'tsx', path.join(here, 'bucket-run.ts'), lengths.join(',')]));
+      runs[key].push(
+        runJson<BucketRun>(process.execPath, ['--import', 'tsx', path.join(here, 'bucket-run.ts'), lengths.join(',')], oursEnv),
+      );
       process.stderr.write(`buckets: ${key}: ${JSON.stringify(runs[key].at(-1))} (load ${load()})\n`);
     }
   }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { lacksMallocTunables, MALLOC_TUNABLES } from '../../services/engine/memory/malloc-tunables.js';
 import { parseDockerfile, type Stage } from './dockerfile.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -75,6 +76,12 @@ describe('Dockerfile', () => {
     const cmd = final.instructions.filter((i) => i.keyword === 'CMD');
     expect(entrypoint.map((i) => JSON.parse(i.args) as unknown)).toEqual([['node', 'bin/ptune.js']]);
     expect(cmd.map((i) => JSON.parse(i.args) as unknown)).toEqual([['coordinator']]);
+  });
+
+  it("sets ptune's glibc malloc setting, so bin/ptune.js runs the CLI in its own process", () => {
+    const env = final.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args);
+    expect(env.join(' ')).toContain(`GLIBC_TUNABLES=${MALLOC_TUNABLES}`);
+    expect(lacksMallocTunables({ GLIBC_TUNABLES: MALLOC_TUNABLES }, 'linux')).toBe(false);
   });
 
   it('copies only files that exist and that .dockerignore lets through', () => {
