@@ -10,6 +10,7 @@ import { decoderModelFromLlama } from '../../services/engine/model/llama.js';
 import { Rng } from '../../services/engine/model/rng.js';
 import { PromptRunner } from '../../services/engine/train/prompt-runner.js';
 import { randomBatch, THREADS, VIRTUAL_TOKENS } from './cases.js';
+import { peakRssMb } from './peak-rss.js';
 
 const lengths = (process.argv[2] ?? '').split(',').map(Number);
 if (lengths.length === 0 || lengths.some((n) => !Number.isInteger(n) || n < 2)) throw new Error(`bucket lengths: ${process.argv[2]}`);
@@ -23,4 +24,4 @@ for (let pass = 0; pass < 2; pass++) {
 }
 const ms = performance.now() - started;
 await runner.release();
-process.stdout.write(JSON.stringify({ lengths, steps: 2 * lengths.length, ms, peak_rss_mb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+process.stdout.write(JSON.stringify({ lengths, steps: 2 * lengths.length, ms, peak_rss_mb: peakRssMb() }) + '\n');

@@ -11,6 +11,7 @@ import { adamwStep, createAdamWState, defaultAdamWConfig } from '../../services/
 import { clipGlobalNorm } from '../../services/engine/train/clip.js';
 import { PromptRunner } from '../../services/engine/train/prompt-runner.js';
 import { decodeCase } from './case-file.js';
+import { peakRssMb } from './peak-rss.js';
 import { decoderModelFromLlama } from '../../services/engine/model/llama.js';
 import { loadModel } from '../../services/engine/model/load-model.js';
 
@@ -54,6 +55,6 @@ process.stdout.write(
     first_loss: firstLoss,
     first_grad_norm: firstGradNorm,
     first_step_ms_with_session_build: setupMs,
-    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    peak_rss_mb: peakRssMb(),
   }) + '\n',
 );

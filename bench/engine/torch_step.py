@@ -106,6 +106,18 @@ def reference_loss(folder, dtype):
     return loss
 
 
+def peak_rss_mb():
+    """This process's own peak RSS (VmHWM): getrusage's maxrss carries the forked parent's over at exec."""
+    try:
+        with open("/proc/self/status") as f:
+            m = re.search(r"^VmHWM:\s+(\d+) kB$", f.read(), re.M)
+        if m:
+            return int(m.group(1)) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def blas():
     """torch.__config__.show()'s BLAS_INFO ("mkl", "open"); Debian's torch says "generic" and uses whichever
     libblas.so.3 the alternatives system names, so the BLAS library this process has mapped is added"""
@@ -163,7 +175,7 @@ def main():
         "first_loss": first_loss,
         "first_grad_norm": first_grad_norm,
         "matmul512_gflops": matmul_gflops(),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }))
 
 
