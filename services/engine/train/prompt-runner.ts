@@ -44,7 +44,8 @@ export interface TrainOutputs {
  * later session: one-bucket runs are fast, many-bucket runs bounded. Scoring sessions never get
  * one. No training session uses onnxruntime's memory pattern (one planned block per run): with the
  * arena it stays reserved beside the arena's chunks (2267 vs 1770 MB on bench85m), without it the
- * 8-bucket run peaked at 1356 MB instead of 1156 (one bucket: 1108).
+ * 8-bucket run peaked at 1356 MB instead of 1156 (one bucket: 1108). Arena-less sessions hand their
+ * activations back to malloc, so ptune's processes fix glibc's mmap threshold (../memory/malloc-tunables.ts).
  */
 export interface RunnerOptions extends Pick<SessionOptions, 'executionProvider' | 'threads' | 'spinning' | 'memoryArena'> {
   /**
