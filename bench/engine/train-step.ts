@@ -7,7 +7,7 @@
  *   npm run bench:engine -- --families         (only the per-family table)
  *   npm run bench:engine -- --family gemma2 --family llama   (those families only)
  *   npm run bench:engine -- 1b          (TinyLlama-shaped 1.1B, B=1 T=256: f32, then 16-bit weights vs PyTorch bf16; 1b-f32 or 1b-16 for one)
- *   npm run bench:engine -- 1b-long     (the same 1.1B over its whole 2048-token context, 2040 text + 8 virtual, with per-layer recomputation: ours only)
+ *   npm run bench:engine -- 1b-long     (the same 1.1B over its whole 2048-token context, 2040 text + 8 virtual, with per-layer recomputation and without: ours only)
  *   npm run bench:engine -- buckets     (bench85m: peak RSS of a run over 8 length buckets vs one bucket)
  *   --execution-provider cuda           (the 1b cases on the GPU, ours only: bench/engine/gpu.sh)
  *   --rounds N                                 (alternating rounds; default 3 Llama cases, 1 families)
@@ -326,11 +326,14 @@ async function bigTable(cases: string[]): Promise<string[]> {
     const { folder, spec } = await tinyLlamaFolder('bf16');
     // the whole context: the 8 virtual tokens and 2040 text tokens
     const T = spec.contextLength - VIRTUAL_TOKENS;
-    const runs = measureOurs('1b-long', bigCase(folder, spec, 1, T, { recompute: true, repeats: 1 }), dir, rounds ?? 1);
-    lines.push(
-      `| B=1 T=${T} (+${VIRTUAL_TOKENS} virtual = the context) --recompute | f16 (from the bf16 file) / – | ${median(runs.map((r) => r.step_ms_median)).toFixed(0)} | – | – | ` +
-        `${Math.max(...runs.map((r) => r.peak_rss_mb)).toFixed(0)} | – | – | ${runs[0].first_loss.toFixed(4)} / – | ${load()} |`,
-    );
+    // with and without recomputation: what --recompute saves now that attention keeps no length² tensor
+    for (const recompute of [true, false]) {
+      const runs = measureOurs('1b-long', bigCase(folder, spec, 1, T, { recompute, repeats: 1 }), dir, rounds ?? 1);
+      lines.push(
+        `| B=1 T=${T} (+${VIRTUAL_TOKENS} virtual = the context)${recompute ? ' --recompute' : ''} | f16 (from the bf16 file) / – | ${median(runs.map((r) => r.step_ms_median)).toFixed(0)} | – | – | ` +
+          `${Math.max(...runs.map((r) => r.peak_rss_mb)).toFixed(0)} | – | – | ${runs[0].first_loss.toFixed(4)} / – | ${load()} |`,
+      );
+    }
   }
   return lines;
 }
