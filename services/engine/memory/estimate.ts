@@ -15,8 +15,9 @@
  * keep one layer's. Training holds four logits-sized tensors (logits, log-probabilities, their
  * gradients), a forward run two. Checked against the 1.1B model at 2048 tokens, f16 weights
  * (7 Dec 2026, peak RSS of one step, `npm run bench:engine -- 1b-long` and `1b-16`): 10.9 GiB
- * estimated vs 9.0 GiB, with recomputation 8.5 vs 8.0 GiB; at 256 tokens 3.5 vs 2.9 GiB. The estimate before attention recomputed its
- * probabilities (30 GiB at 2048 tokens) refused that first run on this 24 GiB machine.
+ * estimated vs 9.0 GiB, with recomputation 8.5 vs 8.0 GiB; at 256 tokens 3.5 vs 2.9 GiB. The
+ * estimate before attention recomputed its probabilities (30 GiB at 2048 tokens) refused that
+ * first run on this 24 GiB machine.
  */
 import type { ModelSpec } from '../model/spec.js';
 import type { WeightInfo } from '../model/weights.js';

@@ -108,9 +108,7 @@ export class PromptRunner {
   }
 
   async release(): Promise<void> {
-    const sessions = [...this.sessions.values()];
-    this.sessions.clear();
-    for (const s of sessions) await (await s).session.release();
+    for (const s of this.takeAll()) await (await s).session.release();
   }
 
   private session(mode: 'train' | 'score', b: TokenBatch): Promise<CachedSession> {
@@ -144,6 +142,7 @@ export class PromptRunner {
     return cached;
   }
 
+  /** Every held session, no longer held (the caller releases them). */
   private takeAll(): Promise<CachedSession>[] {
     const all = [...this.sessions.values()];
     this.sessions.clear();
