@@ -10,7 +10,7 @@
  * the attention output (heads·headDim), the residual stream (2·dim), the feed-forward's gate, up
  * and product (3·hidden). Attention's rule recomputes its probabilities, so the length² terms live
  * only in the layer being worked on: scores, probabilities and, in the backward, their gradients
- * (4·heads·length² per sequence). With recomputation only each layer's input (dim per token)
+ * (4·heads·length² per sequence; 2 in a forward-only run). With recomputation only each layer's input (dim per token)
  * stays, and one layer's forward and backward exist at a time. Forward-only runs (eval, generate)
  * keep one layer's. Training holds four logits-sized tensors (logits, log-probabilities, their
  * gradients), a forward run two. Checked against the 1.1B model at 2048 tokens, f16 weights
@@ -79,7 +79,8 @@ export function estimateMemory(plan: MemoryPlan): MemoryEstimate {
   const tokens = batch * seqLen;
   const qkv = (spec.nHeads + 2 * spec.nKvHeads) * spec.headDim;
   const perToken = 4 * spec.dim + qkv + spec.nHeads * spec.headDim + 3 * spec.hiddenDim;
-  const attention = 4 * batch * spec.nHeads * seqLen * seqLen;
+  // scores and probabilities; a training step's backward adds their gradients
+  const attention = (plan.mode === 'train' ? 4 : 2) * batch * spec.nHeads * seqLen * seqLen;
   const layer = (tokens * perToken + attention) * F32;
   let activations: number;
   if (plan.mode === 'forward') activations = layer;
